@@ -1,0 +1,45 @@
+# The commands a person types. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+LAKE ?= lake
+SOURCES ?= samples/sources.yaml
+export SPARK_LOCAL_IP ?= 127.0.0.1
+export PYSPARK_PYTHON ?= $(abspath $(BIN)/python)
+
+.DEFAULT_GOAL := help
+.PHONY: help prerequisites install run test lint bench clean
+
+help: ## list the commands
+	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+prerequisites: ## check Python 3.11 and Java 17 are installed
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required: install it (Debian: apt-get install python3.11 python3.11-venv; or pyenv install 3.11) or set PYTHON=/path/to/python3.11" >&2; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { echo "$(PYTHON) is not Python 3.11 (AWS Glue 5.0 runs 3.11): set PYTHON=/path/to/python3.11" >&2; exit 1; }
+	@command -v java >/dev/null || { echo "Java 17 is required by Spark: install it (Debian: apt-get install openjdk-17-jre-headless) and make sure 'java' is on PATH" >&2; exit 1; }
+	@java -version 2>&1 | grep -qE 'version "17\.' || { echo "Java 17 is required (AWS Glue 5.0 runs Java 17); found: $$(java -version 2>&1 | head -1). Install openjdk-17 or point JAVA_HOME/PATH at it" >&2; exit 1; }
+
+$(STAMP): requirements.txt requirements-dev.txt setup.cfg pyproject.toml
+	@$(MAKE) --no-print-directory prerequisites
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the project with its pinned Glue 5.0 stack
+
+run: $(STAMP) ## harvest the bundled sample sources into ./lake (served over HTTP on 127.0.0.1)
+	$(BIN)/harvest samples run --lake $(LAKE)
+
+lint: $(STAMP) ## ruff and cfn-lint
+	$(BIN)/ruff check transforms glue_jobs tests
+	$(BIN)/cfn-lint cloudformation/*.yaml
+
+test: $(STAMP) lint ## lint, then the whole test suite
+	$(BIN)/python -m pytest
+
+clean: ## remove the local lake and build output (keeps .venv)
+	rm -rf $(LAKE) build dist *.egg-info spark-warehouse

@@ -1,0 +1,1 @@
+"""Harvest logic: plain functions over DataFrames and records, importable without Glue."""
