@@ -1,0 +1,113 @@
+"""The source registry: a YAML file with a top-level ``sources:`` list.
+
+Each entry says where a source is and how to read it. Validation collects every
+problem and names the entry and field, so whoever edits the registry can fix all
+of them at once.
+"""
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import yaml
+
+SOURCE_TYPES = ("datajson", "waf", "waf-collection", "iso-document")
+DATAJSON_SCHEMAS = ("dcatus1.1-federal", "dcatus1.1-non-federal")
+XML_SCHEMAS = ("iso19115", "fgdc")
+ID_PATTERN = re.compile(r"^[a-z0-9-]+$")
+KNOWN_FIELDS = {
+    "id", "title", "organization", "url", "type", "schema",
+    "allow_private_network", "collection_url", "fixups", "enabled",
+}
+
+
+class RegistryError(ValueError):
+    """The registry file is unreadable or has invalid entries; the message lists every problem."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """One harvest source, as declared in the registry."""
+
+    id: str
+    title: str
+    organization: str
+    url: str
+    type: str
+    schema: str
+    allow_private_network: bool = False
+    collection_url: str | None = None  # the parent record of a waf-collection
+    fixups: dict = field(default_factory=dict)  # per-source fix-up options for the transform
+    enabled: bool = True
+
+    @property
+    def federal(self) -> bool:
+        """True when records are checked against the federal DCAT-US 1.1 schema."""
+        return self.schema == "dcatus1.1-federal"
+
+
+def _entry_problems(index: int, entry) -> list[str]:
+    where = f"sources[{index}]"
+    if not isinstance(entry, dict):
+        return [f"{where}: must be a mapping of fields, found {type(entry).__name__}"]
+    if isinstance(entry.get("id"), str):
+        where = f"sources[{index}] (id {entry['id']!r})"
+    problems = []
+    for name in ("id", "title", "organization", "url", "type", "schema"):
+        value = entry.get(name)
+        if not isinstance(value, str) or not value.strip():
+            problems.append(f"{where}: field '{name}' is required and must be a non-empty string")
+    unknown = sorted(set(entry) - KNOWN_FIELDS)
+    if unknown:
+        problems.append(f"{where}: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(KNOWN_FIELDS))}")
+    if isinstance(entry.get("id"), str) and not ID_PATTERN.match(entry["id"]):
+        problems.append(f"{where}: field 'id' must match [a-z0-9-]+ (lowercase letters, digits, hyphens)")
+    for name in ("url", "collection_url"):
+        value = entry.get(name)
+        if isinstance(value, str) and urlsplit(value).scheme not in ("http", "https"):
+            problems.append(f"{where}: field '{name}' must be an http:// or https:// URL, found {value!r}")
+    kind, schema = entry.get("type"), entry.get("schema")
+    if isinstance(kind, str) and kind not in SOURCE_TYPES:
+        problems.append(f"{where}: field 'type' must be one of {', '.join(SOURCE_TYPES)}, found {kind!r}")
+    allowed = DATAJSON_SCHEMAS if kind == "datajson" else XML_SCHEMAS
+    if kind in SOURCE_TYPES and isinstance(schema, str) and schema not in allowed:
+        problems.append(f"{where}: field 'schema' for type {kind} must be one of {', '.join(allowed)}, found {schema!r}")
+    if kind == "waf-collection" and not entry.get("collection_url"):
+        problems.append(f"{where}: field 'collection_url' is required for type waf-collection")
+    for name in ("allow_private_network", "enabled"):
+        if name in entry and not isinstance(entry[name], bool):
+            problems.append(f"{where}: field '{name}' must be true or false")
+    if "fixups" in entry and not isinstance(entry["fixups"], dict):
+        problems.append(f"{where}: field 'fixups' must be a mapping of fix-up name to setting")
+    return problems
+
+
+def parse_registry(text: str) -> list[Source]:
+    """Parse and validate registry YAML text; raise RegistryError listing every problem."""
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise RegistryError(f"source registry is not valid YAML: {error}") from error
+    if not isinstance(document, dict) or not isinstance(document.get("sources"), list):
+        raise RegistryError("source registry must be a mapping with a top-level 'sources:' list")
+    entries = document["sources"]
+    problems = [problem for index, entry in enumerate(entries) for problem in _entry_problems(index, entry)]
+    ids = [entry.get("id") for entry in entries if isinstance(entry, dict)]
+    problems += [f"field 'id': {dup!r} is used by more than one source" for dup in sorted({i for i in ids if ids.count(i) > 1})]
+    if problems:
+        raise RegistryError("invalid source registry:\n  " + "\n  ".join(problems))
+    return [
+        Source(**{name: value.strip() if isinstance(value, str) else value for name, value in entry.items()})
+        for entry in entries
+    ]
+
+
+def select_sources(sources: list[Source], only: list[str] | None) -> list[Source]:
+    """The enabled sources, or just the named ones; an unknown name is an error."""
+    if not only:
+        return [source for source in sources if source.enabled]
+    known = {source.id: source for source in sources}
+    missing = [name for name in only if name not in known]
+    if missing:
+        raise RegistryError(f"unknown source id(s) {', '.join(missing)}; the registry has {', '.join(known)}")
+    return [known[name] for name in only]
