@@ -1,0 +1,30 @@
+"""One Spark session for the whole test run, and the shared paths tests use."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+
+ROOT = Path(__file__).resolve().parents[1]
+REALDATA = ROOT.parent / "shared" / "realdata"
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """The session-scoped local SparkSession (2 cores, few shuffle partitions, UI off)."""
+    from glue_jobs.runtime import local_spark
+
+    session = local_spark("harvest-tests", cores=2)
+    session.conf.set("spark.sql.shuffle.partitions", "4")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def realdata() -> Path:
+    """../shared/realdata, or a skip when this checkout has no shared folder beside it."""
+    if not REALDATA.is_dir():
+        pytest.skip("../shared/realdata is absent: real-data tests need the shared folder beside the checkout")
+    return REALDATA
