@@ -7,6 +7,7 @@ touches either: jobs get a SparkSession and a ``commit`` callable.
 
 import logging
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,6 +25,8 @@ def on_glue() -> bool:
 def local_spark(app_name: str = "harvest", cores: int | None = None) -> SparkSession:
     """A local SparkSession configured like the tests and `make run` expect (reused if one exists)."""
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # Python workers must be this interpreter, with the pinned pandas/pyarrow, not whatever is on PATH.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
