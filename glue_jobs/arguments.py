@@ -1,0 +1,58 @@
+"""One argument helper for every job: Glue's getResolvedOptions, with optional arguments.
+
+Glue passes job arguments as ``--name value`` pairs and ``getResolvedOptions`` makes every
+name it is asked for required. Jobs here declare their arguments with defaults in
+``JOB_ARGUMENTS``; the ones present on the command line are resolved through
+``getResolvedOptions`` (so Glue's own parsing is what runs on Glue), the rest take their
+default. The CloudFormation template's DefaultArguments must name every one of them.
+"""
+
+import sys
+import uuid
+from datetime import datetime, timezone
+
+from awsglue.utils import getResolvedOptions
+
+# Every argument a job script reads, with its default ("" means unset).
+JOB_ARGUMENTS = {
+    "lake": "",  # lake root: a folder or an s3:// URI
+    "sources": "",  # the source registry (YAML): a path or an s3:// URI
+    "log-level": "INFO",
+    "force": "false",  # "true" releases sources held by the mass-deletion guard
+    "only-sources": "",  # comma-separated source ids; empty means every enabled source
+    "db-url": "",  # PostgreSQL catalog database (postgresql://...) or a Secrets Manager secret ARN; empty: lake only
+    "glue-database": "",  # Glue Data Catalog database to register the catalog tables in; empty: skip
+    "sns-topic-arn": "",  # SNS topic for a run summary; empty: skip
+    "run-id": "",  # locally the run id; on Glue the workflow's WORKFLOW_RUN_ID wins
+}
+# Arguments Glue itself passes to a job started by a workflow.
+GLUE_WORKFLOW_ARGUMENTS = ("JOB_NAME", "WORKFLOW_NAME", "WORKFLOW_RUN_ID")
+
+
+def _option_name(name: str) -> str:
+    return name.replace("-", "_")
+
+
+def resolve_arguments(argv: list[str] | None = None, required: tuple[str, ...] = ("lake",)) -> dict:
+    """Resolve the job arguments from argv: declared defaults, overridden by what is passed.
+
+    Keys use underscores (``only_sources``). ``run_id`` is the workflow run id on Glue, the
+    ``--run-id`` argument locally, or a new time-ordered id.
+    """
+    argv = list(sys.argv if argv is None else argv)
+    present = [name for name in (*JOB_ARGUMENTS, *GLUE_WORKFLOW_ARGUMENTS) if f"--{name}" in argv]
+    resolved = getResolvedOptions(argv, present) if present else {}
+    args = {_option_name(name): resolved.get(_option_name(name), default) for name, default in JOB_ARGUMENTS.items()}
+    for name in GLUE_WORKFLOW_ARGUMENTS:
+        args[name] = resolved.get(name, "")
+    missing = [name for name in required if not args[_option_name(name)]]
+    if missing:
+        raise SystemExit(f"missing required job argument(s): {', '.join('--' + name for name in missing)}")
+    args["run_id"] = args["WORKFLOW_RUN_ID"] or args["run_id"] or new_run_id()
+    args["force"] = str(args["force"]).lower() in ("true", "1", "yes")
+    return args
+
+
+def new_run_id() -> str:
+    """A run id that sorts by time: 20261127T015203Z-1a2b3c."""
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
