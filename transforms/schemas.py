@@ -28,7 +28,7 @@ def _fields(*specs: tuple) -> list[StructField]:
     return [StructField(spec[0], spec[1], spec[2] if len(spec) > 2 else True) for spec in specs]
 
 
-STRINGS = ArrayType(StringType(), containsNull=False)
+STRINGS = ArrayType(StringType())
 
 # Columns that follow a record from extract to load unchanged.
 RECORD_ORIGIN = _fields(
