@@ -32,7 +32,7 @@ $(STAMP): requirements.txt requirements-dev.txt setup.cfg pyproject.toml
 install: $(STAMP) ## create .venv and install the project with its pinned Glue 5.0 stack
 
 run: $(STAMP) ## harvest the bundled sample sources into ./lake (served over HTTP on 127.0.0.1)
-	$(BIN)/harvest samples run --lake $(LAKE)
+	$(BIN)/harvest run-samples --lake $(LAKE)
 
 lint: $(STAMP) ## ruff and cfn-lint
 	$(BIN)/ruff check transforms glue_jobs tests
@@ -43,3 +43,6 @@ test: $(STAMP) lint ## lint, then the whole test suite
 
 clean: ## remove the local lake and build output (keeps .venv)
 	rm -rf $(LAKE) build dist *.egg-info spark-warehouse
+
+# Targets of their own areas (AWS packaging, benchmarks) live in mk/.
+-include mk/*.mk

@@ -1,0 +1,21 @@
+"""Glue job: match extracted records against the catalog state."""
+
+from glue_jobs.job_context import begin
+from transforms.catalog_state import read_base_state
+from transforms.compare import classify_changes
+from transforms.schemas import CHANGES, EXTRACT_RECORDS, SOURCE_STATUS
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Compare: extract/records + catalog state -> compare/changes (statuses passed on)."""
+    job = begin("compare", argv)
+    records = job.read("extract", "records", EXTRACT_RECORDS)
+    statuses = job.read("extract", "sources", SOURCE_STATUS)
+    state = read_base_state(job.spark, job.lake, job.run_id)
+    job.write(classify_changes(records, statuses, state), "changes", CHANGES)
+    job.write(statuses, "sources", SOURCE_STATUS)
+    job.finish()
+
+
+if __name__ == "__main__":
+    main()

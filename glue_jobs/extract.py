@@ -1,0 +1,21 @@
+"""Glue job: fetch every source and split it into one row per record."""
+
+from glue_jobs.job_context import begin
+from transforms.catalog_state import read_base_state
+from transforms.extract import extract_sources
+from transforms.schemas import EXTRACT_RECORDS, SOURCE_STATUS
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Extract: sources -> extract/records, extract/sources."""
+    job = begin("extract", argv)
+    state = read_base_state(job.spark, job.lake, job.run_id)
+    validators = state.select("source_id", "record_url", "etag", "last_modified").filter("record_url is not null")
+    records, statuses = extract_sources(job.spark, job.sources, validators)
+    job.write(statuses, "sources", SOURCE_STATUS)
+    job.write(records, "records", EXTRACT_RECORDS)
+    job.finish(sources=len(job.sources))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""Glue job: apply the accepted changes to the catalog and write the harvest report."""
+
+import json
+import logging
+from datetime import datetime, timezone
+
+from glue_jobs.job_context import JobContext, begin
+from transforms import lake
+from transforms.catalog_state import base_version, read_state, switch_pointer, write_version
+from transforms.load import accepted_changes, next_state, record_outcomes, without_refused
+from transforms.report import build_report, unaccounted_records
+from transforms.report_html import render_report_html
+from transforms.schemas import OUTCOMES, SOURCE_STATUS, VALIDATED
+from transforms.slugs import assign_slugs
+
+log = logging.getLogger("harvest")
+
+
+def publish_to_database(job: JobContext, accepted):
+    """Apply the changes to the catalog database; returns the refused rows (or None without a database)."""
+    if not job.args["db_url"]:
+        return None
+    from pyspark.sql import functions as F
+
+    from transforms.postgres_catalog import ensure_schema, publish_changes
+
+    ensure_schema(job.args["db_url"])
+    registry = job.spark.createDataFrame(
+        [(s.id, s.organization, s.title) for s in job.sources], "source_id string, organization string, source_title string"
+    )
+    results = publish_changes(accepted.join(registry, on="source_id", how="left"), job.args["db_url"], job.run_id)
+    # Written once and read back: the database must never see the same changes applied twice by a lazy re-evaluation.
+    job.write(results, "db_results", results.schema)
+    stored = job.spark.read.parquet(job.path("load", "db_results"))
+    return stored.filter(F.col("db_status") == "refused")
+
+
+def write_report(job: JobContext, outcomes, statuses, quality: dict) -> dict:
+    """report.json, report.html and the outcomes table under runs/<run_id>/report/."""
+    outcomes.write.mode("overwrite").parquet(job.path("report", "outcomes"))
+    outcomes = job.spark.read.schema(OUTCOMES).parquet(job.path("report", "outcomes"))
+    run = {"run_id": job.run_id, "status": "succeeded", "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+           "lake": job.lake, "force": job.args["force"]}
+    if quality.get("data_docs"):
+        quality = {**quality, "data_docs": "quality/" + quality["data_docs"]}
+    report = build_report(run, outcomes, statuses, job.sources, quality)
+    problems = unaccounted_records(report)
+    if problems:  # a bug, never bad data: fail the job rather than publish counts that lie
+        raise RuntimeError("report counts do not add up: " + "; ".join(problems))
+    folder = lake.run_path(job.lake, job.run_id, "report")
+    lake.write_text(lake.join(folder, "report.json"), json.dumps(report, indent=2) + "\n", "application/json")
+    lake.write_text(lake.join(folder, "report.html"), render_report_html(report), "text/html; charset=utf-8")
+    return report
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Load: validate/records -> catalog version + pointer switch, database, report."""
+    job = begin("load", argv)
+    validated = job.read("validate", "records", VALIDATED)
+    statuses = job.read("validate", "sources", SOURCE_STATUS)
+    base = base_version(job.lake, job.run_id)
+    state = read_state(job.spark, job.lake, base)
+    accepted = assign_slugs(accepted_changes(validated), state).cache()
+    refused = publish_to_database(job, accepted)
+    applied = without_refused(accepted, refused)
+    changed = applied.count()
+    if changed:
+        write_version(next_state(state, applied, job.run_id), job.lake, job.run_id)
+        switch_pointer(job.lake, job.run_id, base)
+    else:
+        log.info("no accepted changes: catalog version %s stays current", base)
+    quality_text = lake.read_text(lake.join(lake.run_path(job.lake, job.run_id, "quality"), "summary.json"))
+    report = write_report(job, record_outcomes(validated, refused), statuses, json.loads(quality_text or "{}"))
+    from glue_jobs.publish_targets import publish_run
+
+    publish_run(job, report)
+    job.finish(changes_applied=changed, **{k: report["totals"][k] for k in ("created", "updated", "deleted", "rejected")})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,18 @@
+"""Glue job: turn created and updated records into DCAT-US 1.1 datasets."""
+
+from glue_jobs.job_context import begin
+from transforms.schemas import CHANGES, SOURCE_STATUS, TRANSFORMED
+from transforms.transform import transform_changes
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Transform: compare/changes -> transform/records (statuses passed on)."""
+    job = begin("transform", argv)
+    changes = job.read("compare", "changes", CHANGES)
+    job.write(transform_changes(changes, job.sources), "records", TRANSFORMED)
+    job.write(job.read("compare", "sources", SOURCE_STATUS), "sources", SOURCE_STATUS)
+    job.finish()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""The local workflow runner: the job graph and arguments of the CloudFormation template, run in one Spark session.
+
+It reads the template (the single source of truth for the job graph), finds the start
+trigger and follows the CONDITIONAL triggers whose predicate is "<job> SUCCEEDED", and
+runs each job's ``main`` with the job's ``DefaultArguments``, the lake root and run id
+overridden. Like Glue, it stops at the first job that fails.
+"""
+
+import importlib
+import logging
+import posixpath
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+TEMPLATE = Path(__file__).resolve().parents[1] / "cloudformation" / "harvest.yaml"
+log = logging.getLogger("harvest")
+
+
+class _TemplateLoader(yaml.SafeLoader):
+    """A YAML loader that keeps CloudFormation's short-form intrinsics (!Ref, !Sub, ...) as {"Fn": value}."""
+
+
+def _intrinsic(loader, suffix, node):
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        return {name: value.split(".", 1) if suffix == "GetAtt" else value}
+    if isinstance(node, yaml.SequenceNode):
+        return {name: loader.construct_sequence(node, deep=True)}
+    return {name: loader.construct_mapping(node, deep=True)}
+
+
+_TemplateLoader.add_multi_constructor("!", _intrinsic)
+
+
+def load_template(path: Path = TEMPLATE) -> dict:
+    """The parsed CloudFormation template."""
+    return yaml.load(path.read_text("utf-8"), Loader=_TemplateLoader)
+
+
+@dataclass(frozen=True)
+class JobStep:
+    """One job of the workflow: its logical id, stage module and default arguments."""
+
+    logical_id: str
+    stage: str
+    default_arguments: dict
+
+
+def _resolve(value, parameters: dict):
+    """A DefaultArguments value as a string; Refs to parameters take the parameter's default."""
+    if isinstance(value, dict) and "Ref" in value:
+        return str(parameters.get(value["Ref"], {}).get("Default", ""))
+    if isinstance(value, dict):
+        return None  # !Sub and friends name AWS resources; locally they are overridden or unused
+    return str(value)
+
+
+def job_graph(template: dict) -> list[JobStep]:
+    """The jobs in workflow order: the start trigger's job, then each job started on its predecessor's SUCCEEDED."""
+    resources = template["Resources"]
+    parameters = template.get("Parameters", {})
+    triggers = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Glue::Trigger"]
+    starts = [t for t in triggers if t["Type"] in ("SCHEDULED", "ON_DEMAND")]
+    if len(starts) != 1 or len(starts[0]["Actions"]) != 1:
+        raise ValueError("the workflow needs exactly one start trigger with one action")
+    following = {}
+    for trigger in triggers:
+        if trigger["Type"] == "CONDITIONAL":
+            (condition,) = trigger["Predicate"]["Conditions"]
+            if condition.get("State") != "SUCCEEDED":
+                raise ValueError(f"conditional trigger on {condition} must wait for SUCCEEDED")
+            (action,) = trigger["Actions"]
+            following[condition["JobName"]["Ref"]] = action["JobName"]["Ref"]
+    steps, current = [], starts[0]["Actions"][0]["JobName"]["Ref"]
+    while current is not None:
+        if any(step.logical_id == current for step in steps):
+            raise ValueError(f"the job graph has a cycle at {current}")
+        job = resources[current]["Properties"]
+        script = job["Command"]["ScriptLocation"]
+        script = script["Fn::Sub"] if isinstance(script, dict) else script
+        arguments = {name: _resolve(value, parameters) for name, value in job.get("DefaultArguments", {}).items()}
+        stage = posixpath.basename(script).removesuffix(".py")
+        steps.append(JobStep(current, stage, {k: v for k, v in arguments.items() if v is not None}))
+        current = following.get(current)
+    return steps
+
+
+def job_argv(step: JobStep, overrides: dict[str, str]) -> list[str]:
+    """The argv a job gets: its DefaultArguments with the overrides applied, as Glue passes them."""
+    arguments = {**step.default_arguments, **{f"--{name}": value for name, value in overrides.items()}}
+    return [f"glue_jobs/{step.stage}.py"] + [item for pair in arguments.items() for item in pair]
+
+
+def run_workflow(overrides: dict[str, str], on_progress: Callable[[str], None] = print,
+                 template: Path = TEMPLATE) -> str | None:
+    """Run every job in order; returns None on success, or the stage that failed."""
+    steps = job_graph(load_template(template))
+    for number, step in enumerate(steps, start=1):
+        on_progress(f"[{number}/{len(steps)}] {step.stage} ...")
+        started = time.monotonic()
+        try:
+            importlib.import_module(f"glue_jobs.{step.stage}").main(job_argv(step, overrides))
+        except Exception:  # noqa: BLE001 - a failed job stops the workflow, as on Glue
+            log.exception("job %s failed", step.stage)
+            on_progress(f"[{number}/{len(steps)}] {step.stage} FAILED after {time.monotonic() - started:.1f} s")
+            return step.stage
+        on_progress(f"[{number}/{len(steps)}] {step.stage} done in {time.monotonic() - started:.1f} s")
+    return None

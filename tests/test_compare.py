@@ -1,0 +1,118 @@
+"""Compare: create / update / delete / unchanged / reject against the catalog state."""
+
+import hashlib
+import json
+from datetime import datetime
+
+import pytest
+
+from transforms.compare import classify_changes
+from transforms.schemas import CATALOG_STATE, EXTRACT_RECORDS, SOURCE_STATUS
+
+NOW = datetime(2026, 11, 1, 6, 0, 0)
+
+
+def canonical(record: dict) -> str:
+    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def extracted(source_id, identifier, raw, fetch_status="fetched", error=None, url=None):
+    return (source_id, identifier, url, None, None, None, None, 0, "json", raw, fetch_status, error)
+
+
+def status(source_id, state="complete"):
+    return (source_id, "datajson", "dcatus1.1-federal", "http://x", state, None, 3, 0, [], None, None)
+
+
+def published(source_id, identifier, content_hash):
+    return (source_id, identifier, content_hash, "{}", "dcatus", identifier, None, None, None, None, NOW, NOW, "r0")
+
+
+@pytest.fixture
+def state(spark):
+    rows = [
+        published("agency", "kept", sha256(canonical({"identifier": "kept", "title": "Kept"}))),
+        published("agency", "edited", sha256(canonical({"identifier": "edited", "title": "Old"}))),
+        published("agency", "removed", sha256(canonical({"identifier": "removed", "title": "Gone"}))),
+        published("down", "survivor", "h"),
+    ]
+    return spark.createDataFrame(rows, CATALOG_STATE)
+
+
+def actions(changes) -> dict:
+    return {(row.source_id, row.identifier): row.action for row in changes.collect()}
+
+
+def test_create_update_delete_unchanged(spark, state):
+    statuses = spark.createDataFrame([status("agency"), status("down")], SOURCE_STATUS)
+    # extract writes canonical JSON: a record served with other key order arrives in the same text
+    canonical_records = spark.createDataFrame(
+        [
+            extracted("agency", "kept", canonical(json.loads('{"title":"Kept","identifier":"kept"}'))),
+            extracted("agency", "edited", canonical({"identifier": "edited", "title": "New"})),
+            extracted("agency", "added", canonical({"identifier": "added", "title": "Added"})),
+        ],
+        EXTRACT_RECORDS,
+    )
+    assert actions(classify_changes(canonical_records, statuses, state)) == {
+        ("agency", "kept"): "unchanged",
+        ("agency", "edited"): "update",
+        ("agency", "added"): "create",
+        ("agency", "removed"): "delete",
+        ("down", "survivor"): "delete",  # a complete source that lists nothing any more
+    }
+
+
+def test_failed_source_produces_no_deletes(spark, state):
+    statuses = spark.createDataFrame([status("agency"), status("down", "failed")], SOURCE_STATUS)
+    records = spark.createDataFrame([], EXTRACT_RECORDS)
+    result = actions(classify_changes(records, statuses, state))
+    assert ("down", "survivor") not in result
+    assert result[("agency", "kept")] == "delete"
+
+
+def test_missing_and_duplicate_identifiers_are_rejected_and_keep_their_published_copy(spark, state):
+    records = spark.createDataFrame(
+        [
+            extracted("agency", None, canonical({"title": "No id"})),
+            extracted("agency", "edited", canonical({"identifier": "edited", "title": "A"})),
+            extracted("agency", "edited", canonical({"identifier": "edited", "title": "B"})),
+            extracted("agency", None, None, error="dataset #4 is a string, not a JSON object"),
+        ],
+        EXTRACT_RECORDS,
+    )
+    statuses = spark.createDataFrame([status("agency")], SOURCE_STATUS)
+    changes = classify_changes(records, statuses, state).collect()
+    rejected = [row for row in changes if row.action == "reject"]
+    assert len(rejected) == 4
+    reasons = sorted(reason for row in rejected for reason in row.reasons)
+    assert reasons[0] == "dataset #4 is a string, not a JSON object"
+    assert any('identifier "edited" appears 2 times' in reason for reason in reasons)
+    assert any(reason.startswith("record has no identifier") for reason in reasons)
+    deleted = {row.identifier for row in changes if row.action == "delete"}
+    assert deleted == {"kept", "removed"}  # "edited" is still listed, so it stays
+
+
+def test_unfetchable_file_is_not_deleted_and_not_a_record(spark, state):
+    records = spark.createDataFrame(
+        [extracted("agency", "kept", None, fetch_status="error", error="HTTP 503 from http://x/kept.xml")],
+        EXTRACT_RECORDS,
+    )
+    statuses = spark.createDataFrame([status("agency")], SOURCE_STATUS)
+    result = actions(classify_changes(records, statuses, state))
+    assert ("agency", "kept") not in result
+    assert result[("agency", "removed")] == "delete"
+
+
+def test_not_modified_file_is_unchanged_with_the_published_hash(spark, state):
+    records = spark.createDataFrame(
+        [extracted("agency", "kept", None, fetch_status="not_modified")], EXTRACT_RECORDS
+    )
+    statuses = spark.createDataFrame([status("agency")], SOURCE_STATUS)
+    rows = {row.identifier: row for row in classify_changes(records, statuses, state).collect()}
+    assert rows["kept"].action == "unchanged"
+    assert rows["kept"].content_hash == sha256(canonical({"identifier": "kept", "title": "Kept"}))

@@ -1,0 +1,117 @@
+"""Compare: match extracted records against the catalog state.
+
+Every extracted record becomes exactly one of create, update, unchanged or reject, and
+every catalog record of a completely extracted source that the source no longer lists
+becomes a delete. The rules that keep this safe:
+
+- The content hash is sha256 of the record's canonical text (extract writes data.json
+  datasets as key-sorted compact JSON), so a record re-serialised with another key order,
+  whitespace or escaping is unchanged.
+- A record with no usable identifier, or an identifier that occurs more than once in its
+  source, is rejected with that reason. Rejected records still *count as seen*: their
+  previous version stays in the catalog instead of being deleted.
+- A file extract could not fetch (fetch_status "error") is no record at all, but it is
+  seen too: its catalog record is kept, never deleted.
+- A failed source produces no deletes.
+"""
+
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
+
+from transforms.schemas import CHANGES
+
+NO_IDENTIFIER = "record has no identifier: the \"identifier\" field is missing, empty or not a string"
+
+
+def _reasons(*conditions_and_messages) -> F.Column:
+    """An array of the messages whose condition holds (nulls dropped)."""
+    return F.filter(
+        F.array(*[F.when(condition, message) for condition, message in conditions_and_messages]),
+        lambda reason: reason.isNotNull(),
+    )
+
+
+def _records_with_verdict(records: DataFrame) -> DataFrame:
+    """Extracted rows that are records (not fetch errors), with their rejection reasons."""
+    per_identifier = Window.partitionBy("source_id", "identifier")
+    seen = records.filter(F.col("fetch_status") != "error").withColumn(
+        "occurrences", F.when(F.col("identifier").isNotNull(), F.count(F.lit(1)).over(per_identifier))
+    )
+    duplicate = F.format_string(
+        "identifier \"%s\" appears %d times in this source; none of them is harvested until it is unique",
+        F.col("identifier"),
+        F.col("occurrences"),
+    )
+    return seen.withColumn(
+        "reasons",
+        _reasons(
+            (F.col("error").isNotNull(), F.col("error")),
+            (F.col("error").isNull() & F.col("identifier").isNull(), F.lit(NO_IDENTIFIER)),
+            (F.col("occurrences") > 1, duplicate),
+        ),
+    )
+
+
+def _classified(records: DataFrame, state: DataFrame) -> DataFrame:
+    known = state.select(
+        "source_id",
+        "identifier",
+        F.col("content_hash").alias("published_hash"),
+        F.col("etag").alias("published_etag"),
+        F.col("last_modified").alias("published_last_modified"),
+    )
+    joined = records.join(known, on=["source_id", "identifier"], how="left")
+    not_modified = F.col("fetch_status") == "not_modified"
+    content_hash = F.when(not_modified, F.col("published_hash")).otherwise(F.sha2(F.col("raw"), 256))
+    action = (
+        F.when(F.size("reasons") > 0, "reject")
+        # A 304 for a file the catalog does not hold (it was rejected last time) must be fetched again.
+        .when(not_modified & F.col("published_hash").isNull(), "reject")
+        .when(not_modified, "unchanged")
+        .when(F.col("published_hash").isNull(), "create")
+        .when(F.col("published_hash") == content_hash, "unchanged")
+        .otherwise("update")
+    )
+    stale = F.array(F.lit("the server answered 304 Not Modified but the catalog holds no earlier copy; retried next run"))
+    return (
+        joined.withColumn("content_hash", F.when(F.size("reasons") == 0, content_hash))
+        .withColumn("action", action)
+        .withColumn(
+            "reasons",
+            F.when(not_modified & F.col("published_hash").isNull(), stale).otherwise(F.col("reasons")),
+        )
+        .withColumn("etag", F.coalesce("etag", "published_etag"))
+        .withColumn("last_modified", F.coalesce("last_modified", "published_last_modified"))
+    )
+
+
+def _deletes(records: DataFrame, statuses: DataFrame, state: DataFrame) -> DataFrame:
+    """Catalog records of completely extracted sources that the source no longer lists."""
+    complete = statuses.filter(F.col("status") == "complete").select("source_id")
+    # Everything the source still lists protects its catalog record, rejected or unfetchable alike.
+    seen = records.filter(F.col("identifier").isNotNull()).select("source_id", "identifier").distinct()
+    return (
+        state.join(complete, on="source_id", how="inner")
+        .join(seen, on=["source_id", "identifier"], how="left_anti")
+        .select(
+            "source_id",
+            "identifier",
+            "record_url",
+            "file_identifier",
+            F.lit(None).cast("string").alias("parent_identifier"),
+            "etag",
+            "last_modified",
+            F.lit("delete").alias("action"),
+            F.lit(None).cast("string").alias("raw_format"),
+            F.lit(None).cast("string").alias("raw"),
+            "content_hash",
+            F.array().cast(CHANGES["reasons"].dataType).alias("reasons"),
+        )
+    )
+
+
+def classify_changes(records: DataFrame, statuses: DataFrame, state: DataFrame) -> DataFrame:
+    """EXTRACT_RECORDS + SOURCE_STATUS + CATALOG_STATE in, CHANGES out (see the module docstring)."""
+    classified = _classified(_records_with_verdict(records), state)
+    changes = classified.select(*CHANGES.fieldNames()).unionByName(_deletes(records, statuses, state))
+    return changes.select(*[F.col(field.name).cast(field.dataType) for field in CHANGES.fields])
