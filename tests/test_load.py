@@ -1,0 +1,101 @@
+"""Load core: the next catalog version, the outcome of every row, and report counts that add up."""
+
+from datetime import datetime
+
+from transforms.load import accepted_changes, next_state, record_outcomes, without_refused
+from transforms.report import build_report, unaccounted_records
+from transforms.schemas import CATALOG_STATE, SOURCE_STATUS, VALIDATED
+
+EARLIER = datetime(2026, 1, 1)
+
+
+def validated_row(identifier, action, decision, reasons=(), source_id="agency", warnings=()):
+    values = {name: None for name in VALIDATED.fieldNames()}
+    values.update(
+        source_id=source_id,
+        identifier=identifier,
+        action=action,
+        decision=decision,
+        reasons=list(reasons),
+        warnings=list(warnings),
+        content_hash=f"hash-{identifier}",
+        dcat_json='{"title": "%s"}' % identifier,
+        source_format="dcatus",
+    )
+    return tuple(values[name] for name in VALIDATED.fieldNames())
+
+
+def state_row(identifier, source_id="agency"):
+    return (source_id, identifier, f"old-{identifier}", "{}", "dcatus", f"slug-{identifier}", None, None, None, None,
+            EARLIER, EARLIER, "r0")
+
+
+def status_row(source_id, extracted, status="complete"):
+    return (source_id, "datajson", "dcatus1.1-federal", "http://x", status, None, extracted, 1, ["x.xml: HTTP 500"], None, None)
+
+
+def test_next_state_applies_accepted_changes_only(spark):
+    state = spark.createDataFrame([state_row("kept"), state_row("edited"), state_row("gone"), state_row("bad")], CATALOG_STATE)
+    validated = spark.createDataFrame(
+        [
+            validated_row("new", "create", "accept"),
+            validated_row("edited", "update", "accept"),
+            validated_row("gone", "delete", "accept"),
+            validated_row("bad", "update", "reject", ["schema: $.title: required field is missing"]),
+            validated_row("kept", "unchanged", "accept"),
+        ],
+        VALIDATED,
+    )
+    accepted = accepted_changes(validated).withColumn("slug", validated["identifier"])
+    rows = {row.identifier: row for row in next_state(state, accepted, "r1").collect()}
+    assert sorted(rows) == ["bad", "edited", "kept", "new"]
+    assert rows["bad"].content_hash == "old-bad"  # a rejected update keeps the published version
+    assert rows["edited"].content_hash == "hash-edited"
+    assert rows["edited"].first_harvested == EARLIER and rows["edited"].last_changed_run == "r1"
+    assert rows["new"].first_harvested is not None and rows["new"].last_changed_run == "r1"
+    assert rows["kept"].last_changed_run == "r0"
+
+
+def test_refused_rows_are_rejected_with_the_database_reason_and_not_applied(spark):
+    validated = spark.createDataFrame(
+        [validated_row("a", "create", "accept"), validated_row("b", "create", "accept")], VALIDATED
+    )
+    refused = spark.createDataFrame([("agency", "b", "refused", "invalid byte sequence")],
+                                    "source_id string, identifier string, db_status string, db_error string")
+    assert [row.identifier for row in without_refused(accepted_changes(validated), refused).collect()] == ["a"]
+    outcomes = {row.identifier: row for row in record_outcomes(validated, refused).collect()}
+    assert outcomes["a"].outcome == "created" and outcomes["a"].reasons == []
+    assert outcomes["b"].outcome == "rejected"
+    assert outcomes["b"].reasons == ["database: invalid byte sequence"]
+
+
+def test_report_counts_add_up_and_name_the_reasons(spark):
+    validated = spark.createDataFrame(
+        [
+            validated_row("n1", "create", "accept", warnings=["fixup: theme missing; filled with geospatial"]),
+            validated_row("u1", "update", "accept"),
+            validated_row("s1", "unchanged", "accept"),
+            validated_row("r1", "reject", "reject", ["record has no identifier"]),
+            validated_row("r2", "create", "reject", ["record has no identifier"]),
+            validated_row("d1", "delete", "accept"),
+            validated_row("h1", "create", "held", source_id="shrunk"),
+            validated_row("h2", "delete", "held", source_id="shrunk"),
+        ],
+        VALIDATED,
+    )
+    statuses = spark.createDataFrame([status_row("agency", 5), status_row("shrunk", 1, "held")], SOURCE_STATUS)
+    report = build_report({"run_id": "r1"}, record_outcomes(validated), statuses, [], {})
+    agency, shrunk = report["sources"]
+    assert (agency["created"], agency["updated"], agency["unchanged"], agency["rejected"], agency["deleted"]) == (1, 1, 1, 2, 1)
+    assert agency["errors"] == 1 and agency["warnings"] == 1
+    assert agency["top_reasons"] == [{"reason": "record has no identifier", "count": 2, "examples": ["r1", "r2"]}]
+    assert (shrunk["status"], shrunk["held"], shrunk["deletes_held"], shrunk["deleted"]) == ("held", 1, 1, 0)
+    assert unaccounted_records(report) == []
+    assert report["totals"]["extracted"] == 6 and report["totals"]["held"] == 1
+
+
+def test_counts_that_do_not_add_up_are_reported(spark):
+    validated = spark.createDataFrame([validated_row("n1", "create", "accept")], VALIDATED)
+    statuses = spark.createDataFrame([status_row("agency", 2)], SOURCE_STATUS)
+    report = build_report({"run_id": "r1"}, record_outcomes(validated), statuses, [], {})
+    assert unaccounted_records(report) == ["agency: extracted 2 but outcomes add up to 1"]

@@ -1,0 +1,85 @@
+"""The source registry: valid entries load, every bad field is named."""
+
+import pytest
+
+from transforms.registry import RegistryError, parse_registry, select_sources
+
+GOOD = """
+sources:
+  - id: noaa-waf
+    title: NOAA WAF
+    organization: NOAA
+    url: https://example.gov/waf/
+    type: waf
+    schema: iso19115
+  - id: doi
+    title: DOI data.json
+    organization: Department of the Interior
+    url: https://example.gov/data.json
+    type: datajson
+    schema: dcatus1.1-federal
+    enabled: false
+"""
+
+
+def test_valid_registry_loads_sources():
+    sources = parse_registry(GOOD)
+    assert [(s.id, s.type, s.schema, s.allow_private_network) for s in sources] == [
+        ("noaa-waf", "waf", "iso19115", False),
+        ("doi", "datajson", "dcatus1.1-federal", False),
+    ]
+    assert sources[1].federal and not sources[0].federal
+
+
+def test_every_problem_is_named_with_its_entry_and_field():
+    text = """
+sources:
+  - id: Bad_ID
+    title: x
+    organization: y
+    url: ftp://example.gov/data.json
+    type: datajson
+    schema: iso19115
+    allow_private_network: "yes"
+  - id: dup
+    title: a
+    organization: b
+    url: https://a.gov/
+    type: webpage
+    schema: fgdc
+  - id: dup
+    organization: b
+    url: https://a.gov/
+    type: waf-collection
+    schema: fgdc
+    colour: blue
+"""
+    with pytest.raises(RegistryError) as raised:
+        parse_registry(text)
+    message = str(raised.value)
+    for expected in (
+        "sources[0] (id 'Bad_ID'): field 'id' must match [a-z0-9-]+",
+        "field 'url' must be an http:// or https:// URL, found 'ftp://example.gov/data.json'",
+        "field 'schema' for type datajson must be one of dcatus1.1-federal, dcatus1.1-non-federal",
+        "field 'allow_private_network' must be true or false",
+        "sources[1] (id 'dup'): field 'type' must be one of datajson, waf, waf-collection, iso-document, found 'webpage'",
+        "sources[2] (id 'dup'): field 'title' is required",
+        "unknown field(s) colour",
+        "field 'collection_url' is required for type waf-collection",
+        "field 'id': 'dup' is used by more than one source",
+    ):
+        assert expected in message
+
+
+@pytest.mark.parametrize("text", ["sources: nope", "- a\n- b", "sources: [\n", ""])
+def test_a_registry_without_a_sources_list_is_refused(text):
+    with pytest.raises(RegistryError):
+        parse_registry(text)
+
+
+def test_select_sources_takes_enabled_or_named_ones():
+    sources = parse_registry(GOOD)
+    assert [s.id for s in select_sources(sources, None)] == ["noaa-waf"]
+    assert [s.id for s in select_sources(sources, ["doi"])] == ["doi"]
+    with pytest.raises(RegistryError, match="unknown source id"):
+        select_sources(sources, ["nope"])
