@@ -9,7 +9,7 @@ default. The CloudFormation template's DefaultArguments must name every one of t
 
 import sys
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from awsglue.utils import getResolvedOptions
 
@@ -55,4 +55,4 @@ def resolve_arguments(argv: list[str] | None = None, required: tuple[str, ...] =
 
 def new_run_id() -> str:
     """A run id that sorts by time: 20261127T015203Z-1a2b3c."""
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]

@@ -3,7 +3,7 @@
 import argparse
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from glue_jobs.arguments import new_run_id
@@ -23,7 +23,7 @@ def _write_failed_report(lake_root: str, run_id: str, failed_stage: str) -> None
         "run_id": run_id,
         "status": "failed",
         "failed_stage": failed_stage,
-        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "lake": lake_root,
         "sources": [],
         "totals": {},
@@ -49,7 +49,7 @@ def run_harvest(sources: str, lake_root: str, run_id: str | None = None, force: 
     print(f"harvest run {run_id}: lake {lake_root}")
     overrides = {"lake": lake_root, "sources": sources, "run-id": run_id, "force": str(force).lower(),
                  "only-sources": only_sources, "db-url": db_url}
-    failed = run_workflow(overrides)
+    failed = run_workflow(overrides).failed_stage
     if failed:
         _write_failed_report(lake_root, run_id, failed)
         print(f"run {run_id} FAILED at {failed}; report: {_report_path(lake_root, run_id)}", file=sys.stderr)

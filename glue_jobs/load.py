@@ -2,16 +2,17 @@
 
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+
+from transforms.report_html import render_report_html
+from transforms.slugs import assign_slugs
 
 from glue_jobs.job_context import JobContext, begin
 from transforms import lake
 from transforms.catalog_state import base_version, read_state, switch_pointer, write_version
 from transforms.load import accepted_changes, next_state, record_outcomes, without_refused
 from transforms.report import build_report, unaccounted_records
-from transforms.report_html import render_report_html
 from transforms.schemas import OUTCOMES, SOURCE_STATUS, VALIDATED
-from transforms.slugs import assign_slugs
 
 log = logging.getLogger("harvest")
 
@@ -21,7 +22,6 @@ def publish_to_database(job: JobContext, accepted):
     if not job.args["db_url"]:
         return None
     from pyspark.sql import functions as F
-
     from transforms.postgres_catalog import ensure_schema, publish_changes
 
     ensure_schema(job.args["db_url"])
@@ -39,7 +39,7 @@ def write_report(job: JobContext, outcomes, statuses, quality: dict) -> dict:
     """report.json, report.html and the outcomes table under runs/<run_id>/report/."""
     outcomes.write.mode("overwrite").parquet(job.path("report", "outcomes"))
     outcomes = job.spark.read.schema(OUTCOMES).parquet(job.path("report", "outcomes"))
-    run = {"run_id": job.run_id, "status": "succeeded", "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    run = {"run_id": job.run_id, "status": "succeeded", "finished": datetime.now(UTC).isoformat(timespec="seconds"),
            "lake": job.lake, "force": job.args["force"]}
     if quality.get("data_docs"):
         quality = {**quality, "data_docs": "quality/" + quality["data_docs"]}

@@ -96,10 +96,19 @@ def job_argv(step: JobStep, overrides: dict[str, str]) -> list[str]:
     return [f"glue_jobs/{step.stage}.py"] + [item for pair in arguments.items() for item in pair]
 
 
+@dataclass
+class WorkflowResult:
+    """How a local workflow run went: seconds per stage that ran, and the stage that failed (if any)."""
+
+    seconds: dict[str, float]
+    failed_stage: str | None = None
+
+
 def run_workflow(overrides: dict[str, str], on_progress: Callable[[str], None] = print,
-                 template: Path = TEMPLATE) -> str | None:
-    """Run every job in order; returns None on success, or the stage that failed."""
+                 template: Path = TEMPLATE) -> WorkflowResult:
+    """Run every job in order, stopping at the first that fails, as the Glue workflow's triggers do."""
     steps = job_graph(load_template(template))
+    result = WorkflowResult(seconds={})
     for number, step in enumerate(steps, start=1):
         on_progress(f"[{number}/{len(steps)}] {step.stage} ...")
         started = time.monotonic()
@@ -107,7 +116,10 @@ def run_workflow(overrides: dict[str, str], on_progress: Callable[[str], None] =
             importlib.import_module(f"glue_jobs.{step.stage}").main(job_argv(step, overrides))
         except Exception:  # noqa: BLE001 - a failed job stops the workflow, as on Glue
             log.exception("job %s failed", step.stage)
-            on_progress(f"[{number}/{len(steps)}] {step.stage} FAILED after {time.monotonic() - started:.1f} s")
-            return step.stage
-        on_progress(f"[{number}/{len(steps)}] {step.stage} done in {time.monotonic() - started:.1f} s")
-    return None
+            result.failed_stage = step.stage
+        result.seconds[step.stage] = time.monotonic() - started
+        outcome = "FAILED after" if result.failed_stage else "done in"
+        on_progress(f"[{number}/{len(steps)}] {step.stage} {outcome} {result.seconds[step.stage]:.1f} s")
+        if result.failed_stage:
+            break
+    return result

@@ -1,5 +1,6 @@
 """Load core: the next catalog version, the outcome of every row, and report counts that add up."""
 
+import json
 from datetime import datetime
 
 from transforms.load import accepted_changes, next_state, record_outcomes, without_refused
@@ -19,7 +20,7 @@ def validated_row(identifier, action, decision, reasons=(), source_id="agency", 
         reasons=list(reasons),
         warnings=list(warnings),
         content_hash=f"hash-{identifier}",
-        dcat_json='{"title": "%s"}' % identifier,
+        dcat_json=json.dumps({"title": identifier}),
         source_format="dcatus",
     )
     return tuple(values[name] for name in VALIDATED.fieldNames())

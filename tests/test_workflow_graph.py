@@ -17,7 +17,7 @@ def test_overrides_replace_default_arguments():
     step = job_graph(load_template())[0]
     argv = job_argv(step, {"lake": "/tmp/lake", "run-id": "r1", "log-level": "DEBUG"})
     assert argv[0] == "glue_jobs/extract.py"
-    pairs = dict(zip(argv[1::2], argv[2::2]))
+    pairs = dict(zip(argv[1::2], argv[2::2], strict=True))
     assert pairs["--lake"] == "/tmp/lake" and pairs["--run-id"] == "r1" and pairs["--log-level"] == "DEBUG"
 
 

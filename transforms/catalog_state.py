@@ -13,7 +13,7 @@ same result.
 
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -73,7 +73,7 @@ def write_version(state: DataFrame, lake_root: str, version: str) -> None:
 
 def switch_pointer(lake_root: str, version: str, previous: str | None) -> None:
     """Make `version` the current catalog version: one small atomic write."""
-    pointer = {"version": version, "previous": previous, "switched": datetime.now(timezone.utc).isoformat()}
+    pointer = {"version": version, "previous": previous, "switched": datetime.now(UTC).isoformat()}
     lake.write_text(pointer_uri(lake_root), json.dumps(pointer, indent=2) + "\n", "application/json")
     log.info("catalog pointer switched to version %s (previous %s)", version, previous)
 
