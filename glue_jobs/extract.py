@@ -1,9 +1,8 @@
 """Glue job: fetch every source and split it into one row per record."""
 
-from transforms.extract import extract_sources
-
 from glue_jobs.job_context import begin
 from transforms.catalog_state import read_base_state
+from transforms.extract import extract_sources
 from transforms.schemas import EXTRACT_RECORDS, SOURCE_STATUS
 
 

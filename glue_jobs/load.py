@@ -4,15 +4,14 @@ import json
 import logging
 from datetime import UTC, datetime
 
-from transforms.report_html import render_report_html
-from transforms.slugs import assign_slugs
-
 from glue_jobs.job_context import JobContext, begin
 from transforms import lake
 from transforms.catalog_state import base_version, read_state, switch_pointer, write_version
 from transforms.load import accepted_changes, next_state, record_outcomes, without_refused
 from transforms.report import build_report, unaccounted_records
+from transforms.report_html import render_report_html
 from transforms.schemas import OUTCOMES, SOURCE_STATUS, VALIDATED
+from transforms.slugs import assign_slugs
 
 log = logging.getLogger("harvest")
 
@@ -22,6 +21,7 @@ def publish_to_database(job: JobContext, accepted):
     if not job.args["db_url"]:
         return None
     from pyspark.sql import functions as F
+
     from transforms.postgres_catalog import ensure_schema, publish_changes
 
     ensure_schema(job.args["db_url"])

@@ -3,13 +3,12 @@
 import json
 from pathlib import Path
 
-from transforms.validate import validate_records
-
 import expectations
 from glue_jobs.job_context import begin
 from transforms import lake
 from transforms.catalog_state import published_counts, read_base_state
 from transforms.schemas import SOURCE_STATUS, TRANSFORMED, VALIDATED
+from transforms.validate import validate_records
 
 SUITES_DIR = Path(expectations.__file__).parent
 

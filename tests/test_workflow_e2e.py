@@ -6,9 +6,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from glue_jobs.local_http import serve_folder
 
 from glue_jobs.cli import SAMPLES, run_harvest
+from glue_jobs.local_http import serve_folder
 from transforms.catalog_state import read_pointer, read_state
 
 pytestmark = pytest.mark.e2e
