@@ -1,0 +1,130 @@
+"""The PostgreSQL catalog database, against a real server on 127.0.0.1."""
+
+import json
+
+import boto3
+import psycopg
+import pytest
+from moto import mock_aws
+
+from tests.postgres_server import postgres_url  # noqa: F401
+from transforms.postgres_catalog import ensure_schema, publish_changes, resolve_db_url
+
+pytestmark = pytest.mark.postgres
+
+ACCEPTED = ("source_id string, identifier string, action string, slug string, dcat_json string, title string, "
+            "organization string, source_title string, record_url string, content_hash string")
+
+
+def change(identifier, action="create", source_id="agency", slug=None, dcat=None, title=None):
+    title = title if title is not None else f"Title {identifier}"
+    dcat_json = dcat if dcat is not None else json.dumps({"identifier": identifier, "title": title})
+    return (source_id, identifier, action, slug or f"slug-{identifier}", None if action == "delete" else dcat_json,
+            title, "Example Agency", f"{source_id} catalog", f"https://example.gov/{identifier}.xml", f"hash-{identifier}")
+
+
+@pytest.fixture
+def db(postgres_url):  # noqa: F811
+    """A migrated catalog database with an empty dataset table."""
+    ensure_schema(postgres_url)
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("TRUNCATE catalog.dataset")
+    return postgres_url
+
+
+def publish(spark, db_url, rows, run_id="r1"):
+    results = publish_changes(spark.createDataFrame(rows, ACCEPTED), db_url, run_id).collect()
+    return {(row.source_id, row.identifier): (row.db_status, row.db_error) for row in results}
+
+
+def stored(db_url):
+    with psycopg.connect(db_url) as conn:
+        rows = conn.execute("SELECT source_id, identifier, slug, content_hash, dcat->>'title', last_run_id "
+                            "FROM catalog.dataset ORDER BY 1, 2").fetchall()
+    return {(r[0], r[1]): r[2:] for r in rows}
+
+
+def test_ensure_schema_runs_each_migration_once(db):
+    ensure_schema(db)  # a second time: nothing pending, nothing fails
+    with psycopg.connect(db) as conn:
+        versions = [row[0] for row in conn.execute("SELECT version FROM catalog.schema_migrations")]
+        columns = {row[0] for row in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'catalog' AND table_name = 'dataset'")}
+    assert versions == ["0001_dataset"]
+    assert {"slug", "dcat", "organization", "source_id", "record_url", "last_harvested"} <= columns
+
+
+def test_creates_updates_and_deletes_are_applied_per_source(spark, db):
+    first = publish(spark, db, [change("a"), change("b"), change("c"), change("x", source_id="other")])
+    assert set(first.values()) == {("ok", None)}
+    second = publish(spark, db, [
+        change("a", "update", title="Renamed"),
+        change("b", "delete"),
+        change("d"),
+        change("x", "delete", source_id="other"),
+    ], run_id="r2")
+    assert set(second.values()) == {("ok", None)}
+    assert stored(db) == {
+        ("agency", "a"): ("slug-a", "hash-a", "Renamed", "r2"),
+        ("agency", "c"): ("slug-c", "hash-c", "Title c", "r1"),
+        ("agency", "d"): ("slug-d", "hash-d", "Title d", "r2"),
+    }
+
+
+def test_records_the_database_refuses_are_isolated_and_the_rest_of_the_source_commits(spark, db):
+    publish(spark, db, [change("taken", source_id="other", slug="shared-slug")])
+    results = publish(spark, db, [
+        change("good-1"),
+        change("bad-json", dcat='{"title": "unterminated'),
+        change("nul", title="Water\x00Quality"),
+        change("escaped-nul", dcat='{"title": "a\\u0000b"}'),
+        change("slug-clash", slug="shared-slug"),
+        change("bad-slug", slug="Not A Slug"),
+        change("good-2"),
+    ])
+    assert results[("agency", "good-1")] == ("ok", None)
+    assert results[("agency", "good-2")] == ("ok", None)
+    refused = {key[1]: error for key, (status, error) in results.items() if status == "refused"}
+    assert sorted(refused) == ["bad-json", "bad-slug", "escaped-nul", "nul", "slug-clash"]
+    assert "invalid input syntax for type json" in refused["bad-json"]
+    assert "0x00" in refused["nul"]
+    assert "unsupported Unicode escape sequence" in refused["escaped-nul"]
+    assert "dataset_slug_unique" in refused["slug-clash"] and "shared-slug" in refused["slug-clash"]
+    assert "dataset_slug_format" in refused["bad-slug"]
+    assert set(stored(db)) == {("agency", "good-1"), ("agency", "good-2"), ("other", "taken")}
+
+
+def test_a_source_the_database_refuses_entirely_does_not_stop_the_others(spark, db):
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("""CREATE FUNCTION catalog.refuse_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'source % is frozen', NEW.source_id; END $$""")
+        conn.execute("""CREATE TRIGGER frozen BEFORE INSERT ON catalog.dataset FOR EACH ROW
+            WHEN (NEW.source_id = 'frozen') EXECUTE FUNCTION catalog.refuse_frozen()""")
+    try:
+        results = publish(spark, db, [change("f1", source_id="frozen"), change("f2", source_id="frozen"), change("ok")])
+    finally:
+        with psycopg.connect(db, autocommit=True) as conn:
+            conn.execute("DROP TRIGGER frozen ON catalog.dataset")
+            conn.execute("DROP FUNCTION catalog.refuse_frozen()")
+    assert results[("frozen", "f1")] == ("refused", "source frozen is frozen")
+    assert results[("frozen", "f2")] == ("refused", "source frozen is frozen")
+    assert results[("agency", "ok")] == ("ok", None)
+    assert set(stored(db)) == {("agency", "ok")}
+
+
+def test_an_unreachable_database_refuses_every_row_with_the_connection_error(spark, postgres_url):  # noqa: F811
+    unreachable = postgres_url.rsplit("/", 1)[0] + "/no_such_database"
+    results = publish(spark, unreachable, [change("a"), change("b", source_id="other")])
+    assert {status for status, _ in results.values()} == {"refused"}
+    assert all("no_such_database" in error for _, error in results.values())
+
+
+@mock_aws
+def test_a_secrets_manager_arn_resolves_to_the_url_it_stores():
+    client = boto3.client("secretsmanager", region_name="us-east-1")
+    plain = client.create_secret(Name="catalog-db", SecretString="postgresql://u:p@db.internal:5432/catalog")["ARN"]
+    rds = client.create_secret(Name="catalog-rds", SecretString=json.dumps(
+        {"username": "harvest", "password": "p@ss/word", "host": "db.internal", "port": 5433, "dbname": "catalog"}))["ARN"]
+    assert resolve_db_url(plain) == "postgresql://u:p@db.internal:5432/catalog"
+    assert resolve_db_url(rds) == "postgresql://harvest:p%40ss%2Fword@db.internal:5433/catalog"
+    assert resolve_db_url("postgresql://localhost/x") == "postgresql://localhost/x"
