@@ -1,0 +1,119 @@
+"""The report page (opened in headless Chromium) and the terminal summary."""
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from transforms.report_html import format_report_text, render_report_html
+
+CHROMIUM = Path("/usr/bin/chromium")
+HOSTILE = '<script>alert("x")</script>'
+
+
+def source(source_id, status="complete", reason=None, **counts):
+    entry = {"source_id": source_id, "title": f"{source_id} catalog", "organization": "Example Agency",
+             "url": f"https://{source_id}.example.gov/data.json", "type": "datajson", "status": status,
+             "reason": reason, "error_messages": [], "top_reasons": [], "failed_expectations": []}
+    names = ("extracted", "created", "updated", "deleted", "unchanged", "rejected", "held", "errors", "warnings")
+    entry.update({name: counts.get(name, 0) for name in names})
+    return entry
+
+
+def example_report():
+    noaa = source("noaa-waf", extracted=10, created=3, updated=1, unchanged=5, rejected=1, warnings=4)
+    noaa["type"] = "waf"
+    noaa["failed_expectations"] = [{"expectation": "expect_column_values_to_match_regex", "column": "has_email",
+                                    "severity": "warning", "unexpected_count": 2, "examples": ["id-3"]}]
+    held = source("shrinking", "held", "mass-deletion guard: 120 of 200 published records would be deleted (60%)",
+                  extracted=80, unchanged=80, held=0)
+    held["deletes_held"] = 120
+    failed = source("broken", "failed", "fetch failed: HTTP 503 from https://broken.example.gov/data.json", errors=1)
+    failed["error_messages"] = ["https://broken.example.gov/data.json: HTTP 503"]
+    evil = source("evil", extracted=2, rejected=2)
+    evil["title"] = HOSTILE
+    evil["url"] = "javascript:alert(1)"
+    sources = [noaa, held, failed, evil]
+    totals = {name: sum(s[name] for s in sources) for name in
+              ("extracted", "created", "updated", "deleted", "unchanged", "rejected", "held", "errors", "warnings")}
+    return {
+        "run_id": "20261127T020000Z-ab12cd", "status": "succeeded", "started": "2026-11-27T02:00:00Z",
+        "finished": "2026-11-27T02:03:10Z", "lake": "/lake", "force": False, "sources": sources, "totals": totals,
+        "top_reasons": [
+            {"reason": "schema: $.title: required field is missing", "count": 2,
+             "examples": [{"source_id": "evil", "identifier": "e-1"}, {"source_id": "noaa-waf", "identifier": "id-1"}]},
+            {"reason": f"schema: $.description {HOSTILE}", "count": 1,
+             "examples": [{"source_id": "evil", "identifier": "\x1b[31mred"}]},
+        ],
+        "quality_docs": "quality/index.html", "outcomes": "report/outcomes",
+    }
+
+
+def test_publisher_text_is_escaped_and_hostile_links_are_inert():
+    page = render_report_html(example_report())
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    assert 'href="javascript:' not in page
+    assert 'href="https://noaa-waf.example.gov/data.json"' not in page  # complete sources are not listed with links
+    assert 'href="https://broken.example.gov/data.json"' in page
+
+
+def test_page_links_the_data_docs_relative_to_the_report_folder():
+    assert 'href="../quality/index.html"' in render_report_html(example_report())
+    assert "No Data Docs" in render_report_html({**example_report(), "quality_docs": None})
+
+
+def test_page_names_held_and_failed_sources_with_their_reason_and_failed_expectations():
+    page = render_report_html(example_report())
+    held = re.search(r'<ul id="held-sources">(.*?)</ul>', page, re.S).group(1)
+    assert "shrinking" in held and "mass-deletion guard" in held and "broken" not in held
+    failed = re.search(r'<ul id="failed-sources">(.*?)</ul>\s*</li></ul>', page, re.S).group(1)
+    assert "HTTP 503" in failed and "shrinking" not in failed
+    assert "expect_column_values_to_match_regex" in page and "has_email" in page
+
+
+def test_an_empty_run_renders():
+    page = render_report_html({"run_id": "r", "status": "succeeded", "sources": [], "totals": {}, "top_reasons": []})
+    assert "No record was rejected." in page and "<svg" in page
+
+
+def test_terminal_summary_lists_sources_totals_and_reasons_without_control_characters():
+    text = format_report_text(example_report())
+    lines = text.splitlines()
+    noaa = next(line for line in lines if line.startswith("noaa-waf"))
+    assert noaa.split() == ["noaa-waf", "complete", "10", "3", "1", "0", "5", "1", "0", "0"]
+    total = next(line for line in lines if line.startswith("total"))
+    assert total.split() == ["total", "92", "3", "1", "0", "85", "3", "0", "1"]
+    assert "shrinking (held): mass-deletion guard" in text
+    assert "schema: $.title: required field is missing" in text
+    assert "\x1b" not in text
+
+
+def chromium(tmp_path, *arguments):
+    if not CHROMIUM.exists():
+        pytest.skip("headless Chromium is missing at /usr/bin/chromium: apt-get install chromium")
+    profile = tmp_path / "profile"
+    command = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               "--disable-dev-shm-usage", f"--user-data-dir={profile}", *arguments]
+    try:
+        return subprocess.run(command, capture_output=True, text=True, timeout=90, check=True).stdout
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def test_page_renders_in_headless_chromium_with_the_table_and_the_chart(tmp_path):
+    page = tmp_path / "report.html"
+    page.write_text(render_report_html(example_report()), encoding="utf-8")
+    dom = chromium(tmp_path, "--dump-dom", page.as_uri())
+    assert dom.count('<tr class="source"') == 4
+    assert 'data-source="noaa-waf"' in dom
+    assert len(re.findall(r'<rect class="bar bar-created"', dom)) == 1
+    assert len(re.findall(r'<rect class="bar bar-unchanged"', dom)) == 2
+    assert len(re.findall(r'<rect class="bar bar-rejected"', dom)) == 2
+    assert "<script>alert" not in dom
+
+    chromium(tmp_path, f"--screenshot={tmp_path / 'r.png'}", "--window-size=1200,900", page.as_uri())
+    assert (tmp_path / "r.png").stat().st_size > 10_000

@@ -1,0 +1,199 @@
+"""The harvest report for people: one self-contained HTML page per run, and the terminal summary.
+
+Both read the report.json dict that load writes. Every string in it may come from a publisher
+(titles, identifiers, reasons quoting their data), so the page escapes everything and the
+terminal text drops control characters (no escape sequences reach the terminal). The page
+needs nothing from the network: inline CSS, the chart as inline SVG.
+"""
+
+from html import escape
+from urllib.parse import urlsplit
+
+SEGMENTS = (  # (count, colour): the stacked bar of each source, in this order
+    ("created", "#2e7d32"), ("updated", "#1565c0"), ("deleted", "#6a1b9a"),
+    ("unchanged", "#9e9e9e"), ("rejected", "#c62828"), ("held", "#ef6c00"),
+)
+TABLE_COUNTS = ("extracted", "created", "updated", "deleted", "unchanged", "rejected", "held", "errors", "warnings")
+STATUS_COLOURS = {"complete": "#2e7d32", "succeeded": "#2e7d32", "failed": "#c62828", "held": "#ef6c00"}
+CSS = """
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:24px;color:#212121;max-width:1400px}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
+.meta{color:#555}.meta span{margin-right:18px}
+table{border-collapse:collapse;width:100%;margin:6px 0;font-size:13px}th,td{border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}
+.wide{overflow-x:auto}td.reason,td.src{overflow-wrap:anywhere}td.reason{min-width:200px}td.src{min-width:150px}th.n{font-size:12px}
+th{background:#f5f5f5}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}tr.total td{font-weight:600;background:#fafafa}
+.badge{white-space:nowrap;display:inline-block;padding:0 8px;border-radius:10px;color:#fff;font-size:12px}
+.legend span{display:inline-block;margin-right:14px}.legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px}
+code,.id{font-family:ui-monospace,Consolas,monospace;font-size:12px;word-break:break-all}.none{color:#777}
+"""
+
+
+def _e(value) -> str:
+    return escape("" if value is None else str(value), quote=True)
+
+
+def _n(value) -> int:
+    return int(value or 0)
+
+
+def _badge(status) -> str:
+    colour = STATUS_COLOURS.get(status, "#616161")
+    return f'<span class="badge status-{_e(status)}" style="background:{colour}">{_e(status)}</span>'
+
+
+def _link(url) -> str:
+    """A link only for http(s) URLs: a publisher's javascript: URL stays inert text."""
+    if isinstance(url, str) and urlsplit(url).scheme in ("http", "https"):
+        return f'<a href="{_e(url)}">{_e(url)}</a>'
+    return _e(url)
+
+
+def _sources_table(report: dict) -> str:
+    head = "".join(f'<th class="n">{name}</th>' for name in TABLE_COUNTS)
+    rows = []
+    for source in report.get("sources", []):
+        counts = "".join(f'<td class="n">{_n(source.get(name))}</td>' for name in TABLE_COUNTS)
+        rows.append(
+            f'<tr class="source" data-source="{_e(source.get("source_id"))}"><td class="src"><b>{_e(source.get("source_id"))}</b><br>'
+            f'{_e(source.get("title"))}<br><span class="none">{_e(source.get("organization"))}</span></td>'
+            f'<td>{_e(source.get("type"))}</td><td>{_badge(source.get("status"))}</td>{counts}'
+            f'<td class="reason">{_e(source.get("reason"))}</td></tr>'
+        )
+    totals = report.get("totals", {})
+    total_cells = "".join(f'<td class="n">{_n(totals.get(name))}</td>' for name in TABLE_COUNTS)
+    rows.append(f'<tr class="total"><td>Total</td><td></td><td></td>{total_cells}<td></td></tr>')
+    return (f'<div class="wide"><table id="sources"><thead><tr><th>Source</th><th>Type</th><th>Status</th>{head}<th>Reason</th></tr>'
+            f'</thead><tbody>{"".join(rows)}</tbody></table></div>')
+
+
+def _chart(report: dict) -> str:
+    """Horizontal stacked bars, one per source, scaled to the largest source."""
+    sources = report.get("sources", [])
+    label_width, bar_width, row_height, top = 220, 700, 26, 10
+    largest = max([sum(_n(s.get(name)) for name, _ in SEGMENTS) for s in sources] + [1])
+    parts = []
+    for index, source in enumerate(sources):
+        y = top + index * row_height
+        name = source.get("source_id")
+        label = name if len(str(name)) <= 32 else f"{str(name)[:31]}…"  # long ids must not run off the left edge
+        parts.append(f'<text x="{label_width - 8}" y="{y + 15}" text-anchor="end"><title>{_e(name)}</title>{_e(label)}</text>')
+        x = float(label_width)
+        for segment, colour in SEGMENTS:
+            count = _n(source.get(segment))
+            if count:
+                width = count / largest * bar_width
+                parts.append(
+                    f'<rect class="bar bar-{segment}" x="{x:.1f}" y="{y}" width="{max(width, 1):.1f}" height="{row_height - 6}" '
+                    f'fill="{colour}"><title>{_e(name)}: {count} {segment}</title></rect>'
+                )
+                x += width
+        total = sum(_n(source.get(s)) for s, _ in SEGMENTS)
+        parts.append(f'<text x="{x + 6:.1f}" y="{y + 15}" fill="#555">{total}</text>')
+    height = top * 2 + max(len(sources), 1) * row_height
+    legend = "".join(f'<span><i style="background:{colour}"></i>{name}</span>' for name, colour in SEGMENTS)
+    return (f'<div class="legend">{legend}</div><svg id="chart" xmlns="http://www.w3.org/2000/svg" '
+            f'width="{label_width + bar_width + 60}" height="{height}" font-size="12" role="img" '
+            f'aria-label="records per source by outcome">{"".join(parts)}</svg>')
+
+
+def _reasons(report: dict) -> str:
+    reasons = report.get("top_reasons") or []
+    if not reasons:
+        return '<p class="none">No record was rejected.</p>'
+    rows = []
+    for entry in reasons:
+        examples = ", ".join(
+            f'<span class="id">{_e(ex.get("source_id"))}: {_e(ex.get("identifier"))}</span>' if isinstance(ex, dict)
+            else f'<span class="id">{_e(ex)}</span>'
+            for ex in entry.get("examples", [])
+        )
+        rows.append(f'<tr><td class="n">{_n(entry.get("count"))}</td><td>{_e(entry.get("reason"))}</td><td>{examples}</td></tr>')
+    return (f'<table id="reasons"><thead><tr><th class="n">Records</th><th>Reason</th><th>Examples</th></tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>')
+
+
+def _sources_with_status(report: dict, status: str, empty: str) -> str:
+    chosen = [s for s in report.get("sources", []) if s.get("status") == status]
+    if not chosen:
+        return f'<p class="none">{empty}</p>'
+    items = []
+    for source in chosen:
+        messages = "".join(f"<li><code>{_e(m)}</code></li>" for m in source.get("error_messages") or [])
+        items.append(f'<li><b>{_e(source.get("source_id"))}</b> ({_link(source.get("url"))}): {_e(source.get("reason"))}'
+                     f'{f"<ul>{messages}</ul>" if messages else ""}</li>')
+    return f'<ul id="{status}-sources">{"".join(items)}</ul>'
+
+
+def _expectations(report: dict) -> str:
+    rows = []
+    for source in report.get("sources", []):
+        for failed in source.get("failed_expectations") or []:
+            examples = ", ".join(f'<span class="id">{_e(x)}</span>' for x in failed.get("examples") or [])
+            rows.append(f'<tr><td>{_e(source.get("source_id"))}</td><td><code>{_e(failed.get("expectation"))}</code></td>'
+                        f'<td>{_e(failed.get("column"))}</td><td>{_e(failed.get("severity"))}</td>'
+                        f'<td class="n">{_n(failed.get("unexpected_count"))}</td><td>{examples}</td></tr>')
+    if not rows:
+        return '<p class="none">Every expectation was met.</p>'
+    return ('<table id="expectations"><thead><tr><th>Source</th><th>Expectation</th><th>Column</th><th>Severity</th>'
+            f'<th class="n">Unexpected</th><th>Examples</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
+
+
+def render_report_html(report: dict) -> str:
+    """The run's report page (written to runs/<run_id>/report/report.html)."""
+    docs = report.get("quality_docs")
+    # The page sits in runs/<run_id>/report/; quality_docs is relative to runs/<run_id>/.
+    docs_link = (f'<a id="data-docs" href="../{_e(docs)}">Great Expectations Data Docs</a>' if docs
+                 else '<span class="none">No Data Docs for this run.</span>')
+    meta = "".join(f"<span>{label}: <b>{_e(report.get(key))}</b></span>" for label, key in
+                   (("Started", "started"), ("Finished", "finished"), ("Lake", "lake"), ("Force", "force")))
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Harvest report {_e(report.get("run_id"))}</title><style>{CSS}</style></head>
+<body>
+<h1>Harvest run {_e(report.get("run_id"))} {_badge(report.get("status"))}</h1>
+<p class="meta">{meta}</p>
+<h2>Sources</h2>{_sources_table(report)}
+<h2>Records per source</h2>{_chart(report)}
+<h2>Most common rejection reasons</h2>{_reasons(report)}
+<h2>Held sources</h2>{_sources_with_status(report, "held", "No source was held.")}
+<h2>Failed sources</h2>{_sources_with_status(report, "failed", "No source failed.")}
+<h2>Failed expectations</h2>{_expectations(report)}
+<p>{docs_link}</p>
+</body></html>
+"""
+
+
+def _plain(value, width: int | None = None) -> str:
+    """Text safe for a terminal: control characters (escape sequences, newlines) become spaces."""
+    text = "".join(" " if ord(c) < 32 or 127 <= ord(c) < 160 else c for c in ("-" if value is None else str(value)))
+    return text if width is None or len(text) <= width else text[: width - 1] + "…"
+
+
+def format_report_text(report: dict) -> str:
+    """The terminal summary of `harvest report`: sources with counts and status, totals, top reasons."""
+    columns = ("extracted", "created", "updated", "deleted", "unchanged", "rejected", "held", "errors")
+    sources = report.get("sources", [])
+    name_width = max([len(_plain(s.get("source_id"), 32)) for s in sources] + [len("source"), len("total")])
+    header = f"{'source':<{name_width}}  {'status':<8}" + "".join(f"{c:>10}" for c in columns)
+    lines = [f"Harvest run {_plain(report.get('run_id'))}: {_plain(report.get('status'))} "
+             f"(finished {_plain(report.get('finished'))})", "", header, "-" * len(header)]
+    for source in sources:
+        counts = "".join(f"{_n(source.get(c)):>10}" for c in columns)
+        lines.append(f"{_plain(source.get('source_id'), 32):<{name_width}}  {_plain(source.get('status'), 8):<8}{counts}")
+    totals = report.get("totals", {})
+    lines += ["-" * len(header), f"{'total':<{name_width}}  {'':<8}" + "".join(f"{_n(totals.get(c)):>10}" for c in columns)]
+    attention = [s for s in sources if s.get("status") in ("failed", "held")]
+    if attention:
+        lines += ["", "Sources needing attention:"]
+        lines += [f"  {_plain(s.get('source_id'))} ({_plain(s.get('status'))}): {_plain(s.get('reason'), 200)}"
+                  for s in attention]
+    reasons = report.get("top_reasons") or []
+    if reasons:
+        lines += ["", "Top rejection reasons:"]
+        for entry in reasons[:5]:
+            example = (entry.get("examples") or [None])[0]
+            if isinstance(example, dict):
+                example = f"{example.get('source_id')}: {example.get('identifier')}"
+            lines.append(f"  {_n(entry.get('count')):>6}  {_plain(entry.get('reason'), 120)}"
+                         + (f"  (e.g. {_plain(example, 80)})" if example else ""))
+    return "\n".join(lines) + "\n"
