@@ -1,0 +1,153 @@
+"""The transform stage: created and updated records become DCAT-US 1.1 datasets.
+
+XML records (ISO 19115-2, ISO 19139, ISO 19115-3, FGDC) go through a crosswalk, then
+normalisation, then the per-source fix-ups; DCAT-US JSON records are normalised and get the
+fix-ups that apply to JSON. A record that cannot be transformed becomes a "reject" row with a
+reason a publisher can act on; no single record fails the job.
+"""
+
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pandas as pd
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from transforms.dcatus_normalize import normalize_dataset
+from transforms.fgdc import fgdc_to_dcat
+from transforms.fixups import apply_fixups
+from transforms.iso19115 import iso_to_dcat
+from transforms.registry import Source
+from transforms.schemas import CHANGES, TRANSFORMED
+from transforms.xml_kinds import FGDC, UnknownRoot, detect_kind
+from transforms.xml_safety import XmlRejected, parse_xml
+
+LOG = logging.getLogger(__name__)
+TRANSFORMED_ACTIONS = ("create", "update")
+NEW_COLUMNS = [f.name for f in TRANSFORMED.fields[len(CHANGES.fields):]]
+
+
+@dataclass
+class TransformResult:
+    """What one record became: a dataset and its warnings, or the reason it could not be transformed."""
+
+    source_format: str | None = None
+    dataset: dict | None = None
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+    file_identifier: str | None = None
+
+
+def _from_xml(raw: str, record_url: str | None) -> TransformResult:
+    root = parse_xml(raw)
+    kind = detect_kind(root)
+    dataset, warnings, file_identifier = fgdc_to_dcat(root) if kind == FGDC else iso_to_dcat(root, kind)
+    # The DCAT-US identifier of an XML record is its fileIdentifier, stable across moves of the
+    # file; without one (FGDC has none), the record's URL, which the WAF keeps unique.
+    if not dataset.get("identifier") and record_url:
+        dataset["identifier"] = record_url
+    return TransformResult(kind, dataset, warnings, None, file_identifier)
+
+
+def _from_json(raw: str) -> TransformResult:
+    try:
+        dataset = json.loads(raw)
+    except (TypeError, ValueError) as error:
+        return TransformResult("dcatus", error=f"dataset is not valid JSON: {error}")
+    if not isinstance(dataset, dict):
+        return TransformResult("dcatus", error=f"dataset is a JSON {type(dataset).__name__}, not an object")
+    return TransformResult("dcatus", dataset)
+
+
+def transform_record(raw_format: str, raw: str | None, record_url: str | None, parent_identifier: str | None,
+                     fixups: dict | None, organization: str | None = None) -> TransformResult:
+    """Transform one record ("json" DCAT-US text or "xml" document) into a DCAT-US dataset, or an error."""
+    try:
+        if raw is None or not raw.strip():
+            return TransformResult(error="record is empty")
+        if raw_format == "xml":
+            result = _from_xml(raw, record_url)
+        elif raw_format == "json":
+            result = _from_json(raw)
+        else:
+            return TransformResult(error=f"unknown raw format {raw_format!r}; expected json or xml")
+    except (XmlRejected, UnknownRoot) as error:
+        return TransformResult(error=str(error))
+    except Exception as error:  # a crosswalk bug must not fail the job; the reason names it
+        LOG.exception("transform failed for %s", record_url)
+        return TransformResult(error=f"internal error while transforming ({type(error).__name__}: {error})")
+    if result.error:
+        return result
+    dataset, text_warnings = normalize_dataset(result.dataset)
+    if parent_identifier and not dataset.get("isPartOf"):
+        dataset["isPartOf"] = parent_identifier
+    title = dataset.get("title")
+    if not isinstance(title, str) or not title:
+        return TransformResult(result.source_format, error="record has no title",
+                               file_identifier=result.file_identifier)
+    kind = "json" if raw_format == "json" else "xml"
+    fixed = apply_fixups(dataset, kind, fixups or {}, organization)
+    result.dataset = dataset
+    result.warnings = result.warnings + text_warnings + fixed
+    return result
+
+
+def _typed_columns(dataset: dict) -> dict:
+    contact = dataset.get("contactPoint") if isinstance(dataset.get("contactPoint"), dict) else {}
+    items = dataset.get("distribution") if isinstance(dataset.get("distribution"), list) else []
+    urls = [item[key] for item in items if isinstance(item, dict)
+            for key in ("downloadURL", "accessURL") if isinstance(item.get(key), str)]
+    text = {name: dataset.get(name) if isinstance(dataset.get(name), str) else None
+            for name in ("title", "accessLevel", "modified")}
+    has_email = contact.get("hasEmail")
+    return {"title": text["title"], "access_level": text["accessLevel"], "modified": text["modified"],
+            "has_email": has_email if isinstance(has_email, str) else None, "distribution_urls": urls}
+
+
+def _transform_row(row: dict, settings: dict) -> dict:
+    """The TRANSFORMED values of one create/update row."""
+    fixups, organization = settings.get(row["source_id"], ({}, None))
+    result = transform_record(row["raw_format"], row["raw"], row["record_url"], row["parent_identifier"],
+                              fixups, organization)
+    out = {name: None for name in NEW_COLUMNS}
+    out["source_format"] = result.source_format
+    if not row.get("file_identifier") and result.file_identifier:
+        out["file_identifier"] = result.file_identifier
+    if result.error:
+        out.update(action="reject", warnings=result.warnings,
+                   reasons=[*(row["reasons"] or []), f"transform: {result.error}"])
+        return out
+    out["dcat_json"] = json.dumps(result.dataset, ensure_ascii=False, separators=(",", ":"))
+    out["warnings"] = result.warnings
+    out.update(_typed_columns(result.dataset))
+    return out
+
+
+def _batches(settings_handle) -> callable:
+    def transform_batches(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        settings = settings_handle.value
+        for frame in frames:
+            rows = []
+            for row in frame.to_dict("records"):
+                row["reasons"] = list(row["reasons"]) if row["reasons"] is not None else None
+                out = {name: None for name in NEW_COLUMNS}
+                out["warnings"] = []
+                if row["action"] in TRANSFORMED_ACTIONS:
+                    out.update(_transform_row(row, settings))
+                row.update(out)
+                rows.append(row)
+            yield pd.DataFrame(rows, columns=TRANSFORMED.fieldNames())
+    return transform_batches
+
+
+def transform_changes(changes: DataFrame, sources: list[Source]) -> DataFrame:
+    """CHANGES rows in, TRANSFORMED rows out (transforms.schemas.TRANSFORMED, exact column order)."""
+    settings = {source.id: (dict(source.fixups or {}), source.organization) for source in sources}
+    handle = changes.sparkSession.sparkContext.broadcast(settings)
+    return (
+        changes.select(*CHANGES.fieldNames())
+        .mapInPandas(_batches(handle), schema=TRANSFORMED)
+        .select(*[F.col(name) for name in TRANSFORMED.fieldNames()])
+    )
