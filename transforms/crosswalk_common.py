@@ -29,9 +29,29 @@ def media_type_of(url: str) -> str | None:
     return MEDIA_TYPES.get(name.rpartition(".")[2])
 
 
+def is_url(text: str) -> bool:
+    """True for absolute URLs and for scheme-less web addresses the url_scheme fix-up can complete."""
+    return "://" in text and " " not in text.strip() or text.startswith("www.")
+
+
+def mailto(email: str | None, warnings: list[str]) -> str | None:
+    """hasEmail as mailto:, or None (with a warning) when the value is not an email address."""
+    if not email:
+        return None
+    address = email.strip()
+    address = address[7:] if address.lower().startswith("mailto:") else address
+    if "@" not in address or " " in address:
+        warnings.append(f"contactPoint: {email!r} is not an email address; left out")
+        return None
+    return f"mailto:{address}"
+
+
 def distribution(url: str, title: str | None, description: str | None, fmt: str | None,
-                 download: bool, warnings: list[str]) -> dict:
-    """One DCAT-US distribution; a download link needs a media type, else it becomes an accessURL."""
+                 download: bool, warnings: list[str]) -> dict | None:
+    """One DCAT-US distribution (None when the link is no URL); a download needs a media type."""
+    if not is_url(url):
+        warnings.append(f"distribution: {url!r} is not a URL; left out")
+        return None
     item: dict = {"@type": "dcat:Distribution"}
     media = media_type_of(url)
     if download and media:
@@ -49,8 +69,10 @@ def distribution(url: str, title: str | None, description: str | None, fmt: str 
     return item
 
 
-def add_distribution(items: list[dict], item: dict) -> None:
-    """Append unless a distribution with the same URL is already there (ISO repeats links)."""
+def add_distribution(items: list[dict], item: dict | None) -> None:
+    """Append unless None or a distribution with the same URL is already there (ISO repeats links)."""
+    if item is None:
+        return
     url = item.get("downloadURL") or item.get("accessURL")
     if all((other.get("downloadURL") or other.get("accessURL")) != url for other in items):
         items.append(item)

@@ -17,7 +17,7 @@ def _date(text: str | None) -> str | None:
     return common.iso_date(text.strip())
 
 
-def _contact(cntinfo) -> dict | None:
+def _contact(cntinfo, warnings: list[str]) -> dict | None:
     """contactPoint from a cntinfo: 'organisation, person' as the crosswalk compiles it, and the email."""
     if cntinfo is None:
         return None
@@ -27,9 +27,9 @@ def _contact(cntinfo) -> dict | None:
         names = [n for n in (org, person) if n]
         if names:
             point = {"@type": "vcard:Contact", "fn": ", ".join(names)}
-            email = first_value(cntinfo, "cntemail")
+            email = common.mailto(first_value(cntinfo, "cntemail"), warnings)
             if email:
-                point["hasEmail"] = email if email.lower().startswith("mailto:") else f"mailto:{email}"
+                point["hasEmail"] = email
             return point
     return None
 
@@ -93,7 +93,8 @@ def fgdc_to_dcat(root) -> tuple[dict, list[str], None]:
         "keyword": words,
         "modified": modified,
         "publisher": _publisher(root, citeinfo),
-        "contactPoint": _contact(first(idinfo, "ptcontac/cntinfo")) or _contact(first(root, "metainfo/metc/cntinfo")),
+        "contactPoint": (_contact(first(idinfo, "ptcontac/cntinfo"), warnings)
+                         or _contact(first(root, "metainfo/metc/cntinfo"), warnings)),
     }
     box = first(idinfo, "spdom/bounding")
     if box is not None:

@@ -6,6 +6,7 @@ The result has no fix-ups applied: gaps stay gaps here, and transforms.fixups fi
 """
 
 from transforms import iso_parts
+from transforms.crosswalk_common import mailto, media_type_of
 from transforms.xml_kinds import ISO19115_3, code, first, first_value, href, value, values, walk
 
 _DOI = ("doi.org/", "doi:")
@@ -39,16 +40,16 @@ def _party_19115_3(node) -> dict:
     }
 
 
-def _contact_point(contacts: list[dict]) -> dict | None:
+def _contact_point(contacts: list[dict], warnings: list[str]) -> dict | None:
     """contactPoint: the first contact with an email, else the first contact; fn person > org > position."""
     named = [c for c in contacts if c["person"] or c["organisation"] or c["position"]]
     chosen = next((c for c in named if c["email"]), named[0] if named else None)
     if chosen is None:
         return None
     point = {"@type": "vcard:Contact", "fn": chosen["person"] or chosen["organisation"] or chosen["position"]}
-    if chosen["email"]:
-        email = chosen["email"].strip()
-        point["hasEmail"] = email if email.lower().startswith("mailto:") else f"mailto:{email}"
+    email = mailto(chosen["email"], warnings)
+    if email:
+        point["hasEmail"] = email
     return point
 
 
@@ -73,7 +74,8 @@ def _landing_page(citation, information: list[str], dataset_uri: str | None, is_
         if cited:
             return cited
     for text in information + [dataset_uri or ""]:
-        if text.startswith(("http://", "https://")):
+        # A link to a data file (…/county.zip) is a download, not a page describing the dataset.
+        if text.startswith(("http://", "https://")) and media_type_of(text) is None:
             return text
     return None
 
@@ -118,7 +120,7 @@ def iso_to_dcat(root, kind: str) -> tuple[dict, list[str], str | None]:
     metadata_contacts = [party(n) for n in walk(root, f"contact/{responsibility}")]
     dataset["publisher"] = _publisher(cited, points, distributors)
     dataset["contactPoint"] = _contact_point(
-        points + [c for c in cited if c["role"] == "pointOfContact"] + metadata_contacts)
+        points + [c for c in cited if c["role"] == "pointOfContact"] + metadata_contacts, warnings)
     if file_identifier:
         dataset["identifier"] = file_identifier
     dataset.update(iso_parts.access(ident, warnings))
@@ -136,6 +138,10 @@ def iso_to_dcat(root, kind: str) -> tuple[dict, list[str], str | None]:
     dataset["theme"] = values(ident, "topicCategory") or None
     distributions, information = iso_parts.online_resources(first(root, "distributionInfo"), [], warnings)
     dataset["distribution"] = distributions or None
+    # POD crosswalk landingPage rule 4: a cited party's online resource with function "information".
+    information += [first_value(node, "linkage") or "" for node in walk(
+        citation, f"citedResponsibleParty/{responsibility}/contactInfo/CI_Contact/onlineResource/CI_OnlineResource")
+        if code(first(node, "function")) == "information"]
     dataset["landingPage"] = _landing_page(citation, information, first_value(root, "dataSetURI"), is_3)
     dataset.update(_related(ident, root, is_3, warnings))
     return {key: item for key, item in dataset.items() if item not in (None, [], "")}, warnings, file_identifier

@@ -168,7 +168,7 @@ def online_resources(distribution_info, formats: list[str], warnings: list[str])
                 if function == "information":
                     information.append(url)
                 download = function == "download" or "DOWNLOAD" in protocol or (
-                    not function and common.media_type_of(url) is not None)
+                    not function and common.media_type_of(url) not in (None, "application/xml"))
                 item = common.distribution(
                     url, first_value(resource, "name"), first_value(resource, "description"),
                     fmt_names[0] if len(fmt_names) == 1 else None, download, warnings)
