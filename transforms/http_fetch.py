@@ -1,0 +1,242 @@
+"""Polite, bounded HTTP GETs for harvesting: timeouts, retries, redirects, size caps, conditional requests.
+
+Built on ``http.client`` rather than requests so that the connection goes to the exact address
+``address_guard`` checked (no second DNS lookup, no proxy from the environment), on every hop
+of a redirect chain. Failures never raise: a :class:`FetchResult` carries an ``error`` written
+for the publisher (``HTTP 500 from https://...``, ``timed out after 30 s ...``).
+"""
+
+import email.utils
+import http.client
+import logging
+import socket
+import ssl
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import IO
+from urllib.parse import urljoin, urlsplit
+
+from transforms.address_guard import AddressRefused, Target, resolve_checked
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "glue-harvester/0.1 (+https://github.com/glue-harvester/glue-harvester)"
+REDIRECTS = (301, 302, 303, 307, 308)
+RETRYABLE = (429, 500, 502, 503, 504)
+CHUNK = 64 * 1024
+SPOOL_IN_MEMORY = 8 * 1024 * 1024  # bigger catalogs spill to a temp file instead of memory
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    """How politely and how far a harvest fetches; one per source (allow_private_network differs)."""
+
+    connect_timeout_s: float = 10.0
+    read_timeout_s: float = 30.0  # longest silence between two reads
+    total_timeout_s: float = 300.0  # one response, against servers that drip a byte at a time
+    retries: int = 3  # extra attempts after a 429, a 5xx or a network error
+    backoff_s: float = 1.0  # first retry delay, doubled each attempt
+    max_retry_after_s: float = 60.0  # a longer Retry-After is cut to this
+    max_redirects: int = 5
+    max_body_bytes: int = 20 * 1024 * 1024  # an XML record or a listing page
+    max_catalog_bytes: int = 1024 * 1024 * 1024  # a data.json catalog (spooled to disk)
+    user_agent: str = USER_AGENT
+    allow_private_network: bool = False
+    threads_per_task: int = 16  # fetch threads in one Spark task
+    connections_per_host: int = 8  # concurrent requests to one host from one task
+    tasks_per_host: int = 4  # Spark tasks one host's files are spread over
+
+
+@dataclass
+class FetchResult:
+    """The outcome of one GET: a body (or a spooled stream), a 304, or an error message."""
+
+    url: str
+    final_url: str | None = None
+    status: int | None = None
+    body: bytes | None = None
+    stream: IO[bytes] | None = None  # fetch_to_spool only; the caller closes it
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    error: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        """True for a 304 answer to a conditional request."""
+        return self.error is None and self.status == 304
+
+    @property
+    def ok(self) -> bool:
+        """True when a body came back."""
+        return self.error is None and self.status is not None and 200 <= self.status < 300
+
+
+class _Failure(Exception):
+    def __init__(self, message: str, retryable: bool = False, retry_after: float | None = None):
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds: either delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _connection(target: Target, policy: FetchPolicy) -> http.client.HTTPConnection:
+    """A connection to the checked address, with TLS verified against the host name."""
+
+    def connect_checked(_address, _timeout, source_address=None):
+        sock = socket.create_connection((target.address, target.port), policy.connect_timeout_s, source_address)
+        sock.settimeout(policy.read_timeout_s)
+        return sock
+
+    if target.scheme == "https":
+        connection = http.client.HTTPSConnection(target.host, target.port, context=ssl.create_default_context())
+    else:
+        connection = http.client.HTTPConnection(target.host, target.port)
+    connection._create_connection = connect_checked  # the one hook http.client offers for this
+    return connection
+
+
+def _read_body(response, url: str, limit: int, sink: IO[bytes], total_s: float) -> None:
+    deadline = time.monotonic() + total_s
+    declared = response.getheader("Content-Length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise _Failure(f"response from {url} is {int(declared)} bytes; the limit is {limit} bytes")
+    size = 0
+    while chunk := response.read(CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise _Failure(f"response from {url} is larger than the limit of {limit} bytes")
+        if time.monotonic() > deadline:
+            raise _Failure(f"timed out after {total_s:g} s: {url} sends its response too slowly", retryable=True)
+        sink.write(chunk)
+
+
+def _request(url: str, headers: dict, policy: FetchPolicy, limit: int, sink: IO[bytes]):
+    """One GET of one URL (no redirects followed): (status, response headers)."""
+    try:
+        target = resolve_checked(url, policy.allow_private_network)
+    except AddressRefused as refused:
+        raise _Failure(str(refused)) from None
+    parts = urlsplit(url)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    connection = _connection(target, policy)
+    try:
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        status = response.status
+        if 200 <= status < 300:
+            _read_body(response, url, limit, sink, policy.total_timeout_s)
+        if status in RETRYABLE:
+            raise _Failure(f"HTTP {status} from {url}", True, _retry_after_seconds(response.getheader("Retry-After")))
+        return status, response.headers
+    except TimeoutError:
+        raise _Failure(f"timed out after {policy.read_timeout_s:g} s waiting for {url}", retryable=True) from None
+    except ssl.SSLError as error:
+        raise _Failure(f"TLS error from {url}: {error.reason or error}") from None
+    except http.client.IncompleteRead as error:
+        raise _Failure(f"{url} closed the connection after {len(error.partial)} bytes", retryable=True) from None
+    except (OSError, http.client.HTTPException) as error:
+        raise _Failure(f"could not fetch {url}: {error or type(error).__name__}", retryable=True) from None
+    finally:
+        connection.close()
+
+
+def _follow(url: str, headers: dict, policy: FetchPolicy, limit: int, sink: IO[bytes]) -> FetchResult:
+    """GET with redirects followed, each hop checked again; raise _Failure."""
+    current, seen = url, {url}
+    for _hop in range(policy.max_redirects + 1):
+        status, response_headers = _request(current, headers, policy, limit, sink)
+        if status in REDIRECTS:
+            location = response_headers.get("Location")
+            if not location:
+                raise _Failure(f"HTTP {status} from {current} without a Location header")
+            following = urljoin(current, location.strip())
+            if following in seen:
+                raise _Failure(f"redirect loop: {current} redirects back to {following}")
+            seen.add(following)
+            current = following
+            continue
+        if status != 304 and not 200 <= status < 300:
+            raise _Failure(f"HTTP {status} from {current}")
+        return FetchResult(
+            url=url,
+            final_url=current,
+            status=status,
+            content_type=response_headers.get("Content-Type"),
+            etag=response_headers.get("ETag"),
+            last_modified=response_headers.get("Last-Modified"),
+        )
+    raise _Failure(f"more than {policy.max_redirects} redirects starting at {url}")
+
+
+def _request_headers(policy: FetchPolicy, etag: str | None, last_modified: str | None) -> dict:
+    headers = {"User-Agent": policy.user_agent, "Accept": "*/*"}
+    if etag:
+        headers["If-None-Match"] = etag
+    # Only a real HTTP date; a date read from a listing page is no validator the server knows.
+    if last_modified and email.utils.parsedate_tz(last_modified):
+        headers["If-Modified-Since"] = last_modified
+    return headers
+
+
+def _fetch_into(url, policy, etag, last_modified, limit, new_sink) -> tuple[FetchResult, IO[bytes] | None]:
+    headers = _request_headers(policy, etag, last_modified)
+    attempt = 0
+    while True:
+        sink = new_sink()
+        try:
+            return _follow(url, headers, policy, limit, sink), sink
+        except _Failure as failure:
+            sink.close()
+            if not failure.retryable or attempt >= policy.retries:
+                return FetchResult(url=url, error=str(failure)), None
+            delay = policy.backoff_s * 2**attempt
+            if failure.retry_after is not None:
+                delay = failure.retry_after
+            delay = min(delay, policy.max_retry_after_s)
+            log.info("retrying %s in %.1f s: %s", url, delay, failure)
+            time.sleep(delay)
+            attempt += 1
+
+
+def fetch(url: str, policy: FetchPolicy, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
+    """GET a URL into memory (up to policy.max_body_bytes); conditional when validators are given."""
+    import io
+
+    result, sink = _fetch_into(url, policy, etag, last_modified, policy.max_body_bytes, io.BytesIO)
+    if sink is not None:
+        result.body = sink.getvalue() if result.ok else None
+        sink.close()
+    return result
+
+
+def fetch_to_spool(
+    url: str, policy: FetchPolicy, etag: str | None = None, last_modified: str | None = None
+) -> FetchResult:
+    """GET a big body (a data.json catalog) into a spooled temp file; result.stream is rewound, caller closes."""
+
+    def new_spool():
+        return tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
+
+    result, sink = _fetch_into(url, policy, etag, last_modified, policy.max_catalog_bytes, new_spool)
+    if sink is not None:
+        if result.ok:
+            sink.seek(0)
+            result.stream = sink
+        else:
+            sink.close()
+    return result
