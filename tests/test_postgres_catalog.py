@@ -128,3 +128,26 @@ def test_a_secrets_manager_arn_resolves_to_the_url_it_stores():
     assert resolve_db_url(plain) == "postgresql://u:p@db.internal:5432/catalog"
     assert resolve_db_url(rds) == "postgresql://harvest:p%40ss%2Fword@db.internal:5433/catalog"
     assert resolve_db_url("postgresql://localhost/x") == "postgresql://localhost/x"
+
+
+def test_load_stage_rows_with_fresh_slugs_publish_as_they_come(spark, db):
+    """The load stage's own frames: VALIDATED rows -> accepted changes -> slugs -> registry columns -> database."""
+    from transforms.load import accepted_changes
+    from transforms.schemas import CATALOG_STATE, VALIDATED
+    from transforms.slugs import assign_slugs
+
+    def validated(identifier, title, action="create", decision="accept"):
+        values = dict.fromkeys(VALIDATED.fieldNames())
+        values.update(source_id="agency", identifier=identifier, action=action, decision=decision, title=title,
+                      content_hash=f"hash-{identifier}", dcat_json=json.dumps({"identifier": identifier, "title": title}))
+        return tuple(values[name] for name in VALIDATED.fieldNames())
+
+    rows = [validated("a", "Rain Gauges"), validated("b", "Rain gauges!"), validated("c", "Río Flow", decision="reject")]
+    accepted = assign_slugs(accepted_changes(spark.createDataFrame(rows, VALIDATED)), spark.createDataFrame([], CATALOG_STATE))
+    registry = spark.createDataFrame([("agency", "Example Agency", "Agency catalog")],
+                                     "source_id string, organization string, source_title string")
+    results = publish_changes(accepted.join(registry, on="source_id", how="left"), db, "r1").collect()
+    assert sorted((row.identifier, row.db_status) for row in results) == [("a", "ok"), ("b", "ok")]
+    with psycopg.connect(db) as conn:
+        published = conn.execute("SELECT identifier, slug, organization FROM catalog.dataset ORDER BY 1").fetchall()
+    assert published == [("a", "rain-gauges", "Example Agency"), ("b", "rain-gauges-1", "Example Agency")]
