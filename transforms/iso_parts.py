@@ -17,7 +17,7 @@ FREQUENCIES = {  # POD v1.1 crosswalk: MD_MaintenanceFrequencyCode -> ISO 8601 r
     "monthly": "R/P1M", "quarterly": "R/P3M", "biannually": "R/P0.5Y", "annually": "R/P1Y",
     "asNeeded": "irregular", "irregular": "irregular", "notPlanned": "irregular", "unknown": "irregular",
 }
-LANGUAGES = {"eng; USA": "en-US", "spa; USA": "es-US", "eng; CAN": "en-CA", "fre; CAN": "fr-CA", "spa; MEX": "es-MX"}
+LANGUAGES = {"eng; USA": "en-US", "eng; US": "en-US", "spa; USA": "es-US", "eng; CAN": "en-CA", "fre; CAN": "fr-CA", "spa; MEX": "es-MX"}
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z]{2}|-[0-9]{3})?$")
 _PROGRAM = re.compile(r"^[0-9]{3}:[0-9]{3}$")
 _REVISED = ("revision", "lastRevision", "lastUpdate", "lastRevised", "lastUpdated")
