@@ -1,0 +1,91 @@
+"""The transform stage function on Spark: CHANGES rows in, TRANSFORMED rows out."""
+
+import json
+
+from pyspark.testing import assertDataFrameEqual
+
+from transforms.registry import Source
+from transforms.schemas import CHANGES, TRANSFORMED
+from transforms.transform import transform_changes
+
+ISO = ('<gmd:MD_Metadata xmlns:gmd="http://www.isotc211.org/2005/gmd" xmlns:gco="http://www.isotc211.org/2005/gco">'
+       "<gmd:fileIdentifier><gco:CharacterString>iso-1</gco:CharacterString></gmd:fileIdentifier>"
+       "<gmd:identificationInfo><gmd:MD_DataIdentification><gmd:citation><gmd:CI_Citation>"
+       "<gmd:title><gco:CharacterString>Roads</gco:CharacterString></gmd:title>"
+       "<gmd:date><gmd:CI_Date><gmd:date><gco:Date>2021-03-04</gco:Date></gmd:date><gmd:dateType>"
+       '<gmd:CI_DateTypeCode codeListValue="revision"/></gmd:dateType></gmd:CI_Date></gmd:date>'
+       "</gmd:CI_Citation></gmd:citation><gmd:abstract><gco:CharacterString>Road lines.</gco:CharacterString>"
+       "</gmd:abstract></gmd:MD_DataIdentification></gmd:identificationInfo>"
+       "<gmd:distributionInfo><gmd:MD_Distribution><gmd:transferOptions><gmd:MD_DigitalTransferOptions>"
+       "<gmd:onLine><gmd:CI_OnlineResource><gmd:linkage><gmd:URL>https://x.gov/roads.zip</gmd:URL></gmd:linkage>"
+       "</gmd:CI_OnlineResource></gmd:onLine></gmd:MD_DigitalTransferOptions></gmd:transferOptions>"
+       "</gmd:MD_Distribution></gmd:distributionInfo></gmd:MD_Metadata>")
+SOURCES = [
+    Source("waf-a", "WAF A", "Agency A", "https://a.gov/waf/", "waf", "iso19115"),
+    Source("json-b", "B", "Agency B", "https://b.gov/data.json", "datajson", "dcatus1.1-non-federal",
+           fixups={"url_scheme": False}),
+    Source("waf-c", "WAF C", "Agency C", "https://c.gov/waf/", "waf", "iso19115", fixups={"default_contact": False}),
+]
+
+
+def _row(source, identifier, action, raw_format=None, raw=None, reasons=None, parent=None):
+    return (source, identifier, identifier, None, parent, None, None, action, raw_format, raw, "h", reasons)
+
+
+def _changes(spark, rows):
+    return spark.createDataFrame(rows, CHANGES)
+
+
+def test_create_update_rows_are_transformed_and_others_pass_through(spark):
+    rows = [
+        _row("waf-a", "https://a.gov/waf/roads.xml", "create", "xml", ISO, parent="https://a.gov/parent.xml"),
+        _row("json-b", "b-1", "update", "json", json.dumps({"title": " B  one ", "landingPage": "b.gov/1"})),
+        _row("waf-a", "https://a.gov/waf/same.xml", "unchanged", "xml", "<x/>"),
+        _row("waf-a", "https://a.gov/waf/gone.xml", "delete"),
+        _row("waf-a", "https://a.gov/waf/bad.xml", "reject", "xml", None, ["extract: HTTP 404"]),
+    ]
+    out = transform_changes(_changes(spark, rows), SOURCES)
+    assert out.schema == TRANSFORMED
+    got = {r["identifier"]: r for r in out.collect()}
+    assert len(got) == 5
+    roads = got["https://a.gov/waf/roads.xml"]
+    dataset = json.loads(roads["dcat_json"])
+    assert (roads["action"], roads["source_format"], roads["file_identifier"]) == ("create", "iso19139", "iso-1")
+    assert dataset["identifier"] == "iso-1" and dataset["isPartOf"] == "https://a.gov/parent.xml"
+    assert dataset["publisher"]["name"] == "Agency A"
+    assert (roads["title"], roads["access_level"], roads["modified"]) == ("Roads", "public", "2021-03-04")
+    assert roads["has_email"] == "mailto:datagovhelp@gsa.gov"
+    assert roads["distribution_urls"] == ["https://x.gov/roads.zip"]
+    assert "fixup: contactPoint missing; filled with default" in roads["warnings"]
+    b_one = got["b-1"]
+    assert (b_one["source_format"], b_one["title"]) == ("dcatus", "B one")
+    assert json.loads(b_one["dcat_json"])["landingPage"] == "b.gov/1"  # url_scheme switched off for json-b
+    assert b_one["warnings"] == []
+    for identifier in ("https://a.gov/waf/same.xml", "https://a.gov/waf/gone.xml", "https://a.gov/waf/bad.xml"):
+        row = got[identifier]
+        assert row["dcat_json"] is None and row["source_format"] is None and row["warnings"] == []
+    assert got["https://a.gov/waf/bad.xml"]["reasons"] == ["extract: HTTP 404"]
+
+
+def test_failed_transforms_become_rejects_with_readable_reasons(spark):
+    rows = [
+        _row("waf-c", "https://c.gov/waf/broken.xml", "create", "xml", "<a>\n<b>\n</a>", ["earlier"]),
+        _row("waf-c", "https://c.gov/waf/csw.xml", "update", "xml", '<foo xmlns="urn:x"/>'),
+        _row("waf-c", "https://c.gov/waf/untitled.xml", "create", "xml", "<metadata><idinfo/></metadata>"),
+    ]
+    out = transform_changes(_changes(spark, rows), SOURCES).select("identifier", "action", "reasons", "dcat_json")
+    expected = spark.createDataFrame([
+        ("https://c.gov/waf/broken.xml", "reject",
+         ["earlier", "transform: XML is not well formed: Opening and ending tag mismatch: b line 2 and a (line 3)"],
+         None),
+        ("https://c.gov/waf/csw.xml", "reject", ["transform: unknown root element {urn:x}foo; expected ISO 19115-2, "
+                                                "ISO 19139, ISO 19115-3 or FGDC"], None),
+        ("https://c.gov/waf/untitled.xml", "reject", ["transform: record has no title"], None),
+    ], out.schema)
+    assertDataFrameEqual(out, expected)
+
+
+def test_source_without_registry_entry_uses_default_fixups(spark):
+    rows = [_row("unknown-src", "https://z.gov/r.xml", "create", "xml", ISO)]
+    row = transform_changes(_changes(spark, rows), SOURCES).collect()[0]
+    assert row["action"] == "create" and row["access_level"] == "public"
