@@ -42,7 +42,8 @@ PLACES = ("United States", "Global", "National", "U.S. States", "Worldwide", "Fu
 # ISO: the 40 ISO 19139 / 19115-2 documents under waf/ (ckanext-geodatagov, ckanext-spatial,
 # datagov-harvester, mdTranslator). Sizes in bytes; 39 of 40 have a bounding box, 33 a time period.
 ISO_SIZE = (13_000, 17_444, 24_096, 31_285, 37_881, 61_696, 163_777, 613_614)
-ISO_KEYWORD_COUNT = (1, 1, 2, 8, 9, 26, 133, 1259)  # p99: 40 files cannot pin it; the 2nd largest
+# The largest real keyword count (1,259) is an invalid-on-purpose fixture (the schema allows 1,000).
+ISO_KEYWORD_COUNT = (1, 1, 2, 8, 9, 26, 133, 1000)
 ISO_ABSTRACT_LEN = (8, 44, 73, 118, 824, 1973, 2135, 2135)
 ISO_TITLE_LEN = (14, 24, 28, 44, 92, 106, 115, 115)
 ISO_TEMPORAL_SHARE = 33 / 40
@@ -58,7 +59,8 @@ _WORDS = ("water quality survey data annual report national county station coast
           "census population health energy transportation lidar ocean temperature monitoring program soil "
           "federal state boundary network climate fisheries habitat wildlife grant budget inspection road "
           "bridge air emissions permit facility hospital school flood hazard risk forest fire land cover").split()
-_CORPUS = " ".join(random.Random(0).choice(_WORDS) for _ in range(6000))
+_CORPUS_RNG = random.Random(0)
+_CORPUS = " ".join(_CORPUS_RNG.choice(_WORDS) for _ in range(6000))
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ def draw(rng: random.Random, quantiles: tuple) -> int:
 def text(rng: random.Random, length: int) -> str:
     """Words of roughly ``length`` characters (never empty)."""
     length = max(3, min(length, len(_CORPUS) - 1))
-    start = rng.randrange(len(_CORPUS) - length)
+    start = _CORPUS.find(" ", rng.randrange(len(_CORPUS) - length - 20)) + 1  # start on a word
     return _CORPUS[start:start + length].strip() or "data"
 
 
