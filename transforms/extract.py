@@ -1,0 +1,177 @@
+"""Extract: fetch every source and split it into one row per record (EXTRACT_RECORDS) and one per source.
+
+Two passes over Spark tasks, so neither a huge catalog nor a huge WAF ever sits on the driver:
+
+1. One task per source (spread over the cluster) fetches the data.json catalog, the single ISO
+   document, or the WAF listings (and a collection's parent record). data.json datasets and
+   single documents become record rows right there; a WAF yields one "todo" per listed file.
+2. The todos, joined with the catalog's validators for conditional requests, are spread over
+   tasks by host (at most ``tasks_per_host`` tasks per host) and fetched by thread pools.
+
+Both passes are persisted and materialised once, so writing the two outputs fetches nothing twice.
+"""
+
+import logging
+import math
+import time
+from collections.abc import Iterator
+
+import pyarrow as pa
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.pandas.types import to_arrow_schema
+from pyspark.sql.types import DoubleType, LongType, StringType, StructField, StructType
+
+from transforms.extract_sources import source_items
+from transforms.extract_xml import fetch_xml_records
+from transforms.http_fetch import FetchPolicy
+from transforms.registry import Source
+from transforms.schemas import EXTRACT_RECORDS, SOURCE_STATUS, STRINGS
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGES = 50
+FILES_PER_TASK = 250
+MAX_FETCH_TASKS = 2000
+BATCH_ROWS = 500
+BATCH_CHARS = 32 * 1024 * 1024  # keep one Arrow batch well under the 2 GB column limit
+
+# Pass 1 output: record rows, todo rows (a WAF file to fetch) and one status row per source.
+ITEMS = StructType(
+    [StructField("kind", StringType(), False)]
+    + [StructField(field.name, field.dataType, True) for field in EXTRACT_RECORDS.fields]
+    + [StructField(name, kind, True) for name, kind in (
+        ("listed_modified", StringType()), ("status", StringType()), ("reason", StringType()),
+        ("problems", STRINGS), ("conforms_to", StringType()), ("described_by", StringType()),
+        ("todo_count", LongType()), ("seconds", DoubleType()),
+    )]
+)
+_REQUIRED = {"source_id": "", "raw_format": "xml", "fetch_status": "error"}  # never null in practice
+
+
+def _arrow_batches(rows: Iterator[dict], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    """Group dict rows into Arrow batches bounded by row count and text size."""
+    batch, chars = [], 0
+    for row in rows:
+        batch.append(row)
+        chars += len(row.get("raw") or "")
+        if len(batch) >= BATCH_ROWS or chars >= BATCH_CHARS:
+            yield pa.RecordBatch.from_pylist(batch, schema=schema)
+            batch, chars = [], 0
+    if batch:
+        yield pa.RecordBatch.from_pylist(batch, schema=schema)
+
+
+def _first_pass(spark: SparkSession, sources: list[Source], policy: FetchPolicy, documents: dict) -> DataFrame:
+    schema = to_arrow_schema(ITEMS)
+
+    def run(batches):
+        for batch in batches:
+            for index in batch.column("id").to_pylist():
+                yield from _arrow_batches(source_items(sources[index], policy, documents), schema)
+
+    ids = spark.range(0, len(sources), 1, numPartitions=len(sources))
+    return ids.mapInArrow(run, ITEMS)
+
+
+def _second_pass(todo: DataFrame, total: int, sources: list[Source], policy: FetchPolicy) -> DataFrame:
+    schema = to_arrow_schema(EXTRACT_RECORDS)
+    allow_private = {source.id: source.allow_private_network for source in sources}
+
+    def run(batches):
+        todos = (row for batch in batches for row in batch.to_pylist())
+        yield from _arrow_batches(fetch_xml_records(todos, policy, allow_private), schema)
+
+    partitions = max(1, min(MAX_FETCH_TASKS, math.ceil(total / FILES_PER_TASK)))
+    # A host's files land in at most tasks_per_host tasks, which bounds the load on its server.
+    group = F.concat_ws(
+        "#", F.lower(F.expr("parse_url(record_url, 'HOST')")), F.pmod(F.hash("record_url"), F.lit(policy.tasks_per_host))
+    )
+    return todo.repartition(partitions, group).mapInArrow(run, EXTRACT_RECORDS)
+
+
+def _todo_with_validators(items: DataFrame, validators: DataFrame | None) -> DataFrame:
+    todo = items.filter(F.col("kind") == "todo").select(
+        "source_id", "record_url", "parent_identifier", "position", "listed_modified"
+    )
+    if validators is None:
+        return todo.withColumn("etag", F.lit(None).cast("string")).withColumn("last_modified", F.lit(None).cast("string"))
+    known = validators.select("source_id", "record_url", "etag", "last_modified").dropDuplicates(["source_id", "record_url"])
+    return todo.join(known, on=["source_id", "record_url"], how="left")
+
+
+def _document_validators(sources: list[Source], validators: DataFrame | None) -> dict:
+    """(source_id, url) -> (etag, last_modified) for single-document sources: one row each, small."""
+    ids = [source.id for source in sources if source.type == "iso-document"]
+    if validators is None or not ids:
+        return {}
+    rows = validators.filter(F.col("source_id").isin(ids)).select("source_id", "record_url", "etag", "last_modified")
+    return {(row.source_id, row.record_url): (row.etag, row.last_modified) for row in rows.collect()}
+
+
+def _record_tallies(records: DataFrame) -> dict:
+    """source_id -> (extracted, fetch errors, first fetch error messages in listing order)."""
+    is_error = F.col("fetch_status") == "error"
+    tallies = records.groupBy("source_id").agg(
+        F.sum(F.when(is_error, 0).otherwise(1)).alias("extracted"),
+        F.sum(F.when(is_error, 1).otherwise(0)).alias("errors"),
+        F.slice(F.array_sort(F.collect_list(F.when(is_error, F.struct("position", "error")))), 1, MAX_MESSAGES)
+        .alias("messages"),
+    )
+    return {row.source_id: (row.extracted, row.errors, [m.error for m in row.messages]) for row in tallies.collect()}
+
+
+def _status_row(source: Source, item, tally: tuple) -> dict:
+    extracted, fetch_errors, fetch_messages = tally
+    messages = list(item.problems or []) + fetch_messages
+    errors = len(item.problems or []) + fetch_errors
+    if errors > MAX_MESSAGES:
+        messages = messages[:MAX_MESSAGES] + [f"... and {errors - MAX_MESSAGES} more"]
+    return {
+        "source_id": source.id, "source_type": source.type, "schema": source.schema, "url": source.url,
+        "status": item.status, "reason": item.reason, "extracted": extracted if item.status == "complete" else 0,
+        "errors": errors, "error_messages": messages, "conforms_to": item.conforms_to, "described_by": item.described_by,
+    }
+
+
+def extract_sources(
+    spark: SparkSession, sources: list[Source], validators: DataFrame | None = None, policy: FetchPolicy | None = None
+) -> tuple[DataFrame, DataFrame]:
+    """Fetch every source. Returns (records, statuses).
+
+    records: EXTRACT_RECORDS, one row per record seen (failed sources contribute none);
+    statuses: SOURCE_STATUS, one row per source ("complete" or "failed"). One source failing
+    never fails the function or touches another source's rows.
+    """
+    policy = policy or FetchPolicy()
+    if not sources:
+        return spark.createDataFrame([], EXTRACT_RECORDS), spark.createDataFrame([], SOURCE_STATUS)
+    started = time.monotonic()
+    items = _first_pass(spark, sources, policy, _document_validators(sources, validators))
+    items = items.persist(StorageLevel.MEMORY_AND_DISK)
+    status_items = {row.source_id: row for row in items.filter(F.col("kind") == "status").collect()}
+    total = sum(row.todo_count or 0 for row in status_items.values())
+    log.info("extract: %d sources read in %.1f s; %d WAF files to fetch", len(sources), time.monotonic() - started, total)
+
+    fetched = _second_pass(_todo_with_validators(items, validators), total, sources, policy)
+    fetched = fetched.persist(StorageLevel.MEMORY_AND_DISK)
+    fetch_started = time.monotonic()
+    fetched.count()
+    log.info("extract: fetched %d WAF files in %.1f s", total, time.monotonic() - fetch_started)
+
+    first_records = items.filter(F.col("kind") == "record").select(
+        *[F.coalesce(F.col(name), F.lit(_REQUIRED[name])).alias(name) if name in _REQUIRED else F.col(name)
+          for name in EXTRACT_RECORDS.fieldNames()]
+    )
+    records = first_records.unionByName(fetched)
+    failed = [source_id for source_id, row in status_items.items() if row.status != "complete"]
+    if failed:
+        records = records.filter(~F.col("source_id").isin(failed))
+    tallies = _record_tallies(records)
+    rows = [_status_row(source, status_items[source.id], tallies.get(source.id, (0, 0, []))) for source in sources]
+    for source, row in zip(sources, rows, strict=True):
+        log.info("extract %s (%s): %s, %d records, %d errors, %.1f s%s", source.id, source.type, row["status"],
+                 row["extracted"], row["errors"], status_items[source.id].seconds or 0.0,
+                 f" ({row['reason']})" if row["reason"] else "")
+    return records, spark.createDataFrame(rows, SOURCE_STATUS)

@@ -1,0 +1,96 @@
+"""The first extract pass, per source: read a catalog, a WAF's listings or a single document.
+
+Each function yields item dicts (see ``transforms.extract.ITEMS``): ``record`` rows, ``todo``
+rows (WAF files the second pass fetches) and, last, exactly one ``status`` row. A source that
+cannot be read yields its failed status and no records, so it deletes nothing downstream.
+"""
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+
+from transforms.datajson_catalog import CatalogError, dataset_record, inspect_catalog, iter_datasets
+from transforms.extract_xml import xml_record
+from transforms.http_fetch import FetchPolicy, fetch, fetch_to_spool
+from transforms.registry import Source
+from transforms.waf_listing import crawl_waf
+
+log = logging.getLogger(__name__)
+
+
+def _status(source: Source, reason: str | None = None, **fields) -> dict:
+    return {"kind": "status", "source_id": source.id, "status": "failed" if reason else "complete",
+            "reason": reason, **fields}
+
+
+def datajson_items(source: Source, policy: FetchPolicy) -> Iterator[dict]:
+    """A data.json source: the catalog streamed from a spooled body, one record per dataset entry."""
+    result = fetch_to_spool(source.url, policy)
+    if not result.ok:
+        yield _status(source, result.error or f"HTTP {result.status} from {source.url}")
+        return
+    with result.stream as stream:
+        try:
+            info = inspect_catalog(stream)
+        except CatalogError as error:
+            yield _status(source, str(error))
+            return
+        for index, value in iter_datasets(stream):
+            yield {"kind": "record", "source_id": source.id, "position": index, "raw_format": "json",
+                   "fetch_status": "fetched", **dataset_record(index, value)}
+    yield _status(source, conforms_to=info.conforms_to, described_by=info.described_by)
+
+
+def waf_items(source: Source, policy: FetchPolicy) -> Iterator[dict]:
+    """A WAF (or WAF collection): crawl the listings, yield a todo per .xml file (and the parent record)."""
+    crawl = crawl_waf(source.url, policy)
+    if crawl.failure:
+        yield _status(source, crawl.failure, problems=crawl.problems)
+        return
+    parent_identifier, position = None, 0
+    if source.type == "waf-collection":
+        # Fetched unconditionally: its fileIdentifier is what every child points to.
+        todo = {"source_id": source.id, "record_url": source.collection_url, "position": 0}
+        parent = xml_record(todo, fetch(source.collection_url, policy))
+        if parent["fetch_status"] == "error":
+            yield _status(source, f"the collection record could not be fetched: {parent['error']}", problems=crawl.problems)
+            return
+        parent_identifier, position = parent["file_identifier"] or source.collection_url, 1
+        yield {"kind": "record", **parent}
+    for offset, entry in enumerate(crawl.files):
+        yield {"kind": "todo", "source_id": source.id, "record_url": entry.url, "parent_identifier": parent_identifier,
+               "position": position + offset, "listed_modified": entry.modified}
+    yield _status(source, problems=crawl.problems, todo_count=len(crawl.files))
+
+
+def document_items(source: Source, policy: FetchPolicy, validators: dict) -> Iterator[dict]:
+    """A single ISO document: one record, conditional on the validators the catalog holds for it."""
+    etag, last_modified = validators.get((source.id, source.url), (None, None))
+    todo = {"source_id": source.id, "record_url": source.url, "position": 0, "etag": etag, "last_modified": last_modified}
+    row = xml_record(todo, fetch(source.url, policy, etag, last_modified))
+    if row["fetch_status"] == "error":
+        yield _status(source, row["error"])
+        return
+    yield {"kind": "record", **row}
+    yield _status(source)
+
+
+def source_items(source: Source, policy: FetchPolicy, document_validators: dict) -> Iterator[dict]:
+    """Every item of one source; an unexpected error becomes the source's failed status, never a task failure."""
+    started = time.monotonic()
+    policy = replace(policy, allow_private_network=source.allow_private_network)
+    try:
+        if source.type == "datajson":
+            items = datajson_items(source, policy)
+        elif source.type == "iso-document":
+            items = document_items(source, policy, document_validators)
+        else:
+            items = waf_items(source, policy)
+        for item in items:
+            if item["kind"] == "status":
+                item["seconds"] = time.monotonic() - started
+            yield item
+    except Exception as error:  # one source must never fail the others sharing its task
+        log.exception("extract %s failed unexpectedly", source.id)
+        yield _status(source, f"unexpected error while reading the source: {error!r}", seconds=time.monotonic() - started)
