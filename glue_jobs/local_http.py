@@ -19,8 +19,9 @@ from urllib.parse import quote, unquote, urlsplit
 CONTENT_TYPES = {".xml": "application/xml", ".json": "application/json", ".html": "text/html; charset=utf-8"}
 
 # A route answers one path: a dict with any of status (200), headers ({}), body (b""), delay (0 s),
-# or a callable returning such a dict (for answers that change between requests).
-Route = dict | Callable[[], dict]
+# or a callable taking the request handler (its .headers, .path) and returning such a dict, for
+# answers that change between requests or depend on the request.
+Route = dict | Callable[[BaseHTTPRequestHandler], dict]
 
 
 def _listing_page(folder: Path, url_path: str) -> bytes:
@@ -57,7 +58,7 @@ def _handler(root: Path, latency_s: float, routes: dict[str, Route]) -> type[Bas
             path = urlsplit(self.path).path
             if path in routes:
                 route = routes[path]
-                self._answer_route(route() if callable(route) else route)
+                self._answer_route(route(self) if callable(route) else route)
                 return
             target = (root / unquote(path).lstrip("/")).resolve()
             if root not in (target, *target.parents) or not target.exists():
@@ -120,7 +121,7 @@ class _Server(ThreadingHTTPServer):
 def serve_folder(root: Path, *, latency_s: float = 0.0, routes: dict[str, Route] | None = None) -> Iterator[str]:
     """Serve `root` on 127.0.0.1 (a free port) while the block runs; yields the base URL ending in '/'."""
     server = _Server(("127.0.0.1", 0), _handler(Path(root).resolve(), latency_s, dict(routes or {})))
-    thread = threading.Thread(target=server.serve_forever, name="local-http", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="local-http", daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/"

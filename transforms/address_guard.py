@@ -55,8 +55,9 @@ def address_problem(address: str) -> str | None:
         ("link-local", ip.is_link_local),
         ("multicast", ip.is_multicast),
         ("unspecified", ip.is_unspecified),
+        ("reserved", ip.is_reserved),
         ("private", ip.is_private or (ip.version == 4 and ip in SHARED_ADDRESS_SPACE)),
-        ("reserved", ip.is_reserved or not ip.is_global),
+        ("reserved", not ip.is_global),  # documentation ranges, benchmarking nets and the like
     )
     for name, hit in checks:
         if hit:

@@ -41,10 +41,17 @@ def canonical_json(value) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def _rewind(stream: IO[bytes]) -> None:
+    """Back to the start of the JSON text, after a UTF-8 byte order mark if there is one (yajl refuses it)."""
+    stream.seek(0)
+    if stream.read(3) != b"\xef\xbb\xbf":
+        stream.seek(0)
+
+
 def _check_start(stream: IO[bytes]) -> None:
     """Name the common non-JSON answers (an HTML error page, an empty body) before parsing."""
     head = stream.read(1024).lstrip(b"\xef\xbb\xbf \t\r\n")
-    stream.seek(0)
+    _rewind(stream)
     if not head:
         raise CatalogError("response is empty, not a JSON catalog")
     if head.startswith(b"<"):
@@ -84,7 +91,7 @@ def inspect_catalog(stream: IO[bytes]) -> CatalogInfo:
     except ijson.JSONError as error:
         raise _parse_error(error, stream, size) from None
     finally:
-        stream.seek(0)
+        _rewind(stream)
     if dataset_type is None:
         raise CatalogError('catalog has no "dataset" array')
     if dataset_type != "start_array":
@@ -94,7 +101,7 @@ def inspect_catalog(stream: IO[bytes]) -> CatalogInfo:
 
 def iter_datasets(stream: IO[bytes]) -> Iterator[tuple[int, object]]:
     """Second pass: (index, value) of every entry of the dataset array, one at a time."""
-    stream.seek(0)
+    _rewind(stream)
     yield from enumerate(ijson.items(stream, "dataset.item", use_float=True))
 
 

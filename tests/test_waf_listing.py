@@ -1,0 +1,139 @@
+"""Reading WAF directory listings (Apache, nginx, IIS) and crawling their folders."""
+
+import pytest
+
+from glue_jobs.local_http import serve_folder
+from tests.conftest import REALDATA
+from transforms.http_fetch import FetchPolicy
+from transforms.waf_listing import crawl_waf, parse_listing, parse_listing_date
+
+EXAMPLES = REALDATA / "waf" / "datagov-harvester" / "waf-html-examples"
+LOCAL = FetchPolicy(allow_private_network=True, retries=0, read_timeout_s=2)
+
+
+def real_page(name: str) -> str:
+    if not EXAMPLES.is_dir():
+        pytest.skip("../shared/realdata is absent: the real WAF listing pages live there")
+    return (EXAMPLES / name).read_text("utf-8")
+
+
+def listed(page: str, url: str) -> list[tuple]:
+    return [(entry.url, entry.modified, entry.is_folder) for entry in parse_listing(page, url)]
+
+
+def test_apache_listing_keeps_xml_files_and_their_dates():
+    base = "https://data.noaa.gov/waf/NOAA/nmfs/garfo/iso/xml/"
+    assert listed(real_page("apache-noaa-waf.html"), base) == [
+        (base + "1463.xml", "2026-07-12T02:23:00", False),
+        (base + "1503.xml", "2026-07-12T02:23:00", False),
+    ]
+
+
+def test_nginx_listing_skips_other_formats_and_the_parent():
+    base = "https://dggs.alaska.gov/webpubs/metadata/"
+    assert listed(real_page("nginx-dggs-waf.html"), base) == [
+        (base + "AOF125.xml", "2025-10-02T11:47:00", False),
+        (base + "AOF134.xml", "2026-07-30T16:01:00", False),
+    ]
+
+
+def test_iis_listing_reads_the_date_before_each_link():
+    base = "https://edg.epa.gov/WAFer_harvest/ISO/"
+    assert listed(real_page("ms-iis-waf.html"), base) == [
+        (base + "enviroatlas-metadata-waf_ACS_Demographics_by_Tract_2008_2012_EA.xml", "2021-06-17T12:20:00", False),
+        (base + "enviroatlas-metadata-waf_Ag_On_Slopes.xml", "2025-07-23T17:33:00", False),
+    ]
+
+
+def test_iis_long_date_listing():
+    base = "https://transtats.bts.gov/NTADmetadata/"
+    assert listed(real_page("bts-waf.html"), base) == [
+        (base + "USDOT_BTS_NTAD_119th_Congressional_Districts.xml", "2026-07-31T16:53:00", False),
+        (base + "USDOT_BTS_NTAD_1991_FAP.xml", "2026-07-15T16:23:00", False),
+    ]
+
+
+def test_sort_links_fragments_and_links_outside_the_folder_are_dropped():
+    page = """<a href="?C=N;O=D">Name</a> <a href="../">Parent</a> <a href="#top">top</a>
+    <a href="/elsewhere/x.xml">x</a> <a href="https://other.example/waf/y.xml">y</a>
+    <a href='sub/'>sub/</a> <a href=Z.XML>Z.XML</a> <a href="z.xml?download=1">z</a> <a href="sub/">again</a>"""
+    base = "https://example.gov/waf/"
+    assert listed(page, base) == [(base + "sub/", None, True), (base + "Z.XML", None, False)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-07-12 02:23  35K", "2026-07-12T02:23:00"),
+        ("02-Oct-2025 11:47     45K", "2025-10-02T11:47:00"),
+        (" 6/17/2021 12:20 PM        39985 ", "2021-06-17T12:20:00"),
+        ("Friday, July 31, 2026  4:53 AM  27383", "2026-07-31T04:53:00"),
+        ("  -  ", None),
+    ],
+)
+def test_listing_dates(text, expected):
+    assert parse_listing_date(text) == expected
+
+
+def folder_page(*links: str) -> dict:
+    return {"body": "<html><body><pre>" + "\n".join(f'<a href="{link}">{link}</a>' for link in links) + "</pre></body></html>"}
+
+
+def test_crawl_follows_subfolders_once_and_stays_under_the_base(tmp_path):
+    routes = {
+        "/waf/": folder_page("../", "a.xml", "sub/", "/outside/", "sub/"),
+        "/waf/sub/": folder_page("../", "b.xml", "loop/", "/waf/"),
+        "/waf/sub/loop/": folder_page("../../sub/", "c.xml", "../loop/"),
+        "/outside/": folder_page("evil.xml"),
+    }
+    with serve_folder(tmp_path, routes=routes) as base:
+        crawl = crawl_waf(base + "waf/", LOCAL)
+    assert [entry.url for entry in crawl.files] == [base + "waf/a.xml", base + "waf/sub/b.xml", base + "waf/sub/loop/c.xml"]
+    assert crawl.problems == [] and crawl.failure is None
+
+
+def test_crawl_depth_is_bounded(tmp_path):
+    routes = {"/waf/": folder_page("a.xml", "d1/"), "/waf/d1/": folder_page("b.xml", "d2/"), "/waf/d1/d2/": folder_page("c.xml")}
+    with serve_folder(tmp_path, routes=routes) as base:
+        crawl = crawl_waf(base + "waf/", LOCAL, max_depth=1)
+    assert [entry.url.rsplit("/", 1)[1] for entry in crawl.files] == ["a.xml", "b.xml"]
+
+
+def test_a_failed_subfolder_is_a_problem_not_a_failure(tmp_path):
+    routes = {"/waf/": folder_page("a.xml", "broken/"), "/waf/broken/": {"status": 500}}
+    with serve_folder(tmp_path, routes=routes) as base:
+        crawl = crawl_waf(base + "waf/", LOCAL)
+    assert [entry.url for entry in crawl.files] == [base + "waf/a.xml"]
+    assert crawl.problems == [f"folder listing could not be read: HTTP 500 from {base}waf/broken/"]
+    assert crawl.failure is None
+
+
+def test_a_failed_base_listing_or_an_empty_waf_fails(tmp_path):
+    routes = {"/down/": {"status": 503}, "/empty/": folder_page("../", "readme.txt")}
+    with serve_folder(tmp_path, routes=routes) as base:
+        down = crawl_waf(base + "down/", LOCAL)
+        empty = crawl_waf(base + "empty/", LOCAL)
+    assert down.failure == f"the WAF listing could not be read: HTTP 503 from {base}down/"
+    assert empty.failure == f"found no .xml files in the listing at {base}empty/ or its subfolders"
+
+
+def test_crawl_of_a_real_iis_listing_with_absolute_links(tmp_path):
+    routes = {"/WAFer_harvest/ISO/": {"body": real_page("ms-iis-waf.html")}}
+    with serve_folder(tmp_path, routes=routes) as base:
+        crawl = crawl_waf(base + "WAFer_harvest/ISO/", LOCAL)
+    assert [entry.url.rsplit("/", 1)[1] for entry in crawl.files] == [
+        "enviroatlas-metadata-waf_ACS_Demographics_by_Tract_2008_2012_EA.xml",
+        "enviroatlas-metadata-waf_Ag_On_Slopes.xml",
+    ]
+
+
+def test_crawl_of_the_local_servers_own_listings(tmp_path):
+    (tmp_path / "waf" / "nested" / "deeper").mkdir(parents=True)
+    for name in ("waf/one.xml", "waf/nested/two.xml", "waf/nested/deeper/three.xml", "waf/notes.txt"):
+        (tmp_path / name).write_text("<x/>")
+    with serve_folder(tmp_path) as base:
+        crawl = crawl_waf(base + "waf", LOCAL)  # no trailing slash: the server redirects
+    assert sorted(entry.url.removeprefix(base) for entry in crawl.files) == [
+        "waf/nested/deeper/three.xml", "waf/nested/two.xml", "waf/one.xml"
+    ]
+    assert all(entry.modified for entry in crawl.files)
