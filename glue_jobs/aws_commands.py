@@ -16,6 +16,7 @@ from transforms.registry import ID_PATTERN, RegistryError, parse_registry
 
 STAGES = ("extract", "compare", "transform", "validate", "load")
 NO_UPDATES = "No updates are to be performed"
+WAIT_DELAY = 15  # seconds between stack status polls
 log = logging.getLogger("harvest")
 
 
@@ -88,7 +89,7 @@ def failure_events(cfn, stack: str) -> list[str]:
     return lines[::-1]
 
 
-def deploy_stack(cfn, stack: str, given: dict[str, str], template: Path = TEMPLATE, delay: int = 15) -> str:
+def deploy_stack(cfn, stack: str, given: dict[str, str], template: Path = TEMPLATE, delay: int | None = None) -> str:
     """Create or update the stack and wait for it; returns "created", "updated" or "unchanged".
 
     Raises DeployError with the failed events when the stack does not reach *_COMPLETE.
@@ -114,6 +115,7 @@ def deploy_stack(cfn, stack: str, given: dict[str, str], template: Path = TEMPLA
                 return "unchanged"
             raise
         outcome, waiter = "updated", "stack_update_complete"
+    delay = delay or WAIT_DELAY
     try:
         cfn.get_waiter(waiter).wait(StackName=stack, WaiterConfig={"Delay": delay, "MaxAttempts": 3600 // delay})
     except WaiterError as error:
