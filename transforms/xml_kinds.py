@@ -49,10 +49,9 @@ def local_name(element) -> str:
 
 
 def children(element, name: str) -> Iterator:
-    """Child elements with the given local name ('*' for any element)."""
-    for child in element:
-        if isinstance(child.tag, str) and (name == "*" or child.tag.rpartition("}")[2] == name):
-            yield child
+    """Child elements with the given local name in any namespace ('*' for any element)."""
+    # lxml matches "{*}name" in C, far faster than comparing tags in Python.
+    return element.iterchildren(etree.Element if name == "*" else f"{{*}}{name}")
 
 
 def walk(element, path: str) -> list:
@@ -72,10 +71,10 @@ def first(element, path: str):
 
 
 def descendants(element, name: str) -> list:
-    """All descendant elements with the given local name, in document order."""
+    """All descendant elements with the given local name, in document order (the element included)."""
     if element is None:
         return []
-    return [node for node in element.iter() if isinstance(node.tag, str) and node.tag.rpartition("}")[2] == name]
+    return list(element.iter(f"{{*}}{name}"))
 
 
 def value(element) -> str | None:
