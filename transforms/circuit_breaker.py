@@ -1,0 +1,71 @@
+"""The mass-deletion circuit breaker: per-source change-set figures and the words of a hold.
+
+A publisher's bad day (a truncated catalog, a broken export) looks like a source whose
+records vanished. The ``change_set`` suite judges one row of figures per source; a source
+that fails a critical expectation there, or in the ``transformed_records`` suite, is held:
+none of its changes load until a run with ``--force``.
+"""
+
+import pandas as pd
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+FORCE_HINT = "run with --force to apply"
+
+
+def change_set_frame(transformed: DataFrame, statuses: DataFrame, published_counts: DataFrame) -> pd.DataFrame:
+    """One row per extracted (not failed) source: published, extracted, deletes and their shares."""
+    deletes = (
+        transformed.filter(F.col("action") == "delete")
+        .groupBy("source_id")
+        .agg(F.count(F.lit(1)).alias("deletes"))
+    )
+    published = F.coalesce(F.col("published"), F.lit(0))
+    figures = (
+        statuses.filter(F.col("status") != "failed")
+        .select("source_id", F.coalesce(F.col("extracted"), F.lit(0)).alias("extracted"))
+        .join(published_counts.select("source_id", "published"), on="source_id", how="left")
+        .join(deletes, on="source_id", how="left")
+        .select(
+            "source_id",
+            published.cast("long").alias("published"),
+            "extracted",
+            F.coalesce(F.col("deletes"), F.lit(0)).alias("deletes"),
+        )
+    )
+    frame = figures.toPandas()
+    has_published = frame["published"] > 0
+    # Shares are null (skipped by the expectations) for a source with nothing published yet.
+    frame["delete_share"] = (frame["deletes"] / frame["published"]).where(has_published)
+    frame["extracted_share"] = (frame["extracted"] / frame["published"]).where(has_published)
+    return frame
+
+
+def _percent(share: float) -> str:
+    return f"{share:.0%}"
+
+
+def guard_words(column: str, kwargs: dict, figures: dict) -> str:
+    """The figures of a tripped change-set guard, in words."""
+    published, deletes, extracted = figures["published"], figures["deletes"], figures["extracted"]
+    if column == "delete_share":
+        return (f"{deletes} of {published} published records would be deleted "
+                f"({_percent(deletes / published)} > {_percent(kwargs['max_value'])} allowed)")
+    if column == "extracted_share":
+        return (f"only {extracted} records extracted for {published} published "
+                f"({_percent(extracted / published)} < {_percent(kwargs['min_value'])} required)")
+    return f"{column} outside {kwargs}"
+
+
+def expectation_words(failure) -> str:
+    """A failed critical record expectation, in words."""
+    target = failure.column or ", ".join(failure.kwargs.get("column_list", []))
+    return (f"expectation {failure.expectation} on {target} failed for "
+            f"{failure.unexpected_count} of {failure.element_count} records")
+
+
+def hold_reason(causes: list[str], forced: bool) -> str:
+    """The source status reason: held (with the way out), or released by --force."""
+    if forced:
+        return "forced: " + "; ".join(causes) + " (guard overridden with --force)"
+    return "held: " + "; ".join(causes) + f"; {FORCE_HINT}"

@@ -1,0 +1,158 @@
+"""Batch-level gate: the Great Expectations suites in ``expectations/``, counted per source.
+
+Cost: one GE validation per suite and run, over the rows of every source at once, not one
+per source (GE costs about 0.1-0.3 s per validation even on a tiny batch; 1,000 sources
+would spend minutes). The ``COMPLETE`` result format with ``source_id`` and ``identifier``
+as unexpected-index columns lists every unexpected row, so each source's unexpected
+count and examples come from that one run; a source fails an expectation when its own
+share of unexpected values is above ``1 - mostly``, the same rule GE applies to a batch.
+"""
+
+import json
+import logging
+import tempfile
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from transforms import lake
+
+log = logging.getLogger(__name__)
+SEVERITIES = ("critical", "warning")
+EXAMPLES = 5
+# Expectations whose element count includes nulls; the others, like GE, skip null values.
+_COUNTS_NULLS = ("expect_column_values_to_not_be_null", "expect_compound_columns_to_be_unique")
+
+
+class SuiteError(RuntimeError):
+    """A suite is missing or unreadable: a fatal problem, the validate stage stops."""
+
+
+@dataclass
+class Failure:
+    """One expectation one source failed."""
+
+    expectation: str
+    column: str | None
+    severity: str
+    unexpected_count: int
+    element_count: int
+    kwargs: dict
+    examples: list = field(default_factory=list)
+
+    def summary(self) -> dict:
+        """The entry of the quality summary (the run report's per-source failed expectations)."""
+        return {"expectation": self.expectation, "column": self.column, "severity": self.severity,
+                "unexpected_count": self.unexpected_count, "examples": self.examples}
+
+
+def load_suite(suites_dir: str, name: str) -> dict:
+    """A suite's JSON (name, meta, expectations with a severity each); SuiteError when unusable."""
+    path = Path(suites_dir, f"{name}.json")
+    try:
+        suite = json.loads(path.read_text(encoding="utf-8"))
+        expectations = suite["expectations"]
+        bad = [e.get("type") for e in expectations if e.get("meta", {}).get("severity") not in SEVERITIES]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise SuiteError(f"expectation suite {path} is missing or unreadable: {error}") from error
+    if bad:
+        raise SuiteError(f"expectation suite {path}: every expectation needs meta.severity in {SEVERITIES}; not {bad}")
+    return suite
+
+
+class SuiteRunner:
+    """An ephemeral GE context with a pandas data source and a local Data Docs site."""
+
+    def __init__(self, docs_dir: str):
+        import great_expectations as gx
+
+        self.gx = gx
+        self.context = gx.get_context(mode="ephemeral")
+        self.context.add_data_docs_site(site_name="harvest", site_config={
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": docs_dir},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        })
+        self.source = self.context.data_sources.add_pandas("harvest")
+        self.results: dict[str, dict] = {}
+
+    def run(self, suite: dict, frame: pd.DataFrame, index_columns: list[str]):
+        """Validate one frame against one suite (a checkpoint that also updates Data Docs)."""
+        from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+        gx, name = self.gx, suite["name"]
+        expectation_suite = gx.ExpectationSuite(name=name, meta=suite.get("meta", {}))
+        for spec in suite["expectations"]:
+            expectation_suite.add_expectation_configuration(
+                ExpectationConfiguration(type=spec["type"], kwargs=spec["kwargs"], meta=spec["meta"]))
+        expectation_suite = self.context.suites.add(expectation_suite)
+        batch = self.source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("run")
+        definition = self.context.validation_definitions.add(
+            gx.ValidationDefinition(name=name, data=batch, suite=expectation_suite))
+        checkpoint = self.context.checkpoints.add(gx.Checkpoint(
+            name=name, validation_definitions=[definition],
+            actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=["harvest"])],
+            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": index_columns},
+        ))
+        result = checkpoint.run(batch_parameters={"dataframe": frame})
+        validation = next(iter(result.run_results.values()))
+        self.results[name] = _trimmed(validation.to_json_dict())
+        return validation
+
+
+def _trimmed(result: dict, keep: int = 100) -> dict:
+    """A validation result for results.json: lists of unexpected rows cut to ``keep`` entries."""
+    for item in result.get("results", []):
+        details = item.get("result") or {}
+        for key in ("unexpected_list", "unexpected_index_list", "partial_unexpected_index_list"):
+            if isinstance(details.get(key), list):
+                details[key] = details[key][:keep]
+        details.pop("unexpected_index_query", None)
+    return result
+
+
+def _element_counts(frame: pd.DataFrame, config) -> pd.Series:
+    """Per source, how many values the expectation judged (GE skips nulls except where they count)."""
+    if config.type in _COUNTS_NULLS or "column" not in config.kwargs:
+        return frame.groupby("source_id").size()
+    return frame.groupby("source_id")[config.kwargs["column"]].count()
+
+
+def failures_by_source(validation, frame: pd.DataFrame, key: str = "identifier") -> dict[str, list[Failure]]:
+    """The expectations each source failed, from one all-source validation result."""
+    failed: dict[str, list[Failure]] = defaultdict(list)
+    for item in validation.results:
+        config, details = item.expectation_config, item.result or {}
+        rows = details.get("unexpected_index_list") or []
+        if not rows:
+            continue
+        counts = Counter(row["source_id"] for row in rows)
+        examples: dict[str, list] = defaultdict(list)
+        for row in rows:
+            if len(examples[row["source_id"]]) < EXAMPLES and row.get(key) not in examples[row["source_id"]]:
+                examples[row["source_id"]].append(row.get(key))
+        elements = _element_counts(frame, config)
+        mostly = config.kwargs.get("mostly", 1.0)
+        for source_id, unexpected in counts.items():
+            judged = int(elements.get(source_id, 0))
+            if judged and (judged - unexpected) / judged >= mostly:
+                continue
+            failed[source_id].append(Failure(
+                expectation=config.type, column=config.kwargs.get("column"),
+                severity=config.meta.get("severity", "warning"), unexpected_count=unexpected,
+                element_count=judged, kwargs=dict(config.kwargs), examples=examples[source_id]))
+    return dict(failed)
+
+
+def publish_reports(runner: SuiteRunner, docs_dir: str, quality_dir: str) -> str | None:
+    """Write results.json beside Data Docs and copy the folder to quality_dir; the index path or None."""
+    Path(docs_dir, "results.json").write_text(json.dumps(runner.results, indent=1, default=str), encoding="utf-8")
+    lake.upload_folder(docs_dir, quality_dir)
+    return "index.html" if Path(docs_dir, "index.html").is_file() else None
+
+
+def new_docs_dir() -> str:
+    """A local temporary folder to build Data Docs in (removed by the caller)."""
+    return tempfile.mkdtemp(prefix="harvest-quality-")
