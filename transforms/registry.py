@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from transforms.fixups import validate_fixup_options
+
 SOURCE_TYPES = ("datajson", "waf", "waf-collection", "iso-document")
 DATAJSON_SCHEMAS = ("dcatus1.1-federal", "dcatus1.1-non-federal")
 XML_SCHEMAS = ("iso19115", "fgdc")
@@ -79,6 +81,8 @@ def _entry_problems(index: int, entry) -> list[str]:
             problems.append(f"{where}: field '{name}' must be true or false")
     if "fixups" in entry and not isinstance(entry["fixups"], dict):
         problems.append(f"{where}: field 'fixups' must be a mapping of fix-up name to setting")
+    elif isinstance(entry.get("fixups"), dict):
+        problems += [f"{where}: fixups: {problem}" for problem in validate_fixup_options(entry["fixups"])]
     return problems
 
 
