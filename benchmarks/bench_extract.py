@@ -33,7 +33,10 @@ RECORD = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 class PeakMemory:
-    """Samples the peak RSS (VmHWM) of this process's descendants: the JVM and its Python workers."""
+    """Samples the peak RSS (VmHWM) of this process's descendants: the JVM and its Python workers.
+
+    Only descendants count: other Spark applications on the same machine are not ours to measure.
+    """
 
     def __init__(self):
         self.jvm_kb, self.worker_kb, self._stop = 0, 0, threading.Event()
@@ -47,9 +50,24 @@ class PeakMemory:
         self._stop.set()
         self._thread.join()
 
+    @staticmethod
+    def _descendants() -> list[Path]:
+        parents = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+        ours, grew = {os.getpid()}, True
+        while grew:
+            found = {pid for pid, parent in parents.items() if parent in ours} - ours
+            ours |= found
+            grew = bool(found)
+        return [Path("/proc", str(pid), "status") for pid in ours - {os.getpid()}]
+
     def _run(self):
         while not self._stop.wait(0.25):
-            for status in Path("/proc").glob("[0-9]*/status"):
+            for status in self._descendants():
                 try:
                     fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
                     cmdline = (status.parent / "cmdline").read_bytes().replace(b"\0", b" ")
