@@ -7,6 +7,7 @@ Tests can script extra paths (errors, Retry-After, slow answers, redirects, huge
 
 import email.utils
 import html
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -87,7 +88,13 @@ def _handler(root: Path, latency_s: float, routes: dict[str, Route]) -> type[Bas
             if self._unchanged(etag, int(stat.st_mtime)):
                 self._send(304, {"ETag": etag, "Last-Modified": last_modified}, b"")
             else:
-                self._send(200, headers, path.read_bytes())
+                headers["Content-Length"] = str(stat.st_size)
+                self._send(200, headers, b"")
+                with path.open("rb") as body:  # streamed: a benchmark catalog is hundreds of MB
+                    try:
+                        shutil.copyfileobj(body, self.wfile, 1024 * 1024)
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass
 
         def _unchanged(self, etag: str, mtime: int) -> bool:
             if_none_match = self.headers.get("If-None-Match")

@@ -14,6 +14,7 @@ Both passes are persisted and materialised once, so writing the two outputs fetc
 import logging
 import math
 import time
+import uuid
 from collections.abc import Iterator
 
 import pyarrow as pa
@@ -71,7 +72,9 @@ def _first_pass(spark: SparkSession, sources: list[Source], policy: FetchPolicy,
             for index in batch.column("id").to_pylist():
                 yield from _arrow_batches(source_items(sources[index], policy, documents), schema)
 
-    ids = spark.range(0, len(sources), 1, numPartitions=len(sources))
+    # Spark reuses a persisted result whose plan is identical, so without a fresh literal the
+    # next extract of the same sources would be answered from this call's cache, not the web.
+    ids = spark.range(0, len(sources), 1, numPartitions=len(sources)).withColumn("call", F.lit(uuid.uuid4().hex))
     return ids.mapInArrow(run, ITEMS)
 
 
