@@ -35,7 +35,7 @@ run: $(STAMP) ## harvest the bundled sample sources into ./lake (served over HTT
 	$(BIN)/harvest run-samples --lake $(LAKE)
 
 lint: $(STAMP) ## ruff and cfn-lint
-	$(BIN)/ruff check transforms glue_jobs tests
+	$(BIN)/ruff check transforms glue_jobs tests benchmarks expectations
 	$(BIN)/cfn-lint cloudformation/*.yaml
 
 test: $(STAMP) lint ## lint, then the whole test suite
