@@ -14,6 +14,8 @@ def main(argv: list[str] | None = None) -> None:
     records, statuses = extract_sources(job.spark, job.sources, validators)
     job.write(statuses, "sources", SOURCE_STATUS)
     job.write(records, "records", EXTRACT_RECORDS)
+    # Extract caches what it fetched so the two writes fetch once; free it for the next job in this session.
+    job.spark.catalog.clearCache()
     job.finish(sources=len(job.sources))
 
 
