@@ -1,7 +1,9 @@
 """The `harvest` command: run the workflow locally, run it on the bundled samples, read reports, and the AWS commands."""
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +13,9 @@ from transforms import lake
 from transforms.registry import RegistryError, parse_registry
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+# WAF records are identified by their URL, so the samples are always served on the same port:
+# on another port every sample WAF record would look deleted and created again.
+SAMPLES_PORT = int(os.environ.get("HARVEST_SAMPLES_PORT", "8642"))
 
 
 def _report_path(lake_root: str, run_id: str, name: str = "report.json") -> str:
@@ -64,7 +69,13 @@ def run_samples(lake_root: str, force: bool = False) -> int:
     """Serve the bundled samples on 127.0.0.1 and harvest them (what `make run` does)."""
     from glue_jobs.local_http import serve_folder
 
-    with serve_folder(SAMPLES / "www") as base_url:
+    with contextlib.ExitStack() as serving:
+        try:
+            base_url = serving.enter_context(serve_folder(SAMPLES / "www", port=SAMPLES_PORT))
+        except OSError as error:
+            print(f"harvest: cannot serve the samples on 127.0.0.1:{SAMPLES_PORT} ({error}); "
+                  "free the port or set HARVEST_SAMPLES_PORT", file=sys.stderr)
+            return 2
         registry = (SAMPLES / "sources.yaml").read_text("utf-8").replace("{samples_url}", base_url.rstrip("/"))
         registry_path = Path(lake_root, "config", "sources.yaml")
         registry_path.parent.mkdir(parents=True, exist_ok=True)

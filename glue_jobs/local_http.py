@@ -125,9 +125,13 @@ class _Server(ThreadingHTTPServer):
 
 
 @contextmanager
-def serve_folder(root: Path, *, latency_s: float = 0.0, routes: dict[str, Route] | None = None) -> Iterator[str]:
-    """Serve `root` on 127.0.0.1 (a free port) while the block runs; yields the base URL ending in '/'."""
-    server = _Server(("127.0.0.1", 0), _handler(Path(root).resolve(), latency_s, dict(routes or {})))
+def serve_folder(root: Path, *, latency_s: float = 0.0, routes: dict[str, Route] | None = None,
+                 port: int = 0) -> Iterator[str]:
+    """Serve `root` on 127.0.0.1 while the block runs; yields the base URL ending in '/'.
+
+    `port` 0 takes a free port; a fixed port keeps record URLs (a WAF's identifiers) the same across runs.
+    """
+    server = _Server(("127.0.0.1", port), _handler(Path(root).resolve(), latency_s, dict(routes or {})))
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="local-http", daemon=True)
     thread.start()
     try:
