@@ -1,7 +1,9 @@
 """What every job does around its stage logic: arguments, logging, session, registry, stage tables."""
 
 import logging
+import os
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +61,10 @@ def configure_logging(level: str) -> None:
     """Configure the standard logging once, at the level the job argument names."""
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     logging.getLogger("py4j").setLevel(logging.WARNING)
+    # Great Expectations logs its own set-up at INFO and draws progress bars; neither helps a harvest log.
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    warnings.filterwarnings("ignore", message="This pattern is interpreted as a regular expression")
 
 
 def load_sources(registry_uri: str, only: str) -> list[Source]:
