@@ -39,7 +39,9 @@ def write_report(job: JobContext, outcomes, statuses, quality: dict) -> dict:
     """report.json, report.html and the outcomes table under runs/<run_id>/report/."""
     outcomes.write.mode("overwrite").parquet(job.path("report", "outcomes"))
     outcomes = job.spark.read.schema(OUTCOMES).parquet(job.path("report", "outcomes"))
-    run = {"run_id": job.run_id, "status": "succeeded", "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+    started = json.loads(lake.read_text(lake.run_path(job.lake, job.run_id, "run.json")) or "{}").get("started")
+    run = {"run_id": job.run_id, "status": "succeeded", "started": started,
+           "finished": datetime.now(UTC).isoformat(timespec="seconds"),
            "lake": job.lake, "force": job.args["force"]}
     if quality.get("data_docs"):
         quality = {**quality, "data_docs": "quality/" + quality["data_docs"]}

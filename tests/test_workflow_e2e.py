@@ -33,7 +33,7 @@ def lake(tmp_path_factory):
 def harvest(site: Path, lake: Path, run_id: str) -> dict:
     assert run_harvest(str(site / "sources.yaml"), str(lake), run_id=run_id) == 0
     report = json.loads((lake / "runs" / run_id / "report" / "report.json").read_text())
-    assert report["status"] == "succeeded"
+    assert report["status"] == "succeeded" and report["started"] <= report["finished"]
     return {entry["source_id"]: entry for entry in report["sources"]}
 
 
