@@ -42,9 +42,12 @@ def run_harvest(sources: str, lake_root: str, run_id: str | None = None, force: 
     """Run the whole workflow locally; print progress, the run id and the report path. Returns an exit code."""
     from glue_jobs.workflow import run_workflow
 
-    registry_text = lake.read_text(sources) if lake.is_s3(sources) else Path(sources).read_text("utf-8")
+    registry_text = lake.read_text(sources)
+    if registry_text is None:
+        print(f"harvest: source registry not found at {sources}", file=sys.stderr)
+        return 2
     try:
-        parse_registry(registry_text or "")
+        parse_registry(registry_text)
     except RegistryError as error:
         print(f"harvest: {sources}: {error}", file=sys.stderr)
         return 2

@@ -6,7 +6,6 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructType
@@ -69,7 +68,7 @@ def configure_logging(level: str) -> None:
 
 def load_sources(registry_uri: str, only: str) -> list[Source]:
     """Read the registry (a path or s3:// URI) and select the sources to harvest."""
-    text = lake.read_text(registry_uri) if lake.is_s3(registry_uri) else Path(registry_uri).read_text("utf-8")
+    text = lake.read_text(registry_uri)
     if text is None:
         raise RegistryError(f"source registry not found at {registry_uri}")
     names = [name.strip() for name in only.split(",") if name.strip()]

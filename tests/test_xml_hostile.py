@@ -1,12 +1,10 @@
 """Hostile and malformed XML never crashes the transform and never resolves an entity."""
 
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from glue_jobs.local_http import serve_folder
 from transforms.transform import transform_record
 from transforms.xml_safety import MAX_XML_BYTES, XmlRejected, parse_xml
 
@@ -26,26 +24,16 @@ def secret_file(tmp_path):
 
 
 @pytest.fixture()
-def entity_server():
-    """An HTTP server on 127.0.0.1 that counts requests; a safe parser never calls it."""
+def entity_server(tmp_path):
+    """The project's local server on 127.0.0.1, counting requests for the entity and DTD URLs; a safe parser never calls it."""
     hits = []
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's naming
-            hits.append(self.path)
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(SECRET.encode())
+    def count(handler):
+        hits.append(handler.path)
+        return {"body": SECRET.encode()}
 
-        def log_message(self, *args):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", hits
-    server.shutdown()
-    server.server_close()
+    with serve_folder(tmp_path, routes={path: count for path in ("/e", "/p", "/fgdc.dtd")}) as base_url:
+        yield base_url.rstrip("/"), hits
 
 
 def _error(raw: str) -> str | None:

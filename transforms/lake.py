@@ -64,15 +64,6 @@ def read_text(uri: str) -> str | None:
     return path.read_text(encoding="utf-8") if path.is_file() else None
 
 
-def exists(uri: str) -> bool:
-    """True when a table folder or object exists at the URI (for S3: any object under the prefix)."""
-    if is_s3(uri):
-        bucket, key = _bucket_key(uri)
-        listing = _s3().list_objects_v2(Bucket=bucket, Prefix=key.rstrip("/") + "/", MaxKeys=1)
-        return listing.get("KeyCount", 0) > 0
-    return Path(uri).exists()
-
-
 def upload_folder(local_dir: str | Path, uri: str) -> None:
     """Copy a local folder (Data Docs, reports) to a lake location, replacing what was there."""
     local_dir = Path(local_dir)
