@@ -42,6 +42,7 @@ def local_spark(app_name: str = "harvest", cores: int | None = None) -> SparkSes
         .config("spark.sql.shuffle.partitions", str(max(4, cores * 2)))
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.python.daemon.module", "glue_jobs.spark_worker_daemon")
         .config("spark.driver.memory", os.environ.get("HARVEST_DRIVER_MEMORY", "4g"))
         .config("spark.driver.extraJavaOptions", java_options)
         .config("spark.executor.extraJavaOptions", java_options)

@@ -59,7 +59,7 @@ sources:
     message = str(raised.value)
     for expected in (
         "sources[0] (id 'Bad_ID'): field 'id' must match [a-z0-9-]+",
-        "field 'url' must be an http:// or https:// URL, found 'ftp://example.gov/data.json'",
+        "field 'url' must be an http://, https:// or file:// URL, found 'ftp://example.gov/data.json'",
         "field 'schema' for type datajson must be one of dcatus1.1-federal, dcatus1.1-non-federal",
         "field 'allow_private_network' must be true or false",
         "sources[1] (id 'dup'): field 'type' must be one of datajson, waf, waf-collection, iso-document, found 'webpage'",

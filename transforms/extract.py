@@ -2,7 +2,7 @@
 
 Two passes over Spark tasks, so neither a huge catalog nor a huge WAF ever sits on the driver:
 
-1. One task per source (spread over the cluster) fetches the data.json catalog, the single ISO
+1. Tasks over the sources (a few sources each) fetch the data.json catalog, the single ISO
    document, or the WAF listings (and a collection's parent record). data.json datasets and
    single documents become record rows right there; a WAF yields one "todo" per listed file.
 2. The todos, joined with the catalog's validators for conditional requests, are spread over
@@ -16,6 +16,7 @@ import math
 import time
 import uuid
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pyarrow as pa
 from pyspark import StorageLevel
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 MAX_MESSAGES = 50
 FILES_PER_TASK = 250
+SOURCE_TASKS_PER_CORE = 4
 MAX_FETCH_TASKS = 2000
 BATCH_ROWS = 500
 BATCH_CHARS = 32 * 1024 * 1024  # keep one Arrow batch well under the 2 GB column limit
@@ -72,9 +74,12 @@ def _first_pass(spark: SparkSession, sources: list[Source], policy: FetchPolicy,
             for index in batch.column("id").to_pylist():
                 yield from _arrow_batches(source_items(sources[index], policy, documents), schema)
 
+    # A few sources per task rather than one: each Spark task costs tens of milliseconds of its own,
+    # and a task's sources are read one after another while other tasks run beside it.
+    tasks = min(len(sources), SOURCE_TASKS_PER_CORE * spark.sparkContext.defaultParallelism)
     # Spark reuses a persisted result whose plan is identical, so without a fresh literal the
     # next extract of the same sources would be answered from this call's cache, not the web.
-    ids = spark.range(0, len(sources), 1, numPartitions=len(sources)).withColumn("call", F.lit(uuid.uuid4().hex))
+    ids = spark.range(0, len(sources), 1, numPartitions=tasks).withColumn("call", F.lit(uuid.uuid4().hex))
     return ids.mapInArrow(run, ITEMS)
 
 
@@ -86,8 +91,10 @@ def _second_pass(todo: DataFrame, total: int, sources: list[Source], policy: Fet
         todos = (row for batch in batches for row in batch.to_pylist())
         yield from _arrow_batches(fetch_xml_records(todos, policy, allow_private), schema)
 
-    partitions = max(1, min(MAX_FETCH_TASKS, math.ceil(total / FILES_PER_TASK)))
-    # A host's files land in at most tasks_per_host tasks, which bounds the load on its server.
+    # A host's files land in at most tasks_per_host tasks, which bounds the load on its server; more
+    # partitions than (host, slot) groups would only add empty tasks. Files on disk have no host.
+    hosts = {urlsplit(source.url).hostname or "" for source in sources if source.type in ("waf", "waf-collection")}
+    partitions = max(1, min(MAX_FETCH_TASKS, math.ceil(total / FILES_PER_TASK), len(hosts) * policy.tasks_per_host))
     group = F.concat_ws(
         "#", F.lower(F.expr("parse_url(record_url, 'HOST')")), F.pmod(F.hash("record_url"), F.lit(policy.tasks_per_host))
     )

@@ -12,7 +12,8 @@ from dataclasses import replace
 
 from transforms.datajson_catalog import CatalogError, dataset_record, inspect_catalog, iter_datasets
 from transforms.extract_xml import xml_record
-from transforms.http_fetch import FetchPolicy, fetch, fetch_to_spool
+from transforms.file_fetch import crawl_folder, fetch_any, is_file_url, open_file
+from transforms.http_fetch import FetchPolicy, fetch_to_spool
 from transforms.registry import Source
 from transforms.waf_listing import crawl_waf
 
@@ -26,7 +27,8 @@ def _status(source: Source, reason: str | None = None, **fields) -> dict:
 
 def datajson_items(source: Source, policy: FetchPolicy) -> Iterator[dict]:
     """A data.json source: the catalog streamed from a spooled body, one record per dataset entry."""
-    result = fetch_to_spool(source.url, policy)
+    # The registry admits a file:// source only with allow_private_network: true.
+    result = open_file(source.url, policy) if is_file_url(source.url) else fetch_to_spool(source.url, policy)
     if not result.ok:
         yield _status(source, result.error or f"HTTP {result.status} from {source.url}")
         return
@@ -44,7 +46,7 @@ def datajson_items(source: Source, policy: FetchPolicy) -> Iterator[dict]:
 
 def waf_items(source: Source, policy: FetchPolicy) -> Iterator[dict]:
     """A WAF (or WAF collection): crawl the listings, yield a todo per .xml file (and the parent record)."""
-    crawl = crawl_waf(source.url, policy)
+    crawl = crawl_folder(source.url) if is_file_url(source.url) else crawl_waf(source.url, policy)
     if crawl.failure:
         yield _status(source, crawl.failure, problems=crawl.problems)
         return
@@ -52,7 +54,7 @@ def waf_items(source: Source, policy: FetchPolicy) -> Iterator[dict]:
     if source.type == "waf-collection":
         # Fetched unconditionally: its fileIdentifier is what every child points to.
         todo = {"source_id": source.id, "record_url": source.collection_url, "position": 0}
-        parent = xml_record(todo, fetch(source.collection_url, policy))
+        parent = xml_record(todo, fetch_any(source.collection_url, policy), read_identifier=True)
         if parent["fetch_status"] == "error":
             yield _status(source, f"the collection record could not be fetched: {parent['error']}", problems=crawl.problems)
             return
@@ -68,7 +70,7 @@ def document_items(source: Source, policy: FetchPolicy, validators: dict) -> Ite
     """A single ISO document: one record, conditional on the validators the catalog holds for it."""
     etag, last_modified = validators.get((source.id, source.url), (None, None))
     todo = {"source_id": source.id, "record_url": source.url, "position": 0, "etag": etag, "last_modified": last_modified}
-    row = xml_record(todo, fetch(source.url, policy, etag, last_modified))
+    row = xml_record(todo, fetch_any(source.url, policy, etag, last_modified))
     if row["fetch_status"] == "error":
         yield _status(source, row["error"])
         return

@@ -1,8 +1,12 @@
-"""XML records of WAFs and ISO documents: fetch many files in parallel, decode them, read their fileIdentifier.
+"""XML records of WAFs and ISO documents: fetch many files in parallel and decode them.
 
 One Spark task fetches its share of a WAF with a thread pool (``threads_per_task``) and at most
 ``connections_per_host`` requests in flight to any one host, so a publisher's server sees a
-bounded, polite load however many files the WAF has.
+bounded, polite load however many files the WAF has. Files on disk (``file://``) are read in the
+task's own thread: there is no network to wait on, and threads would only contend for the GIL.
+
+The fileIdentifier is read here only for a collection's parent record, whose identifier every
+child points to; for every other file the transform stage reads it while parsing the document.
 """
 
 import codecs
@@ -17,7 +21,8 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from transforms.http_fetch import FetchPolicy, FetchResult, fetch
+from transforms.file_fetch import fetch_any, is_file_url
+from transforms.http_fetch import FetchPolicy, FetchResult
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +101,11 @@ def read_file_identifier(text: str) -> str | None:
     return None
 
 
-def xml_record(todo: dict, result: FetchResult) -> dict:
-    """The EXTRACT_RECORDS fields of one fetched (or not modified, or failed) XML file."""
+def xml_record(todo: dict, result: FetchResult, read_identifier: bool = False) -> dict:
+    """The EXTRACT_RECORDS fields of one fetched (or not modified, or failed) XML file.
+
+    ``read_identifier`` also reads its fileIdentifier (a collection's parent record needs it at once).
+    """
     row = {
         "source_id": todo["source_id"], "identifier": todo["record_url"], "record_url": todo["record_url"],
         "file_identifier": None, "parent_identifier": todo.get("parent_identifier"),
@@ -114,8 +122,8 @@ def xml_record(todo: dict, result: FetchResult) -> dict:
             row["raw"] = decode_xml(result.body, result.content_type)
         except XmlDecodeError as error:
             row["error"] = str(error)
-        else:
-            row["file_identifier"] = read_file_identifier(row["raw"])
+    if read_identifier and row["raw"]:
+        row["file_identifier"] = read_file_identifier(row["raw"])
     return row
 
 
@@ -135,7 +143,7 @@ def fetch_xml_records(todos: Iterable[dict], policy: FetchPolicy, allow_private:
             slot = host_slots.setdefault(host, threading.BoundedSemaphore(policy.connections_per_host))
         try:
             with slot:
-                result = fetch(todo["record_url"], policies[allow_private.get(todo["source_id"], False)],
+                result = fetch_any(todo["record_url"], policies[allow_private.get(todo["source_id"], False)],
                                todo.get("etag"), todo.get("last_modified"))
             return xml_record(todo, result)
         except Exception as error:  # one file must never fail the task that fetches thousands
@@ -145,6 +153,9 @@ def fetch_xml_records(todos: Iterable[dict], policy: FetchPolicy, allow_private:
     with ThreadPoolExecutor(max_workers=policy.threads_per_task, thread_name_prefix="fetch") as pool:
         pending = set()
         for todo in todos:
+            if is_file_url(todo["record_url"]):
+                yield fetch_one(todo)
+                continue
             pending.add(pool.submit(fetch_one, todo))
             if len(pending) >= 2 * policy.threads_per_task:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)

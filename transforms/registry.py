@@ -66,8 +66,12 @@ def _entry_problems(index: int, entry) -> list[str]:
         problems.append(f"{where}: field 'id' must match [a-z0-9-]+ (lowercase letters, digits, hyphens)")
     for name in ("url", "collection_url"):
         value = entry.get(name)
-        if isinstance(value, str) and urlsplit(value).scheme not in ("http", "https"):
-            problems.append(f"{where}: field '{name}' must be an http:// or https:// URL, found {value!r}")
+        scheme = urlsplit(value).scheme.lower() if isinstance(value, str) else None
+        if scheme == "file" and entry.get("allow_private_network") is not True:
+            problems.append(f"{where}: field '{name}' is a file:// URL, which reads the harvest machine's own disk; "
+                            "set allow_private_network: true on the source to allow it")
+        elif isinstance(value, str) and scheme not in ("http", "https", "file"):
+            problems.append(f"{where}: field '{name}' must be an http://, https:// or file:// URL, found {value!r}")
     kind, schema = entry.get("type"), entry.get("schema")
     if isinstance(kind, str) and kind not in SOURCE_TYPES:
         problems.append(f"{where}: field 'type' must be one of {', '.join(SOURCE_TYPES)}, found {kind!r}")

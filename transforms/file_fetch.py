@@ -1,0 +1,121 @@
+"""Sources on the harvest machine's own disk (``file://`` URLs): the same results as an HTTP fetch.
+
+A ``file://`` source reads a catalog or a folder of XML from disk, so a benchmark can measure
+everything but the network and an operator can harvest a mirrored WAF. The answers have the
+shape of :mod:`transforms.http_fetch`'s: a body, a 304 or an error message for the publisher.
+
+The validator is ``"<size>-<mtime_ns>"`` in hex, handed back as the ETag, so a re-harvest of an
+unchanged file answers "not modified" from one ``stat`` without reading it, as a web server's
+304 does. Only registry entries with ``allow_private_network: true`` may use ``file://`` (see
+``transforms.registry``): the machine's disk is as private as a network gets.
+"""
+
+import email.utils
+import os
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from transforms.http_fetch import FetchPolicy, FetchResult, fetch
+from transforms.waf_listing import ListingEntry, WafCrawl
+
+
+def is_file_url(url: str) -> bool:
+    """True for a ``file:`` URL."""
+    return url[:5].lower() == "file:"
+
+
+def file_path(url: str) -> Path:
+    """The local path of a ``file://`` URL (percent-decoded; a host other than localhost is refused)."""
+    parts = urlsplit(url)
+    if parts.netloc not in ("", "localhost"):
+        raise ValueError(f"{url} names host {parts.netloc!r}; a file:// URL can only read this machine's disk")
+    return Path(unquote(parts.path))
+
+
+def _validators(stat: os.stat_result) -> tuple[str, str]:
+    return f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"', email.utils.formatdate(stat.st_mtime, usegmt=True)
+
+
+def _open(url: str, limit: int, etag: str | None):
+    """(result, open file or None): a 304 when ``etag`` still matches, an error, or an open file."""
+    try:
+        path = file_path(url)
+        stat = path.stat()
+    except (OSError, ValueError) as error:
+        return FetchResult(url=url, error=f"could not read {url}: {getattr(error, 'strerror', None) or error}"), None
+    if not path.is_file():
+        return FetchResult(url=url, error=f"could not read {url}: not a file"), None
+    new_etag, last_modified = _validators(stat)
+    result = FetchResult(url=url, final_url=url, etag=new_etag, last_modified=last_modified)
+    if etag == new_etag:
+        result.status = 304
+        return result, None
+    if stat.st_size > limit:
+        result.error = f"{url} is {stat.st_size} bytes; the limit is {limit} bytes"
+        return result, None
+    try:
+        handle = path.open("rb")
+    except OSError as error:
+        result.error = f"could not read {url}: {error.strerror or error}"
+        return result, None
+    result.status = 200
+    return result, handle
+
+
+def fetch_file(url: str, policy: FetchPolicy, etag: str | None = None) -> FetchResult:
+    """Read a file into memory (up to policy.max_body_bytes); a 304 when ``etag`` is its current validator."""
+    result, handle = _open(url, policy.max_body_bytes, etag)
+    if handle is not None:
+        with handle:
+            result.body = handle.read()
+    return result
+
+
+def open_file(url: str, policy: FetchPolicy, etag: str | None = None) -> FetchResult:
+    """A big file (a data.json catalog) as ``result.stream``, opened in place; the caller closes it."""
+    result, handle = _open(url, policy.max_catalog_bytes, etag)
+    result.stream = handle
+    return result
+
+
+def fetch_any(url: str, policy: FetchPolicy, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
+    """``fetch_file`` for a ``file://`` URL (only when the policy allows private sources), else an HTTP ``fetch``."""
+    if not is_file_url(url):
+        return fetch(url, policy, etag, last_modified)
+    if not policy.allow_private_network:
+        return FetchResult(url=url, error=f"{url} is on the harvest machine's disk; only a source with "
+                                          "allow_private_network: true may read file:// URLs")
+    return fetch_file(url, policy, etag)
+
+
+def crawl_folder(base_url: str, max_depth: int = 8) -> WafCrawl:
+    """Every .xml file under a local folder, in path order, as a WAF crawl would list them.
+
+    Symbolic links are not followed, so a crawl never leaves the folder. As for a WAF, a folder
+    that cannot be read or holds no .xml file is a failure, which deletes nothing downstream.
+    """
+    crawl = WafCrawl()
+    try:
+        root = file_path(base_url)
+    except ValueError as error:
+        crawl.failure = str(error)
+        return crawl
+    if not root.is_dir():
+        crawl.failure = f"the folder {root} could not be read: it does not exist or is not a folder"
+        return crawl
+
+    def walk_error(error: OSError) -> None:
+        crawl.problems.append(f"folder could not be read: {error.filename}: {error.strerror}")
+
+    for folder, folders, files in os.walk(root, onerror=walk_error):
+        depth = len(Path(folder).relative_to(root).parts)
+        folders[:] = sorted(folders) if depth < max_depth else []
+        for name in sorted(files):
+            path = Path(folder, name)
+            if name.lower().endswith(".xml") and not path.is_symlink():
+                modified = datetime.fromtimestamp(path.lstat().st_mtime).isoformat(timespec="seconds")
+                crawl.files.append(ListingEntry(url=path.as_uri(), modified=modified, is_folder=False))
+    if not crawl.files:
+        crawl.failure = f"found no .xml files in the folder {root} or its subfolders"
+    return crawl
