@@ -15,7 +15,7 @@ becomes a delete. The rules that keep this safe:
 - A failed source produces no deletes.
 """
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from transforms.schemas import CHANGES
@@ -33,10 +33,14 @@ def _reasons(*conditions_and_messages) -> F.Column:
 
 def _records_with_verdict(records: DataFrame) -> DataFrame:
     """Extracted rows that are records (not fetch errors), with their rejection reasons."""
-    per_identifier = Window.partitionBy("source_id", "identifier")
-    seen = records.filter(F.col("fetch_status") != "error").withColumn(
-        "occurrences", F.when(F.col("identifier").isNotNull(), F.count(F.lit(1)).over(per_identifier))
+    seen = records.filter(F.col("fetch_status") != "error")
+    # Counted over the keys alone and joined back by broadcast: the rows, with their raw text,
+    # never go through a shuffle. Only repeated identifiers are broadcast, normally none.
+    repeated = (
+        seen.filter(F.col("identifier").isNotNull()).groupBy("source_id", "identifier")
+        .agg(F.count(F.lit(1)).alias("occurrences")).filter(F.col("occurrences") > 1)
     )
+    seen = seen.join(F.broadcast(repeated), on=["source_id", "identifier"], how="left")
     duplicate = F.format_string(
         "identifier \"%s\" appears %d times in this source; none of them is harvested until it is unique",
         F.col("identifier"),
@@ -60,7 +64,8 @@ def _classified(records: DataFrame, state: DataFrame) -> DataFrame:
         F.col("etag").alias("published_etag"),
         F.col("last_modified").alias("published_last_modified"),
     )
-    joined = records.join(known, on=["source_id", "identifier"], how="left")
+    # Broadcast (a few hundred bytes per published record) so the records are not shuffled either.
+    joined = records.join(F.broadcast(known), on=["source_id", "identifier"], how="left")
     not_modified = F.col("fetch_status") == "not_modified"
     content_hash = F.when(not_modified, F.col("published_hash")).otherwise(F.sha2(F.col("raw"), 256))
     action = (

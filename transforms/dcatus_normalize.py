@@ -16,7 +16,13 @@ _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 _REPLACEMENT = "\ufffd"
 
 
+_ANY_DAMAGE = re.compile(f"{_MOJIBAKE.pattern}|{_ZERO_WIDTH.pattern}|{_REPLACEMENT}")
+_NEEDS_COLLAPSE = re.compile(r"\s\s|[^\S ]")  # a whitespace run, or whitespace other than a space
+
+
 def _problems(text: str) -> list[str]:
+    if not _ANY_DAMAGE.search(text):  # one scan for the common case: nothing to report
+        return []
     found = []
     if _MOJIBAKE.search(text):
         found.append(f"mojibake ({_MOJIBAKE.search(text).group()!r}, UTF-8 read as Latin-1)")
@@ -34,7 +40,7 @@ def normalize_text(text: str, multiline: bool) -> str:
     if multiline:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         return _TRAILING.sub("", text).strip()
-    return _SPACES.sub(" ", text).strip()
+    return (_SPACES.sub(" ", text) if _NEEDS_COLLAPSE.search(text) else text).strip()
 
 
 def _walk(node, path: str, key: str, warnings: list[str]):

@@ -23,17 +23,18 @@ def without_refused(accepted: DataFrame, refused: DataFrame | None) -> DataFrame
     """The accepted changes less those a catalog database refused (columns source_id, identifier)."""
     if refused is None:
         return accepted
-    return accepted.join(refused.select(*KEYS), on=KEYS, how="left_anti")
+    return accepted.join(F.broadcast(refused.select(*KEYS)), on=KEYS, how="left_anti")
 
 
 def next_state(state: DataFrame, accepted: DataFrame, run_id: str) -> DataFrame:
     """The catalog after applying `accepted` (with a `slug` column) to `state`."""
-    untouched = state.join(accepted.select(*KEYS), on=KEYS, how="left_anti")
+    # Only keys and timestamps are broadcast; neither the state nor the changes are shuffled.
+    untouched = state.join(F.broadcast(accepted.select(*KEYS)), on=KEYS, how="left_anti")
     previous = state.select(*KEYS, F.col("first_harvested").alias("previous_first_harvested"))
     now = F.current_timestamp()
     upserts = (
         accepted.filter(F.col("action").isin("create", "update"))
-        .join(previous, on=KEYS, how="left")
+        .join(F.broadcast(previous), on=KEYS, how="left")
         .withColumn("first_harvested", F.coalesce("previous_first_harvested", now))
         .withColumn("last_harvested", now)
         .withColumn("last_changed_run", F.lit(run_id))
@@ -48,7 +49,7 @@ def record_outcomes(validated: DataFrame, refused: DataFrame | None = None) -> D
     refused_reason = F.lit(None).cast("string")
     if refused is not None:
         marks = refused.select(*KEYS, F.concat(F.lit("database: "), F.col("db_error")).alias("db_reason"))
-        rows = rows.join(marks, on=KEYS, how="left")
+        rows = rows.join(F.broadcast(marks), on=KEYS, how="left")
         refused_reason = F.col("db_reason")
     outcome = (
         F.when(refused_reason.isNotNull(), "rejected")

@@ -95,7 +95,8 @@ def _name_new_records(new: DataFrame, state: DataFrame) -> DataFrame:
 def assign_slugs(changes: DataFrame, state: DataFrame) -> DataFrame:
     """`changes` plus `slug`: the published slug of a known record, a fresh unique one for a new record."""
     published = state.filter(F.col("slug").isNotNull()).select(*KEYS, F.col("slug").alias("published_slug"))
-    with_published = changes.join(published, on=KEYS, how="left")
+    # Key-sized sides are broadcast, so the changes (with their dataset JSON) are never shuffled.
+    with_published = changes.join(F.broadcast(published), on=KEYS, how="left")
     # Only records without a slug run through Python (a batched pandas UDF), never the whole catalog.
     new = (
         with_published.filter(F.col("published_slug").isNull())
@@ -105,7 +106,7 @@ def assign_slugs(changes: DataFrame, state: DataFrame) -> DataFrame:
     )
     named = _name_new_records(new, state)
     return (
-        with_published.join(named, on=KEYS, how="left")
+        with_published.join(F.broadcast(named), on=KEYS, how="left")
         .withColumn("slug", F.coalesce("published_slug", "new_slug"))
         .drop("published_slug", "new_slug")
     )

@@ -11,9 +11,10 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-import pandas as pd
+import pyarrow as pa
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.pandas.types import to_arrow_schema
 
 from transforms.dcatus_normalize import normalize_dataset
 from transforms.fgdc import fgdc_to_dcat
@@ -126,19 +127,21 @@ def _transform_row(row: dict, settings: dict) -> dict:
 
 
 def _batches(settings_handle) -> callable:
-    def transform_batches(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    # Arrow batches straight to dicts and back: no pandas conversion of the nested columns.
+    schema = to_arrow_schema(TRANSFORMED)
+
+    def transform_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         settings = settings_handle.value
-        for frame in frames:
+        for batch in batches:
             rows = []
-            for row in frame.to_dict("records"):
-                row["reasons"] = list(row["reasons"]) if row["reasons"] is not None else None
+            for row in batch.to_pylist():
                 out = {name: None for name in NEW_COLUMNS}
                 out["warnings"] = []
                 if row["action"] in TRANSFORMED_ACTIONS:
                     out.update(_transform_row(row, settings))
                 row.update(out)
                 rows.append(row)
-            yield pd.DataFrame(rows, columns=TRANSFORMED.fieldNames())
+            yield pa.RecordBatch.from_pylist(rows, schema=schema)
     return transform_batches
 
 
@@ -148,6 +151,6 @@ def transform_changes(changes: DataFrame, sources: list[Source]) -> DataFrame:
     handle = changes.sparkSession.sparkContext.broadcast(settings)
     return (
         changes.select(*CHANGES.fieldNames())
-        .mapInPandas(_batches(handle), schema=TRANSFORMED)
+        .mapInArrow(_batches(handle), schema=TRANSFORMED)
         .select(*[F.col(name) for name in TRANSFORMED.fieldNames()])
     )

@@ -11,8 +11,10 @@ import time
 from collections.abc import Iterator
 
 import pandas as pd
+import pyarrow as pa
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.pandas.types import to_arrow_schema
 from pyspark.sql.types import StructType
 
 from transforms import circuit_breaker, quality
@@ -26,16 +28,21 @@ RECORD_COLUMNS = ["source_id", "identifier", "title", "access_level", "modified"
 
 
 def _schema_checks(schemas: dict[str, str]):
-    """The mapInPandas function: each create/update dataset checked by its source's schema."""
+    """The mapInArrow function: each create/update dataset checked by its source's schema."""
+    schema = to_arrow_schema(CHECKED)
 
-    def check(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    def check(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
             errors, warnings = [], []
-            for source_id, text in zip(batch["source_id"], batch["dcat_json"], strict=True):
+            for source_id, text in zip(batch.column("source_id").to_pylist(), batch.column("dcat_json").to_pylist(),
+                                       strict=True):
                 findings = checker(schemas.get(source_id, "non-federal")).check_text(text)
                 errors.append([str(f) for f in findings if f.severity == ERROR])
                 warnings.append([str(f) for f in findings if f.severity != ERROR])
-            yield batch.assign(schema_errors=errors, schema_warnings=warnings)
+            # The other columns pass through as Arrow arrays, never converted to Python objects.
+            columns = [*batch.columns, pa.array(errors, schema.field("schema_errors").type),
+                       pa.array(warnings, schema.field("schema_warnings").type)]
+            yield pa.RecordBatch.from_arrays(columns, schema=schema)
 
     return check
 
@@ -44,7 +51,7 @@ def check_schemas(transformed: DataFrame, sources: list[Source]) -> DataFrame:
     """TRANSFORMED plus schema_errors and schema_warnings (empty for rows that are not checked)."""
     schemas = {source.id: schema_for(source.schema) for source in sources}
     to_check = F.col("action").isin("create", "update") & F.col("dcat_json").isNotNull()
-    checked = transformed.filter(to_check).mapInPandas(_schema_checks(schemas), CHECKED)
+    checked = transformed.filter(to_check).select(*TRANSFORMED.fieldNames()).mapInArrow(_schema_checks(schemas), CHECKED)
     empty = F.array().cast(STRINGS)
     passed = transformed.filter(~to_check).select(
         *TRANSFORMED.fieldNames(), empty.alias("schema_errors"), empty.alias("schema_warnings"))
