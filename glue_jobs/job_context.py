@@ -16,6 +16,7 @@ from transforms import lake
 from transforms.registry import RegistryError, Source, parse_registry, select_sources
 
 log = logging.getLogger("harvest")
+RECORDS_PER_FILE = 5000
 
 
 @dataclass
@@ -47,7 +48,10 @@ class JobContext:
 
     def write(self, frame: DataFrame, table: str, schema: StructType) -> None:
         """Write this stage's table, replacing what an earlier attempt of the same run wrote."""
-        frame.select(*schema.fieldNames()).write.mode("overwrite").parquet(self.path(self.stage, table))
+        # Bounded files (a Parquet file is read as one task when under 128 MB), so the next stage
+        # has enough tasks to keep every core busy to the end instead of waiting on one big file.
+        (frame.select(*schema.fieldNames()).write.mode("overwrite").option("maxRecordsPerFile", RECORDS_PER_FILE)
+         .parquet(self.path(self.stage, table)))
 
     def finish(self, **counts) -> None:
         """Log the stage's counts and duration, and commit the Glue job."""

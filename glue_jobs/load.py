@@ -58,7 +58,8 @@ def write_report(job: JobContext, outcomes, statuses, quality: dict) -> dict:
 def main(argv: list[str] | None = None) -> None:
     """Load: validate/records -> catalog version + pointer switch, database, report."""
     job = begin("load", argv)
-    validated = job.read("validate", "records", VALIDATED)
+    # Load never needs the source text; dropping it here means Parquet never even reads it.
+    validated = job.read("validate", "records", VALIDATED).drop("raw")
     statuses = job.read("validate", "sources", SOURCE_STATUS)
     base = base_version(job.lake, job.run_id)
     state = read_state(job.spark, job.lake, base)

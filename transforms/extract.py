@@ -45,7 +45,7 @@ ITEMS = StructType(
     [StructField("kind", StringType(), False)]
     + [StructField(field.name, field.dataType, True) for field in EXTRACT_RECORDS.fields]
     + [StructField(name, kind, True) for name, kind in (
-        ("listed_modified", StringType()), ("status", StringType()), ("reason", StringType()),
+        ("listed_modified", StringType()), ("listed_etag", StringType()), ("status", StringType()), ("reason", StringType()),
         ("problems", STRINGS), ("conforms_to", StringType()), ("described_by", StringType()),
         ("todo_count", LongType()), ("seconds", DoubleType()),
     )]
@@ -103,12 +103,33 @@ def _second_pass(todo: DataFrame, total: int, sources: list[Source], policy: Fet
 
 def _todo_with_validators(items: DataFrame, validators: DataFrame | None) -> DataFrame:
     todo = items.filter(F.col("kind") == "todo").select(
-        "source_id", "record_url", "parent_identifier", "position", "listed_modified"
+        "source_id", "record_url", "parent_identifier", "position", "listed_modified", "listed_etag"
     )
     if validators is None:
         return todo.withColumn("etag", F.lit(None).cast("string")).withColumn("last_modified", F.lit(None).cast("string"))
     known = validators.select("source_id", "record_url", "etag", "last_modified").dropDuplicates(["source_id", "record_url"])
     return todo.join(known, on=["source_id", "record_url"], how="left")
+
+
+def _not_modified(todo: DataFrame) -> DataFrame:
+    """EXTRACT_RECORDS rows for todos known to be unchanged, as a 304 answer would make them."""
+    fields = {
+        "identifier": F.col("record_url"), "file_identifier": F.lit(None), "raw_format": F.lit("xml"),
+        "raw": F.lit(None), "fetch_status": F.lit("not_modified"), "error": F.lit(None),
+        "last_modified": F.coalesce("last_modified", "listed_modified"),
+    }
+    return _as_records(todo, fields)
+
+
+def _as_records(items: DataFrame, fields: dict | None = None) -> DataFrame:
+    """EXTRACT_RECORDS columns from item rows (``fields`` overrides some), never null where the schema says so."""
+    fields = fields or {}
+
+    def column(field):
+        value = fields.get(field.name, F.col(field.name)).cast(field.dataType)
+        return (F.coalesce(value, F.lit(_REQUIRED[field.name])) if field.name in _REQUIRED else value).alias(field.name)
+
+    return items.select(*[column(field) for field in EXTRACT_RECORDS.fields])
 
 
 def _document_validators(sources: list[Source], validators: DataFrame | None) -> dict:
@@ -164,16 +185,17 @@ def extract_sources(
     total = sum(row.todo_count or 0 for row in status_items.values())
     log.info("extract: %d sources read in %.1f s; %d WAF files to fetch", len(sources), time.monotonic() - started, total)
 
-    fetched = _second_pass(_todo_with_validators(items, validators), total, sources, policy)
+    todo = _todo_with_validators(items, validators)
+    # A listing that already shows the catalog's ETag (a folder on disk) needs no fetch at all.
+    listed_unchanged = F.coalesce(F.col("listed_etag") == F.col("etag"), F.lit(False))
+    fetched = _second_pass(todo.filter(~listed_unchanged).drop("listed_etag"), total, sources, policy).unionByName(
+        _not_modified(todo.filter(listed_unchanged)))
     fetched = fetched.persist(StorageLevel.MEMORY_AND_DISK)
     fetch_started = time.monotonic()
     fetched.count()
     log.info("extract: fetched %d WAF files in %.1f s", total, time.monotonic() - fetch_started)
 
-    first_records = items.filter(F.col("kind") == "record").select(
-        *[F.coalesce(F.col(name), F.lit(_REQUIRED[name])).alias(name) if name in _REQUIRED else F.col(name)
-          for name in EXTRACT_RECORDS.fieldNames()]
-    )
+    first_records = _as_records(items.filter(F.col("kind") == "record"))
     records = first_records.unionByName(fetched)
     failed = [source_id for source_id, row in status_items.items() if row.status != "complete"]
     if failed:

@@ -62,7 +62,7 @@ def waf_items(source: Source, policy: FetchPolicy) -> Iterator[dict]:
         yield {"kind": "record", **parent}
     for offset, entry in enumerate(crawl.files):
         yield {"kind": "todo", "source_id": source.id, "record_url": entry.url, "parent_identifier": parent_identifier,
-               "position": position + offset, "listed_modified": entry.modified}
+               "position": position + offset, "listed_modified": entry.modified, "listed_etag": entry.etag}
     yield _status(source, problems=crawl.problems, todo_count=len(crawl.files))
 
 

@@ -34,6 +34,7 @@ def file_path(url: str) -> Path:
 
 
 def _validators(stat: os.stat_result) -> tuple[str, str]:
+    """(ETag, Last-Modified) of a file: it changes whenever the file's size or modification time does."""
     return f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"', email.utils.formatdate(stat.st_mtime, usegmt=True)
 
 
@@ -92,6 +93,8 @@ def fetch_any(url: str, policy: FetchPolicy, etag: str | None = None, last_modif
 def crawl_folder(base_url: str, max_depth: int = 8) -> WafCrawl:
     """Every .xml file under a local folder, in path order, as a WAF crawl would list them.
 
+    Each entry carries the file's ETag, so extract can tell an unchanged file without opening it.
+
     Symbolic links are not followed, so a crawl never leaves the folder. As for a WAF, a folder
     that cannot be read or holds no .xml file is a failure, which deletes nothing downstream.
     """
@@ -114,8 +117,9 @@ def crawl_folder(base_url: str, max_depth: int = 8) -> WafCrawl:
         for name in sorted(files):
             path = Path(folder, name)
             if name.lower().endswith(".xml") and not path.is_symlink():
-                modified = datetime.fromtimestamp(path.lstat().st_mtime).isoformat(timespec="seconds")
-                crawl.files.append(ListingEntry(url=path.as_uri(), modified=modified, is_folder=False))
+                stat = path.lstat()
+                modified = datetime.fromtimestamp(stat.st_mtime).isoformat(timespec="seconds")
+                crawl.files.append(ListingEntry(path.as_uri(), modified, False, etag=_validators(stat)[0]))
     if not crawl.files:
         crawl.failure = f"found no .xml files in the folder {root} or its subfolders"
     return crawl

@@ -39,6 +39,7 @@ class ListingEntry:
     url: str
     modified: str | None  # ISO 8601 without zone: listings show the server's local time
     is_folder: bool
+    etag: str | None = None  # only a folder on disk knows it (see transforms.file_fetch)
 
 
 @dataclass
