@@ -16,7 +16,6 @@ import math
 import time
 import uuid
 from collections.abc import Iterator
-from urllib.parse import urlsplit
 
 import pyarrow as pa
 from pyspark import StorageLevel
@@ -34,7 +33,7 @@ from transforms.schemas import EXTRACT_RECORDS, SOURCE_STATUS, STRINGS
 log = logging.getLogger(__name__)
 
 MAX_MESSAGES = 50
-FILES_PER_TASK = 250
+FILES_PER_TASK = 1000
 SOURCE_TASKS_PER_CORE = 4
 MAX_FETCH_TASKS = 2000
 BATCH_ROWS = 500
@@ -91,13 +90,13 @@ def _second_pass(todo: DataFrame, total: int, sources: list[Source], policy: Fet
         todos = (row for batch in batches for row in batch.to_pylist())
         yield from _arrow_batches(fetch_xml_records(todos, policy, allow_private), schema)
 
-    # A host's files land in at most tasks_per_host tasks, which bounds the load on its server; more
-    # partitions than (host, slot) groups would only add empty tasks. Files on disk have no host.
-    hosts = {urlsplit(source.url).hostname or "" for source in sources if source.type in ("waf", "waf-collection")}
-    partitions = max(1, min(MAX_FETCH_TASKS, math.ceil(total / FILES_PER_TASK), len(hosts) * policy.tasks_per_host))
-    group = F.concat_ws(
-        "#", F.lower(F.expr("parse_url(record_url, 'HOST')")), F.pmod(F.hash("record_url"), F.lit(policy.tasks_per_host))
-    )
+    # A web host's files land in at most tasks_per_host tasks, which bounds the load on its server.
+    # Files on disk (no host) have no server to spare and are spread over every task, so no one
+    # task (and no one cached partition) has to hold a whole big folder.
+    partitions = max(1, min(MAX_FETCH_TASKS, math.ceil(total / FILES_PER_TASK)))
+    host = F.lower(F.expr("parse_url(record_url, 'HOST')"))
+    slots = F.when(F.coalesce(host, F.lit("")) == "", F.lit(partitions)).otherwise(F.lit(policy.tasks_per_host))
+    group = F.concat_ws("#", host, F.pmod(F.hash("record_url"), slots))
     return todo.repartition(partitions, group).mapInArrow(run, EXTRACT_RECORDS)
 
 
