@@ -18,8 +18,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-STAGE_MARK = "<!-- stage benchmarks -->"
-STAGE_END = "<!-- /stage benchmarks -->"
+KEPT_SECTIONS = ("analysis", "stage benchmarks")  # hand-written blocks a regeneration keeps as they were
 HARVESTS = ("first", "next-day", "unchanged")
 
 
@@ -167,7 +166,7 @@ def targets(results: list[dict], mode: str) -> str:
 
 
 def write_outputs(results: list[dict], info: dict, mode: str, latency_s: float, driver_memory: str) -> None:
-    """Write benchmarks/scaling.svg and BENCHMARKS.md (keeping the stage benchmarks section as it was)."""
+    """Write benchmarks/scaling.svg and BENCHMARKS.md (keeping the hand-written sections as they were)."""
     from benchmarks.svg_plot import line_chart
 
     series = {name: [(r["records"], r["harvests"][name]["seconds"]) for r in results] for name in HARVESTS}
@@ -176,13 +175,21 @@ def write_outputs(results: list[dict], info: dict, mode: str, latency_s: float, 
         line_chart(series, f"Harvest time on {info['cores']} cores ({mode})", "records", "seconds"), "utf-8")
     path = REPO / "BENCHMARKS.md"
     old = path.read_text("utf-8") if path.is_file() else ""
-    stage_section = (old[old.index(STAGE_MARK):old.index(STAGE_END) + len(STAGE_END)]
-                     if STAGE_MARK in old and STAGE_END in old else f"{STAGE_MARK}\n_(to be filled)_\n{STAGE_END}")
-    path.write_text(render_markdown(results, info, mode, latency_s, driver_memory, stage_section), "utf-8")
+    path.write_text(render_markdown(results, info, mode, latency_s, driver_memory, kept_sections(old)), "utf-8")
+
+
+def kept_sections(page: str) -> dict[str, str]:
+    """Each hand-written block of the old page, markers included (a placeholder when absent)."""
+    kept = {}
+    for name in KEPT_SECTIONS:
+        start, end = f"<!-- {name} -->", f"<!-- /{name} -->"
+        kept[name] = (page[page.index(start):page.index(end) + len(end)] if start in page and end in page
+                      else f"{start}\n_(to be written)_\n{end}")
+    return kept
 
 
 def render_markdown(results: list[dict], info: dict, mode: str, latency_s: float, driver_memory: str,
-                    stage_section: str) -> str:
+                    kept: dict[str, str]) -> str:
     """BENCHMARKS.md: machine, versions, how to reproduce, the figures, the targets, the stage section."""
     served = ("sources read from disk through file:// URLs: everything but the network is measured" if mode == "disk"
               else f"sources served by the loopback HTTP server with {latency_s * 1000:.0f} ms latency per request")
@@ -236,16 +243,19 @@ Verdicts computed from the figures above by `benchmarks/run_bench.py` (`targets`
 
 {targets(results, mode)}
 
+{kept["analysis"]}
+
 ## Stage benchmarks
 
-{stage_section}
+{kept["stage benchmarks"]}
 """
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse arguments; run `harvest-once` (child) or the whole benchmark."""
+    """Parse arguments; run `harvest-once` (child), the whole benchmark, or re-render its page."""
     parser = argparse.ArgumentParser(prog="run_bench", description=__doc__)
-    parser.add_argument("command", nargs="?", default="bench", choices=("bench", "harvest-once"))
+    parser.add_argument("command", nargs="?", default="bench", choices=("bench", "render", "harvest-once"),
+                        help="render: rewrite BENCHMARKS.md from the last run's <work>/results.json")
     parser.add_argument("rest", nargs="*")
     parser.add_argument("--records", default=os.environ.get("BENCH_RECORDS", "10000,100000"))
     parser.add_argument("--work", default=str(REPO / ".bench"))
@@ -259,8 +269,12 @@ def main(argv: list[str] | None = None) -> int:
     latency = 0.0 if args.mode == "disk" else args.latency
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
-    results = [bench_size(int(n), work, args.seed, args.mode, latency, args.driver_memory) for n in args.records.split(",")]
-    (work / "results.json").write_text(json.dumps(results, indent=1), "utf-8")
+    if args.command == "render":
+        results = json.loads((work / "results.json").read_text("utf-8"))
+    else:
+        results = [bench_size(int(n), work, args.seed, args.mode, latency, args.driver_memory)
+                   for n in args.records.split(",")]
+        (work / "results.json").write_text(json.dumps(results, indent=1), "utf-8")
     print(table(results))
     print(ratios(results))
     write_outputs(results, machine(), args.mode, latency, args.driver_memory)

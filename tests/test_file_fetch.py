@@ -86,3 +86,12 @@ def test_extract_reads_file_sources_and_skips_unchanged_files(spark, tmp_path):
     validators = records.select("source_id", "record_url", "etag", "last_modified")
     again = {row.record_url: row.fetch_status for row in extract_sources(spark, sources[:1], validators, POLICY)[0].collect()}
     assert again == {url: "fetched" if url == edited.as_uri() else "not_modified" for url in xml_files}
+
+
+def test_a_file_source_without_the_private_flag_fails_and_reads_nothing(spark, tmp_path):
+    (tmp_path / "data.json").write_text('{"dataset": []}')
+    source = Source("disk", "Disk", "O", (tmp_path / "data.json").as_uri(), "datajson", "dcatus1.1-federal")
+    records, statuses = extract_sources(spark, [source], None, POLICY)
+    [status] = statuses.collect()
+    assert (status.status, records.count()) == ("failed", 0)
+    assert status.reason.endswith("only a source with allow_private_network: true may read file:// URLs")

@@ -189,7 +189,9 @@ def extract_sources(
     listed_unchanged = F.coalesce(F.col("listed_etag") == F.col("etag"), F.lit(False))
     fetched = _second_pass(todo.filter(~listed_unchanged).drop("listed_etag"), total, sources, policy).unionByName(
         _not_modified(todo.filter(listed_unchanged)))
-    fetched = fetched.persist(StorageLevel.MEMORY_AND_DISK)
+    # On disk only: the fetched text is the whole harvest (14 GB of XML at data.gov's size), and an
+    # in-memory cache of it ran the driver out of heap at 430,000 records.
+    fetched = fetched.persist(StorageLevel.DISK_ONLY)
     fetch_started = time.monotonic()
     fetched.count()
     log.info("extract: fetched %d WAF files in %.1f s", total, time.monotonic() - fetch_started)

@@ -27,7 +27,6 @@ def _status(source: Source, reason: str | None = None, **fields) -> dict:
 
 def datajson_items(source: Source, policy: FetchPolicy) -> Iterator[dict]:
     """A data.json source: the catalog streamed from a spooled body, one record per dataset entry."""
-    # The registry admits a file:// source only with allow_private_network: true.
     result = open_file(source.url, policy) if is_file_url(source.url) else fetch_to_spool(source.url, policy)
     if not result.ok:
         yield _status(source, result.error or f"HTTP {result.status} from {source.url}")
@@ -83,7 +82,10 @@ def source_items(source: Source, policy: FetchPolicy, document_validators: dict)
     started = time.monotonic()
     policy = replace(policy, allow_private_network=source.allow_private_network)
     try:
-        if source.type == "datajson":
+        if is_file_url(source.url) and not source.allow_private_network:  # the registry refuses these too
+            items = iter([_status(source, f"{source.url} is on the harvest machine's disk; only a source with "
+                                          "allow_private_network: true may read file:// URLs")])
+        elif source.type == "datajson":
             items = datajson_items(source, policy)
         elif source.type == "iso-document":
             items = document_items(source, policy, document_validators)
