@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from transforms.datajson_catalog import CatalogError, dataset_record, inspect_catalog, iter_datasets
 from transforms.extract_xml import xml_record
-from transforms.file_fetch import crawl_folder, fetch_any, is_file_url, open_file
+from transforms.file_fetch import crawl_folder, fetch_any, is_file_url, open_file, refusal
 from transforms.http_fetch import FetchPolicy, fetch_to_spool
 from transforms.registry import Source
 from transforms.waf_listing import crawl_waf
@@ -83,8 +83,7 @@ def source_items(source: Source, policy: FetchPolicy, document_validators: dict)
     policy = replace(policy, allow_private_network=source.allow_private_network)
     try:
         if is_file_url(source.url) and not source.allow_private_network:  # the registry refuses these too
-            items = iter([_status(source, f"{source.url} is on the harvest machine's disk; only a source with "
-                                          "allow_private_network: true may read file:// URLs")])
+            items = iter([_status(source, refusal(source.url))])
         elif source.type == "datajson":
             items = datajson_items(source, policy)
         elif source.type == "iso-document":
