@@ -32,10 +32,10 @@ $(STAMP): requirements.txt requirements-dev.txt setup.cfg pyproject.toml
 install: $(STAMP) ## create .venv and install the project with its pinned Glue 5.0 stack
 
 run: $(STAMP) ## harvest the bundled sample sources into ./lake (served over HTTP on 127.0.0.1)
-	$(BIN)/harvest run-samples --lake $(LAKE)
+	$(BIN)/python -m devtools.run_samples --lake $(LAKE)
 
 lint: $(STAMP) ## ruff and cfn-lint
-	$(BIN)/ruff check transforms glue_jobs tests benchmarks expectations
+	$(BIN)/ruff check transforms glue_jobs tests benchmarks expectations devtools
 	$(BIN)/cfn-lint cloudformation/*.yaml
 
 test: $(STAMP) lint ## lint, then the whole test suite

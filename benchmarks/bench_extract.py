@@ -17,10 +17,10 @@ import threading
 import time
 from pathlib import Path
 
-from glue_jobs.local_http import serve_folder
+from devtools.local_http import serve_folder
 from glue_jobs.runtime import local_spark
-from transforms.extract import extract_sources
-from transforms.http_fetch import FetchPolicy
+from transforms.fetch.extract import extract_sources
+from transforms.fetch.http import FetchPolicy
 from transforms.registry import Source
 
 RECORD = """<?xml version="1.0" encoding="UTF-8"?>

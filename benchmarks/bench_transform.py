@@ -1,7 +1,7 @@
 """Benchmark: ISO/FGDC records per second per core through the Spark transform stage.
 
 Replicates the real ISO and FGDC samples in ../shared/realdata/waf to N records and runs
-transforms.transform.transform_changes on local[1] and local[2], timing a full write-free
+transforms.crosswalk.transform.transform_changes on local[1] and local[2], timing a full write-free
 action (count of a cached-nothing plan forces every record through the crosswalk).
 
     SPARK_LOCAL_IP=127.0.0.1 .venv/bin/python benchmarks/bench_transform.py --records 100000
@@ -16,9 +16,9 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from glue_jobs.runtime import local_spark
+from transforms.crosswalk.transform import transform_changes, transform_record
 from transforms.registry import Source
 from transforms.schemas import CHANGES
-from transforms.transform import transform_changes, transform_record
 
 REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata" / "waf"
 SAMPLES = [

@@ -22,10 +22,10 @@ from pathlib import Path
 import jsonschema
 
 from glue_jobs.runtime import local_spark
+from transforms.gate.schema_check import checker
+from transforms.gate.validate import check_schemas, run_suites
 from transforms.registry import Source
-from transforms.schema_validation import checker
 from transforms.schemas import SOURCE_STATUS, TRANSFORMED
-from transforms.validate import check_schemas, run_suites
 
 REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
 SUITES = str(Path(__file__).resolve().parents[1] / "expectations")

@@ -66,7 +66,7 @@ def bench_size(records: int, work: Path, seed: int, mode: str, latency_s: float,
     """Generate ``records`` records, run the baseline and the three harvests; the figures as a dict."""
     from benchmarks.baseline import run_baseline
     from benchmarks.generate import generate, mutate, registry_text
-    from glue_jobs.local_http import serve_folder
+    from devtools.local_http import serve_folder
 
     root, lake = work / f"sources-{records}", work / f"lake-{records}"
     shutil.rmtree(lake, ignore_errors=True)

@@ -1,9 +1,7 @@
-"""The `harvest` command: run the workflow locally, run it on the bundled samples, read reports, and the AWS commands."""
+"""The `harvest` command: run the workflow locally, read reports, and the AWS commands."""
 
 import argparse
-import contextlib
 import json
-import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,11 +9,6 @@ from pathlib import Path
 from glue_jobs.arguments import new_run_id
 from transforms import lake
 from transforms.registry import RegistryError, parse_registry
-
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
-# WAF records are identified by their URL, so the samples are always served on the same port:
-# on another port every sample WAF record would look deleted and created again.
-SAMPLES_PORT = int(os.environ.get("HARVEST_SAMPLES_PORT", "8642"))
 
 
 def _report_path(lake_root: str, run_id: str, name: str = "report.json") -> str:
@@ -68,25 +61,6 @@ def run_harvest(sources: str, lake_root: str, run_id: str | None = None, force: 
     return 0
 
 
-def run_samples(lake_root: str, force: bool = False) -> int:
-    """Serve the bundled samples on 127.0.0.1 and harvest them (what `make run` does)."""
-    from glue_jobs.local_http import serve_folder
-
-    with contextlib.ExitStack() as serving:
-        try:
-            base_url = serving.enter_context(serve_folder(SAMPLES / "www", port=SAMPLES_PORT))
-        except OSError as error:
-            print(f"harvest: cannot serve the samples on 127.0.0.1:{SAMPLES_PORT} ({error}); "
-                  "free the port or set HARVEST_SAMPLES_PORT", file=sys.stderr)
-            return 2
-        registry = (SAMPLES / "sources.yaml").read_text("utf-8").replace("{samples_url}", base_url.rstrip("/"))
-        registry_path = Path(lake_root, "config", "sources.yaml")
-        registry_path.parent.mkdir(parents=True, exist_ok=True)
-        registry_path.write_text(registry, "utf-8")
-        print(f"serving the bundled samples at {base_url}")
-        return run_harvest(str(registry_path), lake_root, force=force)
-
-
 def latest_run(lake_root: str) -> str | None:
     """The newest run id with a report in a local lake."""
     reports = sorted(Path(lake_root, "runs").glob("*/report/report.json"))
@@ -95,7 +69,7 @@ def latest_run(lake_root: str) -> str | None:
 
 def show_report(lake_root: str, run_id: str | None) -> int:
     """Print a run's report summary in the terminal."""
-    from transforms.report_html import format_report_text
+    from transforms.publish.report_html import format_report_text
 
     run_id = run_id or latest_run(lake_root)
     text = lake.read_text(_report_path(lake_root, run_id)) if run_id else None
@@ -118,10 +92,6 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--only-sources", default="", help="comma-separated source ids (default: every enabled source)")
     run.add_argument("--db-url", default="", help="also publish into this PostgreSQL catalog database")
     run.set_defaults(func=lambda a: run_harvest(a.sources, a.lake, a.run_id, a.force, a.only_sources, a.db_url))
-    samples = commands.add_parser("run-samples", help="serve the bundled samples on 127.0.0.1 and harvest them")
-    samples.add_argument("--lake", default="lake", help="lake folder (default: ./lake)")
-    samples.add_argument("--force", action="store_true", help="as for run")
-    samples.set_defaults(func=lambda a: run_samples(a.lake, a.force))
     report = commands.add_parser("report", help="print a run's report (default: the latest run)")
     report.add_argument("run_id", nargs="?", help="run id (default: the latest run with a report)")
     report.add_argument("--lake", default="lake", help="lake folder (default: ./lake)")

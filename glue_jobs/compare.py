@@ -1,8 +1,8 @@
 """Glue job: match extracted records against the catalog state."""
 
 from glue_jobs.job_context import begin
-from transforms.catalog_state import read_base_state
-from transforms.compare import classify_changes
+from transforms.compare.changes import classify_changes
+from transforms.publish.catalog_state import read_base_state
 from transforms.schemas import CHANGES, EXTRACT_RECORDS, SOURCE_STATUS
 
 

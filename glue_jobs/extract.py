@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 
 from glue_jobs.job_context import begin
 from transforms import lake
-from transforms.catalog_state import read_base_state
-from transforms.extract import extract_sources
+from transforms.fetch.extract import extract_sources
+from transforms.publish.catalog_state import read_base_state
 from transforms.schemas import EXTRACT_RECORDS, SOURCE_STATUS
 
 

@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 
 from glue_jobs.job_context import JobContext, begin
 from transforms import lake
-from transforms.catalog_state import base_version, read_state, switch_pointer, write_version
-from transforms.load import accepted_changes, next_state, record_outcomes, without_refused
-from transforms.report import build_report, unaccounted_records
-from transforms.report_html import render_report_html
+from transforms.publish.catalog_state import base_version, read_state, switch_pointer, write_version
+from transforms.publish.next_version import accepted_changes, next_state, record_outcomes, without_refused
+from transforms.publish.report import build_report, unaccounted_records
+from transforms.publish.report_html import render_report_html
+from transforms.publish.slugs import assign_slugs
 from transforms.schemas import OUTCOMES, SOURCE_STATUS, VALIDATED
-from transforms.slugs import assign_slugs
 
 log = logging.getLogger("harvest")
 
@@ -22,7 +22,7 @@ def publish_to_database(job: JobContext, accepted):
         return None
     from pyspark.sql import functions as F
 
-    from transforms.postgres_catalog import ensure_schema, publish_changes
+    from transforms.publish.postgres import ensure_schema, publish_changes
 
     ensure_schema(job.args["db_url"])
     registry = job.spark.createDataFrame(

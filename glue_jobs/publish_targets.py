@@ -10,14 +10,14 @@ def publish_run(job, report: dict) -> None:
     if job.args["glue_database"]:
         import boto3
 
-        from transforms.glue_catalog import register_tables
+        from transforms.publish.glue_catalog import register_tables
 
         tables = register_tables(boto3.client("glue"), job.args["glue_database"], job.lake, job.run_id)
         log.info("registered %s in Glue database %s", ", ".join(tables), job.args["glue_database"])
     if job.args["sns_topic_arn"]:
         import boto3
 
-        from transforms.notify import publish_summary
+        from transforms.publish.notify import publish_summary
 
         publish_summary(boto3.client("sns"), job.args["sns_topic_arn"], report)
         log.info("run summary published to %s", job.args["sns_topic_arn"])

@@ -1,8 +1,8 @@
 """Glue job: turn created and updated records into DCAT-US 1.1 datasets."""
 
 from glue_jobs.job_context import begin
+from transforms.crosswalk.transform import transform_changes
 from transforms.schemas import CHANGES, SOURCE_STATUS, TRANSFORMED
-from transforms.transform import transform_changes
 
 
 def main(argv: list[str] | None = None) -> None:

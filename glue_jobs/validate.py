@@ -6,9 +6,9 @@ from pathlib import Path
 import expectations
 from glue_jobs.job_context import begin
 from transforms import lake
-from transforms.catalog_state import published_counts, read_base_state
+from transforms.gate.validate import validate_records
+from transforms.publish.catalog_state import published_counts, read_base_state
 from transforms.schemas import SOURCE_STATUS, TRANSFORMED, VALIDATED
-from transforms.validate import validate_records
 
 SUITES_DIR = Path(expectations.__file__).parent
 

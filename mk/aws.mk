@@ -5,7 +5,7 @@ CHECKOV_VERSION := 3.3.30
 GLUE_IMAGE := public.ecr.aws/glue/aws-glue-libs:5
 JOB_SCRIPTS := $(addprefix glue_jobs/,extract.py compare.py transform.py validate.py load.py)
 # What the container runs (a harvest subcommand); the lake is mounted at /home/hadoop/lake.
-GLUE_HARVEST_ARGS ?= run-samples --lake /home/hadoop/lake
+GLUE_HARVEST_ARGS ?= --lake /home/hadoop/lake
 PROFILE_NAME ?= default
 # The runtime libraries Glue installs from --additional-python-modules, read from the stack (quoted for the shell).
 GLUE_PYTHON_MODULES = $(shell $(BIN)/python -c 'from glue_jobs.workflow import load_template as t; \
@@ -46,4 +46,4 @@ glue-docker-run: package ## run the whole workflow inside the AWS Glue 5.0 docke
 	    $(GLUE_IMAGE) \
 	    -c "python3 -m pip install --user --quiet $(GLUE_PYTHON_MODULES) \
 	        && python3 -m pip install --user --quiet --no-deps dist/glue_harvester-*.whl \
-	        && spark-submit /home/hadoop/workspace/glue_jobs/cli.py $(GLUE_HARVEST_ARGS)"
+	        && python3 -m devtools.run_samples $(GLUE_HARVEST_ARGS)"

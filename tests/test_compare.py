@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from transforms.compare import classify_changes
+from transforms.compare.changes import classify_changes
 from transforms.schemas import CATALOG_STATE, EXTRACT_RECORDS, SOURCE_STATUS
 
 NOW = datetime(2026, 11, 1, 6, 0, 0)

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from tests.conftest import REALDATA
-from transforms.datajson_catalog import (
+from transforms.fetch.datajson import (
     CatalogError,
     canonical_json,
     dataset_record,

@@ -2,8 +2,8 @@
 
 import json
 
-from transforms.dcatus_normalize import normalize_dataset
-from transforms.transform import transform_record
+from transforms.crosswalk.normalize import normalize_dataset
+from transforms.crosswalk.transform import transform_record
 
 
 def test_titles_collapse_whitespace_and_descriptions_keep_lines():

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from glue_jobs.local_http import serve_folder
+from devtools.local_http import serve_folder
 from tests.conftest import REALDATA
-from transforms.extract import extract_sources
-from transforms.http_fetch import FetchPolicy
+from transforms.fetch.extract import extract_sources
+from transforms.fetch.http import FetchPolicy
 from transforms.registry import Source
 from transforms.schemas import EXTRACT_RECORDS, SOURCE_STATUS
 

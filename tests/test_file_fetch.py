@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from transforms.extract import extract_sources
-from transforms.file_fetch import crawl_folder, fetch_any, fetch_file, open_file
-from transforms.http_fetch import FetchPolicy
+from transforms.fetch.disk import crawl_folder, fetch_any, fetch_file, open_file
+from transforms.fetch.extract import extract_sources
+from transforms.fetch.http import FetchPolicy
 from transforms.registry import RegistryError, Source, parse_registry
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "extract"

@@ -1,7 +1,7 @@
 """Fix-ups: explicit, per-source switchable, and every value filled in leaves a warning."""
 
-from transforms.fixups import FIXUPS, apply_fixups, validate_fixup_options
-from transforms.transform import transform_record
+from transforms.crosswalk.fixups import FIXUPS, apply_fixups, validate_fixup_options
+from transforms.crosswalk.transform import transform_record
 
 FGDC_BARE = ("<metadata><idinfo><citation><citeinfo><title>Lakes</title><pubdate>2019</pubdate>"
              "<onlink>www.agency.gov/lakes</onlink></citeinfo></citation>"

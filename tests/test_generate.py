@@ -25,7 +25,7 @@ GMD = "{http://www.isotc211.org/2005/gmd}"
 def _validator() -> Draft202012Validator:
     schema = next((path for path in SCHEMAS if path.is_file()), None)
     if schema is None:
-        pytest.skip("no DCAT-US 1.1 dataset schema: neither ../shared/realdata nor transforms/dcatus_schema is there")
+        pytest.skip("no DCAT-US 1.1 dataset schema: neither ../shared/realdata nor transforms/gate/dcatus_schema is there")
     return Draft202012Validator(json.loads(schema.read_text("utf-8")), format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 

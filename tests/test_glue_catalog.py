@@ -14,8 +14,8 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from transforms.catalog_state import switch_pointer
-from transforms.glue_catalog import hive_type, register_tables
+from transforms.publish.catalog_state import switch_pointer
+from transforms.publish.glue_catalog import hive_type, register_tables
 
 LAKE = "s3://harvest-lake/prod"
 REGION = "us-east-1"

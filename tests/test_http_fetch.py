@@ -4,9 +4,9 @@ import time
 
 import pytest
 
-import transforms.address_guard as address_guard
-from glue_jobs.local_http import serve_folder
-from transforms.http_fetch import USER_AGENT, FetchPolicy, fetch, fetch_to_spool
+import transforms.fetch.address_guard as address_guard
+from devtools.local_http import serve_folder
+from transforms.fetch.http import USER_AGENT, FetchPolicy, fetch, fetch_to_spool
 
 # Loopback is where the test server lives, so these policies allow private addresses.
 FAST = FetchPolicy(allow_private_network=True, connect_timeout_s=2, read_timeout_s=2, retries=2, backoff_s=0.01)

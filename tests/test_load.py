@@ -3,8 +3,8 @@
 import json
 from datetime import datetime
 
-from transforms.load import accepted_changes, next_state, record_outcomes, without_refused
-from transforms.report import build_report, unaccounted_records
+from transforms.publish.next_version import accepted_changes, next_state, record_outcomes, without_refused
+from transforms.publish.report import build_report, unaccounted_records
 from transforms.schemas import CATALOG_STATE, SOURCE_STATUS, VALIDATED
 
 EARLIER = datetime(2026, 1, 1)

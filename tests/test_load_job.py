@@ -7,7 +7,7 @@ import pytest
 
 from glue_jobs import load as load_job
 from tests.test_load import state_row, validated_row
-from transforms.catalog_state import read_pointer, read_state, switch_pointer, write_version
+from transforms.publish.catalog_state import read_pointer, read_state, switch_pointer, write_version
 from transforms.schemas import CATALOG_STATE, SOURCE_STATUS, VALIDATED
 
 REGISTRY = """

@@ -5,7 +5,7 @@ import json
 import boto3
 from moto import mock_aws
 
-from transforms.notify import publish_summary, summary_subject
+from transforms.publish.notify import publish_summary, summary_subject
 
 REGION = "us-east-1"
 

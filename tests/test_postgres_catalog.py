@@ -8,7 +8,7 @@ import pytest
 from moto import mock_aws
 
 from tests.postgres_server import postgres_url  # noqa: F401
-from transforms.postgres_catalog import ensure_schema, publish_changes, resolve_db_url
+from transforms.publish.postgres import ensure_schema, publish_changes, resolve_db_url
 
 pytestmark = pytest.mark.postgres
 
@@ -132,9 +132,9 @@ def test_a_secrets_manager_arn_resolves_to_the_url_it_stores():
 
 def test_load_stage_rows_with_fresh_slugs_publish_as_they_come(spark, db):
     """The load stage's own frames: VALIDATED rows -> accepted changes -> slugs -> registry columns -> database."""
-    from transforms.load import accepted_changes
+    from transforms.publish.next_version import accepted_changes
+    from transforms.publish.slugs import assign_slugs
     from transforms.schemas import CATALOG_STATE, VALIDATED
-    from transforms.slugs import assign_slugs
 
     def validated(identifier, title, action="create", decision="accept"):
         values = dict.fromkeys(VALIDATED.fieldNames())

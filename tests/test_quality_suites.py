@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from expectations import __file__ as suites_init
-from transforms.quality import SuiteError, SuiteRunner, failures_by_source, load_suite
+from transforms.gate.suites import SuiteError, SuiteRunner, failures_by_source, load_suite
 
 SUITES = str(Path(suites_init).parent)
 GOOD = {"identifier": "id", "title": "A title", "access_level": "public", "modified": "2024-01-02T03:04:05Z",

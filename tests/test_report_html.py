@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from transforms.report_html import format_report_text, render_report_html
+from transforms.publish.report_html import format_report_text, render_report_html
 
 CHROMIUM = Path("/usr/bin/chromium")
 HOSTILE = '<script>alert("x")</script>'

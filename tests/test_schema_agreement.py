@@ -11,7 +11,7 @@ import json
 import jsonschema
 import pytest
 
-from transforms.schema_validation import FEDERAL, NON_FEDERAL, checker
+from transforms.gate.schema_check import FEDERAL, NON_FEDERAL, checker
 
 REFERENCE_FILES = {FEDERAL: "federal_dataset.json", NON_FEDERAL: "non-federal_dataset.json"}
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from transforms.schema_validation import ERROR, FEDERAL, NON_FEDERAL, WARNING, checker, schema_for
+from transforms.gate.schema_check import ERROR, FEDERAL, NON_FEDERAL, WARNING, checker, schema_for
 
 
 def valid(**changes) -> dict:

@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
+from transforms.publish.slugs import BASE_MAX, SLUG_MAX, assign_slugs, slugify
 from transforms.schemas import CATALOG_STATE
-from transforms.slugs import BASE_MAX, SLUG_MAX, assign_slugs, slugify
 
 CHANGES = "source_id string, identifier string, action string, title string"
 EARLIER = datetime(2026, 1, 1)

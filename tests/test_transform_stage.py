@@ -4,9 +4,9 @@ import json
 
 from pyspark.testing import assertDataFrameEqual
 
+from transforms.crosswalk.transform import transform_changes
 from transforms.registry import Source
 from transforms.schemas import CHANGES, TRANSFORMED
-from transforms.transform import transform_changes
 
 ISO = ('<gmd:MD_Metadata xmlns:gmd="http://www.isotc211.org/2005/gmd" xmlns:gco="http://www.isotc211.org/2005/gco">'
        "<gmd:fileIdentifier><gco:CharacterString>iso-1</gco:CharacterString></gmd:fileIdentifier>"

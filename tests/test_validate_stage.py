@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from expectations import __file__ as suites_init
+from transforms.gate.validate import validate_records
 from transforms.registry import Source
 from transforms.schemas import SOURCE_STATUS, TRANSFORMED, VALIDATED
-from transforms.validate import validate_records
 
 SUITES = str(Path(suites_init).parent)
 

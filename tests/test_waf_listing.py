@@ -2,10 +2,10 @@
 
 import pytest
 
-from glue_jobs.local_http import serve_folder
+from devtools.local_http import serve_folder
 from tests.conftest import REALDATA
-from transforms.http_fetch import FetchPolicy
-from transforms.waf_listing import crawl_waf, parse_listing, parse_listing_date
+from transforms.fetch.http import FetchPolicy
+from transforms.fetch.waf_listing import crawl_waf, parse_listing, parse_listing_date
 
 EXAMPLES = REALDATA / "waf" / "datagov-harvester" / "waf-html-examples"
 LOCAL = FetchPolicy(allow_private_network=True, retries=0, read_timeout_s=2)

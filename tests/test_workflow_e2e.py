@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from devtools.local_http import serve_folder
 from glue_jobs.cli import SAMPLES, run_harvest
-from glue_jobs.local_http import serve_folder
-from transforms.catalog_state import read_pointer, read_state
+from transforms.publish.catalog_state import read_pointer, read_state
 
 pytestmark = pytest.mark.e2e
 

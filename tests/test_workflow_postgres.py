@@ -7,10 +7,10 @@ import shutil
 import psycopg
 import pytest
 
+from devtools.local_http import serve_folder
 from glue_jobs.cli import SAMPLES, run_harvest
-from glue_jobs.local_http import serve_folder
 from tests.postgres_server import postgres_url  # noqa: F401
-from transforms.catalog_state import read_pointer, read_state
+from transforms.publish.catalog_state import read_pointer, read_state
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from transforms.transform import transform_record
+from transforms.crosswalk.transform import transform_record
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 GOLDENS = sorted(GOLDEN.glob("*.json"))

@@ -4,9 +4,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from glue_jobs.local_http import serve_folder
-from transforms.transform import transform_record
-from transforms.xml_safety import MAX_XML_BYTES, XmlRejected, parse_xml
+from devtools.local_http import serve_folder
+from transforms.crosswalk.transform import transform_record
+from transforms.crosswalk.xml_safety import MAX_XML_BYTES, XmlRejected, parse_xml
 
 SECRET = "TOP-SECRET-FILE-CONTENT"
 FGDC_WITH = "<metadata><idinfo><citation><citeinfo><title>{}</title></citeinfo></citation></idinfo></metadata>"

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from transforms.fixups import validate_fixup_options
+from transforms.crosswalk.fixups import validate_fixup_options
 
 SOURCE_TYPES = ("datajson", "waf", "waf-collection", "iso-document")
 DATAJSON_SCHEMAS = ("dcatus1.1-federal", "dcatus1.1-non-federal")

@@ -17,9 +17,10 @@ from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import to_arrow_schema
 from pyspark.sql.types import StructType
 
-from transforms import circuit_breaker, quality
+from transforms.gate import mass_deletion as circuit_breaker
+from transforms.gate import suites as quality
+from transforms.gate.schema_check import ERROR, checker, schema_for
 from transforms.registry import Source
-from transforms.schema_validation import ERROR, checker, schema_for
 from transforms.schemas import SOURCE_STATUS, STRINGS, TRANSFORMED, VALIDATED, _fields
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import IO
 from urllib.parse import urljoin, urlsplit
 
-from transforms.address_guard import AddressRefused, Target, resolve_checked
+from transforms.fetch.address_guard import AddressRefused, Target, resolve_checked
 
 log = logging.getLogger(__name__)
 

@@ -30,8 +30,8 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from transforms.catalog_state import read_pointer, version_uri
 from transforms.lake import join, run_path, spark_uri
+from transforms.publish.catalog_state import read_pointer, version_uri
 from transforms.schemas import CATALOG_STATE, OUTCOMES
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """Record-level gate: a DCAT-US 1.1 dataset against the project's JSON Schema.
 
-The schemas (``transforms/dcatus_schema/dataset-{federal,non-federal}.json``, Draft 2020-12)
+The schemas (``transforms/gate/dcatus_schema/dataset-{federal,non-federal}.json``, Draft 2020-12)
 reproduce the data.gov harvester's valid/invalid decisions (tests/test_schema_agreement.py).
 
 Speed: ``jsonschema-rs`` decides valid/invalid (about 40x the pure-Python ``jsonschema``
@@ -56,7 +56,7 @@ def schema_for(source_schema: str | None) -> str:
 @cache
 def load_schema(name: str) -> dict:
     """The project's DCAT-US 1.1 dataset schema ("federal" or "non-federal"), from package data."""
-    text = resources.files("transforms").joinpath("dcatus_schema", f"dataset-{name}.json").read_text("utf-8")
+    text = resources.files("transforms.gate").joinpath("dcatus_schema", f"dataset-{name}.json").read_text("utf-8")
     return json.loads(text)
 
 

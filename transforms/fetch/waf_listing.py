@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from transforms.http_fetch import FetchPolicy, FetchResult, fetch
+from transforms.fetch.http import FetchPolicy, FetchResult, fetch
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class ListingEntry:
     url: str
     modified: str | None  # ISO 8601 without zone: listings show the server's local time
     is_folder: bool
-    etag: str | None = None  # only a folder on disk knows it (see transforms.file_fetch)
+    etag: str | None = None  # only a folder on disk knows it (see transforms.fetch.disk)
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """The first extract pass, per source: read a catalog, a WAF's listings or a single document.
 
-Each function yields item dicts (see ``transforms.extract.ITEMS``): ``record`` rows, ``todo``
+Each function yields item dicts (see ``transforms.fetch.extract.ITEMS``): ``record`` rows, ``todo``
 rows (WAF files the second pass fetches) and, last, exactly one ``status`` row. A source that
 cannot be read yields its failed status and no records, so it deletes nothing downstream.
 """
@@ -10,12 +10,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 
-from transforms.datajson_catalog import CatalogError, dataset_record, inspect_catalog, iter_datasets
-from transforms.extract_xml import xml_record
-from transforms.file_fetch import crawl_folder, fetch_any, is_file_url, open_file, refusal
-from transforms.http_fetch import FetchPolicy, fetch_to_spool
+from transforms.fetch.datajson import CatalogError, dataset_record, inspect_catalog, iter_datasets
+from transforms.fetch.disk import crawl_folder, fetch_any, is_file_url, open_file, refusal
+from transforms.fetch.http import FetchPolicy, fetch_to_spool
+from transforms.fetch.waf_listing import crawl_waf
+from transforms.fetch.xml_files import xml_record
 from transforms.registry import Source
-from transforms.waf_listing import crawl_waf
 
 log = logging.getLogger(__name__)
 

@@ -1,10 +1,10 @@
 """FGDC CSDGM records to DCAT-US 1.1 datasets (POD v1.1 CSDGM crosswalk).
 
-The result has no fix-ups applied (no default theme, access level or contact); see transforms.fixups.
+The result has no fix-ups applied (no default theme, access level or contact); see transforms.crosswalk.fixups.
 """
 
-from transforms import crosswalk_common as common
-from transforms.xml_kinds import first, first_value, values, walk
+from transforms.crosswalk import common
+from transforms.crosswalk.xml_kinds import first, first_value, values, walk
 
 _UNKNOWN_DATES = {"unknown", "unpublished", "present", "not complete", "none"}
 _NO_CONSTRAINT = {"none", "none.", "no restrictions", "n/a"}

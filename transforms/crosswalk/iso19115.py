@@ -2,12 +2,12 @@
 
 Field paths follow the POD v1.1 FGDC/ISO crosswalk and GSA's mdTranslator DCAT-US mapping;
 where this crosswalk departs from mdTranslator's output, tests/test_xml_crosswalk.py says why.
-The result has no fix-ups applied: gaps stay gaps here, and transforms.fixups fills them.
+The result has no fix-ups applied: gaps stay gaps here, and transforms.crosswalk.fixups fills them.
 """
 
-from transforms import iso_parts
-from transforms.crosswalk_common import mailto, media_type_of
-from transforms.xml_kinds import ISO19115_3, code, first, first_value, href, value, values, walk
+from transforms.crosswalk import iso_parts
+from transforms.crosswalk.common import mailto, media_type_of
+from transforms.crosswalk.xml_kinds import ISO19115_3, code, first, first_value, href, value, values, walk
 
 _DOI = ("doi.org/", "doi:")
 

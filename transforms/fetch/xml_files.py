@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from transforms.file_fetch import fetch_any, is_file_url
-from transforms.http_fetch import FetchPolicy, FetchResult
+from transforms.fetch.disk import fetch_any, is_file_url
+from transforms.fetch.http import FetchPolicy, FetchResult
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,18 @@ MD_DigitalTransferOptions), so one reader serves both; the crosswalks add what d
 
 import re
 
-from transforms import crosswalk_common as common
-from transforms.xml_kinds import children, code, descendants, first, first_value, href, value, values, walk
+from transforms.crosswalk import common
+from transforms.crosswalk.xml_kinds import (
+    children,
+    code,
+    descendants,
+    first,
+    first_value,
+    href,
+    value,
+    values,
+    walk,
+)
 
 NON_PUBLIC_ACCESS = {"restricted"}
 NON_PUBLIC_CLASSES = {"restricted", "confidential", "secret", "topSecret"}

@@ -83,7 +83,7 @@ def resolve_db_url(db_url: str) -> str:
 
 def migrations() -> list[tuple[str, str]]:
     """(version, SQL) of every migrations/*.sql file, in order; the version is the file name without .sql."""
-    folder = resources.files("transforms") / "migrations"  # works from a wheel or zip too
+    folder = resources.files("transforms.publish") / "migrations"  # works from a wheel or zip too
     files = sorted((entry for entry in folder.iterdir() if entry.name.endswith(".sql")), key=lambda e: e.name)
     return [(entry.name.removesuffix(".sql"), entry.read_text(encoding="utf-8")) for entry in files]
 

@@ -16,14 +16,14 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import to_arrow_schema
 
-from transforms.dcatus_normalize import normalize_dataset
-from transforms.fgdc import fgdc_to_dcat
-from transforms.fixups import apply_fixups
-from transforms.iso19115 import iso_to_dcat
+from transforms.crosswalk.fgdc import fgdc_to_dcat
+from transforms.crosswalk.fixups import apply_fixups
+from transforms.crosswalk.iso19115 import iso_to_dcat
+from transforms.crosswalk.normalize import normalize_dataset
+from transforms.crosswalk.xml_kinds import FGDC, UnknownRoot, detect_kind
+from transforms.crosswalk.xml_safety import XmlRejected, parse_xml
 from transforms.registry import Source
 from transforms.schemas import CHANGES, TRANSFORMED
-from transforms.xml_kinds import FGDC, UnknownRoot, detect_kind
-from transforms.xml_safety import XmlRejected, parse_xml
 
 LOG = logging.getLogger(__name__)
 TRANSFORMED_ACTIONS = ("create", "update")

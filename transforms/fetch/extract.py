@@ -24,9 +24,9 @@ from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import to_arrow_schema
 from pyspark.sql.types import DoubleType, LongType, StringType, StructField, StructType
 
-from transforms.extract_sources import source_items
-from transforms.extract_xml import fetch_xml_records
-from transforms.http_fetch import FetchPolicy
+from transforms.fetch.http import FetchPolicy
+from transforms.fetch.source_pass import source_items
+from transforms.fetch.xml_files import fetch_xml_records
 from transforms.registry import Source
 from transforms.schemas import EXTRACT_RECORDS, SOURCE_STATUS, STRINGS
 

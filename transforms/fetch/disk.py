@@ -2,7 +2,7 @@
 
 A ``file://`` source reads a catalog or a folder of XML from disk, so a benchmark can measure
 everything but the network and an operator can harvest a mirrored WAF. The answers have the
-shape of :mod:`transforms.http_fetch`'s: a body, a 304 or an error message for the publisher.
+shape of :mod:`transforms.fetch.http`'s: a body, a 304 or an error message for the publisher.
 
 The validator is ``"<size>-<mtime_ns>"`` in hex, handed back as the ETag, so a re-harvest of an
 unchanged file answers "not modified" from one ``stat`` without reading it, as a web server's
@@ -17,8 +17,8 @@ from pathlib import Path
 from stat import S_ISLNK, S_ISREG
 from urllib.parse import unquote, urlsplit
 
-from transforms.http_fetch import FetchPolicy, FetchResult, fetch
-from transforms.waf_listing import ListingEntry, WafCrawl
+from transforms.fetch.http import FetchPolicy, FetchResult, fetch
+from transforms.fetch.waf_listing import ListingEntry, WafCrawl
 
 
 def is_file_url(url: str) -> bool:

@@ -1,0 +1,1 @@
+"""Transform stage: XML parsed safely, ISO/FGDC crosswalked to DCAT-US, fix-ups and normalisation."""

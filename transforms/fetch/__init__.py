@@ -1,0 +1,1 @@
+"""Extract stage: fetch sources (HTTP or disk, behind the address guard) and split them into one row per record."""
