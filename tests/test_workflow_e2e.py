@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from devtools.local_http import serve_folder
-from glue_jobs.cli import SAMPLES, run_harvest
+from devtools.run_samples import SAMPLES
+from glue_jobs.cli import run_harvest
 from transforms.publish.catalog_state import read_pointer, read_state
 
 pytestmark = pytest.mark.e2e

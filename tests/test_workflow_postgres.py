@@ -8,7 +8,8 @@ import psycopg
 import pytest
 
 from devtools.local_http import serve_folder
-from glue_jobs.cli import SAMPLES, run_harvest
+from devtools.run_samples import SAMPLES
+from glue_jobs.cli import run_harvest
 from tests.postgres_server import postgres_url  # noqa: F401
 from transforms.publish.catalog_state import read_pointer, read_state
 
