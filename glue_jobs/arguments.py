@@ -49,8 +49,13 @@ def resolve_arguments(argv: list[str] | None = None, required: tuple[str, ...] =
     if missing:
         raise SystemExit(f"missing required job argument(s): {', '.join('--' + name for name in missing)}")
     args["run_id"] = args["WORKFLOW_RUN_ID"] or args["run_id"] or new_run_id()
-    args["force"] = str(args["force"]).lower() in ("true", "1", "yes")
+    args["force"] = is_true(args["force"])
     return args
+
+
+def is_true(value) -> bool:
+    """A flag as Glue arguments and workflow run properties spell it ("true", "1", "yes"; any case)."""
+    return str(value).strip().lower() in ("true", "1", "yes")
 
 
 def new_run_id() -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructType
 
-from glue_jobs.arguments import resolve_arguments
+from glue_jobs.arguments import is_true, resolve_arguments
 from glue_jobs.runtime import start_job
 from transforms import lake
 from transforms.registry import RegistryError, Source, parse_registry, select_sources
@@ -87,7 +87,7 @@ def begin(stage: str, argv: list[str] | None = None) -> JobContext:
 
     properties = read_run_properties(args)
     if properties.get("force"):
-        args["force"] = str(properties["force"]).lower() in ("true", "1", "yes")
+        args["force"] = is_true(properties["force"])
     if properties.get("only_sources"):
         args["only_sources"] = properties["only_sources"]
     spark, commit = start_job(stage, args)

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from transforms.fetch.disk import crawl_folder, fetch_any, fetch_file, open_file
+from transforms.fetch.disk import crawl_folder, fetch_file, open_file
 from transforms.fetch.extract import extract_sources
 from transforms.fetch.http import FetchPolicy
+from transforms.fetch.transport import read_document
 from transforms.registry import RegistryError, Source, parse_registry
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "extract"
@@ -35,7 +36,7 @@ def test_missing_big_and_refused_files_are_errors_with_reasons(tmp_path):
     (tmp_path / "big.json").write_bytes(b"x" * 100)
     big = open_file((tmp_path / "big.json").as_uri(), FetchPolicy(max_catalog_bytes=10))
     assert (big.stream, big.error) == (None, f"{(tmp_path / 'big.json').as_uri()} is 100 bytes; the limit is 10 bytes")
-    refused = fetch_any((tmp_path / "big.json").as_uri(), FetchPolicy())
+    refused = read_document((tmp_path / "big.json").as_uri(), FetchPolicy())
     assert refused.error.endswith("only a source with allow_private_network: true may read file:// URLs")
     assert fetch_file("file://example.gov/etc/passwd", POLICY).error.endswith(
         "names host 'example.gov'; a file:// URL can only read this machine's disk")

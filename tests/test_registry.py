@@ -28,7 +28,7 @@ def test_valid_registry_loads_sources():
         ("noaa-waf", "waf", "iso19115", False),
         ("doi", "datajson", "dcatus1.1-federal", False),
     ]
-    assert sources[1].federal and not sources[0].federal
+    assert sources[1].schema == "dcatus1.1-federal" and sources[0].schema != "dcatus1.1-federal"
 
 
 def test_every_problem_is_named_with_its_entry_and_field():

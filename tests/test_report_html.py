@@ -83,9 +83,9 @@ def test_terminal_summary_lists_sources_totals_and_reasons_without_control_chara
     text = format_report_text(example_report())
     lines = text.splitlines()
     noaa = next(line for line in lines if line.startswith("noaa-waf"))
-    assert noaa.split() == ["noaa-waf", "complete", "10", "3", "1", "0", "5", "1", "0", "0"]
+    assert noaa.split() == ["noaa-waf", "complete", "10", "3", "1", "0", "5", "1", "0", "0", "4"]
     total = next(line for line in lines if line.startswith("total"))
-    assert total.split() == ["total", "92", "3", "1", "0", "85", "3", "0", "1"]
+    assert total.split() == ["total", "92", "3", "1", "0", "85", "3", "0", "1", "4"]
     assert "shrinking (held): mass-deletion guard" in text
     assert "schema: $.title: required field is missing" in text
     assert "\x1b" not in text

@@ -42,11 +42,6 @@ class Source:
     fixups: dict = field(default_factory=dict)  # per-source fix-up options for the transform
     enabled: bool = True
 
-    @property
-    def federal(self) -> bool:
-        """True when records are checked against the federal DCAT-US 1.1 schema."""
-        return self.schema == "dcatus1.1-federal"
-
 
 def _entry_problems(index: int, entry) -> list[str]:
     where = f"sources[{index}]"

@@ -9,9 +9,12 @@ added everywhere. Layout in the lake (``<lake>`` is a folder or an ``s3://`` URI
     runs/<run_id>/transform/records    TRANSFORMED
     runs/<run_id>/validate/records     VALIDATED
     runs/<run_id>/validate/sources     SOURCE_STATUS (status may become "held")
+    runs/<run_id>/load/db_results      DB_RESULTS (with a catalog database)
     runs/<run_id>/report/outcomes      OUTCOMES
     catalog/versions/<version>/records CATALOG_STATE
 """
+
+from enum import StrEnum
 
 from pyspark.sql.types import (
     ArrayType,
@@ -29,6 +32,68 @@ def _fields(*specs: tuple) -> list[StructField]:
 
 
 STRINGS = ArrayType(StringType())
+
+
+class FetchStatus(StrEnum):
+    """How extract read one record (EXTRACT_RECORDS.fetch_status)."""
+
+    FETCHED = "fetched"
+    NOT_MODIFIED = "not_modified"  # HTTP 304, or a file on disk whose size and mtime did not change
+    ERROR = "error"  # the file could not be read: no record, but it is seen (its published copy stays)
+
+
+class SourceState(StrEnum):
+    """A source's state in a run (SOURCE_STATUS.status)."""
+
+    COMPLETE = "complete"
+    FAILED = "failed"  # nothing of it is published or deleted this run
+    HELD = "held"  # a guard held all of its changes
+
+
+class Action(StrEnum):
+    """Compare's verdict on a row (CHANGES.action)."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    UNCHANGED = "unchanged"
+    DELETE = "delete"
+    REJECT = "reject"
+
+
+# The actions whose rows transform turns into DCAT-US records and validate checks.
+CHANGING_ACTIONS = (Action.CREATE, Action.UPDATE)
+
+
+class Decision(StrEnum):
+    """The gate's decision on a row (VALIDATED.decision)."""
+
+    ACCEPT = "accept"
+    REJECT = "reject"
+    HELD = "held"
+
+
+class Outcome(StrEnum):
+    """The final word on a row (OUTCOMES.outcome)."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    DELETED = "deleted"
+    UNCHANGED = "unchanged"
+    REJECTED = "rejected"
+    HELD = "held"
+
+
+# What an accepted action becomes once loaded.
+OUTCOME_OF_ACTION = {
+    Action.CREATE: Outcome.CREATED,
+    Action.UPDATE: Outcome.UPDATED,
+    Action.DELETE: Outcome.DELETED,
+    Action.UNCHANGED: Outcome.UNCHANGED,
+}
+# Every extracted record ends in exactly one of these (deletes are counted on their own).
+RECORD_OUTCOMES = (Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED, Outcome.REJECTED, Outcome.HELD)
+# The per-source and total counts of the report, in the order every view shows them.
+COUNT_NAMES = ("extracted", "created", "updated", "deleted", "unchanged", "rejected", "held", "errors", "warnings")
 
 # Columns that follow a record from extract to load unchanged.
 RECORD_ORIGIN = _fields(
@@ -99,6 +164,9 @@ TRANSFORMED = StructType(
     )
 )
 
+# validate (in flight, not written): TRANSFORMED plus what the record's schema check found.
+CHECKED = StructType(TRANSFORMED.fields + _fields(("schema_errors", STRINGS), ("schema_warnings", STRINGS)))
+
 # validate: decision per row. decision: "accept" | "reject" | "held"
 VALIDATED = StructType(TRANSFORMED.fields + _fields(("decision", StringType(), False)))
 
@@ -113,6 +181,17 @@ OUTCOMES = StructType(
         ("outcome", StringType(), False),
         ("reasons", STRINGS),
         ("warnings", STRINGS),
+    )
+)
+
+# load: what the catalog database did with each accepted change (runs/<run_id>/load/db_results).
+# db_status: "ok" | "refused"
+DB_RESULTS = StructType(
+    _fields(
+        ("source_id", StringType(), False),
+        ("identifier", StringType()),
+        ("db_status", StringType(), False),
+        ("db_error", StringType()),
     )
 )
 
@@ -136,8 +215,19 @@ CATALOG_STATE = StructType(
 )
 
 __all__ = [
+    "COUNT_NAMES",
+    "CHANGING_ACTIONS",
+    "OUTCOME_OF_ACTION",
+    "RECORD_OUTCOMES",
+    "Action",
+    "Decision",
+    "FetchStatus",
+    "Outcome",
+    "SourceState",
     "CATALOG_STATE",
     "CHANGES",
+    "CHECKED",
+    "DB_RESULTS",
     "EXTRACT_RECORDS",
     "OUTCOMES",
     "SOURCE_STATUS",

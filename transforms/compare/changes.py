@@ -18,7 +18,7 @@ becomes a delete. The rules that keep this safe:
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from transforms.schemas import CHANGES
+from transforms.schemas import CHANGES, Action, FetchStatus, SourceState
 
 NO_IDENTIFIER = "record has no identifier: the \"identifier\" field is missing, empty or not a string"
 
@@ -33,7 +33,7 @@ def _reasons(*conditions_and_messages) -> F.Column:
 
 def _records_with_verdict(records: DataFrame) -> DataFrame:
     """Extracted rows that are records (not fetch errors), with their rejection reasons."""
-    seen = records.filter(F.col("fetch_status") != "error")
+    seen = records.filter(F.col("fetch_status") != FetchStatus.ERROR)
     # Counted over the keys alone and joined back by broadcast: the rows, with their raw text,
     # never go through a shuffle. Only repeated identifiers are broadcast, normally none.
     repeated = (
@@ -66,16 +66,16 @@ def _classified(records: DataFrame, state: DataFrame) -> DataFrame:
     )
     # Broadcast (a few hundred bytes per published record) so the records are not shuffled either.
     joined = records.join(F.broadcast(known), on=["source_id", "identifier"], how="left")
-    not_modified = F.col("fetch_status") == "not_modified"
+    not_modified = F.col("fetch_status") == FetchStatus.NOT_MODIFIED
     content_hash = F.when(not_modified, F.col("published_hash")).otherwise(F.sha2(F.col("raw"), 256))
     action = (
-        F.when(F.size("reasons") > 0, "reject")
+        F.when(F.size("reasons") > 0, Action.REJECT)
         # A 304 for a file the catalog does not hold (it was rejected last time) must be fetched again.
-        .when(not_modified & F.col("published_hash").isNull(), "reject")
-        .when(not_modified, "unchanged")
-        .when(F.col("published_hash").isNull(), "create")
-        .when(F.col("published_hash") == content_hash, "unchanged")
-        .otherwise("update")
+        .when(not_modified & F.col("published_hash").isNull(), Action.REJECT)
+        .when(not_modified, Action.UNCHANGED)
+        .when(F.col("published_hash").isNull(), Action.CREATE)
+        .when(F.col("published_hash") == content_hash, Action.UNCHANGED)
+        .otherwise(Action.UPDATE)
     )
     stale = F.array(F.lit("the server answered 304 Not Modified but the catalog holds no earlier copy; retried next run"))
     return (
@@ -92,7 +92,7 @@ def _classified(records: DataFrame, state: DataFrame) -> DataFrame:
 
 def _deletes(records: DataFrame, statuses: DataFrame, state: DataFrame) -> DataFrame:
     """Catalog records of completely extracted sources that the source no longer lists."""
-    complete = statuses.filter(F.col("status") == "complete").select("source_id")
+    complete = statuses.filter(F.col("status") == SourceState.COMPLETE).select("source_id")
     # Everything the source still lists protects its catalog record, rejected or unfetchable alike.
     seen = records.filter(F.col("identifier").isNotNull()).select("source_id", "identifier").distinct()
     return (
@@ -106,7 +106,7 @@ def _deletes(records: DataFrame, statuses: DataFrame, state: DataFrame) -> DataF
             F.lit(None).cast("string").alias("parent_identifier"),
             "etag",
             "last_modified",
-            F.lit("delete").alias("action"),
+            F.lit(Action.DELETE).alias("action"),
             F.lit(None).cast("string").alias("raw_format"),
             F.lit(None).cast("string").alias("raw"),
             "content_hash",

@@ -23,10 +23,9 @@ from transforms.crosswalk.normalize import normalize_dataset
 from transforms.crosswalk.xml_kinds import FGDC, UnknownRoot, detect_kind
 from transforms.crosswalk.xml_safety import XmlRejected, parse_xml
 from transforms.registry import Source
-from transforms.schemas import CHANGES, TRANSFORMED
+from transforms.schemas import CHANGES, CHANGING_ACTIONS, TRANSFORMED, Action
 
 LOG = logging.getLogger(__name__)
-TRANSFORMED_ACTIONS = ("create", "update")
 NEW_COLUMNS = [f.name for f in TRANSFORMED.fields[len(CHANGES.fields):]]
 
 
@@ -117,7 +116,7 @@ def _transform_row(row: dict, settings: dict) -> dict:
     if not row.get("file_identifier") and result.file_identifier:
         out["file_identifier"] = result.file_identifier
     if result.error:
-        out.update(action="reject", warnings=result.warnings,
+        out.update(action=Action.REJECT, warnings=result.warnings,
                    reasons=[*(row["reasons"] or []), f"transform: {result.error}"])
         return out
     out["dcat_json"] = json.dumps(result.dataset, ensure_ascii=False, separators=(",", ":"))
@@ -137,7 +136,7 @@ def _batches(settings_handle) -> callable:
             for row in batch.to_pylist():
                 out = {name: None for name in NEW_COLUMNS}
                 out["warnings"] = []
-                if row["action"] in TRANSFORMED_ACTIONS:
+                if row["action"] in CHANGING_ACTIONS:
                     out.update(_transform_row(row, settings))
                 row.update(out)
                 rows.append(row)

@@ -18,7 +18,9 @@ from lxml import etree
 
 MAX_XML_BYTES = 20 * 1024 * 1024  # larger than any real metadata record; bounds memory per record
 
-_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+# Every parse of publisher XML: no entity expansion, no network, no DTD, libxml2's depth and size limits.
+HARDENED_OPTIONS = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False}
 _PROLOG_ITEM = re.compile(r"\s*(<\?.*?\?>|<!--.*?-->)", re.DOTALL)
 _EXTERNAL_DOCTYPE = re.compile(
     r"""<!DOCTYPE\s+[\w:.-]+(\s+(SYSTEM\s+("[^"]*"|'[^']*')|PUBLIC\s+("[^"]*"|'[^']*')\s+("[^"]*"|'[^']*')))?\s*>""",
@@ -40,15 +42,7 @@ class _RefuseExternal(etree.Resolver):
 
 
 def _parser() -> etree.XMLParser:
-    parser = etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_blank_text=True,
-        collect_ids=False,
-    )
+    parser = etree.XMLParser(**HARDENED_OPTIONS, dtd_validation=False, remove_blank_text=True, collect_ids=False)
     parser.resolvers.add(_RefuseExternal())
     return parser
 
@@ -89,7 +83,7 @@ def parse_xml(document: str | bytes, allow_external_doctype: bool = True) -> etr
     if size > MAX_XML_BYTES:
         raise XmlRejected(f"XML document is {size} bytes; the limit is {MAX_XML_BYTES} bytes")
     # The text is already decoded, and lxml refuses str input that still carries an encoding declaration.
-    text = _DECLARATION.sub("", document.lstrip("\ufeff"), count=1)
+    text = XML_DECLARATION.sub("", document.lstrip("\ufeff"), count=1)
     if not text.strip():
         raise XmlRejected("XML document is empty")
     doctype = _doctype(text)

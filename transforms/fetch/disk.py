@@ -17,7 +17,7 @@ from pathlib import Path
 from stat import S_ISLNK, S_ISREG
 from urllib.parse import unquote, urlsplit
 
-from transforms.fetch.http import FetchPolicy, FetchResult, fetch
+from transforms.fetch.http import FetchPolicy, FetchResult
 from transforms.fetch.waf_listing import ListingEntry, WafCrawl
 
 
@@ -37,11 +37,6 @@ def file_path(url: str) -> Path:
 def _validators(stat: os.stat_result) -> tuple[str, str]:
     """(ETag, Last-Modified) of a file: it changes whenever the file's size or modification time does."""
     return f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"', email.utils.formatdate(stat.st_mtime, usegmt=True)
-
-
-def refusal(url: str) -> str:
-    """Why a source without ``allow_private_network`` may not read ``url`` from disk."""
-    return f"{url} is on the harvest machine's disk; only a source with allow_private_network: true may read file:// URLs"
 
 
 def _open(url: str, limit: int, etag: str | None):
@@ -84,15 +79,6 @@ def open_file(url: str, policy: FetchPolicy, etag: str | None = None) -> FetchRe
     result, handle = _open(url, policy.max_catalog_bytes, etag)
     result.stream = handle
     return result
-
-
-def fetch_any(url: str, policy: FetchPolicy, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
-    """``fetch_file`` for a ``file://`` URL (only when the policy allows private sources), else an HTTP ``fetch``."""
-    if not is_file_url(url):
-        return fetch(url, policy, etag, last_modified)
-    if not policy.allow_private_network:
-        return FetchResult(url=url, error=refusal(url))
-    return fetch_file(url, policy, etag)
 
 
 def crawl_folder(base_url: str, max_depth: int = 8) -> WafCrawl:

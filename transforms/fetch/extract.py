@@ -84,11 +84,10 @@ def _first_pass(spark: SparkSession, sources: list[Source], policy: FetchPolicy,
 
 def _second_pass(todo: DataFrame, total: int, sources: list[Source], policy: FetchPolicy) -> DataFrame:
     schema = to_arrow_schema(EXTRACT_RECORDS)
-    allow_private = {source.id: source.allow_private_network for source in sources}
 
     def run(batches):
         todos = (row for batch in batches for row in batch.to_pylist())
-        yield from _arrow_batches(fetch_xml_records(todos, policy, allow_private), schema)
+        yield from _arrow_batches(fetch_xml_records(todos, policy, sources), schema)
 
     # A web host's files land in at most tasks_per_host tasks, which bounds the load on its server.
     # Files on disk (no host) have no server to spare and are spread over every task, so no one

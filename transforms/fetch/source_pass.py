@@ -8,12 +8,10 @@ cannot be read yields its failed status and no records, so it deletes nothing do
 import logging
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 
+from transforms.fetch import transport
 from transforms.fetch.datajson import CatalogError, dataset_record, inspect_catalog, iter_datasets
-from transforms.fetch.disk import crawl_folder, fetch_any, is_file_url, open_file, refusal
-from transforms.fetch.http import FetchPolicy, fetch_to_spool
-from transforms.fetch.waf_listing import crawl_waf
+from transforms.fetch.http import FetchPolicy
 from transforms.fetch.xml_files import xml_record
 from transforms.registry import Source
 
@@ -27,7 +25,7 @@ def _status(source: Source, reason: str | None = None, **fields) -> dict:
 
 def datajson_items(source: Source, policy: FetchPolicy) -> Iterator[dict]:
     """A data.json source: the catalog streamed from a spooled body, one record per dataset entry."""
-    result = open_file(source.url, policy) if is_file_url(source.url) else fetch_to_spool(source.url, policy)
+    result = transport.open_catalog(source.url, policy)
     if not result.ok:
         yield _status(source, result.error or f"HTTP {result.status} from {source.url}")
         return
@@ -45,7 +43,7 @@ def datajson_items(source: Source, policy: FetchPolicy) -> Iterator[dict]:
 
 def waf_items(source: Source, policy: FetchPolicy) -> Iterator[dict]:
     """A WAF (or WAF collection): crawl the listings, yield a todo per .xml file (and the parent record)."""
-    crawl = crawl_folder(source.url) if is_file_url(source.url) else crawl_waf(source.url, policy)
+    crawl = transport.crawl(source.url, policy)
     if crawl.failure:
         yield _status(source, crawl.failure, problems=crawl.problems)
         return
@@ -53,7 +51,7 @@ def waf_items(source: Source, policy: FetchPolicy) -> Iterator[dict]:
     if source.type == "waf-collection":
         # Fetched unconditionally: its fileIdentifier is what every child points to.
         todo = {"source_id": source.id, "record_url": source.collection_url, "position": 0}
-        parent = xml_record(todo, fetch_any(source.collection_url, policy), read_identifier=True)
+        parent = xml_record(todo, transport.read_document(source.collection_url, policy), read_identifier=True)
         if parent["fetch_status"] == "error":
             yield _status(source, f"the collection record could not be fetched: {parent['error']}", problems=crawl.problems)
             return
@@ -69,7 +67,7 @@ def document_items(source: Source, policy: FetchPolicy, validators: dict) -> Ite
     """A single ISO document: one record, conditional on the validators the catalog holds for it."""
     etag, last_modified = validators.get((source.id, source.url), (None, None))
     todo = {"source_id": source.id, "record_url": source.url, "position": 0, "etag": etag, "last_modified": last_modified}
-    row = xml_record(todo, fetch_any(source.url, policy, etag, last_modified))
+    row = xml_record(todo, transport.read_document(source.url, policy, etag, last_modified))
     if row["fetch_status"] == "error":
         yield _status(source, row["error"])
         return
@@ -80,11 +78,9 @@ def document_items(source: Source, policy: FetchPolicy, validators: dict) -> Ite
 def source_items(source: Source, policy: FetchPolicy, document_validators: dict) -> Iterator[dict]:
     """Every item of one source; an unexpected error becomes the source's failed status, never a task failure."""
     started = time.monotonic()
-    policy = replace(policy, allow_private_network=source.allow_private_network)
+    policy = transport.policy_for(policy, source)
     try:
-        if is_file_url(source.url) and not source.allow_private_network:  # the registry refuses these too
-            items = iter([_status(source, refusal(source.url))])
-        elif source.type == "datajson":
+        if source.type == "datajson":
             items = datajson_items(source, policy)
         elif source.type == "iso-document":
             items = document_items(source, policy, document_validators)

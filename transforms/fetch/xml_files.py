@@ -16,13 +16,14 @@ import re
 import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from dataclasses import replace
 from urllib.parse import urlsplit
 
 from lxml import etree
 
-from transforms.fetch.disk import fetch_any, is_file_url
+from transforms.crosswalk.xml_safety import HARDENED_OPTIONS, XML_DECLARATION
+from transforms.fetch import transport
 from transforms.fetch.http import FetchPolicy, FetchResult
+from transforms.registry import Source
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,6 @@ _BOMS = (
 )
 _DECLARED = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z][A-Za-z0-9._:-]*)["']""")
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.IGNORECASE)
-_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _IDENTIFIER_ELEMENTS = ("fileIdentifier", "metadataIdentifier")  # ISO 19139 / 19115-2, ISO 19115-3
 
 
@@ -84,10 +84,9 @@ def read_file_identifier(text: str) -> str | None:
     entities, no network. A document that is not well formed just has no identifier here; the
     transform stage reports why it cannot be read.
     """
-    data = _DECLARATION.sub("", text, count=1).encode("utf-8")
+    data = XML_DECLARATION.sub("", text, count=1).encode("utf-8")
     events = etree.iterparse(
-        io.BytesIO(data), events=("end",), resolve_entities=False, no_network=True, load_dtd=False,
-        huge_tree=False, encoding="utf-8",
+        io.BytesIO(data), events=("end",), encoding="utf-8", **HARDENED_OPTIONS
     )
     try:
         for _event, element in events:
@@ -127,7 +126,7 @@ def xml_record(todo: dict, result: FetchResult, read_identifier: bool = False) -
     return row
 
 
-def fetch_xml_records(todos: Iterable[dict], policy: FetchPolicy, allow_private: dict[str, bool]) -> Iterator[dict]:
+def fetch_xml_records(todos: Iterable[dict], policy: FetchPolicy, sources: list[Source]) -> Iterator[dict]:
     """Fetch every todo (source_id, record_url, etag, last_modified, ...) and yield its record row.
 
     Rows come back in completion order (``position`` keeps the listing order). At most
@@ -135,7 +134,7 @@ def fetch_xml_records(todos: Iterable[dict], policy: FetchPolicy, allow_private:
     """
     host_slots: dict[str, threading.BoundedSemaphore] = {}
     lock = threading.Lock()
-    policies = {flag: replace(policy, allow_private_network=flag) for flag in (False, True)}
+    policies = {source.id: transport.policy_for(policy, source) for source in sources}
 
     def fetch_one(todo: dict) -> dict:
         host = urlsplit(todo["record_url"]).netloc.lower()
@@ -143,8 +142,8 @@ def fetch_xml_records(todos: Iterable[dict], policy: FetchPolicy, allow_private:
             slot = host_slots.setdefault(host, threading.BoundedSemaphore(policy.connections_per_host))
         try:
             with slot:
-                result = fetch_any(todo["record_url"], policies[allow_private.get(todo["source_id"], False)],
-                               todo.get("etag"), todo.get("last_modified"))
+                result = transport.read_document(todo["record_url"], policies[todo["source_id"]],
+                                                  todo.get("etag"), todo.get("last_modified"))
             return xml_record(todo, result)
         except Exception as error:  # one file must never fail the task that fetches thousands
             log.exception("unexpected error fetching %s", todo["record_url"])
@@ -153,7 +152,7 @@ def fetch_xml_records(todos: Iterable[dict], policy: FetchPolicy, allow_private:
     with ThreadPoolExecutor(max_workers=policy.threads_per_task, thread_name_prefix="fetch") as pool:
         pending = set()
         for todo in todos:
-            if is_file_url(todo["record_url"]):
+            if transport.is_on_disk(todo["record_url"]):
                 yield fetch_one(todo)
                 continue
             pending.add(pool.submit(fetch_one, todo))

@@ -10,19 +10,21 @@ import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from transforms.schemas import Action, SourceState
+
 FORCE_HINT = "run with --force to apply"
 
 
 def change_set_frame(transformed: DataFrame, statuses: DataFrame, published_counts: DataFrame) -> pd.DataFrame:
     """One row per extracted (not failed) source: published, extracted, deletes and their shares."""
     deletes = (
-        transformed.filter(F.col("action") == "delete")
+        transformed.filter(F.col("action") == Action.DELETE)
         .groupBy("source_id")
         .agg(F.count(F.lit(1)).alias("deletes"))
     )
     published = F.coalesce(F.col("published"), F.lit(0))
     figures = (
-        statuses.filter(F.col("status") != "failed")
+        statuses.filter(F.col("status") != SourceState.FAILED)
         .select("source_id", F.coalesce(F.col("extracted"), F.lit(0)).alias("extracted"))
         .join(published_counts.select("source_id", "published"), on="source_id", how="left")
         .join(deletes, on="source_id", how="left")

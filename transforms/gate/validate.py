@@ -15,16 +15,24 @@ import pyarrow as pa
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import to_arrow_schema
-from pyspark.sql.types import StructType
 
 from transforms.gate import mass_deletion as circuit_breaker
 from transforms.gate import suites as quality
 from transforms.gate.schema_check import ERROR, checker, schema_for
 from transforms.registry import Source
-from transforms.schemas import SOURCE_STATUS, STRINGS, TRANSFORMED, VALIDATED, _fields
+from transforms.schemas import (
+    CHANGING_ACTIONS,
+    CHECKED,
+    SOURCE_STATUS,
+    STRINGS,
+    TRANSFORMED,
+    VALIDATED,
+    Action,
+    Decision,
+    SourceState,
+)
 
 log = logging.getLogger(__name__)
-CHECKED = StructType(TRANSFORMED.fields + _fields(("schema_errors", STRINGS), ("schema_warnings", STRINGS)))
 RECORD_COLUMNS = ["source_id", "identifier", "title", "access_level", "modified", "has_email", "distribution_urls"]
 
 
@@ -51,7 +59,7 @@ def _schema_checks(schemas: dict[str, str]):
 def check_schemas(transformed: DataFrame, sources: list[Source]) -> DataFrame:
     """TRANSFORMED plus schema_errors and schema_warnings (empty for rows that are not checked)."""
     schemas = {source.id: schema_for(source.schema) for source in sources}
-    to_check = F.col("action").isin("create", "update") & F.col("dcat_json").isNotNull()
+    to_check = F.col("action").isin(*CHANGING_ACTIONS) & F.col("dcat_json").isNotNull()
     checked = transformed.filter(to_check).select(*TRANSFORMED.fieldNames()).mapInArrow(_schema_checks(schemas), CHECKED)
     empty = F.array().cast(STRINGS)
     passed = transformed.filter(~to_check).select(
@@ -63,7 +71,7 @@ def record_frame(transformed: DataFrame) -> pd.DataFrame:
     """The batch the transformed_records suite judges: typed columns of create/update datasets."""
     urls = F.when(F.size("distribution_urls") > 0, F.concat_ws(" ", "distribution_urls"))
     return (
-        transformed.filter(F.col("action").isin("create", "update") & F.col("dcat_json").isNotNull())
+        transformed.filter(F.col("action").isin(*CHANGING_ACTIONS) & F.col("dcat_json").isNotNull())
         .select(*RECORD_COLUMNS[:-1], urls.alias("distribution_urls"))
         .toPandas()
     )
@@ -108,10 +116,10 @@ def _status_updates(spark, statuses: DataFrame, holds: dict[str, list[str]], for
     """SOURCE_STATUS with held sources (or forced ones noted); failed sources stay failed."""
     rows = [(source_id, circuit_breaker.hold_reason(causes, force)) for source_id, causes in holds.items()]
     updates = spark.createDataFrame(rows, "source_id string, hold_reason string")
-    usable = F.col("hold_reason").isNotNull() & (F.col("status") != "failed")
+    usable = F.col("hold_reason").isNotNull() & (F.col("status") != SourceState.FAILED)
     return (
         statuses.join(updates, on="source_id", how="left")
-        .withColumn("status", F.when(usable & F.lit(not force), F.lit("held")).otherwise(F.col("status")))
+        .withColumn("status", F.when(usable & F.lit(not force), F.lit(SourceState.HELD)).otherwise(F.col("status")))
         .withColumn("reason", F.when(usable, F.col("hold_reason")).otherwise(F.col("reason")))
         .select(*SOURCE_STATUS.fieldNames())
     )
@@ -122,7 +130,7 @@ def validate_records(transformed: DataFrame, statuses: DataFrame, sources: list[
                      quality_dir: str) -> tuple[DataFrame, DataFrame, dict]:
     """Returns (validated VALIDATED rows, statuses with holds, quality summary for the run report)."""
     holds, failures, data_docs = run_suites(transformed, statuses, published_counts, suites_dir, quality_dir)
-    failed_sources = {row["source_id"] for row in statuses.filter(F.col("status") == "failed").collect()}
+    failed_sources = {row["source_id"] for row in statuses.filter(F.col("status") == SourceState.FAILED).collect()}
     held = [] if force else sorted(set(holds) - failed_sources)
     if held:
         log.warning("held %s source(s): %s", len(held), ", ".join(held))
@@ -132,12 +140,12 @@ def validate_records(transformed: DataFrame, statuses: DataFrame, sources: list[
         return F.when(F.size(extra) > 0, F.concat(F.coalesce(column, F.array().cast(STRINGS)), extra_text)
                       ).otherwise(F.col(column))
 
-    rejected = (F.col("action") == "reject") | (F.size("schema_errors") > 0)
+    rejected = (F.col("action") == Action.REJECT) | (F.size("schema_errors") > 0)
     validated = (
         checked.withColumn("reasons", appended("reasons", "schema_errors"))
         .withColumn("warnings", appended("warnings", "schema_warnings"))
-        .withColumn("decision", F.when(F.col("source_id").isin(held), F.lit("held"))
-                    .when(rejected, F.lit("reject")).otherwise(F.lit("accept")))
+        .withColumn("decision", F.when(F.col("source_id").isin(held), F.lit(Decision.HELD))
+                    .when(rejected, F.lit(Decision.REJECT)).otherwise(F.lit(Decision.ACCEPT)))
         .select(*VALIDATED.fieldNames())
     )
     summary = {"data_docs": data_docs, "sources": {

@@ -8,15 +8,22 @@ lake's state and the next run tries them again.
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from transforms.schemas import CATALOG_STATE, OUTCOMES
+from transforms.schemas import (
+    CATALOG_STATE,
+    CHANGING_ACTIONS,
+    OUTCOME_OF_ACTION,
+    OUTCOMES,
+    Action,
+    Decision,
+    Outcome,
+)
 
 KEYS = ["source_id", "identifier"]
-PAST_TENSE = {"create": "created", "update": "updated", "delete": "deleted", "unchanged": "unchanged"}
 
 
 def accepted_changes(validated: DataFrame) -> DataFrame:
     """Rows the gate accepted that change the catalog: create, update, delete."""
-    return validated.filter((F.col("decision") == "accept") & F.col("action").isin("create", "update", "delete"))
+    return validated.filter((F.col("decision") == Decision.ACCEPT) & F.col("action").isin(*CHANGING_ACTIONS, Action.DELETE))
 
 
 def without_refused(accepted: DataFrame, refused: DataFrame | None) -> DataFrame:
@@ -33,7 +40,7 @@ def next_state(state: DataFrame, accepted: DataFrame, run_id: str) -> DataFrame:
     previous = state.select(*KEYS, F.col("first_harvested").alias("previous_first_harvested"))
     now = F.current_timestamp()
     upserts = (
-        accepted.filter(F.col("action").isin("create", "update"))
+        accepted.filter(F.col("action").isin(*CHANGING_ACTIONS))
         .join(F.broadcast(previous), on=KEYS, how="left")
         .withColumn("first_harvested", F.coalesce("previous_first_harvested", now))
         .withColumn("last_harvested", now)
@@ -52,10 +59,10 @@ def record_outcomes(validated: DataFrame, refused: DataFrame | None = None) -> D
         rows = rows.join(F.broadcast(marks), on=KEYS, how="left")
         refused_reason = F.col("db_reason")
     outcome = (
-        F.when(refused_reason.isNotNull(), "rejected")
-        .when(F.col("decision") == "reject", "rejected")
-        .when(F.col("decision") == "held", "held")
-        .otherwise(F.element_at(F.create_map(*[F.lit(x) for pair in PAST_TENSE.items() for x in pair]), F.col("action")))
+        F.when(refused_reason.isNotNull(), Outcome.REJECTED)
+        .when(F.col("decision") == Decision.REJECT, Outcome.REJECTED)
+        .when(F.col("decision") == Decision.HELD, Outcome.HELD)
+        .otherwise(F.element_at(F.create_map(*[F.lit(x) for pair in OUTCOME_OF_ACTION.items() for x in pair]), F.col("action")))
     )
     reasons = F.when(refused_reason.isNotNull(), F.concat(F.coalesce("reasons", F.array()), F.array(refused_reason)))
     return rows.select(

@@ -5,20 +5,20 @@ well under SNS's 256 KB; both are built to fit whatever the publishers' text con
 """
 
 import logging
-import unicodedata
+
+from transforms.schemas import COUNT_NAMES, SourceState
+from transforms.text import fold_to_ascii
 
 log = logging.getLogger(__name__)
 
 SUBJECT_MAX = 99
 MESSAGE_MAX = 16_000  # plenty for a summary; SNS would take 256 KB, e-mail readers would not
 LISTED = 10  # sources needing attention and reasons listed in the message
-COUNTS = ("created", "updated", "deleted", "unchanged", "rejected", "held")
 
 
 def _ascii_line(text: str) -> str:
     """Printable ASCII on one line: accents folded, control characters dropped."""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return _one_line(folded)
+    return _one_line(fold_to_ascii(text))
 
 
 def _one_line(text: str) -> str:
@@ -41,9 +41,9 @@ def summary_message(report: dict) -> str:
     lines = [
         f"Harvest run {report.get('run_id')}: {report.get('status')} (finished {report.get('finished')})",
         f"{len(sources)} sources, {int(totals.get('extracted') or 0)} records extracted",
-        ", ".join(f"{int(totals.get(name) or 0)} {name}" for name in COUNTS),
+        ", ".join(f"{int(totals.get(name) or 0)} {name}" for name in COUNT_NAMES[1:]),
     ]
-    attention = [s for s in sources if s.get("status") in ("failed", "held")]
+    attention = [s for s in sources if s.get("status") in (SourceState.FAILED, SourceState.HELD)]
     if attention:
         lines += ["", f"Sources needing attention ({len(attention)}):"]
         lines += [f"- {s.get('source_id')} ({s.get('status')}): {s.get('reason')}" for s in attention[:LISTED]]

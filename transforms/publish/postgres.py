@@ -28,19 +28,14 @@ import pandas as pd
 import psycopg
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import StringType, StructField, StructType
+
+from transforms.schemas import DB_RESULTS
 
 log = logging.getLogger(__name__)
 
 SCHEMA = "catalog"
 COLUMNS = ["source_id", "identifier", "action", "slug", "dcat_json", "title", "organization",
            "source_title", "record_url", "content_hash"]
-RESULTS = StructType([
-    StructField("source_id", StringType(), False),
-    StructField("identifier", StringType()),
-    StructField("db_status", StringType(), False),  # "ok" | "refused"
-    StructField("db_error", StringType()),
-])
 NUL_ERROR = 'invalid byte sequence for encoding "UTF8": 0x00 (PostgreSQL text cannot contain NUL characters)'
 MIGRATION_LOCK = 7_246_001  # pg_advisory_xact_lock key: one migrator at a time
 
@@ -218,4 +213,4 @@ def publish_changes(accepted: DataFrame, db_url: str, run_id: str) -> DataFrame:
     rows = accepted.select(*[F.col(c).cast("string") if c in present else F.lit(None).cast("string").alias(c)
                              for c in COLUMNS])
     ordered = rows.repartition("source_id").sortWithinPartitions("source_id", "identifier")
-    return ordered.mapInPandas(lambda batches: _publish_partition(batches, url, run_id), RESULTS)
+    return ordered.mapInPandas(lambda batches: _publish_partition(batches, url, run_id), DB_RESULTS)

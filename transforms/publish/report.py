@@ -9,20 +9,19 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from transforms.registry import Source
+from transforms.schemas import COUNT_NAMES, RECORD_OUTCOMES, Action, Outcome
 
-RECORD_OUTCOMES = ("created", "updated", "unchanged", "rejected", "held")
-COUNTS = ("extracted", "created", "updated", "deleted", "unchanged", "rejected", "held", "errors", "warnings")
 EXAMPLES = 3
 TOP_REASONS = 10
 
 
 def _outcome_counts(outcomes: DataFrame) -> dict[str, dict]:
-    is_delete = F.col("action") == "delete"
+    is_delete = F.col("action") == Action.DELETE
     aggregates = [
         F.sum(F.when(~is_delete & (F.col("outcome") == name), 1).otherwise(0)).alias(name) for name in RECORD_OUTCOMES
     ] + [
-        F.sum(F.when(F.col("outcome") == "deleted", 1).otherwise(0)).alias("deleted"),
-        F.sum(F.when(is_delete & (F.col("outcome") == "held"), 1).otherwise(0)).alias("deletes_held"),
+        F.sum(F.when(F.col("outcome") == Outcome.DELETED, 1).otherwise(0)).alias("deleted"),
+        F.sum(F.when(is_delete & (F.col("outcome") == Outcome.HELD), 1).otherwise(0)).alias("deletes_held"),
         F.sum(F.when(F.size("warnings") > 0, 1).otherwise(0)).alias("warnings"),
     ]
     return {row["source_id"]: row.asDict() for row in outcomes.groupBy("source_id").agg(*aggregates).collect()}
@@ -30,7 +29,7 @@ def _outcome_counts(outcomes: DataFrame) -> dict[str, dict]:
 
 def _reasons(outcomes: DataFrame) -> DataFrame:
     """source_id, reason, count, examples: rejection reasons, most common first."""
-    exploded = outcomes.filter(F.col("outcome") == "rejected").select(
+    exploded = outcomes.filter(F.col("outcome") == Outcome.REJECTED).select(
         "source_id", F.coalesce("identifier", "record_url").alias("example"), F.explode("reasons").alias("reason")
     )
     return exploded.groupBy("source_id", "reason").agg(
@@ -87,7 +86,7 @@ def build_report(run: dict, outcomes: DataFrame, statuses: DataFrame, sources: l
             "failed_expectations": expectations.get(status["source_id"], {}).get("failed_expectations", []),
         }
         entries.append(entry)
-    totals = {name: sum(entry[name] for entry in entries) for name in (*COUNTS, "deletes_held")}
+    totals = {name: sum(entry[name] for entry in entries) for name in (*COUNT_NAMES, "deletes_held")}
     return {
         **run,
         "sources": entries,

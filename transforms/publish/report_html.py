@@ -9,11 +9,12 @@ needs nothing from the network: inline CSS, the chart as inline SVG.
 from html import escape
 from urllib.parse import urlsplit
 
+from transforms.schemas import COUNT_NAMES, SourceState
+
 SEGMENTS = (  # (count, colour): the stacked bar of each source, in this order
     ("created", "#2e7d32"), ("updated", "#1565c0"), ("deleted", "#6a1b9a"),
     ("unchanged", "#9e9e9e"), ("rejected", "#c62828"), ("held", "#ef6c00"),
 )
-TABLE_COUNTS = ("extracted", "created", "updated", "deleted", "unchanged", "rejected", "held", "errors", "warnings")
 STATUS_COLOURS = {"complete": "#2e7d32", "succeeded": "#2e7d32", "failed": "#c62828", "held": "#ef6c00"}
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:24px;color:#212121;max-width:1400px}
@@ -49,10 +50,10 @@ def _link(url) -> str:
 
 
 def _sources_table(report: dict) -> str:
-    head = "".join(f'<th class="n">{name}</th>' for name in TABLE_COUNTS)
+    head = "".join(f'<th class="n">{name}</th>' for name in COUNT_NAMES)
     rows = []
     for source in report.get("sources", []):
-        counts = "".join(f'<td class="n">{_n(source.get(name))}</td>' for name in TABLE_COUNTS)
+        counts = "".join(f'<td class="n">{_n(source.get(name))}</td>' for name in COUNT_NAMES)
         rows.append(
             f'<tr class="source" data-source="{_e(source.get("source_id"))}"><td class="src"><b>{_e(source.get("source_id"))}</b><br>'
             f'{_e(source.get("title"))}<br><span class="none">{_e(source.get("organization"))}</span></td>'
@@ -60,7 +61,7 @@ def _sources_table(report: dict) -> str:
             f'<td class="reason">{_e(source.get("reason"))}</td></tr>'
         )
     totals = report.get("totals", {})
-    total_cells = "".join(f'<td class="n">{_n(totals.get(name))}</td>' for name in TABLE_COUNTS)
+    total_cells = "".join(f'<td class="n">{_n(totals.get(name))}</td>' for name in COUNT_NAMES)
     rows.append(f'<tr class="total"><td>Total</td><td></td><td></td>{total_cells}<td></td></tr>')
     return (f'<div class="wide"><table id="sources"><thead><tr><th>Source</th><th>Type</th><th>Status</th>{head}<th>Reason</th></tr>'
             f'</thead><tbody>{"".join(rows)}</tbody></table></div>')
@@ -155,8 +156,8 @@ def render_report_html(report: dict) -> str:
 <h2>Sources</h2>{_sources_table(report)}
 <h2>Records per source</h2>{_chart(report)}
 <h2>Most common rejection reasons</h2>{_reasons(report)}
-<h2>Held sources</h2>{_sources_with_status(report, "held", "No source was held.")}
-<h2>Failed sources</h2>{_sources_with_status(report, "failed", "No source failed.")}
+<h2>Held sources</h2>{_sources_with_status(report, SourceState.HELD, "No source was held.")}
+<h2>Failed sources</h2>{_sources_with_status(report, SourceState.FAILED, "No source failed.")}
 <h2>Failed expectations</h2>{_expectations(report)}
 <p>{docs_link}</p>
 </body></html>
@@ -171,7 +172,7 @@ def _plain(value, width: int | None = None) -> str:
 
 def format_report_text(report: dict) -> str:
     """The terminal summary of `harvest report`: sources with counts and status, totals, top reasons."""
-    columns = ("extracted", "created", "updated", "deleted", "unchanged", "rejected", "held", "errors")
+    columns = COUNT_NAMES
     sources = report.get("sources", [])
     name_width = max([len(_plain(s.get("source_id"), 32)) for s in sources] + [len("source"), len("total")])
     header = f"{'source':<{name_width}}  {'status':<8}" + "".join(f"{c:>10}" for c in columns)
@@ -182,7 +183,7 @@ def format_report_text(report: dict) -> str:
         lines.append(f"{_plain(source.get('source_id'), 32):<{name_width}}  {_plain(source.get('status'), 8):<8}{counts}")
     totals = report.get("totals", {})
     lines += ["-" * len(header), f"{'total':<{name_width}}  {'':<8}" + "".join(f"{_n(totals.get(c)):>10}" for c in columns)]
-    attention = [s for s in sources if s.get("status") in ("failed", "held")]
+    attention = [s for s in sources if s.get("status") in (SourceState.FAILED, SourceState.HELD)]
     if attention:
         lines += ["", "Sources needing attention:"]
         lines += [f"  {_plain(s.get('source_id'))} ({_plain(s.get('status'))}): {_plain(s.get('reason'), 200)}"

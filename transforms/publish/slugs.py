@@ -17,12 +17,13 @@ input always gives the same slugs. Gaps in the numbering are allowed; collisions
 """
 
 import re
-import unicodedata
 
 import pandas as pd
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType
+
+from transforms.text import fold_to_ascii
 
 SLUG_MAX = 90
 SUFFIX_ROOM = 10  # "-" and up to nine digits: a base plus its suffix stays within SLUG_MAX
@@ -36,7 +37,7 @@ _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 def slugify(title: str | None) -> str:
     """ASCII-folded, lowercase, hyphen-separated name of at most BASE_MAX characters; never empty."""
-    folded = unicodedata.normalize("NFKD", title or "").encode("ascii", "ignore").decode("ascii")
+    folded = fold_to_ascii(title or "")
     slug = _NOT_SLUG.sub("-", folded.lower()).strip("-")
     if len(slug) > BASE_MAX:
         cut = slug[: BASE_MAX + 1]
