@@ -16,7 +16,9 @@ from pathlib import Path
 from jsonschema import Draft202012Validator
 
 REPO = Path(__file__).resolve().parents[1]
-HARVESTER_SCHEMA = REPO.parent / "shared" / "realdata" / "schema" / "datagov-harvester-dcatus1.1" / "federal_dataset.json"
+HARVESTER_SCHEMA = (
+    REPO.parent / "shared" / "realdata" / "schema" / "datagov-harvester-dcatus1.1" / "federal_dataset.json"
+)
 PROJECT_SCHEMA = REPO / "transforms" / "dcatus_schema" / "dataset-federal.json"
 
 
@@ -45,7 +47,9 @@ def sort_dataset(value):
     if isinstance(value, dict):
         return {key: sort_dataset(value[key]) for key in sorted(value)}
     if isinstance(value, list):
-        return sorted((sort_dataset(item) for item in value), key=lambda item: json.dumps(item, sort_keys=True))
+        return sorted(
+            (sort_dataset(item) for item in value), key=lambda item: json.dumps(item, sort_keys=True)
+        )
     return value
 
 
@@ -62,8 +66,9 @@ def _records(root: Path):
 def run_baseline(root: Path, schema: Path | None = None) -> BaselineResult:
     """Hash and validate every record of a generated tree in one serial loop, timing it end to end."""
     schema = schema or schema_path()
-    validator = Draft202012Validator(json.loads(schema.read_text("utf-8")),
-                                     format_checker=Draft202012Validator.FORMAT_CHECKER)
+    validator = Draft202012Validator(
+        json.loads(schema.read_text("utf-8")), format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
     started = time.perf_counter()
     records = invalid = 0
     for record in _records(Path(root)):

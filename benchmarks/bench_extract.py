@@ -69,7 +69,9 @@ class PeakMemory:
         while not self._stop.wait(0.25):
             for status in self._descendants():
                 try:
-                    fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+                    fields = dict(
+                        line.split(":", 1) for line in status.read_text().splitlines() if ":" in line
+                    )
                     cmdline = (status.parent / "cmdline").read_bytes().replace(b"\0", b" ")
                 except OSError:
                     continue
@@ -94,9 +96,15 @@ def make_catalog(path: Path, megabytes: int) -> int:
     with path.open("w", encoding="utf-8") as out:
         out.write('{"conformsTo": "https://project-open-data.cio.gov/v1.1/schema", "dataset": [')
         while out.tell() < megabytes * 1024 * 1024:
-            dataset = {"identifier": f"https://data.example.gov/id/{count}", "title": f"Dataset {count}",
-                       "description": "Measurements of many things, with care. " * 100, "keyword": ["bench", "é"],
-                       "distribution": [{"downloadURL": f"https://data.example.gov/{count}/{k}.csv"} for k in range(5)]}
+            dataset = {
+                "identifier": f"https://data.example.gov/id/{count}",
+                "title": f"Dataset {count}",
+                "description": "Measurements of many things, with care. " * 100,
+                "keyword": ["bench", "é"],
+                "distribution": [
+                    {"downloadURL": f"https://data.example.gov/{count}/{k}.csv"} for k in range(5)
+                ],
+            }
             out.write(("," if count else "") + json.dumps(dataset))
             count += 1
         out.write("]}")
@@ -119,24 +127,36 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     spark = local_spark("bench-extract")
-    policy = FetchPolicy(allow_private_network=True, connections_per_host=args.connections_per_host,
-                         threads_per_task=max(16, args.connections_per_host))
+    policy = FetchPolicy(
+        allow_private_network=True,
+        connections_per_host=args.connections_per_host,
+        threads_per_task=max(16, args.connections_per_host),
+    )
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         make_waf(root, args.files)
         with serve_folder(root, latency_s=args.latency) as base:
-            seconds, count, status = run(spark, Source("bench-waf", "b", "b", base + "waf/", "waf", "iso19115", True), policy)
-        print(f"WAF: {count} files ({status.status}, {status.errors} errors) in {seconds:.1f} s = "
-              f"{count / seconds:.0f} files/s with {args.latency * 1000:.0f} ms latency per request")
+            seconds, count, status = run(
+                spark, Source("bench-waf", "b", "b", base + "waf/", "waf", "iso19115", True), policy
+            )
+        print(
+            f"WAF: {count} files ({status.status}, {status.errors} errors) in {seconds:.1f} s = "
+            f"{count / seconds:.0f} files/s with {args.latency * 1000:.0f} ms latency per request"
+        )
         datasets = make_catalog(root / "catalog" / "data.json", args.catalog_mb)
         with serve_folder(root / "catalog") as base, PeakMemory() as peak:
-            seconds, count, status = run(spark, Source("bench-json", "b", "b", base + "data.json", "datajson",
-                                                       "dcatus1.1-federal", True), policy)
+            seconds, count, status = run(
+                spark,
+                Source("bench-json", "b", "b", base + "data.json", "datajson", "dcatus1.1-federal", True),
+                policy,
+            )
         assert count == datasets, (count, datasets)
         driver_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"data.json: {count} datasets ({args.catalog_mb} MB, {status.status}) in {seconds:.1f} s = "
-              f"{count / seconds:.0f} records/s; peak RSS: driver Python {driver_mb:.0f} MB, "
-              f"JVM {peak.jvm_kb / 1024:.0f} MB, largest Python worker {peak.worker_kb / 1024:.0f} MB (pid {os.getpid()})")
+        print(
+            f"data.json: {count} datasets ({args.catalog_mb} MB, {status.status}) in {seconds:.1f} s = "
+            f"{count / seconds:.0f} records/s; peak RSS: driver Python {driver_mb:.0f} MB, "
+            f"JVM {peak.jvm_kb / 1024:.0f} MB, largest Python worker {peak.worker_kb / 1024:.0f} MB (pid {os.getpid()})"
+        )
     spark.stop()
 
 

@@ -22,12 +22,16 @@ from transforms.schemas import CHANGES
 
 REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata" / "waf"
 SAMPLES = [
-    "datagov-harvester/iso_2_waf/valid_iso1.xml", "datagov-harvester/iso_2_waf/valid_iso2.xml",
+    "datagov-harvester/iso_2_waf/valid_iso1.xml",
+    "datagov-harvester/iso_2_waf/valid_iso2.xml",
     "ckanext-geodatagov/waf-gmi/cb_2014_us_necta_500k.shp.iso.xml",
     "ckanext-geodatagov/waf-collection1/tl_2013_us_county.shp.iso.xml",
-    "ckanext-spatial/iso19139/dataset.xml", "ckanext-spatial/gemini2.1/service1.xml",
-    "mdTranslator/iso19115-2_datagov.xml", "mdTranslator/iso19115-3.xml",
-    "datagov-harvester/waf/USGSHydroCached.xml", "mdTranslator/fgdc/gulkanaGlacierGPR.xml",
+    "ckanext-spatial/iso19139/dataset.xml",
+    "ckanext-spatial/gemini2.1/service1.xml",
+    "mdTranslator/iso19115-2_datagov.xml",
+    "mdTranslator/iso19115-3.xml",
+    "datagov-harvester/waf/USGSHydroCached.xml",
+    "mdTranslator/fgdc/gulkanaGlacierGPR.xml",
 ]
 SOURCE = Source("bench", "Bench", "Bench Org", "https://bench.example/waf/", "waf", "iso19115")
 
@@ -40,12 +44,21 @@ def _changes(spark: SparkSession, records: int, partitions: int):
     base = spark.createDataFrame([], CHANGES)
     rows = ids.join(F.broadcast(indexed), on="pick", how="inner").select(
         F.lit("bench").alias("source_id"),
-        F.concat(F.lit("https://bench.example/waf/"), F.col("id").cast("string"), F.lit(".xml")).alias("identifier"),
-        F.concat(F.lit("https://bench.example/waf/"), F.col("id").cast("string"), F.lit(".xml")).alias("record_url"),
-        *[F.lit(None).cast(base.schema[name].dataType).alias(name)
-          for name in ("file_identifier", "parent_identifier", "etag", "last_modified")],
-        F.lit("create").alias("action"), F.lit("xml").alias("raw_format"), F.col("raw"),
-        F.lit("h").alias("content_hash"), F.lit(None).cast("array<string>").alias("reasons"),
+        F.concat(F.lit("https://bench.example/waf/"), F.col("id").cast("string"), F.lit(".xml")).alias(
+            "identifier"
+        ),
+        F.concat(F.lit("https://bench.example/waf/"), F.col("id").cast("string"), F.lit(".xml")).alias(
+            "record_url"
+        ),
+        *[
+            F.lit(None).cast(base.schema[name].dataType).alias(name)
+            for name in ("file_identifier", "parent_identifier", "etag", "last_modified")
+        ],
+        F.lit("create").alias("action"),
+        F.lit("xml").alias("raw_format"),
+        F.col("raw"),
+        F.lit("h").alias("content_hash"),
+        F.lit(None).cast("array<string>").alias("reasons"),
     )
     return rows.repartition(partitions).cache()
 
@@ -59,14 +72,17 @@ def run(cores: int, records: int) -> float:
         started = time.perf_counter()
         out = transform_changes(changes, [SOURCE])
         # One action over every row: the transform runs exactly once per record.
-        total, rejected, _ = out.agg(F.count("*"), F.sum((F.col("action") == "reject").cast("int")),
-                                     F.sum(F.length("dcat_json"))).first()
+        total, rejected, _ = out.agg(
+            F.count("*"), F.sum((F.col("action") == "reject").cast("int")), F.sum(F.length("dcat_json"))
+        ).first()
         elapsed = time.perf_counter() - started
     finally:
         spark.stop()
     rate = records / elapsed / cores
-    print(f"local[{cores}]: {records} records ({total} rows, {rejected} rejected) in {elapsed:.1f}s: "
-          f"{records / elapsed:.0f} records/s, {rate:.0f} records/s/core")
+    print(
+        f"local[{cores}]: {records} records ({total} rows, {rejected} rejected) in {elapsed:.1f}s: "
+        f"{records / elapsed:.0f} records/s, {rate:.0f} records/s/core"
+    )
     return rate
 
 

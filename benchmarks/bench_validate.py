@@ -60,11 +60,21 @@ def transformed_row(source_id: str, identifier: str, record: dict) -> dict:
     contact = record.get("contactPoint") if isinstance(record.get("contactPoint"), dict) else {}
     distributions = record.get("distribution") if isinstance(record.get("distribution"), list) else []
     values.update(
-        source_id=source_id, identifier=identifier, action="create", dcat_json=json.dumps(record),
-        source_format="dcatus", warnings=[], title=record.get("title") if isinstance(record.get("title"), str) else None,
-        access_level=record.get("accessLevel"), modified=record.get("modified"), has_email=contact.get("hasEmail"),
-        distribution_urls=[d.get("downloadURL") or d.get("accessURL") for d in distributions
-                           if isinstance(d, dict) and (d.get("downloadURL") or d.get("accessURL"))],
+        source_id=source_id,
+        identifier=identifier,
+        action="create",
+        dcat_json=json.dumps(record),
+        source_format="dcatus",
+        warnings=[],
+        title=record.get("title") if isinstance(record.get("title"), str) else None,
+        access_level=record.get("accessLevel"),
+        modified=record.get("modified"),
+        has_email=contact.get("hasEmail"),
+        distribution_urls=[
+            d.get("downloadURL") or d.get("accessURL")
+            for d in distributions
+            if isinstance(d, dict) and (d.get("downloadURL") or d.get("accessURL"))
+        ],
     )
     return values
 
@@ -77,19 +87,32 @@ def rate(label: str, count: int, seconds: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
-    parser.add_argument("--baseline-records", type=int, default=None,
-                        help="records for the (slow) baseline loop; default: all of them")
+    parser.add_argument(
+        "--baseline-records",
+        type=int,
+        default=None,
+        help="records for the (slow) baseline loop; default: all of them",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     rows = replicate(real_datasets(), args.records)
     texts = [json.dumps(record) for _, _, record in rows]
 
-    reference = json.loads((REALDATA / "schema/datagov-harvester-dcatus1.1/non-federal_dataset.json").read_text())
+    reference = json.loads(
+        (REALDATA / "schema/datagov-harvester-dcatus1.1/non-federal_dataset.json").read_text()
+    )
     baseline = texts[: args.baseline_records or len(texts)]
     started = time.perf_counter()
     invalid_baseline = sum(
-        bool(list(jsonschema.Draft202012Validator(reference, format_checker=jsonschema.FormatChecker())
-                  .iter_errors(json.loads(text)))) for text in baseline)
+        bool(
+            list(
+                jsonschema.Draft202012Validator(
+                    reference, format_checker=jsonschema.FormatChecker()
+                ).iter_errors(json.loads(text))
+            )
+        )
+        for text in baseline
+    )
     base_rate = rate("baseline: serial jsonschema, 1 core", len(baseline), time.perf_counter() - started)
 
     ours = checker("non-federal")
@@ -100,26 +123,43 @@ def main() -> None:
 
     spark = local_spark("bench-validate", cores=2)
     spark.conf.set("spark.sql.shuffle.partitions", "4")
-    sources = [Source(f"source-{i}", "s", "o", "https://example.gov/data.json", "datajson", "dcatus1.1-non-federal")
-               for i in range(SOURCES)]
+    sources = [
+        Source(f"source-{i}", "s", "o", "https://example.gov/data.json", "datajson", "dcatus1.1-non-federal")
+        for i in range(SOURCES)
+    ]
     frame = spark.createDataFrame([transformed_row(*row) for row in rows], TRANSFORMED).repartition(4).cache()
     frame.count()
     started = time.perf_counter()
     checked = check_schemas(frame, sources).filter("size(schema_errors) > 0").count()
-    stage_rate = rate("ours: check_schemas (mapInPandas), local[2]", args.records, time.perf_counter() - started)
+    stage_rate = rate(
+        "ours: check_schemas (mapInPandas), local[2]", args.records, time.perf_counter() - started
+    )
 
-    statuses = spark.createDataFrame([{**dict.fromkeys(SOURCE_STATUS.fieldNames()), "source_id": s.id,
-                                       "status": "complete", "extracted": args.records // SOURCES}
-                                      for s in sources], SOURCE_STATUS)
+    statuses = spark.createDataFrame(
+        [
+            {
+                **dict.fromkeys(SOURCE_STATUS.fieldNames()),
+                "source_id": s.id,
+                "status": "complete",
+                "extracted": args.records // SOURCES,
+            }
+            for s in sources
+        ],
+        SOURCE_STATUS,
+    )
     published = spark.createDataFrame([(s.id, 0) for s in sources], "source_id string, published long")
     with tempfile.TemporaryDirectory() as quality_dir:
         started = time.perf_counter()
         holds, failures, _ = run_suites(frame, statuses, published, SUITES, quality_dir)
         suites_rate = rate("GE suites (both, incl. Data Docs)", args.records, time.perf_counter() - started)
-    print(f"invalid records: {checked} of {args.records}; held sources: {len(holds)}; "
-          f"sources with failed expectations: {len(failures)}")
-    print(f"speed-up, schema checks in process: {ours_rate / base_rate:.0f}x; Spark stage: {stage_rate / base_rate:.0f}x; "
-          f"GE suites: {suites_rate:,.0f} records/s")
+    print(
+        f"invalid records: {checked} of {args.records}; held sources: {len(holds)}; "
+        f"sources with failed expectations: {len(failures)}"
+    )
+    print(
+        f"speed-up, schema checks in process: {ours_rate / base_rate:.0f}x; Spark stage: {stage_rate / base_rate:.0f}x; "
+        f"GE suites: {suites_rate:,.0f} records/s"
+    )
     spark.stop()
 
 

@@ -75,4 +75,6 @@ def run_measured(command: list[str], env: dict | None = None, interval_s: float 
     done.set()
     sampler.join()
     seconds = time.monotonic() - started
-    return MeasuredRun(process.returncode, seconds, max((rss for _, rss in samples), default=0), samples, output)
+    return MeasuredRun(
+        process.returncode, seconds, max((rss for _, rss in samples), default=0), samples, output
+    )

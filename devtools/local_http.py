@@ -77,14 +77,21 @@ def _handler(root: Path, latency_s: float, routes: dict[str, Route]) -> type[Bas
             if route.get("delay"):
                 time.sleep(route["delay"])
             body = route.get("body", b"")
-            self._send(route.get("status", 200), route.get("headers", {}), body.encode() if isinstance(body, str) else body)
+            self._send(
+                route.get("status", 200),
+                route.get("headers", {}),
+                body.encode() if isinstance(body, str) else body,
+            )
 
         def _send_file(self, path: Path) -> None:
             stat = path.stat()
             etag = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
             last_modified = email.utils.formatdate(stat.st_mtime, usegmt=True)
-            headers = {"ETag": etag, "Last-Modified": last_modified,
-                       "Content-Type": CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream")}
+            headers = {
+                "ETag": etag,
+                "Last-Modified": last_modified,
+                "Content-Type": CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream"),
+            }
             if self._unchanged(etag, int(stat.st_mtime)):
                 self._send(304, {"ETag": etag, "Last-Modified": last_modified}, b"")
             else:
@@ -125,14 +132,17 @@ class _Server(ThreadingHTTPServer):
 
 
 @contextmanager
-def serve_folder(root: Path, *, latency_s: float = 0.0, routes: dict[str, Route] | None = None,
-                 port: int = 0) -> Iterator[str]:
+def serve_folder(
+    root: Path, *, latency_s: float = 0.0, routes: dict[str, Route] | None = None, port: int = 0
+) -> Iterator[str]:
     """Serve `root` on 127.0.0.1 while the block runs; yields the base URL ending in '/'.
 
     `port` 0 takes a free port; a fixed port keeps record URLs (a WAF's identifiers) the same across runs.
     """
     server = _Server(("127.0.0.1", port), _handler(Path(root).resolve(), latency_s, dict(routes or {})))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="local-http", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="local-http", daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/"

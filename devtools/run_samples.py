@@ -25,10 +25,15 @@ def run_samples(lake_root: str, force: bool = False) -> int:
         try:
             base_url = serving.enter_context(serve_folder(SAMPLES / "www", port=SAMPLES_PORT))
         except OSError as error:
-            print(f"harvest: cannot serve the samples on 127.0.0.1:{SAMPLES_PORT} ({error}); "
-                  "free the port or set HARVEST_SAMPLES_PORT", file=sys.stderr)
+            print(
+                f"harvest: cannot serve the samples on 127.0.0.1:{SAMPLES_PORT} ({error}); "
+                "free the port or set HARVEST_SAMPLES_PORT",
+                file=sys.stderr,
+            )
             return 2
-        registry = (SAMPLES / "sources.yaml").read_text("utf-8").replace("{samples_url}", base_url.rstrip("/"))
+        registry = (
+            (SAMPLES / "sources.yaml").read_text("utf-8").replace("{samples_url}", base_url.rstrip("/"))
+        )
         registry_path = Path(lake_root, "config", "sources.yaml")
         registry_path.parent.mkdir(parents=True, exist_ok=True)
         registry_path.write_text(registry, "utf-8")
@@ -40,7 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: ``python -m devtools.run_samples [--lake DIR] [--force]``."""
     parser = argparse.ArgumentParser(prog="python -m devtools.run_samples", description=__doc__)
     parser.add_argument("--lake", default="lake", help="lake folder (default: ./lake)")
-    parser.add_argument("--force", action="store_true", help="release sources held by the mass-deletion guard")
+    parser.add_argument(
+        "--force", action="store_true", help="release sources held by the mass-deletion guard"
+    )
     args = parser.parse_args(argv)
     return run_samples(args.lake, args.force)
 

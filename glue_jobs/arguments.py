@@ -42,7 +42,10 @@ def resolve_arguments(argv: list[str] | None = None, required: tuple[str, ...] =
     argv = list(sys.argv if argv is None else argv)
     present = [name for name in (*JOB_ARGUMENTS, *GLUE_WORKFLOW_ARGUMENTS) if f"--{name}" in argv]
     resolved = getResolvedOptions(argv, present) if present else {}
-    args = {_option_name(name): resolved.get(_option_name(name), default) for name, default in JOB_ARGUMENTS.items()}
+    args = {
+        _option_name(name): resolved.get(_option_name(name), default)
+        for name, default in JOB_ARGUMENTS.items()
+    }
     for name in GLUE_WORKFLOW_ARGUMENTS:
         args[name] = resolved.get(name, "")
     missing = [name for name in required if not args[_option_name(name)]]

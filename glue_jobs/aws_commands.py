@@ -36,13 +36,16 @@ def find_artifacts(dist: Path) -> tuple[Path, list[Path]]:
     scripts = [dist / "jobs" / f"{stage}.py" for stage in STAGES]
     missing = [str(path) for path in scripts if not path.is_file()]
     if len(wheels) != 1 or missing:
-        raise DeployError(f"{dist} needs exactly one glue_harvester wheel and jobs/<stage>.py for every stage "
-                          f"(found {len(wheels)} wheel(s), missing {missing or 'none'}): run `make package`")
+        raise DeployError(
+            f"{dist} needs exactly one glue_harvester wheel and jobs/<stage>.py for every stage "
+            f"(found {len(wheels)} wheel(s), missing {missing or 'none'}): run `make package`"
+        )
     return wheels[0], scripts
 
 
-def upload_artifacts(s3, artifacts_bucket: str, lake_bucket: str, wheel: Path, scripts: list[Path],
-                     sources: Path) -> list[str]:
+def upload_artifacts(
+    s3, artifacts_bucket: str, lake_bucket: str, wheel: Path, scripts: list[Path], sources: Path
+) -> list[str]:
     """Upload the wheel to wheels/, the scripts to jobs/ and the registry to config/sources.yaml; returns the URIs."""
     uploads = [(wheel, artifacts_bucket, f"wheels/{wheel.name}")]
     uploads += [(script, artifacts_bucket, f"jobs/{script.name}") for script in scripts]
@@ -65,7 +68,9 @@ def stack_parameters(template_parameters, given: dict[str, str], previous: set[s
     """The Parameters of a create or update: the given values, the previous value for the rest an update keeps."""
     unknown = sorted(set(given) - set(template_parameters))
     if unknown:
-        raise DeployError(f"unknown stack parameter(s) {', '.join(unknown)}; known: {', '.join(template_parameters)}")
+        raise DeployError(
+            f"unknown stack parameter(s) {', '.join(unknown)}; known: {', '.join(template_parameters)}"
+        )
     parameters = []
     for key in template_parameters:
         if key in given:
@@ -80,16 +85,22 @@ def failure_events(cfn, stack: str) -> list[str]:
     lines = []
     for page in cfn.get_paginator("describe_stack_events").paginate(StackName=stack):
         for event in page["StackEvents"]:  # newest first
-            is_start = (event["LogicalResourceId"] == stack and event.get("ResourceStatusReason") == "User Initiated")
+            is_start = (
+                event["LogicalResourceId"] == stack and event.get("ResourceStatusReason") == "User Initiated"
+            )
             if event["ResourceStatus"].endswith("_FAILED"):
-                lines.append(f"{event['LogicalResourceId']} ({event.get('ResourceType', '')}) "
-                             f"{event['ResourceStatus']}: {event.get('ResourceStatusReason', '')}")
+                lines.append(
+                    f"{event['LogicalResourceId']} ({event.get('ResourceType', '')}) "
+                    f"{event['ResourceStatus']}: {event.get('ResourceStatusReason', '')}"
+                )
             if is_start:
                 return lines[::-1]
     return lines[::-1]
 
 
-def deploy_stack(cfn, stack: str, given: dict[str, str], template: Path = TEMPLATE, delay: int | None = None) -> str:
+def deploy_stack(
+    cfn, stack: str, given: dict[str, str], template: Path = TEMPLATE, delay: int | None = None
+) -> str:
     """Create or update the stack and wait for it; returns "created", "updated" or "unchanged".
 
     Raises DeployError with the failed events when the stack does not reach *_COMPLETE.
@@ -97,13 +108,19 @@ def deploy_stack(cfn, stack: str, given: dict[str, str], template: Path = TEMPLA
     current = _stack(cfn, stack)
     status = current["StackStatus"] if current else None
     if status == "ROLLBACK_COMPLETE":
-        raise DeployError(f"stack {stack} is ROLLBACK_COMPLETE after a failed creation and cannot be updated: "
-                          f"delete it (aws cloudformation delete-stack --stack-name {stack}) and deploy again")
+        raise DeployError(
+            f"stack {stack} is ROLLBACK_COMPLETE after a failed creation and cannot be updated: "
+            f"delete it (aws cloudformation delete-stack --stack-name {stack}) and deploy again"
+        )
     if status and status.endswith("_IN_PROGRESS"):
         raise DeployError(f"stack {stack} is busy ({status}); wait for it to finish and deploy again")
     previous = {p["ParameterKey"] for p in (current or {}).get("Parameters", [])}
-    request = {"StackName": stack, "TemplateBody": template.read_text("utf-8"), "Capabilities": ["CAPABILITY_IAM"],
-               "Parameters": stack_parameters(load_template(template)["Parameters"], given, previous)}
+    request = {
+        "StackName": stack,
+        "TemplateBody": template.read_text("utf-8"),
+        "Capabilities": ["CAPABILITY_IAM"],
+        "Parameters": stack_parameters(load_template(template)["Parameters"], given, previous),
+    }
     if current is None:
         cfn.create_stack(**request)
         outcome, waiter = "created", "stack_create_complete"
@@ -117,7 +134,9 @@ def deploy_stack(cfn, stack: str, given: dict[str, str], template: Path = TEMPLA
         outcome, waiter = "updated", "stack_update_complete"
     delay = delay or WAIT_DELAY
     try:
-        cfn.get_waiter(waiter).wait(StackName=stack, WaiterConfig={"Delay": delay, "MaxAttempts": 3600 // delay})
+        cfn.get_waiter(waiter).wait(
+            StackName=stack, WaiterConfig={"Delay": delay, "MaxAttempts": 3600 // delay}
+        )
     except WaiterError as error:
         events = failure_events(cfn, stack) or [str(error)]
         final = (_stack(cfn, stack) or {}).get("StackStatus", "gone")
@@ -145,8 +164,11 @@ def start_run(glue, workflow: str, only_sources: str = "", force: bool = False) 
 
 def latest_run_id(glue, workflow: str) -> str | None:
     """The id of the workflow's most recently started run."""
-    runs = [run for page in glue.get_paginator("get_workflow_runs").paginate(Name=workflow, IncludeGraph=False)
-            for run in page.get("Runs", [])]
+    runs = [
+        run
+        for page in glue.get_paginator("get_workflow_runs").paginate(Name=workflow, IncludeGraph=False)
+        for run in page.get("Runs", [])
+    ]
     return max(runs, key=lambda run: run["StartedOn"])["WorkflowRunId"] if runs else None
 
 
@@ -161,29 +183,44 @@ def run_status(glue, workflow: str, lake_bucket: str, run_id: str | None = None)
     """A run's state, each job's state and duration in stage order, and where its report and Data Docs are."""
     run_id = run_id or latest_run_id(glue, workflow)
     if run_id is None:
-        raise DeployError(f"workflow {workflow} has no runs yet: run `harvest start` or wait for the schedule")
+        raise DeployError(
+            f"workflow {workflow} has no runs yet: run `harvest start` or wait for the schedule"
+        )
     run = glue.get_workflow_run(Name=workflow, RunId=run_id, IncludeGraph=True)["Run"]
     jobs = {}
     for node in run.get("Graph", {}).get("Nodes", []):
         if node.get("Type") == "JOB":
             job_runs = node.get("JobDetails", {}).get("JobRuns") or [{"JobName": node["Name"]}]
             last = max(job_runs, key=lambda r: r.get("StartedOn") or datetime.min)
-            jobs[node["Name"]] = {"job": node["Name"], "state": last.get("JobRunState", "NOT STARTED"),
-                                  "seconds": _seconds(last), "error": last.get("ErrorMessage", "")}
+            jobs[node["Name"]] = {
+                "job": node["Name"],
+                "state": last.get("JobRunState", "NOT STARTED"),
+                "seconds": _seconds(last),
+                "error": last.get("ErrorMessage", ""),
+            }
     order = {stage: number for number, stage in enumerate(STAGES)}
     ordered = sorted(jobs.values(), key=lambda job: order.get(job["job"].rsplit("-", 1)[-1], len(STAGES)))
     folder = f"s3://{lake_bucket}/runs/{run_id}"
-    return {"workflow": workflow, "run_id": run_id, "status": run.get("Status", ""),
-            "statistics": run.get("Statistics", {}), "properties": run.get("WorkflowRunProperties", {}),
-            "jobs": ordered, "report": f"{folder}/report/report.html", "data_docs": f"{folder}/quality/"}
+    return {
+        "workflow": workflow,
+        "run_id": run_id,
+        "status": run.get("Status", ""),
+        "statistics": run.get("Statistics", {}),
+        "properties": run.get("WorkflowRunProperties", {}),
+        "jobs": ordered,
+        "report": f"{folder}/report/report.html",
+        "data_docs": f"{folder}/quality/",
+    }
 
 
 def format_status(status: dict) -> str:
     """The status as the terminal shows it."""
     failed = status["statistics"].get("FailedActions", 0) + status["statistics"].get("TimeoutActions", 0)
-    lines = [f"workflow {status['workflow']} run {status['run_id']}: {status['status']}"
-             + (f" ({failed} job(s) failed or timed out)" if failed else ""),
-             f"run properties: {status['properties'] or 'defaults'}"]
+    lines = [
+        f"workflow {status['workflow']} run {status['run_id']}: {status['status']}"
+        + (f" ({failed} job(s) failed or timed out)" if failed else ""),
+        f"run properties: {status['properties'] or 'defaults'}",
+    ]
     for job in status["jobs"]:
         took = f"{job['seconds']} s" if job["seconds"] is not None else "-"
         lines.append(f"  {job['job']:<40} {job['state']:<12} {took:>8}  {job['error']}".rstrip())
@@ -203,8 +240,12 @@ def deploy_command(args) -> int:
     sources = Path(args.sources)
     parse_registry(sources.read_text("utf-8"))
     wheel, scripts = find_artifacts(Path(args.dist))
-    given = {**_parameter_pairs(args.parameter or []), "LakeBucket": args.lake_bucket,
-             "ArtifactsBucket": args.artifacts_bucket, "WheelFile": wheel.name}
+    given = {
+        **_parameter_pairs(args.parameter or []),
+        "LakeBucket": args.lake_bucket,
+        "ArtifactsBucket": args.artifacts_bucket,
+        "WheelFile": wheel.name,
+    }
     if args.schedule:
         given["Schedule"] = args.schedule
     session = _session(args.region)
@@ -212,7 +253,9 @@ def deploy_command(args) -> int:
     # only read their scripts when a run starts.
     outcome = deploy_stack(session.client("cloudformation"), args.stack, given)
     print(f"stack {args.stack}: {outcome}")
-    for uri in upload_artifacts(session.client("s3"), args.artifacts_bucket, args.lake_bucket, wheel, scripts, sources):
+    for uri in upload_artifacts(
+        session.client("s3"), args.artifacts_bucket, args.lake_bucket, wheel, scripts, sources
+    ):
         print(f"uploaded {uri}")
     return 0
 
@@ -231,39 +274,59 @@ def status_command(args) -> int:
     """harvest status: a run's state, its jobs and where the report is."""
     session = _session(args.region)
     outputs = stack_outputs(session.client("cloudformation"), args.stack)
-    status = run_status(session.client("glue"), outputs["WorkflowName"], outputs["LakeBucketName"], args.run_id)
+    status = run_status(
+        session.client("glue"), outputs["WorkflowName"], outputs["LakeBucketName"], args.run_id
+    )
     print(format_status(status))
     return 0
 
 
 def _reporting_errors(command):
     """Turn the errors a person can act on into a message and exit code 1 instead of a traceback."""
+
     def run(args) -> int:
         try:
             return command(args)
         except (DeployError, RegistryError, ClientError, OSError) as error:
             print(f"harvest {args.command}: {error}", file=sys.stderr)
             return 1
+
     return run
 
 
 def add_aws_commands(subparsers) -> None:
     """Register the deploy, start and status subcommands on the harvest parser's subparsers."""
-    deploy = subparsers.add_parser("deploy", help="create or update the stack and upload the jobs and the registry")
+    deploy = subparsers.add_parser(
+        "deploy", help="create or update the stack and upload the jobs and the registry"
+    )
     deploy.add_argument("--stack", required=True, help="CloudFormation stack name")
     deploy.add_argument("--lake-bucket", required=True, help="name of the lake bucket (the stack creates it)")
-    deploy.add_argument("--artifacts-bucket", required=True, help="name of the artifacts bucket (the stack creates it)")
-    deploy.add_argument("--sources", required=True, help="source registry YAML, uploaded to s3://<lake>/config/sources.yaml")
-    deploy.add_argument("--schedule", help="Glue cron expression of the scheduled start, e.g. 'cron(0 6 * * ? *)'")
+    deploy.add_argument(
+        "--artifacts-bucket", required=True, help="name of the artifacts bucket (the stack creates it)"
+    )
+    deploy.add_argument(
+        "--sources", required=True, help="source registry YAML, uploaded to s3://<lake>/config/sources.yaml"
+    )
+    deploy.add_argument(
+        "--schedule", help="Glue cron expression of the scheduled start, e.g. 'cron(0 6 * * ? *)'"
+    )
     deploy.add_argument("--region", help="AWS region (default: the AWS configuration's)")
     deploy.add_argument("--dist", default="dist", help="folder `make package` wrote (default: dist)")
-    deploy.add_argument("--parameter", action="append", metavar="KEY=VALUE",
-                        help="any other stack parameter, e.g. TransformWorkers=10 (repeatable)")
+    deploy.add_argument(
+        "--parameter",
+        action="append",
+        metavar="KEY=VALUE",
+        help="any other stack parameter, e.g. TransformWorkers=10 (repeatable)",
+    )
     deploy.set_defaults(func=_reporting_errors(deploy_command))
     start = subparsers.add_parser("start", help="start a run of the deployed workflow")
     start.add_argument("--stack", required=True, help="CloudFormation stack name")
-    start.add_argument("--sources", default="", help="comma-separated source ids (default: every enabled source)")
-    start.add_argument("--force", action="store_true", help="apply the changes of sources held by the mass-deletion guard")
+    start.add_argument(
+        "--sources", default="", help="comma-separated source ids (default: every enabled source)"
+    )
+    start.add_argument(
+        "--force", action="store_true", help="apply the changes of sources held by the mass-deletion guard"
+    )
     start.add_argument("--region", help="AWS region (default: the AWS configuration's)")
     start.set_defaults(func=_reporting_errors(start_command))
     status = subparsers.add_parser("status", help="show a workflow run's state, its jobs and its report")

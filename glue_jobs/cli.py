@@ -30,8 +30,14 @@ def _write_failed_report(lake_root: str, run_id: str, failed_stage: str) -> None
     lake.write_text(_report_path(lake_root, run_id), json.dumps(report, indent=2) + "\n", "application/json")
 
 
-def run_harvest(sources: str, lake_root: str, run_id: str | None = None, force: bool = False,
-                only_sources: str = "", db_url: str = "") -> int:
+def run_harvest(
+    sources: str,
+    lake_root: str,
+    run_id: str | None = None,
+    force: bool = False,
+    only_sources: str = "",
+    db_url: str = "",
+) -> int:
     """Run the whole workflow locally; print progress, the run id and the report path. Returns an exit code."""
     from glue_jobs.workflow import run_workflow
 
@@ -48,8 +54,14 @@ def run_harvest(sources: str, lake_root: str, run_id: str | None = None, force: 
     sources = sources if lake.is_s3(sources) else str(Path(sources).resolve())
     run_id = run_id or new_run_id()
     print(f"harvest run {run_id}: lake {lake_root}")
-    overrides = {"lake": lake_root, "sources": sources, "run-id": run_id, "force": str(force).lower(),
-                 "only-sources": only_sources, "db-url": db_url}
+    overrides = {
+        "lake": lake_root,
+        "sources": sources,
+        "run-id": run_id,
+        "force": str(force).lower(),
+        "only-sources": only_sources,
+        "db-url": db_url,
+    }
     failed = run_workflow(overrides).failed_stage
     if failed:
         _write_failed_report(lake_root, run_id, failed)
@@ -84,14 +96,22 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the harvest command."""
     parser = argparse.ArgumentParser(prog="harvest", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="run the five jobs locally, in the order of the CloudFormation workflow")
+    run = commands.add_parser(
+        "run", help="run the five jobs locally, in the order of the CloudFormation workflow"
+    )
     run.add_argument("--sources", required=True, help="source registry YAML (path or s3:// URI)")
     run.add_argument("--lake", required=True, help="lake root: a folder or an s3:// URI")
     run.add_argument("--run-id", help="run id (default: a new time-ordered id)")
-    run.add_argument("--force", action="store_true", help="apply the changes of sources held by the mass-deletion guard")
-    run.add_argument("--only-sources", default="", help="comma-separated source ids (default: every enabled source)")
+    run.add_argument(
+        "--force", action="store_true", help="apply the changes of sources held by the mass-deletion guard"
+    )
+    run.add_argument(
+        "--only-sources", default="", help="comma-separated source ids (default: every enabled source)"
+    )
     run.add_argument("--db-url", default="", help="also publish into this PostgreSQL catalog database")
-    run.set_defaults(func=lambda a: run_harvest(a.sources, a.lake, a.run_id, a.force, a.only_sources, a.db_url))
+    run.set_defaults(
+        func=lambda a: run_harvest(a.sources, a.lake, a.run_id, a.force, a.only_sources, a.db_url)
+    )
     report = commands.add_parser("report", help="print a run's report (default: the latest run)")
     report.add_argument("run_id", nargs="?", help="run id (default: the latest run with a report)")
     report.add_argument("--lake", default="lake", help="lake folder (default: ./lake)")

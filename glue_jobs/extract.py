@@ -14,9 +14,13 @@ def main(argv: list[str] | None = None) -> None:
     """Extract: sources -> extract/records, extract/sources."""
     job = begin("extract", argv)
     started = {"run_id": job.run_id, "started": datetime.now(UTC).isoformat(timespec="seconds")}
-    lake.write_text(lake.run_path(job.lake, job.run_id, "run.json"), json.dumps(started) + "\n", "application/json")
+    lake.write_text(
+        lake.run_path(job.lake, job.run_id, "run.json"), json.dumps(started) + "\n", "application/json"
+    )
     state = read_base_state(job.spark, job.lake, job.run_id)
-    validators = state.select("source_id", "record_url", "etag", "last_modified").filter("record_url is not null")
+    validators = state.select("source_id", "record_url", "etag", "last_modified").filter(
+        "record_url is not null"
+    )
     records, statuses = extract_sources(job.spark, job.sources, validators)
     job.write(statuses, "sources", SOURCE_STATUS)
     job.write(records, "records", EXTRACT_RECORDS)

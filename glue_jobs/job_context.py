@@ -50,8 +50,12 @@ class JobContext:
         """Write this stage's table, replacing what an earlier attempt of the same run wrote."""
         # Bounded files (a Parquet file is read as one task when under 128 MB), so the next stage
         # has enough tasks to keep every core busy to the end instead of waiting on one big file.
-        (frame.select(*schema.fieldNames()).write.mode("overwrite").option("maxRecordsPerFile", RECORDS_PER_FILE)
-         .parquet(self.path(self.stage, table)))
+        (
+            frame.select(*schema.fieldNames())
+            .write.mode("overwrite")
+            .option("maxRecordsPerFile", RECORDS_PER_FILE)
+            .parquet(self.path(self.stage, table))
+        )
 
     def finish(self, **counts) -> None:
         """Log the stage's counts and duration, and commit the Glue job."""
@@ -62,7 +66,9 @@ class JobContext:
 
 def configure_logging(level: str) -> None:
     """Configure the standard logging once, at the level the job argument names."""
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
     logging.getLogger("py4j").setLevel(logging.WARNING)
     # Great Expectations logs its own set-up at INFO and draws progress bars; neither helps a harvest log.
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
@@ -93,5 +99,11 @@ def begin(stage: str, argv: list[str] | None = None) -> JobContext:
     spark, commit = start_job(stage, args)
     context = JobContext(stage=stage, args=args, spark=spark, commit=commit)
     context.sources = load_sources(args["sources"], args["only_sources"])
-    log.info("%s starting: run %s, lake %s, %d source(s)", stage, context.run_id, context.lake, len(context.sources))
+    log.info(
+        "%s starting: run %s, lake %s, %d source(s)",
+        stage,
+        context.run_id,
+        context.lake,
+        len(context.sources),
+    )
     return context

@@ -26,9 +26,12 @@ def publish_to_database(job: JobContext, accepted):
 
     ensure_schema(job.args["db_url"])
     registry = job.spark.createDataFrame(
-        [(s.id, s.organization, s.title) for s in job.sources], "source_id string, organization string, source_title string"
+        [(s.id, s.organization, s.title) for s in job.sources],
+        "source_id string, organization string, source_title string",
     )
-    results = publish_changes(accepted.join(registry, on="source_id", how="left"), job.args["db_url"], job.run_id)
+    results = publish_changes(
+        accepted.join(registry, on="source_id", how="left"), job.args["db_url"], job.run_id
+    )
     # Written once and read back: the database must never see the same changes applied twice by a lazy re-evaluation.
     job.write(results, "db_results", results.schema)
     stored = job.spark.read.parquet(job.path("load", "db_results"))
@@ -39,10 +42,17 @@ def write_report(job: JobContext, outcomes, statuses, quality: dict) -> dict:
     """report.json, report.html and the outcomes table under runs/<run_id>/report/."""
     outcomes.write.mode("overwrite").parquet(job.path("report", "outcomes"))
     outcomes = job.spark.read.schema(OUTCOMES).parquet(job.path("report", "outcomes"))
-    started = json.loads(lake.read_text(lake.run_path(job.lake, job.run_id, "run.json")) or "{}").get("started")
-    run = {"run_id": job.run_id, "status": "succeeded", "started": started,
-           "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-           "lake": job.lake, "force": job.args["force"]}
+    started = json.loads(lake.read_text(lake.run_path(job.lake, job.run_id, "run.json")) or "{}").get(
+        "started"
+    )
+    run = {
+        "run_id": job.run_id,
+        "status": "succeeded",
+        "started": started,
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "lake": job.lake,
+        "force": job.args["force"],
+    }
     if quality.get("data_docs"):
         quality = {**quality, "data_docs": "quality/" + quality["data_docs"]}
     report = build_report(run, outcomes, statuses, job.sources, quality)
@@ -73,11 +83,16 @@ def main(argv: list[str] | None = None) -> None:
     else:
         log.info("no accepted changes: catalog version %s stays current", base)
     quality_text = lake.read_text(lake.join(lake.run_path(job.lake, job.run_id, "quality"), "summary.json"))
-    report = write_report(job, record_outcomes(validated, refused), statuses, json.loads(quality_text or "{}"))
+    report = write_report(
+        job, record_outcomes(validated, refused), statuses, json.loads(quality_text or "{}")
+    )
     from glue_jobs.publish_targets import publish_run
 
     publish_run(job, report)
-    job.finish(changes_applied=changed, **{k: report["totals"][k] for k in ("created", "updated", "deleted", "rejected")})
+    job.finish(
+        changes_applied=changed,
+        **{k: report["totals"][k] for k in ("created", "updated", "deleted", "rejected")},
+    )
 
 
 if __name__ == "__main__":

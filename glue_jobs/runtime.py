@@ -31,7 +31,9 @@ def local_spark(app_name: str = "harvest", cores: int | None = None) -> SparkSes
     if active is not None:
         return active
     cores = cores or os.cpu_count() or 2
-    java_options = f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG} -Dlog4j.configurationFile=file:{LOG4J_CONFIG}"
+    java_options = (
+        f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG} -Dlog4j.configurationFile=file:{LOG4J_CONFIG}"
+    )
     return (
         SparkSession.builder.master(f"local[{cores}]")
         .appName(app_name)

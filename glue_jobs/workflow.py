@@ -83,7 +83,9 @@ def job_graph(template: dict) -> list[JobStep]:
         job = resources[current]["Properties"]
         script = job["Command"]["ScriptLocation"]
         script = script["Fn::Sub"] if isinstance(script, dict) else script
-        arguments = {name: _resolve(value, parameters) for name, value in job.get("DefaultArguments", {}).items()}
+        arguments = {
+            name: _resolve(value, parameters) for name, value in job.get("DefaultArguments", {}).items()
+        }
         stage = posixpath.basename(script).removesuffix(".py")
         steps.append(JobStep(current, stage, {k: v for k, v in arguments.items() if v is not None}))
         current = following.get(current)
@@ -104,8 +106,9 @@ class WorkflowResult:
     failed_stage: str | None = None
 
 
-def run_workflow(overrides: dict[str, str], on_progress: Callable[[str], None] = print,
-                 template: Path = TEMPLATE) -> WorkflowResult:
+def run_workflow(
+    overrides: dict[str, str], on_progress: Callable[[str], None] = print, template: Path = TEMPLATE
+) -> WorkflowResult:
     """Run every job in order, stopping at the first that fails, as the Glue workflow's triggers do."""
     steps = job_graph(load_template(template))
     result = WorkflowResult(seconds={})

@@ -26,5 +26,7 @@ def spark():
 def realdata() -> Path:
     """../shared/realdata, or a skip when this checkout has no shared folder beside it."""
     if not REALDATA.is_dir():
-        pytest.skip("../shared/realdata is absent: real-data tests need the shared folder beside the checkout")
+        pytest.skip(
+            "../shared/realdata is absent: real-data tests need the shared folder beside the checkout"
+        )
     return REALDATA

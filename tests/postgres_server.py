@@ -54,7 +54,9 @@ def _run(command: list[str], user: str | None) -> None:
         command = ["runuser", "-u", user, "--", *command]
     result = subprocess.run(command, capture_output=True, text=True, timeout=120)
     if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        raise RuntimeError(
+            f"{' '.join(command)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
 
 
 @pytest.fixture(scope="session")
@@ -71,15 +73,44 @@ def postgres_url():
         os.chown(home, record.pw_uid, record.pw_gid)
     data, port = home / "data", _free_port()
     try:
-        _run([str(bin_dir / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8",
-              "--locale=C", "--no-sync"], user)
+        _run(
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                SUPERUSER,
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ],
+            user,
+        )
         options = f"-c listen_addresses=127.0.0.1 -p {port} -k {home} -c fsync=off -c full_page_writes=off"
-        _run([str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(home / "server.log"),
-              "-w", "-t", "60", "start"], user)
+        _run(
+            [
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-l",
+                str(home / "server.log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+            user,
+        )
         try:
             import psycopg
 
-            with psycopg.connect(f"postgresql://{SUPERUSER}@127.0.0.1:{port}/postgres", autocommit=True) as conn:
+            with psycopg.connect(
+                f"postgresql://{SUPERUSER}@127.0.0.1:{port}/postgres", autocommit=True
+            ) as conn:
                 conn.execute(f"CREATE DATABASE {DATABASE}")
             yield f"postgresql://{SUPERUSER}@127.0.0.1:{port}/{DATABASE}"
         finally:

@@ -34,7 +34,9 @@ def test_public_addresses_pass(address):
     assert address_problem(address) is None
 
 
-@pytest.mark.parametrize("url", ["ftp://example.gov/data.json", "file:///etc/passwd", "gopher://x/", "data.json"])
+@pytest.mark.parametrize(
+    "url", ["ftp://example.gov/data.json", "file:///etc/passwd", "gopher://x/", "data.json"]
+)
 def test_only_http_and_https_are_fetched(url):
     with pytest.raises(AddressRefused, match="only http and https"):
         check_url(url)
@@ -63,4 +65,9 @@ def test_metadata_service_is_refused():
 
 def test_allow_private_network_lets_loopback_through_and_pins_the_address():
     target = resolve_checked("http://127.0.0.1:8123/waf/", allow_private_network=True)
-    assert (target.scheme, target.host, target.port, target.address) == ("http", "127.0.0.1", 8123, "127.0.0.1")
+    assert (target.scheme, target.host, target.port, target.address) == (
+        "http",
+        "127.0.0.1",
+        8123,
+        "127.0.0.1",
+    )

@@ -33,8 +33,12 @@ STAGES = ["extract", "compare", "transform", "validate", "load"]
 
 @pytest.fixture
 def aws(monkeypatch):
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     with mock_aws():
@@ -55,9 +59,25 @@ def packaged(tmp_path):
 
 
 def _deploy_argv(dist, registry):
-    return ["deploy", "--stack", "harvest-test", "--lake-bucket", "test-lake", "--artifacts-bucket", "test-artifacts",
-            "--sources", str(registry), "--dist", str(dist), "--region", REGION,
-            "--schedule", "cron(0 5 * * ? *)", "--parameter", "TransformWorkers=6"]
+    return [
+        "deploy",
+        "--stack",
+        "harvest-test",
+        "--lake-bucket",
+        "test-lake",
+        "--artifacts-bucket",
+        "test-artifacts",
+        "--sources",
+        str(registry),
+        "--dist",
+        str(dist),
+        "--region",
+        REGION,
+        "--schedule",
+        "cron(0 5 * * ? *)",
+        "--parameter",
+        "TransformWorkers=6",
+    ]
 
 
 # moto's CloudFormation skips the Glue resources (tested through the template instead) and says so.
@@ -95,9 +115,13 @@ def test_deploy_without_a_package_says_to_run_make_package(aws, packaged, capsys
 
 
 def test_update_keeps_previous_values_of_parameters_not_given():
-    parameters = stack_parameters(["LakeBucket", "Schedule", "LoadWorkers"], {"LakeBucket": "b"}, {"Schedule"})
-    assert parameters == [{"ParameterKey": "LakeBucket", "ParameterValue": "b"},
-                          {"ParameterKey": "Schedule", "UsePreviousValue": True}]
+    parameters = stack_parameters(
+        ["LakeBucket", "Schedule", "LoadWorkers"], {"LakeBucket": "b"}, {"Schedule"}
+    )
+    assert parameters == [
+        {"ParameterKey": "LakeBucket", "ParameterValue": "b"},
+        {"ParameterKey": "Schedule", "UsePreviousValue": True},
+    ]
     with pytest.raises(DeployError, match="unknown stack parameter"):
         stack_parameters(["LakeBucket"], {"LakeBuckt": "b"}, set())
 
@@ -108,8 +132,16 @@ def _stubbed(service):
 
 
 def _stack_response(status):
-    return {"Stacks": [{"StackName": "h", "StackStatus": status, "CreationTime": datetime(2026, 1, 1, tzinfo=UTC),
-                        "Parameters": [{"ParameterKey": "LakeBucket", "ParameterValue": "lake"}]}]}
+    return {
+        "Stacks": [
+            {
+                "StackName": "h",
+                "StackStatus": status,
+                "CreationTime": datetime(2026, 1, 1, tzinfo=UTC),
+                "Parameters": [{"ParameterKey": "LakeBucket", "ParameterValue": "lake"}],
+            }
+        ]
+    }
 
 
 def test_no_updates_to_perform_is_success():
@@ -121,9 +153,16 @@ def test_no_updates_to_perform_is_success():
 
 
 def _event(logical_id, status, reason, kind="AWS::Glue::Job"):
-    return {"StackId": "id", "EventId": logical_id + status, "StackName": "h", "LogicalResourceId": logical_id,
-            "ResourceType": kind, "ResourceStatus": status, "ResourceStatusReason": reason,
-            "Timestamp": datetime(2026, 1, 1, tzinfo=UTC)}
+    return {
+        "StackId": "id",
+        "EventId": logical_id + status,
+        "StackName": "h",
+        "LogicalResourceId": logical_id,
+        "ResourceType": kind,
+        "ResourceStatus": status,
+        "ResourceStatusReason": reason,
+        "Timestamp": datetime(2026, 1, 1, tzinfo=UTC),
+    }
 
 
 def test_failed_update_reports_the_events_of_this_update_only():
@@ -132,10 +171,12 @@ def test_failed_update_reports_the_events_of_this_update_only():
     expected = {"StackName": "h", "TemplateBody": ANY, "Capabilities": ["CAPABILITY_IAM"], "Parameters": ANY}
     stub.add_response("update_stack", {"StackId": "id"}, expected)
     stub.add_response("describe_stacks", _stack_response("UPDATE_ROLLBACK_COMPLETE"))  # the waiter's poll
-    events = [_event("h", "UPDATE_ROLLBACK_COMPLETE", "", "AWS::CloudFormation::Stack"),
-              _event("LoadJob", "UPDATE_FAILED", "Invalid worker type G.9X"),
-              _event("h", "UPDATE_IN_PROGRESS", "User Initiated", "AWS::CloudFormation::Stack"),
-              _event("ExtractJob", "CREATE_FAILED", "an old failure of an earlier deploy")]
+    events = [
+        _event("h", "UPDATE_ROLLBACK_COMPLETE", "", "AWS::CloudFormation::Stack"),
+        _event("LoadJob", "UPDATE_FAILED", "Invalid worker type G.9X"),
+        _event("h", "UPDATE_IN_PROGRESS", "User Initiated", "AWS::CloudFormation::Stack"),
+        _event("ExtractJob", "CREATE_FAILED", "an old failure of an earlier deploy"),
+    ]
     stub.add_response("describe_stack_events", {"StackEvents": events})
     stub.add_response("describe_stacks", _stack_response("UPDATE_ROLLBACK_COMPLETE"))
     with stub, pytest.raises(DeployError) as error:
@@ -188,21 +229,54 @@ def _job_node(name, runs):
 def test_status_lists_jobs_in_stage_order_with_state_duration_and_report():
     glue, stub = _stubbed("glue")
     started = datetime(2026, 1, 1, 6, 0, tzinfo=UTC)
-    nodes = [_job_node("h-load", []),
-             _job_node("h-compare", [{"Id": "jr2", "JobName": "h-compare", "JobRunState": "FAILED",
-                                      "ErrorMessage": "catalog pointer unreadable", "StartedOn": started,
-                                      "CompletedOn": datetime(2026, 1, 1, 6, 1, 30, tzinfo=UTC)}]),
-             {"Type": "TRIGGER", "Name": "h-start-compare", "UniqueId": "t1"},
-             _job_node("h-extract", [{"Id": "jr1", "JobName": "h-extract", "JobRunState": "SUCCEEDED",
-                                      "ExecutionTime": 42, "StartedOn": started}])]
-    run = {"Name": "h-harvest", "WorkflowRunId": "wr_1", "Status": "COMPLETED", "StartedOn": started,
-           "Statistics": {"TotalActions": 5, "FailedActions": 1, "SucceededActions": 1},
-           "WorkflowRunProperties": {"force": "false", "only_sources": ""}, "Graph": {"Nodes": nodes}}
-    stub.add_response("get_workflow_run", {"Run": run}, {"Name": "h-harvest", "RunId": "wr_1", "IncludeGraph": True})
+    nodes = [
+        _job_node("h-load", []),
+        _job_node(
+            "h-compare",
+            [
+                {
+                    "Id": "jr2",
+                    "JobName": "h-compare",
+                    "JobRunState": "FAILED",
+                    "ErrorMessage": "catalog pointer unreadable",
+                    "StartedOn": started,
+                    "CompletedOn": datetime(2026, 1, 1, 6, 1, 30, tzinfo=UTC),
+                }
+            ],
+        ),
+        {"Type": "TRIGGER", "Name": "h-start-compare", "UniqueId": "t1"},
+        _job_node(
+            "h-extract",
+            [
+                {
+                    "Id": "jr1",
+                    "JobName": "h-extract",
+                    "JobRunState": "SUCCEEDED",
+                    "ExecutionTime": 42,
+                    "StartedOn": started,
+                }
+            ],
+        ),
+    ]
+    run = {
+        "Name": "h-harvest",
+        "WorkflowRunId": "wr_1",
+        "Status": "COMPLETED",
+        "StartedOn": started,
+        "Statistics": {"TotalActions": 5, "FailedActions": 1, "SucceededActions": 1},
+        "WorkflowRunProperties": {"force": "false", "only_sources": ""},
+        "Graph": {"Nodes": nodes},
+    }
+    stub.add_response(
+        "get_workflow_run", {"Run": run}, {"Name": "h-harvest", "RunId": "wr_1", "IncludeGraph": True}
+    )
     with stub:
         status = run_status(glue, "h-harvest", "lake-bucket", "wr_1")
     assert [(j["job"], j["state"], j["seconds"]) for j in status["jobs"]] == [
-        ("h-extract", "SUCCEEDED", 42), ("h-compare", "FAILED", 90), ("h-load", "NOT STARTED", None)]
+        ("h-extract", "SUCCEEDED", 42),
+        ("h-compare", "FAILED", 90),
+        ("h-load", "NOT STARTED", None),
+    ]
     assert status["report"] == "s3://lake-bucket/runs/wr_1/report/report.html"
     text = format_status(status)
     assert "1 job(s) failed" in text and "catalog pointer unreadable" in text

@@ -104,9 +104,14 @@ def test_buckets_are_encrypted_private_and_tls_only(template):
         assert all(properties["PublicAccessBlockConfiguration"].values()), name
     assert buckets["LakeBucketResource"]["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
     policies = _resources(template, "AWS::S3::BucketPolicy")
-    covered = {p["Properties"]["Bucket"]["Ref"] for p in policies.values()
-               if any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-                      for s in p["Properties"]["PolicyDocument"]["Statement"])}
+    covered = {
+        p["Properties"]["Bucket"]["Ref"]
+        for p in policies.values()
+        if any(
+            s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+            for s in p["Properties"]["PolicyDocument"]["Statement"]
+        )
+    }
     assert covered == set(buckets)
 
 
@@ -114,8 +119,12 @@ def test_cfn_lint_is_clean():
     cfn_lint = Path(sys.executable).with_name("cfn-lint")
     if not cfn_lint.exists() and not shutil.which("cfn-lint"):
         pytest.skip("cfn-lint is not installed in this environment")
-    result = subprocess.run([str(cfn_lint) if cfn_lint.exists() else "cfn-lint", str(TEMPLATE)],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [str(cfn_lint) if cfn_lint.exists() else "cfn-lint", str(TEMPLATE)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -29,7 +29,21 @@ def status(source_id, state="complete"):
 
 
 def published(source_id, identifier, content_hash):
-    return (source_id, identifier, content_hash, "{}", "dcatus", identifier, None, None, None, None, NOW, NOW, "r0")
+    return (
+        source_id,
+        identifier,
+        content_hash,
+        "{}",
+        "dcatus",
+        identifier,
+        None,
+        None,
+        None,
+        None,
+        NOW,
+        NOW,
+        "r0",
+    )
 
 
 @pytest.fixture

@@ -26,10 +26,14 @@ def test_canonical_text_ignores_key_order_whitespace_and_escaping():
 
 
 def test_catalog_metadata_and_dataset_count():
-    info = inspect('{"conformsTo": "https://project-open-data.cio.gov/v1.1/schema", "dataset": [{}, "x", 3],'
-                   ' "describedBy": "https://project-open-data.cio.gov/v1.1/schema/catalog.json"}')
+    info = inspect(
+        '{"conformsTo": "https://project-open-data.cio.gov/v1.1/schema", "dataset": [{}, "x", 3],'
+        ' "describedBy": "https://project-open-data.cio.gov/v1.1/schema/catalog.json"}'
+    )
     assert (info.conforms_to, info.described_by, info.datasets) == (
-        "https://project-open-data.cio.gov/v1.1/schema", "https://project-open-data.cio.gov/v1.1/schema/catalog.json", 3
+        "https://project-open-data.cio.gov/v1.1/schema",
+        "https://project-open-data.cio.gov/v1.1/schema/catalog.json",
+        3,
     )
 
 
@@ -40,9 +44,15 @@ def test_a_byte_order_mark_is_accepted():
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
-        ("<!DOCTYPE html><html><body>Service unavailable</body></html>", "response is an HTML page, not JSON"),
+        (
+            "<!DOCTYPE html><html><body>Service unavailable</body></html>",
+            "response is an HTML page, not JSON",
+        ),
         ("   ", "response is empty, not a JSON catalog"),
-        ('{"dataset": [{"identifier": "a"}, {"identif', "JSON ends early at byte 43: the catalog is truncated"),
+        (
+            '{"dataset": [{"identifier": "a"}, {"identif',
+            "JSON ends early at byte 43: the catalog is truncated",
+        ),
         ('{"conformsTo": "x"}', 'catalog has no "dataset" array'),
         ('{"dataset": {"identifier": "a"}}', 'catalog "dataset" is an object, not an array'),
         ('[{"identifier": "a"}]', "catalog is an array, not a JSON object"),
@@ -66,7 +76,9 @@ def test_datasets_stream_in_order():
 
 def test_a_dataset_that_is_not_an_object_is_a_record_error():
     assert dataset_record(6, "a string") == {
-        "identifier": None, "raw": None, "error": "dataset #7 is a string, not a JSON object"
+        "identifier": None,
+        "raw": None,
+        "error": "dataset #7 is a string, not a JSON object",
     }
     assert dataset_record(0, [1])["error"] == "dataset #1 is an array, not a JSON object"
 
@@ -101,6 +113,8 @@ def test_real_catalogs_read_like_the_json_module_reads_them():
             info = inspect_catalog(stream)
             datasets = [value for _index, value in iter_datasets(stream)]
         assert info.datasets == len(document["dataset"]), path.name
-        assert [canonical_json(d) for d in datasets] == [canonical_json(d) for d in document["dataset"]], path.name
+        assert [canonical_json(d) for d in datasets] == [canonical_json(d) for d in document["dataset"]], (
+            path.name
+        )
         checked += 1
     assert checked >= 10

@@ -7,14 +7,16 @@ from transforms.crosswalk.transform import transform_record
 
 
 def test_titles_collapse_whitespace_and_descriptions_keep_lines():
-    dataset, warnings = normalize_dataset({
-        "title": "  Water   quality\n  2020 ",
-        "description": "Line one.   \r\nLine two.\t\n\n  Indented stays.  ",
-        "keyword": [" water ", "quality  data"],
-        "distribution": [{"title": " CSV  file ", "description": "A file.  \nMore. "}],
-        "dataQuality": True,
-        "bureauCode": ["015:11"],
-    })
+    dataset, warnings = normalize_dataset(
+        {
+            "title": "  Water   quality\n  2020 ",
+            "description": "Line one.   \r\nLine two.\t\n\n  Indented stays.  ",
+            "keyword": [" water ", "quality  data"],
+            "distribution": [{"title": " CSV  file ", "description": "A file.  \nMore. "}],
+            "dataQuality": True,
+            "bureauCode": ["015:11"],
+        }
+    )
     assert dataset == {
         "title": "Water quality 2020",
         "description": "Line one.\nLine two.\n\n  Indented stays.",
@@ -32,11 +34,13 @@ def test_empty_values_are_kept_not_dropped():
 
 
 def test_mojibake_zero_width_and_replacement_characters_are_left_and_reported():
-    dataset, warnings = normalize_dataset({
-        "title": "Caf\u00c3\u00a9 inspections",
-        "description": "Zero\u200bwidth",
-        "keyword": ["bad \ufffd byte"],
-    })
+    dataset, warnings = normalize_dataset(
+        {
+            "title": "Caf\u00c3\u00a9 inspections",
+            "description": "Zero\u200bwidth",
+            "keyword": ["bad \ufffd byte"],
+        }
+    )
     assert dataset["title"] == "Caf\u00c3\u00a9 inspections"
     assert dataset["description"] == "Zero\u200bwidth"
     assert warnings == [
@@ -50,8 +54,12 @@ def test_json_record_through_transform_record():
     raw = json.dumps({"title": " Parks ", "identifier": "p-1", "landingPage": "https://x.gov/p"})
     result = transform_record("json", raw, None, "parent-1", {})
     assert result.source_format == "dcatus"
-    assert result.dataset == {"title": "Parks", "identifier": "p-1", "landingPage": "https://x.gov/p",
-                              "isPartOf": "parent-1"}
+    assert result.dataset == {
+        "title": "Parks",
+        "identifier": "p-1",
+        "landingPage": "https://x.gov/p",
+        "isPartOf": "parent-1",
+    }
     assert result.warnings == []
 
 

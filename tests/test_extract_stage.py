@@ -18,15 +18,23 @@ POLICY = FetchPolicy(retries=0, read_timeout_s=1, connect_timeout_s=1, threads_p
 
 def source(source_id: str, url: str, kind: str = "waf", allow: bool = True, **extra) -> Source:
     schema = "dcatus1.1-federal" if kind == "datajson" else "iso19115"
-    return Source(source_id, source_id, "Test Agency", url, kind, schema, allow_private_network=allow, **extra)
+    return Source(
+        source_id, source_id, "Test Agency", url, kind, schema, allow_private_network=allow, **extra
+    )
 
 
 def listing(*names: str) -> dict:
-    return {"body": "<html><body><pre>" + "".join(f'<a href="{n}">{n}</a>\n' for n in names) + "</pre></body></html>"}
+    return {
+        "body": "<html><body><pre>"
+        + "".join(f'<a href="{n}">{n}</a>\n' for n in names)
+        + "</pre></body></html>"
+    }
 
 
 ROUTES = {
-    "/broken/data.json": {"body": "<html><head><title>Error</title></head><body>Service unavailable</body></html>"},
+    "/broken/data.json": {
+        "body": "<html><head><title>Error</title></head><body>Service unavailable</body></html>"
+    },
     "/truncated/data.json": {"body": '{"dataset": [{"identifier": "a"}, {"identifier": "b", "ti'},
     "/gone/data.json": {"status": 500, "body": "internal error"},
     "/slow/record.xml": {"delay": 3, "body": "<metadata/>"},
@@ -50,15 +58,29 @@ def first_run(spark):
             source("waf", base + "waf/"),
             source("partial", base + "partial/"),
             source("many", base + "many/"),
-            source("collection", base + "waf/coastal/", "waf-collection", collection_url=base + "docs/collection.xml"),
+            source(
+                "collection",
+                base + "waf/coastal/",
+                "waf-collection",
+                collection_url=base + "docs/collection.xml",
+            ),
             source("document", base + "waf/coastal/tides.xml", "iso-document"),
             source("slow", base + "slow/record.xml", "iso-document"),
             source("private", base + "waf/", allow=False),
         ]
         records, statuses = extract_sources(spark, sources, None, POLICY)
-        found = {row.source_id: row for row in statuses.collect()}, records.collect(), records.schema, statuses.schema
-        validators = records.select("source_id", "record_url", "etag", "last_modified").filter("record_url is not null")
-        again, _ = extract_sources(spark, [s for s in sources if s.id in ("waf", "document")], validators, POLICY)
+        found = (
+            {row.source_id: row for row in statuses.collect()},
+            records.collect(),
+            records.schema,
+            statuses.schema,
+        )
+        validators = records.select("source_id", "record_url", "etag", "last_modified").filter(
+            "record_url is not null"
+        )
+        again, _ = extract_sources(
+            spark, [s for s in sources if s.id in ("waf", "document")], validators, POLICY
+        )
         yield base, *found, again.collect()
 
 
@@ -76,10 +98,14 @@ def test_datajson_datasets_become_canonical_records(first_run):
     _base, statuses, records, *_ = first_run
     rows = rows_of(records, "catalog")
     assert [(r.identifier, r.position, r.raw_format, r.fetch_status) for r in rows] == [
-        ("fixture-001", 0, "json", "fetched"), (None, 1, "json", "fetched"),
-        (None, 2, "json", "fetched"), ("fixture-004", 3, "json", "fetched"),
+        ("fixture-001", 0, "json", "fetched"),
+        (None, 1, "json", "fetched"),
+        (None, 2, "json", "fetched"),
+        ("fixture-004", 3, "json", "fetched"),
     ]
-    assert rows[0].raw == '{"identifier":" fixture-001 ","keyword":["food","safety"],"title":"Café Inspections"}'
+    assert (
+        rows[0].raw == '{"identifier":" fixture-001 ","keyword":["food","safety"],"title":"Café Inspections"}'
+    )
     assert (rows[2].raw, rows[2].error) == (None, "dataset #3 is a string, not a JSON object")
     catalog = statuses["catalog"]
     assert (catalog.status, catalog.extracted, catalog.errors) == ("complete", 4, 0)
@@ -95,7 +121,7 @@ def test_sources_that_cannot_be_read_fail_with_a_reason_and_no_records(first_run
         "gone": f"HTTP 500 from {base}gone/data.json",
         "slow": f"timed out after 1 s waiting for {base}slow/record.xml",
         "private": "the WAF listing could not be read: address 127.0.0.1 is loopback; "
-                   "set allow_private_network: true to harvest it",
+        "set allow_private_network: true to harvest it",
     }
     for source_id, reason in expected.items():
         status = statuses[source_id]
@@ -106,15 +132,27 @@ def test_sources_that_cannot_be_read_fail_with_a_reason_and_no_records(first_run
 def test_waf_files_are_decoded_in_their_own_encoding(first_run):
     base, statuses, records, *_ = first_run
     rows = {r.record_url.removeprefix(base + "waf/"): r for r in rows_of(records, "waf")}
-    assert sorted(rows) == ["bom.xml", "coastal/deep/reefs.xml", "coastal/tides.xml", "inland/bad-bytes.xml", "inland/rivers.xml"]
-    assert all(r.identifier == r.record_url and r.raw_format == "xml" and r.fetch_status == "fetched" for r in rows.values())
+    assert sorted(rows) == [
+        "bom.xml",
+        "coastal/deep/reefs.xml",
+        "coastal/tides.xml",
+        "inland/bad-bytes.xml",
+        "inland/rivers.xml",
+    ]
+    assert all(
+        r.identifier == r.record_url and r.raw_format == "xml" and r.fetch_status == "fetched"
+        for r in rows.values()
+    )
     # The transform stage reads a file's fileIdentifier while parsing it; extract does not parse twice.
     assert {r.file_identifier for r in rows.values()} == {None}
     assert "Rivers of the Café Basin" in rows["inland/rivers.xml"].raw
     assert "fixture-bom" in rows["bom.xml"].raw and not rows["bom.xml"].raw.startswith("\ufeff")
     offset = (FIXTURES / "waf" / "inland" / "bad-bytes.xml").read_bytes().index(b"\x92")
     assert rows["inland/bad-bytes.xml"].raw is None
-    assert rows["inland/bad-bytes.xml"].error == f"file is not valid UTF-8 (from the XML declaration): byte 0x92 at offset {offset}"
+    assert (
+        rows["inland/bad-bytes.xml"].error
+        == f"file is not valid UTF-8 (from the XML declaration): byte 0x92 at offset {offset}"
+    )
     assert all(r.etag and r.last_modified for r in rows.values())
     assert (statuses["waf"].status, statuses["waf"].extracted, statuses["waf"].errors) == ("complete", 5, 0)
 
@@ -123,11 +161,16 @@ def test_a_partly_fetched_waf_keeps_what_came_back_and_lists_what_did_not(first_
     base, statuses, records, *_ = first_run
     rows = rows_of(records, "partial")
     assert [(r.record_url.removeprefix(base), r.fetch_status) for r in rows] == [
-        ("partial/good.xml", "fetched"), ("partial/missing.xml", "error"), ("partial/flaky.xml", "error")
+        ("partial/good.xml", "fetched"),
+        ("partial/missing.xml", "error"),
+        ("partial/flaky.xml", "error"),
     ]
     status = statuses["partial"]
     assert (status.status, status.extracted, status.errors) == ("complete", 1, 2)
-    assert status.error_messages == [f"HTTP 404 from {base}partial/missing.xml", f"HTTP 503 from {base}partial/flaky.xml"]
+    assert status.error_messages == [
+        f"HTTP 404 from {base}partial/missing.xml",
+        f"HTTP 503 from {base}partial/flaky.xml",
+    ]
 
 
 def test_error_lists_are_capped(first_run):
@@ -164,7 +207,11 @@ def test_unchanged_files_are_not_downloaded_again(first_run):
     for row in again:
         earlier = before[(row.source_id, row.record_url)]
         assert (row.fetch_status, row.raw, row.error) == ("not_modified", None, None)
-        assert (row.identifier, row.etag, row.last_modified) == (earlier.identifier, earlier.etag, earlier.last_modified)
+        assert (row.identifier, row.etag, row.last_modified) == (
+            earlier.identifier,
+            earlier.etag,
+            earlier.last_modified,
+        )
 
 
 def test_a_real_waf_with_a_file_that_is_not_utf8(spark):
@@ -174,5 +221,7 @@ def test_a_real_waf_with_a_file_that_is_not_utf8(spark):
         records, statuses = extract_sources(spark, [source("real", base)], None, POLICY)
         rows = {r.record_url.removeprefix(base): r for r in records.collect()}
     assert (statuses.first().status, len(rows)) == ("complete", 6)
-    assert rows["decode_error.xml"].error.startswith("file is not valid UTF-8 (from the XML declaration): byte 0x92")
+    assert rows["decode_error.xml"].error.startswith(
+        "file is not valid UTF-8 (from the XML declaration): byte 0x92"
+    )
     assert all(r.raw for name, r in rows.items() if name != "decode_error.xml")

@@ -35,11 +35,15 @@ def test_missing_big_and_refused_files_are_errors_with_reasons(tmp_path):
     assert missing.error == f"could not read {(tmp_path / 'gone.xml').as_uri()}: No such file or directory"
     (tmp_path / "big.json").write_bytes(b"x" * 100)
     big = open_file((tmp_path / "big.json").as_uri(), FetchPolicy(max_catalog_bytes=10))
-    assert (big.stream, big.error) == (None, f"{(tmp_path / 'big.json').as_uri()} is 100 bytes; the limit is 10 bytes")
+    assert (big.stream, big.error) == (
+        None,
+        f"{(tmp_path / 'big.json').as_uri()} is 100 bytes; the limit is 10 bytes",
+    )
     refused = read_document((tmp_path / "big.json").as_uri(), FetchPolicy())
     assert refused.error.endswith("only a source with allow_private_network: true may read file:// URLs")
     assert fetch_file("file://example.gov/etc/passwd", POLICY).error.endswith(
-        "names host 'example.gov'; a file:// URL can only read this machine's disk")
+        "names host 'example.gov'; a file:// URL can only read this machine's disk"
+    )
 
 
 def test_a_folder_crawl_lists_xml_files_in_path_order_and_stays_inside(tmp_path):
@@ -50,16 +54,21 @@ def test_a_folder_crawl_lists_xml_files_in_path_order_and_stays_inside(tmp_path)
     outside.write_text("<x/>")
     (tmp_path / "link.xml").symlink_to(outside)
     crawl = crawl_folder(tmp_path.as_uri())
-    assert [Path(entry.url.removeprefix("file://")).relative_to(tmp_path).as_posix() for entry in crawl.files] == [
-        "a.XML", "z.xml", "b/a.xml", "b/deep/c.xml"]
+    assert [
+        Path(entry.url.removeprefix("file://")).relative_to(tmp_path).as_posix() for entry in crawl.files
+    ] == ["a.XML", "z.xml", "b/a.xml", "b/deep/c.xml"]
     assert crawl.failure is None and all(entry.modified for entry in crawl.files)
-    assert crawl_folder((tmp_path / "b" / "nothing").as_uri()).failure.endswith("does not exist or is not a folder")
+    assert crawl_folder((tmp_path / "b" / "nothing").as_uri()).failure.endswith(
+        "does not exist or is not a folder"
+    )
     (tmp_path / "empty").mkdir()
     assert crawl_folder((tmp_path / "empty").as_uri()).failure.startswith("found no .xml files in the folder")
 
 
 def test_the_registry_admits_file_urls_only_for_private_sources():
-    entry = "  - {id: disk, title: Disk, organization: O, url: 'file:///srv/waf/', type: waf, schema: iso19115"
+    entry = (
+        "  - {id: disk, title: Disk, organization: O, url: 'file:///srv/waf/', type: waf, schema: iso19115"
+    )
     assert parse_registry(f"sources:\n{entry}, allow_private_network: true}}\n")[0].url == "file:///srv/waf/"
     with pytest.raises(RegistryError, match="is a file:// URL, which reads the harvest machine's own disk"):
         parse_registry(f"sources:\n{entry}}}\n")
@@ -68,16 +77,37 @@ def test_the_registry_admits_file_urls_only_for_private_sources():
 def test_extract_reads_file_sources_and_skips_unchanged_files(spark, tmp_path):
     shutil.copytree(FIXTURES / "waf", tmp_path / "waf")
     shutil.copy(FIXTURES / "docs" / "data.json", tmp_path / "data.json")
-    sources = [Source("disk-waf", "Disk WAF", "O", (tmp_path / "waf").as_uri() + "/", "waf", "iso19115",
-                      allow_private_network=True),
-               Source("disk-catalog", "Disk catalog", "O", (tmp_path / "data.json").as_uri(), "datajson",
-                      "dcatus1.1-federal", allow_private_network=True)]
+    sources = [
+        Source(
+            "disk-waf",
+            "Disk WAF",
+            "O",
+            (tmp_path / "waf").as_uri() + "/",
+            "waf",
+            "iso19115",
+            allow_private_network=True,
+        ),
+        Source(
+            "disk-catalog",
+            "Disk catalog",
+            "O",
+            (tmp_path / "data.json").as_uri(),
+            "datajson",
+            "dcatus1.1-federal",
+            allow_private_network=True,
+        ),
+    ]
     records, statuses = extract_sources(spark, sources, None, POLICY)
     first = records.collect()
-    assert {row.source_id: row.status for row in statuses.collect()} == {"disk-waf": "complete", "disk-catalog": "complete"}
+    assert {row.source_id: row.status for row in statuses.collect()} == {
+        "disk-waf": "complete",
+        "disk-catalog": "complete",
+    }
     xml_files = sorted(path.as_uri() for path in (tmp_path / "waf").rglob("*.xml"))
     assert sorted(row.record_url for row in first if row.source_id == "disk-waf") == xml_files
-    decoded = {row.record_url.rpartition("/")[2]: row.error or "ok" for row in first if row.source_id == "disk-waf"}
+    decoded = {
+        row.record_url.rpartition("/")[2]: row.error or "ok" for row in first if row.source_id == "disk-waf"
+    }
     assert decoded.pop("bad-bytes.xml").startswith("file is not valid UTF-8")
     assert set(decoded.values()) == {"ok"}
     assert any(row.source_id == "disk-catalog" for row in first)
@@ -85,7 +115,10 @@ def test_extract_reads_file_sources_and_skips_unchanged_files(spark, tmp_path):
     edited = tmp_path / "waf" / "coastal" / "tides.xml"
     edited.write_bytes(edited.read_bytes().replace(b"</", b" </", 1))
     validators = records.select("source_id", "record_url", "etag", "last_modified")
-    again = {row.record_url: row.fetch_status for row in extract_sources(spark, sources[:1], validators, POLICY)[0].collect()}
+    again = {
+        row.record_url: row.fetch_status
+        for row in extract_sources(spark, sources[:1], validators, POLICY)[0].collect()
+    }
     assert again == {url: "fetched" if url == edited.as_uri() else "not_modified" for url in xml_files}
 
 

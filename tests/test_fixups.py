@@ -3,23 +3,29 @@
 from transforms.crosswalk.fixups import FIXUPS, apply_fixups, validate_fixup_options
 from transforms.crosswalk.transform import transform_record
 
-FGDC_BARE = ("<metadata><idinfo><citation><citeinfo><title>Lakes</title><pubdate>2019</pubdate>"
-             "<onlink>www.agency.gov/lakes</onlink></citeinfo></citation>"
-             "<descript><abstract>Lake outlines.</abstract></descript></idinfo></metadata>")
+FGDC_BARE = (
+    "<metadata><idinfo><citation><citeinfo><title>Lakes</title><pubdate>2019</pubdate>"
+    "<onlink>www.agency.gov/lakes</onlink></citeinfo></citation>"
+    "<descript><abstract>Lake outlines.</abstract></descript></idinfo></metadata>"
+)
 
 
 def test_bare_xml_record_gets_every_gap_filled_and_reported():
     result = transform_record("xml", FGDC_BARE, "https://agency.gov/waf/lakes.xml", None, {}, "Agency")
     dataset = result.dataset
-    assert dataset["contactPoint"] == {"@type": "vcard:Contact", "fn": "Data.gov Support",
-                                       "hasEmail": "mailto:datagovhelp@gsa.gov"}
+    assert dataset["contactPoint"] == {
+        "@type": "vcard:Contact",
+        "fn": "Data.gov Support",
+        "hasEmail": "mailto:datagovhelp@gsa.gov",
+    }
     assert dataset["publisher"] == {"@type": "org:Organization", "name": "Agency"}
     assert dataset["accessLevel"] == "public"
     assert dataset["keyword"] == ["geospatial"]
     assert dataset["theme"] == ["geospatial"]
     assert dataset["landingPage"] == "https://www.agency.gov/lakes"
-    assert dataset["distribution"] == [{"@type": "dcat:Distribution", "accessURL": "https://www.agency.gov/lakes",
-                                        "title": "Landing page"}]
+    assert dataset["distribution"] == [
+        {"@type": "dcat:Distribution", "accessURL": "https://www.agency.gov/lakes", "title": "Landing page"}
+    ]
     assert result.warnings == [
         "fixup: landingPage 'www.agency.gov/lakes' has no scheme; filled with https://",
         "fixup: contactPoint missing; filled with default",
@@ -43,7 +49,11 @@ def test_each_fixup_can_be_switched_off_per_source():
 def test_default_contact_can_be_configured_and_never_overwrites():
     dataset = {"contactPoint": {"@type": "vcard:Contact", "fn": "Jo Smith"}}
     warnings = apply_fixups(dataset, "xml", {"default_contact": {"hasEmail": "mailto:gis@city.gov"}})
-    assert dataset["contactPoint"] == {"@type": "vcard:Contact", "fn": "Jo Smith", "hasEmail": "mailto:gis@city.gov"}
+    assert dataset["contactPoint"] == {
+        "@type": "vcard:Contact",
+        "fn": "Jo Smith",
+        "hasEmail": "mailto:gis@city.gov",
+    }
     assert "fixup: contactPoint.hasEmail missing; filled with default" in warnings
 
 

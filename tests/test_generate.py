@@ -25,12 +25,20 @@ GMD = "{http://www.isotc211.org/2005/gmd}"
 def _validator() -> Draft202012Validator:
     schema = next((path for path in SCHEMAS if path.is_file()), None)
     if schema is None:
-        pytest.skip("no DCAT-US 1.1 dataset schema: neither ../shared/realdata nor transforms/gate/dcatus_schema is there")
-    return Draft202012Validator(json.loads(schema.read_text("utf-8")), format_checker=Draft202012Validator.FORMAT_CHECKER)
+        pytest.skip(
+            "no DCAT-US 1.1 dataset schema: neither ../shared/realdata nor transforms/gate/dcatus_schema is there"
+        )
+    return Draft202012Validator(
+        json.loads(schema.read_text("utf-8")), format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
 
 
 def _tree_digest(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _records(root: Path) -> dict[tuple[str, str], str]:
@@ -64,15 +72,22 @@ def test_generator_is_deterministic_for_a_seed(tmp_path):
 def test_generated_tree_has_requested_size_mix_and_invalid_share(tmp_path):
     validator = _validator()
     generate(tmp_path, 400, sources=6, seed=3, invalid_share=0.05)
-    datasets = [d for p in (tmp_path / "www" / "datajson").glob("*/data.json")
-                for d in json.loads(p.read_text("utf-8"))["dataset"]]
+    datasets = [
+        d
+        for p in (tmp_path / "www" / "datajson").glob("*/data.json")
+        for d in json.loads(p.read_text("utf-8"))["dataset"]
+    ]
     xml_files = sorted((tmp_path / "www" / "waf").glob("*/*.xml"))
     assert len(datasets) + len(xml_files) == 400
     assert len(xml_files) == 300  # three quarters geospatial XML, by records
     invalid_json = sum(1 for d in datasets if not validator.is_valid(d))
     invalid_xml = sum(1 for p in xml_files if not _xml_is_usable(p))
     assert invalid_json + invalid_xml == 20
-    baseline = [json.loads(line) for p in (tmp_path / "baseline").glob("*.jsonl") for line in p.read_text().splitlines()]
+    baseline = [
+        json.loads(line)
+        for p in (tmp_path / "baseline").glob("*.jsonl")
+        for line in p.read_text().splitlines()
+    ]
     assert len(baseline) == len(xml_files)
     assert sum(1 for d in baseline if not validator.is_valid(d)) == invalid_xml
 
@@ -91,6 +106,9 @@ def test_next_day_mutation_changes_exactly_the_requested_counts(tmp_path):
     after = _records(tmp_path)
     updated = sum(1 for key in before.keys() & after.keys() if before[key] != after[key])
     assert (updated, len(before.keys() - after.keys()), len(after.keys() - before.keys())) == (20, 5, 5)
-    baseline_ids = {json.loads(line)["identifier"] for p in (tmp_path / "baseline").glob("*.jsonl")
-                    for line in p.read_text().splitlines()}
+    baseline_ids = {
+        json.loads(line)["identifier"]
+        for p in (tmp_path / "baseline").glob("*.jsonl")
+        for line in p.read_text().splitlines()
+    }
     assert baseline_ids == {name.removesuffix(".xml") for (_source, name) in after if name.endswith(".xml")}

@@ -57,9 +57,18 @@ def test_catalog_table_and_run_partition_are_registered(aws):
     outcomes = aws.get_table(DatabaseName="harvest", Name="outcomes")["Table"]
     assert outcomes["PartitionKeys"] == [{"Name": "run_id", "Type": "string"}]
     types = {column["Name"]: column["Type"] for column in outcomes["StorageDescriptor"]["Columns"]}
-    assert types == {"source_id": "string", "identifier": "string", "record_url": "string", "action": "string",
-                     "outcome": "string", "reasons": "array<string>", "warnings": "array<string>"}
-    partition = aws.get_partition(DatabaseName="harvest", TableName="outcomes", PartitionValues=["run-1"])["Partition"]
+    assert types == {
+        "source_id": "string",
+        "identifier": "string",
+        "record_url": "string",
+        "action": "string",
+        "outcome": "string",
+        "reasons": "array<string>",
+        "warnings": "array<string>",
+    }
+    partition = aws.get_partition(DatabaseName="harvest", TableName="outcomes", PartitionValues=["run-1"])[
+        "Partition"
+    ]
     assert partition["StorageDescriptor"]["Location"] == f"{LAKE}/runs/run-1/report/outcomes/"
 
 
@@ -78,5 +87,7 @@ def test_a_later_run_moves_the_catalog_table_and_adds_its_partition(aws):
 
 def test_before_any_catalog_version_only_the_outcomes_are_registered(aws, tmp_path):
     assert register_tables(aws, "harvest", str(tmp_path), "run-0") == ["outcomes"]
-    partition = aws.get_partition(DatabaseName="harvest", TableName="outcomes", PartitionValues=["run-0"])["Partition"]
+    partition = aws.get_partition(DatabaseName="harvest", TableName="outcomes", PartitionValues=["run-0"])[
+        "Partition"
+    ]
     assert partition["StorageDescriptor"]["Location"] == f"{tmp_path}/runs/run-0/report/outcomes/"

@@ -9,7 +9,9 @@ from devtools.local_http import serve_folder
 from transforms.fetch.http import USER_AGENT, FetchPolicy, fetch, fetch_to_spool
 
 # Loopback is where the test server lives, so these policies allow private addresses.
-FAST = FetchPolicy(allow_private_network=True, connect_timeout_s=2, read_timeout_s=2, retries=2, backoff_s=0.01)
+FAST = FetchPolicy(
+    allow_private_network=True, connect_timeout_s=2, read_timeout_s=2, retries=2, backoff_s=0.01
+)
 
 
 class Counter:
@@ -100,13 +102,18 @@ def test_a_slow_server_times_out(site):
 
 
 def test_redirects_are_followed(site):
-    with serve_folder(site, routes={"/moved": {"status": 301, "headers": {"Location": "/record.xml"}}}) as base:
+    with serve_folder(
+        site, routes={"/moved": {"status": 301, "headers": {"Location": "/record.xml"}}}
+    ) as base:
         result = fetch(base + "moved", FAST)
     assert result.ok and result.final_url == base + "record.xml" and result.url == base + "moved"
 
 
 def test_redirect_loops_and_long_chains_stop(site):
-    routes = {"/a": {"status": 302, "headers": {"Location": "/b"}}, "/b": {"status": 302, "headers": {"Location": "/a"}}}
+    routes = {
+        "/a": {"status": 302, "headers": {"Location": "/b"}},
+        "/b": {"status": 302, "headers": {"Location": "/a"}},
+    }
     routes.update({f"/hop{n}": {"status": 307, "headers": {"Location": f"/hop{n + 1}"}} for n in range(10)})
     with serve_folder(site, routes=routes) as base:
         loop = fetch(base + "a", FAST)
@@ -118,7 +125,9 @@ def test_redirect_loops_and_long_chains_stop(site):
 def test_every_redirect_hop_is_checked(site, monkeypatch):
     # Treat the test server's loopback address as public so the first hop passes the guard.
     real_problem = address_guard.address_problem
-    monkeypatch.setattr(address_guard, "address_problem", lambda a: None if a == "127.0.0.1" else real_problem(a))
+    monkeypatch.setattr(
+        address_guard, "address_problem", lambda a: None if a == "127.0.0.1" else real_problem(a)
+    )
     steal = {"status": 302, "headers": {"Location": "http://169.254.169.254/latest/meta-data/"}}
     with serve_folder(site, routes={"/steal": steal}) as base:
         result = fetch(base + "steal", FetchPolicy(retries=0))
@@ -136,7 +145,9 @@ def test_loopback_is_refused_without_the_flag(site):
 def test_oversized_bodies_are_cut_off(site):
     with serve_folder(site, routes={"/huge": {"body": b"x" * 200_000}}) as base:
         result = fetch(base + "huge", FetchPolicy(allow_private_network=True, max_body_bytes=100_000))
-        spooled = fetch_to_spool(base + "huge", FetchPolicy(allow_private_network=True, max_catalog_bytes=100_000))
+        spooled = fetch_to_spool(
+            base + "huge", FetchPolicy(allow_private_network=True, max_catalog_bytes=100_000)
+        )
     assert result.error == f"response from {base}huge is 200000 bytes; the limit is 100000 bytes"
     assert spooled.error == result.error and spooled.stream is None
 

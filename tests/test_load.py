@@ -27,16 +27,43 @@ def validated_row(identifier, action, decision, reasons=(), source_id="agency", 
 
 
 def state_row(identifier, source_id="agency"):
-    return (source_id, identifier, f"old-{identifier}", "{}", "dcatus", f"slug-{identifier}", None, None, None, None,
-            EARLIER, EARLIER, "r0")
+    return (
+        source_id,
+        identifier,
+        f"old-{identifier}",
+        "{}",
+        "dcatus",
+        f"slug-{identifier}",
+        None,
+        None,
+        None,
+        None,
+        EARLIER,
+        EARLIER,
+        "r0",
+    )
 
 
 def status_row(source_id, extracted, status="complete"):
-    return (source_id, "datajson", "dcatus1.1-federal", "http://x", status, None, extracted, 1, ["x.xml: HTTP 500"], None, None)
+    return (
+        source_id,
+        "datajson",
+        "dcatus1.1-federal",
+        "http://x",
+        status,
+        None,
+        extracted,
+        1,
+        ["x.xml: HTTP 500"],
+        None,
+        None,
+    )
 
 
 def test_next_state_applies_accepted_changes_only(spark):
-    state = spark.createDataFrame([state_row("kept"), state_row("edited"), state_row("gone"), state_row("bad")], CATALOG_STATE)
+    state = spark.createDataFrame(
+        [state_row("kept"), state_row("edited"), state_row("gone"), state_row("bad")], CATALOG_STATE
+    )
     validated = spark.createDataFrame(
         [
             validated_row("new", "create", "accept"),
@@ -61,9 +88,13 @@ def test_refused_rows_are_rejected_with_the_database_reason_and_not_applied(spar
     validated = spark.createDataFrame(
         [validated_row("a", "create", "accept"), validated_row("b", "create", "accept")], VALIDATED
     )
-    refused = spark.createDataFrame([("agency", "b", "refused", "invalid byte sequence")],
-                                    "source_id string, identifier string, db_status string, db_error string")
-    assert [row.identifier for row in without_refused(accepted_changes(validated), refused).collect()] == ["a"]
+    refused = spark.createDataFrame(
+        [("agency", "b", "refused", "invalid byte sequence")],
+        "source_id string, identifier string, db_status string, db_error string",
+    )
+    assert [row.identifier for row in without_refused(accepted_changes(validated), refused).collect()] == [
+        "a"
+    ]
     outcomes = {row.identifier: row for row in record_outcomes(validated, refused).collect()}
     assert outcomes["a"].outcome == "created" and outcomes["a"].reasons == []
     assert outcomes["b"].outcome == "rejected"
@@ -73,7 +104,9 @@ def test_refused_rows_are_rejected_with_the_database_reason_and_not_applied(spar
 def test_report_counts_add_up_and_name_the_reasons(spark):
     validated = spark.createDataFrame(
         [
-            validated_row("n1", "create", "accept", warnings=["fixup: theme missing; filled with geospatial"]),
+            validated_row(
+                "n1", "create", "accept", warnings=["fixup: theme missing; filled with geospatial"]
+            ),
             validated_row("u1", "update", "accept"),
             validated_row("s1", "unchanged", "accept"),
             validated_row("r1", "reject", "reject", ["record has no identifier"]),
@@ -84,12 +117,22 @@ def test_report_counts_add_up_and_name_the_reasons(spark):
         ],
         VALIDATED,
     )
-    statuses = spark.createDataFrame([status_row("agency", 5), status_row("shrunk", 1, "held")], SOURCE_STATUS)
+    statuses = spark.createDataFrame(
+        [status_row("agency", 5), status_row("shrunk", 1, "held")], SOURCE_STATUS
+    )
     report = build_report({"run_id": "r1"}, record_outcomes(validated), statuses, [], {})
     agency, shrunk = report["sources"]
-    assert (agency["created"], agency["updated"], agency["unchanged"], agency["rejected"], agency["deleted"]) == (1, 1, 1, 2, 1)
+    assert (
+        agency["created"],
+        agency["updated"],
+        agency["unchanged"],
+        agency["rejected"],
+        agency["deleted"],
+    ) == (1, 1, 1, 2, 1)
     assert agency["errors"] == 1 and agency["warnings"] == 1
-    assert agency["top_reasons"] == [{"reason": "record has no identifier", "count": 2, "examples": ["r1", "r2"]}]
+    assert agency["top_reasons"] == [
+        {"reason": "record has no identifier", "count": 2, "examples": ["r1", "r2"]}
+    ]
     assert (shrunk["status"], shrunk["held"], shrunk["deletes_held"], shrunk["deleted"]) == ("held", 1, 1, 0)
     assert unaccounted_records(report) == []
     assert report["totals"]["extracted"] == 6 and report["totals"]["held"] == 1

@@ -24,13 +24,30 @@ sources:
 def prepare(spark, tmp_path, lake):
     registry = tmp_path / "sources.yaml"
     registry.write_text(REGISTRY)
-    rows = [validated_row("kept", "unchanged", "accept"), validated_row("edited", "update", "accept"),
-            validated_row("gone", "delete", "accept"), validated_row("new", "create", "accept")]
+    rows = [
+        validated_row("kept", "unchanged", "accept"),
+        validated_row("edited", "update", "accept"),
+        validated_row("gone", "delete", "accept"),
+        validated_row("new", "create", "accept"),
+    ]
     validated = spark.createDataFrame(rows, VALIDATED)
     validated.write.mode("overwrite").parquet(f"{lake}/runs/r1/validate/records")
-    status = ("agency", "datajson", "dcatus1.1-federal", "https://agency.example.gov/data.json", "complete", None,
-              3, 0, [], None, None)
-    spark.createDataFrame([status], SOURCE_STATUS).write.mode("overwrite").parquet(f"{lake}/runs/r1/validate/sources")
+    status = (
+        "agency",
+        "datajson",
+        "dcatus1.1-federal",
+        "https://agency.example.gov/data.json",
+        "complete",
+        None,
+        3,
+        0,
+        [],
+        None,
+        None,
+    )
+    spark.createDataFrame([status], SOURCE_STATUS).write.mode("overwrite").parquet(
+        f"{lake}/runs/r1/validate/sources"
+    )
     return ["load.py", "--lake", lake, "--sources", str(registry), "--run-id", "r1", "--log-level", "WARNING"]
 
 

@@ -12,15 +12,27 @@ from transforms.publish.postgres import ensure_schema, publish_changes, resolve_
 
 pytestmark = pytest.mark.postgres
 
-ACCEPTED = ("source_id string, identifier string, action string, slug string, dcat_json string, title string, "
-            "organization string, source_title string, record_url string, content_hash string")
+ACCEPTED = (
+    "source_id string, identifier string, action string, slug string, dcat_json string, title string, "
+    "organization string, source_title string, record_url string, content_hash string"
+)
 
 
 def change(identifier, action="create", source_id="agency", slug=None, dcat=None, title=None):
     title = title if title is not None else f"Title {identifier}"
     dcat_json = dcat if dcat is not None else json.dumps({"identifier": identifier, "title": title})
-    return (source_id, identifier, action, slug or f"slug-{identifier}", None if action == "delete" else dcat_json,
-            title, "Example Agency", f"{source_id} catalog", f"https://example.gov/{identifier}.xml", f"hash-{identifier}")
+    return (
+        source_id,
+        identifier,
+        action,
+        slug or f"slug-{identifier}",
+        None if action == "delete" else dcat_json,
+        title,
+        "Example Agency",
+        f"{source_id} catalog",
+        f"https://example.gov/{identifier}.xml",
+        f"hash-{identifier}",
+    )
 
 
 @pytest.fixture
@@ -39,8 +51,10 @@ def publish(spark, db_url, rows, run_id="r1"):
 
 def stored(db_url):
     with psycopg.connect(db_url) as conn:
-        rows = conn.execute("SELECT source_id, identifier, slug, content_hash, dcat->>'title', last_run_id "
-                            "FROM catalog.dataset ORDER BY 1, 2").fetchall()
+        rows = conn.execute(
+            "SELECT source_id, identifier, slug, content_hash, dcat->>'title', last_run_id "
+            "FROM catalog.dataset ORDER BY 1, 2"
+        ).fetchall()
     return {(r[0], r[1]): r[2:] for r in rows}
 
 
@@ -48,8 +62,12 @@ def test_ensure_schema_runs_each_migration_once(db):
     ensure_schema(db)  # a second time: nothing pending, nothing fails
     with psycopg.connect(db) as conn:
         versions = [row[0] for row in conn.execute("SELECT version FROM catalog.schema_migrations")]
-        columns = {row[0] for row in conn.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'catalog' AND table_name = 'dataset'")}
+        columns = {
+            row[0]
+            for row in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'catalog' AND table_name = 'dataset'"
+            )
+        }
     assert versions == ["0001_dataset"]
     assert {"slug", "dcat", "organization", "source_id", "record_url", "last_harvested"} <= columns
 
@@ -57,12 +75,17 @@ def test_ensure_schema_runs_each_migration_once(db):
 def test_creates_updates_and_deletes_are_applied_per_source(spark, db):
     first = publish(spark, db, [change("a"), change("b"), change("c"), change("x", source_id="other")])
     assert set(first.values()) == {("ok", None)}
-    second = publish(spark, db, [
-        change("a", "update", title="Renamed"),
-        change("b", "delete"),
-        change("d"),
-        change("x", "delete", source_id="other"),
-    ], run_id="r2")
+    second = publish(
+        spark,
+        db,
+        [
+            change("a", "update", title="Renamed"),
+            change("b", "delete"),
+            change("d"),
+            change("x", "delete", source_id="other"),
+        ],
+        run_id="r2",
+    )
     assert set(second.values()) == {("ok", None)}
     assert stored(db) == {
         ("agency", "a"): ("slug-a", "hash-a", "Renamed", "r2"),
@@ -73,15 +96,19 @@ def test_creates_updates_and_deletes_are_applied_per_source(spark, db):
 
 def test_records_the_database_refuses_are_isolated_and_the_rest_of_the_source_commits(spark, db):
     publish(spark, db, [change("taken", source_id="other", slug="shared-slug")])
-    results = publish(spark, db, [
-        change("good-1"),
-        change("bad-json", dcat='{"title": "unterminated'),
-        change("nul", title="Water\x00Quality"),
-        change("escaped-nul", dcat='{"title": "a\\u0000b"}'),
-        change("slug-clash", slug="shared-slug"),
-        change("bad-slug", slug="Not A Slug"),
-        change("good-2"),
-    ])
+    results = publish(
+        spark,
+        db,
+        [
+            change("good-1"),
+            change("bad-json", dcat='{"title": "unterminated'),
+            change("nul", title="Water\x00Quality"),
+            change("escaped-nul", dcat='{"title": "a\\u0000b"}'),
+            change("slug-clash", slug="shared-slug"),
+            change("bad-slug", slug="Not A Slug"),
+            change("good-2"),
+        ],
+    )
     assert results[("agency", "good-1")] == ("ok", None)
     assert results[("agency", "good-2")] == ("ok", None)
     refused = {key[1]: error for key, (status, error) in results.items() if status == "refused"}
@@ -101,7 +128,9 @@ def test_a_source_the_database_refuses_entirely_does_not_stop_the_others(spark, 
         conn.execute("""CREATE TRIGGER frozen BEFORE INSERT ON catalog.dataset FOR EACH ROW
             WHEN (NEW.source_id = 'frozen') EXECUTE FUNCTION catalog.refuse_frozen()""")
     try:
-        results = publish(spark, db, [change("f1", source_id="frozen"), change("f2", source_id="frozen"), change("ok")])
+        results = publish(
+            spark, db, [change("f1", source_id="frozen"), change("f2", source_id="frozen"), change("ok")]
+        )
     finally:
         with psycopg.connect(db, autocommit=True) as conn:
             conn.execute("DROP TRIGGER frozen ON catalog.dataset")
@@ -122,9 +151,21 @@ def test_an_unreachable_database_refuses_every_row_with_the_connection_error(spa
 @mock_aws
 def test_a_secrets_manager_arn_resolves_to_the_url_it_stores():
     client = boto3.client("secretsmanager", region_name="us-east-1")
-    plain = client.create_secret(Name="catalog-db", SecretString="postgresql://u:p@db.internal:5432/catalog")["ARN"]
-    rds = client.create_secret(Name="catalog-rds", SecretString=json.dumps(
-        {"username": "harvest", "password": "p@ss/word", "host": "db.internal", "port": 5433, "dbname": "catalog"}))["ARN"]
+    plain = client.create_secret(Name="catalog-db", SecretString="postgresql://u:p@db.internal:5432/catalog")[
+        "ARN"
+    ]
+    rds = client.create_secret(
+        Name="catalog-rds",
+        SecretString=json.dumps(
+            {
+                "username": "harvest",
+                "password": "p@ss/word",
+                "host": "db.internal",
+                "port": 5433,
+                "dbname": "catalog",
+            }
+        ),
+    )["ARN"]
     assert resolve_db_url(plain) == "postgresql://u:p@db.internal:5432/catalog"
     assert resolve_db_url(rds) == "postgresql://harvest:p%40ss%2Fword@db.internal:5433/catalog"
     assert resolve_db_url("postgresql://localhost/x") == "postgresql://localhost/x"
@@ -138,16 +179,33 @@ def test_load_stage_rows_with_fresh_slugs_publish_as_they_come(spark, db):
 
     def validated(identifier, title, action="create", decision="accept"):
         values = dict.fromkeys(VALIDATED.fieldNames())
-        values.update(source_id="agency", identifier=identifier, action=action, decision=decision, title=title,
-                      content_hash=f"hash-{identifier}", dcat_json=json.dumps({"identifier": identifier, "title": title}))
+        values.update(
+            source_id="agency",
+            identifier=identifier,
+            action=action,
+            decision=decision,
+            title=title,
+            content_hash=f"hash-{identifier}",
+            dcat_json=json.dumps({"identifier": identifier, "title": title}),
+        )
         return tuple(values[name] for name in VALIDATED.fieldNames())
 
-    rows = [validated("a", "Rain Gauges"), validated("b", "Rain gauges!"), validated("c", "Río Flow", decision="reject")]
-    accepted = assign_slugs(accepted_changes(spark.createDataFrame(rows, VALIDATED)), spark.createDataFrame([], CATALOG_STATE))
-    registry = spark.createDataFrame([("agency", "Example Agency", "Agency catalog")],
-                                     "source_id string, organization string, source_title string")
+    rows = [
+        validated("a", "Rain Gauges"),
+        validated("b", "Rain gauges!"),
+        validated("c", "Río Flow", decision="reject"),
+    ]
+    accepted = assign_slugs(
+        accepted_changes(spark.createDataFrame(rows, VALIDATED)), spark.createDataFrame([], CATALOG_STATE)
+    )
+    registry = spark.createDataFrame(
+        [("agency", "Example Agency", "Agency catalog")],
+        "source_id string, organization string, source_title string",
+    )
     results = publish_changes(accepted.join(registry, on="source_id", how="left"), db, "r1").collect()
     assert sorted((row.identifier, row.db_status) for row in results) == [("a", "ok"), ("b", "ok")]
     with psycopg.connect(db) as conn:
-        published = conn.execute("SELECT identifier, slug, organization FROM catalog.dataset ORDER BY 1").fetchall()
+        published = conn.execute(
+            "SELECT identifier, slug, organization FROM catalog.dataset ORDER BY 1"
+        ).fetchall()
     assert published == [("a", "rain-gauges", "Example Agency"), ("b", "rain-gauges-1", "Example Agency")]

@@ -10,8 +10,14 @@ from expectations import __file__ as suites_init
 from transforms.gate.suites import SuiteError, SuiteRunner, failures_by_source, load_suite
 
 SUITES = str(Path(suites_init).parent)
-GOOD = {"identifier": "id", "title": "A title", "access_level": "public", "modified": "2024-01-02T03:04:05Z",
-        "has_email": "mailto:a@agency.gov", "distribution_urls": "https://agency.gov/a.csv ftp://agency.gov/b"}
+GOOD = {
+    "identifier": "id",
+    "title": "A title",
+    "access_level": "public",
+    "modified": "2024-01-02T03:04:05Z",
+    "has_email": "mailto:a@agency.gov",
+    "distribution_urls": "https://agency.gov/a.csv ftp://agency.gov/b",
+}
 # source id -> (its rows' bad values, the one expectation it must fail)
 BAD_RECORDS = {
     "no-identifier": ({"identifier": None}, ("expect_column_values_to_not_be_null", "identifier")),
@@ -20,15 +26,26 @@ BAD_RECORDS = {
     "access": ({"access_level": "open"}, ("expect_column_values_to_be_in_set", "access_level")),
     "modified": ({"modified": "last tuesday"}, ("expect_column_values_to_match_regex", "modified")),
     "email": ({"has_email": "foo@bar"}, ("expect_column_values_to_match_regex", "has_email")),
-    "urls": ({"distribution_urls": "https://a.gov/x not-a-url"}, ("expect_column_values_to_match_regex",
-                                                                   "distribution_urls")),
+    "urls": (
+        {"distribution_urls": "https://a.gov/x not-a-url"},
+        ("expect_column_values_to_match_regex", "distribution_urls"),
+    ),
 }
-GOOD_MODIFIED = ["2024", "2024-01-02", "R/P1D", "R/2020-01-01/P1Y", "2000-01-01/2010-12-31", "2024-01-02 10:00"]
+GOOD_MODIFIED = [
+    "2024",
+    "2024-01-02",
+    "R/P1D",
+    "R/2020-01-01/P1Y",
+    "2000-01-01/2010-12-31",
+    "2024-01-02 10:00",
+]
 
 
 def records_frame() -> pd.DataFrame:
-    rows = [{**GOOD, "source_id": "good", "identifier": f"g{i}", "modified": modified}
-            for i, modified in enumerate(GOOD_MODIFIED)]
+    rows = [
+        {**GOOD, "source_id": "good", "identifier": f"g{i}", "modified": modified}
+        for i, modified in enumerate(GOOD_MODIFIED)
+    ]
     for source_id, (bad, _) in BAD_RECORDS.items():
         # Two bad rows, but only one null identifier: two would also be duplicates of each other.
         for i in range(2):
@@ -38,9 +55,15 @@ def records_frame() -> pd.DataFrame:
 
 
 def changes_frame() -> pd.DataFrame:
-    frame = pd.DataFrame([
-        ("good", 100, 95, 5), ("new", 0, 10, 0), ("mass-delete", 100, 100, 30), ("shrunk", 100, 40, 10),
-    ], columns=["source_id", "published", "extracted", "deletes"])
+    frame = pd.DataFrame(
+        [
+            ("good", 100, 95, 5),
+            ("new", 0, 10, 0),
+            ("mass-delete", 100, 100, 30),
+            ("shrunk", 100, 40, 10),
+        ],
+        columns=["source_id", "published", "extracted", "deletes"],
+    )
     frame["delete_share"] = (frame["deletes"] / frame["published"]).where(frame["published"] > 0)
     frame["extracted_share"] = (frame["extracted"] / frame["published"]).where(frame["published"] > 0)
     return frame
@@ -50,16 +73,21 @@ def changes_frame() -> pd.DataFrame:
 def results(tmp_path_factory):
     runner = SuiteRunner(str(tmp_path_factory.mktemp("docs")))
     records, changes = records_frame(), changes_frame()
-    record_validation = runner.run(load_suite(SUITES, "transformed_records"), records, ["source_id", "identifier"])
+    record_validation = runner.run(
+        load_suite(SUITES, "transformed_records"), records, ["source_id", "identifier"]
+    )
     change_validation = runner.run(load_suite(SUITES, "change_set"), changes, ["source_id"])
-    return (failures_by_source(record_validation, records),
-            failures_by_source(change_validation, changes, key="source_id"))
+    return (
+        failures_by_source(record_validation, records),
+        failures_by_source(change_validation, changes, key="source_id"),
+    )
 
 
 def test_every_record_expectation_is_exercised():
     suite = load_suite(SUITES, "transformed_records")
     assert {(e["type"], e["kwargs"].get("column")) for e in suite["expectations"]} == {
-        expected for _, expected in BAD_RECORDS.values()}
+        expected for _, expected in BAD_RECORDS.values()
+    }
 
 
 def test_good_records_pass_every_expectation(results):
@@ -76,8 +104,13 @@ def test_each_record_expectation_fails_on_its_bad_batch(results, source_id):
 
 def test_examples_name_the_records(results):
     [failure] = results[0]["email"]
-    assert failure.summary() == {"expectation": "expect_column_values_to_match_regex", "column": "has_email",
-                                 "severity": "warning", "unexpected_count": 2, "examples": ["email0", "email1"]}
+    assert failure.summary() == {
+        "expectation": "expect_column_values_to_match_regex",
+        "column": "has_email",
+        "severity": "warning",
+        "unexpected_count": 2,
+        "examples": ["email0", "email1"],
+    }
 
 
 def test_mostly_tolerates_a_few_bad_values(tmp_path):
@@ -85,7 +118,8 @@ def test_mostly_tolerates_a_few_bad_values(tmp_path):
     rows[0]["has_email"] = "placeholder"  # 1 of 40 bad: within mostly=0.9
     frame = pd.DataFrame(rows)
     validation = SuiteRunner(str(tmp_path)).run(
-        load_suite(SUITES, "transformed_records"), frame, ["source_id", "identifier"])
+        load_suite(SUITES, "transformed_records"), frame, ["source_id", "identifier"]
+    )
     assert failures_by_source(validation, frame) == {}
 
 
@@ -102,6 +136,8 @@ def test_unreadable_or_incomplete_suites_are_fatal(tmp_path):
     (tmp_path / "broken.json").write_text("{not json")
     with pytest.raises(SuiteError, match="missing or unreadable"):
         load_suite(str(tmp_path), "broken")
-    (tmp_path / "nosev.json").write_text(json.dumps({"name": "x", "expectations": [{"type": "t", "kwargs": {}}]}))
+    (tmp_path / "nosev.json").write_text(
+        json.dumps({"name": "x", "expectations": [{"type": "t", "kwargs": {}}]})
+    )
     with pytest.raises(SuiteError, match="severity"):
         load_suite(str(tmp_path), "nosev")

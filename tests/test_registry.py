@@ -86,6 +86,8 @@ def test_select_sources_takes_enabled_or_named_ones():
 
 
 def test_unknown_fixup_names_are_refused():
-    text = GOOD.replace("    schema: iso19115\n", "    schema: iso19115\n    fixups: {default_contcat: false}\n")
+    text = GOOD.replace(
+        "    schema: iso19115\n", "    schema: iso19115\n    fixups: {default_contcat: false}\n"
+    )
     with pytest.raises(RegistryError, match="unknown fix-up 'default_contcat'"):
         parse_registry(text)

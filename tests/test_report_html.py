@@ -14,10 +14,29 @@ HOSTILE = '<script>alert("x")</script>'
 
 
 def source(source_id, status="complete", reason=None, **counts):
-    entry = {"source_id": source_id, "title": f"{source_id} catalog", "organization": "Example Agency",
-             "url": f"https://{source_id}.example.gov/data.json", "type": "datajson", "status": status,
-             "reason": reason, "error_messages": [], "top_reasons": [], "failed_expectations": []}
-    names = ("extracted", "created", "updated", "deleted", "unchanged", "rejected", "held", "errors", "warnings")
+    entry = {
+        "source_id": source_id,
+        "title": f"{source_id} catalog",
+        "organization": "Example Agency",
+        "url": f"https://{source_id}.example.gov/data.json",
+        "type": "datajson",
+        "status": status,
+        "reason": reason,
+        "error_messages": [],
+        "top_reasons": [],
+        "failed_expectations": [],
+    }
+    names = (
+        "extracted",
+        "created",
+        "updated",
+        "deleted",
+        "unchanged",
+        "rejected",
+        "held",
+        "errors",
+        "warnings",
+    )
     entry.update({name: counts.get(name, 0) for name in names})
     return entry
 
@@ -25,29 +44,72 @@ def source(source_id, status="complete", reason=None, **counts):
 def example_report():
     noaa = source("noaa-waf", extracted=10, created=3, updated=1, unchanged=5, rejected=1, warnings=4)
     noaa["type"] = "waf"
-    noaa["failed_expectations"] = [{"expectation": "expect_column_values_to_match_regex", "column": "has_email",
-                                    "severity": "warning", "unexpected_count": 2, "examples": ["id-3"]}]
-    held = source("shrinking", "held", "mass-deletion guard: 120 of 200 published records would be deleted (60%)",
-                  extracted=80, unchanged=80, held=0)
+    noaa["failed_expectations"] = [
+        {
+            "expectation": "expect_column_values_to_match_regex",
+            "column": "has_email",
+            "severity": "warning",
+            "unexpected_count": 2,
+            "examples": ["id-3"],
+        }
+    ]
+    held = source(
+        "shrinking",
+        "held",
+        "mass-deletion guard: 120 of 200 published records would be deleted (60%)",
+        extracted=80,
+        unchanged=80,
+        held=0,
+    )
     held["deletes_held"] = 120
-    failed = source("broken", "failed", "fetch failed: HTTP 503 from https://broken.example.gov/data.json", errors=1)
+    failed = source(
+        "broken", "failed", "fetch failed: HTTP 503 from https://broken.example.gov/data.json", errors=1
+    )
     failed["error_messages"] = ["https://broken.example.gov/data.json: HTTP 503"]
     evil = source("evil", extracted=2, rejected=2)
     evil["title"] = HOSTILE
     evil["url"] = "javascript:alert(1)"
     sources = [noaa, held, failed, evil]
-    totals = {name: sum(s[name] for s in sources) for name in
-              ("extracted", "created", "updated", "deleted", "unchanged", "rejected", "held", "errors", "warnings")}
+    totals = {
+        name: sum(s[name] for s in sources)
+        for name in (
+            "extracted",
+            "created",
+            "updated",
+            "deleted",
+            "unchanged",
+            "rejected",
+            "held",
+            "errors",
+            "warnings",
+        )
+    }
     return {
-        "run_id": "20261127T020000Z-ab12cd", "status": "succeeded", "started": "2026-11-27T02:00:00Z",
-        "finished": "2026-11-27T02:03:10Z", "lake": "/lake", "force": False, "sources": sources, "totals": totals,
+        "run_id": "20261127T020000Z-ab12cd",
+        "status": "succeeded",
+        "started": "2026-11-27T02:00:00Z",
+        "finished": "2026-11-27T02:03:10Z",
+        "lake": "/lake",
+        "force": False,
+        "sources": sources,
+        "totals": totals,
         "top_reasons": [
-            {"reason": "schema: $.title: required field is missing", "count": 2,
-             "examples": [{"source_id": "evil", "identifier": "e-1"}, {"source_id": "noaa-waf", "identifier": "id-1"}]},
-            {"reason": f"schema: $.description {HOSTILE}", "count": 1,
-             "examples": [{"source_id": "evil", "identifier": "\x1b[31mred"}]},
+            {
+                "reason": "schema: $.title: required field is missing",
+                "count": 2,
+                "examples": [
+                    {"source_id": "evil", "identifier": "e-1"},
+                    {"source_id": "noaa-waf", "identifier": "id-1"},
+                ],
+            },
+            {
+                "reason": f"schema: $.description {HOSTILE}",
+                "count": 1,
+                "examples": [{"source_id": "evil", "identifier": "\x1b[31mred"}],
+            },
         ],
-        "quality_docs": "quality/index.html", "outcomes": "report/outcomes",
+        "quality_docs": "quality/index.html",
+        "outcomes": "report/outcomes",
     }
 
 
@@ -56,7 +118,9 @@ def test_publisher_text_is_escaped_and_hostile_links_are_inert():
     assert "<script>" not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
     assert 'href="javascript:' not in page
-    assert 'href="https://noaa-waf.example.gov/data.json"' not in page  # complete sources are not listed with links
+    assert (
+        'href="https://noaa-waf.example.gov/data.json"' not in page
+    )  # complete sources are not listed with links
     assert 'href="https://broken.example.gov/data.json"' in page
 
 
@@ -75,7 +139,9 @@ def test_page_names_held_and_failed_sources_with_their_reason_and_failed_expecta
 
 
 def test_an_empty_run_renders():
-    page = render_report_html({"run_id": "r", "status": "succeeded", "sources": [], "totals": {}, "top_reasons": []})
+    page = render_report_html(
+        {"run_id": "r", "status": "succeeded", "sources": [], "totals": {}, "top_reasons": []}
+    )
     assert "No record was rejected." in page and "<svg" in page
 
 
@@ -95,9 +161,20 @@ def chromium(tmp_path, *arguments):
     if not CHROMIUM.exists():
         pytest.skip("headless Chromium is missing at /usr/bin/chromium: apt-get install chromium")
     profile = tmp_path / "profile"
-    command = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               "--disable-dev-shm-usage", f"--user-data-dir={profile}", *arguments]
+    command = [
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}",
+        *arguments,
+    ]
     try:
         return subprocess.run(command, capture_output=True, text=True, timeout=90, check=True).stdout
     finally:

@@ -8,9 +8,16 @@ from transforms.gate.schema_check import ERROR, FEDERAL, NON_FEDERAL, WARNING, c
 
 
 def valid(**changes) -> dict:
-    record = {"title": "t", "description": "d", "keyword": ["k"], "modified": "2024-01-01", "identifier": "i",
-              "accessLevel": "public", "publisher": {"name": "P"},
-              "contactPoint": {"fn": "a", "hasEmail": "mailto:a@b.gov"}}
+    record = {
+        "title": "t",
+        "description": "d",
+        "keyword": ["k"],
+        "modified": "2024-01-01",
+        "identifier": "i",
+        "accessLevel": "public",
+        "publisher": {"name": "P"},
+        "contactPoint": {"fn": "a", "hasEmail": "mailto:a@b.gov"},
+    }
     record.update(changes)
     return {key: value for key, value in record.items() if value is not None}
 
@@ -30,19 +37,36 @@ def test_valid_record_has_no_findings():
     assert messages(valid(bureauCode=["015:11"], programCode=["015:001"]), FEDERAL) == []
 
 
-@pytest.mark.parametrize("changes, expected", [
-    ({"title": None}, "$.title: required field is missing"),
-    ({"contactPoint": {"fn": "a", "hasEmail": "foo@bar"}}, '$.contactPoint.hasEmail: "foo@bar" is not a mailto: address'),
-    ({"modified": "last tuesday"}, '$.modified: "last tuesday" is not an ISO 8601 date, datetime or repeating interval'),
-    ({"accessLevel": "open"}, '$.accessLevel: "open" is not one of "public", "restricted public", "non-public"'),
-    ({"license": "not a uri"}, '$.license: "not a uri" is not a valid URI'),
-    ({"title": 707}, "$.title: must be a string, found 707"),
-    ({"keyword": []}, "$.keyword: must have at least 1 item(s)"),
-    ({"description": "x" * 10001}, "$.description: is 10,001 characters long; at most 10,000 allowed"),
-    ({"distribution": [{"downloadURL": "https://a.gov/x.csv"}]},
-     "$.distribution[0].mediaType: required field is missing (a distribution with a downloadURL must have one)"),
-    ({"publisher": {"name": "P", "subOrganizationOf": {"name": ""}}}, "$.publisher.subOrganizationOf.name: must not be empty"),
-])
+@pytest.mark.parametrize(
+    "changes, expected",
+    [
+        ({"title": None}, "$.title: required field is missing"),
+        (
+            {"contactPoint": {"fn": "a", "hasEmail": "foo@bar"}},
+            '$.contactPoint.hasEmail: "foo@bar" is not a mailto: address',
+        ),
+        (
+            {"modified": "last tuesday"},
+            '$.modified: "last tuesday" is not an ISO 8601 date, datetime or repeating interval',
+        ),
+        (
+            {"accessLevel": "open"},
+            '$.accessLevel: "open" is not one of "public", "restricted public", "non-public"',
+        ),
+        ({"license": "not a uri"}, '$.license: "not a uri" is not a valid URI'),
+        ({"title": 707}, "$.title: must be a string, found 707"),
+        ({"keyword": []}, "$.keyword: must have at least 1 item(s)"),
+        ({"description": "x" * 10001}, "$.description: is 10,001 characters long; at most 10,000 allowed"),
+        (
+            {"distribution": [{"downloadURL": "https://a.gov/x.csv"}]},
+            "$.distribution[0].mediaType: required field is missing (a distribution with a downloadURL must have one)",
+        ),
+        (
+            {"publisher": {"name": "P", "subOrganizationOf": {"name": ""}}},
+            "$.publisher.subOrganizationOf.name: must not be empty",
+        ),
+    ],
+)
 def test_error_messages(changes, expected):
     assert messages(valid(**changes)) == [expected]
 
@@ -53,8 +77,10 @@ def test_modified_accepts_repeating_interval_and_redaction():
 
 
 def test_federal_requires_bureau_and_program_codes():
-    assert messages(valid(), FEDERAL) == ["$.bureauCode: required field is missing",
-                                          "$.programCode: required field is missing"]
+    assert messages(valid(), FEDERAL) == [
+        "$.bureauCode: required field is missing",
+        "$.programCode: required field is missing",
+    ]
 
 
 def test_unknown_fields_are_warnings_and_errors_come_first():
@@ -74,16 +100,42 @@ def load(realdata, relative):
     return json.loads((realdata / "datajson" / relative).read_text(encoding="utf-8"))["dataset"]
 
 
-@pytest.mark.parametrize("relative, index, schema, expected", [
-    ("datagov-harvester/dcatus_no_identifier.json", 0, FEDERAL, ["$.identifier: required field is missing"]),
-    ("datagov-harvester/missing_title.json", 0, NON_FEDERAL, ["$.title: required field is missing"]),
-    ("datagov-harvester/dcatus_long_description.json", 0, FEDERAL,
-     ["$.description: is 57,249 characters long; at most 10,000 allowed"]),
-    ("ckanext-datajson/numerical-title.data.json", 0, NON_FEDERAL, ["$.title: must be a string, found 707"]),
-    ("ckanext-datajson/missing-identifier-title.data.json", 0, NON_FEDERAL, ["$.identifier: required field is missing"]),
-    ("ckanext-datajson/ny.data.json", 0, FEDERAL,
-     ["$.bureauCode: required field is missing", "$.programCode: required field is missing"]),
-])
+@pytest.mark.parametrize(
+    "relative, index, schema, expected",
+    [
+        (
+            "datagov-harvester/dcatus_no_identifier.json",
+            0,
+            FEDERAL,
+            ["$.identifier: required field is missing"],
+        ),
+        ("datagov-harvester/missing_title.json", 0, NON_FEDERAL, ["$.title: required field is missing"]),
+        (
+            "datagov-harvester/dcatus_long_description.json",
+            0,
+            FEDERAL,
+            ["$.description: is 57,249 characters long; at most 10,000 allowed"],
+        ),
+        (
+            "ckanext-datajson/numerical-title.data.json",
+            0,
+            NON_FEDERAL,
+            ["$.title: must be a string, found 707"],
+        ),
+        (
+            "ckanext-datajson/missing-identifier-title.data.json",
+            0,
+            NON_FEDERAL,
+            ["$.identifier: required field is missing"],
+        ),
+        (
+            "ckanext-datajson/ny.data.json",
+            0,
+            FEDERAL,
+            ["$.bureauCode: required field is missing", "$.programCode: required field is missing"],
+        ),
+    ],
+)
 def test_real_invalid_fixtures_rejected_for_the_right_reason(realdata, relative, index, schema, expected):
     errors = [str(f) for f in checker(schema).check(load(realdata, relative)[index]) if f.severity == ERROR]
     assert errors == expected
@@ -103,4 +155,5 @@ def test_real_records_with_null_modified_are_rejected(realdata):
     rejected = [r for r in records if any(f.path == "$.modified" for f in checker(NON_FEDERAL).check(r))]
     assert len(rejected) == 391
     assert str(checker(NON_FEDERAL).check(rejected[0])[0]) == (
-        "$.modified: null is not an ISO 8601 date, datetime or repeating interval")
+        "$.modified: null is not an ISO 8601 date, datetime or repeating interval"
+    )

@@ -57,7 +57,11 @@ def test_new_record_whose_slug_is_taken_gets_the_next_free_number(spark):
     slugs = slugs_of(
         spark,
         [("agency", "new", "create", "Water Quality")],
-        [state_row("x", "water-quality"), state_row("y", "water-quality-1"), state_row("z", "water-quality-3")],
+        [
+            state_row("x", "water-quality"),
+            state_row("y", "water-quality-1"),
+            state_row("z", "water-quality-3"),
+        ],
     )
     assert slugs == {("agency", "new"): "water-quality-4"}
 
@@ -68,7 +72,11 @@ def test_new_records_with_the_same_title_get_distinct_numbered_slugs_in_key_orde
         ("agency", "b", "create", "rain"),
         ("agency", "a", "create", "RAIN!"),
     ]
-    assert slugs_of(spark, changes) == {("agency", "a"): "rain", ("agency", "b"): "rain-1", ("other", "k"): "rain-2"}
+    assert slugs_of(spark, changes) == {
+        ("agency", "a"): "rain",
+        ("agency", "b"): "rain-1",
+        ("other", "k"): "rain-2",
+    }
 
 
 def test_a_new_title_that_looks_like_a_numbered_slug_does_not_collide(spark):

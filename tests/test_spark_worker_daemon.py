@@ -7,8 +7,12 @@ def test_archives_are_dropped_when_pyspark_and_py4j_are_installed_as_folders(tmp
     for package in ("pyspark", "py4j"):
         (tmp_path / "site" / package).mkdir(parents=True)
         (tmp_path / "site" / package / "__init__.py").write_text("")
-    paths = [str(tmp_path / "pyspark.zip"), str(tmp_path / "py4j-src.zip"), str(tmp_path / "spark-core.jar"),
-             str(tmp_path / "site")]
+    paths = [
+        str(tmp_path / "pyspark.zip"),
+        str(tmp_path / "py4j-src.zip"),
+        str(tmp_path / "spark-core.jar"),
+        str(tmp_path / "site"),
+    ]
     assert without_archives(paths) == [str(tmp_path / "site")]
 
 

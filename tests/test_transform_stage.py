@@ -8,23 +8,40 @@ from transforms.crosswalk.transform import transform_changes
 from transforms.registry import Source
 from transforms.schemas import CHANGES, TRANSFORMED
 
-ISO = ('<gmd:MD_Metadata xmlns:gmd="http://www.isotc211.org/2005/gmd" xmlns:gco="http://www.isotc211.org/2005/gco">'
-       "<gmd:fileIdentifier><gco:CharacterString>iso-1</gco:CharacterString></gmd:fileIdentifier>"
-       "<gmd:identificationInfo><gmd:MD_DataIdentification><gmd:citation><gmd:CI_Citation>"
-       "<gmd:title><gco:CharacterString>Roads</gco:CharacterString></gmd:title>"
-       "<gmd:date><gmd:CI_Date><gmd:date><gco:Date>2021-03-04</gco:Date></gmd:date><gmd:dateType>"
-       '<gmd:CI_DateTypeCode codeListValue="revision"/></gmd:dateType></gmd:CI_Date></gmd:date>'
-       "</gmd:CI_Citation></gmd:citation><gmd:abstract><gco:CharacterString>Road lines.</gco:CharacterString>"
-       "</gmd:abstract></gmd:MD_DataIdentification></gmd:identificationInfo>"
-       "<gmd:distributionInfo><gmd:MD_Distribution><gmd:transferOptions><gmd:MD_DigitalTransferOptions>"
-       "<gmd:onLine><gmd:CI_OnlineResource><gmd:linkage><gmd:URL>https://x.gov/roads.zip</gmd:URL></gmd:linkage>"
-       "</gmd:CI_OnlineResource></gmd:onLine></gmd:MD_DigitalTransferOptions></gmd:transferOptions>"
-       "</gmd:MD_Distribution></gmd:distributionInfo></gmd:MD_Metadata>")
+ISO = (
+    '<gmd:MD_Metadata xmlns:gmd="http://www.isotc211.org/2005/gmd" xmlns:gco="http://www.isotc211.org/2005/gco">'
+    "<gmd:fileIdentifier><gco:CharacterString>iso-1</gco:CharacterString></gmd:fileIdentifier>"
+    "<gmd:identificationInfo><gmd:MD_DataIdentification><gmd:citation><gmd:CI_Citation>"
+    "<gmd:title><gco:CharacterString>Roads</gco:CharacterString></gmd:title>"
+    "<gmd:date><gmd:CI_Date><gmd:date><gco:Date>2021-03-04</gco:Date></gmd:date><gmd:dateType>"
+    '<gmd:CI_DateTypeCode codeListValue="revision"/></gmd:dateType></gmd:CI_Date></gmd:date>'
+    "</gmd:CI_Citation></gmd:citation><gmd:abstract><gco:CharacterString>Road lines.</gco:CharacterString>"
+    "</gmd:abstract></gmd:MD_DataIdentification></gmd:identificationInfo>"
+    "<gmd:distributionInfo><gmd:MD_Distribution><gmd:transferOptions><gmd:MD_DigitalTransferOptions>"
+    "<gmd:onLine><gmd:CI_OnlineResource><gmd:linkage><gmd:URL>https://x.gov/roads.zip</gmd:URL></gmd:linkage>"
+    "</gmd:CI_OnlineResource></gmd:onLine></gmd:MD_DigitalTransferOptions></gmd:transferOptions>"
+    "</gmd:MD_Distribution></gmd:distributionInfo></gmd:MD_Metadata>"
+)
 SOURCES = [
     Source("waf-a", "WAF A", "Agency A", "https://a.gov/waf/", "waf", "iso19115"),
-    Source("json-b", "B", "Agency B", "https://b.gov/data.json", "datajson", "dcatus1.1-non-federal",
-           fixups={"url_scheme": False}),
-    Source("waf-c", "WAF C", "Agency C", "https://c.gov/waf/", "waf", "iso19115", fixups={"default_contact": False}),
+    Source(
+        "json-b",
+        "B",
+        "Agency B",
+        "https://b.gov/data.json",
+        "datajson",
+        "dcatus1.1-non-federal",
+        fixups={"url_scheme": False},
+    ),
+    Source(
+        "waf-c",
+        "WAF C",
+        "Agency C",
+        "https://c.gov/waf/",
+        "waf",
+        "iso19115",
+        fixups={"default_contact": False},
+    ),
 ]
 
 
@@ -50,7 +67,11 @@ def test_create_update_rows_are_transformed_and_others_pass_through(spark):
     assert len(got) == 5
     roads = got["https://a.gov/waf/roads.xml"]
     dataset = json.loads(roads["dcat_json"])
-    assert (roads["action"], roads["source_format"], roads["file_identifier"]) == ("create", "iso19139", "iso-1")
+    assert (roads["action"], roads["source_format"], roads["file_identifier"]) == (
+        "create",
+        "iso19139",
+        "iso-1",
+    )
     assert dataset["identifier"] == "iso-1" and dataset["isPartOf"] == "https://a.gov/parent.xml"
     assert dataset["publisher"]["name"] == "Agency A"
     assert (roads["title"], roads["access_level"], roads["modified"]) == ("Roads", "public", "2021-03-04")
@@ -61,7 +82,11 @@ def test_create_update_rows_are_transformed_and_others_pass_through(spark):
     assert (b_one["source_format"], b_one["title"]) == ("dcatus", "B one")
     assert json.loads(b_one["dcat_json"])["landingPage"] == "b.gov/1"  # url_scheme switched off for json-b
     assert b_one["warnings"] == []
-    for identifier in ("https://a.gov/waf/same.xml", "https://a.gov/waf/gone.xml", "https://a.gov/waf/bad.xml"):
+    for identifier in (
+        "https://a.gov/waf/same.xml",
+        "https://a.gov/waf/gone.xml",
+        "https://a.gov/waf/bad.xml",
+    ):
         row = got[identifier]
         assert row["dcat_json"] is None and row["source_format"] is None and row["warnings"] == []
     assert got["https://a.gov/waf/bad.xml"]["reasons"] == ["extract: HTTP 404"]
@@ -73,15 +98,33 @@ def test_failed_transforms_become_rejects_with_readable_reasons(spark):
         _row("waf-c", "https://c.gov/waf/csw.xml", "update", "xml", '<foo xmlns="urn:x"/>'),
         _row("waf-c", "https://c.gov/waf/untitled.xml", "create", "xml", "<metadata><idinfo/></metadata>"),
     ]
-    out = transform_changes(_changes(spark, rows), SOURCES).select("identifier", "action", "reasons", "dcat_json")
-    expected = spark.createDataFrame([
-        ("https://c.gov/waf/broken.xml", "reject",
-         ["earlier", "transform: XML is not well formed: Opening and ending tag mismatch: b line 2 and a (line 3)"],
-         None),
-        ("https://c.gov/waf/csw.xml", "reject", ["transform: unknown root element {urn:x}foo; expected ISO 19115-2, "
-                                                "ISO 19139, ISO 19115-3 or FGDC"], None),
-        ("https://c.gov/waf/untitled.xml", "reject", ["transform: record has no title"], None),
-    ], out.schema)
+    out = transform_changes(_changes(spark, rows), SOURCES).select(
+        "identifier", "action", "reasons", "dcat_json"
+    )
+    expected = spark.createDataFrame(
+        [
+            (
+                "https://c.gov/waf/broken.xml",
+                "reject",
+                [
+                    "earlier",
+                    "transform: XML is not well formed: Opening and ending tag mismatch: b line 2 and a (line 3)",
+                ],
+                None,
+            ),
+            (
+                "https://c.gov/waf/csw.xml",
+                "reject",
+                [
+                    "transform: unknown root element {urn:x}foo; expected ISO 19115-2, "
+                    "ISO 19139, ISO 19115-3 or FGDC"
+                ],
+                None,
+            ),
+            ("https://c.gov/waf/untitled.xml", "reject", ["transform: record has no title"], None),
+        ],
+        out.schema,
+    )
     assertDataFrameEqual(out, expected)
 
 

@@ -15,9 +15,14 @@ SUITES = str(Path(suites_init).parent)
 
 def dataset(identifier: str, **changes) -> dict:
     record = {
-        "title": f"Dataset {identifier}", "description": "d", "keyword": ["k"], "modified": "2024-01-02",
-        "publisher": {"name": "Agency"}, "contactPoint": {"fn": "A", "hasEmail": "mailto:a@agency.gov"},
-        "identifier": identifier, "accessLevel": "public",
+        "title": f"Dataset {identifier}",
+        "description": "d",
+        "keyword": ["k"],
+        "modified": "2024-01-02",
+        "publisher": {"name": "Agency"},
+        "contactPoint": {"fn": "A", "hasEmail": "mailto:a@agency.gov"},
+        "identifier": identifier,
+        "accessLevel": "public",
         "distribution": [{"downloadURL": "https://agency.gov/a.csv", "mediaType": "text/csv"}],
     }
     record.update(changes)
@@ -29,8 +34,12 @@ def row(source_id: str, identifier: str, action: str, record: dict | None = None
     values.update(source_id=source_id, identifier=identifier, action=action, reasons=reasons)
     if record is not None:
         values.update(
-            dcat_json=json.dumps(record), source_format="dcatus", warnings=[], title=record.get("title"),
-            access_level=record.get("accessLevel"), modified=record.get("modified"),
+            dcat_json=json.dumps(record),
+            source_format="dcatus",
+            warnings=[],
+            title=record.get("title"),
+            access_level=record.get("accessLevel"),
+            modified=record.get("modified"),
             has_email=record.get("contactPoint", {}).get("hasEmail"),
             distribution_urls=[d["downloadURL"] for d in record.get("distribution", [])],
         )
@@ -38,8 +47,14 @@ def row(source_id: str, identifier: str, action: str, record: dict | None = None
 
 
 def source(source_id: str) -> Source:
-    return Source(id=source_id, title=source_id, organization="org", url="https://example.gov/data.json",
-                  type="datajson", schema="dcatus1.1-non-federal")
+    return Source(
+        id=source_id,
+        title=source_id,
+        organization="org",
+        url="https://example.gov/data.json",
+        type="datajson",
+        schema="dcatus1.1-non-federal",
+    )
 
 
 def status(source_id: str, extracted: int, state: str = "complete") -> dict:
@@ -54,8 +69,14 @@ def run(spark, tmp_path, rows, statuses, published, force=False):
     counts = spark.createDataFrame(published, "source_id string, published long")
     sources = [source(s["source_id"]) for s in statuses]
     validated, new_statuses, quality = validate_records(
-        transformed, status_frame, sources, counts, force=force, suites_dir=SUITES,
-        quality_dir=str(tmp_path / "quality"))
+        transformed,
+        status_frame,
+        sources,
+        counts,
+        force=force,
+        suites_dir=SUITES,
+        quality_dir=str(tmp_path / "quality"),
+    )
     decisions = {(r["source_id"], r["identifier"]): r for r in validated.collect()}
     return validated, decisions, {r["source_id"]: r for r in new_statuses.collect()}, quality
 
@@ -79,7 +100,8 @@ def test_source_cut_from_300_to_30_is_held_and_others_go_on(spark, tmp_path, shr
     assert {decisions[("cut", f"c{i}")]["decision"] for i in range(300)} == {"held"}
     assert states["cut"]["status"] == "held"
     assert states["cut"]["reason"].startswith(
-        "held: 270 of 300 published records would be deleted (90% > 20% allowed)")
+        "held: 270 of 300 published records would be deleted (90% > 20% allowed)"
+    )
     assert states["cut"]["reason"].endswith("run with --force to apply")
     assert "only 30 records extracted for 300 published (10% < 50% required)" in states["cut"]["reason"]
     assert states["fine"]["status"] == "complete"
@@ -106,21 +128,33 @@ def test_critical_record_expectation_holds_its_source(spark, tmp_path):
     rows = [row("dup", "same", "create", dataset("same")), row("dup", "same", "create", dataset("same"))]
     rows += [row("ok", "o1", "create", dataset("o1", contactPoint={"fn": "A", "hasEmail": "a@b.gov"}))]
     _, decisions, states, quality = run(
-        spark, tmp_path, rows, [status("dup", 2), status("ok", 1)], [("dup", 0), ("ok", 0)])
+        spark, tmp_path, rows, [status("dup", 2), status("ok", 1)], [("dup", 0), ("ok", 0)]
+    )
     assert states["dup"]["status"] == "held"
-    assert "expect_compound_columns_to_be_unique on source_id, identifier failed for 2 of 2" in states["dup"]["reason"]
+    assert (
+        "expect_compound_columns_to_be_unique on source_id, identifier failed for 2 of 2"
+        in states["dup"]["reason"]
+    )
     # A warning expectation is reported, never holds; the schema rejects the record itself.
     assert states["ok"]["status"] == "complete"
     assert decisions[("ok", "o1")]["decision"] == "reject"
     email = [f for f in quality["sources"]["ok"]["failed_expectations"] if f["column"] == "has_email"]
-    assert email == [{"expectation": "expect_column_values_to_match_regex", "column": "has_email",
-                      "severity": "warning", "unexpected_count": 1, "examples": ["o1"]}]
+    assert email == [
+        {
+            "expectation": "expect_column_values_to_match_regex",
+            "column": "has_email",
+            "severity": "warning",
+            "unexpected_count": 1,
+            "examples": ["o1"],
+        }
+    ]
 
 
 def test_failed_source_stays_failed_and_rejects_stay_rejected(spark, tmp_path):
     rows = [row("gone", "g1", "unchanged"), row("bad", None, "reject", reasons=["no identifier"])]
     _, decisions, states, _ = run(
-        spark, tmp_path, rows, [status("gone", 0, "failed"), status("bad", 1)], [("gone", 100), ("bad", 1)])
+        spark, tmp_path, rows, [status("gone", 0, "failed"), status("bad", 1)], [("gone", 100), ("bad", 1)]
+    )
     assert states["gone"]["status"] == "failed"
     assert decisions[("bad", None)]["decision"] == "reject"
     assert decisions[("bad", None)]["reasons"] == ["no identifier"]
@@ -129,6 +163,11 @@ def test_failed_source_stays_failed_and_rejects_stay_rejected(spark, tmp_path):
 def test_missing_suite_is_fatal(spark, tmp_path):
     with pytest.raises(RuntimeError, match="missing or unreadable"):
         validate_records(
-            spark.createDataFrame([], TRANSFORMED), spark.createDataFrame([], SOURCE_STATUS), [],
-            spark.createDataFrame([], "source_id string, published long"), force=False,
-            suites_dir=str(tmp_path), quality_dir=str(tmp_path / "q"))
+            spark.createDataFrame([], TRANSFORMED),
+            spark.createDataFrame([], SOURCE_STATUS),
+            [],
+            spark.createDataFrame([], "source_id string, published long"),
+            force=False,
+            suites_dir=str(tmp_path),
+            quality_dir=str(tmp_path / "q"),
+        )

@@ -40,7 +40,11 @@ def test_nginx_listing_skips_other_formats_and_the_parent():
 def test_iis_listing_reads_the_date_before_each_link():
     base = "https://edg.epa.gov/WAFer_harvest/ISO/"
     assert listed(real_page("ms-iis-waf.html"), base) == [
-        (base + "enviroatlas-metadata-waf_ACS_Demographics_by_Tract_2008_2012_EA.xml", "2021-06-17T12:20:00", False),
+        (
+            base + "enviroatlas-metadata-waf_ACS_Demographics_by_Tract_2008_2012_EA.xml",
+            "2021-06-17T12:20:00",
+            False,
+        ),
         (base + "enviroatlas-metadata-waf_Ag_On_Slopes.xml", "2025-07-23T17:33:00", False),
     ]
 
@@ -76,7 +80,11 @@ def test_listing_dates(text, expected):
 
 
 def folder_page(*links: str) -> dict:
-    return {"body": "<html><body><pre>" + "\n".join(f'<a href="{link}">{link}</a>' for link in links) + "</pre></body></html>"}
+    return {
+        "body": "<html><body><pre>"
+        + "\n".join(f'<a href="{link}">{link}</a>' for link in links)
+        + "</pre></body></html>"
+    }
 
 
 def test_crawl_follows_subfolders_once_and_stays_under_the_base(tmp_path):
@@ -88,12 +96,20 @@ def test_crawl_follows_subfolders_once_and_stays_under_the_base(tmp_path):
     }
     with serve_folder(tmp_path, routes=routes) as base:
         crawl = crawl_waf(base + "waf/", LOCAL)
-    assert [entry.url for entry in crawl.files] == [base + "waf/a.xml", base + "waf/sub/b.xml", base + "waf/sub/loop/c.xml"]
+    assert [entry.url for entry in crawl.files] == [
+        base + "waf/a.xml",
+        base + "waf/sub/b.xml",
+        base + "waf/sub/loop/c.xml",
+    ]
     assert crawl.problems == [] and crawl.failure is None
 
 
 def test_crawl_depth_is_bounded(tmp_path):
-    routes = {"/waf/": folder_page("a.xml", "d1/"), "/waf/d1/": folder_page("b.xml", "d2/"), "/waf/d1/d2/": folder_page("c.xml")}
+    routes = {
+        "/waf/": folder_page("a.xml", "d1/"),
+        "/waf/d1/": folder_page("b.xml", "d2/"),
+        "/waf/d1/d2/": folder_page("c.xml"),
+    }
     with serve_folder(tmp_path, routes=routes) as base:
         crawl = crawl_waf(base + "waf/", LOCAL, max_depth=1)
     assert [entry.url.rsplit("/", 1)[1] for entry in crawl.files] == ["a.xml", "b.xml"]
@@ -134,6 +150,8 @@ def test_crawl_of_the_local_servers_own_listings(tmp_path):
     with serve_folder(tmp_path) as base:
         crawl = crawl_waf(base + "waf", LOCAL)  # no trailing slash: the server redirects
     assert sorted(entry.url.removeprefix(base) for entry in crawl.files) == [
-        "waf/nested/deeper/three.xml", "waf/nested/two.xml", "waf/one.xml"
+        "waf/nested/deeper/three.xml",
+        "waf/nested/two.xml",
+        "waf/one.xml",
     ]
     assert all(entry.modified for entry in crawl.files)

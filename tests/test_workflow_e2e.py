@@ -21,7 +21,9 @@ def site(tmp_path_factory):
     root = tmp_path_factory.mktemp("site")
     shutil.copytree(SAMPLES / "www", root / "www")
     with serve_folder(root / "www") as base_url:
-        registry = (SAMPLES / "sources.yaml").read_text("utf-8").replace("{samples_url}", base_url.rstrip("/"))
+        registry = (
+            (SAMPLES / "sources.yaml").read_text("utf-8").replace("{samples_url}", base_url.rstrip("/"))
+        )
         (root / "sources.yaml").write_text(registry, "utf-8")
         yield root
 
@@ -39,7 +41,10 @@ def harvest(site: Path, lake: Path, run_id: str) -> dict:
 
 
 def counts(entry: dict) -> tuple:
-    return tuple(entry[name] for name in ("extracted", "created", "updated", "deleted", "unchanged", "rejected", "held"))
+    return tuple(
+        entry[name]
+        for name in ("extracted", "created", "updated", "deleted", "unchanged", "rejected", "held")
+    )
 
 
 def edit_catalog(site: Path, edit) -> None:
@@ -76,7 +81,9 @@ def test_one_edit_one_removal_one_addition_and_malformed_records(site, lake, spa
     def edit(datasets):
         datasets[1]["title"] = "Public Library Branches and Bookmobiles"
         del datasets[2]  # Bridge Inspection Results
-        added = dict(datasets[0], identifier="https://data.example.gov/id/sample-100", title="Noise Complaints")
+        added = dict(
+            datasets[0], identifier="https://data.example.gov/id/sample-100", title="Noise Complaints"
+        )
         datasets.append(added)
         datasets.append("not a dataset")
         datasets.append(dict(datasets[0], identifier="https://data.example.gov/id/sample-101", title=42))
@@ -93,7 +100,9 @@ def test_one_edit_one_removal_one_addition_and_malformed_records(site, lake, spa
 
 
 def test_a_failed_source_keeps_its_records(site, lake, spark):
-    (site / "www" / "datajson" / "data.json").write_text("<html><body>Service temporarily unavailable</body></html>")
+    (site / "www" / "datajson" / "data.json").write_text(
+        "<html><body>Service temporarily unavailable</body></html>"
+    )
     sources = harvest(site, lake, "run-4")
     agency = sources["example-agency"]
     assert agency["status"] == "failed" and agency["reason"]

@@ -18,13 +18,21 @@ pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
 def lake_rows(spark, lake) -> dict:
     state = read_state(spark, str(lake), read_pointer(str(lake))["version"])
-    return {(r.source_id, r.identifier): (r.slug, r.content_hash, json.loads(r.dcat_json)) for r in state.collect()}
+    return {
+        (r.source_id, r.identifier): (r.slug, r.content_hash, json.loads(r.dcat_json))
+        for r in state.collect()
+    }
 
 
 def database_rows(url) -> dict:
     with psycopg.connect(url) as connection:
-        rows = connection.execute("SELECT source_id, identifier, slug, content_hash, dcat FROM catalog.dataset").fetchall()
-    return {(source_id, identifier): (slug, content_hash, dcat) for source_id, identifier, slug, content_hash, dcat in rows}
+        rows = connection.execute(
+            "SELECT source_id, identifier, slug, content_hash, dcat FROM catalog.dataset"
+        ).fetchall()
+    return {
+        (source_id, identifier): (slug, content_hash, dcat)
+        for source_id, identifier, slug, content_hash, dcat in rows
+    }
 
 
 def test_harvest_and_reharvest_into_postgres(spark, tmp_path, postgres_url):  # noqa: F811
@@ -33,7 +41,9 @@ def test_harvest_and_reharvest_into_postgres(spark, tmp_path, postgres_url):  # 
     catalog_file = tmp_path / "www" / "datajson" / "data.json"
     with serve_folder(tmp_path / "www") as base_url:
         registry = tmp_path / "sources.yaml"
-        registry.write_text((SAMPLES / "sources.yaml").read_text().replace("{samples_url}", base_url.rstrip("/")))
+        registry.write_text(
+            (SAMPLES / "sources.yaml").read_text().replace("{samples_url}", base_url.rstrip("/"))
+        )
         assert run_harvest(str(registry), str(lake), run_id="pg-1", db_url=postgres_url) == 0
         first = database_rows(postgres_url)
         assert len(first) == 9 and first == lake_rows(spark, lake)
@@ -42,7 +52,9 @@ def test_harvest_and_reharvest_into_postgres(spark, tmp_path, postgres_url):  # 
         catalog["dataset"][0]["title"] = "Air Quality Monitoring Stations (revised)"
         del catalog["dataset"][1]
         # PostgreSQL's jsonb cannot hold a NUL character: the database refuses this record alone
-        catalog["dataset"].append(dict(catalog["dataset"][0], identifier="nul-record", description="a\u0000b"))
+        catalog["dataset"].append(
+            dict(catalog["dataset"][0], identifier="nul-record", description="a\u0000b")
+        )
         catalog_file.write_text(json.dumps(catalog))
         assert run_harvest(str(registry), str(lake), run_id="pg-2", db_url=postgres_url) == 0
 
@@ -51,7 +63,9 @@ def test_harvest_and_reharvest_into_postgres(spark, tmp_path, postgres_url):  # 
     assert len(second) == 8 and ("example-agency", "nul-record") not in second
     slug, _, dcat = second[("example-agency", "https://data.example.gov/id/sample-001")]
     assert dcat["title"] == "Air Quality Monitoring Stations (revised)"
-    assert slug == first[("example-agency", "https://data.example.gov/id/sample-001")][0]  # stable across updates
+    assert (
+        slug == first[("example-agency", "https://data.example.gov/id/sample-001")][0]
+    )  # stable across updates
     report = json.loads((lake / "runs" / "pg-2" / "report" / "report.json").read_text())
     agency = next(entry for entry in report["sources"] if entry["source_id"] == "example-agency")
     assert (agency["updated"], agency["deleted"], agency["created"]) == (1, 1, 0)

@@ -28,12 +28,16 @@ def _golden(path: Path) -> dict:
 
 def _validator(realdata: Path) -> jsonschema.Draft202012Validator:
     schema = json.loads((realdata / SCHEMA).read_text(encoding="utf-8"))
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    return jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
 
 
 def _transform(realdata: Path, golden: dict):
     raw = (realdata / "waf" / golden["input"]).read_text(encoding="utf-8")
-    return transform_record("xml", raw, golden["record_url"], golden["parent_identifier"], {}, golden["organization"])
+    return transform_record(
+        "xml", raw, golden["record_url"], golden["parent_identifier"], {}, golden["organization"]
+    )
 
 
 def test_goldens_cover_every_kind_and_sample_repository():
@@ -56,8 +60,10 @@ def test_real_record_matches_reviewed_golden(realdata, path):
 
 @pytest.mark.parametrize("path", GOLDENS, ids=[p.stem for p in GOLDENS])
 def test_golden_is_valid_dcat_us_or_fails_for_the_stated_reason(realdata, path):
-    errors = {"/".join(map(str, e.path)) or e.validator: e.message
-              for e in _validator(realdata).iter_errors(_golden(path)["dataset"])}
+    errors = {
+        "/".join(map(str, e.path)) or e.validator: e.message
+        for e in _validator(realdata).iter_errors(_golden(path)["dataset"])
+    }
     expected = EXPECTED_SCHEMA_FAILURES.get(path.stem, {})
     assert set(errors) == set(expected), errors
     for key, reason in expected.items():
@@ -71,10 +77,22 @@ def test_too_many_keywords_record_really_has_more_than_1000():
 
 def test_iso19115_2_against_mdtranslator_output(realdata):
     """Field by field against mdTranslator's DCAT-US output for the same record; every difference explained."""
-    expected = json.loads((realdata / "mapping/mdTranslator-expected/iso19115-2-datagov-to-dcatus.json").read_text())
+    expected = json.loads(
+        (realdata / "mapping/mdTranslator-expected/iso19115-2-datagov-to-dcatus.json").read_text()
+    )
     ours = _golden(GOLDEN / "mdtranslator_iso19115-2_datagov.json")["dataset"]
-    for same in ("title", "description", "keyword", "publisher", "contactPoint", "identifier", "accessLevel",
-                 "accrualPeriodicity", "landingPage", "describedBy"):
+    for same in (
+        "title",
+        "description",
+        "keyword",
+        "publisher",
+        "contactPoint",
+        "identifier",
+        "accessLevel",
+        "accrualPeriodicity",
+        "landingPage",
+        "describedBy",
+    ):
         assert ours[same] == expected[same], same
     # Dates are kept as written (2023-11-22, 2017) where mdTranslator pads them to midnight UTC.
     assert expected["modified"].startswith(ours["modified"]) and expected["issued"].startswith(ours["issued"])
@@ -94,8 +112,13 @@ def test_iso19115_2_against_mdtranslator_output(realdata):
     # "online resource URL") are left out with a warning instead of producing schema-invalid URIs;
     # mdTranslator also turns aggregate resources into downloadURLs with mediaType "placeholder/value".
     assert ours["references"] == ["https://aggregation_info_sample_url.gov"]
-    assert ours["distribution"] == [{"@type": "dcat:Distribution", "accessURL": "https://online_resource_url.gov",
-                                     "title": "Landing page"}]
+    assert ours["distribution"] == [
+        {
+            "@type": "dcat:Distribution",
+            "accessURL": "https://online_resource_url.gov",
+            "title": "Landing page",
+        }
+    ]
     # isPartOf / systemOfRecords: set only from the harvest's collection membership (parent_identifier),
     # because an isPartOf naming a record outside the catalog cannot be resolved; no SORN in ISO.
     assert "isPartOf" not in ours and "systemOfRecords" not in ours
@@ -106,7 +129,15 @@ def test_iso19115_2_against_mdtranslator_output(realdata):
 def test_iso19115_3_against_mdtranslator_output(realdata):
     expected = json.loads((realdata / "mapping/mdTranslator-expected/iso19115-3-to-dcatus.json").read_text())
     ours = _golden(GOLDEN / "mdtranslator_iso19115-3.json")["dataset"]
-    for same in ("title", "description", "publisher", "identifier", "accessLevel", "landingPage", "describedBy"):
+    for same in (
+        "title",
+        "description",
+        "publisher",
+        "identifier",
+        "accessLevel",
+        "landingPage",
+        "describedBy",
+    ):
         assert ours[same] == expected[same], same
     # Keywords deduplicated (the POD validator expects unique keywords): mdTranslator repeats 7 place names.
     assert ours["keyword"] == list(dict.fromkeys(expected["keyword"]))
@@ -132,10 +163,17 @@ def test_iso19115_3_against_mdtranslator_output(realdata):
 
 
 def test_unknown_root_names_the_root_found():
-    result = transform_record("xml", '<csw:GetRecordsResponse xmlns:csw="http://www.opengis.net/cat/csw/2.0.2"/>',
-                              "https://x.gov/a.xml", None, {})
-    assert result.error == ("unknown root element {http://www.opengis.net/cat/csw/2.0.2}GetRecordsResponse; "
-                            "expected ISO 19115-2, ISO 19139, ISO 19115-3 or FGDC")
+    result = transform_record(
+        "xml",
+        '<csw:GetRecordsResponse xmlns:csw="http://www.opengis.net/cat/csw/2.0.2"/>',
+        "https://x.gov/a.xml",
+        None,
+        {},
+    )
+    assert result.error == (
+        "unknown root element {http://www.opengis.net/cat/csw/2.0.2}GetRecordsResponse; "
+        "expected ISO 19115-2, ISO 19139, ISO 19115-3 or FGDC"
+    )
 
 
 def test_record_without_title_is_an_error(realdata):
@@ -146,12 +184,16 @@ def test_record_without_title_is_an_error(realdata):
 def test_malformed_xml_reports_the_line(realdata):
     raw = (realdata / "waf/mdTranslator/fgdc_badForm.xml").read_text(encoding="utf-8")
     error = transform_record("xml", raw, "https://x.gov/b.xml", None, {}).error
-    assert error.startswith("XML is not well formed: Opening and ending tag mismatch") and error.endswith("(line 8)")
+    assert error.startswith("XML is not well formed: Opening and ending tag mismatch") and error.endswith(
+        "(line 8)"
+    )
 
 
 def test_fgdc_without_file_identifier_uses_the_record_url():
-    raw = ("<metadata><idinfo><citation><citeinfo><title>T</title><pubdate>20150102</pubdate></citeinfo>"
-           "</citation><descript><abstract>A</abstract></descript></idinfo></metadata>")
+    raw = (
+        "<metadata><idinfo><citation><citeinfo><title>T</title><pubdate>20150102</pubdate></citeinfo>"
+        "</citation><descript><abstract>A</abstract></descript></idinfo></metadata>"
+    )
     dataset = transform_record("xml", raw, "https://x.gov/waf/t.xml", None, {}).dataset
     assert dataset["identifier"] == "https://x.gov/waf/t.xml"
     assert dataset["modified"] == "2015-01-02"

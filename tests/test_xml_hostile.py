@@ -9,11 +9,18 @@ from transforms.crosswalk.transform import transform_record
 from transforms.crosswalk.xml_safety import MAX_XML_BYTES, XmlRejected, parse_xml
 
 SECRET = "TOP-SECRET-FILE-CONTENT"
-FGDC_WITH = "<metadata><idinfo><citation><citeinfo><title>{}</title></citeinfo></citation></idinfo></metadata>"
-BILLION_LAUGHS = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-                  + "".join(f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10 if i > 1 else "&lol;" * 10}">'
-                            for i in range(1, 10))
-                  + "]>" + FGDC_WITH.format("&lol9;"))
+FGDC_WITH = (
+    "<metadata><idinfo><citation><citeinfo><title>{}</title></citeinfo></citation></idinfo></metadata>"
+)
+BILLION_LAUGHS = (
+    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + "".join(
+        f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10 if i > 1 else "&lol;" * 10}">'
+        for i in range(1, 10)
+    )
+    + "]>"
+    + FGDC_WITH.format("&lol9;")
+)
 
 
 @pytest.fixture()
@@ -43,7 +50,10 @@ def _error(raw: str) -> str | None:
 
 
 def test_billion_laughs_is_refused_before_parsing():
-    assert _error(BILLION_LAUGHS) == "XML document declares a DOCTYPE with a DTD subset; DTDs and entities are not accepted"
+    assert (
+        _error(BILLION_LAUGHS)
+        == "XML document declares a DOCTYPE with a DTD subset; DTDs and entities are not accepted"
+    )
 
 
 def test_external_file_entity_is_never_read(secret_file):
@@ -55,17 +65,24 @@ def test_external_file_entity_is_never_read(secret_file):
 
 def test_http_entities_and_dtds_are_never_fetched(entity_server):
     base, hits = entity_server
-    for raw in (f'<!DOCTYPE m [<!ENTITY x SYSTEM "{base}/e">]>' + FGDC_WITH.format("&x;"),
-                f'<!DOCTYPE m [<!ENTITY % p SYSTEM "{base}/p"> %p;]>' + FGDC_WITH.format("t"),
-                f'<!DOCTYPE metadata SYSTEM "{base}/fgdc.dtd">' + FGDC_WITH.format("T")):
+    for raw in (
+        f'<!DOCTYPE m [<!ENTITY x SYSTEM "{base}/e">]>' + FGDC_WITH.format("&x;"),
+        f'<!DOCTYPE m [<!ENTITY % p SYSTEM "{base}/p"> %p;]>' + FGDC_WITH.format("t"),
+        f'<!DOCTYPE metadata SYSTEM "{base}/fgdc.dtd">' + FGDC_WITH.format("T"),
+    ):
         _error(raw)
     assert hits == []
 
 
 def test_bare_external_doctype_is_parsed_without_loading_it(entity_server):
     base, hits = entity_server
-    result = transform_record("xml", f'<!DOCTYPE metadata SYSTEM "{base}/fgdc.dtd">\n' + FGDC_WITH.format("T"),
-                              "https://x.gov/r.xml", None, {})
+    result = transform_record(
+        "xml",
+        f'<!DOCTYPE metadata SYSTEM "{base}/fgdc.dtd">\n' + FGDC_WITH.format("T"),
+        "https://x.gov/r.xml",
+        None,
+        {},
+    )
     assert result.dataset["title"] == "T" and hits == []
 
 
@@ -81,9 +98,36 @@ def test_huge_text_inside_the_limit_does_not_crash():
 
 
 # Fragments that make hostile documents: entity declarations and references, DTDs, markup soup.
-FRAGMENTS = ["<", ">", "/", "&", ";", "!", "?", "[", "]", "=", '"', " ", "a", "\n", "&lol;", "&#0;", "&#x41;",
-             "<!ENTITY lol 'lollollol'>", "<!DOCTYPE metadata [", "<!DOCTYPE metadata SYSTEM 'file:///etc/passwd'>",
-             "]>", "<![CDATA[", "]]>", "<?xml version='1.0'?>", "<!--", "-->", "\ufffd", "\u200b"]
+FRAGMENTS = [
+    "<",
+    ">",
+    "/",
+    "&",
+    ";",
+    "!",
+    "?",
+    "[",
+    "]",
+    "=",
+    '"',
+    " ",
+    "a",
+    "\n",
+    "&lol;",
+    "&#0;",
+    "&#x41;",
+    "<!ENTITY lol 'lollollol'>",
+    "<!DOCTYPE metadata [",
+    "<!DOCTYPE metadata SYSTEM 'file:///etc/passwd'>",
+    "]>",
+    "<![CDATA[",
+    "]]>",
+    "<?xml version='1.0'?>",
+    "<!--",
+    "-->",
+    "\ufffd",
+    "\u200b",
+]
 XML_TEXT = st.lists(st.sampled_from(FRAGMENTS), max_size=30).map("".join)
 
 

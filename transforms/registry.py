@@ -18,8 +18,16 @@ DATAJSON_SCHEMAS = ("dcatus1.1-federal", "dcatus1.1-non-federal")
 XML_SCHEMAS = ("iso19115", "fgdc")
 ID_PATTERN = re.compile(r"^[a-z0-9-]+$")
 KNOWN_FIELDS = {
-    "id", "title", "organization", "url", "type", "schema",
-    "allow_private_network", "collection_url", "fixups", "enabled",
+    "id",
+    "title",
+    "organization",
+    "url",
+    "type",
+    "schema",
+    "allow_private_network",
+    "collection_url",
+    "fixups",
+    "enabled",
 }
 
 
@@ -56,23 +64,31 @@ def _entry_problems(index: int, entry) -> list[str]:
             problems.append(f"{where}: field '{name}' is required and must be a non-empty string")
     unknown = sorted(set(entry) - KNOWN_FIELDS)
     if unknown:
-        problems.append(f"{where}: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(KNOWN_FIELDS))}")
+        problems.append(
+            f"{where}: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(KNOWN_FIELDS))}"
+        )
     if isinstance(entry.get("id"), str) and not ID_PATTERN.match(entry["id"]):
         problems.append(f"{where}: field 'id' must match [a-z0-9-]+ (lowercase letters, digits, hyphens)")
     for name in ("url", "collection_url"):
         value = entry.get(name)
         scheme = urlsplit(value).scheme.lower() if isinstance(value, str) else None
         if scheme == "file" and entry.get("allow_private_network") is not True:
-            problems.append(f"{where}: field '{name}' is a file:// URL, which reads the harvest machine's own disk; "
-                            "set allow_private_network: true on the source to allow it")
+            problems.append(
+                f"{where}: field '{name}' is a file:// URL, which reads the harvest machine's own disk; "
+                "set allow_private_network: true on the source to allow it"
+            )
         elif isinstance(value, str) and scheme not in ("http", "https", "file"):
-            problems.append(f"{where}: field '{name}' must be an http://, https:// or file:// URL, found {value!r}")
+            problems.append(
+                f"{where}: field '{name}' must be an http://, https:// or file:// URL, found {value!r}"
+            )
     kind, schema = entry.get("type"), entry.get("schema")
     if isinstance(kind, str) and kind not in SOURCE_TYPES:
         problems.append(f"{where}: field 'type' must be one of {', '.join(SOURCE_TYPES)}, found {kind!r}")
     allowed = DATAJSON_SCHEMAS if kind == "datajson" else XML_SCHEMAS
     if kind in SOURCE_TYPES and isinstance(schema, str) and schema not in allowed:
-        problems.append(f"{where}: field 'schema' for type {kind} must be one of {', '.join(allowed)}, found {schema!r}")
+        problems.append(
+            f"{where}: field 'schema' for type {kind} must be one of {', '.join(allowed)}, found {schema!r}"
+        )
     if kind == "waf-collection" and not entry.get("collection_url"):
         problems.append(f"{where}: field 'collection_url' is required for type waf-collection")
     for name in ("allow_private_network", "enabled"):
@@ -96,7 +112,10 @@ def parse_registry(text: str) -> list[Source]:
     entries = document["sources"]
     problems = [problem for index, entry in enumerate(entries) for problem in _entry_problems(index, entry)]
     ids = [entry.get("id") for entry in entries if isinstance(entry, dict)]
-    problems += [f"field 'id': {dup!r} is used by more than one source" for dup in sorted({i for i in ids if ids.count(i) > 1})]
+    problems += [
+        f"field 'id': {dup!r} is used by more than one source"
+        for dup in sorted({i for i in ids if ids.count(i) > 1})
+    ]
     if problems:
         raise RegistryError("invalid source registry:\n  " + "\n  ".join(problems))
     return [

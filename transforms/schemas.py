@@ -93,7 +93,17 @@ OUTCOME_OF_ACTION = {
 # Every extracted record ends in exactly one of these (deletes are counted on their own).
 RECORD_OUTCOMES = (Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED, Outcome.REJECTED, Outcome.HELD)
 # The per-source and total counts of the report, in the order every view shows them.
-COUNT_NAMES = ("extracted", "created", "updated", "deleted", "unchanged", "rejected", "held", "errors", "warnings")
+COUNT_NAMES = (
+    "extracted",
+    "created",
+    "updated",
+    "deleted",
+    "unchanged",
+    "rejected",
+    "held",
+    "errors",
+    "warnings",
+)
 
 # Columns that follow a record from extract to load unchanged.
 RECORD_ORIGIN = _fields(

@@ -20,7 +20,7 @@ from pyspark.sql import functions as F
 
 from transforms.schemas import CHANGES, Action, FetchStatus, SourceState
 
-NO_IDENTIFIER = "record has no identifier: the \"identifier\" field is missing, empty or not a string"
+NO_IDENTIFIER = 'record has no identifier: the "identifier" field is missing, empty or not a string'
 
 
 def _reasons(*conditions_and_messages) -> F.Column:
@@ -37,12 +37,14 @@ def _records_with_verdict(records: DataFrame) -> DataFrame:
     # Counted over the keys alone and joined back by broadcast: the rows, with their raw text,
     # never go through a shuffle. Only repeated identifiers are broadcast, normally none.
     repeated = (
-        seen.filter(F.col("identifier").isNotNull()).groupBy("source_id", "identifier")
-        .agg(F.count(F.lit(1)).alias("occurrences")).filter(F.col("occurrences") > 1)
+        seen.filter(F.col("identifier").isNotNull())
+        .groupBy("source_id", "identifier")
+        .agg(F.count(F.lit(1)).alias("occurrences"))
+        .filter(F.col("occurrences") > 1)
     )
     seen = seen.join(F.broadcast(repeated), on=["source_id", "identifier"], how="left")
     duplicate = F.format_string(
-        "identifier \"%s\" appears %d times in this source; none of them is harvested until it is unique",
+        'identifier "%s" appears %d times in this source; none of them is harvested until it is unique',
         F.col("identifier"),
         F.col("occurrences"),
     )
@@ -77,7 +79,9 @@ def _classified(records: DataFrame, state: DataFrame) -> DataFrame:
         .when(F.col("published_hash") == content_hash, Action.UNCHANGED)
         .otherwise(Action.UPDATE)
     )
-    stale = F.array(F.lit("the server answered 304 Not Modified but the catalog holds no earlier copy; retried next run"))
+    stale = F.array(
+        F.lit("the server answered 304 Not Modified but the catalog holds no earlier copy; retried next run")
+    )
     return (
         joined.withColumn("content_hash", F.when(F.size("reasons") == 0, content_hash))
         .withColumn("action", action)

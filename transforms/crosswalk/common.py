@@ -5,16 +5,31 @@ from urllib.parse import urlsplit
 
 # Extensions whose links are files a user downloads; anything else is published as accessURL.
 MEDIA_TYPES = {
-    "zip": "application/zip", "gz": "application/gzip", "tgz": "application/gzip",
-    "tar": "application/x-tar", "7z": "application/x-7z-compressed",
-    "csv": "text/csv", "txt": "text/plain", "json": "application/json",
-    "geojson": "application/geo+json", "xml": "application/xml", "kml": "application/vnd.google-earth.kml+xml",
-    "kmz": "application/vnd.google-earth.kmz", "pdf": "application/pdf",
+    "zip": "application/zip",
+    "gz": "application/gzip",
+    "tgz": "application/gzip",
+    "tar": "application/x-tar",
+    "7z": "application/x-7z-compressed",
+    "csv": "text/csv",
+    "txt": "text/plain",
+    "json": "application/json",
+    "geojson": "application/geo+json",
+    "xml": "application/xml",
+    "kml": "application/vnd.google-earth.kml+xml",
+    "kmz": "application/vnd.google-earth.kmz",
+    "pdf": "application/pdf",
     "xls": "application/vnd.ms-excel",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "tif": "image/tiff", "tiff": "image/tiff", "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg",
-    "nc": "application/x-netcdf", "shp": "application/x-esri-shape", "gpkg": "application/geopackage+sqlite3",
-    "las": "application/vnd.las", "laz": "application/vnd.laszip",
+    "tif": "image/tiff",
+    "tiff": "image/tiff",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "nc": "application/x-netcdf",
+    "shp": "application/x-esri-shape",
+    "gpkg": "application/geopackage+sqlite3",
+    "las": "application/vnd.las",
+    "laz": "application/vnd.laszip",
 }
 _DATE = re.compile(r"^(\d{4})(?:-?(\d{2}))?(?:-?(\d{2}))?(T[0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$")
 _LICENSE_HINTS = ("creativecommons.org", "opendatacommons.org", "/publicdomain/", "/licenses/", "/license")
@@ -46,8 +61,9 @@ def mailto(email: str | None, warnings: list[str]) -> str | None:
     return f"mailto:{address}"
 
 
-def distribution(url: str, title: str | None, description: str | None, fmt: str | None,
-                 download: bool, warnings: list[str]) -> dict | None:
+def distribution(
+    url: str, title: str | None, description: str | None, fmt: str | None, download: bool, warnings: list[str]
+) -> dict | None:
     """One DCAT-US distribution (None when the link is no URL); a download needs a media type."""
     if not is_url(url):
         warnings.append(f"distribution: {url!r} is not a URL; left out")
@@ -59,7 +75,9 @@ def distribution(url: str, title: str | None, description: str | None, fmt: str 
         item["mediaType"] = media
     else:
         if download:
-            warnings.append(f"distribution {url}: download link of unknown media type; published as accessURL")
+            warnings.append(
+                f"distribution {url}: download link of unknown media type; published as accessURL"
+            )
         item["accessURL"] = url
         if media:
             item["mediaType"] = media
@@ -97,7 +115,9 @@ def license_url(texts: list[str]) -> str | None:
     for text in texts:
         for word in text.split():
             word = word.strip("<>()[],;\"'")
-            if word.startswith(("http://", "https://")) and any(hint in word.lower() for hint in _LICENSE_HINTS):
+            if word.startswith(("http://", "https://")) and any(
+                hint in word.lower() for hint in _LICENSE_HINTS
+            ):
                 return word
     return None
 

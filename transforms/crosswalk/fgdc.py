@@ -40,8 +40,18 @@ def _publisher(root, citeinfo) -> dict | None:
     if not name:
         distributor = first(root, "distinfo/distrib/cntinfo")
         for holder in ("cntorgp", "cntperp"):
-            names = [n for n in (first_value(distributor, f"{holder}/cntorg"),
-                                 first_value(distributor, f"{holder}/cntper")) if n] if distributor is not None else []
+            names = (
+                [
+                    n
+                    for n in (
+                        first_value(distributor, f"{holder}/cntorg"),
+                        first_value(distributor, f"{holder}/cntper"),
+                    )
+                    if n
+                ]
+                if distributor is not None
+                else []
+            )
             if names:
                 name = ", ".join(names)
                 break
@@ -69,7 +79,9 @@ def _distributions(root, warnings: list[str]) -> list[dict]:
         for form in walk(order, "digform"):
             fmt = first_value(form, "digtinfo/formname")
             for url in values(form, "digtopt/onlinopt/computer/networka/networkr"):
-                item = common.distribution(url, None, None, fmt, common.media_type_of(url) is not None, warnings)
+                item = common.distribution(
+                    url, None, None, fmt, common.media_type_of(url) is not None, warnings
+                )
                 common.add_distribution(items, item)
     return items
 
@@ -81,7 +93,11 @@ def fgdc_to_dcat(root) -> tuple[dict, list[str], None]:
     citeinfo = first(idinfo, "citation/citeinfo")
     words: list[str] = []
     for path in ("theme/themekey", "place/placekey", "stratum/stratkey", "temporal/tempkey"):
-        words += [w for w in values(first(idinfo, "keywords"), path) if w not in words] if idinfo is not None else []
+        words += (
+            [w for w in values(first(idinfo, "keywords"), path) if w not in words]
+            if idinfo is not None
+            else []
+        )
     pubdate = first_value(citeinfo, "pubdate")
     modified = _date(pubdate) or _date(first_value(root, "metainfo/metd"))
     if pubdate and not _date(pubdate):
@@ -93,13 +109,16 @@ def fgdc_to_dcat(root) -> tuple[dict, list[str], None]:
         "keyword": words,
         "modified": modified,
         "publisher": _publisher(root, citeinfo),
-        "contactPoint": (_contact(first(idinfo, "ptcontac/cntinfo"), warnings)
-                         or _contact(first(root, "metainfo/metc/cntinfo"), warnings)),
+        "contactPoint": (
+            _contact(first(idinfo, "ptcontac/cntinfo"), warnings)
+            or _contact(first(root, "metainfo/metc/cntinfo"), warnings)
+        ),
     }
     box = first(idinfo, "spdom/bounding")
     if box is not None:
         dataset["spatial"] = common.bounding_box(
-            *(first_value(box, name) for name in ("westbc", "southbc", "eastbc", "northbc")), warnings)
+            *(first_value(box, name) for name in ("westbc", "southbc", "eastbc", "northbc")), warnings
+        )
     dataset["temporal"] = _temporal(idinfo, warnings) if idinfo is not None else None
     access = first_value(idinfo, "accconst")
     if access and access.strip().lower() not in _NO_CONSTRAINT:

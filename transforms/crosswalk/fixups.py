@@ -9,7 +9,11 @@ normalisation; they never overwrite a value the publisher gave.
 
 import re
 
-DEFAULT_CONTACT = {"@type": "vcard:Contact", "fn": "Data.gov Support", "hasEmail": "mailto:datagovhelp@gsa.gov"}
+DEFAULT_CONTACT = {
+    "@type": "vcard:Contact",
+    "fn": "Data.gov Support",
+    "hasEmail": "mailto:datagovhelp@gsa.gov",
+}
 GEOSPATIAL = "geospatial"
 _HOST_LIKE = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?([/?#]|$)")
 
@@ -36,7 +40,9 @@ def validate_fixup_options(options) -> list[str]:
         elif name == "default_contact" and isinstance(setting, dict):
             extra = set(setting) - {"fn", "hasEmail"}
             if extra or not all(isinstance(v, str) and v.strip() for v in setting.values()):
-                problems.append("fix-up 'default_contact' takes true/false or {fn: name, hasEmail: mailto:...}")
+                problems.append(
+                    "fix-up 'default_contact' takes true/false or {fn: name, hasEmail: mailto:...}"
+                )
         elif not isinstance(setting, bool):
             problems.append(f"fix-up {name!r} must be true or false, found {setting!r}")
     return problems
@@ -106,7 +112,9 @@ def apply_fixups(dataset: dict, kind: str, options: dict, organization: str | No
         items = dataset.get("distribution") if isinstance(dataset.get("distribution"), list) else []
         known = {i.get("accessURL") or i.get("downloadURL") for i in items if isinstance(i, dict)}
         if landing not in known:
-            dataset["distribution"] = [*items, {"@type": "dcat:Distribution", "accessURL": landing,
-                                                "title": "Landing page"}]
+            dataset["distribution"] = [
+                *items,
+                {"@type": "dcat:Distribution", "accessURL": landing, "title": "Landing page"},
+            ]
             warnings.append("fixup: landingPage is not a distribution; added as one")
     return warnings

@@ -30,7 +30,11 @@ def _party_19115_3(node) -> dict:
     if person is None and organisation is not None:
         person = first(organisation, "individual/CI_Individual")
     contacts = [c for c in (person, organisation) if c is not None]
-    emails = [e for c in contacts for e in values(c, "contactInfo/CI_Contact/address/CI_Address/electronicMailAddress")]
+    emails = [
+        e
+        for c in contacts
+        for e in values(c, "contactInfo/CI_Contact/address/CI_Address/electronicMailAddress")
+    ]
     return {
         "role": code(first(node, "role")),
         "person": first_value(person, "name") if person is not None else None,
@@ -82,15 +86,22 @@ def _landing_page(citation, information: list[str], dataset_uri: str | None, is_
 
 def _related(ident, root, is_3: bool, warnings: list[str]) -> dict:
     """references (aggregated resources' links) and describedBy (feature catalogue link)."""
-    path = ("associatedResource/MD_AssociatedResource/name/CI_Citation/onlineResource/CI_OnlineResource/linkage"
-            if is_3 else "aggregationInfo/MD_AggregateInformation/aggregateDataSetName/CI_Citation/"
-            "citedResponsibleParty/CI_ResponsibleParty/contactInfo/CI_Contact/onlineResource/CI_OnlineResource/linkage")
+    path = (
+        "associatedResource/MD_AssociatedResource/name/CI_Citation/onlineResource/CI_OnlineResource/linkage"
+        if is_3
+        else "aggregationInfo/MD_AggregateInformation/aggregateDataSetName/CI_Citation/"
+        "citedResponsibleParty/CI_ResponsibleParty/contactInfo/CI_Contact/onlineResource/CI_OnlineResource/linkage"
+    )
     out: dict = {}
     references = iso_parts.urls(values(ident, path), "references", warnings)
     if references:
         out["references"] = references
-    catalogue = [first_value(node, "linkage") for node in walk(root, "contentInfo/MD_FeatureCatalogueDescription")
-                 for node in node.iter() if node.tag.endswith("CI_OnlineResource")]
+    catalogue = [
+        first_value(node, "linkage")
+        for node in walk(root, "contentInfo/MD_FeatureCatalogueDescription")
+        for node in node.iter()
+        if node.tag.endswith("CI_OnlineResource")
+    ]
     described = [url for url in catalogue if url and url.startswith(("http://", "https://"))]
     if described:
         out["describedBy"] = described[0]
@@ -105,22 +116,36 @@ def iso_to_dcat(root, kind: str) -> tuple[dict, list[str], str | None]:
     responsibility = "CI_Responsibility" if is_3 else "CI_ResponsibleParty"
     ident = first(root, "identificationInfo/*")
     citation = first(ident, "citation/CI_Citation")
-    file_identifier = (first_value(root, "metadataIdentifier/MD_Identifier/code") if is_3
-                       else first_value(root, "fileIdentifier"))
-    stamp = (first_value(root, "dateInfo/CI_Date/date") if is_3 else first_value(root, "dateStamp"))
-    dataset: dict = {"@type": "dcat:Dataset", "title": first_value(citation, "title"),
-                     "description": first_value(ident, "abstract")}
+    file_identifier = (
+        first_value(root, "metadataIdentifier/MD_Identifier/code")
+        if is_3
+        else first_value(root, "fileIdentifier")
+    )
+    stamp = first_value(root, "dateInfo/CI_Date/date") if is_3 else first_value(root, "dateStamp")
+    dataset: dict = {
+        "@type": "dcat:Dataset",
+        "title": first_value(citation, "title"),
+        "description": first_value(ident, "abstract"),
+    }
     words, programs = iso_parts.keywords(ident)
     dataset["keyword"] = words
-    dataset["modified"], dataset["issued"] = iso_parts.modified_and_issued(iso_parts.citation_dates(citation), stamp)
+    dataset["modified"], dataset["issued"] = iso_parts.modified_and_issued(
+        iso_parts.citation_dates(citation), stamp
+    )
     cited = [party(n) for n in walk(citation, f"citedResponsibleParty/{responsibility}")]
     points = [party(n) for n in walk(ident, f"pointOfContact/{responsibility}")]
-    distributors = [party(n) for n in walk(
-        root, f"distributionInfo/MD_Distribution/distributor/MD_Distributor/distributorContact/{responsibility}")]
+    distributors = [
+        party(n)
+        for n in walk(
+            root,
+            f"distributionInfo/MD_Distribution/distributor/MD_Distributor/distributorContact/{responsibility}",
+        )
+    ]
     metadata_contacts = [party(n) for n in walk(root, f"contact/{responsibility}")]
     dataset["publisher"] = _publisher(cited, points, distributors)
     dataset["contactPoint"] = _contact_point(
-        points + [c for c in cited if c["role"] == "pointOfContact"] + metadata_contacts, warnings)
+        points + [c for c in cited if c["role"] == "pointOfContact"] + metadata_contacts, warnings
+    )
     if file_identifier:
         dataset["identifier"] = file_identifier
     dataset.update(iso_parts.access(ident, warnings))
@@ -129,8 +154,12 @@ def iso_to_dcat(root, kind: str) -> tuple[dict, list[str], str | None]:
     dataset.update(iso_parts.spatial_and_temporal(ident, warnings))
     dataset["accrualPeriodicity"] = iso_parts.frequency(ident)
     if is_3:  # the resource's locales, else the metadata record's
-        nodes = [n for holder in (ident, root) for side in ("defaultLocale", "otherLocale")
-                 for n in walk(holder, f"{side}/PT_Locale/language")]
+        nodes = [
+            n
+            for holder in (ident, root)
+            for side in ("defaultLocale", "otherLocale")
+            for n in walk(holder, f"{side}/PT_Locale/language")
+        ]
     else:
         nodes = walk(ident, "language")
     found = [code(node) or value(node) for node in nodes]
@@ -139,9 +168,18 @@ def iso_to_dcat(root, kind: str) -> tuple[dict, list[str], str | None]:
     distributions, information = iso_parts.online_resources(first(root, "distributionInfo"), [], warnings)
     dataset["distribution"] = distributions or None
     # POD crosswalk landingPage rule 4: a cited party's online resource with function "information".
-    information += [first_value(node, "linkage") or "" for node in walk(
-        citation, f"citedResponsibleParty/{responsibility}/contactInfo/CI_Contact/onlineResource/CI_OnlineResource")
-        if code(first(node, "function")) == "information"]
+    information += [
+        first_value(node, "linkage") or ""
+        for node in walk(
+            citation,
+            f"citedResponsibleParty/{responsibility}/contactInfo/CI_Contact/onlineResource/CI_OnlineResource",
+        )
+        if code(first(node, "function")) == "information"
+    ]
     dataset["landingPage"] = _landing_page(citation, information, first_value(root, "dataSetURI"), is_3)
     dataset.update(_related(ident, root, is_3, warnings))
-    return {key: item for key, item in dataset.items() if item not in (None, [], "")}, warnings, file_identifier
+    return (
+        {key: item for key, item in dataset.items() if item not in (None, [], "")},
+        warnings,
+        file_identifier,
+    )

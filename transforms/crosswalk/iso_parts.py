@@ -21,13 +21,36 @@ from transforms.crosswalk.xml_kinds import (
 
 NON_PUBLIC_ACCESS = {"restricted"}
 NON_PUBLIC_CLASSES = {"restricted", "confidential", "secret", "topSecret"}
-RESTRICTED_PUBLIC_ACCESS = {"copyright", "patent", "patentPending", "trademark", "license", "intellectualPropertyRights"}
-FREQUENCIES = {  # POD v1.1 crosswalk: MD_MaintenanceFrequencyCode -> ISO 8601 repeating duration
-    "continual": "R/PT1S", "daily": "R/P1D", "weekly": "R/P1W", "fortnightly": "R/P0.5M",
-    "monthly": "R/P1M", "quarterly": "R/P3M", "biannually": "R/P0.5Y", "annually": "R/P1Y",
-    "asNeeded": "irregular", "irregular": "irregular", "notPlanned": "irregular", "unknown": "irregular",
+RESTRICTED_PUBLIC_ACCESS = {
+    "copyright",
+    "patent",
+    "patentPending",
+    "trademark",
+    "license",
+    "intellectualPropertyRights",
 }
-LANGUAGES = {"eng; USA": "en-US", "eng; US": "en-US", "spa; USA": "es-US", "eng; CAN": "en-CA", "fre; CAN": "fr-CA", "spa; MEX": "es-MX"}
+FREQUENCIES = {  # POD v1.1 crosswalk: MD_MaintenanceFrequencyCode -> ISO 8601 repeating duration
+    "continual": "R/PT1S",
+    "daily": "R/P1D",
+    "weekly": "R/P1W",
+    "fortnightly": "R/P0.5M",
+    "monthly": "R/P1M",
+    "quarterly": "R/P3M",
+    "biannually": "R/P0.5Y",
+    "annually": "R/P1Y",
+    "asNeeded": "irregular",
+    "irregular": "irregular",
+    "notPlanned": "irregular",
+    "unknown": "irregular",
+}
+LANGUAGES = {
+    "eng; USA": "en-US",
+    "eng; US": "en-US",
+    "spa; USA": "es-US",
+    "eng; CAN": "en-CA",
+    "fre; CAN": "fr-CA",
+    "spa; MEX": "es-MX",
+}
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z]{2}|-[0-9]{3})?$")
 _PROGRAM = re.compile(r"^[0-9]{3}:[0-9]{3}$")
 _REVISED = ("revision", "lastRevision", "lastUpdate", "lastRevised", "lastUpdated")
@@ -100,8 +123,15 @@ def spatial_and_temporal(ident, warnings: list[str]) -> dict:
     out: dict = {}
     boxes = descendants(ident, "EX_GeographicBoundingBox")
     if boxes:
-        corners = [first_value(boxes[0], name) for name in
-                   ("westBoundLongitude", "southBoundLatitude", "eastBoundLongitude", "northBoundLatitude")]
+        corners = [
+            first_value(boxes[0], name)
+            for name in (
+                "westBoundLongitude",
+                "southBoundLatitude",
+                "eastBoundLongitude",
+                "northBoundLatitude",
+            )
+        ]
         box = common.bounding_box(*corners, warnings)
         if box:
             out["spatial"] = box
@@ -156,17 +186,24 @@ def urls(candidates: list[str], field: str, warnings: list[str]) -> list[str]:
     return out
 
 
-def online_resources(distribution_info, formats: list[str], warnings: list[str]) -> tuple[list[dict], list[str]]:
+def online_resources(
+    distribution_info, formats: list[str], warnings: list[str]
+) -> tuple[list[dict], list[str]]:
     """(distributions, information URLs) from every MD_Distribution's digital transfer options."""
     items: list[dict] = []
     information: list[str] = []
     for dist in children(distribution_info, "MD_Distribution"):
-        names = formats or values(dist, "distributionFormat/MD_Format/name") or values(
-            dist, "distributionFormat/MD_Format/formatSpecificationCitation/CI_Citation/title")
+        names = (
+            formats
+            or values(dist, "distributionFormat/MD_Format/name")
+            or values(dist, "distributionFormat/MD_Format/formatSpecificationCitation/CI_Citation/title")
+        )
         groups = [(walk(dist, "transferOptions/MD_DigitalTransferOptions/onLine/CI_OnlineResource"), names)]
         for distributor in walk(dist, "distributor/MD_Distributor"):
             own = values(distributor, "distributorFormat/MD_Format/name")
-            found = walk(distributor, "distributorTransferOptions/MD_DigitalTransferOptions/onLine/CI_OnlineResource")
+            found = walk(
+                distributor, "distributorTransferOptions/MD_DigitalTransferOptions/onLine/CI_OnlineResource"
+            )
             groups.append((found, own or names))
         for resources, fmt_names in groups:
             for resource in resources:
@@ -177,10 +214,18 @@ def online_resources(distribution_info, formats: list[str], warnings: list[str])
                 protocol = (first_value(resource, "protocol") or "").upper()
                 if function == "information":
                     information.append(url)
-                download = function == "download" or "DOWNLOAD" in protocol or (
-                    not function and common.media_type_of(url) not in (None, "application/xml"))
+                download = (
+                    function == "download"
+                    or "DOWNLOAD" in protocol
+                    or (not function and common.media_type_of(url) not in (None, "application/xml"))
+                )
                 item = common.distribution(
-                    url, first_value(resource, "name"), first_value(resource, "description"),
-                    fmt_names[0] if len(fmt_names) == 1 else None, download, warnings)
+                    url,
+                    first_value(resource, "name"),
+                    first_value(resource, "description"),
+                    fmt_names[0] if len(fmt_names) == 1 else None,
+                    download,
+                    warnings,
+                )
                 common.add_distribution(items, item)
     return items, information

@@ -52,7 +52,10 @@ def _walk(node, path: str, key: str, warnings: list[str]):
     if isinstance(node, list):
         return [_walk(item, f"{path}[{index}]", key, warnings) for index, item in enumerate(node)]
     if isinstance(node, dict):
-        return {name: _walk(item, f"{path}.{name}" if path else name, name, warnings) for name, item in node.items()}
+        return {
+            name: _walk(item, f"{path}.{name}" if path else name, name, warnings)
+            for name, item in node.items()
+        }
     return node
 
 

@@ -26,7 +26,7 @@ from transforms.registry import Source
 from transforms.schemas import CHANGES, CHANGING_ACTIONS, TRANSFORMED, Action
 
 LOG = logging.getLogger(__name__)
-NEW_COLUMNS = [f.name for f in TRANSFORMED.fields[len(CHANGES.fields):]]
+NEW_COLUMNS = [f.name for f in TRANSFORMED.fields[len(CHANGES.fields) :]]
 
 
 @dataclass
@@ -61,8 +61,14 @@ def _from_json(raw: str) -> TransformResult:
     return TransformResult("dcatus", dataset)
 
 
-def transform_record(raw_format: str, raw: str | None, record_url: str | None, parent_identifier: str | None,
-                     fixups: dict | None, organization: str | None = None) -> TransformResult:
+def transform_record(
+    raw_format: str,
+    raw: str | None,
+    record_url: str | None,
+    parent_identifier: str | None,
+    fixups: dict | None,
+    organization: str | None = None,
+) -> TransformResult:
     """Transform one record ("json" DCAT-US text or "xml" document) into a DCAT-US dataset, or an error."""
     try:
         if raw is None or not raw.strip():
@@ -85,8 +91,9 @@ def transform_record(raw_format: str, raw: str | None, record_url: str | None, p
         dataset["isPartOf"] = parent_identifier
     title = dataset.get("title")
     if not isinstance(title, str) or not title:
-        return TransformResult(result.source_format, error="record has no title",
-                               file_identifier=result.file_identifier)
+        return TransformResult(
+            result.source_format, error="record has no title", file_identifier=result.file_identifier
+        )
     kind = "json" if raw_format == "json" else "xml"
     fixed = apply_fixups(dataset, kind, fixups or {}, organization)
     result.dataset = dataset
@@ -97,27 +104,43 @@ def transform_record(raw_format: str, raw: str | None, record_url: str | None, p
 def _typed_columns(dataset: dict) -> dict:
     contact = dataset.get("contactPoint") if isinstance(dataset.get("contactPoint"), dict) else {}
     items = dataset.get("distribution") if isinstance(dataset.get("distribution"), list) else []
-    urls = [item[key] for item in items if isinstance(item, dict)
-            for key in ("downloadURL", "accessURL") if isinstance(item.get(key), str)]
-    text = {name: dataset.get(name) if isinstance(dataset.get(name), str) else None
-            for name in ("title", "accessLevel", "modified")}
+    urls = [
+        item[key]
+        for item in items
+        if isinstance(item, dict)
+        for key in ("downloadURL", "accessURL")
+        if isinstance(item.get(key), str)
+    ]
+    text = {
+        name: dataset.get(name) if isinstance(dataset.get(name), str) else None
+        for name in ("title", "accessLevel", "modified")
+    }
     has_email = contact.get("hasEmail")
-    return {"title": text["title"], "access_level": text["accessLevel"], "modified": text["modified"],
-            "has_email": has_email if isinstance(has_email, str) else None, "distribution_urls": urls}
+    return {
+        "title": text["title"],
+        "access_level": text["accessLevel"],
+        "modified": text["modified"],
+        "has_email": has_email if isinstance(has_email, str) else None,
+        "distribution_urls": urls,
+    }
 
 
 def _transform_row(row: dict, settings: dict) -> dict:
     """The TRANSFORMED values of one create/update row."""
     fixups, organization = settings.get(row["source_id"], ({}, None))
-    result = transform_record(row["raw_format"], row["raw"], row["record_url"], row["parent_identifier"],
-                              fixups, organization)
+    result = transform_record(
+        row["raw_format"], row["raw"], row["record_url"], row["parent_identifier"], fixups, organization
+    )
     out = {name: None for name in NEW_COLUMNS}
     out["source_format"] = result.source_format
     if not row.get("file_identifier") and result.file_identifier:
         out["file_identifier"] = result.file_identifier
     if result.error:
-        out.update(action=Action.REJECT, warnings=result.warnings,
-                   reasons=[*(row["reasons"] or []), f"transform: {result.error}"])
+        out.update(
+            action=Action.REJECT,
+            warnings=result.warnings,
+            reasons=[*(row["reasons"] or []), f"transform: {result.error}"],
+        )
         return out
     out["dcat_json"] = json.dumps(result.dataset, ensure_ascii=False, separators=(",", ":"))
     out["warnings"] = result.warnings
@@ -141,6 +164,7 @@ def _batches(settings_handle) -> callable:
                 row.update(out)
                 rows.append(row)
             yield pa.RecordBatch.from_pylist(rows, schema=schema)
+
     return transform_batches
 
 

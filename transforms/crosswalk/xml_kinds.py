@@ -37,9 +37,7 @@ def detect_kind(root: etree._Element) -> str:
     if name == "metadata" and not namespace:
         return FGDC
     found = f"{{{namespace}}}{name}" if namespace else name
-    raise UnknownRoot(
-        f"unknown root element {found}; expected ISO 19115-2, ISO 19139, ISO 19115-3 or FGDC"
-    )
+    raise UnknownRoot(f"unknown root element {found}; expected ISO 19115-2, ISO 19139, ISO 19115-3 or FGDC")
 
 
 def local_name(element) -> str:

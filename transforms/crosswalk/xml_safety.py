@@ -42,7 +42,9 @@ class _RefuseExternal(etree.Resolver):
 
 
 def _parser() -> etree.XMLParser:
-    parser = etree.XMLParser(**HARDENED_OPTIONS, dtd_validation=False, remove_blank_text=True, collect_ids=False)
+    parser = etree.XMLParser(
+        **HARDENED_OPTIONS, dtd_validation=False, remove_blank_text=True, collect_ids=False
+    )
     parser.resolvers.add(_RefuseExternal())
     return parser
 
@@ -88,7 +90,9 @@ def parse_xml(document: str | bytes, allow_external_doctype: bool = True) -> etr
         raise XmlRejected("XML document is empty")
     doctype = _doctype(text)
     if doctype == "internal" or (doctype and not allow_external_doctype):
-        raise XmlRejected("XML document declares a DOCTYPE with a DTD subset; DTDs and entities are not accepted")
+        raise XmlRejected(
+            "XML document declares a DOCTYPE with a DTD subset; DTDs and entities are not accepted"
+        )
     if doctype and _ENTITY_REFERENCE.search(text):
         # With a DOCTYPE, libxml2 would look for an undeclared entity in the external DTD: refuse first.
         raise XmlRejected("XML document uses entity references; entities are not accepted")

@@ -74,7 +74,9 @@ def check_url(url: str) -> tuple[str, str, int]:
         raise AddressRefused(f"URL {url!r} is not valid: {error}") from None
     scheme = parts.scheme.lower()
     if scheme not in ALLOWED_SCHEMES:
-        raise AddressRefused(f"URL {url!r} uses scheme {scheme or '(none)'!r}; only http and https are fetched")
+        raise AddressRefused(
+            f"URL {url!r} uses scheme {scheme or '(none)'!r}; only http and https are fetched"
+        )
     if not parts.hostname:
         raise AddressRefused(f"URL {url!r} has no host name")
     return scheme, parts.hostname, port or (443 if scheme == "https" else 80)

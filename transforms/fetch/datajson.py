@@ -15,11 +15,22 @@ from typing import IO
 import ijson
 
 JSON_TYPE_NAMES = {
-    dict: "a JSON object", list: "an array", str: "a string", int: "a number", float: "a number",
-    bool: "a boolean", type(None): "null",
+    dict: "a JSON object",
+    list: "an array",
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "a boolean",
+    type(None): "null",
 }
-_EVENT_TYPE_NAMES = {"start_map": "an object", "start_array": "an array", "string": "a string",
-                     "number": "a number", "boolean": "a boolean", "null": "null"}
+_EVENT_TYPE_NAMES = {
+    "start_map": "an object",
+    "start_array": "an array",
+    "string": "a string",
+    "number": "a number",
+    "boolean": "a boolean",
+    "null": "null",
+}
 _CATALOG_FIELDS = {"conformsTo": "conforms_to", "describedBy": "described_by"}
 
 
@@ -95,7 +106,9 @@ def inspect_catalog(stream: IO[bytes]) -> CatalogInfo:
     if dataset_type is None:
         raise CatalogError('catalog has no "dataset" array')
     if dataset_type != "start_array":
-        raise CatalogError(f'catalog "dataset" is {_EVENT_TYPE_NAMES.get(dataset_type, dataset_type)}, not an array')
+        raise CatalogError(
+            f'catalog "dataset" is {_EVENT_TYPE_NAMES.get(dataset_type, dataset_type)}, not an array'
+        )
     return info
 
 
@@ -109,14 +122,20 @@ def dataset_record(index: int, value) -> dict:
     """identifier, raw and error of one dataset entry; a non-object entry is an error, not a failure."""
     if not isinstance(value, dict):
         kind = JSON_TYPE_NAMES.get(type(value), type(value).__name__)
-        return {"identifier": None, "raw": None,
-                "error": f"dataset #{index + 1} is {kind}, not a JSON object"}
+        return {
+            "identifier": None,
+            "raw": None,
+            "error": f"dataset #{index + 1} is {kind}, not a JSON object",
+        }
     raw = canonical_json(value)
     try:
         raw.encode("utf-8")
     except UnicodeEncodeError:
-        return {"identifier": None, "raw": None,
-                "error": f"dataset #{index + 1} contains an invalid \\u escape (a lone surrogate)"}
+        return {
+            "identifier": None,
+            "raw": None,
+            "error": f"dataset #{index + 1} contains an invalid \\u escape (a lone surrogate)",
+        }
     identifier = value.get("identifier")
     identifier = identifier.strip() if isinstance(identifier, str) and identifier.strip() else None
     return {"identifier": identifier, "raw": raw, "error": None}

@@ -30,7 +30,9 @@ def file_path(url: str) -> Path:
     """The local path of a ``file://`` URL (percent-decoded; a host other than localhost is refused)."""
     parts = urlsplit(url)
     if parts.netloc not in ("", "localhost"):
-        raise ValueError(f"{url} names host {parts.netloc!r}; a file:// URL can only read this machine's disk")
+        raise ValueError(
+            f"{url} names host {parts.netloc!r}; a file:// URL can only read this machine's disk"
+        )
     return Path(unquote(parts.path))
 
 
@@ -45,7 +47,9 @@ def _open(url: str, limit: int, etag: str | None):
         path = file_path(url)
         stat = path.stat()
     except (OSError, ValueError) as error:
-        return FetchResult(url=url, error=f"could not read {url}: {getattr(error, 'strerror', None) or error}"), None
+        return FetchResult(
+            url=url, error=f"could not read {url}: {getattr(error, 'strerror', None) or error}"
+        ), None
     if not S_ISREG(stat.st_mode):  # from the one stat: this runs once per file of a WAF
         return FetchResult(url=url, error=f"could not read {url}: not a file"), None
     new_etag, last_modified = _validators(stat)

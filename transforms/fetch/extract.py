@@ -43,11 +43,20 @@ BATCH_CHARS = 32 * 1024 * 1024  # keep one Arrow batch well under the 2 GB colum
 ITEMS = StructType(
     [StructField("kind", StringType(), False)]
     + [StructField(field.name, field.dataType, True) for field in EXTRACT_RECORDS.fields]
-    + [StructField(name, kind, True) for name, kind in (
-        ("listed_modified", StringType()), ("listed_etag", StringType()), ("status", StringType()), ("reason", StringType()),
-        ("problems", STRINGS), ("conforms_to", StringType()), ("described_by", StringType()),
-        ("todo_count", LongType()), ("seconds", DoubleType()),
-    )]
+    + [
+        StructField(name, kind, True)
+        for name, kind in (
+            ("listed_modified", StringType()),
+            ("listed_etag", StringType()),
+            ("status", StringType()),
+            ("reason", StringType()),
+            ("problems", STRINGS),
+            ("conforms_to", StringType()),
+            ("described_by", StringType()),
+            ("todo_count", LongType()),
+            ("seconds", DoubleType()),
+        )
+    ]
 )
 _REQUIRED = {"source_id": "", "raw_format": "xml", "fetch_status": "error"}  # never null in practice
 
@@ -65,7 +74,9 @@ def _arrow_batches(rows: Iterator[dict], schema: pa.Schema) -> Iterator[pa.Recor
         yield pa.RecordBatch.from_pylist(batch, schema=schema)
 
 
-def _first_pass(spark: SparkSession, sources: list[Source], policy: FetchPolicy, documents: dict) -> DataFrame:
+def _first_pass(
+    spark: SparkSession, sources: list[Source], policy: FetchPolicy, documents: dict
+) -> DataFrame:
     schema = to_arrow_schema(ITEMS)
 
     def run(batches):
@@ -94,7 +105,9 @@ def _second_pass(todo: DataFrame, total: int, sources: list[Source], policy: Fet
     # task (and no one cached partition) has to hold a whole big folder.
     partitions = max(1, min(MAX_FETCH_TASKS, math.ceil(total / FILES_PER_TASK)))
     host = F.lower(F.expr("parse_url(record_url, 'HOST')"))
-    slots = F.when(F.coalesce(host, F.lit("")) == "", F.lit(partitions)).otherwise(F.lit(policy.tasks_per_host))
+    slots = F.when(F.coalesce(host, F.lit("")) == "", F.lit(partitions)).otherwise(
+        F.lit(policy.tasks_per_host)
+    )
     group = F.concat_ws("#", host, F.pmod(F.hash("record_url"), slots))
     return todo.repartition(partitions, group).mapInArrow(run, EXTRACT_RECORDS)
 
@@ -104,16 +117,24 @@ def _todo_with_validators(items: DataFrame, validators: DataFrame | None) -> Dat
         "source_id", "record_url", "parent_identifier", "position", "listed_modified", "listed_etag"
     )
     if validators is None:
-        return todo.withColumn("etag", F.lit(None).cast("string")).withColumn("last_modified", F.lit(None).cast("string"))
-    known = validators.select("source_id", "record_url", "etag", "last_modified").dropDuplicates(["source_id", "record_url"])
+        return todo.withColumn("etag", F.lit(None).cast("string")).withColumn(
+            "last_modified", F.lit(None).cast("string")
+        )
+    known = validators.select("source_id", "record_url", "etag", "last_modified").dropDuplicates(
+        ["source_id", "record_url"]
+    )
     return todo.join(known, on=["source_id", "record_url"], how="left")
 
 
 def _not_modified(todo: DataFrame) -> DataFrame:
     """EXTRACT_RECORDS rows for todos known to be unchanged, as a 304 answer would make them."""
     fields = {
-        "identifier": F.col("record_url"), "file_identifier": F.lit(None), "raw_format": F.lit("xml"),
-        "raw": F.lit(None), "fetch_status": F.lit("not_modified"), "error": F.lit(None),
+        "identifier": F.col("record_url"),
+        "file_identifier": F.lit(None),
+        "raw_format": F.lit("xml"),
+        "raw": F.lit(None),
+        "fetch_status": F.lit("not_modified"),
+        "error": F.lit(None),
         "last_modified": F.coalesce("last_modified", "listed_modified"),
     }
     return _as_records(todo, fields)
@@ -125,7 +146,9 @@ def _as_records(items: DataFrame, fields: dict | None = None) -> DataFrame:
 
     def column(field):
         value = fields.get(field.name, F.col(field.name)).cast(field.dataType)
-        return (F.coalesce(value, F.lit(_REQUIRED[field.name])) if field.name in _REQUIRED else value).alias(field.name)
+        return (F.coalesce(value, F.lit(_REQUIRED[field.name])) if field.name in _REQUIRED else value).alias(
+            field.name
+        )
 
     return items.select(*[column(field) for field in EXTRACT_RECORDS.fields])
 
@@ -135,7 +158,9 @@ def _document_validators(sources: list[Source], validators: DataFrame | None) ->
     ids = [source.id for source in sources if source.type == "iso-document"]
     if validators is None or not ids:
         return {}
-    rows = validators.filter(F.col("source_id").isin(ids)).select("source_id", "record_url", "etag", "last_modified")
+    rows = validators.filter(F.col("source_id").isin(ids)).select(
+        "source_id", "record_url", "etag", "last_modified"
+    )
     return {(row.source_id, row.record_url): (row.etag, row.last_modified) for row in rows.collect()}
 
 
@@ -145,10 +170,14 @@ def _record_tallies(records: DataFrame) -> dict:
     tallies = records.groupBy("source_id").agg(
         F.sum(F.when(is_error, 0).otherwise(1)).alias("extracted"),
         F.sum(F.when(is_error, 1).otherwise(0)).alias("errors"),
-        F.slice(F.array_sort(F.collect_list(F.when(is_error, F.struct("position", "error")))), 1, MAX_MESSAGES)
-        .alias("messages"),
+        F.slice(
+            F.array_sort(F.collect_list(F.when(is_error, F.struct("position", "error")))), 1, MAX_MESSAGES
+        ).alias("messages"),
     )
-    return {row.source_id: (row.extracted, row.errors, [m.error for m in row.messages]) for row in tallies.collect()}
+    return {
+        row.source_id: (row.extracted, row.errors, [m.error for m in row.messages])
+        for row in tallies.collect()
+    }
 
 
 def _status_row(source: Source, item, tally: tuple) -> dict:
@@ -158,14 +187,25 @@ def _status_row(source: Source, item, tally: tuple) -> dict:
     if errors > MAX_MESSAGES:
         messages = messages[:MAX_MESSAGES] + [f"... and {errors - MAX_MESSAGES} more"]
     return {
-        "source_id": source.id, "source_type": source.type, "schema": source.schema, "url": source.url,
-        "status": item.status, "reason": item.reason, "extracted": extracted if item.status == "complete" else 0,
-        "errors": errors, "error_messages": messages, "conforms_to": item.conforms_to, "described_by": item.described_by,
+        "source_id": source.id,
+        "source_type": source.type,
+        "schema": source.schema,
+        "url": source.url,
+        "status": item.status,
+        "reason": item.reason,
+        "extracted": extracted if item.status == "complete" else 0,
+        "errors": errors,
+        "error_messages": messages,
+        "conforms_to": item.conforms_to,
+        "described_by": item.described_by,
     }
 
 
 def extract_sources(
-    spark: SparkSession, sources: list[Source], validators: DataFrame | None = None, policy: FetchPolicy | None = None
+    spark: SparkSession,
+    sources: list[Source],
+    validators: DataFrame | None = None,
+    policy: FetchPolicy | None = None,
 ) -> tuple[DataFrame, DataFrame]:
     """Fetch every source. Returns (records, statuses).
 
@@ -181,13 +221,19 @@ def extract_sources(
     items = items.persist(StorageLevel.MEMORY_AND_DISK)
     status_items = {row.source_id: row for row in items.filter(F.col("kind") == "status").collect()}
     total = sum(row.todo_count or 0 for row in status_items.values())
-    log.info("extract: %d sources read in %.1f s; %d WAF files to fetch", len(sources), time.monotonic() - started, total)
+    log.info(
+        "extract: %d sources read in %.1f s; %d WAF files to fetch",
+        len(sources),
+        time.monotonic() - started,
+        total,
+    )
 
     todo = _todo_with_validators(items, validators)
     # A listing that already shows the catalog's ETag (a folder on disk) needs no fetch at all.
     listed_unchanged = F.coalesce(F.col("listed_etag") == F.col("etag"), F.lit(False))
-    fetched = _second_pass(todo.filter(~listed_unchanged).drop("listed_etag"), total, sources, policy).unionByName(
-        _not_modified(todo.filter(listed_unchanged)))
+    fetched = _second_pass(
+        todo.filter(~listed_unchanged).drop("listed_etag"), total, sources, policy
+    ).unionByName(_not_modified(todo.filter(listed_unchanged)))
     # On disk only: the fetched text is the whole harvest (14 GB of XML at data.gov's size), and an
     # in-memory cache of it ran the driver out of heap at 430,000 records.
     fetched = fetched.persist(StorageLevel.DISK_ONLY)
@@ -201,9 +247,18 @@ def extract_sources(
     if failed:
         records = records.filter(~F.col("source_id").isin(failed))
     tallies = _record_tallies(records)
-    rows = [_status_row(source, status_items[source.id], tallies.get(source.id, (0, 0, []))) for source in sources]
+    rows = [
+        _status_row(source, status_items[source.id], tallies.get(source.id, (0, 0, []))) for source in sources
+    ]
     for source, row in zip(sources, rows, strict=True):
-        log.info("extract %s (%s): %s, %d records, %d errors, %.1f s%s", source.id, source.type, row["status"],
-                 row["extracted"], row["errors"], status_items[source.id].seconds or 0.0,
-                 f" ({row['reason']})" if row["reason"] else "")
+        log.info(
+            "extract %s (%s): %s, %d records, %d errors, %.1f s%s",
+            source.id,
+            source.type,
+            row["status"],
+            row["extracted"],
+            row["errors"],
+            status_items[source.id].seconds or 0.0,
+            f" ({row['reason']})" if row["reason"] else "",
+        )
     return records, spark.createDataFrame(rows, SOURCE_STATUS)

@@ -98,12 +98,16 @@ def _connection(target: Target, policy: FetchPolicy) -> http.client.HTTPConnecti
     """A connection to the checked address, with TLS verified against the host name."""
 
     def connect_checked(_address, _timeout, source_address=None):
-        sock = socket.create_connection((target.address, target.port), policy.connect_timeout_s, source_address)
+        sock = socket.create_connection(
+            (target.address, target.port), policy.connect_timeout_s, source_address
+        )
         sock.settimeout(policy.read_timeout_s)
         return sock
 
     if target.scheme == "https":
-        connection = http.client.HTTPSConnection(target.host, target.port, context=ssl.create_default_context())
+        connection = http.client.HTTPSConnection(
+            target.host, target.port, context=ssl.create_default_context()
+        )
     else:
         connection = http.client.HTTPConnection(target.host, target.port)
     connection._create_connection = connect_checked  # the one hook http.client offers for this
@@ -121,7 +125,9 @@ def _read_body(response, url: str, limit: int, sink: IO[bytes], total_s: float) 
         if size > limit:
             raise _Failure(f"response from {url} is larger than the limit of {limit} bytes")
         if time.monotonic() > deadline:
-            raise _Failure(f"timed out after {total_s:g} s: {url} sends its response too slowly", retryable=True)
+            raise _Failure(
+                f"timed out after {total_s:g} s: {url} sends its response too slowly", retryable=True
+            )
         sink.write(chunk)
 
 
@@ -141,14 +147,20 @@ def _request(url: str, headers: dict, policy: FetchPolicy, limit: int, sink: IO[
         if 200 <= status < 300:
             _read_body(response, url, limit, sink, policy.total_timeout_s)
         if status in RETRYABLE:
-            raise _Failure(f"HTTP {status} from {url}", True, _retry_after_seconds(response.getheader("Retry-After")))
+            raise _Failure(
+                f"HTTP {status} from {url}", True, _retry_after_seconds(response.getheader("Retry-After"))
+            )
         return status, response.headers
     except TimeoutError:
-        raise _Failure(f"timed out after {policy.read_timeout_s:g} s waiting for {url}", retryable=True) from None
+        raise _Failure(
+            f"timed out after {policy.read_timeout_s:g} s waiting for {url}", retryable=True
+        ) from None
     except ssl.SSLError as error:
         raise _Failure(f"TLS error from {url}: {error.reason or error}") from None
     except http.client.IncompleteRead as error:
-        raise _Failure(f"{url} closed the connection after {len(error.partial)} bytes", retryable=True) from None
+        raise _Failure(
+            f"{url} closed the connection after {len(error.partial)} bytes", retryable=True
+        ) from None
     except (OSError, http.client.HTTPException) as error:
         raise _Failure(f"could not fetch {url}: {error or type(error).__name__}", retryable=True) from None
     finally:
@@ -213,7 +225,9 @@ def _fetch_into(url, policy, etag, last_modified, limit, new_sink) -> tuple[Fetc
             attempt += 1
 
 
-def fetch(url: str, policy: FetchPolicy, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
+def fetch(
+    url: str, policy: FetchPolicy, etag: str | None = None, last_modified: str | None = None
+) -> FetchResult:
     """GET a URL into memory (up to policy.max_body_bytes); conditional when validators are given."""
     import io
 

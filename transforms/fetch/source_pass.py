@@ -19,8 +19,13 @@ log = logging.getLogger(__name__)
 
 
 def _status(source: Source, reason: str | None = None, **fields) -> dict:
-    return {"kind": "status", "source_id": source.id, "status": "failed" if reason else "complete",
-            "reason": reason, **fields}
+    return {
+        "kind": "status",
+        "source_id": source.id,
+        "status": "failed" if reason else "complete",
+        "reason": reason,
+        **fields,
+    }
 
 
 def datajson_items(source: Source, policy: FetchPolicy) -> Iterator[dict]:
@@ -36,8 +41,14 @@ def datajson_items(source: Source, policy: FetchPolicy) -> Iterator[dict]:
             yield _status(source, str(error))
             return
         for index, value in iter_datasets(stream):
-            yield {"kind": "record", "source_id": source.id, "position": index, "raw_format": "json",
-                   "fetch_status": "fetched", **dataset_record(index, value)}
+            yield {
+                "kind": "record",
+                "source_id": source.id,
+                "position": index,
+                "raw_format": "json",
+                "fetch_status": "fetched",
+                **dataset_record(index, value),
+            }
     yield _status(source, conforms_to=info.conforms_to, described_by=info.described_by)
 
 
@@ -51,22 +62,41 @@ def waf_items(source: Source, policy: FetchPolicy) -> Iterator[dict]:
     if source.type == "waf-collection":
         # Fetched unconditionally: its fileIdentifier is what every child points to.
         todo = {"source_id": source.id, "record_url": source.collection_url, "position": 0}
-        parent = xml_record(todo, transport.read_document(source.collection_url, policy), read_identifier=True)
+        parent = xml_record(
+            todo, transport.read_document(source.collection_url, policy), read_identifier=True
+        )
         if parent["fetch_status"] == "error":
-            yield _status(source, f"the collection record could not be fetched: {parent['error']}", problems=crawl.problems)
+            yield _status(
+                source,
+                f"the collection record could not be fetched: {parent['error']}",
+                problems=crawl.problems,
+            )
             return
         parent_identifier, position = parent["file_identifier"] or source.collection_url, 1
         yield {"kind": "record", **parent}
     for offset, entry in enumerate(crawl.files):
-        yield {"kind": "todo", "source_id": source.id, "record_url": entry.url, "parent_identifier": parent_identifier,
-               "position": position + offset, "listed_modified": entry.modified, "listed_etag": entry.etag}
+        yield {
+            "kind": "todo",
+            "source_id": source.id,
+            "record_url": entry.url,
+            "parent_identifier": parent_identifier,
+            "position": position + offset,
+            "listed_modified": entry.modified,
+            "listed_etag": entry.etag,
+        }
     yield _status(source, problems=crawl.problems, todo_count=len(crawl.files))
 
 
 def document_items(source: Source, policy: FetchPolicy, validators: dict) -> Iterator[dict]:
     """A single ISO document: one record, conditional on the validators the catalog holds for it."""
     etag, last_modified = validators.get((source.id, source.url), (None, None))
-    todo = {"source_id": source.id, "record_url": source.url, "position": 0, "etag": etag, "last_modified": last_modified}
+    todo = {
+        "source_id": source.id,
+        "record_url": source.url,
+        "position": 0,
+        "etag": etag,
+        "last_modified": last_modified,
+    }
     row = xml_record(todo, transport.read_document(source.url, policy, etag, last_modified))
     if row["fetch_status"] == "error":
         yield _status(source, row["error"])
@@ -92,4 +122,8 @@ def source_items(source: Source, policy: FetchPolicy, document_validators: dict)
             yield item
     except Exception as error:  # one source must never fail the others sharing its task
         log.exception("extract %s failed unexpectedly", source.id)
-        yield _status(source, f"unexpected error while reading the source: {error!r}", seconds=time.monotonic() - started)
+        yield _status(
+            source,
+            f"unexpected error while reading the source: {error!r}",
+            seconds=time.monotonic() - started,
+        )

@@ -36,7 +36,9 @@ def refusal(url: str, policy: FetchPolicy) -> str | None:
     return None
 
 
-def read_document(url: str, policy: FetchPolicy, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
+def read_document(
+    url: str, policy: FetchPolicy, etag: str | None = None, last_modified: str | None = None
+) -> FetchResult:
     """One document (an XML record) in memory; a 304 when the validators still match."""
     refused = refusal(url, policy)
     if refused:

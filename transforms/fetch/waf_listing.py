@@ -25,10 +25,19 @@ _ANCHOR = re.compile(
 _LINE_BREAK = re.compile(r"<br\s*/?>|\n|</tr\s*>|<tr\b", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*>")
 _DATES = (
-    (re.compile(r"(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2}(?::\d{2})?)"), ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M")),
-    (re.compile(r"(\d{1,2}-[A-Za-z]{3}-\d{4}) (\d{1,2}:\d{2}(?::\d{2})?)"), ("%d-%b-%Y %H:%M:%S", "%d-%b-%Y %H:%M")),
+    (
+        re.compile(r"(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2}(?::\d{2})?)"),
+        ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"),
+    ),
+    (
+        re.compile(r"(\d{1,2}-[A-Za-z]{3}-\d{4}) (\d{1,2}:\d{2}(?::\d{2})?)"),
+        ("%d-%b-%Y %H:%M:%S", "%d-%b-%Y %H:%M"),
+    ),
     (re.compile(r"(\d{1,2}/\d{1,2}/\d{4})\s+(\d{1,2}:\d{2}\s*[AP]M)", re.IGNORECASE), ("%m/%d/%Y %I:%M %p",)),
-    (re.compile(r"[A-Za-z]+, ([A-Za-z]+ \d{1,2}, \d{4})\s+(\d{1,2}:\d{2}\s*[AP]M)", re.IGNORECASE), ("%B %d, %Y %I:%M %p",)),
+    (
+        re.compile(r"[A-Za-z]+, ([A-Za-z]+ \d{1,2}, \d{4})\s+(\d{1,2}:\d{2}\s*[AP]M)", re.IGNORECASE),
+        ("%B %d, %Y %I:%M %p",),
+    ),
 )
 
 
@@ -140,9 +149,13 @@ def crawl_waf(
         result = fetch_page(url, policy)
         if not result.ok:
             if url == base_url:
-                crawl.failure = f"the WAF listing could not be read: {result.error or f'HTTP {result.status}'}"
+                crawl.failure = (
+                    f"the WAF listing could not be read: {result.error or f'HTTP {result.status}'}"
+                )
                 return crawl
-            crawl.problems.append(f"folder listing could not be read: {result.error or f'HTTP {result.status}'}")
+            crawl.problems.append(
+                f"folder listing could not be read: {result.error or f'HTTP {result.status}'}"
+            )
             continue
         page_url = result.final_url or url
         for entry in parse_listing(_page_text(result), page_url, scope):

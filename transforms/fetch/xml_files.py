@@ -74,7 +74,9 @@ def decode_xml(body: bytes, content_type: str | None = None) -> str:
         bad = error.object[error.start : error.start + 1].hex()
         name = codecs.lookup(encoding).name.upper().replace("UTF-8-SIG", "UTF-8")
         where = "" if origin == "default" else f" (from the {origin})"
-        raise XmlDecodeError(f"file is not valid {name}{where}: byte 0x{bad} at offset {error.start}") from None
+        raise XmlDecodeError(
+            f"file is not valid {name}{where}: byte 0x{bad} at offset {error.start}"
+        ) from None
 
 
 def read_file_identifier(text: str) -> str | None:
@@ -85,9 +87,7 @@ def read_file_identifier(text: str) -> str | None:
     transform stage reports why it cannot be read.
     """
     data = XML_DECLARATION.sub("", text, count=1).encode("utf-8")
-    events = etree.iterparse(
-        io.BytesIO(data), events=("end",), encoding="utf-8", **HARDENED_OPTIONS
-    )
+    events = etree.iterparse(io.BytesIO(data), events=("end",), encoding="utf-8", **HARDENED_OPTIONS)
     try:
         for _event, element in events:
             if isinstance(element.tag, str) and element.tag.rpartition("}")[2] in _IDENTIFIER_ELEMENTS:
@@ -106,16 +106,25 @@ def xml_record(todo: dict, result: FetchResult, read_identifier: bool = False) -
     ``read_identifier`` also reads its fileIdentifier (a collection's parent record needs it at once).
     """
     row = {
-        "source_id": todo["source_id"], "identifier": todo["record_url"], "record_url": todo["record_url"],
-        "file_identifier": None, "parent_identifier": todo.get("parent_identifier"),
+        "source_id": todo["source_id"],
+        "identifier": todo["record_url"],
+        "record_url": todo["record_url"],
+        "file_identifier": None,
+        "parent_identifier": todo.get("parent_identifier"),
         "etag": result.etag or todo.get("etag"),
         "last_modified": result.last_modified or todo.get("last_modified") or todo.get("listed_modified"),
-        "position": todo.get("position"), "raw_format": "xml", "raw": None, "fetch_status": "fetched", "error": None,
+        "position": todo.get("position"),
+        "raw_format": "xml",
+        "raw": None,
+        "fetch_status": "fetched",
+        "error": None,
     }
     if result.not_modified:
         row["fetch_status"] = "not_modified"
     elif not result.ok:
-        row.update(fetch_status="error", error=result.error or f"HTTP {result.status} from {todo['record_url']}")
+        row.update(
+            fetch_status="error", error=result.error or f"HTTP {result.status} from {todo['record_url']}"
+        )
     else:
         try:
             row["raw"] = decode_xml(result.body, result.content_type)
@@ -142,8 +151,12 @@ def fetch_xml_records(todos: Iterable[dict], policy: FetchPolicy, sources: list[
             slot = host_slots.setdefault(host, threading.BoundedSemaphore(policy.connections_per_host))
         try:
             with slot:
-                result = transport.read_document(todo["record_url"], policies[todo["source_id"]],
-                                                  todo.get("etag"), todo.get("last_modified"))
+                result = transport.read_document(
+                    todo["record_url"],
+                    policies[todo["source_id"]],
+                    todo.get("etag"),
+                    todo.get("last_modified"),
+                )
             return xml_record(todo, result)
         except Exception as error:  # one file must never fail the task that fetches thousands
             log.exception("unexpected error fetching %s", todo["record_url"])

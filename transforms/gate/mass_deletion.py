@@ -15,7 +15,9 @@ from transforms.schemas import Action, SourceState
 FORCE_HINT = "run with --force to apply"
 
 
-def change_set_frame(transformed: DataFrame, statuses: DataFrame, published_counts: DataFrame) -> pd.DataFrame:
+def change_set_frame(
+    transformed: DataFrame, statuses: DataFrame, published_counts: DataFrame
+) -> pd.DataFrame:
     """One row per extracted (not failed) source: published, extracted, deletes and their shares."""
     deletes = (
         transformed.filter(F.col("action") == Action.DELETE)
@@ -51,19 +53,25 @@ def guard_words(column: str, kwargs: dict, figures: dict) -> str:
     """The figures of a tripped change-set guard, in words."""
     published, deletes, extracted = figures["published"], figures["deletes"], figures["extracted"]
     if column == "delete_share":
-        return (f"{deletes} of {published} published records would be deleted "
-                f"({_percent(deletes / published)} > {_percent(kwargs['max_value'])} allowed)")
+        return (
+            f"{deletes} of {published} published records would be deleted "
+            f"({_percent(deletes / published)} > {_percent(kwargs['max_value'])} allowed)"
+        )
     if column == "extracted_share":
-        return (f"only {extracted} records extracted for {published} published "
-                f"({_percent(extracted / published)} < {_percent(kwargs['min_value'])} required)")
+        return (
+            f"only {extracted} records extracted for {published} published "
+            f"({_percent(extracted / published)} < {_percent(kwargs['min_value'])} required)"
+        )
     return f"{column} outside {kwargs}"
 
 
 def expectation_words(failure) -> str:
     """A failed critical record expectation, in words."""
     target = failure.column or ", ".join(failure.kwargs.get("column_list", []))
-    return (f"expectation {failure.expectation} on {target} failed for "
-            f"{failure.unexpected_count} of {failure.element_count} records")
+    return (
+        f"expectation {failure.expectation} on {target} failed for "
+        f"{failure.unexpected_count} of {failure.element_count} records"
+    )
 
 
 def hold_reason(causes: list[str], forced: bool) -> str:

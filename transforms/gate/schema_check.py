@@ -28,8 +28,13 @@ FEDERAL, NON_FEDERAL = "federal", "non-federal"
 ERROR, WARNING = "error", "warning"
 _IDENTIFIER = re.compile(r"^[^\W\d]\w*\Z")
 _TYPE_WORDS = {
-    "string": "a string", "array": "a list", "object": "an object", "number": "a number",
-    "integer": "an integer", "boolean": "true or false", "null": "null",
+    "string": "a string",
+    "array": "a list",
+    "object": "an object",
+    "number": "a number",
+    "integer": "an integer",
+    "boolean": "true or false",
+    "null": "null",
 }
 # Type or constant mismatches of an anyOf branch mean "the value is not this kind of thing":
 # that branch says nothing about what is wrong with the value.
@@ -56,7 +61,11 @@ def schema_for(source_schema: str | None) -> str:
 @cache
 def load_schema(name: str) -> dict:
     """The project's DCAT-US 1.1 dataset schema ("federal" or "non-federal"), from package data."""
-    text = resources.files("transforms.gate").joinpath("dcatus_schema", f"dataset-{name}.json").read_text("utf-8")
+    text = (
+        resources.files("transforms.gate")
+        .joinpath("dcatus_schema", f"dataset-{name}.json")
+        .read_text("utf-8")
+    )
     return json.loads(text)
 
 
@@ -79,7 +88,11 @@ def _show(value: Any) -> str:
 
 
 def _missing(error) -> list[str]:
-    return [name for name in error.validator_value if isinstance(error.instance, dict) and name not in error.instance]
+    return [
+        name
+        for name in error.validator_value
+        if isinstance(error.instance, dict) and name not in error.instance
+    ]
 
 
 def _is_redacted_branch(error) -> bool:
@@ -93,9 +106,12 @@ def _relevant_branch(error) -> list | None:
         branches.setdefault(sub.relative_schema_path[0], []).append(sub)
     depth = len(error.absolute_path)
     relevant = [
-        subs for subs in branches.values()
-        if not any(len(s.absolute_path) == depth and (s.validator in _NOT_THIS_KIND or _is_redacted_branch(s))
-                   for s in subs)
+        subs
+        for subs in branches.values()
+        if not any(
+            len(s.absolute_path) == depth and (s.validator in _NOT_THIS_KIND or _is_redacted_branch(s))
+            for s in subs
+        )
     ]
     return relevant[0] if len(relevant) == 1 else None
 
@@ -106,25 +122,41 @@ def _explain(error, expected: str | None = None) -> list[Finding]:
     path, value, kind = error.json_path, error.instance, error.validator
     if kind == "required":
         base = list(error.absolute_path)
-        why = " (a distribution with a downloadURL must have one)" if "dependentSchemas" in error.schema_path else ""
-        return [Finding(json_path(base + [name]), "required field is missing" + why) for name in _missing(error)]
+        why = (
+            " (a distribution with a downloadURL must have one)"
+            if "dependentSchemas" in error.schema_path
+            else ""
+        )
+        return [
+            Finding(json_path(base + [name]), "required field is missing" + why) for name in _missing(error)
+        ]
     if kind in ("anyOf", "oneOf"):
         branch = _relevant_branch(error)
         if branch is not None:
             return [finding for sub in branch for finding in _explain(sub, expected)]
         return [Finding(path, f"{_show(value)} is not {expected}" if expected else error.message)]
     if kind in ("pattern", "format"):
-        words = expected or (f"a valid {error.validator_value.upper()}" if kind == "format" else
-                             f"in the expected form ({error.validator_value})")
+        words = expected or (
+            f"a valid {error.validator_value.upper()}"
+            if kind == "format"
+            else f"in the expected form ({error.validator_value})"
+        )
         return [Finding(path, f"{_show(value)} is not {words}")]
     if kind == "type":
-        return [Finding(path, f"must be {_TYPE_WORDS.get(error.validator_value, error.validator_value)}, found {_show(value)}")]
+        return [
+            Finding(
+                path,
+                f"must be {_TYPE_WORDS.get(error.validator_value, error.validator_value)}, found {_show(value)}",
+            )
+        ]
     if kind == "const":
         return [Finding(path, f"must be {_show(error.validator_value)}, found {_show(value)}")]
     if kind == "enum":
         return [Finding(path, f"{_show(value)} is not one of {', '.join(map(_show, error.validator_value))}")]
     if kind == "maxLength":
-        return [Finding(path, f"is {len(value):,} characters long; at most {error.validator_value:,} allowed")]
+        return [
+            Finding(path, f"is {len(value):,} characters long; at most {error.validator_value:,} allowed")
+        ]
     if kind == "minLength":
         return [Finding(path, "must not be empty")]
     if kind == "minItems":
@@ -163,7 +195,9 @@ class DatasetChecker:
         if isinstance(record, dict):
             for name in sorted(set(record) - self.known_fields):
                 path = json_path([name])
-                findings.setdefault(path, Finding(path, "is not a DCAT-US 1.1 field; kept, but not checked", WARNING))
+                findings.setdefault(
+                    path, Finding(path, "is not a DCAT-US 1.1 field; kept, but not checked", WARNING)
+                )
         return sorted(findings.values(), key=lambda f: (f.severity != ERROR, f.path))
 
     def check_text(self, text: str) -> list[Finding]:

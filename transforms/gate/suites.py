@@ -44,8 +44,13 @@ class Failure:
 
     def summary(self) -> dict:
         """The entry of the quality summary (the run report's per-source failed expectations)."""
-        return {"expectation": self.expectation, "column": self.column, "severity": self.severity,
-                "unexpected_count": self.unexpected_count, "examples": self.examples}
+        return {
+            "expectation": self.expectation,
+            "column": self.column,
+            "severity": self.severity,
+            "unexpected_count": self.unexpected_count,
+            "examples": self.examples,
+        }
 
 
 def load_suite(suites_dir: str, name: str) -> dict:
@@ -58,7 +63,9 @@ def load_suite(suites_dir: str, name: str) -> dict:
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         raise SuiteError(f"expectation suite {path} is missing or unreadable: {error}") from error
     if bad:
-        raise SuiteError(f"expectation suite {path}: every expectation needs meta.severity in {SEVERITIES}; not {bad}")
+        raise SuiteError(
+            f"expectation suite {path}: every expectation needs meta.severity in {SEVERITIES}; not {bad}"
+        )
     return suite
 
 
@@ -70,11 +77,14 @@ class SuiteRunner:
 
         self.gx = gx
         self.context = gx.get_context(mode="ephemeral")
-        self.context.add_data_docs_site(site_name="harvest", site_config={
-            "class_name": "SiteBuilder",
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": docs_dir},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-        })
+        self.context.add_data_docs_site(
+            site_name="harvest",
+            site_config={
+                "class_name": "SiteBuilder",
+                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": docs_dir},
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            },
+        )
         self.source = self.context.data_sources.add_pandas("harvest")
         self.results: dict[str, dict] = {}
 
@@ -86,16 +96,21 @@ class SuiteRunner:
         expectation_suite = gx.ExpectationSuite(name=name, meta=suite.get("meta", {}))
         for spec in suite["expectations"]:
             expectation_suite.add_expectation_configuration(
-                ExpectationConfiguration(type=spec["type"], kwargs=spec["kwargs"], meta=spec["meta"]))
+                ExpectationConfiguration(type=spec["type"], kwargs=spec["kwargs"], meta=spec["meta"])
+            )
         expectation_suite = self.context.suites.add(expectation_suite)
         batch = self.source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("run")
         definition = self.context.validation_definitions.add(
-            gx.ValidationDefinition(name=name, data=batch, suite=expectation_suite))
-        checkpoint = self.context.checkpoints.add(gx.Checkpoint(
-            name=name, validation_definitions=[definition],
-            actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=["harvest"])],
-            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": index_columns},
-        ))
+            gx.ValidationDefinition(name=name, data=batch, suite=expectation_suite)
+        )
+        checkpoint = self.context.checkpoints.add(
+            gx.Checkpoint(
+                name=name,
+                validation_definitions=[definition],
+                actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=["harvest"])],
+                result_format={"result_format": "COMPLETE", "unexpected_index_column_names": index_columns},
+            )
+        )
         result = checkpoint.run(batch_parameters={"dataframe": frame})
         validation = next(iter(result.run_results.values()))
         self.results[name] = _trimmed(validation.to_json_dict())
@@ -139,16 +154,25 @@ def failures_by_source(validation, frame: pd.DataFrame, key: str = "identifier")
             judged = int(elements.get(source_id, 0))
             if judged and (judged - unexpected) / judged >= mostly:
                 continue
-            failed[source_id].append(Failure(
-                expectation=config.type, column=config.kwargs.get("column"),
-                severity=config.meta.get("severity", "warning"), unexpected_count=unexpected,
-                element_count=judged, kwargs=dict(config.kwargs), examples=examples[source_id]))
+            failed[source_id].append(
+                Failure(
+                    expectation=config.type,
+                    column=config.kwargs.get("column"),
+                    severity=config.meta.get("severity", "warning"),
+                    unexpected_count=unexpected,
+                    element_count=judged,
+                    kwargs=dict(config.kwargs),
+                    examples=examples[source_id],
+                )
+            )
     return dict(failed)
 
 
 def publish_reports(runner: SuiteRunner, docs_dir: str, quality_dir: str) -> str | None:
     """Write results.json beside Data Docs and copy the folder to quality_dir; the index path or None."""
-    Path(docs_dir, "results.json").write_text(json.dumps(runner.results, indent=1, default=str), encoding="utf-8")
+    Path(docs_dir, "results.json").write_text(
+        json.dumps(runner.results, indent=1, default=str), encoding="utf-8"
+    )
     lake.upload_folder(docs_dir, quality_dir)
     return "index.html" if Path(docs_dir, "index.html").is_file() else None
 

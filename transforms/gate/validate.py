@@ -33,7 +33,15 @@ from transforms.schemas import (
 )
 
 log = logging.getLogger(__name__)
-RECORD_COLUMNS = ["source_id", "identifier", "title", "access_level", "modified", "has_email", "distribution_urls"]
+RECORD_COLUMNS = [
+    "source_id",
+    "identifier",
+    "title",
+    "access_level",
+    "modified",
+    "has_email",
+    "distribution_urls",
+]
 
 
 def _schema_checks(schemas: dict[str, str]):
@@ -43,14 +51,18 @@ def _schema_checks(schemas: dict[str, str]):
     def check(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
             errors, warnings = [], []
-            for source_id, text in zip(batch.column("source_id").to_pylist(), batch.column("dcat_json").to_pylist(),
-                                       strict=True):
+            for source_id, text in zip(
+                batch.column("source_id").to_pylist(), batch.column("dcat_json").to_pylist(), strict=True
+            ):
                 findings = checker(schemas.get(source_id, "non-federal")).check_text(text)
                 errors.append([str(f) for f in findings if f.severity == ERROR])
                 warnings.append([str(f) for f in findings if f.severity != ERROR])
             # The other columns pass through as Arrow arrays, never converted to Python objects.
-            columns = [*batch.columns, pa.array(errors, schema.field("schema_errors").type),
-                       pa.array(warnings, schema.field("schema_warnings").type)]
+            columns = [
+                *batch.columns,
+                pa.array(errors, schema.field("schema_errors").type),
+                pa.array(warnings, schema.field("schema_warnings").type),
+            ]
             yield pa.RecordBatch.from_arrays(columns, schema=schema)
 
     return check
@@ -60,10 +72,15 @@ def check_schemas(transformed: DataFrame, sources: list[Source]) -> DataFrame:
     """TRANSFORMED plus schema_errors and schema_warnings (empty for rows that are not checked)."""
     schemas = {source.id: schema_for(source.schema) for source in sources}
     to_check = F.col("action").isin(*CHANGING_ACTIONS) & F.col("dcat_json").isNotNull()
-    checked = transformed.filter(to_check).select(*TRANSFORMED.fieldNames()).mapInArrow(_schema_checks(schemas), CHECKED)
+    checked = (
+        transformed.filter(to_check)
+        .select(*TRANSFORMED.fieldNames())
+        .mapInArrow(_schema_checks(schemas), CHECKED)
+    )
     empty = F.array().cast(STRINGS)
     passed = transformed.filter(~to_check).select(
-        *TRANSFORMED.fieldNames(), empty.alias("schema_errors"), empty.alias("schema_warnings"))
+        *TRANSFORMED.fieldNames(), empty.alias("schema_errors"), empty.alias("schema_warnings")
+    )
     return checked.unionByName(passed)
 
 
@@ -80,18 +97,26 @@ def record_frame(transformed: DataFrame) -> pd.DataFrame:
 def run_suites(transformed, statuses, published_counts, suites_dir: str, quality_dir: str):
     """Both suites in one GE run each; returns (holds {source: [cause]}, failures, data_docs)."""
     suites = {name: quality.load_suite(suites_dir, name) for name in ("transformed_records", "change_set")}
-    records, changes = record_frame(transformed), circuit_breaker.change_set_frame(
-        transformed, statuses, published_counts)
+    records, changes = (
+        record_frame(transformed),
+        circuit_breaker.change_set_frame(transformed, statuses, published_counts),
+    )
     docs_dir = quality.new_docs_dir()
     try:
         runner = quality.SuiteRunner(docs_dir)
         started = time.perf_counter()
         record_failures = quality.failures_by_source(
-            runner.run(suites["transformed_records"], records, ["source_id", "identifier"]), records)
+            runner.run(suites["transformed_records"], records, ["source_id", "identifier"]), records
+        )
         change_failures = quality.failures_by_source(
-            runner.run(suites["change_set"], changes, ["source_id"]), changes, key="source_id")
-        log.info("GE suites: %s records, %s sources in %.1f s", len(records), len(changes),
-                 time.perf_counter() - started)
+            runner.run(suites["change_set"], changes, ["source_id"]), changes, key="source_id"
+        )
+        log.info(
+            "GE suites: %s records, %s sources in %.1f s",
+            len(records),
+            len(changes),
+            time.perf_counter() - started,
+        )
         data_docs = quality.publish_reports(runner, docs_dir, quality_dir)
     finally:
         shutil.rmtree(docs_dir, ignore_errors=True)
@@ -105,8 +130,11 @@ def run_suites(transformed, statuses, published_counts, suites_dir: str, quality
             holds.setdefault(source_id, []).extend(causes)
     for source_id, failed in change_failures.items():
         failures.setdefault(source_id, []).extend(failed)
-        causes = [circuit_breaker.guard_words(f.column, f.kwargs, figures[source_id])
-                  for f in failed if f.severity == "critical"]
+        causes = [
+            circuit_breaker.guard_words(f.column, f.kwargs, figures[source_id])
+            for f in failed
+            if f.severity == "critical"
+        ]
         if causes:
             holds.setdefault(source_id, []).extend(causes)
     return holds, failures, data_docs
@@ -119,35 +147,57 @@ def _status_updates(spark, statuses: DataFrame, holds: dict[str, list[str]], for
     usable = F.col("hold_reason").isNotNull() & (F.col("status") != SourceState.FAILED)
     return (
         statuses.join(updates, on="source_id", how="left")
-        .withColumn("status", F.when(usable & F.lit(not force), F.lit(SourceState.HELD)).otherwise(F.col("status")))
+        .withColumn(
+            "status", F.when(usable & F.lit(not force), F.lit(SourceState.HELD)).otherwise(F.col("status"))
+        )
         .withColumn("reason", F.when(usable, F.col("hold_reason")).otherwise(F.col("reason")))
         .select(*SOURCE_STATUS.fieldNames())
     )
 
 
-def validate_records(transformed: DataFrame, statuses: DataFrame, sources: list[Source],
-                     published_counts: DataFrame, *, force: bool, suites_dir: str,
-                     quality_dir: str) -> tuple[DataFrame, DataFrame, dict]:
+def validate_records(
+    transformed: DataFrame,
+    statuses: DataFrame,
+    sources: list[Source],
+    published_counts: DataFrame,
+    *,
+    force: bool,
+    suites_dir: str,
+    quality_dir: str,
+) -> tuple[DataFrame, DataFrame, dict]:
     """Returns (validated VALIDATED rows, statuses with holds, quality summary for the run report)."""
     holds, failures, data_docs = run_suites(transformed, statuses, published_counts, suites_dir, quality_dir)
-    failed_sources = {row["source_id"] for row in statuses.filter(F.col("status") == SourceState.FAILED).collect()}
+    failed_sources = {
+        row["source_id"] for row in statuses.filter(F.col("status") == SourceState.FAILED).collect()
+    }
     held = [] if force else sorted(set(holds) - failed_sources)
     if held:
         log.warning("held %s source(s): %s", len(held), ", ".join(held))
     checked = check_schemas(transformed, sources)
+
     def appended(column: str, extra: str):
         extra_text = F.transform(extra, lambda text: F.concat(F.lit("schema: "), text))
-        return F.when(F.size(extra) > 0, F.concat(F.coalesce(column, F.array().cast(STRINGS)), extra_text)
-                      ).otherwise(F.col(column))
+        return F.when(
+            F.size(extra) > 0, F.concat(F.coalesce(column, F.array().cast(STRINGS)), extra_text)
+        ).otherwise(F.col(column))
 
     rejected = (F.col("action") == Action.REJECT) | (F.size("schema_errors") > 0)
     validated = (
         checked.withColumn("reasons", appended("reasons", "schema_errors"))
         .withColumn("warnings", appended("warnings", "schema_warnings"))
-        .withColumn("decision", F.when(F.col("source_id").isin(held), F.lit(Decision.HELD))
-                    .when(rejected, F.lit(Decision.REJECT)).otherwise(F.lit(Decision.ACCEPT)))
+        .withColumn(
+            "decision",
+            F.when(F.col("source_id").isin(held), F.lit(Decision.HELD))
+            .when(rejected, F.lit(Decision.REJECT))
+            .otherwise(F.lit(Decision.ACCEPT)),
+        )
         .select(*VALIDATED.fieldNames())
     )
-    summary = {"data_docs": data_docs, "sources": {
-        source_id: {"failed_expectations": [f.summary() for f in failed]} for source_id, failed in failures.items()}}
+    summary = {
+        "data_docs": data_docs,
+        "sources": {
+            source_id: {"failed_expectations": [f.summary() for f in failed]}
+            for source_id, failed in failures.items()
+        },
+    }
     return validated, _status_updates(transformed.sparkSession, statuses, holds, force), summary

@@ -44,9 +44,18 @@ PARQUET = {
     "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"},
 }
 SIMPLE_TYPES = {
-    StringType: "string", LongType: "bigint", IntegerType: "int", ShortType: "smallint", ByteType: "tinyint",
-    BooleanType: "boolean", DoubleType: "double", FloatType: "float", DateType: "date", BinaryType: "binary",
-    TimestampType: "timestamp", TimestampNTZType: "timestamp",
+    StringType: "string",
+    LongType: "bigint",
+    IntegerType: "int",
+    ShortType: "smallint",
+    ByteType: "tinyint",
+    BooleanType: "boolean",
+    DoubleType: "double",
+    FloatType: "float",
+    DateType: "date",
+    BinaryType: "binary",
+    TimestampType: "timestamp",
+    TimestampNTZType: "timestamp",
 }
 
 
@@ -57,7 +66,11 @@ def hive_type(data_type: DataType) -> str:
     if isinstance(data_type, MapType):
         return f"map<{hive_type(data_type.keyType)},{hive_type(data_type.valueType)}>"
     if isinstance(data_type, StructType):
-        return "struct<" + ",".join(f"{field.name}:{hive_type(field.dataType)}" for field in data_type.fields) + ">"
+        return (
+            "struct<"
+            + ",".join(f"{field.name}:{hive_type(field.dataType)}" for field in data_type.fields)
+            + ">"
+        )
     if isinstance(data_type, DecimalType):
         return f"decimal({data_type.precision},{data_type.scale})"
     if type(data_type) in SIMPLE_TYPES:
@@ -94,12 +107,16 @@ def _put_table(glue, database: str, table_input: dict) -> None:
 
 
 def _put_partition(glue, database: str, table: str, value: str, schema: StructType, location: str) -> None:
-    partition = {"Values": [value], "StorageDescriptor": {"Columns": glue_columns(schema), "Location": location, **PARQUET}}
+    partition = {
+        "Values": [value],
+        "StorageDescriptor": {"Columns": glue_columns(schema), "Location": location, **PARQUET},
+    }
     try:
         glue.create_partition(DatabaseName=database, TableName=table, PartitionInput=partition)
     except glue.exceptions.AlreadyExistsException:
-        glue.update_partition(DatabaseName=database, TableName=table, PartitionValueList=[value],
-                              PartitionInput=partition)
+        glue.update_partition(
+            DatabaseName=database, TableName=table, PartitionValueList=[value], PartitionInput=partition
+        )
 
 
 def register_tables(glue, database: str, lake: str, run_id: str) -> list[str]:
@@ -108,14 +125,28 @@ def register_tables(glue, database: str, lake: str, run_id: str) -> list[str]:
     version = read_pointer(lake).get("version")
     if version:  # before the first load there is no catalog version to point at
         description = f"Published catalog records (catalog version {version})"
-        _put_table(glue, database, _table_input(CATALOG_TABLE, CATALOG_STATE, _folder(version_uri(lake, version)),
-                                                description))
+        _put_table(
+            glue,
+            database,
+            _table_input(CATALOG_TABLE, CATALOG_STATE, _folder(version_uri(lake, version)), description),
+        )
         tables.append(CATALOG_TABLE)
     description = "The outcome of every record of every harvest run (partition run_id)"
-    _put_table(glue, database, _table_input(OUTCOMES_TABLE, OUTCOMES, _folder(join(lake, "runs")),
-                                            description, partition_keys=["run_id"]))
-    _put_partition(glue, database, OUTCOMES_TABLE, run_id, OUTCOMES,
-                   _folder(run_path(lake, run_id, "report", "outcomes")))
+    _put_table(
+        glue,
+        database,
+        _table_input(
+            OUTCOMES_TABLE, OUTCOMES, _folder(join(lake, "runs")), description, partition_keys=["run_id"]
+        ),
+    )
+    _put_partition(
+        glue,
+        database,
+        OUTCOMES_TABLE,
+        run_id,
+        OUTCOMES,
+        _folder(run_path(lake, run_id, "report", "outcomes")),
+    )
     tables.append(OUTCOMES_TABLE)
     log.info("Glue database %s: %s registered (run %s)", database, ", ".join(tables), run_id)
     return tables

@@ -23,7 +23,9 @@ KEYS = ["source_id", "identifier"]
 
 def accepted_changes(validated: DataFrame) -> DataFrame:
     """Rows the gate accepted that change the catalog: create, update, delete."""
-    return validated.filter((F.col("decision") == Decision.ACCEPT) & F.col("action").isin(*CHANGING_ACTIONS, Action.DELETE))
+    return validated.filter(
+        (F.col("decision") == Decision.ACCEPT) & F.col("action").isin(*CHANGING_ACTIONS, Action.DELETE)
+    )
 
 
 def without_refused(accepted: DataFrame, refused: DataFrame | None) -> DataFrame:
@@ -62,15 +64,23 @@ def record_outcomes(validated: DataFrame, refused: DataFrame | None = None) -> D
         F.when(refused_reason.isNotNull(), Outcome.REJECTED)
         .when(F.col("decision") == Decision.REJECT, Outcome.REJECTED)
         .when(F.col("decision") == Decision.HELD, Outcome.HELD)
-        .otherwise(F.element_at(F.create_map(*[F.lit(x) for pair in OUTCOME_OF_ACTION.items() for x in pair]), F.col("action")))
+        .otherwise(
+            F.element_at(
+                F.create_map(*[F.lit(x) for pair in OUTCOME_OF_ACTION.items() for x in pair]), F.col("action")
+            )
+        )
     )
-    reasons = F.when(refused_reason.isNotNull(), F.concat(F.coalesce("reasons", F.array()), F.array(refused_reason)))
+    reasons = F.when(
+        refused_reason.isNotNull(), F.concat(F.coalesce("reasons", F.array()), F.array(refused_reason))
+    )
     return rows.select(
         "source_id",
         "identifier",
         "record_url",
         "action",
         outcome.alias("outcome"),
-        F.coalesce(reasons.otherwise(F.col("reasons")), F.array()).cast(OUTCOMES["reasons"].dataType).alias("reasons"),
+        F.coalesce(reasons.otherwise(F.col("reasons")), F.array())
+        .cast(OUTCOMES["reasons"].dataType)
+        .alias("reasons"),
         F.coalesce("warnings", F.array()).cast(OUTCOMES["warnings"].dataType).alias("warnings"),
     )

@@ -29,7 +29,9 @@ def _one_line(text: str) -> str:
 def summary_subject(report: dict) -> str:
     """E.g. 'Harvest 20261127T020000Z-ab12cd succeeded: 3 created, 1 updated, 0 deleted, 1 rejected'."""
     totals = report.get("totals", {})
-    counts = ", ".join(f"{int(totals.get(name) or 0)} {name}" for name in ("created", "updated", "deleted", "rejected"))
+    counts = ", ".join(
+        f"{int(totals.get(name) or 0)} {name}" for name in ("created", "updated", "deleted", "rejected")
+    )
     subject = _ascii_line(f"Harvest {report.get('run_id')} {report.get('status')}: {counts}")
     return subject if len(subject) <= SUBJECT_MAX else subject[: SUBJECT_MAX - 3] + "..."
 
@@ -46,7 +48,9 @@ def summary_message(report: dict) -> str:
     attention = [s for s in sources if s.get("status") in (SourceState.FAILED, SourceState.HELD)]
     if attention:
         lines += ["", f"Sources needing attention ({len(attention)}):"]
-        lines += [f"- {s.get('source_id')} ({s.get('status')}): {s.get('reason')}" for s in attention[:LISTED]]
+        lines += [
+            f"- {s.get('source_id')} ({s.get('status')}): {s.get('reason')}" for s in attention[:LISTED]
+        ]
         if len(attention) > LISTED:
             lines.append(f"- and {len(attention) - LISTED} more")
     reasons = report.get("top_reasons") or []
@@ -60,6 +64,10 @@ def summary_message(report: dict) -> str:
 
 def publish_summary(sns, topic_arn: str, report: dict) -> str:
     """Publish the run summary to the topic; returns the SNS MessageId."""
-    response = sns.publish(TopicArn=topic_arn, Subject=summary_subject(report), Message=summary_message(report))
-    log.info("run %s summary published to %s (message %s)", report.get("run_id"), topic_arn, response["MessageId"])
+    response = sns.publish(
+        TopicArn=topic_arn, Subject=summary_subject(report), Message=summary_message(report)
+    )
+    log.info(
+        "run %s summary published to %s (message %s)", report.get("run_id"), topic_arn, response["MessageId"]
+    )
     return response["MessageId"]

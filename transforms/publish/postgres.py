@@ -34,8 +34,18 @@ from transforms.schemas import DB_RESULTS
 log = logging.getLogger(__name__)
 
 SCHEMA = "catalog"
-COLUMNS = ["source_id", "identifier", "action", "slug", "dcat_json", "title", "organization",
-           "source_title", "record_url", "content_hash"]
+COLUMNS = [
+    "source_id",
+    "identifier",
+    "action",
+    "slug",
+    "dcat_json",
+    "title",
+    "organization",
+    "source_title",
+    "record_url",
+    "content_hash",
+]
 NUL_ERROR = 'invalid byte sequence for encoding "UTF8": 0x00 (PostgreSQL text cannot contain NUL characters)'
 MIGRATION_LOCK = 7_246_001  # pg_advisory_xact_lock key: one migrator at a time
 
@@ -65,7 +75,9 @@ def resolve_db_url(db_url: str) -> str:
     import boto3
 
     region = db_url.split(":")[3]
-    secret = boto3.client("secretsmanager", region_name=region).get_secret_value(SecretId=db_url)["SecretString"]
+    secret = boto3.client("secretsmanager", region_name=region).get_secret_value(SecretId=db_url)[
+        "SecretString"
+    ]
     secret = secret.strip()
     if not secret.startswith("{"):
         return secret
@@ -85,7 +97,9 @@ def migrations() -> list[tuple[str, str]]:
 
 def ensure_schema(db_url: str) -> None:
     """Create the catalog schema when absent and run the migrations that have not run yet."""
-    with psycopg.connect(resolve_db_url(db_url), connect_timeout=30) as conn:  # one transaction, committed at exit
+    with psycopg.connect(
+        resolve_db_url(db_url), connect_timeout=30
+    ) as conn:  # one transaction, committed at exit
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
         conn.execute(f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.schema_migrations
@@ -130,14 +144,19 @@ class _SourceLoad:
         if self.failure is not None:
             return
         text = rows[COLUMNS].astype(object)
-        has_nul = text.apply(lambda column: column.str.contains("\x00", regex=False).fillna(False)).any(axis=1)
+        has_nul = text.apply(lambda column: column.str.contains("\x00", regex=False).fillna(False)).any(
+            axis=1
+        )
         for offset in has_nul.to_numpy().nonzero()[0]:
             self.refused[first + int(offset)] = NUL_ERROR
         records = text.where(text.notna(), None).itertuples(index=False, name=None)
         staged = [(first + i, *record) for i, record in enumerate(records) if not has_nul.iat[i]]
 
         def copy_rows() -> None:
-            with self.conn.cursor() as cursor, cursor.copy(f"COPY staging (row_no, {', '.join(COLUMNS)}) FROM STDIN") as copy:
+            with (
+                self.conn.cursor() as cursor,
+                cursor.copy(f"COPY staging (row_no, {', '.join(COLUMNS)}) FROM STDIN") as copy,
+            ):
                 for record in staged:
                     copy.write_row(record)
 
@@ -172,14 +191,20 @@ class _SourceLoad:
             self.conn.rollback()
         errors = [self.refused.get(i, self.failure) for i in range(len(self.identifiers))]
         if self.refused:
-            log.warning("catalog database refused %s of %s rows of source %s", len(self.refused),
-                        len(self.identifiers), self.source_id)
-        return pd.DataFrame({
-            "source_id": self.source_id,
-            "identifier": self.identifiers,
-            "db_status": ["ok" if error is None else "refused" for error in errors],
-            "db_error": errors,
-        })
+            log.warning(
+                "catalog database refused %s of %s rows of source %s",
+                len(self.refused),
+                len(self.identifiers),
+                self.source_id,
+            )
+        return pd.DataFrame(
+            {
+                "source_id": self.source_id,
+                "identifier": self.identifiers,
+                "db_status": ["ok" if error is None else "refused" for error in errors],
+                "db_error": errors,
+            }
+        )
 
 
 def _publish_partition(batches: Iterator[pd.DataFrame], url: str, run_id: str) -> Iterator[pd.DataFrame]:
@@ -210,7 +235,8 @@ def publish_changes(accepted: DataFrame, db_url: str, run_id: str) -> DataFrame:
     """Apply creates, updates and deletes per source; one row per input row with db_status and db_error."""
     url = resolve_db_url(db_url)  # once, on the driver: not one Secrets Manager call per task
     present = set(accepted.columns)
-    rows = accepted.select(*[F.col(c).cast("string") if c in present else F.lit(None).cast("string").alias(c)
-                             for c in COLUMNS])
+    rows = accepted.select(
+        *[F.col(c).cast("string") if c in present else F.lit(None).cast("string").alias(c) for c in COLUMNS]
+    )
     ordered = rows.repartition("source_id").sortWithinPartitions("source_id", "identifier")
     return ordered.mapInPandas(lambda batches: _publish_partition(batches, url, run_id), DB_RESULTS)

@@ -18,23 +18,30 @@ TOP_REASONS = 10
 def _outcome_counts(outcomes: DataFrame) -> dict[str, dict]:
     is_delete = F.col("action") == Action.DELETE
     aggregates = [
-        F.sum(F.when(~is_delete & (F.col("outcome") == name), 1).otherwise(0)).alias(name) for name in RECORD_OUTCOMES
+        F.sum(F.when(~is_delete & (F.col("outcome") == name), 1).otherwise(0)).alias(name)
+        for name in RECORD_OUTCOMES
     ] + [
         F.sum(F.when(F.col("outcome") == Outcome.DELETED, 1).otherwise(0)).alias("deleted"),
         F.sum(F.when(is_delete & (F.col("outcome") == Outcome.HELD), 1).otherwise(0)).alias("deletes_held"),
         F.sum(F.when(F.size("warnings") > 0, 1).otherwise(0)).alias("warnings"),
     ]
-    return {row["source_id"]: row.asDict() for row in outcomes.groupBy("source_id").agg(*aggregates).collect()}
+    return {
+        row["source_id"]: row.asDict() for row in outcomes.groupBy("source_id").agg(*aggregates).collect()
+    }
 
 
 def _reasons(outcomes: DataFrame) -> DataFrame:
     """source_id, reason, count, examples: rejection reasons, most common first."""
     exploded = outcomes.filter(F.col("outcome") == Outcome.REJECTED).select(
-        "source_id", F.coalesce("identifier", "record_url").alias("example"), F.explode("reasons").alias("reason")
+        "source_id",
+        F.coalesce("identifier", "record_url").alias("example"),
+        F.explode("reasons").alias("reason"),
     )
     return exploded.groupBy("source_id", "reason").agg(
         F.count(F.lit(1)).alias("count"),
-        F.slice(F.sort_array(F.collect_set(F.coalesce("example", F.lit("(no identifier)")))), 1, EXAMPLES).alias("examples"),
+        F.slice(
+            F.sort_array(F.collect_set(F.coalesce("example", F.lit("(no identifier)")))), 1, EXAMPLES
+        ).alias("examples"),
     )
 
 
@@ -43,7 +50,9 @@ def _top_reasons_by_source(reasons: DataFrame) -> dict[str, list[dict]]:
     for row in reasons.orderBy(F.desc("count"), "reason").collect():
         entries = by_source.setdefault(row["source_id"], [])
         if len(entries) < TOP_REASONS:
-            entries.append({"reason": row["reason"], "count": row["count"], "examples": list(row["examples"])})
+            entries.append(
+                {"reason": row["reason"], "count": row["count"], "examples": list(row["examples"])}
+            )
     return by_source
 
 
@@ -55,11 +64,15 @@ def _top_reasons_overall(by_source: dict[str, list[dict]]) -> list[dict]:
             into = merged.setdefault(entry["reason"], {"reason": entry["reason"], "count": 0, "examples": []})
             into["count"] += entry["count"]
             room = EXAMPLES - len(into["examples"])
-            into["examples"] += [{"source_id": source_id, "identifier": ex} for ex in entry["examples"][:room]]
+            into["examples"] += [
+                {"source_id": source_id, "identifier": ex} for ex in entry["examples"][:room]
+            ]
     return sorted(merged.values(), key=lambda entry: (-entry["count"], entry["reason"]))[:TOP_REASONS]
 
 
-def build_report(run: dict, outcomes: DataFrame, statuses: DataFrame, sources: list[Source], quality: dict) -> dict:
+def build_report(
+    run: dict, outcomes: DataFrame, statuses: DataFrame, sources: list[Source], quality: dict
+) -> dict:
     """The report.json document (contract in README.md) for one run."""
     counts = _outcome_counts(outcomes)
     reasons = _top_reasons_by_source(_reasons(outcomes))
@@ -78,7 +91,10 @@ def build_report(run: dict, outcomes: DataFrame, statuses: DataFrame, sources: l
             "status": status["status"],
             "reason": status["reason"],
             "extracted": int(status["extracted"] or 0),
-            **{name: int(tally.get(name) or 0) for name in (*RECORD_OUTCOMES, "deleted", "deletes_held", "warnings")},
+            **{
+                name: int(tally.get(name) or 0)
+                for name in (*RECORD_OUTCOMES, "deleted", "deletes_held", "warnings")
+            },
             "errors": int(status["errors"] or 0),
             "error_messages": list(status["error_messages"] or []),
             "conforms_to": status["conforms_to"],

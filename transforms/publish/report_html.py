@@ -12,8 +12,12 @@ from urllib.parse import urlsplit
 from transforms.schemas import COUNT_NAMES, SourceState
 
 SEGMENTS = (  # (count, colour): the stacked bar of each source, in this order
-    ("created", "#2e7d32"), ("updated", "#1565c0"), ("deleted", "#6a1b9a"),
-    ("unchanged", "#9e9e9e"), ("rejected", "#c62828"), ("held", "#ef6c00"),
+    ("created", "#2e7d32"),
+    ("updated", "#1565c0"),
+    ("deleted", "#6a1b9a"),
+    ("unchanged", "#9e9e9e"),
+    ("rejected", "#c62828"),
+    ("held", "#ef6c00"),
 )
 STATUS_COLOURS = {"complete": "#2e7d32", "succeeded": "#2e7d32", "failed": "#c62828", "held": "#ef6c00"}
 CSS = """
@@ -57,14 +61,16 @@ def _sources_table(report: dict) -> str:
         rows.append(
             f'<tr class="source" data-source="{_e(source.get("source_id"))}"><td class="src"><b>{_e(source.get("source_id"))}</b><br>'
             f'{_e(source.get("title"))}<br><span class="none">{_e(source.get("organization"))}</span></td>'
-            f'<td>{_e(source.get("type"))}</td><td>{_badge(source.get("status"))}</td>{counts}'
+            f"<td>{_e(source.get('type'))}</td><td>{_badge(source.get('status'))}</td>{counts}"
             f'<td class="reason">{_e(source.get("reason"))}</td></tr>'
         )
     totals = report.get("totals", {})
     total_cells = "".join(f'<td class="n">{_n(totals.get(name))}</td>' for name in COUNT_NAMES)
     rows.append(f'<tr class="total"><td>Total</td><td></td><td></td>{total_cells}<td></td></tr>')
-    return (f'<div class="wide"><table id="sources"><thead><tr><th>Source</th><th>Type</th><th>Status</th>{head}<th>Reason</th></tr>'
-            f'</thead><tbody>{"".join(rows)}</tbody></table></div>')
+    return (
+        f'<div class="wide"><table id="sources"><thead><tr><th>Source</th><th>Type</th><th>Status</th>{head}<th>Reason</th></tr>'
+        f"</thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
 
 
 def _chart(report: dict) -> str:
@@ -76,8 +82,12 @@ def _chart(report: dict) -> str:
     for index, source in enumerate(sources):
         y = top + index * row_height
         name = source.get("source_id")
-        label = name if len(str(name)) <= 32 else f"{str(name)[:31]}…"  # long ids must not run off the left edge
-        parts.append(f'<text x="{label_width - 8}" y="{y + 15}" text-anchor="end"><title>{_e(name)}</title>{_e(label)}</text>')
+        label = (
+            name if len(str(name)) <= 32 else f"{str(name)[:31]}…"
+        )  # long ids must not run off the left edge
+        parts.append(
+            f'<text x="{label_width - 8}" y="{y + 15}" text-anchor="end"><title>{_e(name)}</title>{_e(label)}</text>'
+        )
         x = float(label_width)
         for segment, colour in SEGMENTS:
             count = _n(source.get(segment))
@@ -92,9 +102,11 @@ def _chart(report: dict) -> str:
         parts.append(f'<text x="{x + 6:.1f}" y="{y + 15}" fill="#555">{total}</text>')
     height = top * 2 + max(len(sources), 1) * row_height
     legend = "".join(f'<span><i style="background:{colour}"></i>{name}</span>' for name, colour in SEGMENTS)
-    return (f'<div class="legend">{legend}</div><svg id="chart" xmlns="http://www.w3.org/2000/svg" '
-            f'width="{label_width + bar_width + 60}" height="{height}" font-size="12" role="img" '
-            f'aria-label="records per source by outcome">{"".join(parts)}</svg>')
+    return (
+        f'<div class="legend">{legend}</div><svg id="chart" xmlns="http://www.w3.org/2000/svg" '
+        f'width="{label_width + bar_width + 60}" height="{height}" font-size="12" role="img" '
+        f'aria-label="records per source by outcome">{"".join(parts)}</svg>'
+    )
 
 
 def _reasons(report: dict) -> str:
@@ -104,13 +116,18 @@ def _reasons(report: dict) -> str:
     rows = []
     for entry in reasons:
         examples = ", ".join(
-            f'<span class="id">{_e(ex.get("source_id"))}: {_e(ex.get("identifier"))}</span>' if isinstance(ex, dict)
+            f'<span class="id">{_e(ex.get("source_id"))}: {_e(ex.get("identifier"))}</span>'
+            if isinstance(ex, dict)
             else f'<span class="id">{_e(ex)}</span>'
             for ex in entry.get("examples", [])
         )
-        rows.append(f'<tr><td class="n">{_n(entry.get("count"))}</td><td>{_e(entry.get("reason"))}</td><td>{examples}</td></tr>')
-    return (f'<table id="reasons"><thead><tr><th class="n">Records</th><th>Reason</th><th>Examples</th></tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table>')
+        rows.append(
+            f'<tr><td class="n">{_n(entry.get("count"))}</td><td>{_e(entry.get("reason"))}</td><td>{examples}</td></tr>'
+        )
+    return (
+        f'<table id="reasons"><thead><tr><th class="n">Records</th><th>Reason</th><th>Examples</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
 
 
 def _sources_with_status(report: dict, status: str, empty: str) -> str:
@@ -120,8 +137,10 @@ def _sources_with_status(report: dict, status: str, empty: str) -> str:
     items = []
     for source in chosen:
         messages = "".join(f"<li><code>{_e(m)}</code></li>" for m in source.get("error_messages") or [])
-        items.append(f'<li><b>{_e(source.get("source_id"))}</b> ({_link(source.get("url"))}): {_e(source.get("reason"))}'
-                     f'{f"<ul>{messages}</ul>" if messages else ""}</li>')
+        items.append(
+            f"<li><b>{_e(source.get('source_id'))}</b> ({_link(source.get('url'))}): {_e(source.get('reason'))}"
+            f"{f'<ul>{messages}</ul>' if messages else ''}</li>"
+        )
     return f'<ul id="{status}-sources">{"".join(items)}</ul>'
 
 
@@ -130,23 +149,37 @@ def _expectations(report: dict) -> str:
     for source in report.get("sources", []):
         for failed in source.get("failed_expectations") or []:
             examples = ", ".join(f'<span class="id">{_e(x)}</span>' for x in failed.get("examples") or [])
-            rows.append(f'<tr><td>{_e(source.get("source_id"))}</td><td><code>{_e(failed.get("expectation"))}</code></td>'
-                        f'<td>{_e(failed.get("column"))}</td><td>{_e(failed.get("severity"))}</td>'
-                        f'<td class="n">{_n(failed.get("unexpected_count"))}</td><td>{examples}</td></tr>')
+            rows.append(
+                f"<tr><td>{_e(source.get('source_id'))}</td><td><code>{_e(failed.get('expectation'))}</code></td>"
+                f"<td>{_e(failed.get('column'))}</td><td>{_e(failed.get('severity'))}</td>"
+                f'<td class="n">{_n(failed.get("unexpected_count"))}</td><td>{examples}</td></tr>'
+            )
     if not rows:
         return '<p class="none">Every expectation was met.</p>'
-    return ('<table id="expectations"><thead><tr><th>Source</th><th>Expectation</th><th>Column</th><th>Severity</th>'
-            f'<th class="n">Unexpected</th><th>Examples</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
+    return (
+        '<table id="expectations"><thead><tr><th>Source</th><th>Expectation</th><th>Column</th><th>Severity</th>'
+        f'<th class="n">Unexpected</th><th>Examples</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    )
 
 
 def render_report_html(report: dict) -> str:
     """The run's report page (written to runs/<run_id>/report/report.html)."""
     docs = report.get("quality_docs")
     # The page sits in runs/<run_id>/report/; quality_docs is relative to runs/<run_id>/.
-    docs_link = (f'<a id="data-docs" href="../{_e(docs)}">Great Expectations Data Docs</a>' if docs
-                 else '<span class="none">No Data Docs for this run.</span>')
-    meta = "".join(f"<span>{label}: <b>{_e(report.get(key))}</b></span>" for label, key in
-                   (("Started", "started"), ("Finished", "finished"), ("Lake", "lake"), ("Force", "force")))
+    docs_link = (
+        f'<a id="data-docs" href="../{_e(docs)}">Great Expectations Data Docs</a>'
+        if docs
+        else '<span class="none">No Data Docs for this run.</span>'
+    )
+    meta = "".join(
+        f"<span>{label}: <b>{_e(report.get(key))}</b></span>"
+        for label, key in (
+            ("Started", "started"),
+            ("Finished", "finished"),
+            ("Lake", "lake"),
+            ("Force", "force"),
+        )
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Harvest report {_e(report.get("run_id"))}</title><style>{CSS}</style></head>
@@ -166,7 +199,9 @@ def render_report_html(report: dict) -> str:
 
 def _plain(value, width: int | None = None) -> str:
     """Text safe for a terminal: control characters (escape sequences, newlines) become spaces."""
-    text = "".join(" " if ord(c) < 32 or 127 <= ord(c) < 160 else c for c in ("-" if value is None else str(value)))
+    text = "".join(
+        " " if ord(c) < 32 or 127 <= ord(c) < 160 else c for c in ("-" if value is None else str(value))
+    )
     return text if width is None or len(text) <= width else text[: width - 1] + "…"
 
 
@@ -176,18 +211,30 @@ def format_report_text(report: dict) -> str:
     sources = report.get("sources", [])
     name_width = max([len(_plain(s.get("source_id"), 32)) for s in sources] + [len("source"), len("total")])
     header = f"{'source':<{name_width}}  {'status':<8}" + "".join(f"{c:>10}" for c in columns)
-    lines = [f"Harvest run {_plain(report.get('run_id'))}: {_plain(report.get('status'))} "
-             f"(finished {_plain(report.get('finished'))})", "", header, "-" * len(header)]
+    lines = [
+        f"Harvest run {_plain(report.get('run_id'))}: {_plain(report.get('status'))} "
+        f"(finished {_plain(report.get('finished'))})",
+        "",
+        header,
+        "-" * len(header),
+    ]
     for source in sources:
         counts = "".join(f"{_n(source.get(c)):>10}" for c in columns)
-        lines.append(f"{_plain(source.get('source_id'), 32):<{name_width}}  {_plain(source.get('status'), 8):<8}{counts}")
+        lines.append(
+            f"{_plain(source.get('source_id'), 32):<{name_width}}  {_plain(source.get('status'), 8):<8}{counts}"
+        )
     totals = report.get("totals", {})
-    lines += ["-" * len(header), f"{'total':<{name_width}}  {'':<8}" + "".join(f"{_n(totals.get(c)):>10}" for c in columns)]
+    lines += [
+        "-" * len(header),
+        f"{'total':<{name_width}}  {'':<8}" + "".join(f"{_n(totals.get(c)):>10}" for c in columns),
+    ]
     attention = [s for s in sources if s.get("status") in (SourceState.FAILED, SourceState.HELD)]
     if attention:
         lines += ["", "Sources needing attention:"]
-        lines += [f"  {_plain(s.get('source_id'))} ({_plain(s.get('status'))}): {_plain(s.get('reason'), 200)}"
-                  for s in attention]
+        lines += [
+            f"  {_plain(s.get('source_id'))} ({_plain(s.get('status'))}): {_plain(s.get('reason'), 200)}"
+            for s in attention
+        ]
     reasons = report.get("top_reasons") or []
     if reasons:
         lines += ["", "Top rejection reasons:"]
@@ -195,6 +242,8 @@ def format_report_text(report: dict) -> str:
             example = (entry.get("examples") or [None])[0]
             if isinstance(example, dict):
                 example = f"{example.get('source_id')}: {example.get('identifier')}"
-            lines.append(f"  {_n(entry.get('count')):>6}  {_plain(entry.get('reason'), 120)}"
-                         + (f"  (e.g. {_plain(example, 80)})" if example else ""))
+            lines.append(
+                f"  {_n(entry.get('count')):>6}  {_plain(entry.get('reason'), 120)}"
+                + (f"  (e.g. {_plain(example, 80)})" if example else "")
+            )
     return "\n".join(lines) + "\n"
