@@ -10,7 +10,7 @@ export SPARK_LOCAL_IP ?= 127.0.0.1
 export PYSPARK_PYTHON ?= $(abspath $(BIN)/python)
 
 .DEFAULT_GOAL := help
-.PHONY: help prerequisites install run test lint bench clean
+.PHONY: help prerequisites install run test test-fast lint bench clean
 
 help: ## list the commands
 	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -34,12 +34,18 @@ install: $(STAMP) ## create .venv and install the project with its pinned Glue 5
 run: $(STAMP) ## harvest the bundled sample sources into ./lake (served over HTTP on 127.0.0.1)
 	$(BIN)/python -m devtools.run_samples --lake $(LAKE)
 
-lint: $(STAMP) ## ruff and cfn-lint
-	$(BIN)/ruff check transforms glue_jobs tests benchmarks expectations devtools
-	$(BIN)/cfn-lint cloudformation/*.yaml
+LINTED := transforms glue_jobs tests benchmarks expectations devtools
 
-test: $(STAMP) lint ## lint, then the whole test suite
-	$(BIN)/python -m pytest
+lint: $(STAMP) ## ruff (rules and formatting) and mypy; cfn-lint runs as a test
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/mypy
+
+test: $(STAMP) lint ## lint, then the whole test suite (with the slowest tests listed)
+	$(BIN)/python -m pytest --durations=15
+
+test-fast: $(STAMP) ## the unit tests only (no end-to-end runs, PostgreSQL or browser): about a minute
+	$(BIN)/python -m pytest -m "not e2e and not postgres and not browser" -q
 
 clean: ## remove the local lake and build output (keeps .venv)
 	rm -rf $(LAKE) build dist *.egg-info spark-warehouse

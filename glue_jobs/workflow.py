@@ -76,7 +76,8 @@ def job_graph(template: dict) -> list[JobStep]:
                 raise ValueError(f"conditional trigger on {condition} must wait for SUCCEEDED")
             (action,) = trigger["Actions"]
             following[condition["JobName"]["Ref"]] = action["JobName"]["Ref"]
-    steps, current = [], starts[0]["Actions"][0]["JobName"]["Ref"]
+    steps: list[JobStep] = []
+    current = starts[0]["Actions"][0]["JobName"]["Ref"]
     while current is not None:
         if any(step.logical_id == current for step in steps):
             raise ValueError(f"the job graph has a cycle at {current}")

@@ -181,6 +181,7 @@ def chromium(tmp_path, *arguments):
         shutil.rmtree(profile, ignore_errors=True)
 
 
+@pytest.mark.browser
 def test_page_renders_in_headless_chromium_with_the_table_and_the_chart(tmp_path):
     page = tmp_path / "report.html"
     page.write_text(render_report_html(example_report()), encoding="utf-8")

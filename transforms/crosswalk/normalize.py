@@ -24,8 +24,9 @@ def _problems(text: str) -> list[str]:
     if not _ANY_DAMAGE.search(text):  # one scan for the common case: nothing to report
         return []
     found = []
-    if _MOJIBAKE.search(text):
-        found.append(f"mojibake ({_MOJIBAKE.search(text).group()!r}, UTF-8 read as Latin-1)")
+    mojibake = _MOJIBAKE.search(text)
+    if mojibake:
+        found.append(f"mojibake ({mojibake.group()!r}, UTF-8 read as Latin-1)")
     zero = _ZERO_WIDTH.findall(text)
     if zero:
         names = ", ".join(sorted({f"U+{ord(c):04X}" for c in zero}))

@@ -8,8 +8,9 @@ reason a publisher can act on; no single record fails the job.
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow as pa
 from pyspark.sql import DataFrame
@@ -131,7 +132,7 @@ def _transform_row(row: dict, settings: dict) -> dict:
     result = transform_record(
         row["raw_format"], row["raw"], row["record_url"], row["parent_identifier"], fixups, organization
     )
-    out = {name: None for name in NEW_COLUMNS}
+    out: dict[str, Any] = {name: None for name in NEW_COLUMNS}
     out["source_format"] = result.source_format
     if not row.get("file_identifier") and result.file_identifier:
         out["file_identifier"] = result.file_identifier
@@ -148,7 +149,7 @@ def _transform_row(row: dict, settings: dict) -> dict:
     return out
 
 
-def _batches(settings_handle) -> callable:
+def _batches(settings_handle) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
     # Arrow batches straight to dicts and back: no pandas conversion of the nested columns.
     schema = to_arrow_schema(TRANSFORMED)
 
@@ -157,7 +158,7 @@ def _batches(settings_handle) -> callable:
         for batch in batches:
             rows = []
             for row in batch.to_pylist():
-                out = {name: None for name in NEW_COLUMNS}
+                out: dict[str, Any] = {name: None for name in NEW_COLUMNS}
                 out["warnings"] = []
                 if row["action"] in CHANGING_ACTIONS:
                     out.update(_transform_row(row, settings))

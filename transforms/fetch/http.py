@@ -104,13 +104,14 @@ def _connection(target: Target, policy: FetchPolicy) -> http.client.HTTPConnecti
         sock.settimeout(policy.read_timeout_s)
         return sock
 
+    connection: http.client.HTTPConnection
     if target.scheme == "https":
         connection = http.client.HTTPSConnection(
             target.host, target.port, context=ssl.create_default_context()
         )
     else:
         connection = http.client.HTTPConnection(target.host, target.port)
-    connection._create_connection = connect_checked  # the one hook http.client offers for this
+    connection._create_connection = connect_checked  # type: ignore[attr-defined]  # the one hook http.client offers
     return connection
 
 
@@ -233,7 +234,7 @@ def fetch(
 
     result, sink = _fetch_into(url, policy, etag, last_modified, policy.max_body_bytes, io.BytesIO)
     if sink is not None:
-        result.body = sink.getvalue() if result.ok else None
+        result.body = sink.getvalue() if result.ok else None  # type: ignore[attr-defined]  # a BytesIO
         sink.close()
     return result
 

@@ -118,11 +118,12 @@ def parse_listing(page: str, page_url: str, scope: str | None = None) -> list[Li
 
 
 def _page_text(result: FetchResult) -> str:
+    body = result.body or b""
     charset = re.search(r"charset=([\w.-]+)", result.content_type or "", re.IGNORECASE)
     try:
-        return result.body.decode(charset.group(1) if charset else "utf-8", errors="replace")
+        return body.decode(charset.group(1) if charset else "utf-8", errors="replace")
     except LookupError:
-        return result.body.decode("utf-8", errors="replace")
+        return body.decode("utf-8", errors="replace")
 
 
 def crawl_waf(
