@@ -1,0 +1,17 @@
+"""Rows for test frames, built by field name: ``row(CHANGES, source_id="a", action="create")``.
+
+Every field not named is null (an array field is empty), so a column added to a schema in
+``transforms.schemas`` never breaks a test that does not care about it.
+"""
+
+from pyspark.sql.types import ArrayType, StructType
+
+
+def row(schema: StructType, **values) -> tuple:
+    """A tuple in ``schema``'s field order; unknown names are an error, so a typo cannot pass silently."""
+    unknown = set(values) - set(schema.fieldNames())
+    if unknown:
+        raise KeyError(f"not fields of the schema: {sorted(unknown)}")
+    return tuple(
+        values.get(field.name, [] if isinstance(field.dataType, ArrayType) else None) for field in schema.fields
+    )
