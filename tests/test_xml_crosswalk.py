@@ -381,3 +381,24 @@ def test_fgdc_update_frequency(update, frequency):
     dataset = transform_record("xml", record, "https://x.gov/u.xml", None, {}).dataset
     assert dataset.get("accrualPeriodicity") == frequency
     assert "issued" not in dataset  # "Unknown" is no date
+
+
+@pytest.mark.parametrize(
+    ("path", "identifier"),
+    [
+        (
+            "ckanext-geodatagov/sample3_id_c540e08e-015c-11e5-853f-22000b8e85d8.xml",
+            "c540e08e-015c-11e5-853f-22000b8e85d8",
+        ),
+        ("ckanext-geodatagov/sample4_id_OT.102019.6339.1.xml", "OT.102019.6339.1"),
+    ],
+)
+def test_csw_get_record_by_id_response_is_read_as_the_record_it_wraps(realdata, path, identifier):
+    assert _real(realdata, path)["dataset"]["identifier"] == identifier
+
+
+@pytest.mark.parametrize(("inside", "count"), [("", 0), (f"<gmd:MD_Metadata {_GMD}/>" * 2, 2)])
+def test_csw_get_record_by_id_response_without_exactly_one_record_is_rejected(inside, count):
+    raw = f'<csw:GetRecordByIdResponse xmlns:csw="http://www.opengis.net/cat/csw/2.0.2">{inside}</csw:GetRecordByIdResponse>'
+    error = transform_record("xml", raw, "https://x.gov/csw.xml", None, {}).error
+    assert error == f"CSW GetRecordByIdResponse holds {count} records; expected exactly one"
