@@ -402,3 +402,17 @@ def test_csw_get_record_by_id_response_without_exactly_one_record_is_rejected(in
     raw = f'<csw:GetRecordByIdResponse xmlns:csw="http://www.opengis.net/cat/csw/2.0.2">{inside}</csw:GetRecordByIdResponse>'
     error = transform_record("xml", raw, "https://x.gov/csw.xml", None, {}).error
     assert error == f"CSW GetRecordByIdResponse holds {count} records; expected exactly one"
+
+
+def test_record_parent_is_part_of_unless_the_harvest_collection_names_another(realdata):
+    raw = (realdata / "waf/ckanext-spatial/gemini2.1/validation/04_Dataset_Valid.xml").read_text(
+        encoding="utf-8"
+    )
+    alone = transform_record("xml", raw, "https://x.gov/04.xml", None, {})
+    assert alone.dataset["isPartOf"] == "test-record-08"  # its gmd:parentIdentifier
+    in_collection = transform_record("xml", raw, "https://x.gov/04.xml", "https://x.gov/parent.xml", {})
+    assert in_collection.dataset["isPartOf"] == "https://x.gov/parent.xml"
+    assert (
+        "isPartOf: the record names parent 'test-record-08'; the collection's parent "
+        "'https://x.gov/parent.xml' is used"
+    ) in in_collection.warnings

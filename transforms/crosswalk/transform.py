@@ -88,7 +88,12 @@ def transform_record(
     if result.error:
         return result
     dataset, text_warnings = normalize_dataset(result.dataset)
-    if parent_identifier and not dataset.get("isPartOf"):
+    if parent_identifier:  # the harvest's collection names a record the catalog holds; it wins
+        if dataset.get("isPartOf") not in (None, parent_identifier):
+            result.warnings.append(
+                f"isPartOf: the record names parent {dataset['isPartOf']!r}; "
+                f"the collection's parent {parent_identifier!r} is used"
+            )
         dataset["isPartOf"] = parent_identifier
     title = dataset.get("title")
     if not isinstance(title, str) or not title:
