@@ -75,6 +75,8 @@ def urls_in(text: str | None) -> list[str]:
     text = text.strip()
     if is_url(text):
         return [text]
+    if "://" not in text and "www." not in text.lower():  # the common case: prose without a link
+        return []
     found = []
     for match in _URL_IN_TEXT.finditer(text):
         url = match.group()

@@ -42,6 +42,8 @@ _CC_CLAUSES = (
     ("nd", re.compile(r"\bnd\b|no-?deriv", re.I)),
     ("sa", re.compile(r"\bsa\b|share-?alike", re.I)),
 )
+# Words at least one of which any id or phrase below contains; a cheap test before the patterns.
+_HINTS = ("cc-", "cc ", "cc0", "creative", "domain", "odbl", "pddl", "odc-by", "ogl-uk")
 _PUBLIC_DOMAIN = re.compile(r"\bpublic[\s-]+domain\b", re.IGNORECASE)
 _NEGATED = re.compile(r"\bnot\s+(?:in\s+)?(?:the\s+)?$", re.IGNORECASE)
 
@@ -65,6 +67,9 @@ def _creative_commons(text: str) -> str | None:
 
 def _named(text: str) -> str | None:
     """The canonical URL of a licence named by SPDX id or phrase in one text, else None."""
+    lowered = text.lower()
+    if not any(hint in lowered for hint in _HINTS):  # the common case: no licence named in words
+        return None
     spdx = _SPDX_ID.search(text)
     if spdx:
         return SPDX[spdx.group(1).lower()]
