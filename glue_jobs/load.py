@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from glue_jobs.job_context import JobContext, begin
 from transforms import lake
 from transforms.publish.catalog_state import base_version, read_state, switch_pointer, write_version
+from transforms.publish.error_groups import write_record_csvs
 from transforms.publish.next_version import accepted_changes, next_state, record_outcomes, without_refused
 from transforms.publish.report import build_report, unaccounted_records
 from transforms.publish.report_html import render_report_html
@@ -60,6 +61,7 @@ def write_report(job: JobContext, outcomes, statuses, quality: dict) -> dict:
     if problems:  # a bug, never bad data: fail the job rather than publish counts that lie
         raise RuntimeError("report counts do not add up: " + "; ".join(problems))
     folder = lake.run_path(job.lake, job.run_id, "report")
+    write_record_csvs(outcomes, folder, report)
     lake.write_text(lake.join(folder, "report.json"), json.dumps(report, indent=2) + "\n", "application/json")
     lake.write_text(lake.join(folder, "report.html"), render_report_html(report), "text/html; charset=utf-8")
     return report

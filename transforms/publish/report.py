@@ -8,6 +8,7 @@ deletes are counted on their own (``deleted``; a held delete counts in ``deletes
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from transforms.publish.error_groups import groups_by_source
 from transforms.registry import Source
 from transforms.schemas import COUNT_NAMES, RECORD_OUTCOMES, Action, Outcome
 
@@ -76,6 +77,7 @@ def build_report(
     """The report.json document (contract in README.md) for one run."""
     counts = _outcome_counts(outcomes)
     reasons = _top_reasons_by_source(_reasons(outcomes))
+    groups = groups_by_source(outcomes)
     registry = {source.id: source for source in sources}
     expectations = quality.get("sources", {})
     entries = []
@@ -100,6 +102,7 @@ def build_report(
             "conforms_to": status["conforms_to"],
             "top_reasons": reasons.get(status["source_id"], []),
             "failed_expectations": expectations.get(status["source_id"], {}).get("failed_expectations", []),
+            **groups.get(status["source_id"], {"error_groups": [], "warning_groups": []}),
         }
         entries.append(entry)
     totals = {name: sum(entry[name] for entry in entries) for name in (*COUNT_NAMES, "deletes_held")}
@@ -114,10 +117,16 @@ def build_report(
 
 
 def unaccounted_records(report: dict) -> list[str]:
-    """Sources whose counts do not add up (extracted != created+updated+unchanged+rejected+held)."""
+    """Sources whose counts do not add up (extracted != created+updated+unchanged+rejected+held, or
+    error groups that do not add up to rejected)."""
     return [
         f"{entry['source_id']}: extracted {entry['extracted']} but outcomes add up to "
         f"{sum(entry[name] for name in RECORD_OUTCOMES)}"
         for entry in report["sources"]
         if entry["extracted"] != sum(entry[name] for name in RECORD_OUTCOMES)
+    ] + [
+        f"{entry['source_id']}: {entry['rejected']} rejected but error groups add up to "
+        f"{sum(group['count'] for group in entry['error_groups'])}"
+        for entry in report["sources"]
+        if "error_groups" in entry and entry["rejected"] != sum(g["count"] for g in entry["error_groups"])
     ]

@@ -1,0 +1,157 @@
+"""Reasons grouped per source so a publisher can act on them, and the CSVs of every rejected record."""
+
+import csv
+import io
+import json
+
+from tests.rows import row
+from transforms.gate.schema_check import ERROR, NON_FEDERAL, checker
+from transforms.publish.error_groups import csv_text, groups_by_source, spreadsheet_cell, write_record_csvs
+from transforms.publish.reason_groups import field_doc_url, group_records, reason_group
+from transforms.schemas import OUTCOMES
+
+DOCS = "https://resources.data.gov/resources/dcat-us/"
+
+
+def read_csv(text: str) -> list[list[str]]:
+    assert text.startswith("\ufeff")  # spreadsheet programs read the file as UTF-8
+    return list(csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
+
+
+def test_records_with_the_same_problem_but_their_own_values_share_a_group():
+    first = reason_group('schema: $.contactPoint.hasEmail: "ocagoadmin@oakgov.com" is not a mailto: address')
+    second = reason_group('schema: $.contactPoint.hasEmail: "jane@agency.gov" is not a mailto: address')
+    assert first == second
+    assert first.reason == "schema: $.contactPoint.hasEmail: is not a mailto: address"
+    assert first.field == "$.contactPoint.hasEmail"
+    listed = reason_group('schema: $.distribution[3].accessURL: "//////x" is not a valid URI')
+    assert listed.reason == "schema: $.distribution[*].accessURL: is not a valid URI"
+    assert (
+        reason_group("schema: $.title: must be a string, found 707").reason
+        == "schema: $.title: must be a string"
+    )
+    assert reason_group(
+        "schema: $.description: is 57,249 characters long; at most 10,000 allowed"
+    ).reason == ("schema: $.description: is longer than 10,000 characters")
+
+
+def test_reasons_from_other_stages_lose_their_values_and_name_their_field():
+    duplicate = reason_group(
+        'identifier "abc-1" appears 3 times in this source; none of them is harvested until it is unique'
+    )
+    assert duplicate.reason.startswith("identifier appears more than once in this source")
+    assert duplicate.field == "$.identifier"
+    assert reason_group("dataset #17 is a string, not a JSON object").reason == (
+        "dataset is a string, not a JSON object"
+    )
+    assert reason_group("transform: record has no title").field == "$.title"
+    assert reason_group("contactPoint: 'x@' is not an email address; left out") == reason_group(
+        "contactPoint: 'y' is not an email address; left out"
+    )
+    assert reason_group("fixup: contactPoint.fn missing; filled with default").field == "$.contactPoint.fn"
+    assert reason_group("transform: XML is not well formed: tag mismatch (line 7)").reason == (
+        "transform: XML is not well formed: tag mismatch"
+    )
+
+
+def test_fields_link_to_their_dcat_us_documentation():
+    assert field_doc_url("$.modified") == DOCS + "#modified"
+    assert field_doc_url("$.distribution[*].downloadURL") == DOCS + "#distribution-downloadURL"
+    assert field_doc_url("$.contactPoint.hasEmail") == DOCS + "#contactPoint-hasEmail"
+    assert field_doc_url("$['@type']") == DOCS + "#dataset-type"
+    assert field_doc_url("$.conformsTo") == DOCS + "#dataset-conformsTo"
+    assert field_doc_url("$.publisher.subOrganizationOf.name") == DOCS + "#publisher-subOrganizationOf"
+    assert field_doc_url("$.agencyNotes") is None and field_doc_url(None) is None
+
+
+def test_real_catalog_groups_add_up_to_its_rejected_records(realdata):
+    datasets = json.loads(
+        (realdata / "datajson" / "datagov-harvester" / "dcatus_with_none.json").read_text("utf-8")
+    )["dataset"]
+    records = []
+    for dataset in datasets:
+        errors = [f"schema: {f}" for f in checker(NON_FEDERAL).check(dataset) if f.severity == ERROR]
+        records.append((dataset.get("identifier"), bool(errors), errors, []))
+    groups = group_records(records)
+    rejected = sum(1 for record in records if record[1])
+    assert sum(group["count"] for group in groups["error_groups"]) == rejected
+    # 391 records of this real catalog have "modified": null (tests/test_schema_validation.py)
+    [largest, *_] = groups["error_groups"]
+    assert largest["reason"] == "schema: $.modified: is not an ISO 8601 date, datetime or repeating interval"
+    assert largest["count"] == 391 and largest["field"] == "$.modified"
+    assert len(largest["examples"]) == 5 and largest["examples"] == sorted(largest["examples"])
+
+
+def test_cells_a_spreadsheet_would_run_as_formulas_are_neutralised():
+    for hostile in ('=HYPERLINK("http://evil")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"):
+        assert spreadsheet_cell(hostile) == "'" + hostile
+    assert spreadsheet_cell("https://data.gov/x") == "https://data.gov/x"
+    assert spreadsheet_cell(None) == ""
+
+
+def test_csv_keeps_commas_quotes_and_newlines_inside_their_cell():
+    rows = [
+        ("id,1", "https://a.gov/x.xml", 'schema: $.title: "a, b" is wrong\nschema: $.modified: null'),
+        ("=cmd|' /C calc'!A0", None, "-1"),
+    ]
+    parsed = read_csv(csv_text(rows))
+    assert parsed[0] == ["identifier", "record_url", "reason"]
+    assert parsed[1] == list(rows[0])
+    assert parsed[2] == ["'=cmd|' /C calc'!A0", "", "'-1"]
+
+
+def outcome(source_id, identifier, outcome_name, reasons=(), warnings=(), action="create"):
+    return row(
+        OUTCOMES,
+        source_id=source_id,
+        identifier=identifier,
+        record_url=None,
+        action=action,
+        outcome=outcome_name,
+        reasons=list(reasons),
+        warnings=list(warnings),
+    )
+
+
+def test_spark_groups_and_csvs_of_a_run(spark, tmp_path):
+    hostile = "=1+1"
+    rows = [
+        outcome(
+            "a", "a-1", "rejected", ["schema: $.modified: null is not an ISO 8601 date", "schema: $.x: y"]
+        ),
+        outcome("a", "a-2", "rejected", ['schema: $.modified: "soon" is not an ISO 8601 date']),
+        outcome("a", hostile, "rejected", ["transform: record has no title"]),
+        outcome("a", "a-4", "created", warnings=["fixup: keyword missing; filled with 'geospatial'"]),
+        outcome("a", "a-5", "rejected", ["database: refused"], action="delete"),  # a delete is not a record
+        outcome("b", "b-1", "unchanged", action="unchanged"),
+    ]
+    outcomes = spark.createDataFrame(rows, OUTCOMES)
+    groups = groups_by_source(outcomes)
+    assert set(groups) == {"a"}
+    assert groups["a"]["error_groups"] == [
+        {
+            "reason": "schema: $.modified: is not an ISO 8601 date",
+            "count": 2,
+            "examples": ["a-1", "a-2"],
+            "field": "$.modified",
+        },
+        {"reason": "transform: record has no title", "count": 1, "examples": [hostile], "field": "$.title"},
+    ]
+    assert [g["count"] for g in groups["a"]["warning_groups"]] == [1]
+
+    report = {"sources": [{"source_id": "a"}, {"source_id": "b"}]}
+    write_record_csvs(outcomes, str(tmp_path), report)
+    assert report["sources"][0] == {
+        "source_id": "a",
+        "errors_csv": "report/errors/a.csv",
+        "warnings_csv": "report/errors/a.warnings.csv",
+    }
+    assert report["sources"][1]["errors_csv"] is None
+    errors = read_csv((tmp_path / "errors" / "a.csv").read_text("utf-8"))
+    assert errors[1:] == [
+        ["'" + hostile, "", "transform: record has no title"],
+        ["a-1", "", "schema: $.modified: null is not an ISO 8601 date\nschema: $.x: y"],
+        ["a-2", "", 'schema: $.modified: "soon" is not an ISO 8601 date'],
+    ]
+    warnings = read_csv((tmp_path / "errors" / "a.warnings.csv").read_text("utf-8"))
+    assert warnings[1:] == [["a-4", "", "fixup: keyword missing; filled with 'geospatial'"]]

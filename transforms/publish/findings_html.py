@@ -1,0 +1,85 @@
+"""Sections of the run's report page about what a publisher has to fix: each source's error and
+warning groups (linked to the DCAT-US field they are about, with the source's CSVs), and the
+duplicates across sources.
+
+Every string may come from a publisher, so everything is escaped; links go only to the DCAT-US
+documentation and to the run's own CSV files.
+"""
+
+from html import escape
+
+from transforms.publish.reason_groups import field_doc_url
+
+_STYLE = (
+    "<style>.groups h3{font-size:15px;margin:16px 0 4px}.groups td.reason{overflow-wrap:anywhere}"
+    "tr.group-error td.n{color:#c62828}tr.group-warning td.n{color:#ef6c00}</style>"
+)
+
+
+def _e(value) -> str:
+    return escape("" if value is None else str(value), quote=True)
+
+
+def _field_cell(field: str | None) -> str:
+    url = field_doc_url(field)
+    if url:
+        return f'<a class="field-doc" href="{_e(url)}" title="DCAT-US field documentation"><code>{_e(field)}</code></a>'
+    return f"<code>{_e(field)}</code>" if field else '<span class="none">—</span>'
+
+
+def _group_rows(groups: list[dict], kind: str) -> str:
+    rows = []
+    for group in groups:
+        examples = ", ".join(f'<span class="id">{_e(x)}</span>' for x in group.get("examples") or [])
+        rows.append(
+            f'<tr class="group-{kind}"><td class="n">{int(group.get("count") or 0)}</td>'
+            f'<td class="reason">{_e(group.get("reason"))}</td><td>{_field_cell(group.get("field"))}</td>'
+            f"<td>{examples}</td></tr>"
+        )
+    return "".join(rows)
+
+
+def _csv_link(path: str | None, label: str) -> str:
+    # CSV paths are relative to the run folder; the page sits in runs/<run_id>/report/.
+    if not path or not path.startswith("report/"):
+        return ""
+    return f'<a class="csv" href="{_e(path.removeprefix("report/"))}">{label}</a>'
+
+
+def render_groups(report: dict) -> str:
+    """Per source with any: its error groups (a rejected record counts under its first reason, so they add
+    up to `rejected`) and its warning groups, with links to the CSVs listing every record."""
+    sections = []
+    for source in report.get("sources", []):
+        errors, warnings = source.get("error_groups") or [], source.get("warning_groups") or []
+        if not errors and not warnings:
+            continue
+        links = " ".join(
+            link
+            for link in (
+                _csv_link(source.get("errors_csv"), "every rejected record (CSV)"),
+                _csv_link(source.get("warnings_csv"), "every record with warnings (CSV)"),
+            )
+            if link
+        )
+        heading = (
+            f"<h3>{_e(source.get('source_id'))}: {int(source.get('rejected') or 0)} rejected, "
+            f"{int(source.get('warnings') or 0)} with warnings</h3>"
+        )
+        table = (
+            '<table class="groups-table"><thead><tr><th class="n">Records</th><th>Reason</th><th>Field</th>'
+            f"<th>Examples</th></tr></thead><tbody>{_group_rows(errors, 'error')}{_group_rows(warnings, 'warning')}"
+            "</tbody></table>"
+        )
+        sections.append(
+            f'<div class="source-groups" data-source="{_e(source.get("source_id"))}">{heading}'
+            f"<p>{links}</p>{table}</div>"
+        )
+    if not sections:
+        return '<p class="none">No record was rejected or warned about.</p>'
+    note = (
+        '<p class="none">Errors (red) are counted under each record\'s first reason, so they add up to the '
+        "rejected records; the CSV lists all of a record's reasons. Warnings (orange) count each record once "
+        "per kind of warning it has.</p>"
+    )
+    return f'{_STYLE}<div class="groups" id="groups">{note}{"".join(sections)}</div>'
