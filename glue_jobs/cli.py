@@ -117,8 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--lake", default="lake", help="lake folder (default: ./lake)")
     report.set_defaults(func=lambda a: show_report(a.lake, a.run_id))
     from glue_jobs.aws_commands import add_aws_commands
+    from glue_jobs.publisher_commands import add_publisher_commands
 
     add_aws_commands(commands)
+    add_publisher_commands(commands)
     return parser
 
 

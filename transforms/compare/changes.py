@@ -21,6 +21,10 @@ from pyspark.sql import functions as F
 from transforms.schemas import CHANGES, Action, FetchStatus, SourceState
 
 NO_IDENTIFIER = 'record has no identifier: the "identifier" field is missing, empty or not a string'
+# printf-style (identifier, occurrences), for F.format_string here and `harvest validate`.
+DUPLICATE_IN_SOURCE = (
+    'identifier "%s" appears %d times in this source; none of them is harvested until it is unique'
+)
 
 
 def _reasons(*conditions_and_messages) -> F.Column:
@@ -43,11 +47,7 @@ def _records_with_verdict(records: DataFrame) -> DataFrame:
         .filter(F.col("occurrences") > 1)
     )
     seen = seen.join(F.broadcast(repeated), on=["source_id", "identifier"], how="left")
-    duplicate = F.format_string(
-        'identifier "%s" appears %d times in this source; none of them is harvested until it is unique',
-        F.col("identifier"),
-        F.col("occurrences"),
-    )
+    duplicate = F.format_string(DUPLICATE_IN_SOURCE, F.col("identifier"), F.col("occurrences"))
     return seen.withColumn(
         "reasons",
         _reasons(

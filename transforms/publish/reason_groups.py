@@ -13,9 +13,9 @@ the error groups of a source add up to its ``rejected``. A record counts once in
 group it has a warning of.
 """
 
+import dataclasses
 import re
 from collections.abc import Iterable
-import dataclasses
 from dataclasses import dataclass
 
 EXAMPLES = 5  # identifiers shown per group
@@ -58,6 +58,7 @@ _GENERALISE = [
         "identifier appears more than once in this source;",
     ),
     (re.compile(r"^dataset #\d+ "), "dataset "),
+    (re.compile(r": byte 0x[0-9a-f]+ at offset \d+\Z"), ""),
     (re.compile(r"^(transform: XML is not well formed: .*) \(line \w+\)\Z", re.S), r"\1"),
     (re.compile(r"^transform: XML document is \d+ bytes;"), "transform: XML document is too large;"),
     (re.compile(r"^(transform: dataset is not valid JSON):.*\Z", re.S), r"\1"),

@@ -1,0 +1,126 @@
+"""The publisher's and operator's commands of `harvest` that need no Spark: validate and history.
+
+``add_publisher_commands`` registers them on the `harvest` parser (one call from ``glue_jobs.cli``).
+Everything printed may come from a publisher, so control characters are dropped before it reaches
+the terminal.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from transforms.publish.reason_groups import field_doc_url
+from transforms.registry import DATAJSON_SCHEMAS, XML_SCHEMAS, RegistryError
+
+VALIDATE_TYPES = ("datajson", "iso-document", "waf")
+
+
+def plain(value, width: int | None = None) -> str:
+    """Text safe for a terminal: control characters (escape sequences, newlines) become spaces."""
+    text = "".join(
+        " " if ord(c) < 32 or 127 <= ord(c) < 160 else c for c in ("-" if value is None else str(value))
+    )
+    return text if width is None or len(text) <= width else text[: width - 1] + "…"
+
+
+def format_groups(title: str, groups: list[dict]) -> list[str]:
+    """Lines for one list of groups: count, reason, field (and its documentation), examples."""
+    if not groups:
+        return []
+    lines = ["", title]
+    for group in groups:
+        lines.append(f"  {int(group['count']):>6}  {plain(group['reason'], 160)}")
+        if group.get("field"):
+            docs = field_doc_url(group["field"])
+            lines.append(f"          field {plain(group['field'])}" + (f"  ({docs})" if docs else ""))
+        if group.get("examples"):
+            lines.append("          e.g. " + ", ".join(plain(x, 80) for x in group["examples"]))
+    return lines
+
+
+def format_validation(summary: dict) -> str:
+    """The terminal text of a validation summary (``Validation.summary()``)."""
+    lines = [f"{plain(summary['url'])} ({summary['type']}, schema {summary['schema']})"]
+    if summary["status"] != "complete":
+        lines.append(f"NOT HARVESTABLE: {plain(summary['reason'], 400)}")
+    publishable = summary["records"] - summary["rejected"]
+    lines.append(
+        f"{summary['records']} record(s): {publishable} would be published, {summary['rejected']} would be "
+        f"rejected, {summary['warnings']} with warnings"
+    )
+    lines += [f"  file not read: {plain(error, 300)}" for error in summary["file_errors"]]
+    lines += format_groups(
+        "Errors (a rejected record is counted under its first reason):", summary["error_groups"]
+    )
+    lines += format_groups("Warnings (published, but worth fixing):", summary["warning_groups"])
+    return "\n".join(lines) + "\n"
+
+
+def _guess_type(location: str) -> str | None:
+    path = urlsplit(location).path if "://" in location else location
+    if path.lower().endswith(".json"):
+        return "datajson"
+    if path.lower().endswith(".xml"):
+        return "iso-document"
+    if path.endswith("/") or ("://" not in location and Path(location).is_dir()):
+        return "waf"
+    return None
+
+
+def validate_command(args: argparse.Namespace) -> int:
+    """Judge a file or URL as a harvest would; exit 1 when a record would be rejected or it cannot be read."""
+    from transforms.gate.publisher_validator import document_source, validate_document
+
+    location, on_disk = args.location, "://" not in args.location
+    if on_disk and not Path(location).exists():
+        print(f"harvest validate: {location}: no such file or folder", file=sys.stderr)
+        return 2
+    source_type = args.type or _guess_type(location)
+    if source_type is None:
+        print("harvest validate: cannot tell the document's type from its name; give --type", file=sys.stderr)
+        return 2
+    schema = args.schema or ("dcatus1.1-federal" if source_type == "datajson" else "iso19115")
+    url = (
+        Path(location).resolve().as_uri() + ("/" if Path(location).is_dir() else "") if on_disk else location
+    )
+    try:
+        # A file of one's own is read from disk; a URL goes through the harvest's address guard.
+        source = document_source(url, source_type, schema, on_disk or args.allow_private_network)
+    except RegistryError as error:
+        print(f"harvest validate: {error}", file=sys.stderr)
+        return 2
+    summary = validate_document(source).summary()
+    print(
+        json.dumps(summary, indent=2) if args.json else format_validation(summary),
+        end="\n" if args.json else "",
+    )
+    failed = summary["status"] != "complete" or summary["rejected"] or summary["file_errors"]
+    return 1 if failed else 0
+
+
+def add_publisher_commands(commands) -> None:
+    """Register `validate` and `history` on the harvest command's subparsers."""
+    validate = commands.add_parser(
+        "validate",
+        help="check a data.json, an XML record or a WAF as a harvest would, before publishing it",
+        description="Prints the errors and warnings a harvest would report, grouped; exits 1 when any "
+        "record would be rejected. Needs no lake and no Spark.",
+    )
+    validate.add_argument("location", metavar="FILE|URL", help="a file, a folder of XML (a WAF), or a URL")
+    validate.add_argument(
+        "--type", choices=VALIDATE_TYPES, help="default: from the name (.json, .xml, folder/)"
+    )
+    validate.add_argument(
+        "--schema",
+        choices=DATAJSON_SCHEMAS + XML_SCHEMAS,
+        help="default: dcatus1.1-federal for a data.json, iso19115 for XML",
+    )
+    validate.add_argument(
+        "--allow-private-network",
+        action="store_true",
+        help="allow a URL on a loopback or private address (as the registry's allow_private_network)",
+    )
+    validate.add_argument("--json", action="store_true", help="print the result as JSON")
+    validate.set_defaults(func=validate_command)

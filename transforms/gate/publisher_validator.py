@@ -1,0 +1,150 @@
+"""`harvest validate`: a publisher checks a data.json, an XML record or a WAF before publishing it.
+
+The document goes through the harvest's own code, record by record, with no lake and no Spark:
+extract's per-source pass (``transforms.fetch.source_pass``: the same fetch policy and address
+guard, the same data.json splitting, the same XML decoding), compare's identifier rules, the
+transform (``transforms.crosswalk.transform.transform_record``) and the DCAT-US schema check
+(``transforms.gate.schema_check``). The reasons are worded as a harvest words them and grouped as
+the harvest report groups them (``transforms.publish.reason_groups``).
+"""
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import yaml
+
+from transforms.compare.changes import DUPLICATE_IN_SOURCE, NO_IDENTIFIER
+from transforms.crosswalk.transform import transform_record
+from transforms.fetch.http import FetchPolicy
+from transforms.fetch.source_pass import source_items
+from transforms.fetch.xml_files import fetch_xml_records
+from transforms.gate.schema_check import ERROR, checker, schema_for
+from transforms.publish.reason_groups import group_records
+from transforms.registry import Source, parse_registry
+from transforms.schemas import FetchStatus, SourceState
+
+SOURCE_ID = "validate"
+
+
+@dataclass
+class CheckedRecord:
+    """One record as the harvest would judge it: rejected with its reasons, or publishable, and its warnings."""
+
+    identifier: str | None
+    record_url: str | None
+    reasons: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> bool:
+        return bool(self.reasons)
+
+
+@dataclass
+class Validation:
+    """What a harvest of the document would find."""
+
+    url: str
+    source_type: str
+    schema: str
+    status: str = SourceState.COMPLETE
+    reason: str | None = None
+    records: list[CheckedRecord] = field(default_factory=list)
+    file_errors: list[str] = field(default_factory=list)  # WAF files that could not be read
+
+    @property
+    def rejected(self) -> int:
+        return sum(1 for record in self.records if record.rejected)
+
+    @property
+    def passed(self) -> bool:
+        """True when the document was read and no record would be rejected."""
+        return self.status == SourceState.COMPLETE and not self.rejected and not self.file_errors
+
+    def summary(self) -> dict:
+        """The result as JSON: counts, the source's failure if any, and the grouped errors and warnings."""
+        groups = group_records(
+            (r.identifier or r.record_url, r.rejected, r.reasons, r.warnings) for r in self.records
+        )
+        return {
+            "url": self.url,
+            "type": self.source_type,
+            "schema": self.schema,
+            "status": self.status,
+            "reason": self.reason,
+            "records": len(self.records),
+            "rejected": self.rejected,
+            "warnings": sum(1 for record in self.records if record.warnings),
+            "file_errors": self.file_errors,
+            **groups,
+        }
+
+
+def document_source(url: str, source_type: str, schema: str, allow_private_network: bool) -> Source:
+    """The document as a registry entry, checked by the registry's own rules (RegistryError if wrong)."""
+    entry = {
+        "id": SOURCE_ID,
+        "title": "harvest validate",
+        "organization": "harvest validate",
+        "url": url,
+        "type": source_type,
+        "schema": schema,
+        "allow_private_network": allow_private_network,
+    }
+    [source] = parse_registry(yaml.safe_dump({"sources": [entry]}))
+    return source
+
+
+def _extracted(source: Source, policy: FetchPolicy, validation: Validation) -> Iterator[dict]:
+    """Extract's record rows of the document (WAF files fetched as the second pass does)."""
+    todos = []
+    for item in source_items(source, policy, {}):
+        if item["kind"] == "status":
+            validation.status, validation.reason = item["status"], item["reason"]
+        elif item["kind"] == "todo":
+            todos.append(item)
+        else:
+            yield item
+    yield from fetch_xml_records(todos, policy, [source])
+
+
+def _checked(row: dict, occurrences: Counter, schema_name: str) -> CheckedRecord:
+    """Compare's identifier rules, then the transform and the schema check, as the harvest applies them."""
+    record = CheckedRecord(row.get("identifier"), row.get("record_url"))
+    identifier = record.identifier
+    if row.get("error"):
+        record.reasons.append(row["error"])
+    elif identifier is None:
+        record.reasons.append(NO_IDENTIFIER)
+    if identifier is not None and occurrences[identifier] > 1:
+        record.reasons.append(DUPLICATE_IN_SOURCE % (identifier, occurrences[identifier]))
+    if record.reasons:
+        return record
+    result = transform_record(
+        row["raw_format"], row.get("raw"), row.get("record_url"), row.get("parent_identifier"), {}
+    )
+    record.warnings = list(result.warnings)
+    if result.error:
+        record.reasons.append(f"transform: {result.error}")
+        return record
+    text = json.dumps(result.dataset, ensure_ascii=False, separators=(",", ":"))
+    for finding in checker(schema_name).check_text(text):
+        (record.reasons if finding.severity == ERROR else record.warnings).append(f"schema: {finding}")
+    return record
+
+
+def validate_document(source: Source, policy: FetchPolicy | None = None) -> Validation:
+    """Every record of the document judged as a harvest of ``source`` would judge it."""
+    validation = Validation(source.url, source.type, source.schema)
+    rows = []
+    for row in _extracted(source, policy or FetchPolicy(), validation):
+        if row["fetch_status"] == FetchStatus.ERROR:  # a file that could not be read is no record
+            validation.file_errors.append(row["error"] or f"could not read {row.get('record_url')}")
+        else:
+            rows.append(row)
+    occurrences = Counter(row["identifier"] for row in rows if row.get("identifier") is not None)
+    schema_name = schema_for(source.schema)
+    validation.records = [_checked(row, occurrences, schema_name) for row in rows]
+    return validation
