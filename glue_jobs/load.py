@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from glue_jobs.job_context import JobContext, begin
 from transforms import lake
+from transforms.gate.duplicates import duplicates_uri
 from transforms.publish.catalog_state import base_version, read_state, switch_pointer, write_version
 from transforms.publish.error_groups import write_record_csvs
 from transforms.publish.next_version import accepted_changes, next_state, record_outcomes, without_refused
@@ -57,6 +58,7 @@ def write_report(job: JobContext, outcomes, statuses, quality: dict) -> dict:
     if quality.get("data_docs"):
         quality = {**quality, "data_docs": "quality/" + quality["data_docs"]}
     report = build_report(run, outcomes, statuses, job.sources, quality)
+    report["duplicates"] = json.loads(lake.read_text(duplicates_uri(job.lake, job.run_id)) or "{}")
     problems = unaccounted_records(report)
     if problems:  # a bug, never bad data: fail the job rather than publish counts that lie
         raise RuntimeError("report counts do not add up: " + "; ".join(problems))

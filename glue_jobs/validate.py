@@ -6,6 +6,7 @@ from pathlib import Path
 import expectations
 from glue_jobs.job_context import begin
 from transforms import lake
+from transforms.gate.duplicates import apply_duplicates, duplicates_uri, find_duplicates
 from transforms.gate.validate import validate_records
 from transforms.publish.catalog_state import published_counts, read_base_state
 from transforms.schemas import SOURCE_STATUS, TRANSFORMED, VALIDATED
@@ -18,8 +19,9 @@ def main(argv: list[str] | None = None) -> None:
     job = begin("validate", argv)
     state = read_base_state(job.spark, job.lake, job.run_id)
     quality_dir = lake.run_path(job.lake, job.run_id, "quality")
+    transformed = job.read("transform", "records", TRANSFORMED)
     validated, statuses, quality = validate_records(
-        job.read("transform", "records", TRANSFORMED),
+        transformed,
         job.read("transform", "sources", SOURCE_STATUS),
         job.sources,
         published_counts(state),
@@ -27,9 +29,14 @@ def main(argv: list[str] | None = None) -> None:
         suites_dir=str(SUITES_DIR),
         quality_dir=quality_dir,
     )
-    job.write(validated, "records", VALIDATED)
+    duplicates = find_duplicates(transformed, statuses, state, job.sources)
+    job.write(apply_duplicates(validated, duplicates), "records", VALIDATED)
     job.write(statuses, "sources", SOURCE_STATUS)
     lake.write_text(lake.join(quality_dir, "summary.json"), json.dumps(quality, indent=2), "application/json")
+    lake.write_text(
+        duplicates_uri(job.lake, job.run_id), json.dumps(duplicates.summary, indent=2), "application/json"
+    )
+    job.spark.catalog.clearCache()
     job.finish()
 
 

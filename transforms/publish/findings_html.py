@@ -30,7 +30,7 @@ def _field_cell(field: str | None) -> str:
 def _group_rows(groups: list[dict], kind: str) -> str:
     rows = []
     for group in groups:
-        examples = ", ".join(f'<span class="id">{_e(x)}</span>' for x in group.get("examples") or [])
+        examples = _examples(group.get("examples"))
         rows.append(
             f'<tr class="group-{kind}"><td class="n">{int(group.get("count") or 0)}</td>'
             f'<td class="reason">{_e(group.get("reason"))}</td><td>{_field_cell(group.get("field"))}</td>'
@@ -83,3 +83,39 @@ def render_groups(report: dict) -> str:
         "per kind of warning it has.</p>"
     )
     return f'{_STYLE}<div class="groups" id="groups">{note}{"".join(sections)}</div>'
+
+
+def _examples(values) -> str:
+    return ", ".join(f'<span class="id">{_e(x)}</span>' for x in values or [])
+
+
+def _pairs_table(entries: list[dict], other: str, other_label: str, table_id: str) -> str:
+    rows = "".join(
+        f"<tr><td>{_e(entry.get('source_id'))}</td><td>{_e(entry.get(other))}</td>"
+        f'<td class="n">{int(entry.get("count") or 0)}</td><td>{_examples(entry.get("examples"))}</td></tr>'
+        for entry in entries
+    )
+    return (
+        f'<table id="{table_id}"><thead><tr><th>Source</th><th>{other_label}</th><th class="n">Records</th>'
+        f"<th>Examples</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
+
+
+def render_duplicates(report: dict) -> str:
+    """Records refused because another source publishes their identifier, and near-duplicates across
+    sources, counted per pair of sources."""
+    duplicates = report.get("duplicates") or {}
+    refused, near = duplicates.get("refused") or [], duplicates.get("near_duplicates") or []
+    parts = []
+    if refused:
+        parts.append(
+            "<p>Refused: a dataset identifier is published by the first source that published it, until that "
+            "source deletes it.</p>" + _pairs_table(refused, "owner", "Published by", "duplicates-refused")
+        )
+    if near:
+        parts.append(
+            "<p>Published with a warning: the same title and the same landingPage or downloadURL as a record "
+            "of another source.</p>"
+            + _pairs_table(near, "other_source_id", "Looks like a record of", "near-duplicates")
+        )
+    return "".join(parts) or '<p class="none">No duplicates across sources.</p>'

@@ -9,7 +9,7 @@ needs nothing from the network: inline CSS, the chart as inline SVG.
 from html import escape
 from urllib.parse import urlsplit
 
-from transforms.publish.findings_html import render_groups
+from transforms.publish.findings_html import render_duplicates, render_groups
 from transforms.schemas import COUNT_NAMES, SourceState
 
 SEGMENTS = (  # (count, colour): the stacked bar of each source, in this order
@@ -191,6 +191,7 @@ def render_report_html(report: dict) -> str:
 <h2>Records per source</h2>{_chart(report)}
 <h2>Most common rejection reasons</h2>{_reasons(report)}
 <h2>Errors and warnings by source</h2>{render_groups(report)}
+<h2>Duplicates across sources</h2>{render_duplicates(report)}
 <h2>Held sources</h2>{_sources_with_status(report, SourceState.HELD, "No source was held.")}
 <h2>Failed sources</h2>{_sources_with_status(report, SourceState.FAILED, "No source failed.")}
 <h2>Failed expectations</h2>{_expectations(report)}

@@ -1,0 +1,109 @@
+"""Duplicates across sources: one source publishes an identifier, and look-alikes are warned about."""
+
+import json
+from datetime import datetime
+
+from tests.rows import row
+from transforms.gate.duplicates import ALREADY_PUBLISHED, ALSO_IN_RUN, apply_duplicates, find_duplicates
+from transforms.registry import Source
+from transforms.schemas import CATALOG_STATE, SOURCE_STATUS, TRANSFORMED, VALIDATED
+
+IDS = ("aaa-held", "alpha", "beta", "delta", "gamma", "zeta")
+
+
+def dataset(identifier, title="A dataset", **extra) -> str:
+    """A DCAT-US 1.1 dataset the non-federal schema accepts."""
+    record = {
+        "identifier": identifier,
+        "title": title,
+        "description": "Figures.",
+        "keyword": ["figures"],
+        "modified": "2024-01-01",
+        "accessLevel": "public",
+        "publisher": {"name": "Agency"},
+        "contactPoint": {"fn": "Desk", "hasEmail": "mailto:desk@agency.gov"},
+        **extra,
+    }
+    return json.dumps(record)
+
+
+def change(source_id, identifier, action="create", **dataset_fields):
+    text = None if dataset_fields.pop("invalid", False) else dataset(identifier, **dataset_fields)
+    if text is None:
+        text = json.dumps({"identifier": identifier, "title": "No description, no contact"})
+    return row(TRANSFORMED, source_id=source_id, identifier=identifier, action=action, dcat_json=text)
+
+
+def published(source_id, identifier, year=2020, **dataset_fields):
+    return row(
+        CATALOG_STATE,
+        source_id=source_id,
+        identifier=identifier,
+        content_hash="h",
+        dcat_json=dataset(identifier, **dataset_fields),
+        first_harvested=datetime(year, 1, 1),
+    )
+
+
+def test_first_publisher_keeps_an_identifier_ties_go_to_the_first_valid_source_and_look_alikes_are_warned(
+    spark,
+):
+    ocean = {"title": "Ocean Temperatures", "landingPage": "https://x.gov/ocean"}
+    rivers = {
+        "title": "Rivers",
+        "distribution": [{"downloadURL": "https://x.gov/r.csv", "mediaType": "text/csv"}],
+    }
+    state = spark.createDataFrame(
+        [published("zeta", "X1"), published("alpha", "K1"), published("zeta", "Z2", **ocean)], CATALOG_STATE
+    )
+    changes = [
+        change("alpha", "X1"),  # zeta published it first: refused, though alpha sorts first
+        change("alpha", "K1", action="update"),  # its own record
+        change("aaa-held", "N1"),  # a held source neither wins nor loses
+        change("beta", "N1"),
+        change("gamma", "N1"),  # beta and gamma both new to N1: beta wins
+        change("alpha", "M1", invalid=True),  # fails the schema, so it cannot win M1
+        change("delta", "M1"),
+        change("beta", "B2", title="  ocean   temperatures ", landingPage="https://x.gov/ocean"),
+        change("delta", "D3", **rivers),
+        change("gamma", "G3", **rivers),  # the later source id of two new look-alikes gets the warning
+        change("beta", "B4", **ocean),  # also like zeta's Z2
+        change("beta", "B5", title="Ocean Temperatures", landingPage="https://x.gov/ocean"),
+    ]
+    transformed = spark.createDataFrame(changes, TRANSFORMED)
+    statuses = spark.createDataFrame(
+        [row(SOURCE_STATUS, source_id=s, status="held" if s == "aaa-held" else "complete") for s in IDS],
+        SOURCE_STATUS,
+    )
+    sources = [Source(s, s, "Agency", "https://x.gov", "datajson", "dcatus1.1-non-federal") for s in IDS]
+    duplicates = find_duplicates(transformed, statuses, state, sources)
+
+    assert duplicates.summary["refused"] == [
+        {"source_id": "alpha", "owner": "zeta", "rule": "published", "count": 1, "examples": ["X1"]},
+        {"source_id": "gamma", "owner": "beta", "rule": "same run", "count": 1, "examples": ["N1"]},
+    ]
+    assert duplicates.summary["near_duplicates"] == [
+        {"source_id": "beta", "other_source_id": "zeta", "count": 3, "examples": ["B2", "B4", "B5"]},
+        {"source_id": "gamma", "other_source_id": "delta", "count": 1, "examples": ["G3"]},
+    ]
+
+    decisions = {("alpha", "M1"): "reject", ("aaa-held", "N1"): "held"}
+    validated = spark.createDataFrame(
+        [(*c, decisions.get((c[0], c[1]), "accept")) for c in changes], VALIDATED
+    )
+    rows = {(r.source_id, r.identifier): r for r in apply_duplicates(validated, duplicates).collect()}
+    assert (rows["alpha", "X1"].decision, rows["alpha", "X1"].reasons) == (
+        "reject",
+        [ALREADY_PUBLISHED % "zeta"],
+    )
+    assert (rows["gamma", "N1"].decision, rows["gamma", "N1"].reasons) == ("reject", [ALSO_IN_RUN % "beta"])
+    for kept in (("alpha", "K1"), ("beta", "N1"), ("delta", "M1"), ("delta", "D3")):
+        assert (rows[kept].decision, rows[kept].reasons, rows[kept].warnings) == ("accept", [], [])
+    assert rows["aaa-held", "N1"].decision == "held"
+    assert rows["beta", "B2"].warnings == [
+        'possible duplicate of "Z2" from source "zeta": same title and landingPage'
+    ]
+    assert rows["gamma", "G3"].warnings == [
+        'possible duplicate of "D3" from source "delta": same title and downloadURL'
+    ]
+    assert rows["beta", "B2"].decision == "accept"

@@ -1,0 +1,148 @@
+"""The whole workflow over real catalogs read from disk: grouped errors and their CSVs, the validator
+agreeing with the harvest, and duplicates across sources.
+
+Sources (all non-federal, file:// URLs):
+- a-philly and b-philly-copy serve the same real catalog (datagov-harvester/dcatus_with_none.json):
+  402 datasets, 391 of them with "modified": null;
+- c-opm and d-opm serve two real OPM catalogs (ckanext-datajson collection-1 and collection-2) that
+  describe three datasets under different identifiers with the same titles and URLs.
+Two runs: the first harvest, then the same again.
+"""
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from glue_jobs.cli import main, run_harvest
+
+pytestmark = pytest.mark.e2e
+
+PHILLY = "datajson/datagov-harvester/dcatus_with_none.json"
+SOURCES = {
+    "a-philly": PHILLY,
+    "b-philly-copy": PHILLY,
+    "c-opm": "datajson/ckanext-datajson/collection-1-parent-2-children.data.json",
+    "d-opm": "datajson/ckanext-datajson/collection-2-parent-4-children.data.json",
+}
+MODIFIED_NULL = "schema: $.modified: is not an ISO 8601 date, datetime or repeating interval"
+
+
+def registry(realdata: Path) -> str:
+    entries = [
+        {
+            "id": source_id,
+            "title": source_id,
+            "organization": "Agency",
+            "url": (realdata / path).as_uri(),
+            "type": "datajson",
+            "schema": "dcatus1.1-non-federal",
+            "allow_private_network": True,
+        }
+        for source_id, path in SOURCES.items()
+    ]
+    return json.dumps({"sources": entries})  # JSON is YAML
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, realdata) -> tuple[Path, dict]:
+    root = tmp_path_factory.mktemp("publisher")
+    (root / "sources.yaml").write_text(registry(realdata), "utf-8")
+    lake, reports = root / "lake", {}
+    for run_id in ("run-1", "run-2"):
+        assert run_harvest(str(root / "sources.yaml"), str(lake), run_id=run_id) == 0
+        reports[run_id] = json.loads((lake / "runs" / run_id / "report" / "report.json").read_text())
+    return lake, reports
+
+
+def by_source(report: dict) -> dict:
+    return {entry["source_id"]: entry for entry in report["sources"]}
+
+
+def read_csv(path: Path) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(path.read_text("utf-8-sig"), newline="")))
+
+
+def test_error_groups_add_up_to_rejected_and_name_the_field(runs):
+    _, reports = runs
+    philly = by_source(reports["run-1"])["a-philly"]
+    assert (philly["extracted"], philly["created"], philly["rejected"]) == (402, 11, 391)
+    assert philly["error_groups"] == [
+        {
+            "reason": MODIFIED_NULL,
+            "count": 391,
+            "examples": philly["error_groups"][0]["examples"],
+            "field": "$.modified",
+        }
+    ]
+    for report in reports.values():
+        for entry in report["sources"]:
+            assert sum(group["count"] for group in entry["error_groups"]) == entry["rejected"]
+
+
+def test_the_csv_has_one_row_per_rejected_record(runs):
+    lake, reports = runs
+    philly = by_source(reports["run-1"])["a-philly"]
+    assert philly["errors_csv"] == "report/errors/a-philly.csv"
+    rows = read_csv(lake / "runs" / "run-1" / philly["errors_csv"])
+    assert len(rows) == philly["rejected"] == 391
+    assert len({row["identifier"] for row in rows}) == 391
+    assert all(row["reason"].startswith("schema: $.modified: null is not an ISO 8601") for row in rows)
+    page = (lake / "runs" / "run-1" / "report" / "report.html").read_text("utf-8")
+    assert 'href="errors/a-philly.csv"' in page
+    assert 'href="https://resources.data.gov/resources/dcat-us/#modified"' in page
+
+
+def test_the_validator_reports_what_the_harvest_reported(runs, realdata, capsys):
+    _, reports = runs
+    philly = by_source(reports["run-1"])["a-philly"]
+    code = main(["validate", "--json", str(realdata / PHILLY), "--schema", "dcatus1.1-non-federal"])
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 1 and summary["rejected"] == philly["rejected"]
+    assert summary["error_groups"] == philly["error_groups"]
+    assert summary["warning_groups"] == philly["warning_groups"]
+
+
+def test_a_second_source_serving_the_same_identifiers_publishes_none_of_them(runs):
+    _, reports = runs
+    first, second = by_source(reports["run-1"]), by_source(reports["run-2"])
+    copy = first["b-philly-copy"]
+    # the 11 valid datasets are a-philly's (first by source id in the run that saw both first)
+    assert (copy["created"], copy["rejected"]) == (0, 402)
+    refused = next(g for g in copy["error_groups"] if "a-philly" in g["reason"])
+    assert refused["count"] == 11 and refused["field"] == "$.identifier"
+    assert refused["reason"].startswith('identifier also harvested from source "a-philly" in this run')
+    [pair] = reports["run-1"]["duplicates"]["refused"]
+    assert (pair["source_id"], pair["owner"], pair["rule"], pair["count"]) == (
+        "b-philly-copy",
+        "a-philly",
+        "same run",
+        11,
+    )
+    # the next day a-philly owns them because it published them
+    again = next(g for g in second["b-philly-copy"]["error_groups"] if "a-philly" in g["reason"])
+    assert again["reason"].startswith('identifier already published by source "a-philly"')
+    assert second["a-philly"]["unchanged"] == 11
+
+
+def test_near_duplicates_across_sources_are_warned_and_counted_per_pair(runs):
+    lake, reports = runs
+    # collection-2 describes the AWOL, retirement and roundtables datasets of collection-1 under IDF6-* ids
+    assert reports["run-1"]["duplicates"]["near_duplicates"] == [
+        {
+            "source_id": "d-opm",
+            "other_source_id": "c-opm",
+            "count": 3,
+            "examples": ["IDF6-OPM-0001", "IDF6-OPM-0001-AWOL", "IDF6-OPM-0001-Retire"],
+        }
+    ]
+    d_opm = by_source(reports["run-1"])["d-opm"]
+    assert d_opm["created"] == 6
+    [group] = [g for g in d_opm["warning_groups"] if g["reason"].startswith("possible duplicate")]
+    assert group["count"] == 3 and 'from source "c-opm"' in group["reason"]
+    assert reports["run-2"]["duplicates"]["near_duplicates"] == []  # nothing changed, nothing to compare
+    page = (lake / "runs" / "run-1" / "report" / "report.html").read_text("utf-8")
+    assert 'id="near-duplicates"' in page and 'id="duplicates-refused"' in page
+
