@@ -28,6 +28,9 @@ def _write_failed_report(lake_root: str, run_id: str, failed_stage: str) -> None
         "message": f"the {failed_stage} job failed; the workflow stopped before load and the catalog is unchanged",
     }
     lake.write_text(_report_path(lake_root, run_id), json.dumps(report, indent=2) + "\n", "application/json")
+    from transforms.publish.source_history import record_run
+
+    record_run(lake_root, report)
 
 
 def run_harvest(

@@ -13,6 +13,7 @@ from transforms.publish.next_version import accepted_changes, next_state, record
 from transforms.publish.report import build_report, unaccounted_records
 from transforms.publish.report_html import render_report_html
 from transforms.publish.slugs import assign_slugs
+from transforms.publish.source_history import record_run
 from transforms.schemas import OUTCOMES, SOURCE_STATUS, VALIDATED
 
 log = logging.getLogger("harvest")
@@ -66,6 +67,7 @@ def write_report(job: JobContext, outcomes, statuses, quality: dict) -> dict:
     write_record_csvs(outcomes, folder, report)
     lake.write_text(lake.join(folder, "report.json"), json.dumps(report, indent=2) + "\n", "application/json")
     lake.write_text(lake.join(folder, "report.html"), render_report_html(report), "text/html; charset=utf-8")
+    record_run(job.lake, report)  # runs/history.json and the history page, runs/index.html
     return report
 
 

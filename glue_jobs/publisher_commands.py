@@ -100,6 +100,51 @@ def validate_command(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+HISTORY_COUNTS = ("extracted", "created", "updated", "deleted", "unchanged", "rejected", "held")
+
+
+def format_history(runs: list[dict], source_ids: list[str], last: int) -> str:
+    """Per source, its last ``last`` runs (newest first): status, counts, duration, reason."""
+    from transforms.publish.history_html import duration_text
+    from transforms.publish.source_history import source_runs, trailing_streak
+
+    header = f"  {'run':<28} {'started':<25} {'status':<9}" + "".join(f"{c:>10}" for c in HISTORY_COUNTS)
+    lines = []
+    for source_id in source_ids:
+        every = source_runs(runs, source_id)
+        streak, entries = trailing_streak(every), every[-last:]
+        note = f"  ({entries[-1]['status']} in the last {streak} runs)" if streak >= 2 else ""
+        lines += ["", f"{plain(source_id)}: last {len(entries)} run(s){note}", header]
+        for entry in reversed(entries):
+            status = plain(entry.get("status"), 9) + ("*" if entry.get("dry_run") else "")
+            counts = "".join(f"{int(entry.get(c) or 0):>10}" for c in HISTORY_COUNTS)
+            lines.append(
+                f"  {plain(entry['run_id'], 28):<28} {plain(entry.get('started'), 25):<25} {status:<9}{counts}"
+                f"  {duration_text(entry.get('seconds')):>10}  {plain(entry.get('reason'), 160) if entry.get('reason') else ''}"
+            )
+    if any(run.get("dry_run") for run in runs):
+        lines += ["", "* a dry run: nothing was published"]
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def history_command(args: argparse.Namespace) -> int:
+    """Print each source's last runs (or one source's), from the lake's run history."""
+    from transforms import lake
+    from transforms.publish.source_history import read_history
+
+    lake_root = args.lake if lake.is_s3(args.lake) else str(Path(args.lake).resolve())
+    runs = read_history(lake_root)
+    known = sorted({source_id for run in runs for source_id in run.get("sources") or {}})
+    if args.source and args.source not in known:
+        print(f"harvest history: no run in {lake_root} harvested source {args.source!r}", file=sys.stderr)
+        return 1
+    if not runs:
+        print(f"harvest history: no run has been reported in {lake_root}", file=sys.stderr)
+        return 1
+    print(format_history(runs, [args.source] if args.source else known, args.last), end="")
+    return 0
+
+
 def add_publisher_commands(commands) -> None:
     """Register `validate` and `history` on the harvest command's subparsers."""
     validate = commands.add_parser(
@@ -124,3 +169,13 @@ def add_publisher_commands(commands) -> None:
     )
     validate.add_argument("--json", action="store_true", help="print the result as JSON")
     validate.set_defaults(func=validate_command)
+    history = commands.add_parser(
+        "history",
+        help="each source's last runs: status, counts, duration, reason (also <lake>/runs/index.html)",
+    )
+    history.add_argument("source", nargs="?", help="one source id (default: every source)")
+    history.add_argument(
+        "--lake", default="lake", help="lake root: a folder or an s3:// URI (default: ./lake)"
+    )
+    history.add_argument("--last", type=int, default=10, help="how many runs per source (default: 10)")
+    history.set_defaults(func=history_command)

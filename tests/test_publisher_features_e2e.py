@@ -146,3 +146,15 @@ def test_near_duplicates_across_sources_are_warned_and_counted_per_pair(runs):
     page = (lake / "runs" / "run-1" / "report" / "report.html").read_text("utf-8")
     assert 'id="near-duplicates"' in page and 'id="duplicates-refused"' in page
 
+
+def test_each_run_updates_the_lakes_history(runs, capsys):
+    lake, _ = runs
+    page = (lake / "runs" / "index.html").read_text("utf-8")
+    assert page.count('<section class="source-history"') == len(SOURCES)
+    assert 'href="run-2/report/report.html"' in page and 'href="run-1/report/report.html"' in page
+    assert main(["history", "a-philly", "--lake", str(lake)]) == 0
+    lines = [line.split() for line in capsys.readouterr().out.splitlines() if line.startswith("  run-")]
+    # newest first: run-2 saw the 11 published records unchanged, run-1 created them
+    assert [line[0] for line in lines] == ["run-2", "run-1"]
+    assert lines[0][3:10] == ["402", "0", "0", "0", "11", "391", "0"]
+    assert lines[1][3:10] == ["402", "11", "0", "0", "0", "391", "0"]
