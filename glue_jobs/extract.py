@@ -7,6 +7,7 @@ from glue_jobs.job_context import begin
 from transforms import lake
 from transforms.fetch.extract import extract_sources
 from transforms.publish.catalog_state import read_base_state
+from transforms.publish.harvest_times import read_harvest_times, with_harvest_times
 from transforms.schemas import EXTRACT_RECORDS, SOURCE_STATUS
 
 
@@ -18,6 +19,8 @@ def main(argv: list[str] | None = None) -> None:
         lake.run_path(job.lake, job.run_id, "run.json"), json.dumps(started) + "\n", "application/json"
     )
     state = read_base_state(job.spark, job.lake, job.run_id)
+    # The validators of records seen unchanged since their version was written are in the side table.
+    state = with_harvest_times(state, read_harvest_times(job.spark, job.lake, job.run_id))
     validators = state.select("source_id", "record_url", "etag", "last_modified").filter(
         "record_url is not null"
     )

@@ -9,6 +9,7 @@ from transforms import lake
 from transforms.gate.duplicates import duplicates_uri
 from transforms.publish.catalog_state import base_version, read_state, switch_pointer, write_version
 from transforms.publish.error_groups import write_record_csvs
+from transforms.publish.harvest_times import refresh_harvest_times
 from transforms.publish.next_version import accepted_changes, next_state, record_outcomes, without_refused
 from transforms.publish.report import build_report, unaccounted_records
 from transforms.publish.report_html import render_report_html
@@ -88,6 +89,9 @@ def main(argv: list[str] | None = None) -> None:
         switch_pointer(job.lake, job.run_id, base)
     else:
         log.info("no accepted changes: catalog version %s stays current", base)
+    refresh_harvest_times(
+        job.spark, job.lake, job.run_id, validated, job.run_id if changed else base, job.args["db_url"]
+    )
     quality_text = lake.read_text(lake.join(lake.run_path(job.lake, job.run_id, "quality"), "summary.json"))
     report = write_report(
         job, record_outcomes(validated, refused), statuses, json.loads(quality_text or "{}")

@@ -1,0 +1,173 @@
+"""When each published record was last harvested, kept fresh without writing a catalog version.
+
+A record seen unchanged changes nothing in the catalog, so no version is written for it, and the
+version's ``last_harvested`` (and the ETag and Last-Modified extract sends back) would stay those
+of the run that last changed it. A small side table keeps them instead:
+
+    catalog/harvest_times/<run_id>/    Parquet: source_id, identifier, last_harvested, etag, last_modified
+    catalog/harvest_times/LATEST       {"run_id": <run_id>, "previous": <run_id or null>}
+
+Each load writes the table of its run: the previous table's rows updated with the records seen
+unchanged this run, kept only for records the catalog still holds and this run did not change (a
+changed record's own version is as new). Then it switches ``LATEST``, as the catalog pointer is
+switched; older tables than the previous are removed. A record's last harvest is the later of its
+catalog version's and the side table's (``with_harvest_times``), and extract's conditional
+requests use the side table's validators. In the catalog database, ``touch_database`` moves
+``last_harvested`` forward with one UPDATE per source.
+"""
+
+import json
+import logging
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from transforms import lake
+from transforms.schemas import Action, Decision
+
+log = logging.getLogger(__name__)
+KEYS = ["source_id", "identifier"]
+HARVEST_TIMES = (
+    "source_id string, identifier string, last_harvested timestamp, etag string, last_modified string"
+)
+TOUCH = """UPDATE catalog.dataset SET last_harvested = %(at)s
+WHERE source_id = %(source_id)s AND identifier = ANY(%(identifiers)s) AND last_harvested < %(at)s"""
+
+
+def _folder(lake_root: str, *parts: str) -> str:
+    return lake.join(lake_root, "catalog", "harvest_times", *parts)
+
+
+def _pointer(lake_root: str) -> dict:
+    text = lake.read_text(_folder(lake_root, "LATEST"))
+    return json.loads(text) if text else {}
+
+
+def _base_run(lake_root: str, run_id: str) -> str | None:
+    """The side table a run builds on: the latest, or its previous when this run already wrote the latest."""
+    pointer = _pointer(lake_root)
+    return pointer.get("previous") if pointer.get("run_id") == run_id else pointer.get("run_id")
+
+
+def read_harvest_times(spark: SparkSession, lake_root: str, run_id: str | None = None) -> DataFrame:
+    """The side table in force (for ``run_id``: the one it builds on); empty when there is none."""
+    table = _base_run(lake_root, run_id) if run_id else _pointer(lake_root).get("run_id")
+    if table is None:
+        return spark.createDataFrame([], HARVEST_TIMES)
+    return spark.read.schema(HARVEST_TIMES).parquet(lake.spark_uri(_folder(lake_root, table)))
+
+
+def with_harvest_times(state: DataFrame, times: DataFrame) -> DataFrame:
+    """CATALOG_STATE with each record's latest harvest time and validators from the side table."""
+    newer = F.col("seen_at").isNotNull() & (
+        F.col("last_harvested").isNull() | (F.col("seen_at") > F.col("last_harvested"))
+    )
+    seen = times.select(
+        *KEYS,
+        F.col("last_harvested").alias("seen_at"),
+        F.col("etag").alias("seen_etag"),
+        F.col("last_modified").alias("seen_last_modified"),
+    )
+    return (
+        state.join(seen, on=KEYS, how="left")
+        .withColumn("etag", F.when(newer, F.col("seen_etag")).otherwise(F.col("etag")))
+        .withColumn(
+            "last_modified", F.when(newer, F.col("seen_last_modified")).otherwise(F.col("last_modified"))
+        )
+        .withColumn("last_harvested", F.when(newer, F.col("seen_at")).otherwise(F.col("last_harvested")))
+        .select(*state.columns)
+    )
+
+
+def seen_unchanged(validated: DataFrame) -> DataFrame:
+    """source_id, identifier, etag, last_modified of the records the gate let through unchanged."""
+    return validated.filter(
+        (F.col("action") == Action.UNCHANGED) & (F.col("decision") == Decision.ACCEPT)
+    ).select(*KEYS, "etag", "last_modified")
+
+
+def write_harvest_times(
+    spark: SparkSession, lake_root: str, run_id: str, seen: DataFrame, catalog: DataFrame, at: datetime
+) -> None:
+    """Write this run's side table and switch LATEST to it (see the module docstring).
+
+    ``seen``: ``seen_unchanged`` of the run; ``catalog``: the catalog version in force after the run.
+    """
+    previous = _base_run(lake_root, run_id)
+    fresh = seen.select(*KEYS, F.lit(at).cast("timestamp").alias("last_harvested"), "etag", "last_modified")
+    kept = read_harvest_times(spark, lake_root, run_id).join(fresh.select(*KEYS), on=KEYS, how="left_anti")
+    # Records changed this run carry their own time in the catalog version (last_changed_run).
+    unchanged_in_catalog = catalog.filter(
+        F.col("last_changed_run").isNull() | (F.col("last_changed_run") != run_id)
+    )
+    table = kept.unionByName(fresh).join(unchanged_in_catalog.select(*KEYS), on=KEYS, how="left_semi")
+    (
+        table.repartition("source_id")
+        .sortWithinPartitions(*KEYS)
+        .write.mode("overwrite")
+        .parquet(lake.spark_uri(_folder(lake_root, run_id)))
+    )
+    pointer = {"run_id": run_id, "previous": previous}
+    lake.write_text(_folder(lake_root, "LATEST"), json.dumps(pointer) + "\n", "application/json")
+    _remove_older(lake_root, keep={run_id, previous})
+
+
+def _remove_older(lake_root: str, keep: set) -> None:
+    """Side tables older than the previous one: nothing reads them any more."""
+    root = _folder(lake_root)
+    if not lake.is_s3(root):
+        for path in Path(root).iterdir():
+            if path.is_dir() and path.name not in keep:
+                shutil.rmtree(path, ignore_errors=True)
+        return
+    import boto3
+
+    client = boto3.client("s3")
+    bucket, _, prefix = root.partition("://")[2].partition("/")
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix + "/"):
+        stale = [
+            {"Key": item["Key"]}
+            for item in page.get("Contents", [])
+            if item["Key"][len(prefix) + 1 :].split("/")[0] not in (keep | {"LATEST"})
+        ]
+        if stale:
+            client.delete_objects(Bucket=bucket, Delete={"Objects": stale})
+
+
+def touch_database(db_url: str, seen: DataFrame, at: datetime) -> None:
+    """Move ``last_harvested`` forward for the records seen unchanged: one UPDATE per source, run in the
+    Spark tasks that hold its identifiers (a connection per task that has rows)."""
+    from transforms.publish.postgres import resolve_db_url
+
+    url = resolve_db_url(db_url)
+
+    def touch(rows) -> None:
+        by_source: dict[str, list[str]] = {}
+        for row in rows:
+            by_source.setdefault(row["source_id"], []).append(row["identifier"])
+        if not by_source:
+            return
+        import psycopg
+
+        with psycopg.connect(url) as connection:
+            for source_id, identifiers in by_source.items():
+                connection.execute(TOUCH, {"at": at, "source_id": source_id, "identifiers": identifiers})
+
+    seen.select(*KEYS).repartition("source_id").foreachPartition(touch)
+
+
+def refresh_harvest_times(
+    spark: SparkSession, lake_root: str, run_id: str, validated: DataFrame, version: str | None, db_url: str
+) -> None:
+    """After load: the side table of this run against catalog ``version`` (the one in force after it), and
+    the catalog database's ``last_harvested`` when there is one."""
+    from transforms.publish.catalog_state import read_state
+
+    at = datetime.now(UTC)
+    seen = seen_unchanged(validated)
+    write_harvest_times(spark, lake_root, run_id, seen, read_state(spark, lake_root, version), at)
+    if db_url:
+        touch_database(db_url, seen, at)
