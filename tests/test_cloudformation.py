@@ -38,7 +38,7 @@ def test_job_scripts_glue_version_and_runtime_arguments(template):
         assert job["Command"]["Name"] == "glueetl"
         assert job["Command"]["ScriptLocation"]["Fn::Sub"].endswith(f"/jobs/{stage}.py")
         arguments = job["DefaultArguments"]
-        assert arguments["--extra-py-files"]["Fn::Sub"].endswith("/wheels/${WheelFile}")
+        assert arguments["--extra-py-files"]["Fn::Sub"].endswith("/python/${ProjectArchive}")
         assert arguments["--additional-python-modules"] == {"Ref": "AdditionalPythonModules"}
         assert arguments["--enable-continuous-cloudwatch-log"] == "true"
         assert arguments["--enable-metrics"] == "true"
