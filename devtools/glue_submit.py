@@ -247,9 +247,14 @@ def main(argv: list[str] | None = None) -> int:
             force=args.force,
             only_sources=args.only_sources,
         )
-    except (DeployError, OSError) as error:
-        in_use = isinstance(error, OSError) and error.errno == errno.EADDRINUSE
-        print(port_problem(error) if in_use else f"glue-submit: {error}", file=sys.stderr)
+    except OSError as error:
+        print(
+            port_problem(error) if error.errno == errno.EADDRINUSE else f"glue-submit: {error}",
+            file=sys.stderr,
+        )
+        return 2
+    except DeployError as error:
+        print(f"glue-submit: {error}", file=sys.stderr)
         return 2
     print(
         f"workflow run {run.run_id}: {'FAILED at ' + run.failed_stage if run.failed_stage else 'succeeded'} "
