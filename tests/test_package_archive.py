@@ -23,6 +23,8 @@ from glue_jobs import runtime
 from transforms.gate import schema_check, suites
 from transforms.publish import postgres
 
+pytestmark = pytest.mark.slow  # builds the wheel and the archive
+
 names = sorted(entry.name.removesuffix(".json") for entry in suites.PACKAGED_SUITES.iterdir()
                if entry.name.endswith(".json"))
 with open(runtime.log4j_config(), encoding="utf-8") as log4j:
