@@ -1,17 +1,13 @@
 """Glue job: the gate. Records against the DCAT-US 1.1 schema, batches against the suites."""
 
 import json
-from pathlib import Path
 
-import expectations
 from glue_jobs.job_context import begin
 from transforms import lake
 from transforms.gate.duplicates import apply_duplicates, duplicates_uri, find_duplicates
 from transforms.gate.validate import validate_records
 from transforms.publish.catalog_state import published_counts, read_base_state
 from transforms.schemas import SOURCE_STATUS, TRANSFORMED, VALIDATED
-
-SUITES_DIR = Path(expectations.__file__).parent
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -26,7 +22,6 @@ def main(argv: list[str] | None = None) -> None:
         job.sources,
         published_counts(state),
         force=job.args["force"],
-        suites_dir=str(SUITES_DIR),
         quality_dir=quality_dir,
     )
     duplicates = find_duplicates(transformed, statuses, state, job.sources)
