@@ -19,6 +19,7 @@ JOB_ARGUMENTS = {
     "sources": "",  # the source registry (YAML): a path or an s3:// URI
     "log-level": "INFO",
     "force": "false",  # "true" releases sources held by the mass-deletion guard
+    "dry-run": "false",  # "true": every stage runs and the report is written, but nothing is published
     "only-sources": "",  # comma-separated source ids; empty means every enabled source
     "db-url": "",  # PostgreSQL catalog database (postgresql://...) or a Secrets Manager secret ARN; empty: lake only
     "glue-database": "",  # Glue Data Catalog database to register the catalog tables in; empty: skip
@@ -53,6 +54,7 @@ def resolve_arguments(argv: list[str] | None = None, required: tuple[str, ...] =
         raise SystemExit(f"missing required job argument(s): {', '.join('--' + name for name in missing)}")
     args["run_id"] = args["WORKFLOW_RUN_ID"] or args["run_id"] or new_run_id()
     args["force"] = is_true(args["force"])
+    args["dry_run"] = is_true(args["dry_run"])
     return args
 
 

@@ -152,13 +152,15 @@ def stack_outputs(cfn, stack: str) -> dict[str, str]:
     return {o["OutputKey"]: o["OutputValue"] for o in current.get("Outputs", [])}
 
 
-def start_run(glue, workflow: str, only_sources: str = "", force: bool = False) -> str:
+def start_run(glue, workflow: str, only_sources: str = "", force: bool = False, dry_run: bool = False) -> str:
     """Start a workflow run with its run properties; returns the run id."""
     ids = [i.strip() for i in only_sources.split(",") if i.strip()]
     bad = [i for i in ids if not ID_PATTERN.match(i)]
     if bad:
         raise DeployError(f"not source ids: {', '.join(bad)} (ids match [a-z0-9-]+)")
     properties = {"only_sources": ",".join(ids), "force": "true" if force else "false"}
+    if dry_run:  # every stage runs and the report is written; load publishes nothing
+        properties["dry_run"] = "true"
     return glue.start_workflow_run(Name=workflow, RunProperties=properties)["RunId"]
 
 
@@ -264,7 +266,7 @@ def start_command(args) -> int:
     """harvest start: start a run of the stack's workflow."""
     session = _session(args.region)
     workflow = stack_outputs(session.client("cloudformation"), args.stack)["WorkflowName"]
-    run_id = start_run(session.client("glue"), workflow, args.sources, args.force)
+    run_id = start_run(session.client("glue"), workflow, args.sources, args.force, args.dry_run)
     print(f"started workflow {workflow} run {run_id}")
     print(f"follow it with: harvest status --stack {args.stack} {run_id}")
     return 0
@@ -326,6 +328,9 @@ def add_aws_commands(subparsers) -> None:
     )
     start.add_argument(
         "--force", action="store_true", help="apply the changes of sources held by the mass-deletion guard"
+    )
+    start.add_argument(
+        "--dry-run", action="store_true", help="run every stage and write the report, but publish nothing"
     )
     start.add_argument("--region", help="AWS region (default: the AWS configuration's)")
     start.set_defaults(func=_reporting_errors(start_command))

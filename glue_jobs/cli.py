@@ -40,6 +40,7 @@ def run_harvest(
     force: bool = False,
     only_sources: str = "",
     db_url: str = "",
+    dry_run: bool = False,
 ) -> int:
     """Run the whole workflow locally; print progress, the run id and the report path. Returns an exit code."""
     from glue_jobs.workflow import run_workflow
@@ -64,13 +65,14 @@ def run_harvest(
         "force": str(force).lower(),
         "only-sources": only_sources,
         "db-url": db_url,
+        "dry-run": str(dry_run).lower(),
     }
     failed = run_workflow(overrides).failed_stage
     if failed:
         _write_failed_report(lake_root, run_id, failed)
         print(f"run {run_id} FAILED at {failed}; report: {_report_path(lake_root, run_id)}", file=sys.stderr)
         return 1
-    print(f"run {run_id} succeeded")
+    print(f"run {run_id} succeeded" + (" (a dry run: nothing was published)" if dry_run else ""))
     print(f"report: {_report_path(lake_root, run_id)}")
     print(f"        {_report_path(lake_root, run_id, 'report.html')}")
     return 0
@@ -112,8 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--only-sources", default="", help="comma-separated source ids (default: every enabled source)"
     )
     run.add_argument("--db-url", default="", help="also publish into this PostgreSQL catalog database")
+    run.add_argument(
+        "--dry-run", action="store_true", help="run every stage and write the report, but publish nothing"
+    )
     run.set_defaults(
-        func=lambda a: run_harvest(a.sources, a.lake, a.run_id, a.force, a.only_sources, a.db_url)
+        func=lambda a: run_harvest(a.sources, a.lake, a.run_id, a.force, a.only_sources, a.db_url, a.dry_run)
     )
     report = commands.add_parser("report", help="print a run's report (default: the latest run)")
     report.add_argument("run_id", nargs="?", help="run id (default: the latest run with a report)")

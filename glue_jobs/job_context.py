@@ -94,6 +94,8 @@ def begin(stage: str, argv: list[str] | None = None) -> JobContext:
     properties = read_run_properties(args)
     if properties.get("force"):
         args["force"] = is_true(properties["force"])
+    if properties.get("dry_run"):
+        args["dry_run"] = is_true(properties["dry_run"])
     if properties.get("only_sources"):
         args["only_sources"] = properties["only_sources"]
     spark, commit = start_job(stage, argv)

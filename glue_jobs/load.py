@@ -18,6 +18,10 @@ from transforms.publish.source_history import record_run
 from transforms.schemas import OUTCOMES, SOURCE_STATUS, VALIDATED
 
 log = logging.getLogger("harvest")
+DRY_RUN_MESSAGE = (
+    "dry run: every stage ran and this report says what would have been published; nothing was published "
+    "(no catalog version, no pointer switch, no database write, no Glue Data Catalog change, no notification)"
+)
 
 
 def publish_to_database(job: JobContext, accepted):
@@ -56,7 +60,10 @@ def write_report(job: JobContext, outcomes, statuses, quality: dict) -> dict:
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "lake": job.lake,
         "force": job.args["force"],
+        "dry_run": bool(job.args.get("dry_run")),
     }
+    if run["dry_run"]:
+        run["message"] = DRY_RUN_MESSAGE
     if quality.get("data_docs"):
         quality = {**quality, "data_docs": "quality/" + quality["data_docs"]}
     report = build_report(run, outcomes, statuses, job.sources, quality)
@@ -72,6 +79,22 @@ def write_report(job: JobContext, outcomes, statuses, quality: dict) -> dict:
     return report
 
 
+def read_quality(job: JobContext) -> dict:
+    """The validate stage's quality summary (failed expectations, Data Docs) of this run."""
+    return json.loads(
+        lake.read_text(lake.join(lake.run_path(job.lake, job.run_id, "quality"), "summary.json")) or "{}"
+    )
+
+
+def report_dry_run(job: JobContext, validated, statuses) -> None:
+    """A dry run ends here: the report of what would have been published, and nothing published."""
+    report = write_report(job, record_outcomes(validated), statuses, read_quality(job))
+    log.info("dry run: nothing was published")
+    job.finish(
+        dry_run=True, **{k: report["totals"][k] for k in ("created", "updated", "deleted", "rejected")}
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     """Load: validate/records -> catalog version + pointer switch, database, report."""
     job = begin("load", argv)
@@ -79,6 +102,8 @@ def main(argv: list[str] | None = None) -> None:
     validated = job.read("validate", "records", VALIDATED).drop("raw")
     statuses = job.read("validate", "sources", SOURCE_STATUS)
     base = base_version(job.lake, job.run_id)
+    if job.args.get("dry_run"):  # no catalog version, pointer switch, database, Glue catalog or notification
+        return report_dry_run(job, validated, statuses)
     state = read_state(job.spark, job.lake, base)
     accepted = assign_slugs(accepted_changes(validated), state).cache()
     refused = publish_to_database(job, accepted)
@@ -92,10 +117,7 @@ def main(argv: list[str] | None = None) -> None:
     refresh_harvest_times(
         job.spark, job.lake, job.run_id, validated, job.run_id if changed else base, job.args["db_url"]
     )
-    quality_text = lake.read_text(lake.join(lake.run_path(job.lake, job.run_id, "quality"), "summary.json"))
-    report = write_report(
-        job, record_outcomes(validated, refused), statuses, json.loads(quality_text or "{}")
-    )
+    report = write_report(job, record_outcomes(validated, refused), statuses, read_quality(job))
     from glue_jobs.publish_targets import publish_run
 
     publish_run(job, report)

@@ -6,7 +6,8 @@ Sources (all non-federal, file:// URLs):
   402 datasets, 391 of them with "modified": null;
 - c-opm and d-opm serve two real OPM catalogs (ckanext-datajson collection-1 and collection-2) that
   describe three datasets under different identifiers with the same titles and URLs.
-Two runs: the first harvest, then the same again.
+Three runs: the first harvest, the same again, then a dry run that also tries a new source
+(e-new: catalog.data.gov's own data.json, 8 valid datasets) with a database that does not exist.
 """
 
 import csv
@@ -27,10 +28,12 @@ SOURCES = {
     "c-opm": "datajson/ckanext-datajson/collection-1-parent-2-children.data.json",
     "d-opm": "datajson/ckanext-datajson/collection-2-parent-4-children.data.json",
 }
+NEW_SOURCE = "datajson/catalog.data.gov/data.json"
+NO_DATABASE = "postgresql://127.0.0.1:9/nowhere"
 MODIFIED_NULL = "schema: $.modified: is not an ISO 8601 date, datetime or repeating interval"
 
 
-def registry(realdata: Path) -> str:
+def registry(realdata: Path, sources: dict) -> str:
     entries = [
         {
             "id": source_id,
@@ -41,7 +44,7 @@ def registry(realdata: Path) -> str:
             "schema": "dcatus1.1-non-federal",
             "allow_private_network": True,
         }
-        for source_id, path in SOURCES.items()
+        for source_id, path in sources.items()
     ]
     return json.dumps({"sources": entries})  # JSON is YAML
 
@@ -49,11 +52,15 @@ def registry(realdata: Path) -> str:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory, realdata) -> tuple[Path, dict]:
     root = tmp_path_factory.mktemp("publisher")
-    (root / "sources.yaml").write_text(registry(realdata), "utf-8")
+    (root / "sources.yaml").write_text(registry(realdata, SOURCES), "utf-8")
+    (root / "trial.yaml").write_text(registry(realdata, {**SOURCES, "e-new": NEW_SOURCE}), "utf-8")
     lake, reports = root / "lake", {}
     for run_id in ("run-1", "run-2"):
         assert run_harvest(str(root / "sources.yaml"), str(lake), run_id=run_id) == 0
         reports[run_id] = json.loads((lake / "runs" / run_id / "report" / "report.json").read_text())
+    trial = run_harvest(str(root / "trial.yaml"), str(lake), run_id="run-3", db_url=NO_DATABASE, dry_run=True)
+    assert trial == 0  # a database write would have failed the run
+    reports["run-3"] = json.loads((lake / "runs" / "run-3" / "report" / "report.json").read_text())
     return lake, reports
 
 
@@ -150,11 +157,31 @@ def test_near_duplicates_across_sources_are_warned_and_counted_per_pair(runs):
 def test_each_run_updates_the_lakes_history(runs, capsys):
     lake, _ = runs
     page = (lake / "runs" / "index.html").read_text("utf-8")
-    assert page.count('<section class="source-history"') == len(SOURCES)
+    assert page.count('<section class="source-history"') == len(SOURCES) + 1  # e-new, from the dry run
     assert 'href="run-2/report/report.html"' in page and 'href="run-1/report/report.html"' in page
     assert main(["history", "a-philly", "--lake", str(lake)]) == 0
     lines = [line.split() for line in capsys.readouterr().out.splitlines() if line.startswith("  run-")]
-    # newest first: run-2 saw the 11 published records unchanged, run-1 created them
-    assert [line[0] for line in lines] == ["run-2", "run-1"]
-    assert lines[0][3:10] == ["402", "0", "0", "0", "11", "391", "0"]
-    assert lines[1][3:10] == ["402", "11", "0", "0", "0", "391", "0"]
+    # newest first: the dry run, run-2 saw the 11 published records unchanged, run-1 created them
+    assert [line[:3] for line in lines][0] == ["run-3", lines[0][1], "complete*"]
+    assert [line[0] for line in lines] == ["run-3", "run-2", "run-1"]
+    assert lines[1][3:10] == ["402", "0", "0", "0", "11", "391", "0"]
+    assert lines[2][3:10] == ["402", "11", "0", "0", "0", "391", "0"]
+
+
+def test_a_dry_run_reports_a_new_source_and_publishes_nothing(runs):
+    lake, reports = runs
+    trial = reports["run-3"]
+    assert trial["dry_run"] is True and "nothing was published" in trial["message"]
+    sources = by_source(trial)
+    assert (sources["e-new"]["extracted"], sources["e-new"]["created"], sources["e-new"]["rejected"]) == (
+        8,
+        8,
+        0,
+    )
+    assert sources["a-philly"]["unchanged"] == 11 and sources["a-philly"]["error_groups"][0]["count"] == 391
+    pointer = json.loads((lake / "catalog" / "CURRENT").read_text())
+    assert pointer["version"] == "run-1"  # run-2 changed nothing, and the dry run published nothing
+    assert sorted(p.name for p in (lake / "catalog" / "versions").iterdir()) == ["run-1"]
+    assert json.loads((lake / "catalog" / "harvest_times" / "LATEST").read_text())["run_id"] == "run-2"
+    page = (lake / "runs" / "run-3" / "report" / "report.html").read_text("utf-8")
+    assert 'id="dry-run"' in page

@@ -112,7 +112,10 @@ def _extracted(source: Source, policy: FetchPolicy, validation: Validation) -> I
 
 def _checked(row: dict, occurrences: Counter, schema_name: str) -> CheckedRecord:
     """Compare's identifier rules, then the transform and the schema check, as the harvest applies them."""
-    record = CheckedRecord(row.get("identifier"), row.get("record_url"))
+    # What extract repaired (when it says so) follows the record, as in the harvest.
+    record = CheckedRecord(
+        row.get("identifier"), row.get("record_url"), warnings=list(row.get("warnings") or [])
+    )
     identifier = record.identifier
     if row.get("error"):
         record.reasons.append(row["error"])
@@ -125,7 +128,7 @@ def _checked(row: dict, occurrences: Counter, schema_name: str) -> CheckedRecord
     result = transform_record(
         row["raw_format"], row.get("raw"), row.get("record_url"), row.get("parent_identifier"), {}
     )
-    record.warnings = list(result.warnings)
+    record.warnings += result.warnings
     if result.error:
         record.reasons.append(f"transform: {result.error}")
         return record

@@ -119,3 +119,13 @@ def render_duplicates(report: dict) -> str:
             + _pairs_table(near, "other_source_id", "Looks like a record of", "near-duplicates")
         )
     return "".join(parts) or '<p class="none">No duplicates across sources.</p>'
+
+
+def render_dry_run_banner(report: dict) -> str:
+    """A plain statement at the top of a dry run's page that nothing was published."""
+    if not report.get("dry_run"):
+        return ""
+    return (
+        '<p id="dry-run" style="border:2px solid #6a1b9a;background:#f3e5f5;padding:8px 12px;font-size:15px">'
+        f"<b>Dry run.</b> {_e(report.get('message') or 'Nothing was published.')}</p>"
+    )

@@ -9,7 +9,7 @@ needs nothing from the network: inline CSS, the chart as inline SVG.
 from html import escape
 from urllib.parse import urlsplit
 
-from transforms.publish.findings_html import render_duplicates, render_groups
+from transforms.publish.findings_html import render_dry_run_banner, render_duplicates, render_groups
 from transforms.schemas import COUNT_NAMES, SourceState
 
 SEGMENTS = (  # (count, colour): the stacked bar of each source, in this order
@@ -186,6 +186,7 @@ def render_report_html(report: dict) -> str:
 <title>Harvest report {_e(report.get("run_id"))}</title><style>{CSS}</style></head>
 <body>
 <h1>Harvest run {_e(report.get("run_id"))} {_badge(report.get("status"))}</h1>
+{render_dry_run_banner(report)}
 <p class="meta">{meta}</p>
 <h2>Sources</h2>{_sources_table(report)}
 <h2>Records per source</h2>{_chart(report)}
@@ -216,7 +217,8 @@ def format_report_text(report: dict) -> str:
     header = f"{'source':<{name_width}}  {'status':<8}" + "".join(f"{c:>10}" for c in columns)
     lines = [
         f"Harvest run {_plain(report.get('run_id'))}: {_plain(report.get('status'))} "
-        f"(finished {_plain(report.get('finished'))})",
+        f"(finished {_plain(report.get('finished'))})"
+        + (" -- DRY RUN: nothing was published" if report.get("dry_run") else ""),
         "",
         header,
         "-" * len(header),

@@ -1,0 +1,107 @@
+"""A dry run: every stage runs and the report says what would have been published; nothing is published."""
+
+import json
+
+import boto3
+import pytest
+
+import glue_jobs.publish_targets
+from glue_jobs import load as load_job
+from glue_jobs.aws_commands import start_run
+from glue_jobs.job_context import begin
+from glue_jobs.run_properties import read_run_properties
+from tests.test_aws_commands import aws  # noqa: F401
+from tests.test_load_job import catalog, lake, prepare  # noqa: F401
+from transforms.publish.catalog_state import read_pointer
+from transforms.publish.source_history import read_history
+
+
+def test_harvest_start_dry_run_sets_the_run_property(aws):  # noqa: F811
+    glue = boto3.client("glue")
+    glue.create_workflow(Name="h-harvest", DefaultRunProperties={"force": "false", "dry_run": "false"})
+    run_id = start_run(glue, "h-harvest", dry_run=True)
+    assert (
+        read_run_properties({"WORKFLOW_NAME": "h-harvest", "WORKFLOW_RUN_ID": run_id}, glue)["dry_run"]
+        == "true"
+    )
+    plain = start_run(glue, "h-harvest")
+    assert (
+        read_run_properties({"WORKFLOW_NAME": "h-harvest", "WORKFLOW_RUN_ID": plain}, glue)["dry_run"]
+        == "false"
+    )
+
+
+def test_the_dry_run_property_reaches_every_job(spark, tmp_path, monkeypatch):
+    (tmp_path / "sources.yaml").write_text("sources: []\n")
+    monkeypatch.setattr("glue_jobs.run_properties.read_run_properties", lambda args: {"dry_run": "true"})
+    argv = [
+        "load.py",
+        "--lake",
+        str(tmp_path),
+        "--sources",
+        str(tmp_path / "sources.yaml"),
+        "--log-level",
+        "WARNING",
+    ]
+    assert begin("load", argv).args["dry_run"] is True
+    monkeypatch.setattr("glue_jobs.run_properties.read_run_properties", lambda args: {})
+    assert begin("load", argv).args["dry_run"] is False
+
+
+def test_a_dry_run_load_reports_what_it_would_publish_and_publishes_nothing(
+    spark,
+    tmp_path,
+    lake,  # noqa: F811
+    monkeypatch,
+):
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("a dry run published something")
+
+    for name in ("write_version", "switch_pointer", "publish_to_database", "refresh_harvest_times"):
+        monkeypatch.setattr(load_job, name, must_not_run)
+    monkeypatch.setattr(glue_jobs.publish_targets, "publish_run", must_not_run)
+    argv = prepare(spark, tmp_path, lake) + [
+        "--dry-run",
+        "true",
+        "--db-url",
+        "postgresql://127.0.0.1:9/nowhere",
+        "--glue-database",
+        "harvest",
+        "--sns-topic-arn",
+        "arn:aws:sns:us-east-1:123456789012:harvest",
+    ]
+    load_job.main(argv)
+
+    assert read_pointer(lake)["version"] == "v0"
+    assert catalog(spark, lake) == {"kept": "old-kept", "edited": "old-edited", "gone": "old-gone"}
+    report = json.loads((tmp_path / "lake" / "runs" / "r1" / "report" / "report.json").read_text())
+    assert report["dry_run"] is True and report["message"].startswith("dry run: ")
+    agency = report["sources"][0]
+    # what would have been published: the figures of test_load_job's real load of the same rows
+    assert (agency["created"], agency["updated"], agency["deleted"], agency["unchanged"]) == (1, 1, 1, 1)
+    page = (tmp_path / "lake" / "runs" / "r1" / "report" / "report.html").read_text()
+    assert 'id="dry-run"' in page and "nothing was published" in page
+    [entry] = read_history(lake)
+    assert entry["run_id"] == "r1" and entry["dry_run"] is True
+    assert not (tmp_path / "lake" / "catalog" / "harvest_times").exists()
+
+
+@pytest.mark.parametrize("flag, expected", [([], "false"), (["--dry-run"], "true")])
+def test_harvest_run_passes_dry_run_to_every_job(tmp_path, monkeypatch, flag, expected):
+    from glue_jobs import cli
+
+    seen = {}
+
+    class Result:
+        failed_stage = None
+
+    def fake_workflow(overrides):
+        seen.update(overrides)
+        return Result()
+
+    (tmp_path / "sources.yaml").write_text("sources: []\n")
+    monkeypatch.setattr("glue_jobs.workflow.run_workflow", fake_workflow)
+    code = cli.main(
+        ["run", "--sources", str(tmp_path / "sources.yaml"), "--lake", str(tmp_path / "lake"), *flag]
+    )
+    assert code == 0 and seen["dry-run"] == expected
