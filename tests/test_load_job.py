@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from glue_jobs import load as load_job
+from tests.rows import row
 from tests.test_load import state_row, validated_row
 from transforms import lake_lock
 from transforms.publish import publication
@@ -48,8 +49,16 @@ def prepare(spark, tmp_path, lake, run_id="r1", extracted=3):
     spark.createDataFrame(rows, VALIDATED).write.mode("overwrite").parquet(
         f"{lake}/runs/{run_id}/validate/records"
     )
-    url = "https://agency.example.gov/data.json"
-    status = ("agency", "datajson", "dcatus1.1-federal", url, "complete", None, extracted, 0, [], None, None)
+    status = row(
+        SOURCE_STATUS,
+        source_id="agency",
+        source_type="datajson",
+        schema="dcatus1.1-federal",
+        url="https://agency.example.gov/data.json",
+        status="complete",
+        extracted=extracted,
+        errors=0,
+    )
     spark.createDataFrame([status], SOURCE_STATUS).write.mode("overwrite").parquet(
         f"{lake}/runs/{run_id}/validate/sources"
     )
@@ -69,9 +78,8 @@ def prepare(spark, tmp_path, lake, run_id="r1", extracted=3):
 
 
 def catalog(spark, lake) -> dict:
-    return {
-        row.identifier: row.content_hash for row in read_state(spark, lake, current_version(lake)).collect()
-    }
+    state = read_state(spark, lake, current_version(lake))
+    return {record.identifier: record.content_hash for record in state.collect()}
 
 
 def versions(lake) -> list[str]:

@@ -16,14 +16,13 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import to_arrow_schema
 
-from transforms.gate import mass_deletion as circuit_breaker
+from transforms.gate import holds as hold_decisions
 from transforms.gate import suites as quality
 from transforms.gate.schema_check import ERROR, checker, schema_for
 from transforms.registry import Source
 from transforms.schemas import (
     CHANGING_ACTIONS,
     CHECKED,
-    SOURCE_STATUS,
     STRINGS,
     TRANSFORMED,
     VALIDATED,
@@ -99,7 +98,7 @@ def run_suites(transformed, statuses, published_counts, suites_dir: str, quality
     suites = {name: quality.load_suite(suites_dir, name) for name in ("transformed_records", "change_set")}
     records, changes = (
         record_frame(transformed),
-        circuit_breaker.change_set_frame(transformed, statuses, published_counts),
+        hold_decisions.change_set_frame(transformed, statuses, published_counts),
     )
     docs_dir = quality.new_docs_dir()
     try:
@@ -120,39 +119,8 @@ def run_suites(transformed, statuses, published_counts, suites_dir: str, quality
         data_docs = quality.publish_reports(runner, docs_dir, quality_dir)
     finally:
         shutil.rmtree(docs_dir, ignore_errors=True)
-    figures = changes.set_index("source_id").to_dict("index")
-    holds: dict[str, list[str]] = {}
-    failures: dict[str, list] = {}
-    for source_id, failed in record_failures.items():
-        failures.setdefault(source_id, []).extend(failed)
-        causes = [circuit_breaker.expectation_words(f) for f in failed if f.severity == "critical"]
-        if causes:
-            holds.setdefault(source_id, []).extend(causes)
-    for source_id, failed in change_failures.items():
-        failures.setdefault(source_id, []).extend(failed)
-        causes = [
-            circuit_breaker.guard_words(f.column, f.kwargs, figures[source_id])
-            for f in failed
-            if f.severity == "critical"
-        ]
-        if causes:
-            holds.setdefault(source_id, []).extend(causes)
+    holds, failures = hold_decisions.decide(record_failures, change_failures, changes)
     return holds, failures, data_docs
-
-
-def _status_updates(spark, statuses: DataFrame, holds: dict[str, list[str]], force: bool) -> DataFrame:
-    """SOURCE_STATUS with held sources (or forced ones noted); failed sources stay failed."""
-    rows = [(source_id, circuit_breaker.hold_reason(causes, force)) for source_id, causes in holds.items()]
-    updates = spark.createDataFrame(rows, "source_id string, hold_reason string")
-    usable = F.col("hold_reason").isNotNull() & (F.col("status") != SourceState.FAILED)
-    return (
-        statuses.join(updates, on="source_id", how="left")
-        .withColumn(
-            "status", F.when(usable & F.lit(not force), F.lit(SourceState.HELD)).otherwise(F.col("status"))
-        )
-        .withColumn("reason", F.when(usable, F.col("hold_reason")).otherwise(F.col("reason")))
-        .select(*SOURCE_STATUS.fieldNames())
-    )
 
 
 def validate_records(
@@ -200,4 +168,4 @@ def validate_records(
             for source_id, failed in failures.items()
         },
     }
-    return validated, _status_updates(transformed.sparkSession, statuses, holds, force), summary
+    return validated, hold_decisions.apply_holds(transformed.sparkSession, statuses, holds, force), summary
