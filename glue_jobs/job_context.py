@@ -114,7 +114,7 @@ def begin(stage: str, argv: list[str] | None = None) -> JobContext:
     manifest = pin_or_read_manifest(stage, args)
     args["force"], args["only_sources"] = manifest.force, manifest.only_sources
     sources = manifest.sources()
-    spark, commit = start_job(stage, args)
+    spark, commit = start_job(stage, argv)
     context = JobContext(stage=stage, args=args, spark=spark, commit=commit, manifest=manifest)
     context.sources = sources
     log.info(

@@ -9,6 +9,7 @@ import logging
 import shutil
 import time
 from collections.abc import Iterator
+from importlib.resources.abc import Traversable
 
 import pandas as pd
 import pyarrow as pa
@@ -93,7 +94,7 @@ def record_frame(transformed: DataFrame) -> pd.DataFrame:
     )
 
 
-def run_suites(transformed, statuses, published_counts, suites_dir: str, quality_dir: str):
+def run_suites(transformed, statuses, published_counts, suites_dir: str | Traversable, quality_dir: str):
     """Both suites in one GE run each; returns (holds {source: [cause]}, failures, data_docs)."""
     suites = {name: quality.load_suite(suites_dir, name) for name in ("transformed_records", "change_set")}
     records, changes = (
@@ -130,8 +131,8 @@ def validate_records(
     published_counts: DataFrame,
     *,
     force: bool,
-    suites_dir: str,
     quality_dir: str,
+    suites_dir: str | Traversable = quality.PACKAGED_SUITES,
 ) -> tuple[DataFrame, DataFrame, dict]:
     """Returns (validated VALIDATED rows, statuses with holds, quality summary for the run report)."""
     holds, failures, data_docs = run_suites(transformed, statuses, published_counts, suites_dir, quality_dir)
