@@ -44,7 +44,17 @@ def run_harvest(
 ) -> int:
     """Run the whole workflow locally; print progress, the run id and the report path. Returns an exit code."""
     from glue_jobs.workflow import run_workflow
+    from transforms.lake_lock import LakeLocked
+    from transforms.publish.db_config import has_password, password_refusal
 
+    if has_password(db_url):
+        print(f"harvest: {password_refusal()}", file=sys.stderr)
+        return 2
+    try:
+        run_id = lake.check_run_id(run_id) if run_id else None
+    except lake.InvalidRunId as error:
+        print(f"harvest: {error}", file=sys.stderr)
+        return 2
     registry_text = lake.read_text(sources)
     if registry_text is None:
         print(f"harvest: source registry not found at {sources}", file=sys.stderr)
@@ -67,7 +77,11 @@ def run_harvest(
         "db-url": db_url,
         "dry-run": str(dry_run).lower(),
     }
-    failed = run_workflow(overrides).failed_stage
+    try:
+        failed = run_workflow(overrides).failed_stage
+    except LakeLocked as error:
+        print(f"harvest: {error}", file=sys.stderr)
+        return 2
     if failed:
         _write_failed_report(lake_root, run_id, failed)
         print(f"run {run_id} FAILED at {failed}; report: {_report_path(lake_root, run_id)}", file=sys.stderr)
@@ -113,7 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--only-sources", default="", help="comma-separated source ids (default: every enabled source)"
     )
-    run.add_argument("--db-url", default="", help="also publish into this PostgreSQL catalog database")
+    run.add_argument(
+        "--db-url",
+        default="",
+        help="also publish into this PostgreSQL catalog database (no password here: use $HARVEST_DB_URL)",
+    )
     run.add_argument(
         "--dry-run", action="store_true", help="run every stage and write the report, but publish nothing"
     )
@@ -125,9 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--lake", default="lake", help="lake folder (default: ./lake)")
     report.set_defaults(func=lambda a: show_report(a.lake, a.run_id))
     from glue_jobs.aws_commands import add_aws_commands
+    from glue_jobs.lake_commands import add_lake_commands
     from glue_jobs.publisher_commands import add_publisher_commands
 
     add_aws_commands(commands)
+    add_lake_commands(commands)
     add_publisher_commands(commands)
     return parser
 

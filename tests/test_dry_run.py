@@ -12,8 +12,10 @@ from glue_jobs.job_context import begin
 from glue_jobs.run_properties import read_run_properties
 from tests.test_aws_commands import aws  # noqa: F401
 from tests.test_load_job import catalog, lake, prepare  # noqa: F401
+from transforms import lake_lock
 from transforms.publish.catalog_state import read_pointer
 from transforms.publish.source_history import read_history
+from transforms.run_manifest import read_manifest
 
 
 def test_harvest_start_dry_run_sets_the_run_property(aws):  # noqa: F811
@@ -31,21 +33,29 @@ def test_harvest_start_dry_run_sets_the_run_property(aws):  # noqa: F811
     )
 
 
-def test_the_dry_run_property_reaches_every_job(spark, tmp_path, monkeypatch):
+def test_the_dry_run_property_is_pinned_for_every_stage_of_the_run(spark, tmp_path, monkeypatch):
     (tmp_path / "sources.yaml").write_text("sources: []\n")
-    monkeypatch.setattr("glue_jobs.run_properties.read_run_properties", lambda args: {"dry_run": "true"})
-    argv = [
-        "load.py",
-        "--lake",
-        str(tmp_path),
-        "--sources",
-        str(tmp_path / "sources.yaml"),
-        "--log-level",
-        "WARNING",
-    ]
-    assert begin("load", argv).args["dry_run"] is True
-    monkeypatch.setattr("glue_jobs.run_properties.read_run_properties", lambda args: {})
-    assert begin("load", argv).args["dry_run"] is False
+    root = str(tmp_path / "lake")
+
+    def argv(run_id):
+        registry = str(tmp_path / "sources.yaml")
+        return [
+            "extract.py",
+            "--lake",
+            lake,
+            "--sources",
+            registry,
+            "--run-id",
+            run_id,
+            "--log-level",
+            "WARNING",
+        ]
+
+    for run_id, properties, expected in (("dry", {"dry_run": "true"}, True), ("real", {}, False)):
+        monkeypatch.setattr("glue_jobs.run_properties.read_run_properties", lambda args, p=properties: p)
+        assert begin("extract", argv(run_id)).args["dry_run"] is expected
+        assert read_manifest(root, run_id).dry_run is expected
+        lake_lock.release(root, run_id)
 
 
 def test_a_dry_run_load_reports_what_it_would_publish_and_publishes_nothing(
@@ -57,23 +67,19 @@ def test_a_dry_run_load_reports_what_it_would_publish_and_publishes_nothing(
     def must_not_run(*args, **kwargs):
         raise AssertionError("a dry run published something")
 
-    for name in ("write_version", "switch_pointer", "publish_to_database", "refresh_harvest_times"):
+    for name in ("plan_publication", "publish_catalog", "refresh_harvest_times"):
         monkeypatch.setattr(load_job, name, must_not_run)
     monkeypatch.setattr(glue_jobs.publish_targets, "publish_run", must_not_run)
-    argv = prepare(spark, tmp_path, lake) + [
-        "--dry-run",
-        "true",
-        "--db-url",
-        "postgresql://127.0.0.1:9/nowhere",
-        "--glue-database",
-        "harvest",
-        "--sns-topic-arn",
-        "arn:aws:sns:us-east-1:123456789012:harvest",
-    ]
-    load_job.main(argv)
+    argv = prepare(spark, tmp_path, lake)
+    manifest = json.loads((tmp_path / "lake" / "runs" / "r1" / "manifest.json").read_text())
+    (tmp_path / "lake" / "runs" / "r1" / "manifest.json").write_text(
+        json.dumps({**manifest, "dry_run": True})
+    )
+    load_job.main(argv + ["--db-url", "postgresql://127.0.0.1:9/nowhere", "--glue-database", "harvest"])
 
     assert read_pointer(lake)["version"] == "v0"
     assert catalog(spark, lake) == {"kept": "old-kept", "edited": "old-edited", "gone": "old-gone"}
+    assert lake_lock.holder(lake) is None  # the run is over: the lake is free for the next one
     report = json.loads((tmp_path / "lake" / "runs" / "r1" / "report" / "report.json").read_text())
     assert report["dry_run"] is True and report["message"].startswith("dry run: ")
     agency = report["sources"][0]

@@ -35,7 +35,9 @@ def harvested(spark, lake) -> dict:
 
 def test_records_seen_unchanged_get_their_time_without_a_new_catalog_version(spark, tmp_path):
     lake = str(tmp_path / "lake")
-    write_version(spark.createDataFrame([state_row(x) for x in ("a", "b", "c")], CATALOG_STATE), lake, "v0")
+    write_version(
+        spark.createDataFrame([state_row(x) for x in ("a", "b", "c")], CATALOG_STATE), lake, "v0", "r0", None
+    )
     run = [unchanged("a", '"etag-a2"'), unchanged("b"), unchanged("c", decision="held")]
     started = datetime.now()  # Spark gives timestamps back as local times
     refresh_harvest_times(spark, lake, "r1", spark.createDataFrame(run, VALIDATED), "v0", "")
@@ -57,11 +59,13 @@ def test_records_seen_unchanged_get_their_time_without_a_new_catalog_version(spa
 
 def test_a_record_the_catalog_no_longer_holds_leaves_the_side_table(spark, tmp_path):
     lake = str(tmp_path / "lake")
-    write_version(spark.createDataFrame([state_row("a"), state_row("b")], CATALOG_STATE), lake, "v0")
+    write_version(
+        spark.createDataFrame([state_row("a"), state_row("b")], CATALOG_STATE), lake, "v0", "r0", None
+    )
     refresh_harvest_times(
         spark, lake, "r1", spark.createDataFrame([unchanged("a"), unchanged("b")], VALIDATED), "v0", ""
     )
-    write_version(spark.createDataFrame([state_row("a")], CATALOG_STATE), lake, "v1")  # b deleted
+    write_version(spark.createDataFrame([state_row("a")], CATALOG_STATE), lake, "v1", "r1", "v0")  # b deleted
     refresh_harvest_times(spark, lake, "r2", spark.createDataFrame([], VALIDATED), "v1", "")
     assert [r.identifier for r in read_harvest_times(spark, lake).collect()] == ["a"]
 

@@ -5,12 +5,18 @@ Every extracted record is exactly one of created, updated, unchanged, rejected o
 deletes are counted on their own (``deleted``; a held delete counts in ``deletes_held``).
 """
 
+import json
+from datetime import UTC, datetime
+
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from transforms.publish.error_groups import groups_by_source
+from transforms import lake
+from transforms.publish.error_groups import groups_by_source, write_record_csvs
+from transforms.publish.report_html import render_report_html
+from transforms.publish.source_history import record_run
 from transforms.registry import Source
-from transforms.schemas import COUNT_NAMES, RECORD_OUTCOMES, Action, Outcome
+from transforms.schemas import COUNT_NAMES, OUTCOMES, RECORD_OUTCOMES, Action, Outcome
 
 EXAMPLES = 3
 TOP_REASONS = 10
@@ -130,3 +136,52 @@ def unaccounted_records(report: dict) -> list[str]:
         for entry in report["sources"]
         if "error_groups" in entry and entry["rejected"] != sum(g["count"] for g in entry["error_groups"])
     ]
+
+
+class CountsDoNotAddUp(RuntimeError):
+    """The report's counts do not add up: a bug, never bad data; nothing is published on its strength."""
+
+
+def check_counts(report: dict) -> None:
+    """Refuse a report whose counts do not add up (load checks this before it publishes anything)."""
+    problems = unaccounted_records(report)
+    if problems:
+        raise CountsDoNotAddUp("report counts do not add up: " + "; ".join(problems))
+
+
+def write_report(
+    lake_root: str, run: dict, outcomes: DataFrame, statuses: DataFrame, sources: list[Source], quality: dict
+) -> dict:
+    """report.json, report.html and the outcomes table under runs/<run_id>/report/; returns the report.
+
+    ``run`` holds run_id, started, lake and force; status and finished are added here.
+    """
+    folder = lake.run_path(lake_root, run["run_id"], "report")
+    table = lake.spark_uri(lake.join(folder, "outcomes"))
+    outcomes.write.mode("overwrite").parquet(table)
+    outcomes = outcomes.sparkSession.read.schema(OUTCOMES).parquet(table)
+    if quality.get("data_docs"):
+        quality = {**quality, "data_docs": "quality/" + quality["data_docs"]}
+    finished = datetime.now(UTC).isoformat(timespec="seconds")
+    run = {
+        "run_id": run["run_id"],
+        "status": "succeeded",
+        "started": run.get("started"),
+        "finished": finished,
+        **run,
+    }
+    report = build_report(run, outcomes, statuses, sources, quality)
+    report["duplicates"] = _duplicates(lake_root, run["run_id"])
+    check_counts(report)
+    write_record_csvs(outcomes, folder, report)
+    lake.write_text(lake.join(folder, "report.json"), json.dumps(report, indent=2) + "\n", "application/json")
+    lake.write_text(lake.join(folder, "report.html"), render_report_html(report), "text/html; charset=utf-8")
+    record_run(lake_root, report)  # runs/history.json and the history page, runs/index.html
+    return report
+
+
+def _duplicates(lake_root: str, run_id: str) -> dict:
+    """What validate found about duplicates across sources (transforms.gate.duplicates)."""
+    from transforms.gate.duplicates import duplicates_uri
+
+    return json.loads(lake.read_text(duplicates_uri(lake_root, run_id)) or "{}")
