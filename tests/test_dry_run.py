@@ -42,7 +42,7 @@ def test_the_dry_run_property_is_pinned_for_every_stage_of_the_run(spark, tmp_pa
         return [
             "extract.py",
             "--lake",
-            lake,
+            root,
             "--sources",
             registry,
             "--run-id",
