@@ -4,6 +4,7 @@ import json
 
 from pyspark.testing import assertDataFrameEqual
 
+from tests.rows import row as schema_row
 from transforms.crosswalk.transform import transform_changes
 from transforms.registry import Source
 from transforms.schemas import CHANGES, TRANSFORMED
@@ -45,8 +46,20 @@ SOURCES = [
 ]
 
 
-def _row(source, identifier, action, raw_format=None, raw=None, reasons=None, parent=None):
-    return (source, identifier, identifier, None, parent, None, None, action, raw_format, raw, "h", reasons)
+def _row(source, identifier, action, raw_format=None, raw=None, reasons=None, parent=None, warnings=()):
+    return schema_row(
+        CHANGES,
+        source_id=source,
+        identifier=identifier,
+        record_url=identifier,
+        parent_identifier=parent,
+        action=action,
+        raw_format=raw_format,
+        raw=raw,
+        content_hash="h",
+        reasons=reasons,
+        warnings=list(warnings),
+    )
 
 
 def _changes(spark, rows):
