@@ -26,9 +26,9 @@ from pyspark.sql.types import DoubleType, LongType, StringType, StructField, Str
 
 from transforms.fetch.http import FetchPolicy
 from transforms.fetch.source_pass import source_items
-from transforms.fetch.xml_files import fetch_xml_records
+from transforms.fetch.xml_files import TIME_BUDGET_SPENT, fetch_xml_records
 from transforms.registry import Source
-from transforms.schemas import EXTRACT_RECORDS, SOURCE_STATUS, STRINGS
+from transforms.schemas import EXTRACT_RECORDS, SOURCE_STATUS, STRINGS, FetchStatus, SourceState
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,7 @@ ITEMS = StructType(
             ("described_by", StringType()),
             ("todo_count", LongType()),
             ("seconds", DoubleType()),
+            ("deadline", DoubleType()),  # a todo's source's time budget, as time.time()
         )
     ]
 )
@@ -114,7 +115,13 @@ def _second_pass(todo: DataFrame, total: int, sources: list[Source], policy: Fet
 
 def _todo_with_validators(items: DataFrame, validators: DataFrame | None) -> DataFrame:
     todo = items.filter(F.col("kind") == "todo").select(
-        "source_id", "record_url", "parent_identifier", "position", "listed_modified", "listed_etag"
+        "source_id",
+        "record_url",
+        "parent_identifier",
+        "position",
+        "listed_modified",
+        "listed_etag",
+        "deadline",
     )
     if validators is None:
         return todo.withColumn("etag", F.lit(None).cast("string")).withColumn(
@@ -135,9 +142,10 @@ def _not_modified(todo: DataFrame) -> DataFrame:
         "raw": F.lit(None),
         "fetch_status": F.lit("not_modified"),
         "error": F.lit(None),
+        "warnings": F.array(),
         "last_modified": F.coalesce("last_modified", "listed_modified"),
     }
-    return _as_records(todo, fields)
+    return _as_records(todo.drop("deadline"), fields)
 
 
 def _as_records(items: DataFrame, fields: dict | None = None) -> DataFrame:
@@ -165,23 +173,28 @@ def _document_validators(sources: list[Source], validators: DataFrame | None) ->
 
 
 def _record_tallies(records: DataFrame) -> dict:
-    """source_id -> (extracted, fetch errors, first fetch error messages in listing order)."""
-    is_error = F.col("fetch_status") == "error"
+    """source_id -> (extracted, fetch errors, first fetch error messages in listing order, budget spent)."""
+    is_error = F.col("fetch_status") == FetchStatus.ERROR
     tallies = records.groupBy("source_id").agg(
         F.sum(F.when(is_error, 0).otherwise(1)).alias("extracted"),
         F.sum(F.when(is_error, 1).otherwise(0)).alias("errors"),
         F.slice(
             F.array_sort(F.collect_list(F.when(is_error, F.struct("position", "error")))), 1, MAX_MESSAGES
         ).alias("messages"),
+        F.max(F.coalesce(F.col("error") == TIME_BUDGET_SPENT, F.lit(False))).alias("budget_spent"),
     )
     return {
-        row.source_id: (row.extracted, row.errors, [m.error for m in row.messages])
+        row.source_id: (row.extracted, row.errors, [m.error for m in row.messages], row.budget_spent)
         for row in tallies.collect()
     }
 
 
 def _status_row(source: Source, item, tally: tuple) -> dict:
-    extracted, fetch_errors, fetch_messages = tally
+    extracted, fetch_errors, fetch_messages, budget_spent = tally
+    status, reason = item.status, item.reason
+    if budget_spent and status != SourceState.FAILED:  # files the second pass had no time left for
+        status = SourceState.FAILED
+        reason = f"the source's time budget of {source.time_budget_s:g} s ran out while fetching its files"
     messages = list(item.problems or []) + fetch_messages
     errors = len(item.problems or []) + fetch_errors
     if errors > MAX_MESSAGES:
@@ -191,9 +204,9 @@ def _status_row(source: Source, item, tally: tuple) -> dict:
         "source_type": source.type,
         "schema": source.schema,
         "url": source.url,
-        "status": item.status,
-        "reason": item.reason,
-        "extracted": extracted if item.status == "complete" else 0,
+        "status": status,
+        "reason": reason,
+        "extracted": extracted if status != SourceState.FAILED else 0,
         "errors": errors,
         "error_messages": messages,
         "conforms_to": item.conforms_to,
@@ -210,8 +223,8 @@ def extract_sources(
     """Fetch every source. Returns (records, statuses).
 
     records: EXTRACT_RECORDS, one row per record seen (failed sources contribute none);
-    statuses: SOURCE_STATUS, one row per source ("complete" or "failed"). One source failing
-    never fails the function or touches another source's rows.
+    statuses: SOURCE_STATUS, one row per source ("complete", "partial" or "failed"). One source
+    failing never fails the function or touches another source's rows.
     """
     policy = policy or FetchPolicy()
     if not sources:
@@ -243,13 +256,14 @@ def extract_sources(
 
     first_records = _as_records(items.filter(F.col("kind") == "record"))
     records = first_records.unionByName(fetched)
-    failed = [source_id for source_id, row in status_items.items() if row.status != "complete"]
-    if failed:
-        records = records.filter(~F.col("source_id").isin(failed))
     tallies = _record_tallies(records)
     rows = [
-        _status_row(source, status_items[source.id], tallies.get(source.id, (0, 0, []))) for source in sources
+        _status_row(source, status_items[source.id], tallies.get(source.id, (0, 0, [], False)))
+        for source in sources
     ]
+    failed = [row["source_id"] for row in rows if row["status"] == SourceState.FAILED]
+    if failed:  # a failed source contributes no records: nothing of it is published or deleted
+        records = records.filter(~F.col("source_id").isin(failed))
     for source, row in zip(sources, rows, strict=True):
         log.info(
             "extract %s (%s): %s, %d records, %d errors, %.1f s%s",
