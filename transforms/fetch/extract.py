@@ -204,7 +204,7 @@ def _status_row(source: Source, item, tally: tuple) -> dict:
         "source_type": source.type,
         "schema": source.schema,
         "url": source.url,
-        "status": status,
+        "status": str(status),  # a plain str: Spark cannot unpickle the enum on the JVM side
         "reason": reason,
         "extracted": extracted if status != SourceState.FAILED else 0,
         "errors": errors,
