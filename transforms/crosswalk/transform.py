@@ -166,7 +166,10 @@ def transform_row(row: dict, settings: dict) -> dict:
         }
 
     return isolated(
-        "transform", lambda: require_utf8(_transformed(row, settings)), rejected, row.get("record_url")
+        "transform",
+        lambda: require_utf8(_transformed(row, settings)),
+        rejected,
+        row.get("record_url") or row.get("identifier"),
     )
 
 

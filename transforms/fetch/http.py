@@ -226,7 +226,7 @@ def _request(url: str, headers: dict, policy: FetchPolicy, limit: int, sink: IO[
     except TimeoutError:
         if time.monotonic() >= deadline - 0.01:
             raise _Failure(
-                f"timed out after {policy.total_timeout_s:g} s: {url} did not send its whole response in time"
+                f"timed out after {policy.total_timeout_s:.3g} s: {url} did not send its whole response in time"
             ) from None
         raise _Failure(
             f"timed out after {policy.read_timeout_s:g} s waiting for {url}", retryable=True
