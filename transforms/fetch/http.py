@@ -14,7 +14,6 @@ to what is left of the deadline, so a server that drips a byte at a time cannot 
 import email.utils
 import http.client
 import logging
-import socket
 import ssl
 import tempfile
 import time
@@ -23,6 +22,7 @@ from typing import IO
 from urllib.parse import urljoin, urlsplit
 
 from transforms.fetch.address_guard import AddressRefused, Target, resolve_checked
+from transforms.fetch.deadline_socket import connect_bounded, tls_context_bounded
 
 log = logging.getLogger(__name__)
 
@@ -110,79 +110,16 @@ def _retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-class _Deadline(TimeoutError):
-    """The whole fetch ran out of time (not one silence)."""
-
-
-def _shrink(sock, deadline: float, read_timeout_s: float) -> None:
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise _Deadline()
-    sock.settimeout(min(read_timeout_s, left))
-
-
-class _DeadlineSocket(socket.socket):
-    """A socket whose every read waits at most the read timeout and never past the fetch's deadline."""
-
-    deadline = float("inf")
-    read_timeout_s = 30.0
-
-    def recv_into(self, buffer, nbytes=0, flags=0):
-        _shrink(self, self.deadline, self.read_timeout_s)
-        return super().recv_into(buffer, nbytes, flags)
-
-    def recv(self, bufsize, flags=0):
-        _shrink(self, self.deadline, self.read_timeout_s)
-        return super().recv(bufsize, flags)
-
-
-class _DeadlineSSLSocket(ssl.SSLSocket):
-    """The same for TLS, where reads go through OpenSSL rather than the plain socket's methods."""
-
-    deadline = float("inf")
-    read_timeout_s = 30.0
-
-    def recv_into(self, buffer, nbytes=None, flags=0):
-        _shrink(self, self.deadline, self.read_timeout_s)
-        return super().recv_into(buffer, nbytes, flags)
-
-    def read(self, len=1024, buffer=None):  # noqa: A002 - the name ssl.SSLSocket uses
-        _shrink(self, self.deadline, self.read_timeout_s)
-        return super().read(len, buffer)
-
-    def do_handshake(self, block=False):
-        _shrink(self, self.deadline, self.read_timeout_s)
-        return super().do_handshake(block)
-
-
-def _tls_context(deadline: float, read_timeout_s: float) -> ssl.SSLContext:
-    context = ssl.create_default_context()
-    deadline_class = type(
-        "_Bounded", (_DeadlineSSLSocket,), {"deadline": deadline, "read_timeout_s": read_timeout_s}
-    )
-    context.sslsocket_class = deadline_class
-    return context
-
-
 def _connection(target: Target, policy: FetchPolicy, deadline: float) -> http.client.HTTPConnection:
     """A connection to the checked address, with TLS verified against the host name, bounded by ``deadline``."""
 
     def connect_checked(_address, _timeout, source_address=None):
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise _Deadline()
-        plain = socket.create_connection(
-            (target.address, target.port), min(policy.connect_timeout_s, left), source_address
-        )
-        sock = _DeadlineSocket(plain.family, plain.type, plain.proto, fileno=plain.detach())
-        sock.deadline, sock.read_timeout_s = deadline, policy.read_timeout_s
-        _shrink(sock, deadline, policy.read_timeout_s)
-        return sock
+        return connect_bounded((target.address, target.port), policy, deadline, source_address)
 
     connection: http.client.HTTPConnection
     if target.scheme == "https":
         connection = http.client.HTTPSConnection(
-            target.host, target.port, context=_tls_context(deadline, policy.read_timeout_s)
+            target.host, target.port, context=tls_context_bounded(deadline, policy.read_timeout_s)
         )
     else:
         connection = http.client.HTTPConnection(target.host, target.port)
