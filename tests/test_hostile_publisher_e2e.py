@@ -47,7 +47,7 @@ HOSTILE_DATASETS = [
     '"not a dataset"',
 ]
 ISO = SAMPLES / "www" / "waf" / "coastal"
-UTF7 = '<?xml version="1.0" encoding="utf-7"?><metadata><idinfo>+2D3cAA-</idinfo></metadata>'
+UTF7 = '<?xml version="1.0" encoding="utf-7"?><metadata><idinfo>+2AA-</idinfo></metadata>'  # a lone surrogate
 REGISTRY = """sources:
   - {{id: good-agency, title: Good, organization: A, url: "{base}datajson/data.json", type: datajson,
      schema: dcatus1.1-federal, allow_private_network: true}}

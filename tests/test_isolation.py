@@ -5,7 +5,7 @@ import codecs
 import json
 import time
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from transforms.crosswalk.normalize import normalize_text
@@ -109,6 +109,9 @@ def transformed_and_checked(item: dict) -> None:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(field=st.sampled_from(DCATUS_FIELDS), value=JSON_VALUES)
+@example(field="distribution", value=5)  # a fix-up iterated it: the transform task failed (issue 13)
+@example(field="description", value="it\udc92s")
+@example(field="spatial", value=123456789012345678901234567890)
 def test_any_json_value_in_any_dcatus_field_gives_one_outcome_per_stage(field, value):
     item = dataset_item(SOURCE, 0, {**VALID, field: value}, CatalogInfo())
     require_utf8(item)

@@ -50,7 +50,7 @@ def deep_chain(levels: int) -> str:
     return '{"name": "o", "subOrganizationOf": ' * levels + '{"name": "top"}' + "}" * levels
 
 
-UTF7_SURROGATE = "+2D3cAA-"  # UTF-7 for a lone surrogate, which no Arrow column can hold
+UTF7_SURROGATE = "+2AA-"  # UTF-7 for a lone surrogate (U+D800), which no Arrow column can hold
 ROUTES = {
     "/xml/": listing("declared.xml", "charset.xml", "good.xml"),
     "/xml/declared.xml": {"body": '<?xml version="1.0" encoding="utf-7"?>' + FGDC.format(UTF7_SURROGATE)},
@@ -59,7 +59,7 @@ ROUTES = {
         "body": FGDC.format(UTF7_SURROGATE),
     },
     "/xml/good.xml": {"body": FGDC.format("Good")},
-    "/utf7-listing/": listing("a.xml", charset="utf-7"),
+    "/utf7-listing/": listing("a.xml", f"b{UTF7_SURROGATE}.xml", charset="utf-7"),
     "/partial/": listing("a.xml", "broken/"),
     "/partial/a.xml": {"body": FGDC.format("A")},
     "/partial/broken/": {"status": 500},
