@@ -50,20 +50,17 @@ def status(source_id, state="complete"):
 
 
 def published(source_id, identifier, content_hash):
-    return (
-        source_id,
-        identifier,
-        content_hash,
-        "{}",
-        "dcatus",
-        identifier,
-        None,
-        None,
-        None,
-        None,
-        NOW,
-        NOW,
-        "r0",
+    return row(
+        CATALOG_STATE,
+        source_id=source_id,
+        identifier=identifier,
+        content_hash=content_hash,
+        dcat_json="{}",
+        source_format="dcatus",
+        slug=identifier,
+        first_harvested=NOW,
+        last_harvested=NOW,
+        last_changed_run="r0",
     )
 
 

@@ -4,7 +4,7 @@ import json
 
 from pyspark.testing import assertDataFrameEqual
 
-from tests.rows import row as schema_row
+from tests.rows import row
 from transforms.crosswalk.transform import transform_changes
 from transforms.registry import Source
 from transforms.schemas import CHANGES, TRANSFORMED
@@ -46,8 +46,8 @@ SOURCES = [
 ]
 
 
-def _row(source, identifier, action, raw_format=None, raw=None, reasons=None, parent=None, warnings=()):
-    return schema_row(
+def _row(source, identifier, action, raw_format=None, raw=None, reasons=None, parent=None):
+    return row(
         CHANGES,
         source_id=source,
         identifier=identifier,
@@ -58,7 +58,6 @@ def _row(source, identifier, action, raw_format=None, raw=None, reasons=None, pa
         raw=raw,
         content_hash="h",
         reasons=reasons,
-        warnings=list(warnings),
     )
 
 
