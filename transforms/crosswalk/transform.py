@@ -95,8 +95,10 @@ def transform_record(
     if parent_identifier:  # the harvest's collection names a record the catalog holds; it wins
         if dataset.get("isPartOf") not in (None, parent_identifier):
             result.warnings.append(
-                f"isPartOf: the record names parent {dataset['isPartOf']!r}; "
-                f"the collection's parent {parent_identifier!r} is used"
+                bounded(
+                    f"isPartOf: the record names parent {dataset['isPartOf']!r}; "
+                    f"the collection's parent {parent_identifier!r} is used"
+                )
             )
         dataset["isPartOf"] = parent_identifier
     title = dataset.get("title")
