@@ -125,7 +125,8 @@ def test_hostile_publishers_fail_nothing_but_their_own_records(site, tmp_path_fa
         "dataset #7 is a string, not a JSON object",
     }
     assert counts(first["hostile-waf"]) == (3, 2, 0, 0, 0, 1, 0)
-    assert first["slow"]["status"] == "failed" and "timed out" in first["slow"]["reason"]
+    slow = first["slow"]  # its listing answers after 4 s; its budget is 1 s
+    assert slow["status"] == "failed" and ("timed out" in slow["reason"] or "time budget" in slow["reason"])
     published = read_state(spark, str(lake), read_pointer(str(lake))["version"])
     assert published.filter("source_id = 'hostile-waf'").count() == 2
 
