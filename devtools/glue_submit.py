@@ -33,7 +33,7 @@ from devtools.glue_python import build_glue_venv
 from devtools.run_samples import port_problem, serving_samples
 from glue_jobs.aws_commands import DeployError, find_artifacts, start_run
 from glue_jobs.workflow import job_argv, job_graph, load_template
-from transforms.publish.catalog_state import read_pointer, version_uri
+from transforms.publish.catalog_state import current_version, version_uri
 
 ROOT = Path(__file__).resolve().parents[1]
 STACK = "harvest"
@@ -193,7 +193,7 @@ def glue_submit_run(
 
 def published_records(lake_root: str) -> dict[tuple[str, str], dict]:
     """The current catalog version's records by (source_id, identifier), without the columns that name the run."""
-    version = read_pointer(lake_root).get("version")
+    version = current_version(lake_root)
     if version is None:
         return {}
     table = pq.read_table(version_uri(lake_root, version))

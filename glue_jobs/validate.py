@@ -5,14 +5,14 @@ import json
 from glue_jobs.job_context import begin
 from transforms import lake
 from transforms.gate.validate import validate_records
-from transforms.publish.catalog_state import published_counts, read_base_state
+from transforms.publish.catalog_state import published_counts, read_state
 from transforms.schemas import SOURCE_STATUS, TRANSFORMED, VALIDATED
 
 
 def main(argv: list[str] | None = None) -> None:
     """Validate: transform/records -> validate/records, validate/sources, quality/ (Data Docs)."""
     job = begin("validate", argv)
-    state = read_base_state(job.spark, job.lake, job.run_id)
+    state = read_state(job.spark, job.lake, job.manifest.base_version)
     quality_dir = lake.run_path(job.lake, job.run_id, "quality")
     validated, statuses, quality = validate_records(
         job.read("transform", "records", TRANSFORMED),

@@ -136,3 +136,44 @@ def test_glue_installs_exactly_the_pinned_runtime_libraries():
     pinned = {line.strip() for line in lines if line.strip() and not line.startswith("#")}
     runtime = {spec for spec in pinned if spec.split("[")[0].split("==")[0].lower() not in GLUE_PROVIDED}
     assert set(additional_python_modules()) == runtime
+
+
+def test_one_workflow_run_at_a_time(template):
+    assert template["Resources"]["HarvestWorkflow"]["Properties"]["MaxConcurrentRuns"] == 1
+
+
+def _statements(template):
+    role = template["Resources"]["JobRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    extra = [
+        statement
+        for resource in _resources(template, "AWS::IAM::Policy").values()
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    return role + extra
+
+
+def _as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def test_the_jobs_cannot_rewrite_the_source_registry(template):
+    statements = _statements(template)
+    writes = [
+        resource["Fn::Sub"] if isinstance(resource, dict) else resource
+        for s in statements
+        if s["Effect"] == "Allow" and {"s3:PutObject", "s3:DeleteObject"} & set(_as_list(s["Action"]))
+        for resource in _as_list(s["Resource"])
+        if "LakeBucketResource" in str(resource)
+    ]
+    assert writes and not any(resource.endswith(("/*", "/config/*")) for resource in writes)
+    (deny,) = [s for s in statements if s["Effect"] == "Deny"]
+    assert deny["Resource"] == {"Fn::Sub": "${LakeBucketResource.Arn}/config/*"}
+    assert set(deny["Action"]) == {"s3:PutObject", "s3:DeleteObject"}
+    registry = template["Resources"]["ExtractJob"]["Properties"]["DefaultArguments"]["--sources"]
+    assert registry == {"Fn::Sub": "s3://${LakeBucket}/config/sources.yaml"}
+
+
+def test_network_interfaces_may_be_deleted_only_when_glue_made_them(template):
+    deleting = [s for s in _statements(template) if "ec2:DeleteNetworkInterface" in _as_list(s["Action"])]
+    assert len(deleting) == 1
+    assert deleting[0]["Condition"] == {"Null": {"ec2:ResourceTag/aws-glue-service-resource": "false"}}

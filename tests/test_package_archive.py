@@ -12,6 +12,8 @@ import pytest
 from devtools.package import build_package
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.slow  # builds the wheel and the archive
+
 # Run with -I -S: no PYTHONPATH, no current folder, no .pth files (the editable install is one), so the
 # project can come from nowhere but the archive; the libraries' folder is added back by hand.
 PROBE = """
@@ -22,8 +24,6 @@ sys.path.insert(0, sys.argv[1])
 from glue_jobs import runtime
 from transforms.gate import schema_check, suites
 from transforms.publish import postgres
-
-pytestmark = pytest.mark.slow  # builds the wheel and the archive
 
 names = sorted(entry.name.removesuffix(".json") for entry in suites.PACKAGED_SUITES.iterdir()
                if entry.name.endswith(".json"))

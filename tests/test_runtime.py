@@ -3,7 +3,9 @@
 import sys
 import types
 
+import boto3
 import pytest
+from moto import mock_aws
 from pyspark.context import SparkContext
 
 from glue_jobs.job_context import begin
@@ -58,7 +60,12 @@ def on_glue(monkeypatch):
     return StandInJob.created
 
 
-def test_a_glue_job_inits_the_job_with_glues_options_and_commits_once_at_the_end(on_glue, tmp_path):
+@mock_aws
+def test_a_glue_job_inits_the_job_with_glues_options_and_commits_once_at_the_end(
+    on_glue, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    boto3.client("s3").create_bucket(Bucket="lake")  # extract takes the lake lock and pins the run there
     registry = tmp_path / "sources.yaml"
     registry.write_text(REGISTRY)
     argv = [

@@ -10,6 +10,7 @@ import pytest
 from devtools.local_http import serve_folder
 from devtools.run_samples import SAMPLES
 from glue_jobs.cli import run_harvest
+from transforms import lake_lock
 from transforms.publish.catalog_state import read_pointer, read_state
 
 pytestmark = pytest.mark.e2e
@@ -19,6 +20,9 @@ def harvest(site: Path, lake: Path, run_id: str) -> dict:
     assert run_harvest(str(site / "sources.yaml"), str(lake), run_id=run_id) == 0
     report = json.loads((lake / "runs" / run_id / "report" / "report.json").read_text())
     assert report["status"] == "succeeded" and report["started"] <= report["finished"]
+    assert lake_lock.holder(str(lake)) is None  # load released the lake
+    manifest = json.loads((lake / "runs" / run_id / "manifest.json").read_text())
+    assert manifest["started"] == report["started"] and "sources:" in manifest["registry"]
     sources = {entry["source_id"]: entry for entry in report["sources"]}
     return {"sources": sources, "current": read_pointer(str(lake))}
 

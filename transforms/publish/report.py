@@ -5,11 +5,16 @@ Every extracted record is exactly one of created, updated, unchanged, rejected o
 deletes are counted on their own (``deleted``; a held delete counts in ``deletes_held``).
 """
 
+import json
+from datetime import UTC, datetime
+
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from transforms import lake
+from transforms.publish.report_html import render_report_html
 from transforms.registry import Source
-from transforms.schemas import COUNT_NAMES, RECORD_OUTCOMES, Action, Outcome
+from transforms.schemas import COUNT_NAMES, OUTCOMES, RECORD_OUTCOMES, Action, Outcome
 
 EXAMPLES = 3
 TOP_REASONS = 10
@@ -121,3 +126,42 @@ def unaccounted_records(report: dict) -> list[str]:
         for entry in report["sources"]
         if entry["extracted"] != sum(entry[name] for name in RECORD_OUTCOMES)
     ]
+
+
+class CountsDoNotAddUp(RuntimeError):
+    """The report's counts do not add up: a bug, never bad data; nothing is published on its strength."""
+
+
+def check_counts(report: dict) -> None:
+    """Refuse a report whose counts do not add up (load checks this before it publishes anything)."""
+    problems = unaccounted_records(report)
+    if problems:
+        raise CountsDoNotAddUp("report counts do not add up: " + "; ".join(problems))
+
+
+def write_report(
+    lake_root: str, run: dict, outcomes: DataFrame, statuses: DataFrame, sources: list[Source], quality: dict
+) -> dict:
+    """report.json, report.html and the outcomes table under runs/<run_id>/report/; returns the report.
+
+    ``run`` holds run_id, started, lake and force; status and finished are added here.
+    """
+    folder = lake.run_path(lake_root, run["run_id"], "report")
+    table = lake.spark_uri(lake.join(folder, "outcomes"))
+    outcomes.write.mode("overwrite").parquet(table)
+    outcomes = outcomes.sparkSession.read.schema(OUTCOMES).parquet(table)
+    if quality.get("data_docs"):
+        quality = {**quality, "data_docs": "quality/" + quality["data_docs"]}
+    finished = datetime.now(UTC).isoformat(timespec="seconds")
+    run = {
+        "run_id": run["run_id"],
+        "status": "succeeded",
+        "started": run.get("started"),
+        "finished": finished,
+        **run,
+    }
+    report = build_report(run, outcomes, statuses, sources, quality)
+    check_counts(report)
+    lake.write_text(lake.join(folder, "report.json"), json.dumps(report, indent=2) + "\n", "application/json")
+    lake.write_text(lake.join(folder, "report.html"), render_report_html(report), "text/html; charset=utf-8")
+    return report
