@@ -132,7 +132,7 @@ def test_every_redirect_hop_is_checked(site, monkeypatch):
     with serve_folder(site, routes={"/steal": steal}) as base:
         result = fetch(base + "steal", FetchPolicy(retries=0))
     assert result.error == (
-        "address 169.254.169.254 is the cloud metadata service; set allow_private_network: true to harvest it"
+        "address 169.254.169.254 is the cloud metadata service; it is never fetched, even with allow_private_network"
     )
 
 
