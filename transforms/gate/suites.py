@@ -74,9 +74,15 @@ class SuiteRunner:
 
     def __init__(self, docs_dir: str):
         import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
 
+        # Set after the import: that module sets its own logger to INFO when imported, and logs a
+        # temporary-directory line at every context creation.
+        logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
         self.gx = gx
         self.context = gx.get_context(mode="ephemeral")
+        # GE draws "Calculating Metrics" bars on stderr (garbage in a log file) unless the context says not to.
+        self.context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
         self.context.add_data_docs_site(
             site_name="harvest",
             site_config={
