@@ -105,6 +105,24 @@ COUNT_NAMES = (
     "warnings",
 )
 
+
+class RunStatus(StrEnum):
+    """Whether the workflow ran to its end (report.json ``status``)."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # a stage failed; the workflow stopped there
+    INTERRUPTED = "interrupted"  # Ctrl-C or SIGTERM stopped it
+
+
+class RunOutcome(StrEnum):
+    """What a run achieved (report.json ``outcome``); the harvest command's exit code says the same."""
+
+    COMPLETE = "complete"  # every selected source completed
+    PARTIAL = "partial"  # the run succeeded, but some source failed or was held
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+
+
 # Columns that follow a record from extract to load unchanged.
 RECORD_ORIGIN = _fields(
     ("source_id", StringType(), False),
@@ -233,6 +251,8 @@ __all__ = [
     "Decision",
     "FetchStatus",
     "Outcome",
+    "RunOutcome",
+    "RunStatus",
     "SourceState",
     "CATALOG_STATE",
     "CHANGES",
