@@ -17,6 +17,8 @@ from transforms.registry import RegistryError, Source, parse_registry, select_so
 
 log = logging.getLogger("harvest")
 RECORDS_PER_FILE = 5000
+# The counts each stage finished with in this process: the local runner's progress line shows them.
+STAGE_COUNTS: dict[str, dict[str, int]] = {}
 
 
 @dataclass
@@ -57,10 +59,16 @@ class JobContext:
             .parquet(self.path(self.stage, table))
         )
 
+    def tally(self, table: str, column: str) -> dict[str, int]:
+        """Rows per value of one column of a table this stage wrote (one column read back: cheap)."""
+        frame = self.spark.read.parquet(self.path(self.stage, table)).groupBy(column).count()
+        return {str(row[column]): row["count"] for row in frame.orderBy(column).collect()}
+
     def finish(self, **counts) -> None:
         """Log the stage's counts and duration, and commit the Glue job."""
         details = " ".join(f"{name}={value}" for name, value in counts.items())
         log.info("%s finished in %.1f s %s", self.stage, time.monotonic() - self.started, details)
+        STAGE_COUNTS[self.stage] = counts
         self.commit()
 
 
@@ -89,9 +97,10 @@ def begin(stage: str, argv: list[str] | None = None) -> JobContext:
     """Start a job: resolve arguments (and workflow run properties), logging, session, sources."""
     args = resolve_arguments(argv, required=("lake", "sources"))
     configure_logging(args["log_level"])
-    from glue_jobs.run_properties import read_run_properties
+    from glue_jobs.run_properties import original_run_id, read_run_properties
 
     properties = read_run_properties(args)
+    args["run_id"] = original_run_id(args)
     if properties.get("force"):
         args["force"] = is_true(properties["force"])
     if properties.get("only_sources"):

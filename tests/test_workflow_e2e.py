@@ -33,8 +33,8 @@ def lake(tmp_path_factory):
     return tmp_path_factory.mktemp("lake")
 
 
-def harvest(site: Path, lake: Path, run_id: str) -> dict:
-    assert run_harvest(str(site / "sources.yaml"), str(lake), run_id=run_id) == 0
+def harvest(site: Path, lake: Path, run_id: str, exit_code: int = 0) -> dict:
+    assert run_harvest(str(site / "sources.yaml"), str(lake), run_id=run_id) == exit_code
     report = json.loads((lake / "runs" / run_id / "report" / "report.json").read_text())
     assert report["status"] == "succeeded" and report["started"] <= report["finished"]
     return {entry["source_id"]: entry for entry in report["sources"]}
@@ -103,7 +103,7 @@ def test_a_failed_source_keeps_its_records(site, lake, spark):
     (site / "www" / "datajson" / "data.json").write_text(
         "<html><body>Service temporarily unavailable</body></html>"
     )
-    sources = harvest(site, lake, "run-4")
+    sources = harvest(site, lake, "run-4", exit_code=3)  # the run succeeded; a source failed
     agency = sources["example-agency"]
     assert agency["status"] == "failed" and agency["reason"]
     assert (agency["deleted"], agency["extracted"]) == (0, 0)
