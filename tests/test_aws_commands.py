@@ -7,15 +7,8 @@ import pytest
 from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
-from glue_jobs.aws_commands import (
-    DeployError,
-    deploy_stack,
-    format_status,
-    latest_run_id,
-    run_status,
-    stack_parameters,
-    start_run,
-)
+from glue_jobs.aws_commands import DeployError, deploy_stack, stack_parameters
+from glue_jobs.aws_runs import format_status, latest_run_id, run_status, start_run
 from glue_jobs.cli import main
 from glue_jobs.run_properties import read_run_properties
 
@@ -102,7 +95,7 @@ def test_deploy_creates_the_stack_then_uploads_jobs_wheel_and_registry(aws, pack
 def test_deploy_refuses_an_invalid_registry_before_touching_aws(aws, packaged, capsys):
     dist, registry = packaged
     registry.write_text("sources:\n  - id: Bad Id\n")
-    assert main(_deploy_argv(dist, registry)) == 1
+    assert main(_deploy_argv(dist, registry)) == 2
     assert "sources[0]" in capsys.readouterr().err
     assert boto3.client("cloudformation").list_stacks()["StackSummaries"] == []
 
