@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from transforms import lake
+from transforms.gate.data_docs_offline import make_offline
 
 log = logging.getLogger(__name__)
 SEVERITIES = ("critical", "warning")
@@ -175,10 +176,14 @@ def failures_by_source(validation, frame: pd.DataFrame, key: str = "identifier")
 
 
 def publish_reports(runner: SuiteRunner, docs_dir: str, quality_dir: str) -> str | None:
-    """Write results.json beside Data Docs and copy the folder to quality_dir; the index path or None."""
+    """Write results.json beside Data Docs, make them work offline and copy the folder to quality_dir.
+
+    Returns the index page's path in the folder, or None.
+    """
     Path(docs_dir, "results.json").write_text(
         json.dumps(runner.results, indent=1, default=str), encoding="utf-8"
     )
+    make_offline(docs_dir)
     lake.upload_folder(docs_dir, quality_dir)
     return "index.html" if Path(docs_dir, "index.html").is_file() else None
 
