@@ -63,6 +63,9 @@ def run_status(glue, workflow: str, lake_bucket: str, run_id: str | None = None)
                 "state": last.get("JobRunState", "NOT STARTED"),
                 "seconds": _seconds(last),
                 "error": last.get("ErrorMessage", ""),
+                "job_run_id": last.get("Id"),
+                # With a security configuration Glue names the group after the role and the configuration.
+                "log_group": last.get("LogGroupName"),
             }
     order = {stage: number for number, stage in enumerate(STAGES)}
     ordered = sorted(jobs.values(), key=lambda job: order.get(job["job"].rsplit("-", 1)[-1], len(STAGES)))
@@ -98,6 +101,13 @@ def format_status(status: dict) -> str:
     for job in status["jobs"]:
         took = f"{job['seconds']} s" if job["seconds"] is not None else "-"
         lines.append(f"  {job['job']:<40} {job['state']:<12} {took:>8}  {job['error']}".rstrip())
+    logged = [job for job in status["jobs"] if job.get("job_run_id")]
+    if logged:
+        group = (
+            next((job["log_group"] for job in logged if job.get("log_group")), None) or "/aws-glue/jobs"
+        ).rstrip("/")
+        streams = ", ".join(f"{job['job_run_id']}-driver" for job in logged)
+        lines.append(f"logs:      CloudWatch {group}/output and {group}/error, streams {streams}")
     lines += [f"report:    {status['report']}", f"Data Docs: {status['data_docs']}"]
     return "\n".join(lines)
 

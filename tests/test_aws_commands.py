@@ -230,6 +230,7 @@ def test_status_lists_jobs_in_stage_order_with_state_duration_and_report():
                 {
                     "Id": "jr2",
                     "JobName": "h-compare",
+                    "LogGroupName": "/aws-glue/jobs-h-role-h-jobs/",
                     "JobRunState": "FAILED",
                     "ErrorMessage": "catalog pointer unreadable",
                     "StartedOn": started,
@@ -274,3 +275,7 @@ def test_status_lists_jobs_in_stage_order_with_state_duration_and_report():
     text = format_status(status)
     assert "1 job(s) failed" in text and "catalog pointer unreadable" in text
     assert "s3://lake-bucket/runs/wr_1/quality/" in text
+    assert (
+        "logs:      CloudWatch /aws-glue/jobs-h-role-h-jobs/output and /aws-glue/jobs-h-role-h-jobs/error, "
+        "streams jr1-driver, jr2-driver"
+    ) in text
