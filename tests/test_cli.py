@@ -3,7 +3,9 @@
 Every case pins the exit code, the last line and that no traceback reached the terminal.
 """
 
+import io
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from glue_jobs import terminal
 from glue_jobs.cli import main
 from glue_jobs.run_command import write_stopped_report
 from glue_jobs.workflow import WorkflowResult
@@ -293,3 +296,39 @@ def test_prune_keeps_the_newest_runs_current_and_the_versions_they_need(capsys, 
 def test_prune_refuses_to_keep_nothing(capsys, tmp_path):
     code, _, err = harvest(capsys, "prune", "--keep", "0", "--lake", str(tmp_path))
     assert code == 2 and last_line(err) == "harvest prune: --keep must be at least 1"
+
+
+def test_an_unexpected_error_is_one_line_and_debug_shows_the_traceback(capsys, tmp_path):
+    folder = tmp_path / "runs" / "r4" / "report"
+    folder.mkdir(parents=True)
+    (folder / "report.json").write_text("{not json")
+    code, _, err = harvest(capsys, "report", "r4", "--lake", str(tmp_path))
+    assert code == 1
+    assert err.startswith("harvest report: JSONDecodeError: ") and err.count("\n") == 1
+    assert err.rstrip().endswith("(--debug shows the traceback)")
+    assert main(["report", "r4", "--lake", str(tmp_path), "--debug"]) == 1
+    assert "Traceback (most recent call last)" in capsys.readouterr().err
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_each_stage_leaves_one_line(monkeypatch):
+    screen = Terminal()
+    monkeypatch.setattr("sys.stdout", screen)
+    assert terminal.configure(terminal.NORMAL) == "WARNING"
+    progress = logging.getLogger(terminal.PROGRESS_LOGGER)
+    progress.info("[1/5] extract ...", extra={"pending": True})
+    progress.info("extract: 10 of 40 WAF files fetched")  # from inside the stage: the stage line comes back
+    progress.info("[1/5] extract done in 3.0 s: sources 2")
+    assert screen.getvalue() == (
+        "[1/5] extract ..."
+        "\r\x1b[Kextract: 10 of 40 WAF files fetched\n[1/5] extract ..."
+        "\r\x1b[K[1/5] extract done in 3.0 s: sources 2\n"
+    )
+    assert terminal.configure(terminal.QUIET) == "ERROR"
+    progress.info("[2/5] compare done in 1.0 s")  # --quiet: only the final summary, printed directly
+    assert terminal.configure(terminal.VERBOSE) == "INFO"
+    assert screen.getvalue().endswith("sources 2\n")

@@ -85,3 +85,27 @@ def test_an_interrupted_run_stops_cleanly_with_exit_code_130(tmp_path, stop):
     )
     assert not (lake / "runs" / "stopped-1" / "extract").exists()  # the partial output is gone
     assert f"harvest resume stopped-1 --lake {lake}" in out
+
+
+def test_a_failed_stage_exits_1_and_resume_finishes_the_run_from_there(spark, tmp_path, capsys):
+    lake = tmp_path / "lake"
+    blocker = lake / "runs" / "broken-1" / "compare"
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("a file where compare writes its tables: the compare job fails")
+    with serve_folder(SAMPLES / "www") as base:
+        sources = registry(tmp_path, good=f"{base}datajson/data.json")
+        code = main(["run", "--sources", sources, "--lake", str(lake), "--run-id", "broken-1"])
+        out, err = capsys.readouterr()
+        assert code == 1 and "Traceback" not in out + err
+        last = err.strip().splitlines()[-1]
+        assert last.startswith("run broken-1: the compare job failed: ")
+        assert last.endswith("; the catalog is unchanged (current version: none)")
+        assert f"to continue from compare: harvest resume broken-1 --lake {lake}" in out
+        blocker.unlink()
+        code = main(["resume", "broken-1", "--lake", str(lake), "--quiet"])
+    out, err = capsys.readouterr()
+    assert code == 0 and "Traceback" not in out + err
+    html = lake / "runs" / "broken-1" / "report" / "report.html"
+    assert out.splitlines() == [f"run broken-1 complete: 1 sources, created 6: see {html}"]  # --quiet
+    report = json.loads((lake / "runs" / "broken-1" / "report" / "report.json").read_text())
+    assert report["outcome"] == "complete" and report["totals"]["extracted"] == 8
