@@ -28,8 +28,13 @@ class ProgressHandler(logging.Handler):
         self.pending = ""
 
     def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        if getattr(record, "pending", False):
+        try:
+            self._write(record.getMessage(), getattr(record, "pending", False))
+        except Exception:  # noqa: BLE001 - as every logging handler: a closed terminal never fails the run
+            self.handleError(record)
+
+    def _write(self, message: str, pending: bool) -> None:
+        if pending:
             if self.tty:
                 self.pending = message
                 self.stream.write(message)

@@ -310,12 +310,24 @@ def test_an_unexpected_error_is_one_line_and_debug_shows_the_traceback(capsys, t
     assert "Traceback (most recent call last)" in capsys.readouterr().err
 
 
+@pytest.fixture
+def restored_logging():
+    """The logging set-up as it was: terminal.configure changes the root and the progress logger."""
+    root, progress = logging.getLogger(), logging.getLogger(terminal.PROGRESS_LOGGER)
+    saved = (root.handlers[:], root.level, progress.handlers[:], progress.level, progress.propagate)
+    yield
+    root.handlers[:], progress.handlers[:] = saved[0], saved[2]
+    root.setLevel(saved[1])
+    progress.setLevel(saved[3])
+    progress.propagate = saved[4]
+
+
 class Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True
 
 
-def test_on_a_terminal_each_stage_leaves_one_line(monkeypatch):
+def test_on_a_terminal_each_stage_leaves_one_line(monkeypatch, restored_logging):
     screen = Terminal()
     monkeypatch.setattr("sys.stdout", screen)
     assert terminal.configure(terminal.NORMAL) == "WARNING"

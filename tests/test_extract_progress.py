@@ -22,6 +22,8 @@ def test_a_slow_waf_reports_files_fetched_of_the_total_while_it_runs(spark, tmp_
     # One fetch thread and 50 ms per answer: the files take about 1.5 s, several progress intervals.
     policy = FetchPolicy(retries=0, threads_per_task=1, tasks_per_host=1)
     caplog.set_level(logging.INFO, logger="harvest.progress")
+    # The harvest command gives the progress logger a terminal of its own; here it reaches caplog.
+    monkeypatch.setattr(logging.getLogger("harvest.progress"), "propagate", True)
     with serve_folder(tmp_path, latency_s=0.05) as base:
         waf = Source("slow", "Slow WAF", "Agency", base, "waf", "iso19115", allow_private_network=True)
         records, _ = extract_sources(spark, [waf], policy=policy)
