@@ -8,16 +8,13 @@ some source failed or was held, 1 a stage failed, 2 nothing started (a configura
 import contextlib
 import json
 import logging
-import os
-import signal
 import sys
-import threading
-import time
 from datetime import UTC, datetime
 
 from glue_jobs import terminal
 from glue_jobs.arguments import new_run_id
 from glue_jobs.exit_codes import FAILED, INTERRUPTED, UsageError, exit_code, one_line
+from glue_jobs.interrupts import cancel_spark_jobs, second_signal_exits, signals_interrupt
 from glue_jobs.preflight import absolute_uri, checked_lake, checked_registry
 from transforms import lake
 from transforms.schemas import RunOutcome, RunStatus
@@ -54,69 +51,6 @@ def catalog_note(lake_root: str, run_id: str) -> str:
     if current == run_id:
         return f"this run's catalog version {run_id} was published"
     return f"the catalog is unchanged (current version: {current or 'none'})"
-
-
-@contextlib.contextmanager
-def signals_interrupt():
-    """While the block runs, Ctrl-C and SIGTERM raise KeyboardInterrupt in the main thread, and nothing else.
-
-    PySpark's own SIGINT handler cancels the Spark jobs through py4j from inside the handler, on the
-    connection the interrupted call is still reading, and fails with "reentrant call": the run then
-    ends as a failed stage. Installed once Spark runs (creating a SparkContext installs PySpark's).
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = {number: signal.signal(number, interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-
-
-def cancel_spark_jobs(timeout_s: float = 30.0) -> None:
-    """Cancel the running Spark jobs and wait (bounded) until none is left writing.
-
-    From a thread of its own: the main thread's py4j connection was interrupted mid-answer.
-    """
-
-    def cancel() -> None:
-        from pyspark import SparkContext
-
-        context = SparkContext._active_spark_context
-        if context is None:
-            return
-        context.cancelAllJobs()
-        deadline = time.monotonic() + timeout_s
-        while context.statusTracker().getActiveJobsIds() and time.monotonic() < deadline:
-            time.sleep(0.2)
-
-    worker = threading.Thread(target=cancel, name="cancel-spark-jobs", daemon=True)
-    worker.start()
-    worker.join(timeout_s + 5)
-
-
-@contextlib.contextmanager
-def second_signal_exits():
-    """During the clean-up after an interrupt, another Ctrl-C or SIGTERM ends the process at once."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def exit_now(signum, frame):
-        os._exit(INTERRUPTED)
-
-    previous = {number: signal.signal(number, exit_now) for number in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
 
 
 def remove_partial_output(lake_root: str, run_id: str, stage: str) -> None:
@@ -175,6 +109,7 @@ def finish_run(lake_root: str, run_id: str, result, options: dict, debug: bool =
             if result.interrupted_stage:
                 with contextlib.suppress(Exception):
                     cancel_spark_jobs()
+                with contextlib.suppress(Exception):
                     remove_partial_output(lake_root, run_id, stage)
             message = write_stopped_report(lake_root, run_id, result, options)
         if debug and result.traceback:
@@ -183,8 +118,11 @@ def finish_run(lake_root: str, run_id: str, result, options: dict, debug: bool =
         progress.info(f"to continue from {stage}: harvest resume {run_id} --lake {lake_root}")
         print(f"run {run_id}: {message}", file=sys.stderr)
         return INTERRUPTED if result.interrupted_stage else FAILED
-    report = read_report(lake_root, run_id) or {}
+    report = read_report(lake_root, run_id)
     html = report_path(lake_root, run_id, "report.html")
+    if report is None:  # load succeeded, so this is a lake that lost it: say so, never "complete"
+        print(f"run {run_id}: every job succeeded, but there is no report at {html}", file=sys.stderr)
+        return FAILED
     progress.info(f"report: {report_path(lake_root, run_id)}")
     summary = terminal.sources_summary(report)
     if summary:
@@ -192,7 +130,9 @@ def finish_run(lake_root: str, run_id: str, result, options: dict, debug: bool =
     else:
         totals = {name: report.get("totals", {}).get(name, 0) for name in ("created", "updated", "deleted")}
         changed = terminal.counts_text(totals) or "no change"
-        print(f"run {run_id} complete: {len(report.get('sources', []))} sources, {changed}: see {html}")
+        print(
+            f"run {run_id} complete: {terminal.plural(len(report.get('sources', [])), 'source')}, {changed}: see {html}"
+        )
     return exit_code(report.get("outcome"))
 
 
@@ -220,7 +160,7 @@ def run_harvest(
     selected = checked_registry(sources, only_sources)
     lake_root, sources = checked_lake(lake_root), absolute_uri(sources)
     run_id = run_id or new_run_id()
-    progress.info(f"harvest run {run_id}: {len(selected)} sources, lake {lake_root}")
+    progress.info(f"harvest run {run_id}: {terminal.plural(len(selected), 'source')}, lake {lake_root}")
     options = {"sources": sources, "only_sources": only_sources, "force": force}
     overrides = {
         "lake": lake_root,
@@ -237,7 +177,9 @@ def run_harvest(
     return finish_run(lake_root, run_id, result, options, debug)
 
 
-def resume_harvest(run_id: str, lake_root: str, db_url: str = "", mode: str = terminal.NORMAL, debug=False):
+def resume_harvest(
+    run_id: str, lake_root: str, db_url: str = "", mode: str = terminal.NORMAL, debug: bool = False
+) -> int:
     """Run a failed or interrupted run again from the stage where it stopped, with its own options."""
     terminal.configure(mode)
     lake_root = checked_lake(lake_root)

@@ -80,6 +80,11 @@ def mode_of(args) -> str:
     return VERBOSE if getattr(args, "verbose", False) else NORMAL
 
 
+def plural(count: int, noun: str) -> str:
+    """ "1 source", "2 sources"."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def counts_text(counts: dict) -> str:
     """``{"created": 3, "failed_sources": 1}`` as "created 3, failed sources 1" (zero counts left out)."""
     return ", ".join(f"{name.replace('_', ' ')} {value:,}" for name, value in counts.items() if value)

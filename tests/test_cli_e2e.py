@@ -106,6 +106,6 @@ def test_a_failed_stage_exits_1_and_resume_finishes_the_run_from_there(spark, tm
     out, err = capsys.readouterr()
     assert code == 0 and "Traceback" not in out + err
     html = lake / "runs" / "broken-1" / "report" / "report.html"
-    assert out.splitlines() == [f"run broken-1 complete: 1 sources, created 6: see {html}"]  # --quiet
+    assert out.splitlines() == [f"run broken-1 complete: 1 source, created 6: see {html}"]  # --quiet
     report = json.loads((lake / "runs" / "broken-1" / "report" / "report.json").read_text())
     assert report["outcome"] == "complete" and report["totals"]["extracted"] == 8
