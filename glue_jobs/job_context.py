@@ -105,7 +105,7 @@ def begin(stage: str, argv: list[str] | None = None) -> JobContext:
         args["force"] = is_true(properties["force"])
     if properties.get("only_sources"):
         args["only_sources"] = properties["only_sources"]
-    spark, commit = start_job(stage, args)
+    spark, commit = start_job(stage, argv)
     context = JobContext(stage=stage, args=args, spark=spark, commit=commit)
     context.sources = load_sources(args["sources"], args["only_sources"])
     log.info(

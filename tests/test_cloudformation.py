@@ -38,7 +38,7 @@ def test_job_scripts_glue_version_and_runtime_arguments(template):
         assert job["Command"]["Name"] == "glueetl"
         assert job["Command"]["ScriptLocation"]["Fn::Sub"].endswith(f"/jobs/{stage}.py")
         arguments = job["DefaultArguments"]
-        assert arguments["--extra-py-files"]["Fn::Sub"].endswith("/wheels/${WheelFile}")
+        assert arguments["--extra-py-files"]["Fn::Sub"].endswith("/python/${ProjectArchive}")
         assert arguments["--additional-python-modules"] == {"Ref": "AdditionalPythonModules"}
         assert arguments["--enable-continuous-cloudwatch-log"] == "true"
         assert arguments["--enable-metrics"] == "true"
@@ -130,13 +130,9 @@ def test_cfn_lint_is_clean():
 
 def test_glue_installs_exactly_the_pinned_runtime_libraries():
     """What the jobs import beyond Glue 5.0's own stack is installed at job start, at the local pins."""
-    from pathlib import Path
+    from devtools.glue_python import GLUE_PROVIDED, additional_python_modules
 
-    from glue_jobs.workflow import load_template
-
-    preinstalled = {"pyspark", "numpy", "pandas", "pyarrow", "boto3", "awsgluedataplanepython"}
     lines = Path(__file__).resolve().parents[1].joinpath("requirements.txt").read_text().splitlines()
     pinned = {line.strip() for line in lines if line.strip() and not line.startswith("#")}
-    runtime = {spec for spec in pinned if spec.split("[")[0].split("==")[0].lower() not in preinstalled}
-    modules = load_template()["Parameters"]["AdditionalPythonModules"]["Default"].split(",")
-    assert set(modules) == runtime
+    runtime = {spec for spec in pinned if spec.split("[")[0].split("==")[0].lower() not in GLUE_PROVIDED}
+    assert set(additional_python_modules()) == runtime

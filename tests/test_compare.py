@@ -6,6 +6,7 @@ from datetime import datetime
 
 import pytest
 
+from tests.rows import row
 from transforms.compare.changes import classify_changes
 from transforms.schemas import CATALOG_STATE, EXTRACT_RECORDS, SOURCE_STATUS
 
@@ -21,28 +22,44 @@ def sha256(text: str) -> str:
 
 
 def extracted(source_id, identifier, raw, fetch_status="fetched", error=None, url=None):
-    return (source_id, identifier, url, None, None, None, None, 0, "json", raw, fetch_status, error)
+    return row(
+        EXTRACT_RECORDS,
+        source_id=source_id,
+        identifier=identifier,
+        record_url=url,
+        position=0,
+        raw_format="json",
+        raw=raw,
+        fetch_status=fetch_status,
+        error=error,
+    )
 
 
 def status(source_id, state="complete"):
-    return (source_id, "datajson", "dcatus1.1-federal", "http://x", state, None, 3, 0, [], None, None)
+    return row(
+        SOURCE_STATUS,
+        source_id=source_id,
+        source_type="datajson",
+        schema="dcatus1.1-federal",
+        url="http://x",
+        status=state,
+        extracted=3,
+        errors=0,
+    )
 
 
 def published(source_id, identifier, content_hash):
-    return (
-        source_id,
-        identifier,
-        content_hash,
-        "{}",
-        "dcatus",
-        identifier,
-        None,
-        None,
-        None,
-        None,
-        NOW,
-        NOW,
-        "r0",
+    return row(
+        CATALOG_STATE,
+        source_id=source_id,
+        identifier=identifier,
+        content_hash=content_hash,
+        dcat_json="{}",
+        source_format="dcatus",
+        slug=identifier,
+        first_harvested=NOW,
+        last_harvested=NOW,
+        last_changed_run="r0",
     )
 
 

@@ -3,6 +3,7 @@
 import json
 from datetime import datetime
 
+from tests.rows import row
 from transforms.publish.next_version import accepted_changes, next_state, record_outcomes, without_refused
 from transforms.publish.report import build_report, unaccounted_records
 from transforms.schemas import CATALOG_STATE, SOURCE_STATUS, VALIDATED
@@ -11,8 +12,8 @@ EARLIER = datetime(2026, 1, 1)
 
 
 def validated_row(identifier, action, decision, reasons=(), source_id="agency", warnings=()):
-    values = {name: None for name in VALIDATED.fieldNames()}
-    values.update(
+    return row(
+        VALIDATED,
         source_id=source_id,
         identifier=identifier,
         action=action,
@@ -23,40 +24,34 @@ def validated_row(identifier, action, decision, reasons=(), source_id="agency", 
         dcat_json=json.dumps({"title": identifier}),
         source_format="dcatus",
     )
-    return tuple(values[name] for name in VALIDATED.fieldNames())
 
 
 def state_row(identifier, source_id="agency"):
-    return (
-        source_id,
-        identifier,
-        f"old-{identifier}",
-        "{}",
-        "dcatus",
-        f"slug-{identifier}",
-        None,
-        None,
-        None,
-        None,
-        EARLIER,
-        EARLIER,
-        "r0",
+    return row(
+        CATALOG_STATE,
+        source_id=source_id,
+        identifier=identifier,
+        content_hash=f"old-{identifier}",
+        dcat_json="{}",
+        source_format="dcatus",
+        slug=f"slug-{identifier}",
+        first_harvested=EARLIER,
+        last_harvested=EARLIER,
+        last_changed_run="r0",
     )
 
 
 def status_row(source_id, extracted, status="complete"):
-    return (
-        source_id,
-        "datajson",
-        "dcatus1.1-federal",
-        "http://x",
-        status,
-        None,
-        extracted,
-        1,
-        ["x.xml: HTTP 500"],
-        None,
-        None,
+    return row(
+        SOURCE_STATUS,
+        source_id=source_id,
+        source_type="datajson",
+        schema="dcatus1.1-federal",
+        url="http://x",
+        status=status,
+        extracted=extracted,
+        errors=1,
+        error_messages=["x.xml: HTTP 500"],
     )
 
 

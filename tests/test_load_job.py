@@ -6,6 +6,7 @@ import json
 import pytest
 
 from glue_jobs import load as load_job
+from tests.rows import row
 from tests.test_load import state_row, validated_row
 from transforms.publish.catalog_state import read_pointer, read_state, switch_pointer, write_version
 from transforms.schemas import CATALOG_STATE, SOURCE_STATUS, VALIDATED
@@ -32,18 +33,15 @@ def prepare(spark, tmp_path, lake):
     ]
     validated = spark.createDataFrame(rows, VALIDATED)
     validated.write.mode("overwrite").parquet(f"{lake}/runs/r1/validate/records")
-    status = (
-        "agency",
-        "datajson",
-        "dcatus1.1-federal",
-        "https://agency.example.gov/data.json",
-        "complete",
-        None,
-        3,
-        0,
-        [],
-        None,
-        None,
+    status = row(
+        SOURCE_STATUS,
+        source_id="agency",
+        source_type="datajson",
+        schema="dcatus1.1-federal",
+        url="https://agency.example.gov/data.json",
+        status="complete",
+        extracted=3,
+        errors=0,
     )
     spark.createDataFrame([status], SOURCE_STATUS).write.mode("overwrite").parquet(
         f"{lake}/runs/r1/validate/sources"

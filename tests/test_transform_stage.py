@@ -4,6 +4,7 @@ import json
 
 from pyspark.testing import assertDataFrameEqual
 
+from tests.rows import row
 from transforms.crosswalk.transform import transform_changes
 from transforms.registry import Source
 from transforms.schemas import CHANGES, TRANSFORMED
@@ -46,7 +47,18 @@ SOURCES = [
 
 
 def _row(source, identifier, action, raw_format=None, raw=None, reasons=None, parent=None):
-    return (source, identifier, identifier, None, parent, None, None, action, raw_format, raw, "h", reasons)
+    return row(
+        CHANGES,
+        source_id=source,
+        identifier=identifier,
+        record_url=identifier,
+        parent_identifier=parent,
+        action=action,
+        raw_format=raw_format,
+        raw=raw,
+        content_hash="h",
+        reasons=reasons,
+    )
 
 
 def _changes(spark, rows):

@@ -21,7 +21,7 @@ from transforms.crosswalk.fgdc import fgdc_to_dcat
 from transforms.crosswalk.fixups import apply_fixups
 from transforms.crosswalk.iso19115 import iso_to_dcat
 from transforms.crosswalk.normalize import normalize_dataset
-from transforms.crosswalk.xml_kinds import FGDC, UnknownRoot, detect_kind
+from transforms.crosswalk.xml_kinds import FGDC, UnknownRoot, detect_kind, record_root
 from transforms.crosswalk.xml_safety import XmlRejected, parse_xml
 from transforms.registry import Source
 from transforms.schemas import CHANGES, CHANGING_ACTIONS, TRANSFORMED, Action
@@ -42,7 +42,7 @@ class TransformResult:
 
 
 def _from_xml(raw: str, record_url: str | None) -> TransformResult:
-    root = parse_xml(raw)
+    root = record_root(parse_xml(raw))
     kind = detect_kind(root)
     dataset, warnings, file_identifier = fgdc_to_dcat(root) if kind == FGDC else iso_to_dcat(root, kind)
     # The DCAT-US identifier of an XML record is its fileIdentifier, stable across moves of the
@@ -88,7 +88,12 @@ def transform_record(
     if result.error:
         return result
     dataset, text_warnings = normalize_dataset(result.dataset)
-    if parent_identifier and not dataset.get("isPartOf"):
+    if parent_identifier:  # the harvest's collection names a record the catalog holds; it wins
+        if dataset.get("isPartOf") not in (None, parent_identifier):
+            result.warnings.append(
+                f"isPartOf: the record names parent {dataset['isPartOf']!r}; "
+                f"the collection's parent {parent_identifier!r} is used"
+            )
         dataset["isPartOf"] = parent_identifier
     title = dataset.get("title")
     if not isinstance(title, str) or not title:

@@ -9,6 +9,7 @@ import logging
 import shutil
 import time
 from collections.abc import Iterator
+from importlib.resources.abc import Traversable
 
 import pandas as pd
 import pyarrow as pa
@@ -16,14 +17,13 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import to_arrow_schema
 
-from transforms.gate import mass_deletion as circuit_breaker
+from transforms.gate import holds as hold_decisions
 from transforms.gate import suites as quality
 from transforms.gate.schema_check import ERROR, checker, schema_for
 from transforms.registry import Source
 from transforms.schemas import (
     CHANGING_ACTIONS,
     CHECKED,
-    SOURCE_STATUS,
     STRINGS,
     TRANSFORMED,
     VALIDATED,
@@ -94,12 +94,12 @@ def record_frame(transformed: DataFrame) -> pd.DataFrame:
     )
 
 
-def run_suites(transformed, statuses, published_counts, suites_dir: str, quality_dir: str):
+def run_suites(transformed, statuses, published_counts, suites_dir: str | Traversable, quality_dir: str):
     """Both suites in one GE run each; returns (holds {source: [cause]}, failures, data_docs)."""
     suites = {name: quality.load_suite(suites_dir, name) for name in ("transformed_records", "change_set")}
     records, changes = (
         record_frame(transformed),
-        circuit_breaker.change_set_frame(transformed, statuses, published_counts),
+        hold_decisions.change_set_frame(transformed, statuses, published_counts),
     )
     docs_dir = quality.new_docs_dir()
     try:
@@ -120,39 +120,8 @@ def run_suites(transformed, statuses, published_counts, suites_dir: str, quality
         data_docs = quality.publish_reports(runner, docs_dir, quality_dir)
     finally:
         shutil.rmtree(docs_dir, ignore_errors=True)
-    figures = changes.set_index("source_id").to_dict("index")
-    holds: dict[str, list[str]] = {}
-    failures: dict[str, list] = {}
-    for source_id, failed in record_failures.items():
-        failures.setdefault(source_id, []).extend(failed)
-        causes = [circuit_breaker.expectation_words(f) for f in failed if f.severity == "critical"]
-        if causes:
-            holds.setdefault(source_id, []).extend(causes)
-    for source_id, failed in change_failures.items():
-        failures.setdefault(source_id, []).extend(failed)
-        causes = [
-            circuit_breaker.guard_words(f.column, f.kwargs, figures[source_id])
-            for f in failed
-            if f.severity == "critical"
-        ]
-        if causes:
-            holds.setdefault(source_id, []).extend(causes)
+    holds, failures = hold_decisions.decide(record_failures, change_failures, changes)
     return holds, failures, data_docs
-
-
-def _status_updates(spark, statuses: DataFrame, holds: dict[str, list[str]], force: bool) -> DataFrame:
-    """SOURCE_STATUS with held sources (or forced ones noted); failed sources stay failed."""
-    rows = [(source_id, circuit_breaker.hold_reason(causes, force)) for source_id, causes in holds.items()]
-    updates = spark.createDataFrame(rows, "source_id string, hold_reason string")
-    usable = F.col("hold_reason").isNotNull() & (F.col("status") != SourceState.FAILED)
-    return (
-        statuses.join(updates, on="source_id", how="left")
-        .withColumn(
-            "status", F.when(usable & F.lit(not force), F.lit(SourceState.HELD)).otherwise(F.col("status"))
-        )
-        .withColumn("reason", F.when(usable, F.col("hold_reason")).otherwise(F.col("reason")))
-        .select(*SOURCE_STATUS.fieldNames())
-    )
 
 
 def validate_records(
@@ -162,8 +131,8 @@ def validate_records(
     published_counts: DataFrame,
     *,
     force: bool,
-    suites_dir: str,
     quality_dir: str,
+    suites_dir: str | Traversable = quality.PACKAGED_SUITES,
 ) -> tuple[DataFrame, DataFrame, dict]:
     """Returns (validated VALIDATED rows, statuses with holds, quality summary for the run report)."""
     holds, failures, data_docs = run_suites(transformed, statuses, published_counts, suites_dir, quality_dir)
@@ -200,4 +169,4 @@ def validate_records(
             for source_id, failed in failures.items()
         },
     }
-    return validated, _status_updates(transformed.sparkSession, statuses, holds, force), summary
+    return validated, hold_decisions.apply_holds(transformed.sparkSession, statuses, holds, force), summary
