@@ -25,6 +25,7 @@ from pyspark.sql.pandas.types import to_arrow_schema
 from pyspark.sql.types import DoubleType, LongType, StringType, StructField, StructType
 
 from transforms.fetch.http import FetchPolicy
+from transforms.fetch.progress import ExtractProgress
 from transforms.fetch.source_pass import source_items
 from transforms.fetch.xml_files import TIME_BUDGET_SPENT, fetch_xml_records
 from transforms.registry import Source
@@ -76,14 +77,22 @@ def _arrow_batches(rows: Iterator[dict], schema: pa.Schema) -> Iterator[pa.Recor
 
 
 def _first_pass(
-    spark: SparkSession, sources: list[Source], policy: FetchPolicy, documents: dict
+    spark: SparkSession, sources: list[Source], policy: FetchPolicy, documents: dict, counter: ExtractProgress
 ) -> DataFrame:
     schema = to_arrow_schema(ITEMS)
+    sources_read, records_read = counter.sources, counter.records
+
+    def counted(items: Iterator[dict]) -> Iterator[dict]:
+        for item in items:
+            if item["kind"] == "record":
+                records_read.add(1)
+            yield item
+        sources_read.add(1)
 
     def run(batches):
         for batch in batches:
             for index in batch.column("id").to_pylist():
-                yield from _arrow_batches(source_items(sources[index], policy, documents), schema)
+                yield from _arrow_batches(counted(source_items(sources[index], policy, documents)), schema)
 
     # A few sources per task rather than one: each Spark task costs tens of milliseconds of its own,
     # and a task's sources are read one after another while other tasks run beside it.
@@ -94,12 +103,17 @@ def _first_pass(
     return ids.mapInArrow(run, ITEMS)
 
 
-def _second_pass(todo: DataFrame, total: int, sources: list[Source], policy: FetchPolicy) -> DataFrame:
+def _second_pass(
+    todo: DataFrame, total: int, sources: list[Source], policy: FetchPolicy, counter: ExtractProgress
+) -> DataFrame:
     schema = to_arrow_schema(EXTRACT_RECORDS)
+    files_fetched = counter.files
 
     def run(batches):
         todos = (row for batch in batches for row in batch.to_pylist())
-        yield from _arrow_batches(fetch_xml_records(todos, policy, sources), schema)
+        for fetched in _arrow_batches(fetch_xml_records(todos, policy, sources), schema):
+            files_fetched.add(fetched.num_rows)
+            yield fetched
 
     # A web host's files land in at most tasks_per_host tasks, which bounds the load on its server.
     # Files on disk (no host) have no server to spare and are spread over every task, so no one
@@ -229,10 +243,11 @@ def extract_sources(
     policy = policy or FetchPolicy()
     if not sources:
         return spark.createDataFrame([], EXTRACT_RECORDS), spark.createDataFrame([], SOURCE_STATUS)
-    started = time.monotonic()
-    items = _first_pass(spark, sources, policy, _document_validators(sources, validators))
+    started, counter = time.monotonic(), ExtractProgress(spark)
+    items = _first_pass(spark, sources, policy, _document_validators(sources, validators), counter)
     items = items.persist(StorageLevel.MEMORY_AND_DISK)
-    status_items = {row.source_id: row for row in items.filter(F.col("kind") == "status").collect()}
+    with counter.reporting(lambda: counter.first_pass_line(len(sources))):
+        status_items = {row.source_id: row for row in items.filter(F.col("kind") == "status").collect()}
     total = sum(row.todo_count or 0 for row in status_items.values())
     log.info(
         "extract: %d sources read in %.1f s; %d WAF files to fetch",
@@ -245,13 +260,14 @@ def extract_sources(
     # A listing that already shows the catalog's ETag (a folder on disk) needs no fetch at all.
     listed_unchanged = F.coalesce(F.col("listed_etag") == F.col("etag"), F.lit(False))
     fetched = _second_pass(
-        todo.filter(~listed_unchanged).drop("listed_etag"), total, sources, policy
+        todo.filter(~listed_unchanged).drop("listed_etag"), total, sources, policy, counter
     ).unionByName(_not_modified(todo.filter(listed_unchanged)))
     # On disk only: the fetched text is the whole harvest (14 GB of XML at data.gov's size), and an
     # in-memory cache of it ran the driver out of heap at 430,000 records.
     fetched = fetched.persist(StorageLevel.DISK_ONLY)
     fetch_started = time.monotonic()
-    fetched.count()
+    with counter.reporting(lambda: counter.second_pass_line(total)):
+        fetched.count()
     log.info("extract: fetched %d WAF files in %.1f s", total, time.monotonic() - fetch_started)
 
     first_records = _as_records(items.filter(F.col("kind") == "record"))
@@ -265,13 +281,16 @@ def extract_sources(
     if failed:  # a failed source contributes no records: nothing of it is published or deleted
         records = records.filter(~F.col("source_id").isin(failed))
     for source, row in zip(sources, rows, strict=True):
+        # The first pass's time: a whole data.json or document, but only a WAF's listings (its files
+        # are fetched by many tasks at once, with no one duration of their own).
         log.info(
-            "extract %s (%s): %s, %d records, %d errors, %.1f s%s",
+            "extract %s (%s): %s, %d records, %d errors; %s read in %.2f s%s",
             source.id,
             source.type,
             row["status"],
             row["extracted"],
             row["errors"],
+            "listings" if source.type.startswith("waf") else "source",
             status_items[source.id].seconds or 0.0,
             f" ({row['reason']})" if row["reason"] else "",
         )
