@@ -4,7 +4,7 @@ from glue_jobs.job_context import begin
 from transforms.fetch.extract import extract_sources
 from transforms.publish.catalog_state import read_state
 from transforms.publish.harvest_times import read_harvest_times, with_harvest_times
-from transforms.schemas import EXTRACT_RECORDS, SOURCE_STATUS
+from transforms.schemas import EXTRACT_RECORDS, SOURCE_STATUS, SourceState
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -21,7 +21,12 @@ def main(argv: list[str] | None = None) -> None:
     job.write(records, "records", EXTRACT_RECORDS)
     # Extract caches what it fetched so the two writes fetch once; free it for the next job in this session.
     job.spark.catalog.clearCache()
-    job.finish(sources=len(job.sources))
+    states = job.tally("sources", "status")
+    job.finish(
+        sources=len(job.sources),
+        records=sum(job.tally("records", "fetch_status").values()),
+        failed_sources=states.get(SourceState.FAILED, 0),
+    )
 
 
 if __name__ == "__main__":

@@ -43,8 +43,10 @@ def format_groups(title: str, groups: list[dict]) -> list[str]:
 def format_validation(summary: dict) -> str:
     """The terminal text of a validation summary (``Validation.summary()``)."""
     lines = [f"{plain(summary['url'])} ({summary['type']}, schema {summary['schema']})"]
-    if summary["status"] != "complete":
+    if summary["status"] == "failed":
         lines.append(f"NOT HARVESTABLE: {plain(summary['reason'], 400)}")
+    elif summary["status"] != "complete":  # partial: a WAF listing that could not be read in full
+        lines.append(f"{plain(summary['status']).upper()}: {plain(summary['reason'], 400)}")
     publishable = summary["records"] - summary["rejected"]
     lines.append(
         f"{summary['records']} record(s): {publishable} would be published, {summary['rejected']} would be "
@@ -145,13 +147,16 @@ def history_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_publisher_commands(commands) -> None:
-    """Register `validate` and `history` on the harvest command's subparsers."""
-    validate = commands.add_parser(
+def add_publisher_commands(commands, common, add_command) -> None:
+    """Register `validate` and `history` (``add_command`` is the CLI's subcommand builder)."""
+    validate = add_command(
+        commands,
         "validate",
-        help="check a data.json, an XML record or a WAF as a harvest would, before publishing it",
-        description="Prints the errors and warnings a harvest would report, grouped; exits 1 when any "
-        "record would be rejected. Needs no lake and no Spark.",
+        "check a data.json, an XML record or a WAF as a harvest would, before publishing it",
+        "Prints the errors and warnings a harvest would report, grouped as the run report groups them;\n"
+        "exits 1 when a record would be rejected or the document cannot be read. No lake, no Spark.",
+        "harvest validate data.json --schema dcatus1.1-non-federal",
+        common,
     )
     validate.add_argument("location", metavar="FILE|URL", help="a file, a folder of XML (a WAF), or a URL")
     validate.add_argument(
@@ -169,9 +174,14 @@ def add_publisher_commands(commands) -> None:
     )
     validate.add_argument("--json", action="store_true", help="print the result as JSON")
     validate.set_defaults(func=validate_command)
-    history = commands.add_parser(
+    history = add_command(
+        commands,
         "history",
-        help="each source's last runs: status, counts, duration, reason (also <lake>/runs/index.html)",
+        "print each source's last runs: status, counts, duration, reason",
+        "From the lake's run history (runs/history.json; the same as the page runs/index.html, which\n"
+        "each run rewrites). A source that failed or was held in its latest runs says for how many.",
+        "harvest history noaa-waf --lake ./lake --last 5",
+        common,
     )
     history.add_argument("source", nargs="?", help="one source id (default: every source)")
     history.add_argument(

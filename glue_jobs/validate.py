@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> None:
         duplicates_uri(job.lake, job.run_id), json.dumps(duplicates.summary, indent=2), "application/json"
     )
     job.spark.catalog.clearCache()
-    job.finish()
+    job.finish(**job.tally("records", "decision"))
 
 
 if __name__ == "__main__":

@@ -93,21 +93,17 @@ def test_a_dry_run_load_reports_what_it_would_publish_and_publishes_nothing(
 
 
 @pytest.mark.parametrize("flag, expected", [([], "false"), (["--dry-run"], "true")])
-def test_harvest_run_passes_dry_run_to_every_job(tmp_path, monkeypatch, flag, expected):
+def test_harvest_run_passes_dry_run_to_every_job(spark, tmp_path, monkeypatch, flag, expected):
     from glue_jobs import cli
 
     seen = {}
 
-    class Result:
-        failed_stage = None
-
-    def fake_workflow(overrides):
+    def fake_workflow(overrides, start_at=None):
         seen.update(overrides)
-        return Result()
 
     (tmp_path / "sources.yaml").write_text("sources: []\n")
     monkeypatch.setattr("glue_jobs.workflow.run_workflow", fake_workflow)
-    code = cli.main(
-        ["run", "--sources", str(tmp_path / "sources.yaml"), "--lake", str(tmp_path / "lake"), *flag]
-    )
-    assert code == 0 and seen["dry-run"] == expected
+    monkeypatch.setattr("glue_jobs.run_command.finish_run", lambda *args, **kwargs: 0)
+    registry = str(tmp_path / "sources.yaml")
+    assert cli.main(["run", "--sources", registry, "--lake", str(tmp_path / "lake"), *flag]) == 0
+    assert seen["dry-run"] == expected

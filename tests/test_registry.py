@@ -2,7 +2,7 @@
 
 import pytest
 
-from transforms.registry import RegistryError, parse_registry, select_sources
+from transforms.registry import DEFAULT_TIME_BUDGET_S, RegistryError, parse_registry, select_sources
 
 GOOD = """
 sources:
@@ -91,3 +91,52 @@ def test_unknown_fixup_names_are_refused():
     )
     with pytest.raises(RegistryError, match="unknown fix-up 'default_contcat'"):
         parse_registry(text)
+
+
+def test_a_source_time_budget_has_a_default_and_must_be_a_positive_number_of_seconds():
+    assert [s.time_budget_s for s in parse_registry(GOOD)] == [DEFAULT_TIME_BUDGET_S] * 2
+    set_to = GOOD.replace("    schema: iso19115\n", "    schema: iso19115\n    time_budget_s: {}\n")
+    assert parse_registry(set_to.format(90))[0].time_budget_s == 90
+    for bad in ("0", "-5", "true", "'an hour'", "100000", ".nan"):
+        with pytest.raises(RegistryError, match="field 'time_budget_s' must be a number of seconds"):
+            parse_registry(set_to.format(bad))
+
+
+def _one_source(url: str, extra: str = "") -> str:
+    return f"""
+sources:
+  - id: local
+    title: Local
+    organization: Here
+    url: "{url}"
+    type: datajson
+    schema: dcatus1.1-federal
+{extra}"""
+
+
+@pytest.mark.parametrize(
+    ("url", "host", "why"),
+    [
+        ("http://127.0.0.1:8000/data.json", "127.0.0.1", "is loopback"),
+        ("http://localhost/data.json", "localhost", "is loopback"),
+        ("http://[::1]/data.json", "::1", "is loopback"),
+        ("https://10.1.2.3/waf/", "10.1.2.3", "is private"),
+        ("http://169.254.169.254/latest/", "169.254.169.254", "is the cloud metadata service"),
+    ],
+)
+def test_a_literal_loopback_or_private_host_needs_the_permission(url, host, why):
+    with pytest.raises(RegistryError) as raised:
+        parse_registry(_one_source(url))
+    assert (
+        f"sources[0] (id 'local'): field 'url' points at {host}, which {why}; "
+        "set allow_private_network: true on the source to allow it"
+    ) in str(raised.value)
+    if host != "169.254.169.254":  # the metadata service may stay refused even with the permission
+        allowed = parse_registry(_one_source(url, "    allow_private_network: true\n"))
+        assert allowed[0].allow_private_network
+
+
+def test_public_addresses_and_host_names_pass_without_a_lookup():
+    # Names are judged when fetched (the address guard resolves them); the registry check needs no network.
+    for url in ("http://8.8.8.8/data.json", "https://data.example.gov/data.json", "http://intranet/x"):
+        assert parse_registry(_one_source(url))[0].url == url

@@ -5,6 +5,7 @@ problem and names the entry and field, so whoever edits the registry can fix all
 of them at once.
 """
 
+import ipaddress
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -12,6 +13,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from transforms.crosswalk.fixups import validate_fixup_options
+from transforms.fetch.address_guard import address_problem
 
 SOURCE_TYPES = ("datajson", "waf", "waf-collection", "iso-document")
 DATAJSON_SCHEMAS = ("dcatus1.1-federal", "dcatus1.1-non-federal")
@@ -28,7 +30,30 @@ KNOWN_FIELDS = {
     "collection_url",
     "fixups",
     "enabled",
+    "time_budget_s",
 }
+DEFAULT_TIME_BUDGET_S = (
+    3600.0  # one source's whole extract; keep it well under the job timeout (JobTimeoutMinutes)
+)
+
+
+def literal_host_problem(url: str) -> str | None:
+    """Why a URL's host, written as an IP literal or ``localhost``, is not public ("is loopback"), else None.
+
+    Only what the URL itself says is judged (no DNS lookup: a registry check must not depend on the
+    network); names that resolve to private addresses are still refused by the fetcher's address guard.
+    """
+    try:
+        host = (urlsplit(url).hostname or "").rstrip(".")
+    except ValueError:
+        return None
+    if host == "localhost" or host.endswith(".localhost"):
+        return "is loopback"
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return None  # a name, not an address
+    return address_problem(host)
 
 
 class RegistryError(ValueError):
@@ -49,6 +74,33 @@ class Source:
     collection_url: str | None = None  # the parent record of a waf-collection
     fixups: dict = field(default_factory=dict)  # per-source fix-up options for the transform
     enabled: bool = True
+    time_budget_s: float = DEFAULT_TIME_BUDGET_S  # when it runs out, the source fails (and deletes nothing)
+
+
+def _url_problems(where: str, entry: dict) -> list[str]:
+    """The url and collection_url checks: scheme, and file:// or non-public hosts only with the permission."""
+    problems = []
+    allowed = entry.get("allow_private_network") is True
+    for name in ("url", "collection_url"):
+        value = entry.get(name)
+        scheme = urlsplit(value).scheme.lower() if isinstance(value, str) else None
+        if scheme == "file" and not allowed:
+            problems.append(
+                f"{where}: field '{name}' is a file:// URL, which reads the harvest machine's own disk; "
+                "set allow_private_network: true on the source to allow it"
+            )
+        elif isinstance(value, str) and scheme not in ("http", "https", "file"):
+            problems.append(
+                f"{where}: field '{name}' must be an http://, https:// or file:// URL, found {value!r}"
+            )
+        elif isinstance(value, str) and not allowed:
+            private = literal_host_problem(value)
+            if private:
+                problems.append(
+                    f"{where}: field '{name}' points at {urlsplit(value).hostname}, which {private}; "
+                    "set allow_private_network: true on the source to allow it"
+                )
+    return problems
 
 
 def _entry_problems(index: int, entry) -> list[str]:
@@ -69,18 +121,7 @@ def _entry_problems(index: int, entry) -> list[str]:
         )
     if isinstance(entry.get("id"), str) and not ID_PATTERN.match(entry["id"]):
         problems.append(f"{where}: field 'id' must match [a-z0-9-]+ (lowercase letters, digits, hyphens)")
-    for name in ("url", "collection_url"):
-        value = entry.get(name)
-        scheme = urlsplit(value).scheme.lower() if isinstance(value, str) else None
-        if scheme == "file" and entry.get("allow_private_network") is not True:
-            problems.append(
-                f"{where}: field '{name}' is a file:// URL, which reads the harvest machine's own disk; "
-                "set allow_private_network: true on the source to allow it"
-            )
-        elif isinstance(value, str) and scheme not in ("http", "https", "file"):
-            problems.append(
-                f"{where}: field '{name}' must be an http://, https:// or file:// URL, found {value!r}"
-            )
+    problems += _url_problems(where, entry)
     kind, schema = entry.get("type"), entry.get("schema")
     if isinstance(kind, str) and kind not in SOURCE_TYPES:
         problems.append(f"{where}: field 'type' must be one of {', '.join(SOURCE_TYPES)}, found {kind!r}")
@@ -94,6 +135,11 @@ def _entry_problems(index: int, entry) -> list[str]:
     for name in ("allow_private_network", "enabled"):
         if name in entry and not isinstance(entry[name], bool):
             problems.append(f"{where}: field '{name}' must be true or false")
+    budget = entry.get("time_budget_s", DEFAULT_TIME_BUDGET_S)
+    if isinstance(budget, bool) or not isinstance(budget, int | float) or not 0 < budget <= 86400:
+        problems.append(
+            f"{where}: field 'time_budget_s' must be a number of seconds, above 0 and at most 86400"
+        )
     if "fixups" in entry and not isinstance(entry["fixups"], dict):
         problems.append(f"{where}: field 'fixups' must be a mapping of fix-up name to setting")
     elif isinstance(entry.get("fixups"), dict):

@@ -48,6 +48,13 @@ class SourceState(StrEnum):
     COMPLETE = "complete"
     FAILED = "failed"  # nothing of it is published or deleted this run
     HELD = "held"  # a guard held all of its changes
+    PARTIAL = (
+        "partial"  # a WAF listing could not be read in full: creates and updates publish, nothing is deleted
+    )
+
+
+# The source states a report lists with their reason, and that make a run's outcome partial (exit code 3).
+NEEDS_ATTENTION = (SourceState.FAILED, SourceState.HELD, SourceState.PARTIAL)
 
 
 class Action(StrEnum):
@@ -105,6 +112,24 @@ COUNT_NAMES = (
     "warnings",
 )
 
+
+class RunStatus(StrEnum):
+    """Whether the workflow ran to its end (report.json ``status``)."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # a stage failed; the workflow stopped there
+    INTERRUPTED = "interrupted"  # Ctrl-C or SIGTERM stopped it
+
+
+class RunOutcome(StrEnum):
+    """What a run achieved (report.json ``outcome``); the harvest command's exit code says the same."""
+
+    COMPLETE = "complete"  # every selected source completed
+    PARTIAL = "partial"  # the run succeeded, but some source failed or was held
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+
+
 # Columns that follow a record from extract to load unchanged.
 RECORD_ORIGIN = _fields(
     ("source_id", StringType(), False),
@@ -125,10 +150,11 @@ EXTRACT_RECORDS = StructType(
         ("raw", StringType()),  # canonical JSON text, or the decoded XML document
         ("fetch_status", StringType(), False),  # "fetched" | "not_modified" (HTTP 304) | "error"
         ("error", StringType()),  # why the record could not be read; a publisher can act on it
+        ("warnings", STRINGS),  # what extract repaired (a lone surrogate escape); reported, never fatal
     )
 )
 
-# extract, validate: one row per source. status: "complete" | "failed" | "held".
+# extract, validate: one row per source. status: "complete" | "partial" | "failed" | "held".
 SOURCE_STATUS = StructType(
     _fields(
         ("source_id", StringType(), False),
@@ -155,16 +181,17 @@ CHANGES = StructType(
         ("raw", StringType()),
         ("content_hash", StringType()),
         ("reasons", STRINGS),
+        ("warnings", STRINGS),  # extract's, then transform adds its own; reported, never fatal
     )
 )
 
 # transform: the DCAT-US dataset of each create/update, plus the other rows passed through.
+# Its warnings (from CHANGES) gain the fix-ups applied and the oddities noticed.
 TRANSFORMED = StructType(
     CHANGES.fields
     + _fields(
         ("source_format", StringType()),  # dcatus | iso19115-2 | iso19139 | iso19115-3 | fgdc
         ("dcat_json", StringType()),  # the DCAT-US 1.1 dataset as JSON text
-        ("warnings", STRINGS),  # fix-ups applied and oddities noticed; reported, never fatal
         # typed columns the batch expectations read
         ("title", StringType()),
         ("access_level", StringType()),
@@ -226,6 +253,7 @@ CATALOG_STATE = StructType(
 
 __all__ = [
     "COUNT_NAMES",
+    "NEEDS_ATTENTION",
     "CHANGING_ACTIONS",
     "OUTCOME_OF_ACTION",
     "RECORD_OUTCOMES",
@@ -233,6 +261,8 @@ __all__ = [
     "Decision",
     "FetchStatus",
     "Outcome",
+    "RunOutcome",
+    "RunStatus",
     "SourceState",
     "CATALOG_STATE",
     "CHANGES",

@@ -3,12 +3,11 @@
 The document goes through the harvest's own code, record by record, with no lake and no Spark:
 extract's per-source pass (``transforms.fetch.source_pass``: the same fetch policy and address
 guard, the same data.json splitting, the same XML decoding), compare's identifier rules, the
-transform (``transforms.crosswalk.transform.transform_record``) and the DCAT-US schema check
-(``transforms.gate.schema_check``). The reasons are worded as a harvest words them and grouped as
-the harvest report groups them (``transforms.publish.reason_groups``).
+transform's row function (``transforms.crosswalk.transform.transform_row``) and the DCAT-US schema
+check (``transforms.gate.validate.schema_findings``), each with its stage's guard. The reasons are
+worded as a harvest words them and grouped as the report groups them (``reason_groups``).
 """
 
-import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,14 +15,15 @@ from dataclasses import dataclass, field
 import yaml
 
 from transforms.compare.changes import DUPLICATE_IN_SOURCE, NO_IDENTIFIER
-from transforms.crosswalk.transform import transform_record
+from transforms.crosswalk.transform import transform_row
 from transforms.fetch.http import FetchPolicy
 from transforms.fetch.source_pass import source_items
 from transforms.fetch.xml_files import fetch_xml_records
-from transforms.gate.schema_check import ERROR, checker, schema_for
+from transforms.gate.schema_check import DatasetChecker, checker, schema_for
+from transforms.gate.validate import schema_findings
 from transforms.publish.reason_groups import group_records
 from transforms.registry import Source, parse_registry
-from transforms.schemas import FetchStatus, SourceState
+from transforms.schemas import Action, FetchStatus, SourceState
 
 SOURCE_ID = "validate"
 
@@ -110,8 +110,8 @@ def _extracted(source: Source, policy: FetchPolicy, validation: Validation) -> I
     yield from fetch_xml_records(todos, policy, [source])
 
 
-def _checked(row: dict, occurrences: Counter, schema_name: str) -> CheckedRecord:
-    """Compare's identifier rules, then the transform and the schema check, as the harvest applies them."""
+def _checked(row: dict, occurrences: Counter, schema_checker: DatasetChecker) -> CheckedRecord:
+    """Compare's identifier rules, then the transform stage's and the schema check's own guards."""
     # What extract repaired (when it says so) follows the record, as in the harvest.
     record = CheckedRecord(
         row.get("identifier"), row.get("record_url"), warnings=list(row.get("warnings") or [])
@@ -125,16 +125,14 @@ def _checked(row: dict, occurrences: Counter, schema_name: str) -> CheckedRecord
         record.reasons.append(DUPLICATE_IN_SOURCE % (identifier, occurrences[identifier]))
     if record.reasons:
         return record
-    result = transform_record(
-        row["raw_format"], row.get("raw"), row.get("record_url"), row.get("parent_identifier"), {}
-    )
-    record.warnings += result.warnings
-    if result.error:
-        record.reasons.append(f"transform: {result.error}")
+    transformed = transform_row({**row, "reasons": [], "warnings": record.warnings}, {})
+    record.warnings = list(transformed.get("warnings") or [])
+    if transformed.get("action") == Action.REJECT:
+        record.reasons = list(transformed["reasons"])
         return record
-    text = json.dumps(result.dataset, ensure_ascii=False, separators=(",", ":"))
-    for finding in checker(schema_name).check_text(text):
-        (record.reasons if finding.severity == ERROR else record.warnings).append(f"schema: {finding}")
+    errors, warnings = schema_findings(schema_checker, transformed["dcat_json"])
+    record.reasons += errors
+    record.warnings += warnings
     return record
 
 
@@ -148,6 +146,6 @@ def validate_document(source: Source, policy: FetchPolicy | None = None) -> Vali
         else:
             rows.append(row)
     occurrences = Counter(row["identifier"] for row in rows if row.get("identifier") is not None)
-    schema_name = schema_for(source.schema)
-    validation.records = [_checked(row, occurrences, schema_name) for row in rows]
+    schema_checker = checker(schema_for(source.schema))
+    validation.records = [_checked(row, occurrences, schema_checker) for row in rows]
     return validation

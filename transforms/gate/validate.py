@@ -1,8 +1,9 @@
 """The validate stage: records against the DCAT-US 1.1 schema, batches against the GE suites.
 
 Decision per row: "held" for every row of a held source; "reject" for a row the compare or
-transform stage rejected or whose dataset fails the schema (reasons prefixed ``schema: ``);
-"accept" otherwise. Bad data never fails the stage; a missing or unreadable suite does.
+transform stage rejected or whose dataset fails the schema (reasons prefixed ``schema: ``; a record
+the check itself fails on is rejected with ``validate: internal error (...)``); "accept" otherwise.
+Bad data never fails the stage; a missing or unreadable suite does.
 """
 
 import logging
@@ -19,7 +20,8 @@ from pyspark.sql.pandas.types import to_arrow_schema
 
 from transforms.gate import holds as hold_decisions
 from transforms.gate import suites as quality
-from transforms.gate.schema_check import ERROR, checker, schema_for
+from transforms.gate.schema_check import ERROR, DatasetChecker, checker, schema_for
+from transforms.isolation import bounded, isolated
 from transforms.registry import Source
 from transforms.schemas import (
     CHANGING_ACTIONS,
@@ -44,6 +46,24 @@ RECORD_COLUMNS = [
 ]
 
 
+def schema_findings(checker_of_source: DatasetChecker, text: str | None) -> tuple[list[str], list[str]]:
+    """(errors, warnings) of one dataset, each prefixed ``schema: ``: the stage's one guard.
+
+    Whatever checking one record raises (a ``RecursionError`` from a self-referencing chain nested
+    too deep, a bug) rejects that record with a reason naming the error class, never the job.
+    """
+
+    def check() -> tuple[list[str], list[str]]:
+        # bounded: a finding names the publisher's field and may quote its value
+        findings = checker_of_source.check_text(text)
+        return (
+            [bounded(f"schema: {f}") for f in findings if f.severity == ERROR],
+            [bounded(f"schema: {f}") for f in findings if f.severity != ERROR],
+        )
+
+    return isolated("validate", check, lambda reason: ([reason], []), text[:80] if text else None)
+
+
 def _schema_checks(schemas: dict[str, str]):
     """The mapInArrow function: each create/update dataset checked by its source's schema."""
     schema = to_arrow_schema(CHECKED)
@@ -54,9 +74,9 @@ def _schema_checks(schemas: dict[str, str]):
             for source_id, text in zip(
                 batch.column("source_id").to_pylist(), batch.column("dcat_json").to_pylist(), strict=True
             ):
-                findings = checker(schemas.get(source_id, "non-federal")).check_text(text)
-                errors.append([str(f) for f in findings if f.severity == ERROR])
-                warnings.append([str(f) for f in findings if f.severity != ERROR])
+                found = schema_findings(checker(schemas.get(source_id, "non-federal")), text)
+                errors.append(found[0])
+                warnings.append(found[1])
             # The other columns pass through as Arrow arrays, never converted to Python objects.
             columns = [
                 *batch.columns,
@@ -145,9 +165,8 @@ def validate_records(
     checked = check_schemas(transformed, sources)
 
     def appended(column: str, extra: str):
-        extra_text = F.transform(extra, lambda text: F.concat(F.lit("schema: "), text))
         return F.when(
-            F.size(extra) > 0, F.concat(F.coalesce(column, F.array().cast(STRINGS)), extra_text)
+            F.size(extra) > 0, F.concat(F.coalesce(column, F.array().cast(STRINGS)), F.col(extra))
         ).otherwise(F.col(column))
 
     rejected = (F.col("action") == Action.REJECT) | (F.size("schema_errors") > 0)

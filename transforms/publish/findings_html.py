@@ -127,5 +127,5 @@ def render_dry_run_banner(report: dict) -> str:
         return ""
     return (
         '<p id="dry-run" style="border:2px solid #6a1b9a;background:#f3e5f5;padding:8px 12px;font-size:15px">'
-        f"<b>Dry run.</b> {_e(report.get('message') or 'Nothing was published.')}</p>"
+        "<b>Dry run: nothing was published.</b> The counts below are what this run would have published.</p>"
     )

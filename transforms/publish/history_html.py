@@ -120,7 +120,7 @@ def _source_section(source_id: str, runs: list[dict]) -> str:
 
 def _runs_table(runs: list[dict]) -> str:
     shown = runs[-LAST_RUNS:]
-    streak = streak_members(shown, bad=("failed",))
+    streak = streak_members(shown, bad=("failed", "interrupted"))
     head = "".join(f'<th class="n">{name}</th>' for name in COUNTS)
     rows = []
     for index in reversed(range(len(shown))):

@@ -8,7 +8,7 @@ deletes are counted on their own (``deleted``; a held delete counts in ``deletes
 import json
 from datetime import UTC, datetime
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from transforms import lake
@@ -16,7 +16,15 @@ from transforms.publish.error_groups import groups_by_source, write_record_csvs
 from transforms.publish.report_html import render_report_html
 from transforms.publish.source_history import record_run
 from transforms.registry import Source
-from transforms.schemas import COUNT_NAMES, OUTCOMES, RECORD_OUTCOMES, Action, Outcome
+from transforms.schemas import (
+    COUNT_NAMES,
+    NEEDS_ATTENTION,
+    OUTCOMES,
+    RECORD_OUTCOMES,
+    Action,
+    Outcome,
+    RunOutcome,
+)
 
 EXAMPLES = 3
 TOP_REASONS = 10
@@ -37,12 +45,13 @@ def _outcome_counts(outcomes: DataFrame) -> dict[str, dict]:
     }
 
 
-def _reasons(outcomes: DataFrame) -> DataFrame:
-    """source_id, reason, count, examples: rejection reasons, most common first."""
-    exploded = outcomes.filter(F.col("outcome") == Outcome.REJECTED).select(
+def _reasons(outcomes: DataFrame, column: str = "reasons") -> DataFrame:
+    """source_id, reason, count, examples: rejection reasons (or every record's warnings), most common first."""
+    rows = outcomes.filter(F.col("outcome") == Outcome.REJECTED) if column == "reasons" else outcomes
+    exploded = rows.select(
         "source_id",
         F.coalesce("identifier", "record_url").alias("example"),
-        F.explode("reasons").alias("reason"),
+        F.explode(column).alias("reason"),
     )
     return exploded.groupBy("source_id", "reason").agg(
         F.count(F.lit(1)).alias("count"),
@@ -53,8 +62,11 @@ def _reasons(outcomes: DataFrame) -> DataFrame:
 
 
 def _top_reasons_by_source(reasons: DataFrame) -> dict[str, list[dict]]:
+    # Only each source's top entries reach the driver: warnings can be as many as the records.
+    rank = F.row_number().over(Window.partitionBy("source_id").orderBy(F.desc("count"), "reason"))
+    top = reasons.withColumn("rank", rank).filter(F.col("rank") <= TOP_REASONS)
     by_source: dict[str, list[dict]] = {}
-    for row in reasons.orderBy(F.desc("count"), "reason").collect():
+    for row in top.orderBy(F.desc("count"), "reason").collect():
         entries = by_source.setdefault(row["source_id"], [])
         if len(entries) < TOP_REASONS:
             entries.append(
@@ -83,6 +95,7 @@ def build_report(
     """The report.json document (contract in README.md) for one run."""
     counts = _outcome_counts(outcomes)
     reasons = _top_reasons_by_source(_reasons(outcomes))
+    warnings = _top_reasons_by_source(_reasons(outcomes, "warnings"))
     groups = groups_by_source(outcomes)
     registry = {source.id: source for source in sources}
     expectations = quality.get("sources", {})
@@ -107,6 +120,9 @@ def build_report(
             "error_messages": list(status["error_messages"] or []),
             "conforms_to": status["conforms_to"],
             "top_reasons": reasons.get(status["source_id"], []),
+            "top_warnings": [
+                {"warning": entry.pop("reason"), **entry} for entry in warnings.get(status["source_id"], [])
+            ],
             "failed_expectations": expectations.get(status["source_id"], {}).get("failed_expectations", []),
             **groups.get(status["source_id"], {"error_groups": [], "warning_groups": []}),
         }
@@ -114,12 +130,22 @@ def build_report(
     totals = {name: sum(entry[name] for entry in entries) for name in (*COUNT_NAMES, "deletes_held")}
     return {
         **run,
+        "outcome": run_outcome(entries),
         "sources": entries,
         "totals": totals,
         "top_reasons": _top_reasons_overall(reasons),
         "quality_docs": quality.get("data_docs"),
         "outcomes": "report/outcomes",
     }
+
+
+def run_outcome(sources: list[dict]) -> RunOutcome:
+    """complete when every source completed; partial when one failed or was held."""
+    return (
+        RunOutcome.PARTIAL
+        if any(entry["status"] in NEEDS_ATTENTION for entry in sources)
+        else RunOutcome.COMPLETE
+    )
 
 
 def unaccounted_records(report: dict) -> list[str]:

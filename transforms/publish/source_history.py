@@ -48,9 +48,10 @@ def run_summary(report: dict) -> dict:
         "started": report.get("started"),
         "finished": report.get("finished"),
         "seconds": _seconds(report.get("started"), report.get("finished")),
-        "status": report.get("status"),
+        # complete | partial | failed | interrupted where the report says (older reports: their status)
+        "status": report.get("outcome") or report.get("status"),
         "dry_run": bool(report.get("dry_run")),
-        "failed_stage": report.get("failed_stage"),
+        "failed_stage": report.get("failed_stage") or report.get("interrupted_stage"),
         "message": report.get("message"),
         "totals": report.get("totals") or {},
         "sources": {
