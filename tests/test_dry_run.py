@@ -7,7 +7,7 @@ import pytest
 
 import glue_jobs.publish_targets
 from glue_jobs import load as load_job
-from glue_jobs.aws_commands import start_run
+from glue_jobs.aws_runs import start_run
 from glue_jobs.job_context import begin
 from glue_jobs.run_properties import read_run_properties
 from tests.test_aws_commands import aws  # noqa: F401

@@ -23,7 +23,7 @@ from transforms.gate.schema_check import DatasetChecker, checker, schema_for
 from transforms.gate.validate import schema_findings
 from transforms.publish.reason_groups import group_records
 from transforms.registry import Source, parse_registry
-from transforms.schemas import Action, FetchStatus, SourceState
+from transforms.schemas import CHANGES, Action, FetchStatus, SourceState
 
 SOURCE_ID = "validate"
 
@@ -125,7 +125,9 @@ def _checked(row: dict, occurrences: Counter, schema_checker: DatasetChecker) ->
         record.reasons.append(DUPLICATE_IN_SOURCE % (identifier, occurrences[identifier]))
     if record.reasons:
         return record
-    transformed = transform_row({**row, "reasons": [], "warnings": record.warnings}, {})
+    # As a CHANGES row: extract's rows leave out the columns a data.json record does not have.
+    change = {**dict.fromkeys(CHANGES.fieldNames()), **row, "reasons": [], "warnings": record.warnings}
+    transformed = transform_row(change, {})
     record.warnings = list(transformed.get("warnings") or [])
     if transformed.get("action") == Action.REJECT:
         record.reasons = list(transformed["reasons"])
