@@ -24,9 +24,11 @@ def start_run(glue, workflow: str, only_sources: str = "", force: bool = False, 
     bad = [i for i in ids if not ID_PATTERN.match(i)]
     if bad:
         raise DeployError(f"not source ids: {', '.join(bad)} (ids match [a-z0-9-]+)")
-    properties = {"only_sources": ",".join(ids), "force": "true" if force else "false"}
-    if dry_run:  # every stage runs and the report is written; load publishes nothing
-        properties["dry_run"] = "true"
+    properties = {
+        "only_sources": ",".join(ids),
+        "force": "true" if force else "false",
+        "dry_run": "true" if dry_run else "false",  # true: every stage runs and reports; nothing is published
+    }
     return glue.start_workflow_run(Name=workflow, RunProperties=properties)["RunId"]
 
 
