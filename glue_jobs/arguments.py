@@ -20,6 +20,7 @@ JOB_ARGUMENTS = {
     "log-level": "INFO",
     "force": "false",  # "true" releases sources held by the mass-deletion guard
     "only-sources": "",  # comma-separated source ids; empty means every enabled source
+    "publish-as": "",  # "dcatus3.0" publishes every record of the run as DCAT-US 3.0; empty: per source
     "db-url": "",  # PostgreSQL catalog database (postgresql://...) or a Secrets Manager secret ARN; empty: lake only
     "glue-database": "",  # Glue Data Catalog database to register the catalog tables in; empty: skip
     "sns-topic-arn": "",  # SNS topic for a run summary; empty: skip

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from glue_jobs.arguments import new_run_id
 from transforms import lake
-from transforms.registry import RegistryError, parse_registry
+from transforms.registry import PUBLISH_AS, RegistryError, parse_registry
 
 
 def _report_path(lake_root: str, run_id: str, name: str = "report.json") -> str:
@@ -37,6 +37,7 @@ def run_harvest(
     force: bool = False,
     only_sources: str = "",
     db_url: str = "",
+    publish_as: str = "",
 ) -> int:
     """Run the whole workflow locally; print progress, the run id and the report path. Returns an exit code."""
     from glue_jobs.workflow import run_workflow
@@ -61,6 +62,7 @@ def run_harvest(
         "force": str(force).lower(),
         "only-sources": only_sources,
         "db-url": db_url,
+        "publish-as": publish_as,
     }
     failed = run_workflow(overrides).failed_stage
     if failed:
@@ -109,8 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--only-sources", default="", help="comma-separated source ids (default: every enabled source)"
     )
     run.add_argument("--db-url", default="", help="also publish into this PostgreSQL catalog database")
+    run.add_argument(
+        "--publish-as", default="", choices=["", *PUBLISH_AS], help="publish every record as DCAT-US 3.0"
+    )
     run.set_defaults(
-        func=lambda a: run_harvest(a.sources, a.lake, a.run_id, a.force, a.only_sources, a.db_url)
+        func=lambda a: run_harvest(
+            a.sources, a.lake, a.run_id, a.force, a.only_sources, a.db_url, a.publish_as
+        )
     )
     report = commands.add_parser("report", help="print a run's report (default: the latest run)")
     report.add_argument("run_id", nargs="?", help="run id (default: the latest run with a report)")

@@ -18,10 +18,10 @@ def main(argv: list[str] | None = None) -> None:
         lake.run_path(job.lake, job.run_id, "run.json"), json.dumps(started) + "\n", "application/json"
     )
     state = read_base_state(job.spark, job.lake, job.run_id)
-    validators = state.select("source_id", "record_url", "etag", "last_modified").filter(
+    validators = state.select("source_id", "record_url", "etag", "last_modified", "dcat_version").filter(
         "record_url is not null"
     )
-    records, statuses = extract_sources(job.spark, job.sources, validators)
+    records, statuses = extract_sources(job.spark, job.sources, validators, publish_as=job.args["publish_as"])
     job.write(statuses, "sources", SOURCE_STATUS)
     job.write(records, "records", EXTRACT_RECORDS)
     # Extract caches what it fetched so the two writes fetch once; free it for the next job in this session.

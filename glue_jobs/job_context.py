@@ -96,6 +96,8 @@ def begin(stage: str, argv: list[str] | None = None) -> JobContext:
         args["force"] = is_true(properties["force"])
     if properties.get("only_sources"):
         args["only_sources"] = properties["only_sources"]
+    if properties.get("publish_as"):
+        args["publish_as"] = properties["publish_as"]
     spark, commit = start_job(stage, args)
     context = JobContext(stage=stage, args=args, spark=spark, commit=commit)
     context.sources = load_sources(args["sources"], args["only_sources"])

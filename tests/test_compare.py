@@ -6,6 +6,7 @@ from datetime import datetime
 
 import pytest
 
+from tests.rows import row
 from transforms.compare.changes import classify_changes
 from transforms.schemas import CATALOG_STATE, EXTRACT_RECORDS, SOURCE_STATUS
 
@@ -20,29 +21,47 @@ def sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def extracted(source_id, identifier, raw, fetch_status="fetched", error=None, url=None):
-    return (source_id, identifier, url, None, None, None, None, 0, "json", raw, fetch_status, error)
+def extracted(source_id, identifier, raw, fetch_status="fetched", error=None, url=None, **more):
+    return row(
+        EXTRACT_RECORDS,
+        source_id=source_id,
+        identifier=identifier,
+        record_url=url,
+        position=0,
+        raw_format="json",
+        raw=raw,
+        fetch_status=fetch_status,
+        error=error,
+        **more,
+    )
 
 
 def status(source_id, state="complete"):
-    return (source_id, "datajson", "dcatus1.1-federal", "http://x", state, None, 3, 0, [], None, None)
+    return row(
+        SOURCE_STATUS,
+        source_id=source_id,
+        source_type="datajson",
+        schema="dcatus1.1-federal",
+        url="http://x",
+        status=state,
+        extracted=3,
+        errors=0,
+    )
 
 
-def published(source_id, identifier, content_hash):
-    return (
-        source_id,
-        identifier,
-        content_hash,
-        "{}",
-        "dcatus",
-        identifier,
-        None,
-        None,
-        None,
-        None,
-        NOW,
-        NOW,
-        "r0",
+def published(source_id, identifier, content_hash, **more):
+    return row(
+        CATALOG_STATE,
+        source_id=source_id,
+        identifier=identifier,
+        content_hash=content_hash,
+        dcat_json="{}",
+        source_format="dcatus",
+        slug=identifier,
+        first_harvested=NOW,
+        last_harvested=NOW,
+        last_changed_run="r0",
+        **more,
     )
 
 
@@ -130,3 +149,35 @@ def test_not_modified_file_is_unchanged_with_the_published_hash(spark, state):
     rows = {row.identifier: row for row in classify_changes(records, statuses, state).collect()}
     assert rows["kept"].action == "unchanged"
     assert rows["kept"].content_hash == sha256(canonical({"identifier": "kept", "title": "Kept"}))
+
+
+def test_a_record_now_published_as_dcat_us_3_is_an_update_even_when_its_text_is_unchanged(spark, state):
+    kept = canonical({"identifier": "kept", "title": "Kept"})
+    records = spark.createDataFrame(
+        [extracted("agency", "kept", kept, record_type="Dataset", dcat_version="3.0")], EXTRACT_RECORDS
+    )
+    statuses = spark.createDataFrame([status("agency")], SOURCE_STATUS)
+    rows = {row.identifier: row for row in classify_changes(records, statuses, state).collect()}
+    assert rows["kept"].action == "update" and rows["kept"].dcat_version == "3.0"
+
+
+def test_unchanged_records_keep_the_class_they_were_published_as_and_deletes_carry_theirs(spark):
+    series = canonical({"identifier": "parent", "title": "Parent"})
+    state = spark.createDataFrame(
+        [
+            published("agency", "parent", sha256(series), record_type="DatasetSeries", dcat_version="3.0"),
+            published("agency", "service", "h", record_type="DataService", dcat_version="3.0"),
+        ],
+        CATALOG_STATE,
+    )
+    records = spark.createDataFrame(
+        [extracted("agency", "parent", series, record_type="Dataset", dcat_version="3.0")], EXTRACT_RECORDS
+    )
+    statuses = spark.createDataFrame([status("agency")], SOURCE_STATUS)
+    rows = {row.identifier: row for row in classify_changes(records, statuses, state).collect()}
+    assert (rows["parent"].action, rows["parent"].record_type) == ("unchanged", "DatasetSeries")
+    assert (rows["service"].action, rows["service"].record_type, rows["service"].dcat_version) == (
+        "delete",
+        "DataService",
+        "3.0",
+    )

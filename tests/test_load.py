@@ -3,6 +3,7 @@
 import json
 from datetime import datetime
 
+from tests.rows import row
 from transforms.publish.next_version import accepted_changes, next_state, record_outcomes, without_refused
 from transforms.publish.report import build_report, unaccounted_records
 from transforms.schemas import CATALOG_STATE, SOURCE_STATUS, VALIDATED
@@ -27,20 +28,17 @@ def validated_row(identifier, action, decision, reasons=(), source_id="agency", 
 
 
 def state_row(identifier, source_id="agency"):
-    return (
-        source_id,
-        identifier,
-        f"old-{identifier}",
-        "{}",
-        "dcatus",
-        f"slug-{identifier}",
-        None,
-        None,
-        None,
-        None,
-        EARLIER,
-        EARLIER,
-        "r0",
+    return row(
+        CATALOG_STATE,
+        source_id=source_id,
+        identifier=identifier,
+        content_hash=f"old-{identifier}",
+        dcat_json="{}",
+        source_format="dcatus",
+        slug=f"slug-{identifier}",
+        first_harvested=EARLIER,
+        last_harvested=EARLIER,
+        last_changed_run="r0",
     )
 
 

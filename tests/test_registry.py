@@ -2,7 +2,7 @@
 
 import pytest
 
-from transforms.registry import RegistryError, parse_registry, select_sources
+from transforms.registry import RegistryError, parse_registry, published_version, select_sources
 
 GOOD = """
 sources:
@@ -90,4 +90,22 @@ def test_unknown_fixup_names_are_refused():
         "    schema: iso19115\n", "    schema: iso19115\n    fixups: {default_contcat: false}\n"
     )
     with pytest.raises(RegistryError, match="unknown fix-up 'default_contcat'"):
+        parse_registry(text)
+
+
+def test_dcat_us_3_sources_and_the_version_each_source_publishes():
+    text = GOOD.replace("schema: dcatus1.1-federal\n", "schema: dcatus3.0\n").replace(
+        "    schema: iso19115\n", "    schema: iso19115\n    publish_as: dcatus3.0\n"
+    )
+    waf, doi = parse_registry(text)
+    assert (waf.publish_as, doi.schema) == ("dcatus3.0", "dcatus3.0")
+    assert published_version(waf) == published_version(doi) == "3.0"
+    plain = parse_registry(GOOD)[0]
+    assert published_version(plain) == "1.1"
+    assert published_version(plain, "dcatus3.0") == "3.0"  # the run-level option
+
+
+def test_publish_as_takes_only_known_versions():
+    text = GOOD.replace("    schema: iso19115\n", "    schema: iso19115\n    publish_as: dcatus1.0\n")
+    with pytest.raises(RegistryError, match="field 'publish_as' must be one of dcatus3.0, found 'dcatus1.0'"):
         parse_registry(text)

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from tests.rows import row
 from transforms.publish.slugs import BASE_MAX, SLUG_MAX, assign_slugs, slugify
 from transforms.schemas import CATALOG_STATE
 
@@ -10,7 +11,18 @@ EARLIER = datetime(2026, 1, 1)
 
 
 def state_row(identifier, slug, source_id="agency"):
-    return (source_id, identifier, "h", "{}", "dcatus", slug, None, None, None, None, EARLIER, EARLIER, "r0")
+    return row(
+        CATALOG_STATE,
+        source_id=source_id,
+        identifier=identifier,
+        content_hash="h",
+        dcat_json="{}",
+        source_format="dcatus",
+        slug=slug,
+        first_harvested=EARLIER,
+        last_harvested=EARLIER,
+        last_changed_run="r0",
+    )
 
 
 def slugs_of(spark, changes, published=()):

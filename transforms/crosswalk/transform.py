@@ -1,9 +1,11 @@
-"""The transform stage: created and updated records become DCAT-US 1.1 datasets.
+"""The transform stage: created and updated records become DCAT-US 1.1 datasets, or DCAT-US 3.0 records.
 
 XML records (ISO 19115-2, ISO 19139, ISO 19115-3, FGDC) go through a crosswalk, then
 normalisation, then the per-source fix-ups; DCAT-US JSON records are normalised and get the
-fix-ups that apply to JSON. A record that cannot be transformed becomes a "reject" row with a
-reason a publisher can act on; no single record fails the job.
+fix-ups that apply to JSON. Records of a 3.0 source stay 3.0 (each of its own class); records
+to be published as 3.0 from 1.1 or XML are upgraded last (``transforms.crosswalk.dcatus3_upgrade``).
+A record that cannot be transformed becomes a "reject" row with a reason a publisher can act on;
+no single record fails the job.
 """
 
 import json
@@ -23,8 +25,8 @@ from transforms.crosswalk.iso19115 import iso_to_dcat
 from transforms.crosswalk.normalize import normalize_dataset
 from transforms.crosswalk.xml_kinds import FGDC, UnknownRoot, detect_kind
 from transforms.crosswalk.xml_safety import XmlRejected, parse_xml
-from transforms.registry import Source
-from transforms.schemas import CHANGES, CHANGING_ACTIONS, TRANSFORMED, Action
+from transforms.registry import DCATUS3, Source
+from transforms.schemas import CHANGES, CHANGING_ACTIONS, TRANSFORMED, Action, DcatVersion, RecordType
 
 LOG = logging.getLogger(__name__)
 NEW_COLUMNS = [f.name for f in TRANSFORMED.fields[len(CHANGES.fields) :]]
@@ -39,6 +41,37 @@ class TransformResult:
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
     file_identifier: str | None = None
+    record_type: str = RecordType.DATASET
+
+
+@dataclass(frozen=True)
+class RecordContext:
+    """What transform knows of a record besides its text: its class and key, and the version it is published in."""
+
+    record_type: str = RecordType.DATASET
+    identifier: str | None = None
+    dcat_version: str = DcatVersion.V1_1
+    native_3_0: bool = False  # the record came from a DCAT-US 3.0 catalog: already 3.0
+    series: frozenset[str] = frozenset()  # identifiers that records of its source name as their isPartOf
+
+
+DEFAULT_CONTEXT = RecordContext()
+
+
+def _finish_native_3_0(dataset: dict, context: RecordContext) -> list[str]:
+    """A 3.0 record as data.gov publishes it: a series or service carries its key as ``identifier`` too."""
+    warnings = []
+    if context.record_type == RecordType.CATALOG_RECORD and context.identifier:
+        given = dataset.get("@id")
+        if not (isinstance(given, str) and given.strip()):
+            dataset["@id"] = context.identifier
+            warnings.append(
+                f'identifier: the catalog record has no "@id"; named {context.identifier} '
+                "from its primaryTopic and modified"
+            )
+    if context.record_type != RecordType.DATASET and not dataset.get("identifier") and context.identifier:
+        dataset["identifier"] = context.identifier
+    return warnings
 
 
 def _from_xml(raw: str, record_url: str | None) -> TransformResult:
@@ -69,6 +102,7 @@ def transform_record(
     parent_identifier: str | None,
     fixups: dict | None,
     organization: str | None = None,
+    context: RecordContext = DEFAULT_CONTEXT,
 ) -> TransformResult:
     """Transform one record ("json" DCAT-US text or "xml" document) into a DCAT-US dataset, or an error."""
     try:
@@ -91,19 +125,25 @@ def transform_record(
     if parent_identifier and not dataset.get("isPartOf"):
         dataset["isPartOf"] = parent_identifier
     title = dataset.get("title")
-    if not isinstance(title, str) or not title:
+    # A catalog record (3.0) describes another record; its title is optional.
+    if context.record_type != RecordType.CATALOG_RECORD and (not isinstance(title, str) or not title):
         return TransformResult(
             result.source_format, error="record has no title", file_identifier=result.file_identifier
         )
     kind = "json" if raw_format == "json" else "xml"
     fixed = apply_fixups(dataset, kind, fixups or {}, organization)
-    result.dataset = dataset
+    if context.native_3_0:
+        fixed += _finish_native_3_0(dataset, context)
+    result.dataset, result.record_type = dataset, context.record_type
     result.warnings = result.warnings + text_warnings + fixed
     return result
 
 
 def _typed_columns(dataset: dict) -> dict:
-    contact = dataset.get("contactPoint") if isinstance(dataset.get("contactPoint"), dict) else {}
+    contact = dataset.get("contactPoint")
+    if isinstance(contact, list):  # DCAT-US 3.0 allows a list of contacts
+        contact = contact[0] if contact else None
+    contact = contact if isinstance(contact, dict) else {}
     items = dataset.get("distribution") if isinstance(dataset.get("distribution"), list) else []
     urls = [
         item[key]
@@ -128,9 +168,21 @@ def _typed_columns(dataset: dict) -> dict:
 
 def _transform_row(row: dict, settings: dict) -> dict:
     """The TRANSFORMED values of one create/update row."""
-    fixups, organization = settings.get(row["source_id"], ({}, None))
+    fixups, organization, schema = settings.get(row["source_id"], ({}, None, None))
+    context = RecordContext(
+        record_type=row["record_type"] or RecordType.DATASET,
+        identifier=row["identifier"],
+        dcat_version=row["dcat_version"] or DcatVersion.V1_1,
+        native_3_0=schema == DCATUS3 and row["raw_format"] == "json",
+    )
     result = transform_record(
-        row["raw_format"], row["raw"], row["record_url"], row["parent_identifier"], fixups, organization
+        row["raw_format"],
+        row["raw"],
+        row["record_url"],
+        row["parent_identifier"],
+        fixups,
+        organization,
+        context,
     )
     out: dict[str, Any] = {name: None for name in NEW_COLUMNS}
     out["source_format"] = result.source_format
@@ -145,6 +197,7 @@ def _transform_row(row: dict, settings: dict) -> dict:
         return out
     out["dcat_json"] = json.dumps(result.dataset, ensure_ascii=False, separators=(",", ":"))
     out["warnings"] = result.warnings
+    out["record_type"] = result.record_type
     out.update(_typed_columns(result.dataset))
     return out
 
@@ -171,7 +224,9 @@ def _batches(settings_handle) -> Callable[[Iterator[pa.RecordBatch]], Iterator[p
 
 def transform_changes(changes: DataFrame, sources: list[Source]) -> DataFrame:
     """CHANGES rows in, TRANSFORMED rows out (transforms.schemas.TRANSFORMED, exact column order)."""
-    settings = {source.id: (dict(source.fixups or {}), source.organization) for source in sources}
+    settings = {
+        source.id: (dict(source.fixups or {}), source.organization, source.schema) for source in sources
+    }
     handle = changes.sparkSession.sparkContext.broadcast(settings)
     return (
         changes.select(*CHANGES.fieldNames())

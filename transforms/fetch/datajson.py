@@ -80,8 +80,11 @@ def _parse_error(error: Exception, stream: IO[bytes], size: int) -> CatalogError
     return CatalogError(f"JSON is not valid (before byte {min(stream.tell(), size)}): {first_line}")
 
 
-def inspect_catalog(stream: IO[bytes]) -> CatalogInfo:
-    """First pass over a catalog body: raise CatalogError unless it is a whole catalog; rewinds the stream."""
+def inspect_catalog(stream: IO[bytes], require_dataset: bool = True) -> CatalogInfo:
+    """First pass over a catalog body: raise CatalogError unless it is a whole catalog; rewinds the stream.
+
+    ``require_dataset=False`` for DCAT-US 3.0, where a catalog may hold only services or series.
+    """
     stream.seek(0, 2)
     size = stream.tell()
     stream.seek(0)
@@ -103,9 +106,9 @@ def inspect_catalog(stream: IO[bytes]) -> CatalogInfo:
         raise _parse_error(error, stream, size) from None
     finally:
         _rewind(stream)
-    if dataset_type is None:
+    if dataset_type is None and require_dataset:
         raise CatalogError('catalog has no "dataset" array')
-    if dataset_type != "start_array":
+    if dataset_type is not None and dataset_type != "start_array":
         raise CatalogError(
             f'catalog "dataset" is {_EVENT_TYPE_NAMES.get(dataset_type, dataset_type)}, not an array'
         )

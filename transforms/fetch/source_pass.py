@@ -9,11 +9,11 @@ import logging
 import time
 from collections.abc import Iterator
 
-from transforms.fetch import transport
+from transforms.fetch import dcatus3_catalog, transport
 from transforms.fetch.datajson import CatalogError, dataset_record, inspect_catalog, iter_datasets
 from transforms.fetch.http import FetchPolicy
 from transforms.fetch.xml_files import xml_record
-from transforms.registry import Source
+from transforms.registry import DCATUS3, Source
 
 log = logging.getLogger(__name__)
 
@@ -29,25 +29,31 @@ def _status(source: Source, reason: str | None = None, **fields) -> dict:
 
 
 def datajson_items(source: Source, policy: FetchPolicy) -> Iterator[dict]:
-    """A data.json source: the catalog streamed from a spooled body, one record per dataset entry."""
+    """A data.json source: the catalog streamed from a spooled body, one record per dataset entry
+    (per Dataset, DataService, CatalogRecord and DatasetSeries of a DCAT-US 3.0 catalog)."""
     result = transport.open_catalog(source.url, policy)
     if not result.ok:
         yield _status(source, result.error or f"HTTP {result.status} from {source.url}")
         return
+    version3 = source.schema == DCATUS3
     with result.stream as stream:
         try:
-            info = inspect_catalog(stream)
+            info = inspect_catalog(stream, require_dataset=not version3)
+            if version3:
+                records, walk = dcatus3_catalog.catalog_records(stream)
+                info.conforms_to = dcatus3_catalog.conforms_to(walk)
+            else:
+                records = ({"position": i, **dataset_record(i, v)} for i, v in iter_datasets(stream))
         except CatalogError as error:
             yield _status(source, str(error))
             return
-        for index, value in iter_datasets(stream):
+        for record in records:
             yield {
                 "kind": "record",
                 "source_id": source.id,
-                "position": index,
                 "raw_format": "json",
                 "fetch_status": "fetched",
-                **dataset_record(index, value),
+                **record,
             }
     yield _status(source, conforms_to=info.conforms_to, described_by=info.described_by)
 
