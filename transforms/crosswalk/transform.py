@@ -58,20 +58,16 @@ class RecordContext:
 DEFAULT_CONTEXT = RecordContext()
 
 
-def _finish_native_3_0(dataset: dict, context: RecordContext) -> list[str]:
-    """A 3.0 record as data.gov publishes it: a series or service carries its key as ``identifier`` too."""
-    warnings = []
+def _finish_native_3_0(dataset: dict, context: RecordContext) -> None:
+    """A 3.0 record as data.gov publishes it: a catalog record without ``@id`` gets the name extract gave
+    it (the schema does not require one); a series, service or catalog record carries its key as
+    ``identifier`` too."""
     if context.record_type == RecordType.CATALOG_RECORD and context.identifier:
         given = dataset.get("@id")
         if not (isinstance(given, str) and given.strip()):
             dataset["@id"] = context.identifier
-            warnings.append(
-                f'identifier: the catalog record has no "@id"; named {context.identifier} '
-                "from its primaryTopic and modified"
-            )
     if context.record_type != RecordType.DATASET and not dataset.get("identifier") and context.identifier:
         dataset["identifier"] = context.identifier
-    return warnings
 
 
 def _from_xml(raw: str, record_url: str | None) -> TransformResult:
@@ -133,7 +129,7 @@ def transform_record(
     kind = "json" if raw_format == "json" else "xml"
     fixed = apply_fixups(dataset, kind, fixups or {}, organization)
     if context.native_3_0:
-        fixed += _finish_native_3_0(dataset, context)
+        _finish_native_3_0(dataset, context)
     result.dataset, result.record_type = dataset, context.record_type
     result.warnings = result.warnings + text_warnings + fixed
     return result
