@@ -37,6 +37,12 @@ EXPECTED = {
 }
 
 
+UPGRADED = {  # 1.1 and ISO sources published as 3.0 in the same run
+    "collection-as-3-0": ("datajson/ckanext-datajson/collection-1-parent-2-children.data.json", "datajson"),
+    "iso-waf-as-3-0": ("waf/datagov-harvester/iso_2_waf", "waf"),
+}
+
+
 def source_id(name: str) -> str:
     return name.removesuffix(".json").replace("_", "-")
 
@@ -55,6 +61,19 @@ def harvested(spark, realdata, tmp_path_factory) -> dict[str, list]:
             allow_private_network=True,
         )
         for name in EXPECTED
+    ]
+    sources += [
+        Source(
+            key,
+            key,
+            "Test Agency",
+            (realdata / path).as_uri(),
+            kind,
+            "dcatus1.1-non-federal" if kind == "datajson" else "iso19115",
+            allow_private_network=True,
+            publish_as="dcatus3.0",
+        )
+        for key, (path, kind) in UPGRADED.items()
     ]
     records, statuses = extract_sources(spark, sources)
     empty = spark.createDataFrame([], CATALOG_STATE)
@@ -162,3 +181,22 @@ def test_warnings_are_the_content_problems_data_gov_reports(harvested):
             'schema: $.distribution[0].mediaType: "notareal/type" is not a registered (IANA) media type'
         ],
     }
+
+
+def test_a_1_1_collection_published_as_3_0_is_a_series_with_its_members(harvested):
+    rows = {r.identifier: r for r in harvested["collection-as-3-0"]}
+    assert {key: (r.decision, r.record_type, r.dcat_version) for key, r in rows.items()} == {
+        "OPM-ERround-0001": ("accept", "DatasetSeries", "3.0"),
+        "OPM-ERround-0001-AWOL": ("accept", "Dataset", "3.0"),
+        "OPM-ERround-0001-Retire": ("accept", "Dataset", "3.0"),
+    }
+    assert json.loads(rows["OPM-ERround-0001-AWOL"].dcat_json)["isPartOf"] == "OPM-ERround-0001"
+    assert all(any(w.startswith("upgrade: ") for w in r.warnings) for r in rows.values())
+
+
+def test_iso_records_published_as_3_0_are_checked_against_3_0(harvested):
+    rows = harvested["iso-waf-as-3-0"]
+    assert {r.dcat_version for r in rows} == {"3.0"}
+    accepted = [r for r in rows if r.decision == "accept"]
+    assert accepted and all(json.loads(r.dcat_json)["spatial"][0]["@type"] == "Location" for r in accepted)
+    assert all(any(w.startswith("upgrade: qualifiedAttribution") for w in r.warnings) for r in accepted)

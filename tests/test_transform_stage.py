@@ -191,3 +191,24 @@ def test_dcat_us_3_records_keep_their_class_and_are_published_as_data_gov_does(s
     assert published["urn:datagov:catalogrecord:ab"]["@id"] == "urn:datagov:catalogrecord:ab"
     assert got["urn:datagov:catalogrecord:ab"]["warnings"] == []
     assert got["svc"]["has_email"] == "mailto:svc@v3.gov"  # a 3.0 service lists its contacts
+
+
+def test_records_published_as_3_0_are_upgraded_and_a_parent_named_by_is_part_of_becomes_a_series(spark):
+    source = Source("up", "Up", "Agency", "https://up.gov/data.json", "datajson", "dcatus1.1-federal")
+    contact = {"fn": "A", "hasEmail": "mailto:a@up.gov"}
+    parent = {"identifier": "p-1", "title": "Parent", "description": "d", "contactPoint": contact}
+    child = {**parent, "identifier": "c-1", "title": "Child", "isPartOf": "p-1", "temporal": "2000/2001"}
+    rows = [
+        _row("up", "p-1", "update", "json", json.dumps(parent), record_type="Dataset", dcat_version="3.0"),
+        # an unchanged child still names its parent: the parent is a series either way
+        _row("up", "c-1", "unchanged", "json", json.dumps(child), record_type="Dataset", dcat_version="3.0"),
+        _row("up", "c-2", "create", "json", json.dumps({**child, "identifier": "c-2"}), dcat_version="3.0"),
+    ]
+    got = {r["identifier"]: r for r in transform_changes(_changes(spark, rows), [source]).collect()}
+    assert (got["p-1"]["record_type"], got["c-2"]["record_type"]) == ("DatasetSeries", "Dataset")
+    assert json.loads(got["p-1"]["dcat_json"])["@type"] == "DatasetSeries"
+    assert json.loads(got["c-2"]["dcat_json"])["temporal"] == [
+        {"@type": "PeriodOfTime", "startDate": "2000", "endDate": "2001"}
+    ]
+    assert "upgrade: became a DatasetSeries" in " ".join(got["p-1"]["warnings"])
+    assert got["c-1"]["dcat_json"] is None  # unchanged rows are not transformed

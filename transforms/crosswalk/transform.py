@@ -19,6 +19,9 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import to_arrow_schema
 
+from transforms.crosswalk.dcatus3_records import finish_native_3_0, series_identifiers
+from transforms.crosswalk.dcatus3_upgrade import upgrade_dataset
+from transforms.crosswalk.dcatus3_xml import enrich_from_xml
 from transforms.crosswalk.fgdc import fgdc_to_dcat
 from transforms.crosswalk.fixups import apply_fixups
 from transforms.crosswalk.iso19115 import iso_to_dcat
@@ -42,6 +45,7 @@ class TransformResult:
     error: str | None = None
     file_identifier: str | None = None
     record_type: str = RecordType.DATASET
+    root: Any = field(default=None, repr=False)  # the parsed XML, for what 3.0 reads beyond the 1.1 crosswalk
 
 
 @dataclass(frozen=True)
@@ -58,18 +62,6 @@ class RecordContext:
 DEFAULT_CONTEXT = RecordContext()
 
 
-def _finish_native_3_0(dataset: dict, context: RecordContext) -> None:
-    """A 3.0 record as data.gov publishes it: a catalog record without ``@id`` gets the name extract gave
-    it (the schema does not require one); a series, service or catalog record carries its key as
-    ``identifier`` too."""
-    if context.record_type == RecordType.CATALOG_RECORD and context.identifier:
-        given = dataset.get("@id")
-        if not (isinstance(given, str) and given.strip()):
-            dataset["@id"] = context.identifier
-    if context.record_type != RecordType.DATASET and not dataset.get("identifier") and context.identifier:
-        dataset["identifier"] = context.identifier
-
-
 def _from_xml(raw: str, record_url: str | None) -> TransformResult:
     root = parse_xml(raw)
     kind = detect_kind(root)
@@ -78,7 +70,7 @@ def _from_xml(raw: str, record_url: str | None) -> TransformResult:
     # file; without one (FGDC has none), the record's URL, which the WAF keeps unique.
     if not dataset.get("identifier") and record_url:
         dataset["identifier"] = record_url
-    return TransformResult(kind, dataset, warnings, None, file_identifier)
+    return TransformResult(kind, dataset, warnings, None, file_identifier, root=root)
 
 
 def _from_json(raw: str) -> TransformResult:
@@ -128,9 +120,17 @@ def transform_record(
         )
     kind = "json" if raw_format == "json" else "xml"
     fixed = apply_fixups(dataset, kind, fixups or {}, organization)
+    result.record_type = context.record_type
     if context.native_3_0:
-        _finish_native_3_0(dataset, context)
-    result.dataset, result.record_type = dataset, context.record_type
+        finish_native_3_0(dataset, context.record_type, context.identifier)
+    elif context.dcat_version == DcatVersion.V3_0:
+        dataset, result.record_type, upgraded = upgrade_dataset(
+            dataset, series=dataset.get("identifier") in context.series
+        )
+        if result.root is not None:
+            upgraded += enrich_from_xml(dataset, result.root, result.source_format or "")
+        fixed += upgraded
+    result.dataset, result.root = dataset, None
     result.warnings = result.warnings + text_warnings + fixed
     return result
 
@@ -164,12 +164,13 @@ def _typed_columns(dataset: dict) -> dict:
 
 def _transform_row(row: dict, settings: dict) -> dict:
     """The TRANSFORMED values of one create/update row."""
-    fixups, organization, schema = settings.get(row["source_id"], ({}, None, None))
+    fixups, organization, schema, series = settings.get(row["source_id"], ({}, None, None, frozenset()))
     context = RecordContext(
         record_type=row["record_type"] or RecordType.DATASET,
         identifier=row["identifier"],
         dcat_version=row["dcat_version"] or DcatVersion.V1_1,
         native_3_0=schema == DCATUS3 and row["raw_format"] == "json",
+        series=series,
     )
     result = transform_record(
         row["raw_format"],
@@ -220,8 +221,15 @@ def _batches(settings_handle) -> Callable[[Iterator[pa.RecordBatch]], Iterator[p
 
 def transform_changes(changes: DataFrame, sources: list[Source]) -> DataFrame:
     """CHANGES rows in, TRANSFORMED rows out (transforms.schemas.TRANSFORMED, exact column order)."""
+    series = series_identifiers(changes, sources)
     settings = {
-        source.id: (dict(source.fixups or {}), source.organization, source.schema) for source in sources
+        source.id: (
+            dict(source.fixups or {}),
+            source.organization,
+            source.schema,
+            series.get(source.id, frozenset()),
+        )
+        for source in sources
     }
     handle = changes.sparkSession.sparkContext.broadcast(settings)
     return (

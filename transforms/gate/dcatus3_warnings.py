@@ -8,15 +8,15 @@ changes the decision on a record.
 Every object in the record is checked by its class: the record itself by its ``record_type``, an
 embedded object by its ``@type`` (``dcat:Distribution`` counts as ``Distribution``) or else by the
 field it sits in (``distribution`` holds Distributions, ``contactPoint`` Kinds, ...). The reference
-lists (registered media types, ISO 639-1 codes) are snapshots in ``transforms/gate/reference/``.
+lists (registered media types, ISO 639-1 codes) are snapshots in ``transforms/reference/``.
 """
 
 import codecs
 import re
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
-from functools import cache
-from importlib import resources
+
+from transforms.reference import reference_set
 
 ContentWarning = tuple[list, str]  # (JSON path parts, message)
 
@@ -43,13 +43,6 @@ _WKT = re.compile(
 )
 _WKT_NUMBERS = re.compile(r"^[\s\d.,()+eE-]*$")
 _LEGACY_ACCESS = {"restricted public", "non-public"}
-
-
-@cache
-def reference_list(name: str) -> frozenset[str]:
-    """A reference list from transforms/gate/reference/<name>.txt: one lowercase entry a line."""
-    text = resources.files("transforms.gate").joinpath("reference", f"{name}.txt").read_text("utf-8")
-    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip() and line[0] != "#")
 
 
 def _when(value) -> date | None:
@@ -96,7 +89,7 @@ def _languages(record: dict) -> Iterator[ContentWarning]:
     for index, code in enumerate(codes):
         if not isinstance(code, str) or len(code) > 2:
             continue  # not a string, or too long: the schema rejects it
-        if code.lower() not in reference_list("iso639_1"):
+        if code.lower() not in reference_set("iso639_1"):
             path = ["language", index] if isinstance(given, list) else ["language"]
             yield path, f'"{code}" is not an ISO 639-1 language code'
 
@@ -104,7 +97,7 @@ def _languages(record: dict) -> Iterator[ContentWarning]:
 def _media_type(record: dict) -> Iterator[ContentWarning]:
     given = record.get("mediaType")
     if isinstance(given, str) and given.strip():
-        if given.split(";")[0].strip().lower() not in reference_list("media_types"):
+        if given.split(";")[0].strip().lower() not in reference_set("media_types"):
             yield ["mediaType"], f'"{given}" is not a registered (IANA) media type'
 
 
