@@ -44,11 +44,11 @@ lint: $(STAMP) ## ruff (rules and formatting) and mypy; cfn-lint runs as a test
 test: $(STAMP) lint ## lint, then the whole test suite (with the slowest tests listed)
 	$(BIN)/python -m pytest --durations=15
 
-test-fast: $(STAMP) ## the unit tests only (no end-to-end runs, PostgreSQL or browser): about a minute
-	$(BIN)/python -m pytest -m "not e2e and not postgres and not browser" -q
+test-fast: $(STAMP) ## the unit tests without Spark, PostgreSQL, a browser or end-to-end runs: under a minute
+	$(BIN)/python -m pytest -m "not spark and not slow and not e2e and not postgres and not browser" -q --durations=5
 
-clean: ## remove the local lake and build output (keeps .venv)
-	rm -rf $(LAKE) build dist *.egg-info spark-warehouse
+clean: ## remove the local lakes and build output (keeps .venv and .venv-glue)
+	rm -rf $(LAKE) lake-glue .glue-submit build dist *.egg-info spark-warehouse
 
 # Targets of their own areas (AWS packaging, benchmarks) live in mk/.
 -include mk/*.mk

@@ -59,6 +59,7 @@ def _changes(spark: SparkSession, records: int, partitions: int):
         F.col("raw"),
         F.lit("h").alias("content_hash"),
         F.lit(None).cast("array<string>").alias("reasons"),
+        F.lit(None).cast("array<string>").alias("warnings"),
     )
     return rows.repartition(partitions).cache()
 

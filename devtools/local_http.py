@@ -20,6 +20,7 @@ from urllib.parse import quote, unquote, urlsplit
 CONTENT_TYPES = {".xml": "application/xml", ".json": "application/json", ".html": "text/html; charset=utf-8"}
 
 # A route answers one path: a dict with any of status (200), headers ({}), body (b""), delay (0 s),
+# drip (s: the whole answer, status line and headers included, sent one byte per that many seconds),
 # or a callable taking the request handler (its .headers, .path) and returning such a dict, for
 # answers that change between requests or depend on the request.
 Route = dict | Callable[[BaseHTTPRequestHandler], dict]
@@ -77,11 +78,24 @@ def _handler(root: Path, latency_s: float, routes: dict[str, Route]) -> type[Bas
             if route.get("delay"):
                 time.sleep(route["delay"])
             body = route.get("body", b"")
-            self._send(
-                route.get("status", 200),
-                route.get("headers", {}),
-                body.encode() if isinstance(body, str) else body,
-            )
+            body = body.encode() if isinstance(body, str) else body
+            if route.get("drip"):
+                self._drip(route["drip"], route.get("status", 200), route.get("headers", {}), body)
+                return
+            self._send(route.get("status", 200), route.get("headers", {}), body)
+
+        def _drip(self, seconds: float, status: int, headers: dict, body: bytes) -> None:
+            """A server that answers, but a byte at a time: it never goes quiet long enough to time out."""
+            head = f"HTTP/1.1 {status} OK\r\nContent-Length: {len(body)}\r\n"
+            head += "".join(f"{name}: {value}\r\n" for name, value in headers.items()) + "\r\n"
+            self.close_connection = True
+            try:
+                for byte in head.encode() + body:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(seconds)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up, as it should
 
         def _send_file(self, path: Path) -> None:
             stat = path.stat()

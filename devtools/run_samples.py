@@ -8,6 +8,7 @@ import argparse
 import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from devtools.local_http import serve_folder
@@ -19,18 +20,13 @@ SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 SAMPLES_PORT = int(os.environ.get("HARVEST_SAMPLES_PORT", "8642"))
 
 
-def run_samples(lake_root: str, force: bool = False) -> int:
-    """Serve the bundled samples on 127.0.0.1 and harvest them; returns the run's exit code."""
-    with contextlib.ExitStack() as serving:
-        try:
-            base_url = serving.enter_context(serve_folder(SAMPLES / "www", port=SAMPLES_PORT))
-        except OSError as error:
-            print(
-                f"harvest: cannot serve the samples on 127.0.0.1:{SAMPLES_PORT} ({error}); "
-                "free the port or set HARVEST_SAMPLES_PORT",
-                file=sys.stderr,
-            )
-            return 2
+@contextlib.contextmanager
+def serving_samples(lake_root: str) -> Iterator[str]:
+    """Serve the samples on 127.0.0.1 while the block runs; yields the registry, written to <lake>/config/sources.yaml.
+
+    OSError when the port is taken (``port_problem`` says what to do).
+    """
+    with serve_folder(SAMPLES / "www", port=SAMPLES_PORT) as base_url:
         registry = (
             (SAMPLES / "sources.yaml").read_text("utf-8").replace("{samples_url}", base_url.rstrip("/"))
         )
@@ -38,7 +34,26 @@ def run_samples(lake_root: str, force: bool = False) -> int:
         registry_path.parent.mkdir(parents=True, exist_ok=True)
         registry_path.write_text(registry, "utf-8")
         print(f"serving the bundled samples at {base_url}")
-        return run_harvest(str(registry_path), lake_root, force=force)
+        yield str(registry_path)
+
+
+def port_problem(error: OSError) -> str:
+    """The message for a samples port that cannot be served."""
+    return (
+        f"harvest: cannot serve the samples on 127.0.0.1:{SAMPLES_PORT} ({error}); "
+        "free the port or set HARVEST_SAMPLES_PORT"
+    )
+
+
+def run_samples(lake_root: str, force: bool = False) -> int:
+    """Serve the bundled samples on 127.0.0.1 and harvest them; returns the run's exit code."""
+    with contextlib.ExitStack() as serving:
+        try:
+            registry = serving.enter_context(serving_samples(lake_root))
+        except OSError as error:
+            print(port_problem(error), file=sys.stderr)
+            return 2
+        return run_harvest(registry, lake_root, force=force)
 
 
 def main(argv: list[str] | None = None) -> int:

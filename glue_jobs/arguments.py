@@ -13,6 +13,9 @@ from datetime import UTC, datetime
 
 from awsglue.utils import getResolvedOptions
 
+from transforms.lake import InvalidRunId, check_run_id
+from transforms.publish.db_config import configured_db_url
+
 # Every argument a job script reads, with its default ("" means unset).
 JOB_ARGUMENTS = {
     "lake": "",  # lake root: a folder or an s3:// URI
@@ -21,7 +24,9 @@ JOB_ARGUMENTS = {
     "force": "false",  # "true" releases sources held by the mass-deletion guard
     "only-sources": "",  # comma-separated source ids; empty means every enabled source
     "publish-as": "",  # "dcatus3.0" publishes every record of the run as DCAT-US 3.0; empty: per source
-    "db-url": "",  # PostgreSQL catalog database (postgresql://...) or a Secrets Manager secret ARN; empty: lake only
+    # PostgreSQL catalog database: a postgresql:// URL without password, or a Secrets Manager secret ARN;
+    # empty: HARVEST_DB_URL from the environment, else lake only
+    "db-url": "",
     "glue-database": "",  # Glue Data Catalog database to register the catalog tables in; empty: skip
     "sns-topic-arn": "",  # SNS topic for a run summary; empty: skip
     "run-id": "",  # locally the run id; on Glue the workflow's WORKFLOW_RUN_ID wins
@@ -38,7 +43,8 @@ def resolve_arguments(argv: list[str] | None = None, required: tuple[str, ...] =
     """Resolve the job arguments from argv: declared defaults, overridden by what is passed.
 
     Keys use underscores (``only_sources``). ``run_id`` is the workflow run id on Glue, the
-    ``--run-id`` argument locally, or a new time-ordered id.
+    ``--run-id`` argument locally, or a new time-ordered id; one that could name a path outside the
+    lake is refused. ``db_url`` may not carry a password (HARVEST_DB_URL is read when it is empty).
     """
     argv = list(sys.argv if argv is None else argv)
     present = [name for name in (*JOB_ARGUMENTS, *GLUE_WORKFLOW_ARGUMENTS) if f"--{name}" in argv]
@@ -53,6 +59,11 @@ def resolve_arguments(argv: list[str] | None = None, required: tuple[str, ...] =
     if missing:
         raise SystemExit(f"missing required job argument(s): {', '.join('--' + name for name in missing)}")
     args["run_id"] = args["WORKFLOW_RUN_ID"] or args["run_id"] or new_run_id()
+    try:
+        check_run_id(args["run_id"])
+        args["db_url"] = configured_db_url(args["db_url"])
+    except (InvalidRunId, ValueError) as error:
+        raise SystemExit(str(error)) from None
     args["force"] = is_true(args["force"])
     return args
 

@@ -31,23 +31,23 @@ def _session(region: str | None):
 
 
 def find_artifacts(dist: Path) -> tuple[Path, list[Path]]:
-    """The wheel and the five job scripts `make package` put in dist/."""
-    wheels = sorted(dist.glob("glue_harvester-*.whl"))
+    """The project's archive (glue_harvester-<version>.zip) and the five job scripts `make package` put in dist/."""
+    archives = sorted(dist.glob("glue_harvester-*.zip"))
     scripts = [dist / "jobs" / f"{stage}.py" for stage in STAGES]
     missing = [str(path) for path in scripts if not path.is_file()]
-    if len(wheels) != 1 or missing:
+    if len(archives) != 1 or missing:
         raise DeployError(
-            f"{dist} needs exactly one glue_harvester wheel and jobs/<stage>.py for every stage "
-            f"(found {len(wheels)} wheel(s), missing {missing or 'none'}): run `make package`"
+            f"{dist} needs exactly one glue_harvester-<version>.zip and jobs/<stage>.py for every stage "
+            f"(found {len(archives)} archive(s), missing {missing or 'none'}): run `make package`"
         )
-    return wheels[0], scripts
+    return archives[0], scripts
 
 
 def upload_artifacts(
-    s3, artifacts_bucket: str, lake_bucket: str, wheel: Path, scripts: list[Path], sources: Path
+    s3, artifacts_bucket: str, lake_bucket: str, archive: Path, scripts: list[Path], sources: Path
 ) -> list[str]:
-    """Upload the wheel to wheels/, the scripts to jobs/ and the registry to config/sources.yaml; returns the URIs."""
-    uploads = [(wheel, artifacts_bucket, f"wheels/{wheel.name}")]
+    """Upload the archive to python/, the scripts to jobs/ and the registry to config/sources.yaml; returns the URIs."""
+    uploads = [(archive, artifacts_bucket, f"python/{archive.name}")]
     uploads += [(script, artifacts_bucket, f"jobs/{script.name}") for script in scripts]
     uploads.append((sources, lake_bucket, "config/sources.yaml"))
     for path, bucket, key in uploads:
@@ -239,12 +239,12 @@ def deploy_command(args) -> int:
     """harvest deploy: check the registry, create or update the stack, then upload the artifacts and registry."""
     sources = Path(args.sources)
     parse_registry(sources.read_text("utf-8"))
-    wheel, scripts = find_artifacts(Path(args.dist))
+    archive, scripts = find_artifacts(Path(args.dist))
     given = {
         **_parameter_pairs(args.parameter or []),
         "LakeBucket": args.lake_bucket,
         "ArtifactsBucket": args.artifacts_bucket,
-        "WheelFile": wheel.name,
+        "ProjectArchive": archive.name,
     }
     if args.schedule:
         given["Schedule"] = args.schedule
@@ -254,7 +254,7 @@ def deploy_command(args) -> int:
     outcome = deploy_stack(session.client("cloudformation"), args.stack, given)
     print(f"stack {args.stack}: {outcome}")
     for uri in upload_artifacts(
-        session.client("s3"), args.artifacts_bucket, args.lake_bucket, wheel, scripts, sources
+        session.client("s3"), args.artifacts_bucket, args.lake_bucket, archive, scripts, sources
     ):
         print(f"uploaded {uri}")
     return 0

@@ -41,7 +41,17 @@ def run_harvest(
 ) -> int:
     """Run the whole workflow locally; print progress, the run id and the report path. Returns an exit code."""
     from glue_jobs.workflow import run_workflow
+    from transforms.lake_lock import LakeLocked
+    from transforms.publish.db_config import has_password, password_refusal
 
+    if has_password(db_url):
+        print(f"harvest: {password_refusal()}", file=sys.stderr)
+        return 2
+    try:
+        run_id = lake.check_run_id(run_id) if run_id else None
+    except lake.InvalidRunId as error:
+        print(f"harvest: {error}", file=sys.stderr)
+        return 2
     registry_text = lake.read_text(sources)
     if registry_text is None:
         print(f"harvest: source registry not found at {sources}", file=sys.stderr)
@@ -64,7 +74,11 @@ def run_harvest(
         "db-url": db_url,
         "publish-as": publish_as,
     }
-    failed = run_workflow(overrides).failed_stage
+    try:
+        failed = run_workflow(overrides).failed_stage
+    except LakeLocked as error:
+        print(f"harvest: {error}", file=sys.stderr)
+        return 2
     if failed:
         _write_failed_report(lake_root, run_id, failed)
         print(f"run {run_id} FAILED at {failed}; report: {_report_path(lake_root, run_id)}", file=sys.stderr)
@@ -110,7 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--only-sources", default="", help="comma-separated source ids (default: every enabled source)"
     )
-    run.add_argument("--db-url", default="", help="also publish into this PostgreSQL catalog database")
+    run.add_argument(
+        "--db-url",
+        default="",
+        help="also publish into this PostgreSQL catalog database (no password here: use $HARVEST_DB_URL)",
+    )
     run.add_argument(
         "--publish-as", default="", choices=["", *PUBLISH_AS], help="publish every record as DCAT-US 3.0"
     )
@@ -124,8 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--lake", default="lake", help="lake folder (default: ./lake)")
     report.set_defaults(func=lambda a: show_report(a.lake, a.run_id))
     from glue_jobs.aws_commands import add_aws_commands
+    from glue_jobs.lake_commands import add_lake_commands
 
     add_aws_commands(commands)
+    add_lake_commands(commands)
     return parser
 
 

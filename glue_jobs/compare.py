@@ -2,7 +2,7 @@
 
 from glue_jobs.job_context import begin
 from transforms.compare.changes import classify_changes
-from transforms.publish.catalog_state import read_base_state
+from transforms.publish.catalog_state import read_state
 from transforms.schemas import CHANGES, EXTRACT_RECORDS, SOURCE_STATUS
 
 
@@ -11,7 +11,7 @@ def main(argv: list[str] | None = None) -> None:
     job = begin("compare", argv)
     records = job.read("extract", "records", EXTRACT_RECORDS)
     statuses = job.read("extract", "sources", SOURCE_STATUS)
-    state = read_base_state(job.spark, job.lake, job.run_id)
+    state = read_state(job.spark, job.lake, job.manifest.base_version)
     job.write(classify_changes(records, statuses, state), "changes", CHANGES)
     job.write(statuses, "sources", SOURCE_STATUS)
     job.finish()

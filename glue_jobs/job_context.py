@@ -1,4 +1,10 @@
-"""What every job does around its stage logic: arguments, logging, session, registry, stage tables."""
+"""What every job does around its stage logic: arguments, logging, the lake lock, the run manifest, session,
+stage tables.
+
+Extract takes the lake lock for its run and pins the run's manifest (base catalog version, registry
+copy, options); every later job checks the lock is its run's (load may take it, see lake_lock) and
+reads only the manifest, never the registry file or the catalog pointer.
+"""
 
 import logging
 import os
@@ -12,8 +18,9 @@ from pyspark.sql.types import StructType
 
 from glue_jobs.arguments import is_true, resolve_arguments
 from glue_jobs.runtime import start_job
-from transforms import lake
-from transforms.registry import RegistryError, Source, parse_registry, select_sources
+from transforms import lake, lake_lock
+from transforms.registry import Source
+from transforms.run_manifest import RunManifest, pin_run, read_manifest
 
 log = logging.getLogger("harvest")
 RECORDS_PER_FILE = 5000
@@ -27,6 +34,7 @@ class JobContext:
     args: dict
     spark: SparkSession
     commit: Callable[[], None]
+    manifest: RunManifest
     sources: list[Source] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
 
@@ -76,31 +84,43 @@ def configure_logging(level: str) -> None:
     warnings.filterwarnings("ignore", message="This pattern is interpreted as a regular expression")
 
 
-def load_sources(registry_uri: str, only: str) -> list[Source]:
-    """Read the registry (a path or s3:// URI) and select the sources to harvest."""
-    text = lake.read_text(registry_uri)
-    if text is None:
-        raise RegistryError(f"source registry not found at {registry_uri}")
-    names = [name.strip() for name in only.split(",") if name.strip()]
-    return select_sources(parse_registry(text), names)
+def pin_or_read_manifest(stage: str, args: dict) -> RunManifest:
+    """Take (extract, load) or check (the others) the lake lock, then pin (extract) or read the manifest."""
+    lake_root, run_id = args["lake"], args["run_id"]
+    if stage not in ("extract", "load"):
+        lake_lock.check(lake_root, run_id)
+        return read_manifest(lake_root, run_id)
+    taken = lake_lock.acquire(lake_root, run_id, workflow=args.get("WORKFLOW_NAME", ""))
+    if stage == "load":
+        return read_manifest(lake_root, run_id)
+    from glue_jobs.run_properties import read_run_properties
+    from transforms.publish.catalog_state import current_version
+
+    try:
+        properties = read_run_properties(args)
+        force = is_true(properties["force"]) if properties.get("force") else args["force"]
+        only = properties.get("only_sources") or args["only_sources"]
+        publish_as = properties.get("publish_as") or args["publish_as"]
+        return pin_run(
+            lake_root, run_id, args["sources"], force, only, lambda: current_version(lake_root), publish_as
+        )
+    except Exception:
+        if taken:  # the run never started (bad registry, broken pointer): do not leave the lake locked
+            lake_lock.release(lake_root, run_id)
+        raise
 
 
 def begin(stage: str, argv: list[str] | None = None) -> JobContext:
-    """Start a job: resolve arguments (and workflow run properties), logging, session, sources."""
+    """Start a job: arguments, logging, lock and manifest (before Spark starts), session, sources."""
     args = resolve_arguments(argv, required=("lake", "sources"))
     configure_logging(args["log_level"])
-    from glue_jobs.run_properties import read_run_properties
-
-    properties = read_run_properties(args)
-    if properties.get("force"):
-        args["force"] = is_true(properties["force"])
-    if properties.get("only_sources"):
-        args["only_sources"] = properties["only_sources"]
-    if properties.get("publish_as"):
-        args["publish_as"] = properties["publish_as"]
-    spark, commit = start_job(stage, args)
-    context = JobContext(stage=stage, args=args, spark=spark, commit=commit)
-    context.sources = load_sources(args["sources"], args["only_sources"])
+    manifest = pin_or_read_manifest(stage, args)
+    args["force"], args["only_sources"] = manifest.force, manifest.only_sources
+    args["publish_as"] = manifest.publish_as
+    sources = manifest.sources()
+    spark, commit = start_job(stage, argv)
+    context = JobContext(stage=stage, args=args, spark=spark, commit=commit, manifest=manifest)
+    context.sources = sources
     log.info(
         "%s starting: run %s, lake %s, %d source(s)",
         stage,

@@ -1,96 +1,56 @@
-"""Glue job: apply the accepted changes to the catalog and write the harvest report."""
+"""Glue job: apply the accepted changes to the catalog and write the harvest report.
+
+The order of publication and why it is safe at every step: transforms/publish/publication.py.
+"""
 
 import json
 import logging
-from datetime import UTC, datetime
 
-from glue_jobs.job_context import JobContext, begin
-from transforms import lake
-from transforms.publish.catalog_state import base_version, read_state, switch_pointer, write_version
-from transforms.publish.next_version import accepted_changes, next_state, record_outcomes, without_refused
-from transforms.publish.report import build_report, unaccounted_records
-from transforms.publish.report_html import render_report_html
-from transforms.publish.slugs import assign_slugs
-from transforms.schemas import OUTCOMES, SOURCE_STATUS, VALIDATED
+from glue_jobs.job_context import begin
+from transforms import lake, lake_lock
+from transforms.publish.next_version import record_outcomes
+from transforms.publish.publication import plan_publication, publish_catalog
+from transforms.publish.report import build_report, check_counts, write_report
+from transforms.schemas import SOURCE_STATUS, VALIDATED
 
 log = logging.getLogger("harvest")
 
 
-def publish_to_database(job: JobContext, accepted):
-    """Apply the changes to the catalog database; returns the refused rows (or None without a database)."""
-    if not job.args["db_url"]:
-        return None
-    from pyspark.sql import functions as F
-
-    from transforms.publish.postgres import ensure_schema, publish_changes
-
-    ensure_schema(job.args["db_url"])
-    registry = job.spark.createDataFrame(
-        [(s.id, s.organization, s.title) for s in job.sources],
-        "source_id string, organization string, source_title string",
-    )
-    results = publish_changes(
-        accepted.join(registry, on="source_id", how="left"), job.args["db_url"], job.run_id
-    )
-    # Written once and read back: the database must never see the same changes applied twice by a lazy re-evaluation.
-    job.write(results, "db_results", results.schema)
-    stored = job.spark.read.parquet(job.path("load", "db_results"))
-    return stored.filter(F.col("db_status") == "refused")
-
-
-def write_report(job: JobContext, outcomes, statuses, quality: dict) -> dict:
-    """report.json, report.html and the outcomes table under runs/<run_id>/report/."""
-    outcomes.write.mode("overwrite").parquet(job.path("report", "outcomes"))
-    outcomes = job.spark.read.schema(OUTCOMES).parquet(job.path("report", "outcomes"))
-    started = json.loads(lake.read_text(lake.run_path(job.lake, job.run_id, "run.json")) or "{}").get(
-        "started"
-    )
-    run = {
-        "run_id": job.run_id,
-        "status": "succeeded",
-        "started": started,
-        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-        "lake": job.lake,
-        "force": job.args["force"],
-    }
-    if quality.get("data_docs"):
-        quality = {**quality, "data_docs": "quality/" + quality["data_docs"]}
-    report = build_report(run, outcomes, statuses, job.sources, quality)
-    problems = unaccounted_records(report)
-    if problems:  # a bug, never bad data: fail the job rather than publish counts that lie
-        raise RuntimeError("report counts do not add up: " + "; ".join(problems))
-    folder = lake.run_path(job.lake, job.run_id, "report")
-    lake.write_text(lake.join(folder, "report.json"), json.dumps(report, indent=2) + "\n", "application/json")
-    lake.write_text(lake.join(folder, "report.html"), render_report_html(report), "text/html; charset=utf-8")
-    return report
-
-
 def main(argv: list[str] | None = None) -> None:
-    """Load: validate/records -> catalog version + pointer switch, database, report."""
+    """Load: check, then validate/records -> database, catalog version, pointer switch; report; release the lake."""
     job = begin("load", argv)
     # Load never needs the source text; dropping it here means Parquet never even reads it.
     validated = job.read("validate", "records", VALIDATED).drop("raw")
     statuses = job.read("validate", "sources", SOURCE_STATUS)
-    base = base_version(job.lake, job.run_id)
-    state = read_state(job.spark, job.lake, base)
-    accepted = assign_slugs(accepted_changes(validated), state).cache()
-    refused = publish_to_database(job, accepted)
-    applied = without_refused(accepted, refused)
-    changed = applied.count()
-    if changed:
-        write_version(next_state(state, applied, job.run_id), job.lake, job.run_id)
-        switch_pointer(job.lake, job.run_id, base)
-    else:
-        log.info("no accepted changes: catalog version %s stays current", base)
     quality_text = lake.read_text(lake.join(lake.run_path(job.lake, job.run_id, "quality"), "summary.json"))
+    quality = json.loads(quality_text or "{}")
+    run = {
+        "run_id": job.run_id,
+        "started": job.manifest.started,
+        "lake": job.lake,
+        "force": job.args["force"],
+    }
+    plan = plan_publication(job.lake, job.manifest)
+    # Before anything is published: a report whose counts do not add up is a bug, and stops the load here.
+    check_counts(build_report(run, record_outcomes(validated), statuses, job.sources, quality))
+    published = publish_catalog(
+        job.spark,
+        job.lake,
+        job.manifest,
+        plan,
+        validated,
+        job.args["db_url"],
+        lake.run_path(job.lake, job.run_id, "load", "db_results"),
+    )
     report = write_report(
-        job, record_outcomes(validated, refused), statuses, json.loads(quality_text or "{}")
+        job.lake, run, record_outcomes(validated, published.refused), statuses, job.sources, quality
     )
     from glue_jobs.publish_targets import publish_run
 
     publish_run(job, report)
+    lake_lock.release(job.lake, job.run_id)
     job.finish(
-        changes_applied=changed,
+        changes_applied=published.changed,
         **{k: report["totals"][k] for k in ("created", "updated", "deleted", "rejected")},
     )
 

@@ -14,7 +14,8 @@ def read_run_properties(args: dict, glue=None) -> dict:
     """The current workflow run's properties, or {} when the job does not run inside a workflow.
 
     ``args`` are the resolved job arguments (``WORKFLOW_NAME`` and ``WORKFLOW_RUN_ID`` set by Glue);
-    ``glue`` is a boto3 Glue client, created when not given.
+    ``glue`` is a boto3 Glue client, created when not given; like every boto3 client it honours
+    ``AWS_ENDPOINT_URL_GLUE`` / ``AWS_ENDPOINT_URL`` (the Glue emulation points them at moto).
     """
     name, run_id = args.get("WORKFLOW_NAME"), args.get("WORKFLOW_RUN_ID")
     if not (name and run_id):

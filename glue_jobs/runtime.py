@@ -5,16 +5,42 @@ elsewhere a plain local SparkSession, quiet and bound to 127.0.0.1. No stage log
 touches either: jobs get a SparkSession and a ``commit`` callable.
 """
 
+import atexit
+import contextlib
+import importlib.util
 import logging
 import os
 import sys
 from collections.abc import Callable
+from functools import cache
+from importlib import resources
 from pathlib import Path
 
 from pyspark.sql import SparkSession
 
-LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
+WORKER_DAEMON = "glue_jobs.spark_worker_daemon"
 log = logging.getLogger(__name__)
+_extracted = contextlib.ExitStack()
+atexit.register(_extracted.close)
+
+
+@cache
+def log4j_config() -> str:
+    """The quiet log4j2 config as a file the JVM can read: the package's own, or a temporary copy of it
+    when the package is imported from an archive (a zip on the Python path has no files to point at)."""
+    resource = resources.files("glue_jobs") / "log4j2.properties"
+    return str(_extracted.enter_context(resources.as_file(resource)))
+
+
+def worker_daemon_module() -> str | None:
+    """The local worker daemon when Python workers can start it, else None (PySpark's own daemon).
+
+    Workers start the daemon with ``python -m`` before any task adds ``spark.submit.pyFiles`` to
+    their path, so it must be a file on disk: with the project in an archive (spark-submit
+    ``--py-files``, as on Glue) it is not, and naming it would make every worker fail to start.
+    """
+    spec = importlib.util.find_spec(WORKER_DAEMON)
+    return WORKER_DAEMON if spec is not None and spec.origin and Path(spec.origin).is_file() else None
 
 
 def on_glue() -> bool:
@@ -31,10 +57,9 @@ def local_spark(app_name: str = "harvest", cores: int | None = None) -> SparkSes
     if active is not None:
         return active
     cores = cores or os.cpu_count() or 2
-    java_options = (
-        f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG} -Dlog4j.configurationFile=file:{LOG4J_CONFIG}"
-    )
-    return (
+    config = log4j_config()
+    java_options = f"-Dlog4j2.configurationFile=file:{config} -Dlog4j.configurationFile=file:{config}"
+    builder = (
         SparkSession.builder.master(f"local[{cores}]")
         .appName(app_name)
         .config("spark.driver.host", "127.0.0.1")
@@ -44,23 +69,36 @@ def local_spark(app_name: str = "harvest", cores: int | None = None) -> SparkSes
         .config("spark.sql.shuffle.partitions", str(max(4, cores * 2)))
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.python.daemon.module", "glue_jobs.spark_worker_daemon")
         .config("spark.driver.memory", os.environ.get("HARVEST_DRIVER_MEMORY", "4g"))
         .config("spark.driver.extraJavaOptions", java_options)
         .config("spark.executor.extraJavaOptions", java_options)
-        .getOrCreate()
     )
+    daemon = worker_daemon_module()
+    if daemon:
+        builder = builder.config("spark.python.daemon.module", daemon)
+    return builder.getOrCreate()
 
 
-def start_job(job_name: str, args: dict) -> tuple[SparkSession, Callable[[], None]]:
+def start_job(job_name: str, argv: list[str] | None = None) -> tuple[SparkSession, Callable[[], None]]:
     """Return (spark, commit): a Glue-backed session and Job.commit on Glue, a local session elsewhere."""
     if on_glue():
-        from awsglue.context import GlueContext  # only importable inside Glue
-        from awsglue.job import Job
-        from pyspark.context import SparkContext
-
-        glue_context = GlueContext(SparkContext.getOrCreate())
-        job = Job(glue_context)
-        job.init(args.get("JOB_NAME", job_name), args)
-        return glue_context.spark_session, job.commit
+        return _glue_job(list(sys.argv if argv is None else argv))
     return local_spark(f"harvest-{job_name}"), lambda: None
+
+
+def _glue_job(argv: list[str]) -> tuple[SparkSession, Callable[[], None]]:
+    """GlueContext and Job as AWS's job template builds them (only inside Glue: they need Glue's JVM classes).
+
+    Job.init gets Glue's own resolved options (JOB_NAME, JOB_RUN_ID, the bookmark option, TempDir; all
+    strings), which is what its JVM side reads, not the harvest's arguments.
+    """
+    from awsglue.context import GlueContext
+    from awsglue.job import Job
+    from awsglue.utils import getResolvedOptions
+    from pyspark.context import SparkContext
+
+    options = getResolvedOptions(argv, ["JOB_NAME"])
+    glue_context = GlueContext(SparkContext.getOrCreate())
+    job = Job(glue_context)
+    job.init(options["JOB_NAME"], options)
+    return glue_context.spark_session, job.commit

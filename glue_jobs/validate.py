@@ -1,22 +1,18 @@
 """Glue job: the gate. Records against the DCAT-US 1.1 schema, batches against the suites."""
 
 import json
-from pathlib import Path
 
-import expectations
 from glue_jobs.job_context import begin
 from transforms import lake
 from transforms.gate.validate import validate_records
-from transforms.publish.catalog_state import published_counts, read_base_state
+from transforms.publish.catalog_state import published_counts, read_state
 from transforms.schemas import SOURCE_STATUS, TRANSFORMED, VALIDATED
-
-SUITES_DIR = Path(expectations.__file__).parent
 
 
 def main(argv: list[str] | None = None) -> None:
     """Validate: transform/records -> validate/records, validate/sources, quality/ (Data Docs)."""
     job = begin("validate", argv)
-    state = read_base_state(job.spark, job.lake, job.run_id)
+    state = read_state(job.spark, job.lake, job.manifest.base_version)
     quality_dir = lake.run_path(job.lake, job.run_id, "quality")
     validated, statuses, quality = validate_records(
         job.read("transform", "records", TRANSFORMED),
@@ -24,7 +20,6 @@ def main(argv: list[str] | None = None) -> None:
         job.sources,
         published_counts(state),
         force=job.args["force"],
-        suites_dir=str(SUITES_DIR),
         quality_dir=quality_dir,
     )
     job.write(validated, "records", VALIDATED)

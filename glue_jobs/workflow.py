@@ -110,7 +110,23 @@ class WorkflowResult:
 def run_workflow(
     overrides: dict[str, str], on_progress: Callable[[str], None] = print, template: Path = TEMPLATE
 ) -> WorkflowResult:
-    """Run every job in order, stopping at the first that fails, as the Glue workflow's triggers do."""
+    """Run every job in order, stopping at the first that fails, as the Glue workflow's triggers do.
+
+    The run holds the lake lock throughout: LakeLocked (naming the holder) at once when another run
+    has it; released at the end (load releases it on success; here when the run failed).
+    """
+    from transforms import lake_lock
+
+    lake_lock.acquire(overrides["lake"], overrides["run-id"], reentrant=False)
+    try:
+        return _run_steps(overrides, on_progress, template)
+    finally:
+        lake_lock.release(overrides["lake"], overrides["run-id"])
+
+
+def _run_steps(
+    overrides: dict[str, str], on_progress: Callable[[str], None], template: Path
+) -> WorkflowResult:
     steps = job_graph(load_template(template))
     result = WorkflowResult(seconds={})
     for number, step in enumerate(steps, start=1):

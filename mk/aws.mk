@@ -3,7 +3,6 @@
 CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
 GLUE_IMAGE := public.ecr.aws/glue/aws-glue-libs:5
-JOB_SCRIPTS := $(addprefix glue_jobs/,extract.py compare.py transform.py validate.py load.py)
 # What the container runs (a harvest subcommand); the lake is mounted at /home/hadoop/lake.
 GLUE_HARVEST_ARGS ?= --lake /home/hadoop/lake
 PROFILE_NAME ?= default
@@ -13,12 +12,8 @@ GLUE_PYTHON_MODULES = $(shell $(BIN)/python -c 'from glue_jobs.workflow import l
 
 .PHONY: package lint-cfn-security glue-docker-run
 
-package: $(STAMP) ## build the wheel and copy the job scripts into dist/ (what harvest deploy uploads)
-	rm -rf dist/jobs dist/glue_harvester-*.whl
-	$(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation -w dist .
-	mkdir -p dist/jobs
-	cp $(JOB_SCRIPTS) dist/jobs/
-	@ls -1 dist/*.whl dist/jobs/*.py
+package: $(STAMP) ## build the project's archive (.zip), its wheel and the job scripts into dist/ (devtools/package.py)
+	$(BIN)/python -m devtools.package --dist dist
 
 # checkov's dependencies clash with the pinned Glue stack, so it lives in a venv of its own.
 $(CHECKOV_VENV)/.installed:

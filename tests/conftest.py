@@ -11,6 +11,13 @@ ROOT = Path(__file__).resolve().parents[1]
 REALDATA = ROOT.parent / "shared" / "realdata"
 
 
+def pytest_collection_modifyitems(items):
+    """Every test that uses the Spark session is marked ``spark``, so `make test-fast` can leave them out."""
+    for item in items:
+        if "spark" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.spark)
+
+
 @pytest.fixture(scope="session")
 def spark():
     """The session-scoped local SparkSession (2 cores, few shuffle partitions, UI off)."""

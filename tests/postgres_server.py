@@ -117,3 +117,19 @@ def postgres_url():
             _run([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"], user)
     finally:
         shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture
+def fresh_db_url(postgres_url):
+    """postgresql:// URL of a new, empty database on the session's server, dropped after the test."""
+    import uuid
+
+    import psycopg
+
+    name = f"harvest_{uuid.uuid4().hex[:12]}"
+    admin = postgres_url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE {name} WITH (FORCE)")

@@ -7,12 +7,12 @@ Every field not named is null (an array field is empty), so a column added to a 
 from pyspark.sql.types import ArrayType, StructType
 
 
-def row(schema: StructType, /, **values) -> tuple:
-    """A tuple in ``schema``'s field order; unknown names are an error, so a typo cannot pass silently."""
-    unknown = set(values) - set(schema.fieldNames())
+def row(table: StructType, /, **values) -> tuple:
+    """A tuple in ``table``'s field order; unknown names are an error, so a typo cannot pass silently."""
+    unknown = set(values) - set(table.fieldNames())
     if unknown:
         raise KeyError(f"not fields of the schema: {sorted(unknown)}")
     return tuple(
         values.get(field.name, [] if isinstance(field.dataType, ArrayType) else None)
-        for field in schema.fields
+        for field in table.fields
     )

@@ -71,3 +71,44 @@ def test_allow_private_network_lets_loopback_through_and_pins_the_address():
         8123,
         "127.0.0.1",
     )
+
+
+@pytest.mark.parametrize(
+    ("address", "problem"),
+    [
+        ("2002:a00:1::1", "is private (6to4 for 10.0.0.1)"),
+        ("2002:7f00:1::", "is loopback (6to4 for 127.0.0.1)"),
+        ("fec0::1", "is site-local"),
+        ("192.0.0.9", "is reserved"),
+        ("192.0.0.170", "is private"),
+        ("64:ff9b::a00:1", "is private (NAT64 for 10.0.0.1)"),
+    ],
+)
+def test_special_ranges_and_embedded_private_ipv4_are_refused(address, problem):
+    assert address_problem(address) == problem
+
+
+@pytest.mark.parametrize("address", ["2002:808:808::1", "64:ff9b::808:808"])
+def test_embedded_public_ipv4_passes(address):
+    assert address_problem(address) is None
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "169.254.169.254",
+        "fd00:ec2::254",
+        "169.254.170.2",
+        "169.254.170.23",
+        "fd00:ec2::23",
+        "100.100.100.200",
+        "::ffff:169.254.169.254",
+        "2002:a9fe:a9fe::",
+        "64:ff9b::a9fe:a9fe",
+    ],
+)
+def test_metadata_services_are_refused_even_with_allow_private_network(address):
+    host = f"[{address}]" if ":" in address else address
+    with pytest.raises(AddressRefused, match="even with allow_private_network") as refused:
+        resolve_checked(f"http://{host}/latest/meta-data/", allow_private_network=True)
+    assert "metadata" in str(refused.value) or "credentials" in str(refused.value)

@@ -50,6 +50,7 @@ def packaged(tmp_path):
     """What `make package` leaves in dist/, and a registry file."""
     dist = tmp_path / "dist"
     (dist / "jobs").mkdir(parents=True)
+    (dist / "glue_harvester-0.1.0.zip").write_bytes(b"PK archive bytes")
     (dist / "glue_harvester-0.1.0-py3-none-any.whl").write_bytes(b"PK wheel bytes")
     for stage in STAGES:
         (dist / "jobs" / f"{stage}.py").write_text(f"# {stage} job\n")
@@ -82,18 +83,18 @@ def _deploy_argv(dist, registry):
 
 # moto's CloudFormation skips the Glue resources (tested through the template instead) and says so.
 @pytest.mark.filterwarnings("ignore:Tried to parse:UserWarning")
-def test_deploy_creates_the_stack_then_uploads_jobs_wheel_and_registry(aws, packaged, capsys, monkeypatch):
+def test_deploy_creates_the_stack_then_uploads_jobs_archive_and_registry(aws, packaged, capsys, monkeypatch):
     monkeypatch.setattr("glue_jobs.aws_commands.WAIT_DELAY", 1)
     dist, registry = packaged
     assert main(_deploy_argv(dist, registry)) == 0
     stack = boto3.client("cloudformation").describe_stacks(StackName="harvest-test")["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE"
     parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
-    assert parameters["WheelFile"] == "glue_harvester-0.1.0-py3-none-any.whl"
+    assert parameters["ProjectArchive"] == "glue_harvester-0.1.0.zip"
     assert parameters["Schedule"] == "cron(0 5 * * ? *)" and parameters["TransformWorkers"] == "6"
     s3 = boto3.client("s3")
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket="test-artifacts")["Contents"]}
-    assert keys == {"wheels/glue_harvester-0.1.0-py3-none-any.whl"} | {f"jobs/{s}.py" for s in STAGES}
+    assert keys == {"python/glue_harvester-0.1.0.zip"} | {f"jobs/{s}.py" for s in STAGES}
     uploaded = s3.get_object(Bucket="test-lake", Key="config/sources.yaml")["Body"].read().decode()
     assert uploaded == REGISTRY
     assert "stack harvest-test: created" in capsys.readouterr().out

@@ -38,7 +38,7 @@ def test_job_scripts_glue_version_and_runtime_arguments(template):
         assert job["Command"]["Name"] == "glueetl"
         assert job["Command"]["ScriptLocation"]["Fn::Sub"].endswith(f"/jobs/{stage}.py")
         arguments = job["DefaultArguments"]
-        assert arguments["--extra-py-files"]["Fn::Sub"].endswith("/wheels/${WheelFile}")
+        assert arguments["--extra-py-files"]["Fn::Sub"].endswith("/python/${ProjectArchive}")
         assert arguments["--additional-python-modules"] == {"Ref": "AdditionalPythonModules"}
         assert arguments["--enable-continuous-cloudwatch-log"] == "true"
         assert arguments["--enable-metrics"] == "true"
@@ -130,13 +130,50 @@ def test_cfn_lint_is_clean():
 
 def test_glue_installs_exactly_the_pinned_runtime_libraries():
     """What the jobs import beyond Glue 5.0's own stack is installed at job start, at the local pins."""
-    from pathlib import Path
+    from devtools.glue_python import GLUE_PROVIDED, additional_python_modules
 
-    from glue_jobs.workflow import load_template
-
-    preinstalled = {"pyspark", "numpy", "pandas", "pyarrow", "boto3", "awsgluedataplanepython"}
     lines = Path(__file__).resolve().parents[1].joinpath("requirements.txt").read_text().splitlines()
     pinned = {line.strip() for line in lines if line.strip() and not line.startswith("#")}
-    runtime = {spec for spec in pinned if spec.split("[")[0].split("==")[0].lower() not in preinstalled}
-    modules = load_template()["Parameters"]["AdditionalPythonModules"]["Default"].split(",")
-    assert set(modules) == runtime
+    runtime = {spec for spec in pinned if spec.split("[")[0].split("==")[0].lower() not in GLUE_PROVIDED}
+    assert set(additional_python_modules()) == runtime
+
+
+def test_one_workflow_run_at_a_time(template):
+    assert template["Resources"]["HarvestWorkflow"]["Properties"]["MaxConcurrentRuns"] == 1
+
+
+def _statements(template):
+    role = template["Resources"]["JobRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    extra = [
+        statement
+        for resource in _resources(template, "AWS::IAM::Policy").values()
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    return role + extra
+
+
+def _as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def test_the_jobs_cannot_rewrite_the_source_registry(template):
+    statements = _statements(template)
+    writes = [
+        resource["Fn::Sub"] if isinstance(resource, dict) else resource
+        for s in statements
+        if s["Effect"] == "Allow" and {"s3:PutObject", "s3:DeleteObject"} & set(_as_list(s["Action"]))
+        for resource in _as_list(s["Resource"])
+        if "LakeBucketResource" in str(resource)
+    ]
+    assert writes and not any(resource.endswith(("/*", "/config/*")) for resource in writes)
+    (deny,) = [s for s in statements if s["Effect"] == "Deny"]
+    assert deny["Resource"] == {"Fn::Sub": "${LakeBucketResource.Arn}/config/*"}
+    assert set(deny["Action"]) == {"s3:PutObject", "s3:DeleteObject"}
+    registry = template["Resources"]["ExtractJob"]["Properties"]["DefaultArguments"]["--sources"]
+    assert registry == {"Fn::Sub": "s3://${LakeBucket}/config/sources.yaml"}
+
+
+def test_network_interfaces_may_be_deleted_only_when_glue_made_them(template):
+    deleting = [s for s in _statements(template) if "ec2:DeleteNetworkInterface" in _as_list(s["Action"])]
+    assert len(deleting) == 1
+    assert deleting[0]["Condition"] == {"Null": {"ec2:ResourceTag/aws-glue-service-resource": "false"}}

@@ -21,7 +21,7 @@ def sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def extracted(source_id, identifier, raw, fetch_status="fetched", error=None, url=None, **more):
+def extracted(source_id, identifier, raw, fetch_status="fetched", error=None, url=None, warnings=(), **more):
     return row(
         EXTRACT_RECORDS,
         source_id=source_id,
@@ -32,6 +32,7 @@ def extracted(source_id, identifier, raw, fetch_status="fetched", error=None, ur
         raw=raw,
         fetch_status=fetch_status,
         error=error,
+        warnings=list(warnings),
         **more,
     )
 
@@ -146,9 +147,37 @@ def test_not_modified_file_is_unchanged_with_the_published_hash(spark, state):
         [extracted("agency", "kept", None, fetch_status="not_modified")], EXTRACT_RECORDS
     )
     statuses = spark.createDataFrame([status("agency")], SOURCE_STATUS)
-    rows = {row.identifier: row for row in classify_changes(records, statuses, state).collect()}
+    rows = {change.identifier: change for change in classify_changes(records, statuses, state).collect()}
     assert rows["kept"].action == "unchanged"
     assert rows["kept"].content_hash == sha256(canonical({"identifier": "kept", "title": "Kept"}))
+
+
+def test_a_partial_source_creates_and_updates_but_deletes_nothing(spark, state):
+    """A WAF listing that could not be read in full: an unread folder looks just like a deleted one."""
+    records = spark.createDataFrame(
+        [
+            extracted("agency", "edited", canonical({"identifier": "edited", "title": "New"})),
+            extracted("agency", "added", canonical({"identifier": "added", "title": "Added"})),
+        ],
+        EXTRACT_RECORDS,
+    )
+    statuses = spark.createDataFrame([status("agency", "partial")], SOURCE_STATUS)
+    assert actions(classify_changes(records, statuses, state)) == {
+        ("agency", "edited"): "update",
+        ("agency", "added"): "create",
+    }
+
+
+def test_extract_warnings_follow_the_record(spark, state):
+    warning = "extract: description had 1 invalid \\u escape(s) (a lone surrogate); replaced with '’'"
+    records = spark.createDataFrame(
+        [extracted("agency", "added", canonical({"identifier": "added"}), warnings=[warning])],
+        EXTRACT_RECORDS,
+    )
+    statuses = spark.createDataFrame([status("agency")], SOURCE_STATUS)
+    changes = {change.identifier: change for change in classify_changes(records, statuses, state).collect()}
+    assert (changes["added"].action, changes["added"].warnings) == ("create", [warning])
+    assert changes["removed"].warnings == []
 
 
 def test_a_record_now_published_as_dcat_us_3_is_an_update_even_when_its_text_is_unchanged(spark, state):

@@ -2,6 +2,7 @@
 
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -53,16 +54,48 @@ def test_a_folder_crawl_lists_xml_files_in_path_order_and_stays_inside(tmp_path)
     outside = tmp_path.parent / f"{tmp_path.name}-outside.xml"
     outside.write_text("<x/>")
     (tmp_path / "link.xml").symlink_to(outside)
-    crawl = crawl_folder(tmp_path.as_uri())
+    crawl = crawl_folder(tmp_path.as_uri(), POLICY)
     assert [
         Path(entry.url.removeprefix("file://")).relative_to(tmp_path).as_posix() for entry in crawl.files
     ] == ["a.XML", "z.xml", "b/a.xml", "b/deep/c.xml"]
     assert crawl.failure is None and all(entry.modified for entry in crawl.files)
-    assert crawl_folder((tmp_path / "b" / "nothing").as_uri()).failure.endswith(
+    assert crawl_folder((tmp_path / "b" / "nothing").as_uri(), POLICY).failure.endswith(
         "does not exist or is not a folder"
     )
     (tmp_path / "empty").mkdir()
-    assert crawl_folder((tmp_path / "empty").as_uri()).failure.startswith("found no .xml files in the folder")
+    assert crawl_folder((tmp_path / "empty").as_uri(), POLICY).failure.startswith(
+        "found no .xml files in the folder"
+    )
+
+
+def test_folder_depth_and_count_caps_fail_the_crawl_instead_of_truncating_it(tmp_path):
+    (tmp_path / "one" / "two").mkdir(parents=True)
+    for name in ("a.xml", "one/b.xml", "one/two/c.xml"):
+        (tmp_path / name).write_text("<x/>")
+    deep = crawl_folder(tmp_path.as_uri(), replace(POLICY, max_waf_depth=1))
+    assert deep.failure == (
+        f"the folder {tmp_path / 'one' / 'two'} is more than 1 levels below the source's folder "
+        "(max_waf_depth); the crawl would be incomplete"
+    )
+    assert crawl_folder(tmp_path.as_uri(), replace(POLICY, max_waf_listings=2)).failure == (
+        "the source has more than 2 folders (max_waf_listings)"
+    )
+    assert crawl_folder(tmp_path.as_uri(), replace(POLICY, max_waf_files=2)).failure == (
+        "the folder holds more than 2 .xml files (max_waf_files)"
+    )
+    whole = crawl_folder(
+        tmp_path.as_uri(), replace(POLICY, max_waf_depth=2, max_waf_listings=3, max_waf_files=3)
+    )
+    assert whole.failure is None and len(whole.files) == 3
+
+
+def test_a_file_read_is_capped_on_the_bytes_actually_read():
+    # A file whose size on disk says nothing about what a read returns (as one that grows after the stat).
+    status = Path("/proc/self/status")
+    if not status.is_file() or status.stat().st_size != 0:
+        pytest.skip("needs Linux /proc, whose files report size 0")
+    result = fetch_file(status.as_uri(), replace(POLICY, max_body_bytes=10))
+    assert (result.body, result.error) == (None, f"{status.as_uri()} is larger than the limit of 10 bytes")
 
 
 def test_the_registry_admits_file_urls_only_for_private_sources():

@@ -14,6 +14,7 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
+from transforms import lake
 from transforms.publish.catalog_state import switch_pointer
 from transforms.publish.glue_catalog import hive_type, register_tables
 
@@ -31,6 +32,13 @@ def aws(monkeypatch):
         yield glue
 
 
+def publish(version: str, previous: str | None = None) -> None:
+    """A complete catalog version (its marker; Glue only needs the folder) made current."""
+    marker = f'{{"version": "{version}", "run_id": "{version}", "written": "2026-01-01T00:00:00"}}'
+    lake.write_text(f"{LAKE}/catalog/versions/{version}/VERSION.json", marker)
+    switch_pointer(LAKE, version, previous)
+
+
 def test_spark_types_map_to_hive_types():
     assert hive_type(StringType()) == "string"
     assert hive_type(TimestampType()) == "timestamp"
@@ -42,7 +50,7 @@ def test_spark_types_map_to_hive_types():
 
 
 def test_catalog_table_and_run_partition_are_registered(aws):
-    switch_pointer(LAKE, "run-1", None)
+    publish("run-1")
     assert register_tables(aws, "harvest", LAKE, "run-1") == ["catalog_records", "outcomes"]
 
     records = aws.get_table(DatabaseName="harvest", Name="catalog_records")["Table"]
@@ -76,9 +84,9 @@ def test_catalog_table_and_run_partition_are_registered(aws):
 
 
 def test_a_later_run_moves_the_catalog_table_and_adds_its_partition(aws):
-    switch_pointer(LAKE, "run-1", None)
+    publish("run-1")
     register_tables(aws, "harvest", LAKE, "run-1")
-    switch_pointer(LAKE, "run-2", "run-1")
+    publish("run-2", "run-1")
     register_tables(aws, "harvest", LAKE, "run-2")
     register_tables(aws, "harvest", LAKE, "run-2")  # a retried load changes nothing
 

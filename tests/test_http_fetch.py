@@ -132,7 +132,7 @@ def test_every_redirect_hop_is_checked(site, monkeypatch):
     with serve_folder(site, routes={"/steal": steal}) as base:
         result = fetch(base + "steal", FetchPolicy(retries=0))
     assert result.error == (
-        "address 169.254.169.254 is the cloud metadata service; set allow_private_network: true to harvest it"
+        "address 169.254.169.254 is the cloud metadata service; it is never fetched, even with allow_private_network"
     )
 
 
@@ -164,3 +164,25 @@ def test_connection_refused_is_an_error_not_an_exception(site):
         dead = base
     result = fetch(dead + "record.xml", FetchPolicy(allow_private_network=True, retries=0))
     assert result.error.startswith(f"could not fetch {dead}record.xml")
+
+
+def test_a_server_that_drips_its_answer_is_cut_off_at_the_total_deadline(site):
+    # One byte every 50 ms: never silent for the read timeout, and the headers alone take 2 s.
+    drip = {"drip": 0.05, "headers": {"Content-Type": "application/xml"}, "body": b"<metadata/>" * 10}
+    policy = FetchPolicy(allow_private_network=True, read_timeout_s=2, total_timeout_s=0.5, retries=0)
+    with serve_folder(site, routes={"/drip": drip}) as base:
+        started = time.monotonic()
+        result = fetch(base + "drip", policy)
+        elapsed = time.monotonic() - started
+    assert result.error == f"timed out after 0.5 s: {base}drip did not send its whole response in time"
+    assert elapsed < 1.5
+
+
+def test_retries_stop_at_the_total_deadline(site):
+    busy = Counter({"status": 503, "headers": {"Retry-After": "1"}})
+    policy = FetchPolicy(allow_private_network=True, total_timeout_s=0.5, retries=5)
+    with serve_folder(site, routes={"/busy": busy}) as base:
+        started = time.monotonic()
+        result = fetch(base + "busy", policy)
+    assert result.error == f"HTTP 503 from {base}busy"
+    assert len(busy.requests) == 1 and time.monotonic() - started < 1

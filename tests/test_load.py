@@ -14,8 +14,8 @@ EARLIER = datetime(2026, 1, 1)
 def validated_row(
     identifier, action, decision, reasons=(), source_id="agency", warnings=(), record_type=None
 ):
-    values = {name: None for name in VALIDATED.fieldNames()}
-    values.update(
+    return row(
+        VALIDATED,
         source_id=source_id,
         identifier=identifier,
         action=action,
@@ -27,7 +27,6 @@ def validated_row(
         source_format="dcatus",
         record_type=record_type,
     )
-    return tuple(values[name] for name in VALIDATED.fieldNames())
 
 
 def state_row(identifier, source_id="agency"):
@@ -46,18 +45,16 @@ def state_row(identifier, source_id="agency"):
 
 
 def status_row(source_id, extracted, status="complete"):
-    return (
-        source_id,
-        "datajson",
-        "dcatus1.1-federal",
-        "http://x",
-        status,
-        None,
-        extracted,
-        1,
-        ["x.xml: HTTP 500"],
-        None,
-        None,
+    return row(
+        SOURCE_STATUS,
+        source_id=source_id,
+        source_type="datajson",
+        schema="dcatus1.1-federal",
+        url="http://x",
+        status=status,
+        extracted=extracted,
+        errors=1,
+        error_messages=["x.xml: HTTP 500"],
     )
 
 

@@ -68,7 +68,7 @@ def test_ensure_schema_runs_each_migration_once(db):
                 "SELECT column_name FROM information_schema.columns WHERE table_schema = 'catalog' AND table_name = 'dataset'"
             )
         }
-    assert versions == ["0001_dataset", "0002_dcat_version_record_type"]
+    assert versions == ["0001_dataset", "0002_lake_sync", "0003_dcat_version_record_type"]
     assert {"slug", "dcat", "organization", "source_id", "record_url", "last_harvested"} <= columns
     assert {"dcat_version", "record_type"} <= columns
 
@@ -173,6 +173,23 @@ def test_a_secrets_manager_arn_resolves_to_the_url_it_stores():
     assert resolve_db_url(plain) == "postgresql://u:p@db.internal:5432/catalog"
     assert resolve_db_url(rds) == "postgresql://harvest:p%40ss%2Fword@db.internal:5433/catalog"
     assert resolve_db_url("postgresql://localhost/x") == "postgresql://localhost/x"
+
+
+@mock_aws
+@pytest.mark.parametrize("region", ["us-gov-west-1", "cn-north-1"])
+def test_a_secret_arn_of_another_partition_is_read_from_secrets_manager(region):
+    client = boto3.client("secretsmanager", region_name=region)
+    arn = client.create_secret(Name="catalog-db", SecretString="postgresql://u@db.internal/catalog")["ARN"]
+    assert arn.startswith(("arn:aws-us-gov:", "arn:aws-cn:"))
+    assert resolve_db_url(arn) == "postgresql://u@db.internal/catalog"
+
+
+def test_every_connection_has_a_statement_timeout(db):
+    from transforms.publish.postgres import STATEMENT_TIMEOUT_MS, connect
+
+    with connect(db) as conn:
+        (timeout,) = conn.execute("SELECT current_setting('statement_timeout')").fetchone()
+    assert STATEMENT_TIMEOUT_MS == 600_000 and timeout == "10min"
 
 
 def test_load_stage_rows_with_fresh_slugs_publish_as_they_come(spark, db):

@@ -2,7 +2,13 @@
 
 import pytest
 
-from transforms.registry import RegistryError, parse_registry, published_version, select_sources
+from transforms.registry import (
+    DEFAULT_TIME_BUDGET_S,
+    RegistryError,
+    parse_registry,
+    published_version,
+    select_sources,
+)
 
 GOOD = """
 sources:
@@ -91,6 +97,15 @@ def test_unknown_fixup_names_are_refused():
     )
     with pytest.raises(RegistryError, match="unknown fix-up 'default_contcat'"):
         parse_registry(text)
+
+
+def test_a_source_time_budget_has_a_default_and_must_be_a_positive_number_of_seconds():
+    assert [s.time_budget_s for s in parse_registry(GOOD)] == [DEFAULT_TIME_BUDGET_S] * 2
+    set_to = GOOD.replace("    schema: iso19115\n", "    schema: iso19115\n    time_budget_s: {}\n")
+    assert parse_registry(set_to.format(90))[0].time_budget_s == 90
+    for bad in ("0", "-5", "true", "'an hour'", "100000", ".nan"):
+        with pytest.raises(RegistryError, match="field 'time_budget_s' must be a number of seconds"):
+            parse_registry(set_to.format(bad))
 
 
 def test_dcat_us_3_sources_and_the_version_each_source_publishes():

@@ -38,6 +38,7 @@ def schemas(request, realdata):
     return validator, checker(request.param)
 
 
+@pytest.mark.slow
 def test_same_decision_and_failing_paths_on_every_real_dataset(schemas, realdata):
     reference, ours = schemas
     seen, invalid, disagreements = 0, 0, []

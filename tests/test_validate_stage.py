@@ -1,16 +1,12 @@
 """The validate stage end to end on small inline frames: decisions, holds, force, reports."""
 
 import json
-from pathlib import Path
 
 import pytest
 
-from expectations import __file__ as suites_init
 from transforms.gate.validate import validate_records
 from transforms.registry import Source
 from transforms.schemas import SOURCE_STATUS, TRANSFORMED, VALIDATED
-
-SUITES = str(Path(suites_init).parent)
 
 
 def dataset(identifier: str, **changes) -> dict:
@@ -76,7 +72,6 @@ def run(spark, tmp_path, rows, statuses, published, force=False):
         sources,
         counts,
         force=force,
-        suites_dir=SUITES,
         quality_dir=str(tmp_path / "quality"),
     )
     decisions = {(r["source_id"], r["identifier"]): r for r in validated.collect()}

@@ -1,5 +1,7 @@
 """Reading WAF directory listings (Apache, nginx, IIS) and crawling their folders."""
 
+from dataclasses import replace
+
 import pytest
 
 from devtools.local_http import serve_folder
@@ -104,24 +106,58 @@ def test_crawl_follows_subfolders_once_and_stays_under_the_base(tmp_path):
     assert crawl.problems == [] and crawl.failure is None
 
 
-def test_crawl_depth_is_bounded(tmp_path):
+def test_a_folder_deeper_than_the_limit_fails_the_crawl_instead_of_truncating_it(tmp_path):
     routes = {
         "/waf/": folder_page("a.xml", "d1/"),
         "/waf/d1/": folder_page("b.xml", "d2/"),
         "/waf/d1/d2/": folder_page("c.xml"),
     }
     with serve_folder(tmp_path, routes=routes) as base:
-        crawl = crawl_waf(base + "waf/", LOCAL, max_depth=1)
-    assert [entry.url.rsplit("/", 1)[1] for entry in crawl.files] == ["a.xml", "b.xml"]
+        crawl = crawl_waf(base + "waf/", replace(LOCAL, max_waf_depth=1))
+        deep_enough = crawl_waf(base + "waf/", replace(LOCAL, max_waf_depth=2))
+    assert crawl.failure == (
+        f"the folder {base}waf/d1/d2/ is more than 1 levels below the WAF (max_waf_depth); "
+        "the crawl would be incomplete"
+    )
+    assert [entry.url.rsplit("/", 1)[1] for entry in deep_enough.files] == ["a.xml", "b.xml", "c.xml"]
 
 
-def test_a_failed_subfolder_is_a_problem_not_a_failure(tmp_path):
-    routes = {"/waf/": folder_page("a.xml", "broken/"), "/waf/broken/": {"status": 500}}
+def test_listing_and_file_caps_fail_the_crawl(tmp_path):
+    routes = {
+        "/waf/": folder_page("a.xml", "b.xml", "one/", "two/"),
+        "/waf/one/": folder_page("c.xml"),
+        "/waf/two/": folder_page("d.xml"),
+    }
+    with serve_folder(tmp_path, routes=routes) as base:
+        listings = crawl_waf(base + "waf/", replace(LOCAL, max_waf_listings=2))
+        files = crawl_waf(base + "waf/", replace(LOCAL, max_waf_files=3))
+        enough = crawl_waf(base + "waf/", replace(LOCAL, max_waf_listings=3, max_waf_files=4))
+    assert listings.failure == "the WAF has more than 2 folder listings (max_waf_listings)"
+    assert files.failure == "the WAF lists more than 3 files (max_waf_files)"
+    assert enough.failure is None and len(enough.files) == 4
+
+
+def test_a_subfolder_that_cannot_be_read_in_full_is_a_problem_that_names_it(tmp_path):
+    routes = {
+        "/waf/": folder_page("a.xml", "broken/", "moved/", "utf7/"),
+        "/waf/broken/": {"status": 500},
+        "/waf/moved/": {"status": 302, "headers": {"Location": "/elsewhere/"}},
+        "/elsewhere/": folder_page("e.xml"),
+        "/waf/utf7/": {
+            "headers": {"Content-Type": "text/html; charset=utf-7"},
+            "body": folder_page("u.xml")["body"],
+        },
+    }
     with serve_folder(tmp_path, routes=routes) as base:
         crawl = crawl_waf(base + "waf/", LOCAL)
     assert [entry.url for entry in crawl.files] == [base + "waf/a.xml"]
-    assert crawl.problems == [f"folder listing could not be read: HTTP 500 from {base}waf/broken/"]
-    assert crawl.failure is None
+    assert crawl.problems == [
+        f"folder listing {base}waf/broken/ could not be read: HTTP 500 from {base}waf/broken/",
+        f"folder listing {base}waf/moved/ could not be read: it redirects to {base}elsewhere/, outside the WAF",
+        f"folder listing {base}waf/utf7/ could not be read: its charset 'utf-7' is not "
+        "UTF-8, UTF-16, UTF-32, ISO-8859-1, Windows-1252 or ASCII",
+    ]
+    assert crawl.failure is None  # the source becomes partial: see test_extract_stage
 
 
 def test_a_failed_base_listing_or_an_empty_waf_fails(tmp_path):

@@ -10,34 +10,21 @@ import pytest
 from devtools.local_http import serve_folder
 from devtools.run_samples import SAMPLES
 from glue_jobs.cli import run_harvest
+from transforms import lake_lock
 from transforms.publish.catalog_state import read_pointer, read_state
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """A copy of the bundled sample site, served on 127.0.0.1, and a registry pointing at it."""
-    root = tmp_path_factory.mktemp("site")
-    shutil.copytree(SAMPLES / "www", root / "www")
-    with serve_folder(root / "www") as base_url:
-        registry = (
-            (SAMPLES / "sources.yaml").read_text("utf-8").replace("{samples_url}", base_url.rstrip("/"))
-        )
-        (root / "sources.yaml").write_text(registry, "utf-8")
-        yield root
-
-
-@pytest.fixture(scope="module")
-def lake(tmp_path_factory):
-    return tmp_path_factory.mktemp("lake")
 
 
 def harvest(site: Path, lake: Path, run_id: str) -> dict:
     assert run_harvest(str(site / "sources.yaml"), str(lake), run_id=run_id) == 0
     report = json.loads((lake / "runs" / run_id / "report" / "report.json").read_text())
     assert report["status"] == "succeeded" and report["started"] <= report["finished"]
-    return {entry["source_id"]: entry for entry in report["sources"]}
+    assert lake_lock.holder(str(lake)) is None  # load released the lake
+    manifest = json.loads((lake / "runs" / run_id / "manifest.json").read_text())
+    assert manifest["started"] == report["started"] and "sources:" in manifest["registry"]
+    sources = {entry["source_id"]: entry for entry in report["sources"]}
+    return {"sources": sources, "current": read_pointer(str(lake))}
 
 
 def counts(entry: dict) -> tuple:
@@ -54,8 +41,42 @@ def edit_catalog(site: Path, edit) -> None:
     path.write_text(json.dumps(catalog, indent=1))
 
 
-def test_first_harvest_publishes_valid_records_and_rejects_the_rest(site, lake, spark):
-    sources = harvest(site, lake, "run-1")
+def a_day_of_edits(datasets: list) -> None:
+    datasets[1]["title"] = "Public Library Branches and Bookmobiles"
+    del datasets[2]  # Bridge Inspection Results
+    added = dict(datasets[0], identifier="https://data.example.gov/id/sample-100", title="Noise Complaints")
+    datasets.append(added)
+    datasets.append("not a dataset")
+    datasets.append(dict(datasets[0], identifier="https://data.example.gov/id/sample-101", title=42))
+
+
+@pytest.fixture(scope="module")
+def days(tmp_path_factory) -> tuple[Path, dict]:
+    """Four days of the samples' life, harvested once, in order, into one lake: (lake, results by run id).
+
+    Each test reads the run it is about, so any test can run alone or in any order.
+    """
+    root, lake = tmp_path_factory.mktemp("site"), tmp_path_factory.mktemp("lake")
+    shutil.copytree(SAMPLES / "www", root / "www")
+    results = {}
+    with serve_folder(root / "www") as base_url:
+        registry = (
+            (SAMPLES / "sources.yaml").read_text("utf-8").replace("{samples_url}", base_url.rstrip("/"))
+        )
+        (root / "sources.yaml").write_text(registry, "utf-8")
+        results["run-1"] = harvest(root, lake, "run-1")  # the first harvest
+        results["run-2"] = harvest(root, lake, "run-2")  # nothing changed
+        edit_catalog(root, a_day_of_edits)
+        results["run-3"] = harvest(root, lake, "run-3")
+        broken = "<html><body>Service temporarily unavailable</body></html>"
+        (root / "www" / "datajson" / "data.json").write_text(broken)
+        results["run-4"] = harvest(root, lake, "run-4")  # the publisher's server breaks
+    return lake, results
+
+
+def test_first_harvest_publishes_valid_records_and_rejects_the_rest(days, spark):
+    lake, results = days
+    sources = results["run-1"]["sources"]
     # data.json: 8 datasets; #7 has a contact address that is not mailto:, #8 has no title
     assert counts(sources["example-agency"]) == (8, 6, 0, 0, 0, 2, 0)
     assert sources["example-agency"]["status"] == "complete"
@@ -75,35 +96,26 @@ def test_first_harvest_publishes_valid_records_and_rejects_the_rest(site, lake, 
         "DatasetSeries": 1,
     }
     assert '"@id"' in dcat3["top_reasons"][0]["reason"] and dcat3["conforms_to"]
-    assert read_pointer(str(lake))["version"] == "run-1"
+    assert results["run-1"]["current"]["version"] == "run-1"
     state = read_state(spark, str(lake), "run-1")
     assert state.count() == 17
     assert state.filter("dcat_version = '3.0'").count() == 8
     assert (lake / "runs" / "run-1" / "report" / "report.html").is_file()
 
 
-def test_unchanged_sources_change_nothing(site, lake):
-    sources = harvest(site, lake, "run-2")
+def test_unchanged_sources_change_nothing(days):
+    lake, results = days
+    sources = results["run-2"]["sources"]
     assert counts(sources["example-agency"]) == (8, 0, 0, 0, 6, 2, 0)
     assert counts(sources["example-coastal-waf"]) == (4, 0, 0, 0, 3, 1, 0)
     assert counts(sources["example-agency-dcat3"]) == (9, 0, 0, 0, 8, 1, 0)
-    assert read_pointer(str(lake))["version"] == "run-1"  # no new catalog content was written
+    assert results["run-2"]["current"]["version"] == "run-1"  # no new catalog content was written
     assert not (lake / "catalog" / "versions" / "run-2").exists()
 
 
-def test_one_edit_one_removal_one_addition_and_malformed_records(site, lake, spark):
-    def edit(datasets):
-        datasets[1]["title"] = "Public Library Branches and Bookmobiles"
-        del datasets[2]  # Bridge Inspection Results
-        added = dict(
-            datasets[0], identifier="https://data.example.gov/id/sample-100", title="Noise Complaints"
-        )
-        datasets.append(added)
-        datasets.append("not a dataset")
-        datasets.append(dict(datasets[0], identifier="https://data.example.gov/id/sample-101", title=42))
-
-    edit_catalog(site, edit)
-    sources = harvest(site, lake, "run-3")
+def test_one_edit_one_removal_one_addition_and_malformed_records(days, spark):
+    lake, results = days
+    sources = results["run-3"]["sources"]
     # 8 - 1 + 3 = 10 seen: 1 created, 1 updated, 4 unchanged, 4 rejected (2 as before + 2 malformed)
     assert counts(sources["example-agency"]) == (10, 1, 1, 1, 4, 4, 0)
     assert counts(sources["example-coastal-waf"]) == (4, 0, 0, 0, 3, 1, 0)
@@ -113,13 +125,11 @@ def test_one_edit_one_removal_one_addition_and_malformed_records(site, lake, spa
     assert len(state) == 17
 
 
-def test_a_failed_source_keeps_its_records(site, lake, spark):
-    (site / "www" / "datajson" / "data.json").write_text(
-        "<html><body>Service temporarily unavailable</body></html>"
-    )
-    sources = harvest(site, lake, "run-4")
+def test_a_failed_source_keeps_its_records(days, spark):
+    lake, results = days
+    sources = results["run-4"]["sources"]
     agency = sources["example-agency"]
     assert agency["status"] == "failed" and agency["reason"]
     assert (agency["deleted"], agency["extracted"]) == (0, 0)
-    published = read_state(spark, str(lake), read_pointer(str(lake))["version"])
+    published = read_state(spark, str(lake), results["run-4"]["current"]["version"])
     assert published.filter("source_id = 'example-agency'").count() == 6

@@ -10,7 +10,7 @@ import pytest
 from devtools.local_http import serve_folder
 from devtools.run_samples import SAMPLES
 from glue_jobs.cli import run_harvest
-from tests.postgres_server import postgres_url  # noqa: F401
+from tests.postgres_server import fresh_db_url, postgres_url  # noqa: F401
 from transforms.publish.catalog_state import read_pointer, read_state
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -35,7 +35,8 @@ def database_rows(url) -> dict:
     }
 
 
-def test_harvest_and_reharvest_into_postgres(spark, tmp_path, postgres_url):  # noqa: F811
+def test_harvest_and_reharvest_into_postgres(spark, tmp_path, fresh_db_url):  # noqa: F811
+    db_url = fresh_db_url
     shutil.copytree(SAMPLES / "www", tmp_path / "www")
     lake = tmp_path / "lake"
     catalog_file = tmp_path / "www" / "datajson" / "data.json"
@@ -44,10 +45,10 @@ def test_harvest_and_reharvest_into_postgres(spark, tmp_path, postgres_url):  # 
         registry.write_text(
             (SAMPLES / "sources.yaml").read_text().replace("{samples_url}", base_url.rstrip("/"))
         )
-        assert run_harvest(str(registry), str(lake), run_id="pg-1", db_url=postgres_url) == 0
-        first = database_rows(postgres_url)
+        assert run_harvest(str(registry), str(lake), run_id="pg-1", db_url=db_url) == 0
+        first = database_rows(db_url)
         assert len(first) == 17 and first == lake_rows(spark, lake)
-        with psycopg.connect(postgres_url) as connection:
+        with psycopg.connect(db_url) as connection:
             classes = connection.execute(
                 "SELECT dcat_version, record_type, count(*) FROM catalog.dataset GROUP BY 1, 2 ORDER BY 1, 2"
             ).fetchall()
@@ -67,10 +68,13 @@ def test_harvest_and_reharvest_into_postgres(spark, tmp_path, postgres_url):  # 
             dict(catalog["dataset"][0], identifier="nul-record", description="a\u0000b")
         )
         catalog_file.write_text(json.dumps(catalog))
-        assert run_harvest(str(registry), str(lake), run_id="pg-2", db_url=postgres_url) == 0
+        assert run_harvest(str(registry), str(lake), run_id="pg-2", db_url=db_url) == 0
 
-    second = database_rows(postgres_url)
+    second = database_rows(db_url)
     assert second == lake_rows(spark, lake)
+    with psycopg.connect(db_url) as connection:
+        noted = connection.execute("SELECT state, version FROM catalog.lake_sync").fetchone()
+    assert noted == ("synced", "pg-2")  # the database says which lake version it reflects
     assert len(second) == 16 and ("example-agency", "nul-record") not in second
     slug, _, dcat = second[("example-agency", "https://data.example.gov/id/sample-001")]
     assert dcat["title"] == "Air Quality Monitoring Stations (revised)"

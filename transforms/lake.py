@@ -1,13 +1,36 @@
 """Paths and small files in the lake, which is a local folder or an s3:// URI.
 
 Spark reads and writes the tables; this module handles the few small objects around them
-(the catalog pointer, report.json, Data Docs) the same way on both kinds of root.
+(the catalog pointer, the run manifest, the lake lock, report.json, Data Docs) the same way on
+both kinds of root. Every path that holds a run id is built by :func:`run_path`, which refuses a
+run id that could climb out of the lake.
 """
 
+import os
 import posixpath
+import re
 import shutil
+import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
+
+# Letters, digits, '_' and '-': Glue's WORKFLOW_RUN_ID (wr_<hex>) and our own time-ordered ids fit,
+# while '..', '/', '\', ':' (an s3:// prefix, an absolute path) and '.' (used by version ids) cannot.
+RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
+
+
+class InvalidRunId(ValueError):
+    """A run id that could name a path outside the run's own folder."""
+
+
+def check_run_id(run_id: str) -> str:
+    """The run id itself, or InvalidRunId saying what a run id may hold."""
+    if not isinstance(run_id, str) or not RUN_ID_PATTERN.match(run_id):
+        raise InvalidRunId(
+            f"run id {run_id!r} is not allowed: use 1 to 128 letters, digits, '_' or '-', starting with a "
+            "letter or digit (no '.', '/', ':' or spaces, so a run id can never name a path outside its run)"
+        )
+    return run_id
 
 
 def is_s3(uri: str) -> bool:
@@ -23,8 +46,8 @@ def join(root: str, *parts: str) -> str:
 
 
 def run_path(lake: str, run_id: str, *parts: str) -> str:
-    """<lake>/runs/<run_id>/<parts...>: where each stage of a run writes."""
-    return join(lake, "runs", run_id, *parts)
+    """<lake>/runs/<run_id>/<parts...>: where each stage of a run writes (the run id is checked)."""
+    return join(lake, "runs", check_run_id(run_id), *parts)
 
 
 def _bucket_key(uri: str) -> tuple[str, str]:
@@ -38,17 +61,75 @@ def _s3():
     return boto3.client("s3")
 
 
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename durable: the folder entry is what a crash would otherwise lose."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
 def write_text(uri: str, text: str, content_type: str = "text/plain; charset=utf-8") -> None:
-    """Write a small text object; on a folder the write is atomic (temp file, then rename)."""
+    """Write a small text object atomically: one PUT on S3; on a folder a temp file, fsync, then rename.
+
+    The temp name is unique per call, so two writers never share (or truncate) one temp file.
+    """
     if is_s3(uri):
         bucket, key = _bucket_key(uri)
         _s3().put_object(Bucket=bucket, Key=key, Body=text.encode("utf-8"), ContentType=content_type)
         return
     path = Path(uri)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        with open(temporary, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.replace(path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    _fsync_folder(path.parent)
+
+
+def create_exclusive(uri: str, text: str, content_type: str = "application/json") -> bool:
+    """Create a small object only if it does not exist yet; False when it already does.
+
+    On a folder: O_CREAT|O_EXCL. On S3: a conditional PUT (If-None-Match: *). boto3 1.34 (Glue 5.0's)
+    has no IfNoneMatch parameter on put_object, so the header is added to that one request through
+    botocore's documented event hooks; S3 answers 412 Precondition Failed when the key exists.
+    """
+    if is_s3(uri):
+        from botocore.exceptions import ClientError
+
+        bucket, key = _bucket_key(uri)
+        client = _s3()
+
+        def if_none_match(request, **_):
+            request.headers["If-None-Match"] = "*"
+
+        client.meta.events.register_first("before-sign.s3.PutObject", if_none_match)
+        try:
+            client.put_object(Bucket=bucket, Key=key, Body=text.encode("utf-8"), ContentType=content_type)
+        except ClientError as error:
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if status == 412 or error.response.get("Error", {}).get("Code") == "PreconditionFailed":
+                return False
+            raise
+        return True
+    path = Path(uri)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        return False
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    _fsync_folder(path.parent)
+    return True
 
 
 def read_text(uri: str) -> str | None:
@@ -62,6 +143,39 @@ def read_text(uri: str) -> str | None:
             return None
     path = Path(uri)
     return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
+def delete(uri: str) -> None:
+    """Remove a small object (nothing happens when it is absent)."""
+    if is_s3(uri):
+        bucket, key = _bucket_key(uri)
+        _s3().delete_object(Bucket=bucket, Key=key)
+        return
+    Path(uri).unlink(missing_ok=True)
+
+
+def folder_exists(uri: str) -> bool:
+    """True when anything at all lies under a folder (S3: any key under the prefix)."""
+    if is_s3(uri):
+        bucket, prefix = _bucket_key(uri)
+        listing = _s3().list_objects_v2(Bucket=bucket, Prefix=prefix.rstrip("/") + "/", MaxKeys=1)
+        return listing.get("KeyCount", 0) > 0
+    return Path(uri).exists()
+
+
+def list_folders(uri: str) -> list[str]:
+    """Names of the sub-folders directly under a folder, sorted."""
+    if is_s3(uri):
+        bucket, prefix = _bucket_key(uri)
+        pages = _s3().get_paginator("list_objects_v2")
+        names = []
+        for page in pages.paginate(Bucket=bucket, Prefix=prefix.rstrip("/") + "/", Delimiter="/"):
+            names += [
+                entry["Prefix"].rstrip("/").rsplit("/", 1)[-1] for entry in page.get("CommonPrefixes", [])
+            ]
+        return sorted(names)
+    folder = Path(uri)
+    return sorted(entry.name for entry in folder.iterdir() if entry.is_dir()) if folder.is_dir() else []
 
 
 def upload_folder(local_dir: str | Path, uri: str) -> None:

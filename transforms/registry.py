@@ -32,7 +32,11 @@ KNOWN_FIELDS = {
     "fixups",
     "enabled",
     "publish_as",
+    "time_budget_s",
 }
+DEFAULT_TIME_BUDGET_S = (
+    3600.0  # one source's whole extract; keep it well under the job timeout (JobTimeoutMinutes)
+)
 
 
 class RegistryError(ValueError):
@@ -54,6 +58,7 @@ class Source:
     fixups: dict = field(default_factory=dict)  # per-source fix-up options for the transform
     enabled: bool = True
     publish_as: str | None = None  # "dcatus3.0": upgrade the 1.1 (or ISO/FGDC) records to DCAT-US 3.0
+    time_budget_s: float = DEFAULT_TIME_BUDGET_S  # when it runs out, the source fails (and deletes nothing)
 
 
 def _entry_problems(index: int, entry) -> list[str]:
@@ -103,6 +108,11 @@ def _entry_problems(index: int, entry) -> list[str]:
     for name in ("allow_private_network", "enabled"):
         if name in entry and not isinstance(entry[name], bool):
             problems.append(f"{where}: field '{name}' must be true or false")
+    budget = entry.get("time_budget_s", DEFAULT_TIME_BUDGET_S)
+    if isinstance(budget, bool) or not isinstance(budget, int | float) or not 0 < budget <= 86400:
+        problems.append(
+            f"{where}: field 'time_budget_s' must be a number of seconds, above 0 and at most 86400"
+        )
     if "fixups" in entry and not isinstance(entry["fixups"], dict):
         problems.append(f"{where}: field 'fixups' must be a mapping of fix-up name to setting")
     elif isinstance(entry.get("fixups"), dict):

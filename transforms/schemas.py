@@ -48,6 +48,9 @@ class SourceState(StrEnum):
     COMPLETE = "complete"
     FAILED = "failed"  # nothing of it is published or deleted this run
     HELD = "held"  # a guard held all of its changes
+    PARTIAL = (
+        "partial"  # a WAF listing could not be read in full: creates and updates publish, nothing is deleted
+    )
 
 
 class Action(StrEnum):
@@ -145,10 +148,11 @@ EXTRACT_RECORDS = StructType(
         ("raw", StringType()),  # canonical JSON text, or the decoded XML document
         ("fetch_status", StringType(), False),  # "fetched" | "not_modified" (HTTP 304) | "error"
         ("error", StringType()),  # why the record could not be read; a publisher can act on it
+        ("warnings", STRINGS),  # what extract repaired (a lone surrogate escape); reported, never fatal
     )
 )
 
-# extract, validate: one row per source. status: "complete" | "failed" | "held".
+# extract, validate: one row per source. status: "complete" | "partial" | "failed" | "held".
 SOURCE_STATUS = StructType(
     _fields(
         ("source_id", StringType(), False),
@@ -175,16 +179,17 @@ CHANGES = StructType(
         ("raw", StringType()),
         ("content_hash", StringType()),
         ("reasons", STRINGS),
+        ("warnings", STRINGS),  # extract's, then transform adds its own; reported, never fatal
     )
 )
 
 # transform: the DCAT-US dataset of each create/update, plus the other rows passed through.
+# Its warnings (from CHANGES) gain the fix-ups applied and the oddities noticed.
 TRANSFORMED = StructType(
     CHANGES.fields
     + _fields(
         ("source_format", StringType()),  # dcatus | iso19115-2 | iso19139 | iso19115-3 | fgdc
         ("dcat_json", StringType()),  # the DCAT-US 1.1 dataset as JSON text
-        ("warnings", STRINGS),  # fix-ups applied and oddities noticed; reported, never fatal
         # typed columns the batch expectations read
         ("title", StringType()),
         ("access_level", StringType()),

@@ -1,6 +1,37 @@
 """Small text helpers shared by the stages."""
 
+import codecs
 import unicodedata
+
+# The character encodings real metadata uses (Python's names for them; every alias maps to one).
+# Anything else a document or a server declares (UTF-7, which smuggles lone surrogates in, or a
+# codec that is not a text encoding at all) is refused for that document.
+ACCEPTED_CODECS = frozenset(
+    {
+        "utf-8",
+        "utf-8-sig",
+        "utf-16",
+        "utf-16-le",
+        "utf-16-be",
+        "utf-32",
+        "utf-32-le",
+        "utf-32-be",
+        "iso8859-1",
+        "cp1252",
+        "ascii",
+    }
+)
+ACCEPTED_NAMES = "UTF-8, UTF-16, UTF-32, ISO-8859-1, Windows-1252 or ASCII"
+
+
+def accepted_codec(label: str) -> str | None:
+    """Python's codec name for an encoding label (``latin-1``, ``Windows-1252``, ``utf8``...), or None
+    when the label is unknown or names an encoding that is not accepted."""
+    try:
+        name = codecs.lookup(label).name
+    except (LookupError, ValueError):
+        return None
+    return name if name in ACCEPTED_CODECS else None
 
 
 def fold_to_ascii(text: str) -> str:

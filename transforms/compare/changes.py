@@ -12,7 +12,9 @@ becomes a delete. The rules that keep this safe:
   previous version stays in the catalog instead of being deleted.
 - A file extract could not fetch (fetch_status "error") is no record at all, but it is
   seen too: its catalog record is kept, never deleted.
-- A failed source produces no deletes.
+- A failed source produces no deletes, and neither does a partial one (a WAF listing that could
+  not be read in full): its creates and updates go ahead.
+- Extract's warnings (a repaired lone surrogate) follow the record.
 - A record whose DCAT-US version changes (its source now asks to be published as 3.0) is an
   update even when its text is unchanged; an unchanged record keeps the class it was published as.
 """
@@ -107,7 +109,11 @@ def _classified(records: DataFrame, state: DataFrame) -> DataFrame:
 
 
 def _deletes(records: DataFrame, statuses: DataFrame, state: DataFrame) -> DataFrame:
-    """Catalog records of completely extracted sources that the source no longer lists."""
+    """Catalog records of completely extracted sources that the source no longer lists.
+
+    Only a ``complete`` source deletes: a failed one was not read, and a ``partial`` one (a WAF
+    listing that could not be read in full) cannot tell a removed record from an unread folder.
+    """
     complete = statuses.filter(F.col("status") == SourceState.COMPLETE).select("source_id")
     # Everything the source still lists protects its catalog record, rejected or unfetchable alike.
     seen = records.filter(F.col("identifier").isNotNull()).select("source_id", "identifier").distinct()
@@ -129,6 +135,7 @@ def _deletes(records: DataFrame, statuses: DataFrame, state: DataFrame) -> DataF
             F.lit(None).cast("string").alias("raw"),
             "content_hash",
             F.array().cast(CHANGES["reasons"].dataType).alias("reasons"),
+            F.array().cast(CHANGES["warnings"].dataType).alias("warnings"),
         )
     )
 

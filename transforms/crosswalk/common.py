@@ -1,7 +1,9 @@
-"""Pieces shared by the ISO and FGDC crosswalks: distributions, media types, dates, licences."""
+"""Pieces shared by the ISO and FGDC crosswalks: URLs, distributions, media types, dates, bounded text."""
 
 import re
 from urllib.parse import urlsplit
+
+from jsonschema import FormatChecker
 
 # Extensions whose links are files a user downloads; anything else is published as accessURL.
 MEDIA_TYPES = {
@@ -32,7 +34,22 @@ MEDIA_TYPES = {
     "laz": "application/vnd.laszip",
 }
 _DATE = re.compile(r"^(\d{4})(?:-?(\d{2}))?(?:-?(\d{2}))?(T[0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$")
-_LICENSE_HINTS = ("creativecommons.org", "opendatacommons.org", "/publicdomain/", "/licenses/", "/license")
+# The DCAT-US schema's own tests: format "uri" (the rules jsonschema and the validate stage apply),
+# the mediaType pattern and the hasEmail pattern, so the crosswalk never emits what the gate refuses.
+_URI = FormatChecker(["uri"])
+_MEDIA_TYPE = re.compile(
+    r"^(application|audio|font|image|model|multipart|text|video)/[-\w]+(\.[-\w]+)*([+][-\w]+)?$"
+)
+_EMAIL = re.compile(r"^[\w\_\~\!\$\&\'\(\)\*\+\,\;\=\:.-]+@[\w.-]+\.[\w.-]+?$")
+# A URL inside free text ends at whitespace or markup; trailing sentence punctuation is not part of it.
+_URL_IN_TEXT = re.compile(r"(?:https?|ftp)://[^\s<>\"'`]+|\bwww\.[^\s<>\"'`]+", re.IGNORECASE)
+_TRAILING_PUNCTUATION = ".,;:!?)]}'\""
+# Constraint statements that say there is none ("Access Constraints: None.") are no rights text.
+_NO_CONSTRAINT = re.compile(
+    r"^(?:(?:access|use)\s+constraints?\s*:\s*)?(?:none|n/?a|not\s+applicable|no\s+restrictions?)\.?$",
+    re.IGNORECASE,
+)
+RIGHTS_LIMIT = 255  # DCAT-US 1.1 rights: a string of at most 255 characters
 
 
 def media_type_of(url: str) -> str | None:
@@ -45,31 +62,98 @@ def media_type_of(url: str) -> str | None:
 
 
 def is_url(text: str) -> bool:
-    """True for absolute URLs and for scheme-less web addresses the url_scheme fix-up can complete."""
-    return "://" in text and " " not in text.strip() or text.startswith("www.")
+    """True for absolute URIs the schema accepts, and for www. addresses the url_scheme fix-up completes."""
+    if text.startswith("www."):
+        return _URI.conforms(f"https://{text}", "uri")
+    return "://" in text and _URI.conforms(text, "uri")
+
+
+def urls_in(text: str | None) -> list[str]:
+    """Every URL a link field holds: the field itself, or each URL in text that joins several."""
+    if not text:
+        return []
+    text = text.strip()
+    if is_url(text):
+        return [text]
+    if "://" not in text and "www." not in text.lower():  # the common case: prose without a link
+        return []
+    found = []
+    for match in _URL_IN_TEXT.finditer(text):
+        url = match.group()
+        while url and url[-1] in _TRAILING_PUNCTUATION and not (url[-1] == ")" and "(" in url):
+            url = url[:-1]
+        if is_url(url) and url not in found:
+            found.append(url)
+    return found
+
+
+def is_media_type(text: str | None) -> bool:
+    """True for an IANA-style media type (text/csv) that the schema's mediaType pattern accepts."""
+    return text is not None and bool(_MEDIA_TYPE.match(text.strip().lower()))
+
+
+def email_address(text: str | None) -> str | None:
+    """The address of an email value (with or without mailto:) when hasEmail would accept it, else None."""
+    if not text:
+        return None
+    address = text.strip()
+    address = address[7:] if address.lower().startswith("mailto:") else address
+    return address if _EMAIL.match(address) else None
 
 
 def mailto(email: str | None, warnings: list[str]) -> str | None:
     """hasEmail as mailto:, or None (with a warning) when the value is not an email address."""
     if not email:
         return None
-    address = email.strip()
-    address = address[7:] if address.lower().startswith("mailto:") else address
-    if "@" not in address or " " in address:
+    address = email_address(email)
+    if address is None:
         warnings.append(f"contactPoint: {email!r} is not an email address; left out")
         return None
     return f"mailto:{address}"
 
 
+def bounded(text: str, limit: int, field: str, warnings: list[str]) -> str:
+    """Text of at most `limit` characters: longer text is cut at a word, ends with '…' and is reported."""
+    if len(text) <= limit:
+        return text
+    warnings.append(f"{field}: {len(text)} characters cut to {limit}")
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:") + "…"
+
+
+def rights(parts: list[str], warnings: list[str]) -> str | None:
+    """DCAT-US rights from constraint statements, in order: duplicates and 'none' statements left out,
+    joined as sentences (or with '; '), cut to the schema's 255 characters."""
+    cleaned = dict.fromkeys(" ".join(part.split()) for part in parts)
+    kept = [part for part in cleaned if part and not _NO_CONSTRAINT.match(part)]
+    if not kept:
+        return None
+    text = kept[0]
+    for part in kept[1:]:
+        text += (" " if text[-1] in ".!?" else "; ") + part
+    return bounded(text, RIGHTS_LIMIT, "rights", warnings)
+
+
 def distribution(
-    url: str, title: str | None, description: str | None, fmt: str | None, download: bool, warnings: list[str]
+    url: str,
+    title: str | None,
+    description: str | None,
+    fmt: str | None,
+    download: bool,
+    warnings: list[str],
+    media: str | None = None,
 ) -> dict | None:
-    """One DCAT-US distribution (None when the link is no URL); a download needs a media type."""
+    """One DCAT-US distribution (None when the link is no URL); a download needs a media type.
+
+    `media` is a media type the record states for the link; without one, the URL's extension decides.
+    """
     if not is_url(url):
         warnings.append(f"distribution: {url!r} is not a URL; left out")
         return None
     item: dict = {"@type": "dcat:Distribution"}
-    media = media_type_of(url)
+    media = media.strip().lower() if media is not None and is_media_type(media) else media_type_of(url)
     if download and media:
         item["downloadURL"] = url
         item["mediaType"] = media
@@ -88,12 +172,18 @@ def distribution(
 
 
 def add_distribution(items: list[dict], item: dict | None) -> None:
-    """Append unless None or a distribution with the same URL is already there (ISO repeats links)."""
+    """Append unless None; a link already there (ISO repeats links) gains the title, description
+    and format it lacked from the repeat."""
     if item is None:
         return
     url = item.get("downloadURL") or item.get("accessURL")
-    if all((other.get("downloadURL") or other.get("accessURL")) != url for other in items):
-        items.append(item)
+    for other in items:
+        if (other.get("downloadURL") or other.get("accessURL")) == url:
+            for key in ("title", "description", "format"):
+                if key in item and key not in other:
+                    other[key] = item[key]
+            return
+    items.append(item)
 
 
 def iso_date(text: str | None) -> str | None:
@@ -108,18 +198,6 @@ def iso_date(text: str | None) -> str | None:
         return None
     date = "-".join(part for part in (year, month, day) if part)
     return date + time if time and day else date
-
-
-def license_url(texts: list[str]) -> str | None:
-    """The first constraint text that is (or contains) a licence URL; constraints are free text."""
-    for text in texts:
-        for word in text.split():
-            word = word.strip("<>()[],;\"'")
-            if word.startswith(("http://", "https://")) and any(
-                hint in word.lower() for hint in _LICENSE_HINTS
-            ):
-                return word
-    return None
 
 
 def bounding_box(west, south, east, north, warnings: list[str]) -> str | None:
@@ -145,6 +223,8 @@ def temporal_range(starts: list[str], ends: list[str], warnings: list[str]) -> s
             warnings.append(f"temporal: no usable dates in {starts + ends}; left out")
         return None
     if not begin or not end:
-        warnings.append(f"temporal: range {starts} to {ends} is open-ended; left out")
+        # DCAT-US 1.1 temporal is start/end: no form of it says "from 2003 on" (or "until 2010").
+        known = f"from {begin[0]}" if begin else f"until {end[-1]}"
+        warnings.append(f"temporal: the period {known} is open-ended; DCAT-US 1.1 cannot say so; left out")
         return None
     return f"{begin[0]}/{end[-1]}"

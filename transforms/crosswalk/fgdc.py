@@ -1,13 +1,51 @@
-"""FGDC CSDGM records to DCAT-US 1.1 datasets (POD v1.1 CSDGM crosswalk).
+"""FGDC CSDGM records to DCAT-US 1.1 datasets (POD v1.1 CSDGM crosswalk, and what it leaves out).
 
 The result has no fix-ups applied (no default theme, access level or contact); see transforms.crosswalk.fixups.
 """
 
-from transforms.crosswalk import common
+from transforms.crosswalk import common, licences, parties
 from transforms.crosswalk.xml_kinds import first, first_value, values, walk
 
 _UNKNOWN_DATES = {"unknown", "unpublished", "present", "not complete", "none"}
-_NO_CONSTRAINT = {"none", "none.", "no restrictions", "n/a"}
+# idinfo/status/update (CSDGM's maintenance frequencies) as ISO 8601 repeating durations.
+UPDATES = {
+    "continually": "R/PT1S",
+    "daily": "R/P1D",
+    "weekly": "R/P1W",
+    "monthly": "R/P1M",
+    "quarterly": "R/P3M",
+    "annually": "R/P1Y",
+    "as needed": "irregular",
+    "irregular": "irregular",
+    "none planned": "irregular",
+    "unknown": "irregular",  # as the POD crosswalk maps ISO's "unknown"
+}
+TOPIC_CATEGORIES = {
+    code.lower(): code
+    for code in (  # MD_TopicCategoryCode (19115-3 adds the last two)
+        "farming",
+        "biota",
+        "boundaries",
+        "climatologyMeteorologyAtmosphere",
+        "economy",
+        "elevation",
+        "environment",
+        "geoscientificInformation",
+        "health",
+        "imageryBaseMapsEarthCover",
+        "intelligenceMilitary",
+        "inlandWaters",
+        "location",
+        "oceans",
+        "planningCadastre",
+        "society",
+        "structure",
+        "transportation",
+        "utilitiesCommunication",
+        "extraTerrestrial",
+        "disaster",
+    )
+}
 
 
 def _date(text: str | None) -> str | None:
@@ -17,46 +55,34 @@ def _date(text: str | None) -> str | None:
     return common.iso_date(text.strip())
 
 
-def _contact(cntinfo, warnings: list[str]) -> dict | None:
-    """contactPoint from a cntinfo: 'organisation, person' as the crosswalk compiles it, and the email."""
-    if cntinfo is None:
-        return None
+def _party(cntinfo, role: str) -> dict:
+    """A cntinfo as a party: organisation and person of cntorgp (else cntperp), position and email."""
+    org = person = None
     for holder in ("cntorgp", "cntperp"):
-        org = first_value(cntinfo, f"{holder}/cntorg")
-        person = first_value(cntinfo, f"{holder}/cntper")
-        names = [n for n in (org, person) if n]
-        if names:
-            point = {"@type": "vcard:Contact", "fn": ", ".join(names)}
-            email = common.mailto(first_value(cntinfo, "cntemail"), warnings)
-            if email:
-                point["hasEmail"] = email
-            return point
-    return None
+        org, person = first_value(cntinfo, f"{holder}/cntorg"), first_value(cntinfo, f"{holder}/cntper")
+        if org or person:
+            break
+    return parties.party(role, person, org, first_value(cntinfo, "cntpos"), first_value(cntinfo, "cntemail"))
 
 
-def _publisher(root, citeinfo) -> dict | None:
-    """publisher: citation publisher, else the distributor (organisation, person), else the originator."""
-    name = first_value(citeinfo, "pubinfo/publish")
-    if not name:
-        distributor = first(root, "distinfo/distrib/cntinfo")
-        for holder in ("cntorgp", "cntperp"):
-            names = (
-                [
-                    n
-                    for n in (
-                        first_value(distributor, f"{holder}/cntorg"),
-                        first_value(distributor, f"{holder}/cntper"),
-                    )
-                    if n
-                ]
-                if distributor is not None
-                else []
-            )
-            if names:
-                name = ", ".join(names)
-                break
-    name = name or first_value(citeinfo, "origin")
-    return {"@type": "org:Organization", "name": name} if name else None
+def _compiled(party: dict) -> str | None:
+    """'organisation, person' as the POD crosswalk compiles a CSDGM contact; else the position."""
+    return ", ".join(n for n in (party["organisation"], party["person"]) if n) or party["position"]
+
+
+def _parties(root, idinfo, citeinfo, warnings: list[str]) -> dict:
+    """publisher (POD: publisher, distributor, originator; then point of contact, metadata contact) and
+    contactPoint (POD: point of contact, metadata contact; then the distributor), the first with an email."""
+    points = [_party(c, "pointOfContact") for c in walk(idinfo, "ptcontac/cntinfo")]
+    metadata = [_party(c, "pointOfContact") for c in walk(root, "metainfo/metc/cntinfo")]
+    distributors = [_party(c, "distributor") for c in walk(root, "distinfo/distrib/cntinfo")]
+    names = [parties.given(first_value(citeinfo, "pubinfo/publish"))] + [_compiled(p) for p in distributors]
+    names += [parties.given(first_value(citeinfo, "origin"))] + [p["organisation"] for p in points + metadata]
+    name = next((n for n in names if n), None)
+    return {
+        "publisher": {"@type": "org:Organization", "name": name} if name else None,
+        "contactPoint": parties.contact_point(points + metadata + distributors, _compiled, warnings),
+    }
 
 
 def _temporal(idinfo, warnings: list[str]) -> str | None:
@@ -72,18 +98,54 @@ def _temporal(idinfo, warnings: list[str]) -> str | None:
     return common.temporal_range([_date(s) or s for s in starts], [_date(e) or e for e in ends], warnings)
 
 
-def _distributions(root, warnings: list[str]) -> list[dict]:
-    """One distribution per online network resource of each standard order's digital form."""
+def _themes(idinfo) -> list[str]:
+    """theme: ISO 19115 topic categories written as theme keywords of an ISO topic category thesaurus."""
+    found: list[str] = []
+    for block in walk(idinfo, "keywords/theme"):
+        thesaurus = (first_value(block, "themekt") or "").lower()
+        if "19115" in thesaurus or "topic categor" in thesaurus or thesaurus == "iso":
+            for word in values(block, "themekey"):
+                category = TOPIC_CATEGORIES.get("".join(word.split()).lower())
+                if category and category not in found:
+                    found.append(category)
+    return found
+
+
+def _distributions(root, links: list[str], warnings: list[str]) -> list[dict]:
+    """One distribution per online network resource of each digital form (titled with the distribution's
+    resource description), then the citation's further online links."""
     items: list[dict] = []
-    for order in walk(root, "distinfo/stdorder"):
-        for form in walk(order, "digform"):
+    for info in walk(root, "distinfo"):
+        title = first_value(info, "resdesc")
+        for form in walk(info, "stdorder/digform"):
             fmt = first_value(form, "digtinfo/formname")
-            for url in values(form, "digtopt/onlinopt/computer/networka/networkr"):
-                item = common.distribution(
-                    url, None, None, fmt, common.media_type_of(url) is not None, warnings
-                )
-                common.add_distribution(items, item)
+            about = first_value(form, "digtinfo/formcont")
+            for text in values(form, "digtopt/onlinopt/computer/networka/networkr"):
+                for url in common.urls_in(text) or [text]:
+                    download = common.media_type_of(url) is not None
+                    item = common.distribution(url, title, about, fmt, download, warnings)
+                    common.add_distribution(items, item)
+    for url in links:
+        common.add_distribution(items, common.distribution(url, None, None, None, False, warnings))
     return items
+
+
+def _access(idinfo, warnings: list[str]) -> dict:
+    """rights (access then use constraints, 'none' left out) and the licence the constraints name."""
+    access, use = values(idinfo, "accconst"), values(idinfo, "useconst")
+    licence = licences.licence_url(use + access)
+    return {"rights": common.rights([t for t in access + use if t != licence], warnings), "license": licence}
+
+
+def _links(citeinfo, path: str, warnings: list[str]) -> list[str]:
+    """Every URL of the online links at `path`; a link with no URL in it is reported."""
+    found: list[str] = []
+    for text in values(citeinfo, path):
+        urls = common.urls_in(text)
+        if not urls:
+            warnings.append(f"{path.rpartition('/')[2]}: {text!r} is not a URL; left out")
+        found += [url for url in urls if url not in found]
+    return found
 
 
 def fgdc_to_dcat(root) -> tuple[dict, list[str], None]:
@@ -91,13 +153,9 @@ def fgdc_to_dcat(root) -> tuple[dict, list[str], None]:
     warnings: list[str] = []
     idinfo = first(root, "idinfo")
     citeinfo = first(idinfo, "citation/citeinfo")
-    words: list[str] = []
-    for path in ("theme/themekey", "place/placekey", "stratum/stratkey", "temporal/tempkey"):
-        words += (
-            [w for w in values(first(idinfo, "keywords"), path) if w not in words]
-            if idinfo is not None
-            else []
-        )
+    keywords = first(idinfo, "keywords")
+    paths = ("theme/themekey", "place/placekey", "stratum/stratkey", "temporal/tempkey")
+    words = list(dict.fromkeys(w for path in paths for w in values(keywords, path)))  # unique, as POD expects
     pubdate = first_value(citeinfo, "pubdate")
     modified = _date(pubdate) or _date(first_value(root, "metainfo/metd"))
     if pubdate and not _date(pubdate):
@@ -108,11 +166,8 @@ def fgdc_to_dcat(root) -> tuple[dict, list[str], None]:
         "description": first_value(idinfo, "descript/abstract"),
         "keyword": words,
         "modified": modified,
-        "publisher": _publisher(root, citeinfo),
-        "contactPoint": (
-            _contact(first(idinfo, "ptcontac/cntinfo"), warnings)
-            or _contact(first(root, "metainfo/metc/cntinfo"), warnings)
-        ),
+        "issued": _date(pubdate),
+        **_parties(root, idinfo, citeinfo, warnings),
     }
     box = first(idinfo, "spdom/bounding")
     if box is not None:
@@ -120,15 +175,16 @@ def fgdc_to_dcat(root) -> tuple[dict, list[str], None]:
             *(first_value(box, name) for name in ("westbc", "southbc", "eastbc", "northbc")), warnings
         )
     dataset["temporal"] = _temporal(idinfo, warnings) if idinfo is not None else None
-    access = first_value(idinfo, "accconst")
-    if access and access.strip().lower() not in _NO_CONSTRAINT:
-        dataset["rights"] = access if len(access) <= 255 else access[:254] + "…"
-    use = values(idinfo, "useconst") + values(idinfo, "accconst")
-    dataset["license"] = common.license_url(use)
-    links = values(citeinfo, "onlink")
-    dataset["landingPage"] = next((u for u in links if "://" in u or u.startswith("www.")), None)
-    distributions = _distributions(root, warnings)
-    for url in links[1:]:
-        common.add_distribution(distributions, common.distribution(url, None, None, None, False, warnings))
-    dataset["distribution"] = distributions or None
+    update = first_value(idinfo, "status/update") or ""
+    dataset["accrualPeriodicity"] = UPDATES.get(" ".join(update.lower().split()))
+    dataset["theme"] = _themes(idinfo)
+    dataset.update(_access(idinfo, warnings))
+    links = _links(citeinfo, "onlink", warnings)
+    dataset["landingPage"] = links[0] if links else None
+    dataset["distribution"] = _distributions(root, links[1:], warnings) or None
+    # Cross references and the larger work are related documents; the larger work is no catalog record,
+    # so it never fills isPartOf.
+    related = _links(idinfo, "crossref/citeinfo/onlink", warnings)
+    related += _links(citeinfo, "lworkcit/citeinfo/onlink", warnings)
+    dataset["references"] = list(dict.fromkeys(related)) or None
     return {key: item for key, item in dataset.items() if item not in (None, [], "")}, warnings, None

@@ -1,69 +1,54 @@
 """ISO 19115-2 (gmi), ISO 19139 (gmd) and ISO 19115-3 (mdb) records to DCAT-US 1.1 datasets.
 
 Field paths follow the POD v1.1 FGDC/ISO crosswalk and GSA's mdTranslator DCAT-US mapping;
-where this crosswalk departs from mdTranslator's output, tests/test_xml_crosswalk.py says why.
+docs/CROSSWALK.md has the table of source paths, and where this crosswalk departs from
+mdTranslator's output, tests/test_xml_crosswalk.py says why.
 The result has no fix-ups applied: gaps stay gaps here, and transforms.crosswalk.fixups fills them.
 """
 
-from transforms.crosswalk import iso_parts
-from transforms.crosswalk.common import mailto, media_type_of
+from transforms.crosswalk import iso_parts, parties
+from transforms.crosswalk.common import is_url, media_type_of
 from transforms.crosswalk.xml_kinds import ISO19115_3, code, first, first_value, href, value, values, walk
 
 _DOI = ("doi.org/", "doi:")
 
 
-def _party_19139(node) -> dict:
-    """A gmd:CI_ResponsibleParty as role, person, organisation, position and email."""
-    return {
-        "role": code(first(node, "role")),
-        "person": first_value(node, "individualName"),
-        "organisation": first_value(node, "organisationName"),
-        "position": first_value(node, "positionName"),
-        "email": first_value(node, "contactInfo/CI_Contact/address/CI_Address/electronicMailAddress"),
-    }
+def _name(party: dict) -> str | None:
+    """A contact's fn as the POD crosswalk orders it: person, else organisation, else position."""
+    return party["person"] or party["organisation"] or party["position"]
 
 
-def _party_19115_3(node) -> dict:
-    """A 19115-3 cit:CI_Responsibility (organisation and/or individual) in the same shape."""
-    organisation = first(node, "party/CI_Organisation")
-    person = first(node, "party/CI_Individual")
-    if person is None and organisation is not None:
-        person = first(organisation, "individual/CI_Individual")
-    contacts = [c for c in (person, organisation) if c is not None]
-    emails = [
-        e
-        for c in contacts
-        for e in values(c, "contactInfo/CI_Contact/address/CI_Address/electronicMailAddress")
+def _parties(root, ident, citation, is_3: bool, warnings: list[str]) -> dict:
+    """publisher and contactPoint from the record's responsible parties (see transforms.crosswalk.parties)."""
+    cited = parties.iso_parties(citation, "citedResponsibleParty", is_3)
+    points = parties.iso_parties(ident, "pointOfContact", is_3, "pointOfContact")
+    distributors = [
+        p
+        for node in walk(root, "distributionInfo/MD_Distribution/distributor/MD_Distributor")
+        for p in parties.iso_parties(node, "distributorContact", is_3, "distributor")
     ]
+    metadata = parties.iso_parties(root, "contact", is_3)
+    # POD v1.1: a cited publisher, a point of contact with role publisher, else the distributor.
+    preferred = [p for p in cited + points if p["role"] == "publisher"] + distributors
+    # POD v1.1 contact: the points of contact, cited pointOfContact, the metadata contact; then the rest.
+    pod_contacts = points + [c for c in cited if c["role"] == "pointOfContact"] + metadata
+    others = parties.by_role([c for c in cited if c["role"] != "pointOfContact"] + distributors)
     return {
-        "role": code(first(node, "role")),
-        "person": first_value(person, "name") if person is not None else None,
-        "organisation": first_value(organisation, "name") if organisation is not None else None,
-        "position": first_value(person, "positionName") if person is not None else None,
-        "email": emails[0] if emails else None,
+        "publisher": parties.publisher(preferred, cited + points + distributors, metadata),
+        "contactPoint": parties.contact_point(pod_contacts + others, _name, warnings),
     }
 
 
-def _contact_point(contacts: list[dict], warnings: list[str]) -> dict | None:
-    """contactPoint: the first contact with an email, else the first contact; fn person > org > position."""
-    named = [c for c in contacts if c["person"] or c["organisation"] or c["position"]]
-    chosen = next((c for c in named if c["email"]), named[0] if named else None)
-    if chosen is None:
+def _is_part_of(root, is_3: bool) -> str | None:
+    """isPartOf: the parent record's identifier (19139 parentIdentifier; 19115-3 parentMetadata's code
+    or uuidref)."""
+    if not is_3:
+        return first_value(root, "parentIdentifier")
+    parent = first(root, "parentMetadata")
+    if parent is None:
         return None
-    point = {"@type": "vcard:Contact", "fn": chosen["person"] or chosen["organisation"] or chosen["position"]}
-    email = mailto(chosen["email"], warnings)
-    if email:
-        point["hasEmail"] = email
-    return point
-
-
-def _publisher(cited: list[dict], points: list[dict], distributors: list[dict]) -> dict | None:
-    """publisher: cited publisher, else point of contact with role publisher, else the distributor."""
-    for group, needs_role in ((cited, True), (points, True), (distributors, False)):
-        for party in group:
-            if party["organisation"] and (party["role"] == "publisher" or not needs_role):
-                return {"@type": "org:Organization", "name": party["organisation"]}
-    return None
+    code_text = first_value(parent, "CI_Citation/identifier/MD_Identifier/code")
+    return code_text or (parent.get("uuidref") or "").strip() or None
 
 
 def _landing_page(citation, information: list[str], dataset_uri: str | None, is_3: bool) -> str | None:
@@ -71,29 +56,36 @@ def _landing_page(citation, information: list[str], dataset_uri: str | None, is_
     for node in walk(citation, "identifier/MD_Identifier/code"):
         for candidate in (href(child) for child in node), (value(node),):
             for text in candidate:
-                if text and any(mark in text.lower() for mark in _DOI) and "://" in text:
+                if text and any(mark in text.lower() for mark in _DOI) and "://" in text and is_url(text):
                     return text
     if is_3:
         cited = first_value(citation, "onlineResource/CI_OnlineResource/linkage")
-        if cited:
+        if cited and is_url(cited):
             return cited
     for text in information + [dataset_uri or ""]:
         # A link to a data file (…/county.zip) is a download, not a page describing the dataset.
-        if text.startswith(("http://", "https://")) and media_type_of(text) is None:
+        if text.startswith(("http://", "https://")) and is_url(text) and media_type_of(text) is None:
             return text
     return None
 
 
+_REFERENCES_19139 = (
+    "aggregationInfo/MD_AggregateInformation/aggregateDataSetName/CI_Citation/citedResponsibleParty/"
+    "CI_ResponsibleParty/contactInfo/CI_Contact/onlineResource/CI_OnlineResource/linkage",
+)
+_REFERENCES_19115_3 = (
+    "associatedResource/MD_AssociatedResource/name/CI_Citation/onlineResource/CI_OnlineResource/linkage",
+    "additionalDocumentation/CI_Citation/onlineResource/CI_OnlineResource/linkage",
+)
+
+
 def _related(ident, root, is_3: bool, warnings: list[str]) -> dict:
-    """references (aggregated resources' links) and describedBy (feature catalogue link)."""
-    path = (
-        "associatedResource/MD_AssociatedResource/name/CI_Citation/onlineResource/CI_OnlineResource/linkage"
-        if is_3
-        else "aggregationInfo/MD_AggregateInformation/aggregateDataSetName/CI_Citation/"
-        "citedResponsibleParty/CI_ResponsibleParty/contactInfo/CI_Contact/onlineResource/CI_OnlineResource/linkage"
-    )
+    """references (aggregated or associated resources' and additional documentation's links) and
+    describedBy (feature catalogue link)."""
     out: dict = {}
-    references = iso_parts.urls(values(ident, path), "references", warnings)
+    paths = _REFERENCES_19115_3 if is_3 else _REFERENCES_19139
+    found = [text for path in paths for text in values(ident, path)]
+    references = iso_parts.urls(found, "references", warnings)
     if references:
         out["references"] = references
     catalogue = [
@@ -102,7 +94,7 @@ def _related(ident, root, is_3: bool, warnings: list[str]) -> dict:
         for node in node.iter()
         if node.tag.endswith("CI_OnlineResource")
     ]
-    described = [url for url in catalogue if url and url.startswith(("http://", "https://"))]
+    described = [url for url in catalogue if url and url.startswith(("http://", "https://")) and is_url(url)]
     if described:
         out["describedBy"] = described[0]
     return out
@@ -112,7 +104,6 @@ def iso_to_dcat(root, kind: str) -> tuple[dict, list[str], str | None]:
     """Crosswalk a parsed ISO record to (DCAT-US dataset without fix-ups, warnings, fileIdentifier)."""
     warnings: list[str] = []
     is_3 = kind == ISO19115_3
-    party = _party_19115_3 if is_3 else _party_19139
     responsibility = "CI_Responsibility" if is_3 else "CI_ResponsibleParty"
     ident = first(root, "identificationInfo/*")
     citation = first(ident, "citation/CI_Citation")
@@ -132,22 +123,10 @@ def iso_to_dcat(root, kind: str) -> tuple[dict, list[str], str | None]:
     dataset["modified"], dataset["issued"] = iso_parts.modified_and_issued(
         iso_parts.citation_dates(citation), stamp
     )
-    cited = [party(n) for n in walk(citation, f"citedResponsibleParty/{responsibility}")]
-    points = [party(n) for n in walk(ident, f"pointOfContact/{responsibility}")]
-    distributors = [
-        party(n)
-        for n in walk(
-            root,
-            f"distributionInfo/MD_Distribution/distributor/MD_Distributor/distributorContact/{responsibility}",
-        )
-    ]
-    metadata_contacts = [party(n) for n in walk(root, f"contact/{responsibility}")]
-    dataset["publisher"] = _publisher(cited, points, distributors)
-    dataset["contactPoint"] = _contact_point(
-        points + [c for c in cited if c["role"] == "pointOfContact"] + metadata_contacts, warnings
-    )
+    dataset.update(_parties(root, ident, citation, is_3, warnings))
     if file_identifier:
         dataset["identifier"] = file_identifier
+    dataset["isPartOf"] = _is_part_of(root, is_3)
     dataset.update(iso_parts.access(ident, warnings))
     if programs:
         dataset["programCode"] = programs
@@ -165,7 +144,7 @@ def iso_to_dcat(root, kind: str) -> tuple[dict, list[str], str | None]:
     found = [code(node) or value(node) for node in nodes]
     dataset["language"] = iso_parts.languages([f for f in found if f], warnings) or None
     dataset["theme"] = values(ident, "topicCategory") or None
-    distributions, information = iso_parts.online_resources(first(root, "distributionInfo"), [], warnings)
+    distributions, information = iso_parts.online_resources(root, warnings)
     dataset["distribution"] = distributions or None
     # POD crosswalk landingPage rule 4: a cited party's online resource with function "information".
     information += [

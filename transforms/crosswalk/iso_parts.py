@@ -6,7 +6,7 @@ MD_DigitalTransferOptions), so one reader serves both; the crosswalks add what d
 
 import re
 
-from transforms.crosswalk import common
+from transforms.crosswalk import common, licences
 from transforms.crosswalk.xml_kinds import (
     children,
     code,
@@ -29,6 +29,22 @@ RESTRICTED_PUBLIC_ACCESS = {
     "license",
     "intellectualPropertyRights",
 }
+RESTRICTION_CODES = (
+    RESTRICTED_PUBLIC_ACCESS
+    | NON_PUBLIC_ACCESS
+    | {
+        "otherRestrictions",
+        "unrestricted",
+        "licenceUnrestricted",
+        "licenceEndUser",
+        "licenceDistributor",
+        "private",
+        "statutory",
+        "confidential",
+        "SBU",
+        "in-confidence",
+    }
+)
 FREQUENCIES = {  # POD v1.1 crosswalk: MD_MaintenanceFrequencyCode -> ISO 8601 repeating duration
     "continual": "R/PT1S",
     "daily": "R/P1D",
@@ -90,31 +106,40 @@ def modified_and_issued(dates: dict[str, list[str]], fallback: str | None) -> tu
 
 
 def access(ident, warnings: list[str]) -> dict:
-    """accessLevel, rights and license from the resource constraints (POD v1.1 crosswalk rules)."""
-    codes, classes, texts, others = [], [], [], []
+    """accessLevel, rights and license from the resource constraints.
+
+    accessLevel follows the POD v1.1 crosswalk's codes. rights keeps what the record says about use and
+    access (otherConstraints, useLimitation and the 19115-3 releasability statement, which mdTranslator
+    maps to rights), after the codes that explain a level other than public; license is the licence
+    those texts name (transforms.crosswalk.licences).
+    """
+    codes, classes, others, limits, texts = [], [], [], [], []
     for constraint in walk(ident, "resourceConstraints/*"):
         codes += [c for node in children(constraint, "accessConstraints") if (c := code(node))]
         classes += [c for node in children(constraint, "classification") if (c := code(node))]
-        found = values(constraint, "otherConstraints")
-        others += found
-        texts += found + values(constraint, "useLimitation")
+        others += values(constraint, "otherConstraints")
+        limits += values(constraint, "useLimitation")
+        limits += values(constraint, "releasability/MD_Releasability/statement")  # 19115-3
         texts += [h for node in descendants(constraint, "Anchor") if (h := href(node))]
-        texts += [v for node in descendants(constraint, "linkage") if (v := value(node))]
+        texts += [
+            v for name in ("linkage", "title") for node in descendants(constraint, name) if (v := value(node))
+        ]
+    # otherConstraints explain the access and use codes, so they come first; a use limitation that
+    # holds a restriction code instead of text (NOAA records do) is no statement.
+    statements = [text for text in others + limits if text not in RESTRICTION_CODES]
     out: dict = {}
     # A classification word written as an access constraint (topSecret) still means non-public.
     if (NON_PUBLIC_ACCESS | NON_PUBLIC_CLASSES) & set(codes) or NON_PUBLIC_CLASSES & set(classes):
         out["accessLevel"] = "non-public"
     elif RESTRICTED_PUBLIC_ACCESS & set(codes):
         out["accessLevel"] = "restricted public"
-    if "accessLevel" in out:
-        rights = ", ".join(dict.fromkeys(codes + classes + [t for t in others if "://" not in t]))
-        if len(rights) > 255:
-            warnings.append(f"rights: {len(rights)} characters of constraints cut to 255")
-            rights = rights[:254] + "…"
+    licence = licences.licence_url(statements + texts)
+    if licence:
+        out["license"] = licence
+    explained = [", ".join(dict.fromkeys(codes + classes))] if "accessLevel" in out else []
+    rights = common.rights(explained + [s for s in statements if s != licence], warnings)
+    if rights:
         out["rights"] = rights
-    license_url = common.license_url(texts)
-    if license_url:
-        out["license"] = license_url
     return out
 
 
@@ -175,57 +200,80 @@ def languages(found: list[str], warnings: list[str]) -> list[str]:
 
 
 def urls(candidates: list[str], field: str, warnings: list[str]) -> list[str]:
-    """The candidates that look like URLs, deduplicated; others are reported."""
-    out = []
+    """Every URL the candidates hold (a link field may join several), deduplicated; others are reported."""
+    out: list[str] = []
     for text in candidates:
-        if "://" in text or text.startswith("www."):
-            if text not in out:
-                out.append(text)
-        else:
+        found = common.urls_in(text)
+        if not found:
             warnings.append(f"{field}: {text!r} is not a URL; left out")
+        out += [url for url in found if url not in out]
     return out
 
 
-def online_resources(
-    distribution_info, formats: list[str], warnings: list[str]
-) -> tuple[list[dict], list[str]]:
-    """(distributions, information URLs) from every MD_Distribution's digital transfer options."""
+def _formats(holder, path: str) -> list[str]:
+    """The format names at `path` (…/MD_Format): each format's name, else its specification's title."""
+    found: list[str] = []
+    for node in walk(holder, f"{path}/MD_Format"):
+        name = first_value(node, "name") or first_value(node, "formatSpecificationCitation/CI_Citation/title")
+        if name and name not in found:
+            found.append(name)
+    return found
+
+
+def _link_groups(dist) -> list[tuple[list, list[str]]]:
+    """(online resources, their formats) of one MD_Distribution: formats stated with the transfer options
+    (19115-3), else with their distributor, else with the distribution."""
+    names = _formats(dist, "distributionFormat")
+    groups = [
+        (walk(options, "onLine/CI_OnlineResource"), _formats(options, "distributionFormat") or names)
+        for options in walk(dist, "transferOptions/MD_DigitalTransferOptions")
+    ]
+    for distributor in walk(dist, "distributor/MD_Distributor"):
+        own = _formats(distributor, "distributorFormat") or names
+        groups += [
+            (walk(options, "onLine/CI_OnlineResource"), _formats(options, "distributionFormat") or own)
+            for options in walk(distributor, "distributorTransferOptions/MD_DigitalTransferOptions")
+        ]
+    return groups
+
+
+def _is_download(function: str, protocol: str, stated: str | None, url: str) -> bool:
+    """A link is a file to download when its function or protocol says so, when the protocol names a
+    file's media type, or (no function given) when its extension names a data file."""
+    if function == "download" or "DOWNLOAD" in protocol.upper():
+        return True
+    if stated:
+        return stated.lower() != "text/html"
+    return not function and common.media_type_of(url) not in (None, "application/xml")
+
+
+def online_resources(root, warnings: list[str]) -> tuple[list[dict], list[str]]:
+    """(distributions, information URLs) from every MD_Distribution's digital transfer options.
+
+    A distribution's format is every format its MD_Distribution lists ("SHP, html"): ISO does not say
+    which link carries which. A media type written as the protocol (text/csv) is the link's mediaType.
+    """
     items: list[dict] = []
     information: list[str] = []
-    for dist in children(distribution_info, "MD_Distribution"):
-        names = (
-            formats
-            or values(dist, "distributionFormat/MD_Format/name")
-            or values(dist, "distributionFormat/MD_Format/formatSpecificationCitation/CI_Citation/title")
-        )
-        groups = [(walk(dist, "transferOptions/MD_DigitalTransferOptions/onLine/CI_OnlineResource"), names)]
-        for distributor in walk(dist, "distributor/MD_Distributor"):
-            own = values(distributor, "distributorFormat/MD_Format/name")
-            found = walk(
-                distributor, "distributorTransferOptions/MD_DigitalTransferOptions/onLine/CI_OnlineResource"
-            )
-            groups.append((found, own or names))
-        for resources, fmt_names in groups:
+    for dist in walk(root, "distributionInfo/MD_Distribution"):
+        for resources, formats in _link_groups(dist):
             for resource in resources:
-                url = first_value(resource, "linkage")
-                if not url:
-                    continue
+                linkage = first_value(resource, "linkage")
                 function = code(first(resource, "function")) or ""
-                protocol = (first_value(resource, "protocol") or "").upper()
-                if function == "information":
-                    information.append(url)
-                download = (
-                    function == "download"
-                    or "DOWNLOAD" in protocol
-                    or (not function and common.media_type_of(url) not in (None, "application/xml"))
-                )
-                item = common.distribution(
-                    url,
-                    first_value(resource, "name"),
-                    first_value(resource, "description"),
-                    fmt_names[0] if len(fmt_names) == 1 else None,
-                    download,
-                    warnings,
-                )
-                common.add_distribution(items, item)
+                protocol = first_value(resource, "protocol") or ""
+                stated = protocol if common.is_media_type(protocol) else None
+                for url in common.urls_in(linkage) or ([linkage] if linkage else []):
+                    if function == "information" and common.is_url(url):
+                        information.append(url)
+                    download = _is_download(function, protocol, stated, url)
+                    item = common.distribution(
+                        url,
+                        first_value(resource, "name"),
+                        first_value(resource, "description"),
+                        ", ".join(formats) or None,
+                        download,
+                        warnings,
+                        stated,
+                    )
+                    common.add_distribution(items, item)
     return items, information

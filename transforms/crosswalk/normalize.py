@@ -10,7 +10,7 @@ import re
 
 MULTILINE_FIELDS = {"description"}
 _SPACES = re.compile(r"\s+")
-_TRAILING = re.compile(r"[ \t\f\v]+$", re.MULTILINE)
+_TRAILING_SPACE = " \t\f\v"  # stripped from line ends with str.rstrip: a regex backtracks over long runs
 _MOJIBAKE = re.compile("[ÃÂ][\u0080-\u00bf]|â€|Ã[ƒ‚]")
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 _REPLACEMENT = "\ufffd"
@@ -40,7 +40,7 @@ def normalize_text(text: str, multiline: bool) -> str:
     """Trim; collapse whitespace runs (one-line fields) or strip trailing spaces per line (multi-line)."""
     if multiline:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-        return _TRAILING.sub("", text).strip()
+        return "\n".join(line.rstrip(_TRAILING_SPACE) for line in text.split("\n")).strip()
     return (_SPACES.sub(" ", text) if _NEEDS_COLLAPSE.search(text) else text).strip()
 
 

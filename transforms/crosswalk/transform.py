@@ -5,7 +5,9 @@ normalisation, then the per-source fix-ups; DCAT-US JSON records are normalised 
 fix-ups that apply to JSON. Records of a 3.0 source stay 3.0 (each of its own class); records
 to be published as 3.0 from 1.1 or XML are upgraded last (``transforms.crosswalk.dcatus3_upgrade``).
 A record that cannot be transformed becomes a "reject" row with a reason a publisher can act on;
-no single record fails the job.
+no single record fails the job: :func:`transform_row` is the stage's one guard, and whatever one
+record raises (a crosswalk bug, a field of a type no one expected, a dataset nested too deep) makes
+that record a reject naming the error class.
 """
 
 import json
@@ -26,8 +28,9 @@ from transforms.crosswalk.fgdc import fgdc_to_dcat
 from transforms.crosswalk.fixups import apply_fixups
 from transforms.crosswalk.iso19115 import iso_to_dcat
 from transforms.crosswalk.normalize import normalize_dataset
-from transforms.crosswalk.xml_kinds import FGDC, UnknownRoot, detect_kind
+from transforms.crosswalk.xml_kinds import FGDC, UnknownRoot, detect_kind, record_root
 from transforms.crosswalk.xml_safety import XmlRejected, parse_xml
+from transforms.isolation import bounded, isolated, require_utf8
 from transforms.registry import DCATUS3, Source
 from transforms.schemas import CHANGES, CHANGING_ACTIONS, TRANSFORMED, Action, DcatVersion, RecordType
 
@@ -63,7 +66,7 @@ DEFAULT_CONTEXT = RecordContext()
 
 
 def _from_xml(raw: str, record_url: str | None) -> TransformResult:
-    root = parse_xml(raw)
+    root = record_root(parse_xml(raw))
     kind = detect_kind(root)
     dataset, warnings, file_identifier = fgdc_to_dcat(root) if kind == FGDC else iso_to_dcat(root, kind)
     # The DCAT-US identifier of an XML record is its fileIdentifier, stable across moves of the
@@ -92,10 +95,14 @@ def transform_record(
     organization: str | None = None,
     context: RecordContext = DEFAULT_CONTEXT,
 ) -> TransformResult:
-    """Transform one record ("json" DCAT-US text or "xml" document) into a DCAT-US dataset, or an error."""
+    """Transform one record ("json" DCAT-US text or "xml" document) into a DCAT-US dataset, or an error.
+
+    Records that cannot be read are an ``error``; anything else raised here (a bug) is left to the
+    stage's guard, :func:`transform_row`.
+    """
+    if raw is None or not raw.strip():
+        return TransformResult(error="record is empty")
     try:
-        if raw is None or not raw.strip():
-            return TransformResult(error="record is empty")
         if raw_format == "xml":
             result = _from_xml(raw, record_url)
         elif raw_format == "json":
@@ -103,14 +110,18 @@ def transform_record(
         else:
             return TransformResult(error=f"unknown raw format {raw_format!r}; expected json or xml")
     except (XmlRejected, UnknownRoot) as error:
-        return TransformResult(error=str(error))
-    except Exception as error:  # a crosswalk bug must not fail the job; the reason names it
-        LOG.exception("transform failed for %s", record_url)
-        return TransformResult(error=f"internal error while transforming ({type(error).__name__}: {error})")
+        return TransformResult(error=bounded(str(error)))  # libxml2 quotes the document's own names
     if result.error:
         return result
     dataset, text_warnings = normalize_dataset(result.dataset)
-    if parent_identifier and not dataset.get("isPartOf"):
+    if parent_identifier:  # the harvest's collection names a record the catalog holds; it wins
+        if dataset.get("isPartOf") not in (None, parent_identifier):
+            result.warnings.append(
+                bounded(
+                    f"isPartOf: the record names parent {dataset['isPartOf']!r}; "
+                    f"the collection's parent {parent_identifier!r} is used"
+                )
+            )
         dataset["isPartOf"] = parent_identifier
     title = dataset.get("title")
     # A catalog record (3.0) describes another record; its title is optional.
@@ -162,8 +173,8 @@ def _typed_columns(dataset: dict) -> dict:
     }
 
 
-def _transform_row(row: dict, settings: dict) -> dict:
-    """The TRANSFORMED values of one create/update row."""
+def _transformed(row: dict, settings: dict) -> dict:
+    """The TRANSFORMED values of one create/update row (may raise: see transform_row)."""
     fixups, organization, schema, series = settings.get(row["source_id"], ({}, None, None, frozenset()))
     context = RecordContext(
         record_type=row["record_type"] or RecordType.DATASET,
@@ -185,18 +196,38 @@ def _transform_row(row: dict, settings: dict) -> dict:
     out["source_format"] = result.source_format
     if not row.get("file_identifier") and result.file_identifier:
         out["file_identifier"] = result.file_identifier
+    out["warnings"] = [*(row.get("warnings") or []), *result.warnings]
     if result.error:
-        out.update(
-            action=Action.REJECT,
-            warnings=result.warnings,
-            reasons=[*(row["reasons"] or []), f"transform: {result.error}"],
-        )
+        out.update(action=Action.REJECT, reasons=[*(row["reasons"] or []), f"transform: {result.error}"])
         return out
     out["dcat_json"] = json.dumps(result.dataset, ensure_ascii=False, separators=(",", ":"))
-    out["warnings"] = result.warnings
     out["record_type"] = result.record_type
     out.update(_typed_columns(result.dataset))
     return out
+
+
+def transform_row(row: dict, settings: dict) -> dict:
+    """The TRANSFORMED values of one create/update row: the stage's one guard.
+
+    Whatever the record raises, it becomes this row's reject with a reason naming the error class;
+    what comes back is always text Arrow can write.
+    """
+
+    def rejected(reason: str) -> dict:
+        out: dict[str, Any] = {name: None for name in NEW_COLUMNS}
+        return {
+            **out,
+            "action": Action.REJECT,
+            "reasons": [*(row.get("reasons") or []), reason],
+            "warnings": list(row.get("warnings") or []),
+        }
+
+    return isolated(
+        "transform",
+        lambda: require_utf8(_transformed(row, settings)),
+        rejected,
+        row.get("record_url") or row.get("identifier"),
+    )
 
 
 def _batches(settings_handle) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
@@ -208,11 +239,9 @@ def _batches(settings_handle) -> Callable[[Iterator[pa.RecordBatch]], Iterator[p
         for batch in batches:
             rows = []
             for row in batch.to_pylist():
-                out: dict[str, Any] = {name: None for name in NEW_COLUMNS}
-                out["warnings"] = []
+                row.update(dict.fromkeys(NEW_COLUMNS), warnings=row["warnings"] or [])
                 if row["action"] in CHANGING_ACTIONS:
-                    out.update(_transform_row(row, settings))
-                row.update(out)
+                    row.update(transform_row(row, settings))
                 rows.append(row)
             yield pa.RecordBatch.from_pylist(rows, schema=schema)
 

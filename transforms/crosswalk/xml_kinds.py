@@ -12,6 +12,7 @@ from lxml import etree
 GMI_NAMESPACES = ("http://www.isotc211.org/2005/gmi",)
 GMD_NAMESPACES = ("http://www.isotc211.org/2005/gmd",)
 MDB_PREFIX = "standards.iso.org/iso/19115/-3/mdb/"  # 19115-3 mdb/1.0 and mdb/2.0, http or https
+CSW_PREFIX = "http://www.opengis.net/cat/csw/"  # CSW 2.0.2 and 3.0
 
 ISO19115_2 = "iso19115-2"
 ISO19139 = "iso19139"
@@ -38,6 +39,18 @@ def detect_kind(root: etree._Element) -> str:
         return FGDC
     found = f"{{{namespace}}}{name}" if namespace else name
     raise UnknownRoot(f"unknown root element {found}; expected ISO 19115-2, ISO 19139, ISO 19115-3 or FGDC")
+
+
+def record_root(root: etree._Element) -> etree._Element:
+    """The metadata record of a document: the document itself, or the one record a CSW
+    GetRecordByIdResponse wraps (a WAF may hold saved CSW answers); else UnknownRoot."""
+    qname = etree.QName(root)
+    if qname.localname != "GetRecordByIdResponse" or not (qname.namespace or "").startswith(CSW_PREFIX):
+        return root
+    records = list(root.iterchildren(etree.Element))
+    if len(records) != 1:
+        raise UnknownRoot(f"CSW GetRecordByIdResponse holds {len(records)} records; expected exactly one")
+    return records[0]
 
 
 def local_name(element) -> str:

@@ -1,9 +1,11 @@
 """DCAT-US 1.1 catalogs (data.json), read as a stream: check it is a catalog, then yield its datasets.
 
 A catalog can be hundreds of megabytes, so it is never loaded whole: the body sits in a spooled
-temp file and is read twice with ijson. The first pass walks the parser events only (no objects
-built) to prove the document is a complete JSON object with a ``dataset`` array and to pick up
-the catalog-level metadata; the second builds one dataset at a time. Checking first means a
+temp file and is read twice with ijson. The first pass walks the parser's basic events only (no
+objects built, no prefixes) to prove the document is a complete JSON object with a ``dataset``
+array, to pick up the catalog-level metadata and to learn what the second pass must take care of
+(see :mod:`transforms.fetch.json_stream`: lone surrogate escapes, nesting deeper than a record may
+go, integers beyond 2^63); the second builds one dataset at a time. Checking first means a
 truncated or broken catalog fails before any of its records is emitted.
 """
 
@@ -13,6 +15,16 @@ from dataclasses import dataclass
 from typing import IO
 
 import ijson
+
+from transforms.fetch.json_stream import (
+    MAX_RECORD_DEPTH,
+    NumberTooLarge,
+    SurrogateRepairStream,
+    TooDeep,
+    datasets_built,
+    needs_repair,
+    repaired,
+)
 
 JSON_TYPE_NAMES = {
     dict: "a JSON object",
@@ -40,11 +52,19 @@ class CatalogError(ValueError):
 
 @dataclass
 class CatalogInfo:
-    """What the first pass learned: catalog-level metadata and how many datasets follow."""
+    """What the first pass learned: catalog-level metadata, how many datasets follow, and how to read them."""
 
     conforms_to: str | None = None
     described_by: str | None = None
     datasets: int = 0
+    exact_numbers: bool = False  # a number yajl cannot hold as a 64-bit integer or a double
+    deepest: int = 0  # levels of nesting anywhere in the document
+    repaired_escapes: int = 0  # lone surrogate escapes rewritten in the byte stream
+
+    @property
+    def too_deep(self) -> bool:
+        """True when some value nests deeper than a dataset may: the second pass must not build prefixes."""
+        return self.deepest - 2 > MAX_RECORD_DEPTH
 
 
 def canonical_json(value) -> str:
@@ -80,6 +100,33 @@ def _parse_error(error: Exception, stream: IO[bytes], size: int) -> CatalogError
     return CatalogError(f"JSON is not valid (before byte {min(stream.tell(), size)}): {first_line}")
 
 
+def _first_pass(stream: IO[bytes], info: CatalogInfo) -> str | None:
+    """Walk the basic events once; returns the kind of the first top-level "dataset" value."""
+    repairing = SurrogateRepairStream(stream)
+    depth, top_key, dataset_type, in_datasets = 0, None, None, False
+    for event, value in ijson.basic_parse(repairing, use_float=not info.exact_numbers):
+        if depth == 0 and event != "start_map":
+            raise CatalogError(f"catalog is {_EVENT_TYPE_NAMES.get(event, event)}, not a JSON object")
+        if event == "map_key":
+            top_key = value if depth == 1 else top_key
+            continue
+        if depth == 1 and top_key == "dataset" and dataset_type is None:
+            dataset_type = event
+        if depth == 1 and top_key in _CATALOG_FIELDS and event == "string":
+            setattr(info, _CATALOG_FIELDS[top_key], value)
+        if in_datasets and depth == 2 and event in _EVENT_TYPE_NAMES:
+            info.datasets += 1
+        if event in ("start_map", "start_array"):
+            in_datasets = in_datasets or (depth == 1 and top_key == "dataset" and event == "start_array")
+            depth += 1
+            info.deepest = max(info.deepest, depth)
+        elif event in ("end_map", "end_array"):
+            depth -= 1
+            in_datasets = in_datasets and depth > 1
+    info.repaired_escapes = repairing.repairs
+    return dataset_type
+
+
 def inspect_catalog(stream: IO[bytes], require_dataset: bool = True) -> CatalogInfo:
     """First pass over a catalog body: raise CatalogError unless it is a whole catalog; rewinds the stream.
 
@@ -89,21 +136,23 @@ def inspect_catalog(stream: IO[bytes], require_dataset: bool = True) -> CatalogI
     size = stream.tell()
     stream.seek(0)
     _check_start(stream)
-    info, dataset_type, first = CatalogInfo(), None, True
+    info = CatalogInfo()
     try:
-        for prefix, event, value in ijson.parse(stream, use_float=True):
-            if first:
-                if event != "start_map":
-                    raise CatalogError(f"catalog is {_EVENT_TYPE_NAMES.get(event, event)}, not a JSON object")
-                first = False
-            elif prefix == "dataset" and dataset_type is None and event != "map_key":
-                dataset_type = event
-            elif prefix == "dataset.item" and event in _EVENT_TYPE_NAMES and dataset_type == "start_array":
-                info.datasets += 1
-            elif prefix in _CATALOG_FIELDS and event == "string":
-                setattr(info, _CATALOG_FIELDS[prefix], value)
+        try:
+            dataset_type = _first_pass(stream, info)
+        except ijson.JSONError as error:
+            if "overflow" not in str(error):
+                raise
+            # An integer beyond 2^63 (or a float beyond a double): read every number exactly instead.
+            _rewind(stream)
+            info = CatalogInfo(exact_numbers=True)
+            dataset_type = _first_pass(stream, info)
     except ijson.JSONError as error:
         raise _parse_error(error, stream, size) from None
+    except CatalogError:
+        raise
+    except (ValueError, SystemError):  # Python refuses integers of more than 4,300 digits
+        raise CatalogError("catalog holds a number with more digits than can be read") from None
     finally:
         _rewind(stream)
     if dataset_type is None and require_dataset:
@@ -115,30 +164,42 @@ def inspect_catalog(stream: IO[bytes], require_dataset: bool = True) -> CatalogI
     return info
 
 
-def iter_datasets(stream: IO[bytes]) -> Iterator[tuple[int, object]]:
-    """Second pass: (index, value) of every entry of the dataset array, one at a time."""
+def iter_datasets(stream: IO[bytes], info: CatalogInfo | None = None) -> Iterator[tuple[int, object]]:
+    """Second pass: (index, value) of every entry of the dataset array, one at a time.
+
+    ``info`` is what :func:`inspect_catalog` learned; a dataset nested too deep comes back as a TooDeep.
+    """
+    info = info or CatalogInfo()
     _rewind(stream)
-    yield from enumerate(ijson.items(stream, "dataset.item", use_float=True))
+    repairing = SurrogateRepairStream(stream)
+    use_float = not info.exact_numbers
+    if info.too_deep:  # ijson's prefixed events would cost time quadratic in the depth
+        yield from datasets_built(repairing, use_float)
+    else:
+        yield from enumerate(ijson.items(repairing, "dataset.item", use_float=use_float))
 
 
-def dataset_record(index: int, value) -> dict:
-    """identifier, raw and error of one dataset entry; a non-object entry is an error, not a failure."""
+def dataset_record(index: int, value, info: CatalogInfo | None = None) -> dict:
+    """identifier, raw, error and warnings of one dataset entry; a bad entry is an error, not a failure.
+
+    Lone surrogates are repaired (each repaired field named in a warning); a dataset nested deeper
+    than MAX_RECORD_DEPTH, or holding a number too large to keep, is an error.
+    """
+    info = info or CatalogInfo()
+    record: dict = {"identifier": None, "raw": None, "error": None, "warnings": []}
+    if isinstance(value, TooDeep):
+        return {**record, "error": f"dataset #{index + 1} is nested deeper than {MAX_RECORD_DEPTH} levels"}
     if not isinstance(value, dict):
         kind = JSON_TYPE_NAMES.get(type(value), type(value).__name__)
-        return {
-            "identifier": None,
-            "raw": None,
-            "error": f"dataset #{index + 1} is {kind}, not a JSON object",
-        }
-    raw = canonical_json(value)
-    try:
-        raw.encode("utf-8")
-    except UnicodeEncodeError:
-        return {
-            "identifier": None,
-            "raw": None,
-            "error": f"dataset #{index + 1} contains an invalid \\u escape (a lone surrogate)",
-        }
+        return {**record, "error": f"dataset #{index + 1} is {kind}, not a JSON object"}
+    markers = info.repaired_escapes > 0
+    raw = None if info.exact_numbers else canonical_json(value)
+    if raw is None or needs_repair(raw, markers):
+        try:
+            value = repaired(value, "", record["warnings"], markers)
+        except NumberTooLarge as error:
+            return {**record, "error": f"dataset #{index + 1}: {error}"}
+        raw = canonical_json(value)
     identifier = value.get("identifier")
     identifier = identifier.strip() if isinstance(identifier, str) and identifier.strip() else None
-    return {"identifier": identifier, "raw": raw, "error": None}
+    return {**record, "identifier": identifier, "raw": raw}

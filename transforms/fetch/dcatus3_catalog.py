@@ -17,28 +17,24 @@ record with its class (``record_type``), as data.gov's harvester splits them:
 The body is read as a stream, like a 1.1 catalog (``transforms.fetch.datajson``): after the first
 pass proves it is a whole catalog, a second pass collects the top-level dataset identifiers (a member
 listed at the top level must not become a second record, and the top-level copy must learn its
-parent), and a third builds one entry at a time and yields its records.
+parent), and a third builds one entry at a time and yields its records. Both walk ijson's basic
+events with their own path (no prefixes: linear in the depth), through the same surrogate repair,
+exact numbers and depth limit as a 1.1 catalog (``transforms.fetch.json_stream``); what one entry
+raises rejects that entry alone.
 """
 
 import hashlib
-import re
+import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from functools import partial
 from typing import IO, Any
 
-import ijson
-from ijson.common import ObjectBuilder
+from transforms.fetch.datajson import JSON_TYPE_NAMES, CatalogError, CatalogInfo, dataset_record
+from transforms.fetch.dcatus3_walk import RECORD_ARRAYS, Walk, conforms_to, entries
+from transforms.fetch.json_stream import MAX_RECORD_DEPTH, NumberTooLarge, TooDeep, repaired
+from transforms.isolation import isolated, require_utf8
+from transforms.schemas import FetchStatus, RecordType
 
-from transforms.fetch.datajson import JSON_TYPE_NAMES, CatalogError, _rewind, dataset_record
-from transforms.schemas import RecordType
-
-# The catalog arrays that hold records, and the class of their entries.
-RECORD_ARRAYS = {
-    "dataset": RecordType.DATASET,
-    "service": RecordType.DATA_SERVICE,
-    "record": RecordType.CATALOG_RECORD,
-    "datasetSeries": RecordType.DATASET_SERIES,
-}
 IDENTIFIER_FIELD = {
     RecordType.DATASET: "identifier",
     RecordType.DATA_SERVICE: "identifier",
@@ -51,49 +47,6 @@ MEMBER_FIELDS = {
     RecordType.DATASET_SERIES: ("seriesMember", "first", "last"),
 }
 CATALOG_RECORD_URN = "urn:datagov:catalogrecord:"
-_ARRAY = re.compile(r"^(?:catalog\.item\.)*(dataset|service|record|datasetSeries)$")
-_ENTRY = re.compile(r"^(?:catalog\.item\.)*(dataset|service|record|datasetSeries)\.item$")
-_CONFORMS_TO = ("conformsTo.identifier", "conformsTo.@id", "conformsTo.title", "conformsTo")
-_STARTS, _ENDS = ("start_map", "start_array"), ("end_map", "end_array")
-
-
-@dataclass
-class _Walk:
-    """What a pass over the catalog saw besides the entries: record arrays and the catalog's conformsTo."""
-
-    arrays: int = 0
-    conforms_to: dict[str, str] = field(default_factory=dict)
-
-
-def _build(event: str, value: Any, events: Iterator) -> Any:
-    """The JSON value that starts with (event, value), built from the events that follow."""
-    builder, depth = ObjectBuilder(), 1
-    while depth:
-        builder.event(event, value)
-        _, event, value = next(events)
-        if event in _STARTS:
-            depth += 1
-        elif event in _ENDS:
-            depth -= 1
-    return builder.value
-
-
-def _entries(stream: IO[bytes], walk: _Walk) -> Iterator[tuple[RecordType, int, Any]]:
-    """(class, number in its class, value) of every entry of a record array, at any catalog depth."""
-    _rewind(stream)
-    events = iter(ijson.parse(stream, use_float=True))
-    counts = dict.fromkeys(RECORD_ARRAYS.values(), 0)
-    for prefix, event, value in events:
-        entry = _ENTRY.match(prefix)
-        if entry and event not in _ENDS and event != "map_key":
-            record_type = RECORD_ARRAYS[entry.group(1)]
-            counts[record_type] += 1
-            built = _build(event, value, events) if event in _STARTS else value
-            yield record_type, counts[record_type], built
-        elif event == "start_array" and _ARRAY.match(prefix):
-            walk.arrays += 1
-        elif prefix in _CONFORMS_TO and event == "string":
-            walk.conforms_to[prefix] = value
 
 
 def _named(value: dict, record_type: RecordType, label: str) -> str:
@@ -140,13 +93,26 @@ def _members(value: dict, record_type: RecordType) -> Iterator[dict]:
                 yield member
 
 
-def _parent_of_top_level(stream: IO[bytes], walk: _Walk) -> tuple[set[str], dict[str, str | None]]:
+def _clean(value: Any, info: CatalogInfo) -> Any:
+    """The value with repaired surrogates and plain numbers, when the stream needed either (for identifiers)."""
+    if not (info.repaired_escapes or info.exact_numbers):
+        return value
+    try:
+        return repaired(value, "", [], info.repaired_escapes > 0)
+    except NumberTooLarge:
+        return value
+
+
+def _parent_of_top_level(
+    stream: IO[bytes], info: CatalogInfo, walk: Walk
+) -> tuple[set[str], dict[str, str | None]]:
     """Identifiers of the top-level datasets, and the first parent (services first) of those also embedded."""
     top_level: set[str] = set()
     parents: dict[RecordType, dict[str, str | None]] = {kind: {} for kind in MEMBER_FIELDS}
-    for record_type, _number, value in _entries(stream, walk):
+    for record_type, _number, value in entries(stream, info, walk):
         if not isinstance(value, dict):
             continue
+        value = _clean(value, info)
         identifier, _ = record_identifier(value, record_type)
         if record_type == RecordType.DATASET and identifier:
             top_level.add(identifier)
@@ -158,54 +124,88 @@ def _parent_of_top_level(stream: IO[bytes], walk: _Walk) -> tuple[set[str], dict
     return top_level, {key: first_parent[key] for key in top_level if key in first_parent}
 
 
-def _record(value: Any, record_type: RecordType, label: str, parent: str | None = None) -> dict:
-    """identifier, raw, error, record_type and parent_identifier of one entry."""
-    row: dict = {"identifier": None, "raw": None, "record_type": record_type, "parent_identifier": parent}
+def _record(value: Any, record_type: RecordType, label: str, info: CatalogInfo, parent: str | None) -> dict:
+    """identifier, raw, error, warnings, record_type and parent_identifier of one entry."""
+    row: dict = {"identifier": None, "raw": None, "warnings": [], "record_type": record_type}
+    row["parent_identifier"] = parent
+    if isinstance(value, TooDeep):
+        return {**row, "error": f"{label} is nested deeper than {MAX_RECORD_DEPTH} levels"}
     if not isinstance(value, dict):
         kind = JSON_TYPE_NAMES.get(type(value), type(value).__name__)
         return {**row, "error": f"{label} is {kind}, not a JSON object"}
-    checked = dataset_record(0, value)  # the canonical text, and the checks every data.json entry gets
+    # The canonical text, with the repairs and checks every data.json entry gets.
+    checked = dataset_record(0, value, info)
     if checked["error"]:
         return {**row, "error": checked["error"].replace("dataset #1", label, 1)}
+    value = json.loads(checked["raw"]) if checked["warnings"] or info.exact_numbers else value
     identifier, error = record_identifier(value, record_type, label)
-    return {**row, "identifier": identifier, "raw": checked["raw"], "error": error}
+    return {
+        **row,
+        "identifier": identifier,
+        "raw": checked["raw"],
+        "warnings": checked["warnings"],
+        "error": error,
+    }
 
 
-def catalog_records(stream: IO[bytes]) -> tuple[Iterator[dict], _Walk]:
+def catalog_records(stream: IO[bytes], info: CatalogInfo) -> tuple[Iterator[dict], Walk]:
     """Every record of a whole 3.0 catalog (see the module docstring), and what the walk saw.
 
-    Raises CatalogError when the catalog has none of the record arrays at any depth. Each record
-    dict has identifier, raw, error, record_type, parent_identifier and position.
+    ``info`` is what ``inspect_catalog`` learned. Raises CatalogError when the catalog has none of the
+    record arrays at any depth. Each record dict has identifier, raw, error, warnings, record_type,
+    parent_identifier and position.
     """
-    walk = _Walk()
-    top_level, parent_of = _parent_of_top_level(stream, walk)
+    walk = Walk()
+    top_level, parent_of = _parent_of_top_level(stream, info, walk)
     if not walk.arrays:
         raise CatalogError('catalog has no "dataset", "service", "record" or "datasetSeries" array')
-    return _records(stream, top_level, parent_of), walk
+    return _records(stream, info, top_level, parent_of), walk
 
 
-def _records(stream: IO[bytes], top_level: set[str], parent_of: dict[str, str | None]) -> Iterator[dict]:
+def _entry_rows(
+    record_type: RecordType, number: int, value: Any, info: CatalogInfo, top_level: set[str], parent_of: dict
+) -> list[dict]:
+    """The records of one entry: itself, and the datasets it serves or holds that are not top-level."""
+    label = f"{next(k for k, v in RECORD_ARRAYS.items() if v == record_type)} #{number}"
+    first = _record(value, record_type, label, info, None)
+    rows = [first]
+    if record_type == RecordType.DATASET:
+        first["parent_identifier"] = parent_of.get(first["identifier"] or "")
+    elif isinstance(value, dict):
+        seen: set[str] = set()
+        for member in _members(value, record_type):
+            member_id, _ = record_identifier(_clean(member, info), RecordType.DATASET)
+            if member_id in top_level or member_id in seen:
+                continue  # the top-level copy is the record; first/last repeat seriesMember
+            if member_id:
+                seen.add(member_id)
+            rows.append(
+                _record(member, RecordType.DATASET, f"a dataset of {label}", info, first["identifier"])
+            )
+    return [require_utf8(row) for row in rows]
+
+
+def _rejected(record_type: RecordType, reason: str) -> list[dict]:
+    return [{"identifier": None, "raw": None, "error": reason, "warnings": [], "record_type": record_type}]
+
+
+def _records(stream: IO[bytes], info: CatalogInfo, top_level: set[str], parent_of: dict) -> Iterator[dict]:
     position = 0
-    for record_type, number, value in _entries(stream, _Walk()):
-        label = f"{next(k for k, v in RECORD_ARRAYS.items() if v == record_type)} #{number}"
-        first = _record(value, record_type, label)
-        rows = [first]
-        if record_type == RecordType.DATASET:
-            first["parent_identifier"] = parent_of.get(first["identifier"] or "")
-        elif isinstance(value, dict):
-            seen: set[str] = set()
-            for member in _members(value, record_type):
-                member_id, _ = record_identifier(member, RecordType.DATASET)
-                if member_id in top_level or member_id in seen:
-                    continue  # the top-level copy is the record; first/last repeat seriesMember
-                if member_id:
-                    seen.add(member_id)
-                rows.append(_record(member, RecordType.DATASET, f"a dataset of {label}", first["identifier"]))
+    for record_type, number, value in entries(stream, info, Walk()):
+        # The extract guard of one entry: whatever it raises rejects it (and its members) alone.
+        rows = isolated(
+            "extract",
+            partial(_entry_rows, record_type, number, value, info, top_level, parent_of),
+            partial(_rejected, record_type),
+        )
         for row in rows:
-            yield {**row, "position": position}
+            yield {
+                "parent_identifier": None,
+                **row,
+                "position": position,
+                "fetch_status": FetchStatus.FETCHED,
+            }
             position += 1
 
 
-def conforms_to(walk: _Walk) -> str | None:
-    """The catalog's conformsTo as one string: its identifier, else its title (a 3.0 Standard object)."""
-    return next((walk.conforms_to[key] for key in _CONFORMS_TO if key in walk.conforms_to), None)
+__all__ = ["catalog_records", "conforms_to", "record_identifier"]

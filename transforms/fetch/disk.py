@@ -12,6 +12,7 @@ unchanged file answers "not modified" from one ``stat`` without reading it, as a
 
 import email.utils
 import os
+import time
 from datetime import datetime
 from pathlib import Path
 from stat import S_ISLNK, S_ISREG
@@ -74,7 +75,14 @@ def fetch_file(url: str, policy: FetchPolicy, etag: str | None = None) -> FetchR
     result, handle = _open(url, policy.max_body_bytes, etag)
     if handle is not None:
         with handle:
-            result.body = handle.read()
+            body = handle.read(policy.max_body_bytes + 1)  # counted as read: the file may grow after stat
+        if len(body) > policy.max_body_bytes:
+            result.status, result.error = (
+                None,
+                f"{url} is larger than the limit of {policy.max_body_bytes} bytes",
+            )
+        else:
+            result.body = body
     return result
 
 
@@ -85,13 +93,16 @@ def open_file(url: str, policy: FetchPolicy, etag: str | None = None) -> FetchRe
     return result
 
 
-def crawl_folder(base_url: str, max_depth: int = 8) -> WafCrawl:
+def crawl_folder(base_url: str, policy: FetchPolicy, deadline: float | None = None) -> WafCrawl:
     """Every .xml file under a local folder, in path order, as a WAF crawl would list them.
 
     Each entry carries the file's ETag, so extract can tell an unchanged file without opening it.
 
     Symbolic links are not followed, so a crawl never leaves the folder. As for a WAF, a folder
-    that cannot be read or holds no .xml file is a failure, which deletes nothing downstream.
+    that cannot be read or holds no .xml file is a failure, which deletes nothing downstream; a
+    subfolder that cannot be read is a problem (the source deletes nothing); a folder deeper than
+    ``policy.max_waf_depth``, more folders or files than the policy allows, or the ``deadline``
+    passing, fails the crawl rather than truncating it.
     """
     crawl = WafCrawl()
     try:
@@ -104,11 +115,15 @@ def crawl_folder(base_url: str, max_depth: int = 8) -> WafCrawl:
         return crawl
 
     def walk_error(error: OSError) -> None:
-        crawl.problems.append(f"folder could not be read: {error.filename}: {error.strerror}")
+        crawl.problems.append(f"folder {error.filename} could not be read: {error.strerror}")
 
-    for folder, folders, files in os.walk(root, onerror=walk_error):
+    for listings, (folder, folders, files) in enumerate(os.walk(root, onerror=walk_error), start=1):
         depth = len(Path(folder).relative_to(root).parts)
-        folders[:] = sorted(folders) if depth < max_depth else []
+        real = [name for name in folders if not os.path.islink(os.path.join(folder, name))]  # never walked
+        crawl.failure = _past_bound(folder, real, depth, listings, policy, deadline)
+        if crawl.failure:
+            return crawl
+        folders.sort()
         for name in sorted(files):
             path = Path(folder, name)
             if not name.lower().endswith(".xml"):
@@ -117,6 +132,25 @@ def crawl_folder(base_url: str, max_depth: int = 8) -> WafCrawl:
             if not S_ISLNK(stat.st_mode):
                 modified = datetime.fromtimestamp(stat.st_mtime).isoformat(timespec="seconds")
                 crawl.files.append(ListingEntry(path.as_uri(), modified, False, etag=_validators(stat)[0]))
+        if len(crawl.files) > policy.max_waf_files:
+            crawl.failure = f"the folder holds more than {policy.max_waf_files:,} .xml files (max_waf_files)"
+            return crawl
     if not crawl.files:
         crawl.failure = f"found no .xml files in the folder {root} or its subfolders"
     return crawl
+
+
+def _past_bound(
+    folder: str, subfolders: list[str], depth: int, listings: int, policy: FetchPolicy, deadline: float | None
+) -> str | None:
+    """Why the crawl cannot go on at this folder (a bound reached), else None."""
+    if deadline is not None and time.time() > deadline:
+        return f"the source's time budget ran out while reading its folders ({listings - 1} read)"
+    if subfolders and depth >= policy.max_waf_depth:
+        return (
+            f"the folder {Path(folder, sorted(subfolders)[0])} is more than {policy.max_waf_depth} levels "
+            "below the source's folder (max_waf_depth); the crawl would be incomplete"
+        )
+    if listings > policy.max_waf_listings:
+        return f"the source has more than {policy.max_waf_listings:,} folders (max_waf_listings)"
+    return None

@@ -25,10 +25,19 @@ from pyspark.sql.pandas.types import to_arrow_schema
 from pyspark.sql.types import DoubleType, LongType, StringType, StructField, StructType
 
 from transforms.fetch.http import FetchPolicy
+from transforms.fetch.progress import ExtractProgress
 from transforms.fetch.source_pass import source_items
-from transforms.fetch.xml_files import fetch_xml_records
+from transforms.fetch.xml_files import TIME_BUDGET_SPENT, fetch_xml_records
 from transforms.registry import Source, published_version
-from transforms.schemas import EXTRACT_RECORDS, SOURCE_STATUS, STRINGS, DcatVersion, RecordType
+from transforms.schemas import (
+    EXTRACT_RECORDS,
+    SOURCE_STATUS,
+    STRINGS,
+    DcatVersion,
+    FetchStatus,
+    RecordType,
+    SourceState,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +64,7 @@ ITEMS = StructType(
             ("described_by", StringType()),
             ("todo_count", LongType()),
             ("seconds", DoubleType()),
+            ("deadline", DoubleType()),  # a todo's source's time budget, as time.time()
         )
     ]
 )
@@ -75,14 +85,22 @@ def _arrow_batches(rows: Iterator[dict], schema: pa.Schema) -> Iterator[pa.Recor
 
 
 def _first_pass(
-    spark: SparkSession, sources: list[Source], policy: FetchPolicy, documents: dict
+    spark: SparkSession, sources: list[Source], policy: FetchPolicy, documents: dict, counter: ExtractProgress
 ) -> DataFrame:
     schema = to_arrow_schema(ITEMS)
+    sources_read, records_read = counter.sources, counter.records
+
+    def counted(items: Iterator[dict]) -> Iterator[dict]:
+        for item in items:
+            if item["kind"] == "record":
+                records_read.add(1)
+            yield item
+        sources_read.add(1)
 
     def run(batches):
         for batch in batches:
             for index in batch.column("id").to_pylist():
-                yield from _arrow_batches(source_items(sources[index], policy, documents), schema)
+                yield from _arrow_batches(counted(source_items(sources[index], policy, documents)), schema)
 
     # A few sources per task rather than one: each Spark task costs tens of milliseconds of its own,
     # and a task's sources are read one after another while other tasks run beside it.
@@ -93,12 +111,17 @@ def _first_pass(
     return ids.mapInArrow(run, ITEMS)
 
 
-def _second_pass(todo: DataFrame, total: int, sources: list[Source], policy: FetchPolicy) -> DataFrame:
+def _second_pass(
+    todo: DataFrame, total: int, sources: list[Source], policy: FetchPolicy, counter: ExtractProgress
+) -> DataFrame:
     schema = to_arrow_schema(EXTRACT_RECORDS)
+    files_fetched = counter.files
 
     def run(batches):
         todos = (row for batch in batches for row in batch.to_pylist())
-        yield from _arrow_batches(fetch_xml_records(todos, policy, sources), schema)
+        for fetched in _arrow_batches(fetch_xml_records(todos, policy, sources), schema):
+            files_fetched.add(fetched.num_rows)
+            yield fetched
 
     # A web host's files land in at most tasks_per_host tasks, which bounds the load on its server.
     # Files on disk (no host) have no server to spare and are spread over every task, so no one
@@ -114,7 +137,13 @@ def _second_pass(todo: DataFrame, total: int, sources: list[Source], policy: Fet
 
 def _todo_with_validators(items: DataFrame, validators: DataFrame | None) -> DataFrame:
     todo = items.filter(F.col("kind") == "todo").select(
-        "source_id", "record_url", "parent_identifier", "position", "listed_modified", "listed_etag"
+        "source_id",
+        "record_url",
+        "parent_identifier",
+        "position",
+        "listed_modified",
+        "listed_etag",
+        "deadline",
     )
     if validators is None:
         return todo.withColumn("etag", F.lit(None).cast("string")).withColumn(
@@ -135,11 +164,12 @@ def _not_modified(todo: DataFrame) -> DataFrame:
         "raw": F.lit(None),
         "fetch_status": F.lit("not_modified"),
         "error": F.lit(None),
+        "warnings": F.array(),
         "last_modified": F.coalesce("last_modified", "listed_modified"),
         "record_type": F.lit(None),
         "dcat_version": F.lit(None),
     }
-    return _as_records(todo, fields)
+    return _as_records(todo.drop("deadline"), fields)
 
 
 def _as_records(items: DataFrame, fields: dict | None = None) -> DataFrame:
@@ -167,23 +197,28 @@ def _document_validators(sources: list[Source], validators: DataFrame | None) ->
 
 
 def _record_tallies(records: DataFrame) -> dict:
-    """source_id -> (extracted, fetch errors, first fetch error messages in listing order)."""
-    is_error = F.col("fetch_status") == "error"
+    """source_id -> (extracted, fetch errors, first fetch error messages in listing order, budget spent)."""
+    is_error = F.col("fetch_status") == FetchStatus.ERROR
     tallies = records.groupBy("source_id").agg(
         F.sum(F.when(is_error, 0).otherwise(1)).alias("extracted"),
         F.sum(F.when(is_error, 1).otherwise(0)).alias("errors"),
         F.slice(
             F.array_sort(F.collect_list(F.when(is_error, F.struct("position", "error")))), 1, MAX_MESSAGES
         ).alias("messages"),
+        F.max(F.coalesce(F.col("error") == TIME_BUDGET_SPENT, F.lit(False))).alias("budget_spent"),
     )
     return {
-        row.source_id: (row.extracted, row.errors, [m.error for m in row.messages])
+        row.source_id: (row.extracted, row.errors, [m.error for m in row.messages], row.budget_spent)
         for row in tallies.collect()
     }
 
 
 def _status_row(source: Source, item, tally: tuple) -> dict:
-    extracted, fetch_errors, fetch_messages = tally
+    extracted, fetch_errors, fetch_messages, budget_spent = tally
+    status, reason = item.status, item.reason
+    if budget_spent and status != SourceState.FAILED:  # files the second pass had no time left for
+        status = SourceState.FAILED
+        reason = f"the source's time budget of {source.time_budget_s:g} s ran out while fetching its files"
     messages = list(item.problems or []) + fetch_messages
     errors = len(item.problems or []) + fetch_errors
     if errors > MAX_MESSAGES:
@@ -193,9 +228,9 @@ def _status_row(source: Source, item, tally: tuple) -> dict:
         "source_type": source.type,
         "schema": source.schema,
         "url": source.url,
-        "status": item.status,
-        "reason": item.reason,
-        "extracted": extracted if item.status == "complete" else 0,
+        "status": str(status),  # a plain str: Spark cannot unpickle the enum on the JVM side
+        "reason": reason,
+        "extracted": extracted if status != SourceState.FAILED else 0,
         "errors": errors,
         "error_messages": messages,
         "conforms_to": item.conforms_to,
@@ -228,19 +263,20 @@ def extract_sources(
     """Fetch every source. Returns (records, statuses).
 
     records: EXTRACT_RECORDS, one row per record seen (failed sources contribute none);
-    statuses: SOURCE_STATUS, one row per source ("complete" or "failed"). One source failing
-    never fails the function or touches another source's rows. ``publish_as`` ("dcatus3.0") asks
-    for every record of the run to be published as DCAT-US 3.0 (``Source.publish_as`` per source).
+    statuses: SOURCE_STATUS, one row per source ("complete", "partial" or "failed"). One source
+    failing never fails the function or touches another source's rows. ``publish_as`` ("dcatus3.0")
+    asks for every record of the run to be published as DCAT-US 3.0 (``Source.publish_as`` per source).
     """
     policy = policy or FetchPolicy()
     if not sources:
         return spark.createDataFrame([], EXTRACT_RECORDS), spark.createDataFrame([], SOURCE_STATUS)
     versions = _versions(sources, publish_as)
     validators = _with_versions(validators, versions)
-    started = time.monotonic()
-    items = _first_pass(spark, sources, policy, _document_validators(sources, validators))
+    started, counter = time.monotonic(), ExtractProgress(spark)
+    items = _first_pass(spark, sources, policy, _document_validators(sources, validators), counter)
     items = items.persist(StorageLevel.MEMORY_AND_DISK)
-    status_items = {row.source_id: row for row in items.filter(F.col("kind") == "status").collect()}
+    with counter.reporting(lambda: counter.first_pass_line(len(sources))):
+        status_items = {row.source_id: row for row in items.filter(F.col("kind") == "status").collect()}
     total = sum(row.todo_count or 0 for row in status_items.values())
     log.info(
         "extract: %d sources read in %.1f s; %d WAF files to fetch",
@@ -253,13 +289,14 @@ def extract_sources(
     # A listing that already shows the catalog's ETag (a folder on disk) needs no fetch at all.
     listed_unchanged = F.coalesce(F.col("listed_etag") == F.col("etag"), F.lit(False))
     fetched = _second_pass(
-        todo.filter(~listed_unchanged).drop("listed_etag"), total, sources, policy
+        todo.filter(~listed_unchanged).drop("listed_etag"), total, sources, policy, counter
     ).unionByName(_not_modified(todo.filter(listed_unchanged)))
     # On disk only: the fetched text is the whole harvest (14 GB of XML at data.gov's size), and an
     # in-memory cache of it ran the driver out of heap at 430,000 records.
     fetched = fetched.persist(StorageLevel.DISK_ONLY)
     fetch_started = time.monotonic()
-    fetched.count()
+    with counter.reporting(lambda: counter.second_pass_line(total)):
+        fetched.count()
     log.info("extract: fetched %d WAF files in %.1f s", total, time.monotonic() - fetch_started)
 
     first_records = _as_records(items.filter(F.col("kind") == "record"))
@@ -272,21 +309,25 @@ def extract_sources(
         )
         .withColumn("dcat_version", versions[F.col("source_id")])
     )
-    failed = [source_id for source_id, row in status_items.items() if row.status != "complete"]
-    if failed:
-        records = records.filter(~F.col("source_id").isin(failed))
     tallies = _record_tallies(records)
     rows = [
-        _status_row(source, status_items[source.id], tallies.get(source.id, (0, 0, []))) for source in sources
+        _status_row(source, status_items[source.id], tallies.get(source.id, (0, 0, [], False)))
+        for source in sources
     ]
+    failed = [row["source_id"] for row in rows if row["status"] == SourceState.FAILED]
+    if failed:  # a failed source contributes no records: nothing of it is published or deleted
+        records = records.filter(~F.col("source_id").isin(failed))
     for source, row in zip(sources, rows, strict=True):
+        # The first pass's time: a whole data.json or document, but only a WAF's listings (its files
+        # are fetched by many tasks at once, with no one duration of their own).
         log.info(
-            "extract %s (%s): %s, %d records, %d errors, %.1f s%s",
+            "extract %s (%s): %s, %d records, %d errors; %s read in %.2f s%s",
             source.id,
             source.type,
             row["status"],
             row["extracted"],
             row["errors"],
+            "listings" if source.type.startswith("waf") else "source",
             status_items[source.id].seconds or 0.0,
             f" ({row['reason']})" if row["reason"] else "",
         )

@@ -4,20 +4,25 @@ Built on ``http.client`` rather than requests so that the connection goes to the
 ``address_guard`` checked (no second DNS lookup, no proxy from the environment), on every hop
 of a redirect chain. Failures never raise: a :class:`FetchResult` carries an ``error`` written
 for the publisher (``HTTP 500 from https://...``, ``timed out after 30 s ...``).
+
+Time is bounded twice: ``read_timeout_s`` is the longest silence between two reads, and
+``total_timeout_s`` is a deadline for the whole fetch (every attempt, redirect, connect, the
+response headers and the body). The socket enforces both: before each read its timeout shrinks
+to what is left of the deadline, so a server that drips a byte at a time cannot hold a fetch.
 """
 
 import email.utils
 import http.client
 import logging
-import socket
 import ssl
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO
 from urllib.parse import urljoin, urlsplit
 
 from transforms.fetch.address_guard import AddressRefused, Target, resolve_checked
+from transforms.fetch.deadline_socket import connect_bounded, tls_context_bounded
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +39,7 @@ class FetchPolicy:
 
     connect_timeout_s: float = 10.0
     read_timeout_s: float = 30.0  # longest silence between two reads
-    total_timeout_s: float = 300.0  # one response, against servers that drip a byte at a time
+    total_timeout_s: float = 300.0  # one whole fetch (retries, redirects, headers, body): drippers stop here
     retries: int = 3  # extra attempts after a 429, a 5xx or a network error
     backoff_s: float = 1.0  # first retry delay, doubled each attempt
     max_retry_after_s: float = 60.0  # a longer Retry-After is cut to this
@@ -46,6 +51,17 @@ class FetchPolicy:
     threads_per_task: int = 16  # fetch threads in one Spark task
     connections_per_host: int = 8  # concurrent requests to one host from one task
     tasks_per_host: int = 4  # Spark tasks one host's files are spread over
+    max_waf_depth: int = 8  # folder levels below a WAF's base; a deeper folder fails the source
+    max_waf_listings: int = 5000  # folder listings of one WAF; more fails the source
+    max_waf_files: int = 500_000  # .xml files of one WAF; more fails the source
+
+
+def within_deadline(policy: FetchPolicy, deadline: float | None) -> FetchPolicy:
+    """``policy`` with its total timeout cut to what is left before ``deadline`` (``time.time()``), if any."""
+    if deadline is None:
+        return policy
+    left = max(0.001, deadline - time.time())
+    return policy if left >= policy.total_timeout_s else replace(policy, total_timeout_s=left)
 
 
 @dataclass
@@ -94,20 +110,16 @@ def _retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _connection(target: Target, policy: FetchPolicy) -> http.client.HTTPConnection:
-    """A connection to the checked address, with TLS verified against the host name."""
+def _connection(target: Target, policy: FetchPolicy, deadline: float) -> http.client.HTTPConnection:
+    """A connection to the checked address, with TLS verified against the host name, bounded by ``deadline``."""
 
     def connect_checked(_address, _timeout, source_address=None):
-        sock = socket.create_connection(
-            (target.address, target.port), policy.connect_timeout_s, source_address
-        )
-        sock.settimeout(policy.read_timeout_s)
-        return sock
+        return connect_bounded((target.address, target.port), policy, deadline, source_address)
 
     connection: http.client.HTTPConnection
     if target.scheme == "https":
         connection = http.client.HTTPSConnection(
-            target.host, target.port, context=ssl.create_default_context()
+            target.host, target.port, context=tls_context_bounded(deadline, policy.read_timeout_s)
         )
     else:
         connection = http.client.HTTPConnection(target.host, target.port)
@@ -115,8 +127,8 @@ def _connection(target: Target, policy: FetchPolicy) -> http.client.HTTPConnecti
     return connection
 
 
-def _read_body(response, url: str, limit: int, sink: IO[bytes], total_s: float) -> None:
-    deadline = time.monotonic() + total_s
+def _read_body(response, url: str, limit: int, sink: IO[bytes]) -> None:
+    """The body into ``sink``, counted on the bytes actually read (a Content-Length may lie or be absent)."""
     declared = response.getheader("Content-Length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise _Failure(f"response from {url} is {int(declared)} bytes; the limit is {limit} bytes")
@@ -125,14 +137,10 @@ def _read_body(response, url: str, limit: int, sink: IO[bytes], total_s: float) 
         size += len(chunk)
         if size > limit:
             raise _Failure(f"response from {url} is larger than the limit of {limit} bytes")
-        if time.monotonic() > deadline:
-            raise _Failure(
-                f"timed out after {total_s:g} s: {url} sends its response too slowly", retryable=True
-            )
         sink.write(chunk)
 
 
-def _request(url: str, headers: dict, policy: FetchPolicy, limit: int, sink: IO[bytes]):
+def _request(url: str, headers: dict, policy: FetchPolicy, limit: int, sink: IO[bytes], deadline: float):
     """One GET of one URL (no redirects followed): (status, response headers)."""
     try:
         target = resolve_checked(url, policy.allow_private_network)
@@ -140,19 +148,23 @@ def _request(url: str, headers: dict, policy: FetchPolicy, limit: int, sink: IO[
         raise _Failure(str(refused)) from None
     parts = urlsplit(url)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    connection = _connection(target, policy)
+    connection = _connection(target, policy, deadline)
     try:
         connection.request("GET", path, headers=headers)
         response = connection.getresponse()
         status = response.status
         if 200 <= status < 300:
-            _read_body(response, url, limit, sink, policy.total_timeout_s)
+            _read_body(response, url, limit, sink)
         if status in RETRYABLE:
             raise _Failure(
                 f"HTTP {status} from {url}", True, _retry_after_seconds(response.getheader("Retry-After"))
             )
         return status, response.headers
     except TimeoutError:
+        if time.monotonic() >= deadline - 0.01:
+            raise _Failure(
+                f"timed out after {policy.total_timeout_s:.3g} s: {url} did not send its whole response in time"
+            ) from None
         raise _Failure(
             f"timed out after {policy.read_timeout_s:g} s waiting for {url}", retryable=True
         ) from None
@@ -168,11 +180,13 @@ def _request(url: str, headers: dict, policy: FetchPolicy, limit: int, sink: IO[
         connection.close()
 
 
-def _follow(url: str, headers: dict, policy: FetchPolicy, limit: int, sink: IO[bytes]) -> FetchResult:
+def _follow(
+    url: str, headers: dict, policy: FetchPolicy, limit: int, sink: IO[bytes], deadline: float
+) -> FetchResult:
     """GET with redirects followed, each hop checked again; raise _Failure."""
     current, seen = url, {url}
     for _hop in range(policy.max_redirects + 1):
-        status, response_headers = _request(current, headers, policy, limit, sink)
+        status, response_headers = _request(current, headers, policy, limit, sink, deadline)
         if status in REDIRECTS:
             location = response_headers.get("Location")
             if not location:
@@ -208,19 +222,20 @@ def _request_headers(policy: FetchPolicy, etag: str | None, last_modified: str |
 
 def _fetch_into(url, policy, etag, last_modified, limit, new_sink) -> tuple[FetchResult, IO[bytes] | None]:
     headers = _request_headers(policy, etag, last_modified)
+    deadline = time.monotonic() + policy.total_timeout_s  # the whole fetch: every attempt and its waits
     attempt = 0
     while True:
         sink = new_sink()
         try:
-            return _follow(url, headers, policy, limit, sink), sink
+            return _follow(url, headers, policy, limit, sink, deadline), sink
         except _Failure as failure:
             sink.close()
-            if not failure.retryable or attempt >= policy.retries:
-                return FetchResult(url=url, error=str(failure)), None
             delay = policy.backoff_s * 2**attempt
             if failure.retry_after is not None:
                 delay = failure.retry_after
             delay = min(delay, policy.max_retry_after_s)
+            if not failure.retryable or attempt >= policy.retries or time.monotonic() + delay >= deadline:
+                return FetchResult(url=url, error=str(failure)), None
             log.info("retrying %s in %.1f s: %s", url, delay, failure)
             time.sleep(delay)
             attempt += 1

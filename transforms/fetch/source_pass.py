@@ -3,6 +3,10 @@
 Each function yields item dicts (see ``transforms.fetch.extract.ITEMS``): ``record`` rows, ``todo``
 rows (WAF files the second pass fetches) and, last, exactly one ``status`` row. A source that
 cannot be read yields its failed status and no records, so it deletes nothing downstream.
+
+Two guards, and only two: :func:`source_items` per source (whatever a source raises, or its time
+budget running out, fails that source alone with a short reason) and :func:`dataset_item` per
+data.json dataset (whatever one dataset raises rejects that dataset alone).
 """
 
 import logging
@@ -10,28 +14,61 @@ import time
 from collections.abc import Iterator
 
 from transforms.fetch import dcatus3_catalog, transport
-from transforms.fetch.datajson import CatalogError, dataset_record, inspect_catalog, iter_datasets
+from transforms.fetch.datajson import (
+    CatalogError,
+    CatalogInfo,
+    dataset_record,
+    inspect_catalog,
+    iter_datasets,
+)
 from transforms.fetch.http import FetchPolicy
 from transforms.fetch.xml_files import xml_record
+from transforms.isolation import bounded, internal_error, isolated, require_utf8
 from transforms.registry import DCATUS3, Source
+from transforms.schemas import FetchStatus, SourceState
 
 log = logging.getLogger(__name__)
 
 
-def _status(source: Source, reason: str | None = None, **fields) -> dict:
+class BudgetSpent(Exception):
+    """The source's time budget ran out; the source fails and deletes nothing."""
+
+
+def _status(source: Source, reason: str | None = None, state: SourceState | None = None, **fields) -> dict:
     return {
         "kind": "status",
         "source_id": source.id,
-        "status": "failed" if reason else "complete",
-        "reason": reason,
+        "status": state or (SourceState.FAILED if reason else SourceState.COMPLETE),
+        "reason": bounded(reason) if reason else None,
         **fields,
     }
 
 
-def datajson_items(source: Source, policy: FetchPolicy) -> Iterator[dict]:
+def _check_budget(source: Source, deadline: float) -> None:
+    if time.time() > deadline:
+        raise BudgetSpent(f"the source's time budget of {source.time_budget_s:g} s ran out while reading it")
+
+
+def dataset_item(source: Source, index: int, value, info: CatalogInfo) -> dict:
+    """The record item of one data.json dataset: the extract guard of one dataset."""
+    row = {
+        "kind": "record",
+        "source_id": source.id,
+        "position": index,
+        "raw_format": "json",
+        "fetch_status": FetchStatus.FETCHED,
+    }
+
+    def rejected(reason: str) -> dict:
+        return {**row, "identifier": None, "raw": None, "error": reason, "warnings": []}
+
+    return isolated("extract", lambda: require_utf8({**row, **dataset_record(index, value, info)}), rejected)
+
+
+def datajson_items(source: Source, policy: FetchPolicy, deadline: float) -> Iterator[dict]:
     """A data.json source: the catalog streamed from a spooled body, one record per dataset entry
     (per Dataset, DataService, CatalogRecord and DatasetSeries of a DCAT-US 3.0 catalog)."""
-    result = transport.open_catalog(source.url, policy)
+    result = transport.open_catalog(source.url, policy, deadline)
     if not result.ok:
         yield _status(source, result.error or f"HTTP {result.status} from {source.url}")
         return
@@ -39,47 +76,57 @@ def datajson_items(source: Source, policy: FetchPolicy) -> Iterator[dict]:
     with result.stream as stream:
         try:
             info = inspect_catalog(stream, require_dataset=not version3)
-            if version3:
-                records, walk = dcatus3_catalog.catalog_records(stream)
+            if version3:  # each entry is guarded in dcatus3_catalog, as dataset_item guards a 1.1 dataset
+                records, walk = dcatus3_catalog.catalog_records(stream, info)
                 info.conforms_to = dcatus3_catalog.conforms_to(walk)
-            else:
-                records = ({"position": i, **dataset_record(i, v)} for i, v in iter_datasets(stream))
         except CatalogError as error:
             yield _status(source, str(error))
             return
-        for record in records:
-            yield {
-                "kind": "record",
-                "source_id": source.id,
-                "raw_format": "json",
-                "fetch_status": "fetched",
-                **record,
-            }
+        if version3:
+            for record in records:
+                _check_budget(source, deadline)
+                yield {"kind": "record", "source_id": source.id, "raw_format": "json", **record}
+        else:
+            for index, value in iter_datasets(stream, info):
+                _check_budget(source, deadline)
+                yield dataset_item(source, index, value, info)
     yield _status(source, conforms_to=info.conforms_to, described_by=info.described_by)
 
 
-def waf_items(source: Source, policy: FetchPolicy) -> Iterator[dict]:
-    """A WAF (or WAF collection): crawl the listings, yield a todo per .xml file (and the parent record)."""
-    crawl = transport.crawl(source.url, policy)
+def _partial_reason(problems: list[str]) -> str:
+    return (
+        f"{len(problems)} folder listing(s) could not be read in full, so nothing is deleted this run "
+        f"(first: {problems[0]})"
+    )
+
+
+def waf_items(source: Source, policy: FetchPolicy, deadline: float) -> Iterator[dict]:
+    """A WAF (or WAF collection): crawl the listings, yield a todo per .xml file (and the parent record).
+
+    A listing that could not be read in full makes the source ``partial``: what was listed is
+    harvested, and nothing is deleted (an unread folder looks just like a deleted one).
+    """
+    crawl = transport.crawl(source.url, policy, deadline)
+    problems = [bounded(problem) for problem in crawl.problems]
     if crawl.failure:
-        yield _status(source, crawl.failure, problems=crawl.problems)
+        yield _status(source, crawl.failure, problems=problems)
         return
     parent_identifier, position = None, 0
     if source.type == "waf-collection":
         # Fetched unconditionally: its fileIdentifier is what every child points to.
         todo = {"source_id": source.id, "record_url": source.collection_url, "position": 0}
         parent = xml_record(
-            todo, transport.read_document(source.collection_url, policy), read_identifier=True
+            todo,
+            transport.read_document(source.collection_url, policy, deadline=deadline),
+            read_identifier=True,
         )
-        if parent["fetch_status"] == "error":
+        if parent["fetch_status"] == FetchStatus.ERROR:
             yield _status(
-                source,
-                f"the collection record could not be fetched: {parent['error']}",
-                problems=crawl.problems,
+                source, f"the collection record could not be fetched: {parent['error']}", problems=problems
             )
             return
         parent_identifier, position = parent["file_identifier"] or source.collection_url, 1
-        yield {"kind": "record", **parent}
+        yield {"kind": "record", **require_utf8(parent)}
     for offset, entry in enumerate(crawl.files):
         yield {
             "kind": "todo",
@@ -89,11 +136,21 @@ def waf_items(source: Source, policy: FetchPolicy) -> Iterator[dict]:
             "position": position + offset,
             "listed_modified": entry.modified,
             "listed_etag": entry.etag,
+            "deadline": deadline,
         }
-    yield _status(source, problems=crawl.problems, todo_count=len(crawl.files))
+    if problems:
+        yield _status(
+            source,
+            _partial_reason(problems),
+            SourceState.PARTIAL,
+            problems=problems,
+            todo_count=len(crawl.files),
+        )
+    else:
+        yield _status(source, problems=problems, todo_count=len(crawl.files))
 
 
-def document_items(source: Source, policy: FetchPolicy, validators: dict) -> Iterator[dict]:
+def document_items(source: Source, policy: FetchPolicy, validators: dict, deadline: float) -> Iterator[dict]:
     """A single ISO document: one record, conditional on the validators the catalog holds for it."""
     etag, last_modified = validators.get((source.id, source.url), (None, None))
     todo = {
@@ -103,33 +160,38 @@ def document_items(source: Source, policy: FetchPolicy, validators: dict) -> Ite
         "etag": etag,
         "last_modified": last_modified,
     }
-    row = xml_record(todo, transport.read_document(source.url, policy, etag, last_modified))
-    if row["fetch_status"] == "error":
+    row = xml_record(todo, transport.read_document(source.url, policy, etag, last_modified, deadline))
+    if row["fetch_status"] == FetchStatus.ERROR:
         yield _status(source, row["error"])
         return
-    yield {"kind": "record", **row}
+    yield {"kind": "record", **require_utf8(row)}
     yield _status(source)
 
 
 def source_items(source: Source, policy: FetchPolicy, document_validators: dict) -> Iterator[dict]:
-    """Every item of one source; an unexpected error becomes the source's failed status, never a task failure."""
+    """Every item of one source: the extract guard of one source.
+
+    Whatever reading the source raises, or its time budget running out, becomes the source's
+    failed status with a short reason (never the publisher's text), never a task failure.
+    """
     started = time.monotonic()
+    deadline = time.time() + source.time_budget_s
     policy = transport.policy_for(policy, source)
     try:
         if source.type == "datajson":
-            items = datajson_items(source, policy)
+            items = datajson_items(source, policy, deadline)
         elif source.type == "iso-document":
-            items = document_items(source, policy, document_validators)
+            items = document_items(source, policy, document_validators, deadline)
         else:
-            items = waf_items(source, policy)
+            items = waf_items(source, policy, deadline)
         for item in items:
             if item["kind"] == "status":
                 item["seconds"] = time.monotonic() - started
             yield item
-    except Exception as error:  # one source must never fail the others sharing its task
-        log.exception("extract %s failed unexpectedly", source.id)
-        yield _status(
-            source,
-            f"unexpected error while reading the source: {error!r}",
-            seconds=time.monotonic() - started,
-        )
+    except BudgetSpent as spent:
+        yield _status(source, str(spent), seconds=time.monotonic() - started)
+    except Exception as error:  # the source's one guard: one source must never fail the others in its task
+        log.warning("extract %s failed: %s", source.id, bounded(repr(error)))
+        log.debug("extract %s: traceback", source.id, exc_info=True)
+        reason = internal_error("extract", error, "internal error while reading the source")
+        yield _status(source, reason, seconds=time.monotonic() - started)

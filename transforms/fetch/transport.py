@@ -9,7 +9,7 @@ from dataclasses import replace
 from functools import lru_cache
 
 from transforms.fetch import disk
-from transforms.fetch.http import FetchPolicy, FetchResult, fetch, fetch_to_spool
+from transforms.fetch.http import FetchPolicy, FetchResult, fetch, fetch_to_spool, within_deadline
 from transforms.fetch.waf_listing import WafCrawl, crawl_waf
 from transforms.registry import Source
 
@@ -37,26 +37,41 @@ def refusal(url: str, policy: FetchPolicy) -> str | None:
 
 
 def read_document(
-    url: str, policy: FetchPolicy, etag: str | None = None, last_modified: str | None = None
+    url: str,
+    policy: FetchPolicy,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    deadline: float | None = None,
 ) -> FetchResult:
-    """One document (an XML record) in memory; a 304 when the validators still match."""
+    """One document (an XML record) in memory; a 304 when the validators still match.
+
+    ``deadline`` (``time.time()``, the source's time budget) cuts the fetch's own total timeout.
+    """
     refused = refusal(url, policy)
     if refused:
         return FetchResult(url=url, error=refused)
-    return disk.fetch_file(url, policy, etag) if is_on_disk(url) else fetch(url, policy, etag, last_modified)
+    if is_on_disk(url):
+        return disk.fetch_file(url, policy, etag)
+    return fetch(url, within_deadline(policy, deadline), etag, last_modified)
 
 
-def open_catalog(url: str, policy: FetchPolicy) -> FetchResult:
+def open_catalog(url: str, policy: FetchPolicy, deadline: float | None = None) -> FetchResult:
     """A big document (a data.json catalog) as ``result.stream``; the caller closes it."""
     refused = refusal(url, policy)
     if refused:
         return FetchResult(url=url, error=refused)
-    return disk.open_file(url, policy) if is_on_disk(url) else fetch_to_spool(url, policy)
+    return (
+        disk.open_file(url, policy)
+        if is_on_disk(url)
+        else fetch_to_spool(url, within_deadline(policy, deadline))
+    )
 
 
-def crawl(url: str, policy: FetchPolicy) -> WafCrawl:
-    """Every .xml file a WAF (or a folder on disk) lists."""
+def crawl(url: str, policy: FetchPolicy, deadline: float | None = None) -> WafCrawl:
+    """Every .xml file a WAF (or a folder on disk) lists, within the policy's bounds and the deadline."""
     refused = refusal(url, policy)
     if refused:
         return WafCrawl(failure=refused)
-    return disk.crawl_folder(url) if is_on_disk(url) else crawl_waf(url, policy)
+    if is_on_disk(url):
+        return disk.crawl_folder(url, policy, deadline)
+    return crawl_waf(url, policy, deadline=deadline)

@@ -1,29 +1,36 @@
 """Web Accessible Folders: read directory listings (Apache, nginx, IIS) and crawl them for .xml files.
 
-A listing is plain HTML written by the web server, so it is read with a tolerant regular
-expression over anchors rather than an HTML parser: the three servers differ in layout
-(Apache puts rows in a table with the date after the link, nginx pads a <pre> with the date
-after the link, IIS puts the date before the link), and the date is found on the same line.
+A listing is HTML written by the web server, read with lxml's HTML parser (no network, linear in
+the page: a regular expression over anchors backtracked quadratically on unclosed tags). The three
+servers differ in layout (Apache puts rows in a table with the date after the link, nginx pads a
+<pre> with the date after the link, IIS puts the date before the link), so the page is flattened
+into its links and the text between them, and a link's date is looked for on its own line.
+
+A crawl is bounded: in depth, in folder listings and in files (``FetchPolicy``), and by the
+source's deadline. Reaching a bound fails the source with the reason rather than truncating it.
+A subfolder listing that cannot be read in full (an error, a redirect out of the WAF, a charset
+that is not accepted) is a problem: the source is then ``partial`` and deletes nothing.
 """
 
-import html
 import logging
 import re
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from transforms.fetch.http import FetchPolicy, FetchResult, fetch
+from lxml import etree
+
+from transforms.fetch.http import FetchPolicy, FetchResult, fetch, within_deadline
+from transforms.isolation import bounded
+from transforms.text import ACCEPTED_NAMES, accepted_codec
 
 log = logging.getLogger(__name__)
 
-_ANCHOR = re.compile(
-    r"""<a\b[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))[^>]*>.*?</a\s*>""", re.IGNORECASE | re.DOTALL
-)
-_LINE_BREAK = re.compile(r"<br\s*/?>|\n|</tr\s*>|<tr\b", re.IGNORECASE)
-_TAG = re.compile(r"<[^>]*>")
+_DATE_WINDOW = 200  # characters beside a link where its date is looked for
+_LINE_STARTS = ("br", "tr")
 _DATES = (
     (
         re.compile(r"(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2}(?::\d{2})?)"),
@@ -39,6 +46,9 @@ _DATES = (
         ("%B %d, %Y %I:%M %p",),
     ),
 )
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.IGNORECASE)
+# No network, no comments or processing instructions; libxml2's depth and text limits stay on.
+_HTML_PARSER = etree.HTMLParser(no_network=True, remove_comments=True, remove_pis=True, huge_tree=False)
 
 
 @dataclass(frozen=True)
@@ -75,10 +85,6 @@ def parse_listing_date(text: str) -> str | None:
     return None
 
 
-def _plain(fragment: str) -> str:
-    return " ".join(html.unescape(_TAG.sub(" ", fragment)).split())
-
-
 def _scope(base_url: str) -> str:
     """The URL prefix a crawl stays under: the base folder (a trailing file name like index.html dropped)."""
     url = urldefrag(base_url)[0].split("?", 1)[0]
@@ -88,86 +94,150 @@ def _scope(base_url: str) -> str:
     return url.rsplit("/", 1)[0] + "/" if "." in last else url + "/"
 
 
+def _links_and_gaps(page: str) -> tuple[list[str], list[str]]:
+    """The page's link targets in document order, and the text around them: ``gaps[i]`` is the text
+    before link i, ``gaps[-1]`` the text after the last; line breaks (``<br>``, table rows) as newlines."""
+    root = etree.fromstring(page, _HTML_PARSER) if page.strip() else None
+    links: list[str] = []
+    gaps: list[str] = []
+    current: list[str] = []
+    inside = 0  # open <a href> elements: their own text (the file name) is not the text beside them
+    for event, element in etree.iterwalk(root, events=("start", "end")) if root is not None else ():
+        tag = element.tag.lower() if isinstance(element.tag, str) else ""
+        is_link = tag == "a" and element.get("href") is not None
+        if event == "start":
+            if tag in _LINE_STARTS:
+                current.append("\n")
+            if is_link:
+                gaps.append("".join(current))
+                current, inside = [], inside + 1
+                links.append(element.get("href"))
+            elif element.text and not inside:
+                current.append(element.text)
+        else:
+            inside -= is_link
+            if tag == "tr":
+                current.append("\n")
+            if element.tail and not inside:
+                current.append(element.tail)
+    gaps.append("".join(current))
+    return links, gaps
+
+
+def _date_beside(after: str, before: str) -> str | None:
+    """The date on a link's line: after the link (Apache, nginx), else before it (IIS)."""
+    same_line_after = " ".join(after.split("\n", 1)[0][:_DATE_WINDOW].split())
+    same_line_before = " ".join(before.rsplit("\n", 1)[-1][-_DATE_WINDOW:].split())
+    return parse_listing_date(same_line_after) or parse_listing_date(same_line_before)
+
+
 def parse_listing(page: str, page_url: str, scope: str | None = None) -> list[ListingEntry]:
     """The .xml files and subfolders a listing page links to, under `scope` (default: the page's folder).
 
     Sort links (``?C=N;O=D``), parent links, fragments and links that leave the scope are dropped.
     """
     scope = scope or _scope(page_url)
-    anchors = list(_ANCHOR.finditer(page))
+    links, gaps = _links_and_gaps(page)
     entries, seen = [], set()
-    for index, anchor in enumerate(anchors):
-        href = html.unescape(next(group for group in anchor.groups() if group is not None)).strip()
+    for index, link in enumerate(links):
+        href = link.strip()
         if not href or href.startswith(("#", "?", "mailto:", "javascript:")):
             continue
-        url = urldefrag(urljoin(page_url, href))[0]
-        parts = urlsplit(url)
+        try:
+            url = urldefrag(urljoin(page_url, href))[0]
+            parts = urlsplit(url)
+        except ValueError:  # an href no URL parser accepts ("http://[x") names no file
+            continue
         if parts.query or not url.startswith(scope) or url == scope or url in seen:
             continue
         is_folder = parts.path.endswith("/")
         if not is_folder and not parts.path.lower().endswith(".xml"):
             continue
         seen.add(url)
-        after_end = anchors[index + 1].start() if index + 1 < len(anchors) else len(page)
-        before_start = anchors[index - 1].end() if index else 0
-        same_line_after = _LINE_BREAK.split(page[anchor.end() : after_end], maxsplit=1)[0]
-        same_line_before = _LINE_BREAK.split(page[before_start : anchor.start()])[-1]
-        modified = parse_listing_date(_plain(same_line_after)) or parse_listing_date(_plain(same_line_before))
+        modified = _date_beside(gaps[index + 1], gaps[index])
         entries.append(ListingEntry(url=url, modified=modified, is_folder=is_folder))
     return entries
 
 
 def _page_text(result: FetchResult) -> str:
+    """The listing's text in its HTTP charset (UTF-8 when none); ValueError for a charset not accepted."""
     body = result.body or b""
-    charset = re.search(r"charset=([\w.-]+)", result.content_type or "", re.IGNORECASE)
+    charset = _CHARSET.search(result.content_type or "")
+    codec = accepted_codec(charset.group(1)) if charset else "utf-8"
+    if codec is None:
+        raise ValueError(f"its charset {bounded(charset.group(1), 40)!r} is not {ACCEPTED_NAMES}")  # type: ignore[union-attr]
+    return body.decode(codec, errors="replace")
+
+
+def _read_listing(
+    url: str, scope: str, policy: FetchPolicy, fetch_page
+) -> tuple[list[ListingEntry], str | None]:
+    """(entries, None), or ([], why the listing could not be read in full)."""
+    result = fetch_page(url, policy)
+    if not result.ok:
+        return [], result.error or f"HTTP {result.status}"
+    page_url = result.final_url or url
+    if not page_url.startswith(scope):
+        return [], f"it redirects to {bounded(page_url, 200)}, outside the WAF"
     try:
-        return body.decode(charset.group(1) if charset else "utf-8", errors="replace")
-    except LookupError:
-        return body.decode("utf-8", errors="replace")
+        return parse_listing(_page_text(result), page_url, scope), None
+    except (ValueError, etree.LxmlError) as error:
+        return [], bounded(str(error))
 
 
 def crawl_waf(
     base_url: str,
     policy: FetchPolicy,
-    max_depth: int = 8,
-    max_listings: int = 5000,
     fetch_page: Callable[[str, FetchPolicy], FetchResult] = fetch,
+    deadline: float | None = None,
 ) -> WafCrawl:
-    """Walk a WAF's listings breadth first (bounded depth, each folder once, never above the base).
+    """Walk a WAF's listings breadth first (each folder once, never above the base), within the
+    policy's bounds and the ``deadline`` (``time.time()``); a bound reached fails the crawl.
 
-    The base listing failing, or no .xml file anywhere, is a failure (a WAF that lists nothing is
-    far more often a broken server than an emptied folder, and a failure deletes nothing).
+    The base listing failing, or no .xml file anywhere, is a failure too (a WAF that lists nothing
+    is far more often a broken server than an emptied folder, and a failure deletes nothing).
     """
     crawl, scope = WafCrawl(), _scope(base_url)
     queue, visited, listed_files = deque([(base_url, 0)]), {base_url, scope}, set()
-    listings = 0
+    listings, folders = 0, 1  # listings read; folders found (each is read once), the base included
     while queue:
         url, depth = queue.popleft()
-        if listings >= max_listings:
-            crawl.problems.append(f"stopped after {max_listings} folder listings; {len(queue) + 1} not read")
-            break
+        if deadline is not None and time.time() > deadline:
+            crawl.failure = f"the source's time budget ran out while reading its listings ({listings} read)"
+            return crawl
         listings += 1
-        result = fetch_page(url, policy)
-        if not result.ok:
-            if url == base_url:
-                crawl.failure = (
-                    f"the WAF listing could not be read: {result.error or f'HTTP {result.status}'}"
-                )
-                return crawl
-            crawl.problems.append(
-                f"folder listing could not be read: {result.error or f'HTTP {result.status}'}"
-            )
-            continue
-        page_url = result.final_url or url
-        for entry in parse_listing(_page_text(result), page_url, scope):
-            if entry.is_folder:
-                if entry.url not in visited and depth < max_depth:
-                    visited.add(entry.url)
-                    queue.append((entry.url, depth + 1))
-            elif entry.url not in listed_files:
+        entries, problem = _read_listing(url, scope, within_deadline(policy, deadline), fetch_page)
+        if problem and url == base_url:
+            crawl.failure = f"the WAF listing could not be read: {problem}"
+            return crawl
+        if problem:
+            crawl.problems.append(f"folder listing {url} could not be read: {problem}")
+        for entry in entries:
+            if entry.is_folder and entry.url not in visited:
+                crawl.failure = _past_bound(entry.url, depth + 1, folders, policy)
+                folders += 1
+                visited.add(entry.url)
+                queue.append((entry.url, depth + 1))
+            elif not entry.is_folder and entry.url not in listed_files:
                 listed_files.add(entry.url)
                 crawl.files.append(entry)
+                if len(crawl.files) > policy.max_waf_files:
+                    crawl.failure = f"the WAF lists more than {policy.max_waf_files:,} files (max_waf_files)"
+            if crawl.failure:
+                return crawl
     if not crawl.files:
         crawl.failure = f"found no .xml files in the listing at {base_url} or its subfolders"
     log.debug("crawled %s: %d listings, %d files", base_url, listings, len(crawl.files))
     return crawl
+
+
+def _past_bound(folder_url: str, depth: int, folders: int, policy: FetchPolicy) -> str | None:
+    """Why a newly found folder cannot be crawled (too deep, too many listings), else None."""
+    if depth > policy.max_waf_depth:
+        return (
+            f"the folder {bounded(folder_url, 200)} is more than {policy.max_waf_depth} levels below the WAF "
+            "(max_waf_depth); the crawl would be incomplete"
+        )
+    if folders >= policy.max_waf_listings:
+        return f"the WAF has more than {policy.max_waf_listings:,} folder listings (max_waf_listings)"
+    return None

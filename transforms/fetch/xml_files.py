@@ -14,6 +14,7 @@ import io
 import logging
 import re
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from urllib.parse import urlsplit
@@ -23,7 +24,9 @@ from lxml import etree
 from transforms.crosswalk.xml_safety import HARDENED_OPTIONS, XML_DECLARATION
 from transforms.fetch import transport
 from transforms.fetch.http import FetchPolicy, FetchResult
+from transforms.isolation import bounded, isolated, require_utf8
 from transforms.registry import Source
+from transforms.text import ACCEPTED_NAMES, accepted_codec
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +37,17 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+# UTF-16 and UTF-32 without a byte order mark: the first characters, "<?" or "<", say which (XML 1.0, appendix F).
+_WIDE_STARTS = (
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00<\x00?", "utf-16-be"),
+    (b"<\x00?\x00", "utf-16-le"),
+)
 _DECLARED = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z][A-Za-z0-9._:-]*)["']""")
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.IGNORECASE)
 _IDENTIFIER_ELEMENTS = ("fileIdentifier", "metadataIdentifier")  # ISO 19139 / 19115-2, ISO 19115-3
+TIME_BUDGET_SPENT = "the source's time budget ran out before this file was fetched"
 
 
 class XmlDecodeError(ValueError):
@@ -46,14 +57,17 @@ class XmlDecodeError(ValueError):
 def xml_encoding(body: bytes, content_type: str | None = None) -> tuple[str, str]:
     """(encoding, where it came from) of an XML body.
 
-    A byte order mark wins, then the XML declaration, then the HTTP charset, then UTF-8. The
-    declaration comes before the HTTP header because web servers label every .xml file with a
-    default charset whatever the file says, while the declaration is written by the tool that
-    produced the document.
+    A byte order mark wins, then the byte pattern of UTF-16 or UTF-32 without one, then the XML
+    declaration, then the HTTP charset, then UTF-8. The declaration comes before the HTTP header
+    because web servers label every .xml file with a default charset whatever the file says,
+    while the declaration is written by the tool that produced the document.
     """
     for bom, encoding in _BOMS:
         if body.startswith(bom):
             return encoding, "byte order mark"
+    for start, encoding in _WIDE_STARTS:
+        if body.startswith(start):
+            return encoding, "byte pattern"
     declared = _DECLARED.match(body[:512])
     if declared:
         return declared.group(1).decode("ascii").lower(), "XML declaration"
@@ -64,15 +78,20 @@ def xml_encoding(body: bytes, content_type: str | None = None) -> tuple[str, str
 
 
 def decode_xml(body: bytes, content_type: str | None = None) -> str:
-    """The text of an XML body in its own encoding; XmlDecodeError when the bytes are invalid."""
+    """The text of an XML body in its own encoding; XmlDecodeError when the bytes are invalid or the
+    encoding is not one real metadata uses (UTF-7 and its kind produce text no later stage can hold)."""
     encoding, origin = xml_encoding(body, content_type)
+    codec = accepted_codec(encoding)
+    if codec is None:
+        raise XmlDecodeError(
+            f"character encoding {bounded(encoding, 40)!r} (from the {origin}) is not accepted; "
+            f"use {ACCEPTED_NAMES}"
+        )
     try:
-        return body.decode(encoding)
-    except LookupError:
-        raise XmlDecodeError(f"unknown character encoding {encoding!r} (from the {origin})") from None
+        return body.decode(codec)
     except UnicodeDecodeError as error:
         bad = error.object[error.start : error.start + 1].hex()
-        name = codecs.lookup(encoding).name.upper().replace("UTF-8-SIG", "UTF-8")
+        name = codecs.lookup(codec).name.upper().replace("UTF-8-SIG", "UTF-8")
         where = "" if origin == "default" else f" (from the {origin})"
         raise XmlDecodeError(
             f"file is not valid {name}{where}: byte 0x{bad} at offset {error.start}"
@@ -118,12 +137,14 @@ def xml_record(todo: dict, result: FetchResult, read_identifier: bool = False) -
         "raw": None,
         "fetch_status": "fetched",
         "error": None,
+        "warnings": [],
     }
     if result.not_modified:
         row["fetch_status"] = "not_modified"
     elif not result.ok:
         row.update(
-            fetch_status="error", error=result.error or f"HTTP {result.status} from {todo['record_url']}"
+            fetch_status="error",
+            error=bounded(result.error or f"HTTP {result.status} from {todo['record_url']}"),
         )
     else:
         try:
@@ -146,29 +167,37 @@ def fetch_xml_records(todos: Iterable[dict], policy: FetchPolicy, sources: list[
     policies = {source.id: transport.policy_for(policy, source) for source in sources}
 
     def fetch_one(todo: dict) -> dict:
+        deadline = todo.get("deadline")
+        if deadline is not None and time.time() > deadline:
+            return xml_record(todo, FetchResult(url=todo["record_url"], error=TIME_BUDGET_SPENT))
         host = urlsplit(todo["record_url"]).netloc.lower()
         with lock:
             slot = host_slots.setdefault(host, threading.BoundedSemaphore(policy.connections_per_host))
-        try:
-            with slot:
-                result = transport.read_document(
-                    todo["record_url"],
-                    policies[todo["source_id"]],
-                    todo.get("etag"),
-                    todo.get("last_modified"),
-                )
-            return xml_record(todo, result)
-        except Exception as error:  # one file must never fail the task that fetches thousands
-            log.exception("unexpected error fetching %s", todo["record_url"])
-            return xml_record(todo, FetchResult(url=todo["record_url"], error=f"unexpected error: {error!r}"))
+        with slot:
+            result = transport.read_document(
+                todo["record_url"],
+                policies[todo["source_id"]],
+                todo.get("etag"),
+                todo.get("last_modified"),
+                deadline,
+            )
+        return require_utf8(xml_record(todo, result))
+
+    def guarded(todo: dict) -> dict:
+        """The extract guard of one WAF file: whatever it raises, the file is an error row, never the task's end."""
+
+        def failed(reason: str) -> dict:
+            return xml_record(todo, FetchResult(url=todo["record_url"], error=reason))
+
+        return isolated("extract", lambda: fetch_one(todo), failed, todo["record_url"])
 
     with ThreadPoolExecutor(max_workers=policy.threads_per_task, thread_name_prefix="fetch") as pool:
         pending = set()
         for todo in todos:
             if transport.is_on_disk(todo["record_url"]):
-                yield fetch_one(todo)
+                yield guarded(todo)
                 continue
-            pending.add(pool.submit(fetch_one, todo))
+            pending.add(pool.submit(guarded, todo))
             if len(pending) >= 2 * policy.threads_per_task:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 yield from (future.result() for future in done)

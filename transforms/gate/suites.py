@@ -13,6 +13,8 @@ import logging
 import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +22,9 @@ import pandas as pd
 from transforms import lake
 
 log = logging.getLogger(__name__)
+# The suites are package data, read through importlib.resources: found the same way whether the project
+# is a folder, an installed wheel or an archive on the Python path (Glue's --extra-py-files).
+PACKAGED_SUITES = resources.files("expectations")
 SEVERITIES = ("critical", "warning")
 EXAMPLES = 5
 # Expectations whose element count includes nulls; the others, like GE, skip null values.
@@ -53,9 +58,12 @@ class Failure:
         }
 
 
-def load_suite(suites_dir: str, name: str) -> dict:
-    """A suite's JSON (name, meta, expectations with a severity each); SuiteError when unusable."""
-    path = Path(suites_dir, f"{name}.json")
+def load_suite(suites_dir: str | Traversable, name: str) -> dict:
+    """A suite's JSON (name, meta, expectations with a severity each) from a folder or package resources.
+
+    SuiteError when it is missing or unusable.
+    """
+    path = (Path(suites_dir) if isinstance(suites_dir, str) else suites_dir) / f"{name}.json"
     try:
         suite = json.loads(path.read_text(encoding="utf-8"))
         expectations = suite["expectations"]

@@ -1,14 +1,16 @@
 """The validate stage: records against their DCAT-US schema (1.1, or 3.0 per class), batches against the GE suites.
 
 Decision per row: "held" for every row of a held source; "reject" for a row the compare or
-transform stage rejected or whose dataset fails the schema (reasons prefixed ``schema: ``);
-"accept" otherwise. Bad data never fails the stage; a missing or unreadable suite does.
+transform stage rejected or whose dataset fails the schema (reasons prefixed ``schema: ``; a record
+the check itself fails on is rejected with ``validate: internal error (...)``); "accept" otherwise.
+Bad data never fails the stage; a missing or unreadable suite does.
 """
 
 import logging
 import shutil
 import time
 from collections.abc import Iterator
+from importlib.resources.abc import Traversable
 
 import pandas as pd
 import pyarrow as pa
@@ -16,14 +18,14 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import to_arrow_schema
 
-from transforms.gate import mass_deletion as circuit_breaker
+from transforms.gate import holds as hold_decisions
 from transforms.gate import suites as quality
-from transforms.gate.schema_check import ERROR, checker, checker_name
+from transforms.gate.schema_check import ERROR, DatasetChecker, checker, checker_name
+from transforms.isolation import bounded, isolated
 from transforms.registry import Source
 from transforms.schemas import (
     CHANGING_ACTIONS,
     CHECKED,
-    SOURCE_STATUS,
     STRINGS,
     TRANSFORMED,
     VALIDATED,
@@ -45,6 +47,24 @@ RECORD_COLUMNS = [
 ]
 
 
+def schema_findings(checker_of_source: DatasetChecker, text: str | None) -> tuple[list[str], list[str]]:
+    """(errors, warnings) of one dataset, each prefixed ``schema: ``: the stage's one guard.
+
+    Whatever checking one record raises (a ``RecursionError`` from a self-referencing chain nested
+    too deep, a bug) rejects that record with a reason naming the error class, never the job.
+    """
+
+    def check() -> tuple[list[str], list[str]]:
+        # bounded: a finding names the publisher's field and may quote its value
+        findings = checker_of_source.check_text(text)
+        return (
+            [bounded(f"schema: {f}") for f in findings if f.severity == ERROR],
+            [bounded(f"schema: {f}") for f in findings if f.severity != ERROR],
+        )
+
+    return isolated("validate", check, lambda reason: ([reason], []), text[:80] if text else None)
+
+
 def _schema_checks(schemas: dict[str, str]):
     """The mapInArrow function: each create/update record checked by its version's (and class's) schema."""
     schema = to_arrow_schema(CHECKED)
@@ -57,11 +77,10 @@ def _schema_checks(schemas: dict[str, str]):
                 batch.column("dcat_json").to_pylist(),
                 strict=True,
             ):
-                findings = checker(checker_name(schemas.get(source_id), version, record_type)).check_text(
-                    text
-                )
-                errors.append([str(f) for f in findings if f.severity == ERROR])
-                warnings.append([str(f) for f in findings if f.severity != ERROR])
+                name = checker_name(schemas.get(source_id), version, record_type)
+                found = schema_findings(checker(name), text)
+                errors.append(found[0])
+                warnings.append(found[1])
             # The other columns pass through as Arrow arrays, never converted to Python objects.
             columns = [
                 *batch.columns,
@@ -99,12 +118,12 @@ def record_frame(transformed: DataFrame) -> pd.DataFrame:
     )
 
 
-def run_suites(transformed, statuses, published_counts, suites_dir: str, quality_dir: str):
+def run_suites(transformed, statuses, published_counts, suites_dir: str | Traversable, quality_dir: str):
     """Both suites in one GE run each; returns (holds {source: [cause]}, failures, data_docs)."""
     suites = {name: quality.load_suite(suites_dir, name) for name in ("transformed_records", "change_set")}
     records, changes = (
         record_frame(transformed),
-        circuit_breaker.change_set_frame(transformed, statuses, published_counts),
+        hold_decisions.change_set_frame(transformed, statuses, published_counts),
     )
     docs_dir = quality.new_docs_dir()
     try:
@@ -125,39 +144,8 @@ def run_suites(transformed, statuses, published_counts, suites_dir: str, quality
         data_docs = quality.publish_reports(runner, docs_dir, quality_dir)
     finally:
         shutil.rmtree(docs_dir, ignore_errors=True)
-    figures = changes.set_index("source_id").to_dict("index")
-    holds: dict[str, list[str]] = {}
-    failures: dict[str, list] = {}
-    for source_id, failed in record_failures.items():
-        failures.setdefault(source_id, []).extend(failed)
-        causes = [circuit_breaker.expectation_words(f) for f in failed if f.severity == "critical"]
-        if causes:
-            holds.setdefault(source_id, []).extend(causes)
-    for source_id, failed in change_failures.items():
-        failures.setdefault(source_id, []).extend(failed)
-        causes = [
-            circuit_breaker.guard_words(f.column, f.kwargs, figures[source_id])
-            for f in failed
-            if f.severity == "critical"
-        ]
-        if causes:
-            holds.setdefault(source_id, []).extend(causes)
+    holds, failures = hold_decisions.decide(record_failures, change_failures, changes)
     return holds, failures, data_docs
-
-
-def _status_updates(spark, statuses: DataFrame, holds: dict[str, list[str]], force: bool) -> DataFrame:
-    """SOURCE_STATUS with held sources (or forced ones noted); failed sources stay failed."""
-    rows = [(source_id, circuit_breaker.hold_reason(causes, force)) for source_id, causes in holds.items()]
-    updates = spark.createDataFrame(rows, "source_id string, hold_reason string")
-    usable = F.col("hold_reason").isNotNull() & (F.col("status") != SourceState.FAILED)
-    return (
-        statuses.join(updates, on="source_id", how="left")
-        .withColumn(
-            "status", F.when(usable & F.lit(not force), F.lit(SourceState.HELD)).otherwise(F.col("status"))
-        )
-        .withColumn("reason", F.when(usable, F.col("hold_reason")).otherwise(F.col("reason")))
-        .select(*SOURCE_STATUS.fieldNames())
-    )
 
 
 def validate_records(
@@ -167,8 +155,8 @@ def validate_records(
     published_counts: DataFrame,
     *,
     force: bool,
-    suites_dir: str,
     quality_dir: str,
+    suites_dir: str | Traversable = quality.PACKAGED_SUITES,
 ) -> tuple[DataFrame, DataFrame, dict]:
     """Returns (validated VALIDATED rows, statuses with holds, quality summary for the run report)."""
     holds, failures, data_docs = run_suites(transformed, statuses, published_counts, suites_dir, quality_dir)
@@ -181,9 +169,8 @@ def validate_records(
     checked = check_schemas(transformed, sources)
 
     def appended(column: str, extra: str):
-        extra_text = F.transform(extra, lambda text: F.concat(F.lit("schema: "), text))
         return F.when(
-            F.size(extra) > 0, F.concat(F.coalesce(column, F.array().cast(STRINGS)), extra_text)
+            F.size(extra) > 0, F.concat(F.coalesce(column, F.array().cast(STRINGS)), F.col(extra))
         ).otherwise(F.col(column))
 
     rejected = (F.col("action") == Action.REJECT) | (F.size("schema_errors") > 0)
@@ -205,4 +192,4 @@ def validate_records(
             for source_id, failed in failures.items()
         },
     }
-    return validated, _status_updates(transformed.sparkSession, statuses, holds, force), summary
+    return validated, hold_decisions.apply_holds(transformed.sparkSession, statuses, holds, force), summary

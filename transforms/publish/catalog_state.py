@@ -1,18 +1,24 @@
-"""The catalog state in the lake: versions of the published records and the pointer to the current one.
+"""The catalog state in the lake: immutable versions of the published records and the pointer to the current one.
 
-    catalog/versions/<run_id>/records   Parquet, schema CATALOG_STATE
-    catalog/CURRENT                     {"version": <run_id>, "previous": <run_id or null>, "switched": <ISO time>}
+    catalog/versions/<version>/records        Parquet, schema CATALOG_STATE
+    catalog/versions/<version>/VERSION.json   {"version", "run_id", "base", "records", "written"}: complete
+    catalog/CURRENT                           {"version": <version>, "previous": <version or null>, "switched": <ISO time>}
 
-Load writes a whole new version and only then rewrites the small pointer, so a crash at
-any point before the switch leaves the previous version in force. A run always works
-against its *base* version: the one that was current when the run started. When load has
-already switched the pointer to the run's own version, the base is the pointer's
-``previous``, so compare, validate and load can run again for the same run and get the
-same result.
+A version is written once and never changed: its folder must not exist before the write, and its
+VERSION.json, written last, says it is complete. Its id is the run id of the load that wrote it, or
+``<run_id>.<n>`` when an earlier attempt of the same run left a folder behind. Load then switches the
+small pointer (atomically), so a crash at any point before the switch leaves the previous version in
+force.
+
+The pointer is read strictly: empty, unparseable, or naming a version that is not complete is an
+error naming the file and the command that repairs it, never an empty catalog (an empty base would
+make the next run delete every record it did not see). Only a lake with no pointer and no version
+at all is new.
 """
 
 import json
 import logging
+import re
 from datetime import UTC, datetime
 
 from pyspark.sql import DataFrame, SparkSession
@@ -23,29 +29,80 @@ from transforms.schemas import CATALOG_STATE
 
 log = logging.getLogger(__name__)
 
+VERSION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}(\.[0-9]{1,4})?$")
+
+
+class CatalogPointerError(RuntimeError):
+    """catalog/CURRENT cannot be trusted; the message names the file and how to repair it."""
+
 
 def pointer_uri(lake_root: str) -> str:
     """Where the pointer to the current catalog version lives."""
     return lake.join(lake_root, "catalog", "CURRENT")
 
 
+def _version_folder(lake_root: str, version: str) -> str:
+    if not VERSION_PATTERN.match(version):
+        raise ValueError(f"{version!r} is not a catalog version id")
+    return lake.join(lake_root, "catalog", "versions", version)
+
+
 def version_uri(lake_root: str, version: str) -> str:
     """The records folder of one catalog version."""
-    return lake.join(lake_root, "catalog", "versions", version, "records")
+    return lake.join(_version_folder(lake_root, version), "records")
 
 
-def read_pointer(lake_root: str) -> dict:
-    """The pointer's content, or {} before the first load."""
+def version_info(lake_root: str, version: str) -> dict | None:
+    """A version's VERSION.json (who wrote it, on which base, how many records), or None when incomplete."""
+    text = lake.read_text(lake.join(_version_folder(lake_root, version), "VERSION.json"))
+    return json.loads(text) if text else None
+
+
+def complete_versions(lake_root: str) -> list[str]:
+    """The complete catalog versions, oldest first."""
+    infos = []
+    for name in lake.list_folders(lake.join(lake_root, "catalog", "versions")):
+        info = version_info(lake_root, name) if VERSION_PATTERN.match(name) else None
+        if info:
+            infos.append((info.get("written", ""), name))
+    return [name for _, name in sorted(infos)]
+
+
+def _pointer_error(lake_root: str, problem: str) -> CatalogPointerError:
+    versions = complete_versions(lake_root)
+    known = ", ".join(versions[-5:]) if versions else "none"
+    return CatalogPointerError(
+        f"catalog pointer {pointer_uri(lake_root)} {problem}. It is not read as an empty catalog: the next "
+        f"run would delete every published record. Point it at a complete version with `harvest pointer "
+        f"--lake {lake_root} --set VERSION` (complete versions, newest last: {known})"
+    )
+
+
+def read_pointer(lake_root: str) -> dict | None:
+    """The pointer's content; None for a new lake (no pointer, no version); CatalogPointerError otherwise."""
     text = lake.read_text(pointer_uri(lake_root))
-    return json.loads(text) if text else {}
+    if text is None:
+        if complete_versions(lake_root):
+            raise _pointer_error(lake_root, "is missing although the lake holds catalog versions")
+        return None
+    if not text.strip():
+        raise _pointer_error(lake_root, "is empty")
+    try:
+        pointer = json.loads(text)
+    except ValueError as error:
+        raise _pointer_error(lake_root, f"is not valid JSON ({error})") from None
+    version = pointer.get("version") if isinstance(pointer, dict) else None
+    if not isinstance(version, str) or not VERSION_PATTERN.match(version):
+        raise _pointer_error(lake_root, f"does not name a catalog version (found {text.strip()[:80]!r})")
+    if version_info(lake_root, version) is None:
+        raise _pointer_error(lake_root, f"names version {version}, which is missing or incomplete")
+    return pointer
 
 
-def base_version(lake_root: str, run_id: str) -> str | None:
-    """The catalog version a run compares against (see the module docstring), or None when empty."""
+def current_version(lake_root: str) -> str | None:
+    """The current catalog version (strictly read), or None for a new lake."""
     pointer = read_pointer(lake_root)
-    if pointer.get("version") == run_id:
-        return pointer.get("previous")
-    return pointer.get("version")
+    return pointer["version"] if pointer else None
 
 
 def read_state(spark: SparkSession, lake_root: str, version: str | None) -> DataFrame:
@@ -55,27 +112,59 @@ def read_state(spark: SparkSession, lake_root: str, version: str | None) -> Data
     return spark.read.schema(CATALOG_STATE).parquet(lake.spark_uri(version_uri(lake_root, version)))
 
 
-def read_base_state(spark: SparkSession, lake_root: str, run_id: str) -> DataFrame:
-    """The catalog state a run works against."""
-    return read_state(spark, lake_root, base_version(lake_root, run_id))
+def next_version_id(lake_root: str, run_id: str) -> str:
+    """The run id, or ``<run_id>.<n>`` for the first n whose folder an earlier attempt has not used."""
+    attempt, version = 1, run_id
+    while lake.folder_exists(_version_folder(lake_root, version)):
+        attempt += 1
+        version = f"{run_id}.{attempt}"
+    return version
 
 
-def write_version(state: DataFrame, lake_root: str, version: str) -> None:
-    """Write a complete catalog version (replacing a partial one from an earlier attempt of the same run)."""
+def write_version(state: DataFrame, lake_root: str, version: str, run_id: str, base: str | None) -> int:
+    """Write a complete new catalog version (never over an existing folder); returns its record count."""
+    if lake.folder_exists(_version_folder(lake_root, version)):
+        raise FileExistsError(
+            f"catalog version {version} already exists in {lake_root}; versions are immutable"
+        )
+    records = lake.spark_uri(version_uri(lake_root, version))
     (
         state.select(*CATALOG_STATE.fieldNames())
         .repartition("source_id")
         .sortWithinPartitions("source_id", "identifier")
-        .write.mode("overwrite")
-        .parquet(lake.spark_uri(version_uri(lake_root, version)))
+        .write.mode("errorifexists")
+        .parquet(records)
     )
+    count = state.sparkSession.read.schema(CATALOG_STATE).parquet(records).count()
+    info = {
+        "version": version,
+        "run_id": run_id,
+        "base": base,
+        "records": count,
+        "written": datetime.now(UTC).isoformat(timespec="microseconds"),
+    }
+    marker = lake.join(_version_folder(lake_root, version), "VERSION.json")
+    lake.write_text(marker, json.dumps(info, indent=2) + "\n", "application/json")
+    return count
 
 
 def switch_pointer(lake_root: str, version: str, previous: str | None) -> None:
-    """Make `version` the current catalog version: one small atomic write."""
+    """Make a complete `version` the current catalog version: one small atomic write."""
+    if version_info(lake_root, version) is None:
+        raise CatalogPointerError(f"catalog version {version} is missing or incomplete; the pointer stays")
     pointer = {"version": version, "previous": previous, "switched": datetime.now(UTC).isoformat()}
     lake.write_text(pointer_uri(lake_root), json.dumps(pointer, indent=2) + "\n", "application/json")
     log.info("catalog pointer switched to version %s (previous %s)", version, previous)
+
+
+def set_current(lake_root: str, version: str) -> str:
+    """Repair or move the pointer by hand (``harvest pointer --set``); returns what was done."""
+    try:
+        previous = current_version(lake_root)
+    except CatalogPointerError:
+        previous = None  # the pointer being repaired
+    switch_pointer(lake_root, version, previous)
+    return f"catalog pointer {pointer_uri(lake_root)} now names version {version} (was {previous})"
 
 
 def published_counts(state: DataFrame) -> DataFrame:

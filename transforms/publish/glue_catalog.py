@@ -31,7 +31,7 @@ from pyspark.sql.types import (
 )
 
 from transforms.lake import join, run_path, spark_uri
-from transforms.publish.catalog_state import read_pointer, version_uri
+from transforms.publish.catalog_state import current_version, version_uri
 from transforms.schemas import CATALOG_STATE, OUTCOMES
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ def _put_partition(glue, database: str, table: str, value: str, schema: StructTy
 def register_tables(glue, database: str, lake: str, run_id: str) -> list[str]:
     """Create or refresh the catalog table and the run's outcomes partition; returns the table names."""
     tables = []
-    version = read_pointer(lake).get("version")
+    version = current_version(lake)
     if version:  # before the first load there is no catalog version to point at
         description = f"Published catalog records (catalog version {version})"
         _put_table(

@@ -45,7 +45,9 @@ def summary_message(report: dict) -> str:
         f"{len(sources)} sources, {int(totals.get('extracted') or 0)} records extracted",
         ", ".join(f"{int(totals.get(name) or 0)} {name}" for name in COUNT_NAMES[1:]),
     ]
-    attention = [s for s in sources if s.get("status") in (SourceState.FAILED, SourceState.HELD)]
+    attention = [
+        s for s in sources if s.get("status") in (SourceState.FAILED, SourceState.HELD, SourceState.PARTIAL)
+    ]
     if attention:
         lines += ["", f"Sources needing attention ({len(attention)}):"]
         lines += [

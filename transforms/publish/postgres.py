@@ -18,17 +18,17 @@ one DELETE and one INSERT ... ON CONFLICT. How a bad record is isolated:
 A failure outside that (connection lost, COPY or commit failed) refuses the whole source.
 """
 
-import json
 import logging
 from collections.abc import Iterator
 from importlib import resources
-from urllib.parse import quote
 
 import pandas as pd
 import psycopg
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from transforms.publish.db_config import resolve_db_url
+from transforms.registry import Source
 from transforms.schemas import DB_RESULTS
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,8 @@ COLUMNS = [
 ]
 NUL_ERROR = 'invalid byte sequence for encoding "UTF8": 0x00 (PostgreSQL text cannot contain NUL characters)'
 MIGRATION_LOCK = 7_246_001  # pg_advisory_xact_lock key: one migrator at a time
+# Per statement: a source's merge of 200,000 rows takes well under a minute; ten is a hang, not work.
+STATEMENT_TIMEOUT_MS = 600_000
 
 STAGING = f"""CREATE TEMPORARY TABLE staging (row_no bigint NOT NULL, {", ".join(f"{c} text" for c in COLUMNS)})
 ON COMMIT DROP"""
@@ -68,27 +70,11 @@ ON CONFLICT (source_id, identifier) DO UPDATE SET slug = excluded.slug, title = 
     record_type = excluded.record_type"""
 
 
-def resolve_db_url(db_url: str) -> str:
-    """A postgresql:// URL as given, or the one stored in a Secrets Manager secret (by ARN).
-
-    The secret's SecretString is the URL itself, or RDS-style JSON (host, port, username, password, dbname).
-    """
-    if not db_url.startswith("arn:aws:secretsmanager:"):
-        return db_url
-    import boto3
-
-    region = db_url.split(":")[3]
-    secret = boto3.client("secretsmanager", region_name=region).get_secret_value(SecretId=db_url)[
-        "SecretString"
-    ]
-    secret = secret.strip()
-    if not secret.startswith("{"):
-        return secret
-    fields = json.loads(secret)
-    if "url" in fields:
-        return fields["url"]
-    credentials = f"{quote(fields['username'], safe='')}:{quote(fields['password'], safe='')}"
-    return f"postgresql://{credentials}@{fields['host']}:{fields.get('port', 5432)}/{fields.get('dbname', 'postgres')}"
+def connect(url: str, **options) -> psycopg.Connection:
+    """A connection with the harvest's timeouts: no statement may hang a load (or hold its locks) for hours."""
+    return psycopg.connect(
+        url, connect_timeout=30, options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS}", **options
+    )
 
 
 def migrations() -> list[tuple[str, str]]:
@@ -100,9 +86,7 @@ def migrations() -> list[tuple[str, str]]:
 
 def ensure_schema(db_url: str) -> None:
     """Create the catalog schema when absent and run the migrations that have not run yet."""
-    with psycopg.connect(
-        resolve_db_url(db_url), connect_timeout=30
-    ) as conn:  # one transaction, committed at exit
+    with connect(resolve_db_url(db_url)) as conn:  # one transaction, committed at exit
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
         conn.execute(f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.schema_migrations
@@ -221,7 +205,7 @@ def _publish_partition(batches: Iterator[pd.DataFrame], url: str, run_id: str) -
                         yield load.finish()
                     if conn is None and connect_failure is None:  # lazily: empty partitions open nothing
                         try:
-                            conn = psycopg.connect(url, connect_timeout=30, application_name="harvest-load")
+                            conn = connect(url, application_name="harvest-load")
                         except psycopg.Error as error:
                             connect_failure = _describe(error)
                     failure = connect_failure or ("connection lost" if conn.closed else None)
@@ -243,3 +227,26 @@ def publish_changes(accepted: DataFrame, db_url: str, run_id: str) -> DataFrame:
     )
     ordered = rows.repartition("source_id").sortWithinPartitions("source_id", "identifier")
     return ordered.mapInPandas(lambda batches: _publish_partition(batches, url, run_id), DB_RESULTS)
+
+
+def publish_to_database(
+    accepted: DataFrame, sources: list[Source], db_url: str, run_id: str, results_uri: str
+) -> DataFrame:
+    """Apply a run's accepted changes (with slugs); returns the rows the database refused.
+
+    The results are written to ``results_uri`` once and read back: a lazy re-evaluation must never
+    apply the same changes to the database twice.
+    """
+    spark = accepted.sparkSession
+    registry = spark.createDataFrame(
+        [(s.id, s.organization, s.title) for s in sources],
+        "source_id string, organization string, source_title string",
+    )
+    results = publish_changes(accepted.join(registry, on="source_id", how="left"), db_url, run_id)
+    results.write.mode("overwrite").parquet(results_uri)
+    return refused_rows(spark, results_uri)
+
+
+def refused_rows(spark: SparkSession, results_uri: str) -> DataFrame:
+    """The rows a load's database publication refused, from its stored results."""
+    return spark.read.schema(DB_RESULTS).parquet(results_uri).filter(F.col("db_status") == "refused")

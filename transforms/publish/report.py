@@ -5,11 +5,25 @@ Every extracted record is exactly one of created, updated, unchanged, rejected o
 deletes are counted on their own (``deleted``; a held delete counts in ``deletes_held``).
 """
 
-from pyspark.sql import DataFrame
+import json
+from datetime import UTC, datetime
+
+from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+from transforms import lake
+from transforms.publish.report_html import render_report_html
 from transforms.registry import Source
-from transforms.schemas import COUNT_NAMES, RECORD_OUTCOMES, Action, Outcome, RecordType
+from transforms.schemas import (
+    COUNT_NAMES,
+    NEEDS_ATTENTION,
+    OUTCOMES,
+    RECORD_OUTCOMES,
+    Action,
+    Outcome,
+    RecordType,
+    RunOutcome,
+)
 
 EXAMPLES = 3
 TOP_REASONS = 10
@@ -48,12 +62,13 @@ def _record_types(outcomes: DataFrame) -> dict[str, dict[str, dict[str, int]]]:
     return by_source
 
 
-def _reasons(outcomes: DataFrame) -> DataFrame:
-    """source_id, reason, count, examples: rejection reasons, most common first."""
-    exploded = outcomes.filter(F.col("outcome") == Outcome.REJECTED).select(
+def _reasons(outcomes: DataFrame, column: str = "reasons") -> DataFrame:
+    """source_id, reason, count, examples: rejection reasons (or every record's warnings), most common first."""
+    rows = outcomes.filter(F.col("outcome") == Outcome.REJECTED) if column == "reasons" else outcomes
+    exploded = rows.select(
         "source_id",
         F.coalesce("identifier", "record_url").alias("example"),
-        F.explode("reasons").alias("reason"),
+        F.explode(column).alias("reason"),
     )
     return exploded.groupBy("source_id", "reason").agg(
         F.count(F.lit(1)).alias("count"),
@@ -64,8 +79,11 @@ def _reasons(outcomes: DataFrame) -> DataFrame:
 
 
 def _top_reasons_by_source(reasons: DataFrame) -> dict[str, list[dict]]:
+    # Only each source's top entries reach the driver: warnings can be as many as the records.
+    rank = F.row_number().over(Window.partitionBy("source_id").orderBy(F.desc("count"), "reason"))
+    top = reasons.withColumn("rank", rank).filter(F.col("rank") <= TOP_REASONS)
     by_source: dict[str, list[dict]] = {}
-    for row in reasons.orderBy(F.desc("count"), "reason").collect():
+    for row in top.orderBy(F.desc("count"), "reason").collect():
         entries = by_source.setdefault(row["source_id"], [])
         if len(entries) < TOP_REASONS:
             entries.append(
@@ -95,6 +113,7 @@ def build_report(
     counts = _outcome_counts(outcomes)
     record_types = _record_types(outcomes)
     reasons = _top_reasons_by_source(_reasons(outcomes))
+    warnings = _top_reasons_by_source(_reasons(outcomes, "warnings"))
     registry = {source.id: source for source in sources}
     expectations = quality.get("sources", {})
     entries = []
@@ -119,18 +138,31 @@ def build_report(
             "conforms_to": status["conforms_to"],
             "record_types": record_types.get(status["source_id"], {}),
             "top_reasons": reasons.get(status["source_id"], []),
+            "top_warnings": [
+                {"warning": entry.pop("reason"), **entry} for entry in warnings.get(status["source_id"], [])
+            ],
             "failed_expectations": expectations.get(status["source_id"], {}).get("failed_expectations", []),
         }
         entries.append(entry)
     totals = {name: sum(entry[name] for entry in entries) for name in (*COUNT_NAMES, "deletes_held")}
     return {
         **run,
+        "outcome": run_outcome(entries),
         "sources": entries,
         "totals": totals,
         "top_reasons": _top_reasons_overall(reasons),
         "quality_docs": quality.get("data_docs"),
         "outcomes": "report/outcomes",
     }
+
+
+def run_outcome(sources: list[dict]) -> RunOutcome:
+    """complete when every source completed; partial when one failed or was held."""
+    return (
+        RunOutcome.PARTIAL
+        if any(entry["status"] in NEEDS_ATTENTION for entry in sources)
+        else RunOutcome.COMPLETE
+    )
 
 
 def unaccounted_records(report: dict) -> list[str]:
@@ -141,3 +173,42 @@ def unaccounted_records(report: dict) -> list[str]:
         for entry in report["sources"]
         if entry["extracted"] != sum(entry[name] for name in RECORD_OUTCOMES)
     ]
+
+
+class CountsDoNotAddUp(RuntimeError):
+    """The report's counts do not add up: a bug, never bad data; nothing is published on its strength."""
+
+
+def check_counts(report: dict) -> None:
+    """Refuse a report whose counts do not add up (load checks this before it publishes anything)."""
+    problems = unaccounted_records(report)
+    if problems:
+        raise CountsDoNotAddUp("report counts do not add up: " + "; ".join(problems))
+
+
+def write_report(
+    lake_root: str, run: dict, outcomes: DataFrame, statuses: DataFrame, sources: list[Source], quality: dict
+) -> dict:
+    """report.json, report.html and the outcomes table under runs/<run_id>/report/; returns the report.
+
+    ``run`` holds run_id, started, lake and force; status and finished are added here.
+    """
+    folder = lake.run_path(lake_root, run["run_id"], "report")
+    table = lake.spark_uri(lake.join(folder, "outcomes"))
+    outcomes.write.mode("overwrite").parquet(table)
+    outcomes = outcomes.sparkSession.read.schema(OUTCOMES).parquet(table)
+    if quality.get("data_docs"):
+        quality = {**quality, "data_docs": "quality/" + quality["data_docs"]}
+    finished = datetime.now(UTC).isoformat(timespec="seconds")
+    run = {
+        "run_id": run["run_id"],
+        "status": "succeeded",
+        "started": run.get("started"),
+        "finished": finished,
+        **run,
+    }
+    report = build_report(run, outcomes, statuses, sources, quality)
+    check_counts(report)
+    lake.write_text(lake.join(folder, "report.json"), json.dumps(report, indent=2) + "\n", "application/json")
+    lake.write_text(lake.join(folder, "report.html"), render_report_html(report), "text/html; charset=utf-8")
+    return report

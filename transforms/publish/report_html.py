@@ -19,7 +19,18 @@ SEGMENTS = (  # (count, colour): the stacked bar of each source, in this order
     ("rejected", "#c62828"),
     ("held", "#ef6c00"),
 )
-STATUS_COLOURS = {"complete": "#2e7d32", "succeeded": "#2e7d32", "failed": "#c62828", "held": "#ef6c00"}
+STATUS_COLOURS = {
+    "complete": "#2e7d32",
+    "succeeded": "#2e7d32",
+    "partial": "#f9a825",
+    "failed": "#c62828",
+    "held": "#ef6c00",
+}
+ATTENTION = (
+    SourceState.FAILED,
+    SourceState.HELD,
+    SourceState.PARTIAL,
+)  # sources a report lists with their reason
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:24px;color:#212121;max-width:1400px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
@@ -201,6 +212,7 @@ def render_report_html(report: dict) -> str:
 <h2>Most common rejection reasons</h2>{_reasons(report)}
 <h2>Held sources</h2>{_sources_with_status(report, SourceState.HELD, "No source was held.")}
 <h2>Failed sources</h2>{_sources_with_status(report, SourceState.FAILED, "No source failed.")}
+<h2>Partly read sources (nothing deleted)</h2>{_sources_with_status(report, SourceState.PARTIAL, "Every source was read in full.")}
 <h2>Failed expectations</h2>{_expectations(report)}
 <p>{docs_link}</p>
 </body></html>
@@ -238,7 +250,7 @@ def format_report_text(report: dict) -> str:
         "-" * len(header),
         f"{'total':<{name_width}}  {'':<8}" + "".join(f"{_n(totals.get(c)):>10}" for c in columns),
     ]
-    attention = [s for s in sources if s.get("status") in (SourceState.FAILED, SourceState.HELD)]
+    attention = [s for s in sources if s.get("status") in ATTENTION]
     if attention:
         lines += ["", "Sources needing attention:"]
         lines += [

@@ -1,16 +1,16 @@
-"""The mass-deletion circuit breaker: per-source change-set figures and the words of a hold.
+"""The hold decision: which sources the gate holds back, and why, in words a publisher can act on.
 
 A publisher's bad day (a truncated catalog, a broken export) looks like a source whose
-records vanished. The ``change_set`` suite judges one row of figures per source; a source
-that fails a critical expectation there, or in the ``transformed_records`` suite, is held:
-none of its changes load until a run with ``--force``.
+records vanished. The ``change_set`` suite judges one row of figures per source (the
+mass-deletion guard); a source that fails a critical expectation there, or in the
+``transformed_records`` suite, is held: none of its changes load until a run with ``--force``.
 """
 
 import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from transforms.schemas import Action, SourceState
+from transforms.schemas import SOURCE_STATUS, Action, SourceState
 
 FORCE_HINT = "run with --force to apply"
 
@@ -79,3 +79,41 @@ def hold_reason(causes: list[str], forced: bool) -> str:
     if forced:
         return "forced: " + "; ".join(causes) + " (guard overridden with --force)"
     return "held: " + "; ".join(causes) + f"; {FORCE_HINT}"
+
+
+def decide(record_failures: dict, change_failures: dict, change_set: pd.DataFrame) -> tuple[dict, dict]:
+    """(holds {source: [cause in words]}, failures {source: [failed expectations]}) from both suites' results.
+
+    Only critical expectations hold a source; every failed expectation is reported.
+    """
+    figures = change_set.set_index("source_id").to_dict("index")
+    holds: dict[str, list[str]] = {}
+    failures: dict[str, list] = {}
+    for source_id, failed in record_failures.items():
+        failures.setdefault(source_id, []).extend(failed)
+        causes = [expectation_words(f) for f in failed if f.severity == "critical"]
+        if causes:
+            holds.setdefault(source_id, []).extend(causes)
+    for source_id, failed in change_failures.items():
+        failures.setdefault(source_id, []).extend(failed)
+        causes = [
+            guard_words(f.column, f.kwargs, figures[source_id]) for f in failed if f.severity == "critical"
+        ]
+        if causes:
+            holds.setdefault(source_id, []).extend(causes)
+    return holds, failures
+
+
+def apply_holds(spark, statuses: DataFrame, holds: dict[str, list[str]], force: bool) -> DataFrame:
+    """SOURCE_STATUS with held sources (or forced ones noted); failed sources stay failed."""
+    rows = [(source_id, hold_reason(causes, force)) for source_id, causes in holds.items()]
+    updates = spark.createDataFrame(rows, "source_id string, hold_reason string")
+    usable = F.col("hold_reason").isNotNull() & (F.col("status") != SourceState.FAILED)
+    return (
+        statuses.join(updates, on="source_id", how="left")
+        .withColumn(
+            "status", F.when(usable & F.lit(not force), F.lit(SourceState.HELD)).otherwise(F.col("status"))
+        )
+        .withColumn("reason", F.when(usable, F.col("hold_reason")).otherwise(F.col("reason")))
+        .select(*SOURCE_STATUS.fieldNames())
+    )

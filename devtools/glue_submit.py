@@ -1,0 +1,280 @@
+"""`make glue-submit-run`: the five jobs run the way AWS Glue runs them, on this machine, over the bundled samples.
+
+- Each job is its own ``spark-submit`` of ``dist/jobs/<stage>.py`` (``make package``), in the
+  workflow's order, stopping at the first that fails, as the triggers do.
+- The project arrives only as ``--py-files dist/glue_harvester-<version>.zip``, what Glue's
+  ``--extra-py-files`` is; the Python is a virtual environment with only what Glue 5.0 has
+  (devtools.glue_python), the working folder is empty and there is no PYTHONPATH, so nothing else
+  can provide the project to the driver or to the Python workers.
+- Each job gets its DefaultArguments from the template and what Glue adds (``--JOB_NAME``,
+  ``--JOB_RUN_ID``, ``--WORKFLOW_NAME``, ``--WORKFLOW_RUN_ID``); only the lake, the registry, the
+  archive and Glue's temporary folder are local.
+- The workflow run and its run properties live in moto's Glue API (server mode, 127.0.0.1), which
+  the jobs reach through boto3 as on AWS (``AWS_ENDPOINT_URL_GLUE``); load registers the catalog tables there.
+
+``python -m devtools.glue_submit --lake lake-glue [--force] [--only-sources a,b] [--compare lake]``
+"""
+
+import argparse
+import errno
+import logging
+import os
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import boto3
+import pyarrow.parquet as pq
+
+from devtools.glue_python import build_glue_venv
+from devtools.run_samples import port_problem, serving_samples
+from glue_jobs.aws_commands import DeployError, find_artifacts, start_run
+from glue_jobs.workflow import job_argv, job_graph, load_template
+from transforms.publish.catalog_state import current_version, version_uri
+
+ROOT = Path(__file__).resolve().parents[1]
+STACK = "harvest"
+REGION = "us-east-1"
+# Catalog columns that name the run or its time, so two harvests of the same input differ there.
+RUN_COLUMNS = ("first_harvested", "last_harvested", "last_changed_run")
+# What a job's process inherits from here; everything else (PYTHONPATH, SPARK_HOME, AWS_PROFILE) is left behind.
+INHERITED = ("PATH", "HOME", "USER", "LANG", "LC_ALL", "TMPDIR", "JAVA_HOME")
+
+
+@dataclass
+class GlueRun:
+    """How an emulated workflow run went."""
+
+    run_id: str
+    logs: Path
+    seconds: dict[str, float] = field(default_factory=dict)
+    failed_stage: str | None = None
+    tables: dict[str, str] = field(default_factory=dict)  # Glue Data Catalog table -> location
+
+
+def _named(value, stack: str) -> str:
+    """A resource name from the template (``!Sub "${AWS::StackName}-extract"``) for the given stack."""
+    return value["Fn::Sub"].replace("${AWS::StackName}", stack) if isinstance(value, dict) else value
+
+
+def _database_name(template: dict) -> str:
+    """The Glue database the stack creates (what ``!Ref HarvestDatabase`` gives the jobs on AWS)."""
+    name = template["Resources"]["HarvestDatabase"]["Properties"]["DatabaseInput"]["Name"]
+    return template["Parameters"][name["Ref"]]["Default"] if isinstance(name, dict) else name
+
+
+def job_environment(python: Path, glue_endpoint: str) -> dict[str, str]:
+    """A job process's environment: the Glue venv's Python, moto's endpoint and credentials, nothing of ours."""
+    environment = {name: os.environ[name] for name in INHERITED if name in os.environ}
+    environment["PATH"] = f"{python.parent}{os.pathsep}{environment.get('PATH', '/usr/bin:/bin')}"
+    environment.update(
+        PYSPARK_PYTHON=str(python),
+        PYSPARK_DRIVER_PYTHON=str(python),
+        SPARK_LOCAL_IP="127.0.0.1",
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION=REGION,
+        # Glue calls go to moto; so does any other AWS call, which must never reach a real account from here.
+        AWS_ENDPOINT_URL_GLUE=glue_endpoint,
+        AWS_ENDPOINT_URL=glue_endpoint,
+    )
+    return environment
+
+
+def _moto_glue(template: dict):
+    """moto in server mode on 127.0.0.1 with the stack's workflow and database: (server, endpoint, glue client)."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    glue = boto3.client(
+        "glue",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    workflow = template["Resources"]["HarvestWorkflow"]["Properties"]
+    glue.create_workflow(
+        Name=_named(workflow["Name"], STACK), DefaultRunProperties=workflow.get("DefaultRunProperties", {})
+    )
+    glue.create_database(DatabaseInput={"Name": _database_name(template)})
+    return server, endpoint, glue
+
+
+def submit_command(python: Path, archive: Path, script: Path, arguments: list[str]) -> list[str]:
+    """The spark-submit of one job script: the pinned PySpark's, with the project archive in --py-files."""
+    log4j = ROOT / "glue_jobs" / "log4j2.properties"  # the emulated platform's logging, not the job's
+    # Each job is a fresh JVM doing little work on the samples: the C1 compiler alone starts faster and
+    # cut the run's CPU time by about a third. It changes how fast Spark runs, not what it does.
+    return [
+        str(python.parent / "spark-submit"),
+        "--py-files",
+        str(archive),
+        "--driver-memory",
+        "2g",
+        "--driver-java-options",
+        f"-Dlog4j2.configurationFile=file:{log4j} -XX:TieredStopAtLevel=1",
+        str(script),
+        *arguments,
+    ]
+
+
+def glue_submit_run(
+    lake: Path,
+    dist: Path,
+    venv: Path,
+    work: Path,
+    *,
+    force: bool = False,
+    only_sources: str = "",
+    on_progress=print,
+) -> GlueRun:
+    """Serve the samples and run the workflow's jobs, one spark-submit each, into ``lake`` (see the module doc)."""
+    template = load_template()
+    python = build_glue_venv(venv.resolve(), template)
+    archive = find_artifacts(dist)[0].resolve()
+    lake, work = lake.resolve(), work.resolve()
+    (work / "tmp").mkdir(parents=True, exist_ok=True)
+    server, endpoint, glue = _moto_glue(template)
+    try:
+        workflow = _named(template["Resources"]["HarvestWorkflow"]["Properties"]["Name"], STACK)
+        # Started as `harvest start` starts a run on AWS: the options travel as run properties.
+        run = GlueRun(run_id=start_run(glue, workflow, only_sources, force), logs=work)
+        local = {
+            "glue-database": _database_name(template),
+            "extra-py-files": str(archive),
+            "TempDir": str(work / "tmp"),
+        }
+        environment = job_environment(python, endpoint)
+        timeout = (
+            int(template["Parameters"]["JobTimeoutMinutes"]["Default"]) * 60
+        )  # Glue stops a job then too
+        with serving_samples(str(lake)) as registry:
+            steps = job_graph(template)
+            for number, step in enumerate(steps, start=1):
+                on_progress(f"[{number}/{len(steps)}] spark-submit {step.stage} ...")
+                job_name = _named(template["Resources"][step.logical_id]["Properties"]["Name"], STACK)
+                glue_arguments = {
+                    "JOB_NAME": job_name,
+                    "JOB_RUN_ID": f"jr_{uuid.uuid4().hex}",
+                    "WORKFLOW_NAME": workflow,
+                    "WORKFLOW_RUN_ID": run.run_id,
+                    "lake": str(lake),
+                    "sources": registry,
+                    **local,
+                }
+                script = (dist / "jobs" / f"{step.stage}.py").resolve()
+                command = submit_command(python, archive, script, job_argv(step, glue_arguments)[1:])
+                started, log_path = time.monotonic(), work / f"{step.stage}.log"
+                with log_path.open("w", encoding="utf-8") as log:
+                    code = subprocess.run(
+                        command, cwd=work, env=environment, stdout=log, stderr=log, timeout=timeout
+                    ).returncode
+                run.seconds[step.stage] = time.monotonic() - started
+                outcome = f"FAILED (exit {code}) after" if code else "done in"
+                on_progress(f"[{number}/{len(steps)}] {step.stage} {outcome} {run.seconds[step.stage]:.1f} s")
+                if code:
+                    run.failed_stage = step.stage
+                    on_progress("".join(log_path.read_text("utf-8").splitlines(keepends=True)[-40:]))
+                    break
+        tables = glue.get_tables(DatabaseName=_database_name(template))["TableList"]
+        run.tables = {table["Name"]: table["StorageDescriptor"]["Location"] for table in tables}
+        return run
+    finally:
+        server.stop()
+
+
+def published_records(lake_root: str) -> dict[tuple[str, str], dict]:
+    """The current catalog version's records by (source_id, identifier), without the columns that name the run."""
+    version = current_version(lake_root)
+    if version is None:
+        return {}
+    table = pq.read_table(version_uri(lake_root, version))
+    rows = table.drop_columns(list(RUN_COLUMNS)).to_pylist()
+    return {(row["source_id"], row["identifier"]): row for row in rows}
+
+
+def compare_catalogs(lake_root: str, other_root: str) -> list[str]:
+    """What differs between two lakes' published catalogs: records on one side only, or with other values."""
+    mine, theirs = published_records(lake_root), published_records(other_root)
+    differences = []
+    for key in sorted(set(mine) | set(theirs)):
+        here, there = mine.get(key, {}), theirs.get(key, {})
+        columns = sorted(name for name in set(here) | set(there) if here.get(name) != there.get(name))
+        if columns:
+            differences.append(
+                f"{key[0]} {key[1]}: " + (", ".join(columns) if here and there else "on one side only")
+            )
+    return differences
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point (see the module doc); exit 1 when a job fails or the catalog differs from --compare's."""
+    parser = argparse.ArgumentParser(
+        prog="python -m devtools.glue_submit",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--lake", default="lake-glue", help="lake folder (default: ./lake-glue)")
+    parser.add_argument("--dist", default="dist", help="what `make package` built (default: dist)")
+    parser.add_argument(
+        "--venv", default=".venv-glue", help="the Glue 5.0 virtual environment (default: .venv-glue)"
+    )
+    parser.add_argument(
+        "--work", default=".glue-submit", help="the jobs' working folder and logs (default: .glue-submit)"
+    )
+    parser.add_argument("--force", action="store_true", help="run property force=true")
+    parser.add_argument(
+        "--only-sources", default="", help="run property only_sources (comma-separated source ids)"
+    )
+    parser.add_argument(
+        "--compare", metavar="LAKE", help="check that the published catalog equals this lake's"
+    )
+    args = parser.parse_args(argv)
+    try:
+        run = glue_submit_run(
+            Path(args.lake),
+            Path(args.dist),
+            Path(args.venv),
+            Path(args.work),
+            force=args.force,
+            only_sources=args.only_sources,
+        )
+    except OSError as error:
+        print(
+            port_problem(error) if error.errno == errno.EADDRINUSE else f"glue-submit: {error}",
+            file=sys.stderr,
+        )
+        return 2
+    except DeployError as error:
+        print(f"glue-submit: {error}", file=sys.stderr)
+        return 2
+    print(
+        f"workflow run {run.run_id}: {'FAILED at ' + run.failed_stage if run.failed_stage else 'succeeded'} "
+        f"in {sum(run.seconds.values()):.1f} s; logs in {run.logs}"
+    )
+    for table, location in sorted(run.tables.items()):
+        print(f"Glue table {table}: {location}")
+    if run.failed_stage:
+        return 1
+    if args.compare:
+        differences = compare_catalogs(args.lake, args.compare)
+        for line in differences:
+            print(f"differs: {line}", file=sys.stderr)
+        print(
+            f"catalog {'differs from' if differences else 'equals'} {args.compare}'s "
+            f"({len(published_records(args.lake))} records)"
+        )
+        return 1 if differences else 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

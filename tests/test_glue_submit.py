@@ -1,0 +1,68 @@
+"""The Glue emulation end to end: five spark-submits of the packaged jobs, the project only as a zip on the
+Python path, Glue's arguments and run properties, and the same catalog as `make run` publishes."""
+
+import json
+import socket
+import subprocess
+
+import pytest
+
+from devtools.glue_submit import glue_submit_run, job_environment, published_records
+from devtools.package import build_package
+from devtools.run_samples import run_samples
+from tests.conftest import ROOT
+from transforms.publish.catalog_state import read_pointer, version_uri
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+@pytest.fixture
+def samples_port(monkeypatch):
+    """One free port for both harvests: WAF records are identified by their URL, port included."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setattr("devtools.run_samples.SAMPLES_PORT", port)
+    return port
+
+
+def test_the_jobs_run_as_glue_runs_them_and_publish_what_make_run_publishes(tmp_path, samples_port):
+    package = build_package(tmp_path / "dist")
+    progress = []
+    # The Glue virtual environment is built once (about 40 s) and kept in the checkout, as make does.
+    run = glue_submit_run(
+        tmp_path / "lake-glue",
+        package.archive.parent,
+        ROOT / ".venv-glue",
+        tmp_path / "work",
+        force=True,
+        on_progress=progress.append,
+    )
+    assert run.failed_stage is None, "\n".join(progress)
+    # In a job's environment nothing but the archive can provide the project.
+    python = ROOT / ".venv-glue" / "bin" / "python"
+    probe = "import importlib.util as u; print(u.find_spec('transforms'), u.find_spec('glue_jobs'))"
+    found = subprocess.run(
+        [str(python), "-c", probe],
+        cwd=run.logs,
+        env=job_environment(python, "http://127.0.0.1:9"),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert found.stdout.split() == ["None", "None"]
+    assert list(run.seconds) == ["extract", "compare", "transform", "validate", "load"]
+
+    glue_lake = str(tmp_path / "lake-glue")
+    report = json.loads((tmp_path / "lake-glue" / "runs" / run.run_id / "report" / "report.json").read_text())
+    assert report["status"] == "succeeded"
+    # --force is "false" in every job's DefaultArguments: true can only come from the workflow run's properties.
+    assert report["force"] is True
+    version = read_pointer(glue_lake)["version"]
+    assert version == run.run_id
+    # The load job registered the catalog in the (moto) Glue Data Catalog, as it does on AWS.
+    assert run.tables["catalog_records"].rstrip("/") == version_uri(glue_lake, version)
+
+    assert run_samples(str(tmp_path / "lake-run")) == 0
+    published = published_records(glue_lake)
+    assert published and published == published_records(str(tmp_path / "lake-run"))

@@ -1,0 +1,186 @@
+"""The catalog database can always be reconciled with the lake, against a real PostgreSQL on 127.0.0.1:
+`harvest reconcile` finds and repairs drift, and a load that crashed between the database and the lake
+is repaired by the next load."""
+
+import json
+
+import psycopg
+import pytest
+
+from glue_jobs import cli
+from glue_jobs import load as load_job
+from tests.postgres_server import fresh_db_url, postgres_url  # noqa: F401
+from tests.rows import row
+from tests.test_load_job import EXPECTED, PUBLISHED, crash, prepare
+from transforms import lake_lock
+from transforms.publish import publication
+from transforms.publish.catalog_state import current_version, read_state, switch_pointer, write_version
+from transforms.publish.reconcile import DatabaseNotReconciled, reconcile
+from transforms.registry import parse_registry
+from transforms.schemas import CATALOG_STATE
+
+pytestmark = pytest.mark.postgres
+
+REGISTRY = parse_registry(
+    """
+sources:
+  - id: agency
+    title: Agency data.json
+    organization: Agency
+    url: https://agency.example.gov/data.json
+    type: datajson
+    schema: dcatus1.1-federal
+"""
+)
+
+
+def published(identifier: str):
+    return row(
+        CATALOG_STATE,
+        source_id="agency",
+        identifier=identifier,
+        content_hash=f"old-{identifier}",
+        dcat_json=json.dumps({"title": f"Title {identifier}"}),
+        slug=f"slug-{identifier}",
+        record_url=f"https://agency.example.gov/{identifier}",
+        last_changed_run="r0",
+    )
+
+
+@pytest.fixture
+def lake(spark, tmp_path):
+    root = str(tmp_path / "lake")
+    state = spark.createDataFrame([published(i) for i in ("kept", "edited", "gone")], CATALOG_STATE)
+    write_version(state, root, "v0", "r0", None)
+    switch_pointer(root, "v0", None)
+    return root
+
+
+def lake_rows(spark, lake) -> dict:
+    state = read_state(spark, lake, current_version(lake))
+    return {r.identifier: (r.slug, r.content_hash, json.loads(r.dcat_json)) for r in state.collect()}
+
+
+def database_rows(url) -> dict:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT identifier, slug, content_hash, dcat FROM catalog.dataset").fetchall()
+    return {identifier: (slug, content_hash, dcat) for identifier, slug, content_hash, dcat in rows}
+
+
+def note(url) -> tuple:
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT state, version FROM catalog.lake_sync").fetchone()
+
+
+def test_reconcile_reports_a_deleted_a_modified_and_an_extra_row_and_repairs_them(
+    spark,
+    lake,
+    fresh_db_url,  # noqa: F811
+):
+    first = reconcile(spark, lake, fresh_db_url, "v0", REGISTRY)
+    assert first.counts == {"missing": 3, "extra": 0, "stale": 0} and first.repaired
+    assert database_rows(fresh_db_url) == lake_rows(spark, lake)
+    with psycopg.connect(fresh_db_url) as conn:
+        organization = conn.execute("SELECT DISTINCT organization FROM catalog.dataset").fetchall()
+        conn.execute("DELETE FROM catalog.dataset WHERE identifier = 'gone'")
+        conn.execute(
+            """UPDATE catalog.dataset SET dcat = '{"title": "Edited by hand"}' WHERE identifier = 'edited'"""
+        )
+        conn.execute(
+            """INSERT INTO catalog.dataset (source_id, identifier, slug, content_hash, dcat, last_run_id)
+            VALUES ('agency', 'stray', 'stray', 'h', '{}', 'x')"""
+        )
+    assert organization == [("Agency",)]
+
+    drift = reconcile(spark, lake, fresh_db_url, "v0", REGISTRY, repair=False)
+    assert drift.counts == {"missing": 1, "extra": 1, "stale": 1} and not drift.repaired
+    assert drift.examples == {
+        "missing": ["agency / gone"],
+        "extra": ["agency / stray"],
+        "stale": ["agency / edited"],
+    }
+    assert (drift.lake_records, drift.database_records) == (3, 3)
+    assert "stray" in database_rows(fresh_db_url)  # a dry run changes nothing
+
+    assert reconcile(spark, lake, fresh_db_url, "v0", REGISTRY).total == 3
+    assert database_rows(fresh_db_url) == lake_rows(spark, lake)
+    assert reconcile(spark, lake, fresh_db_url, "v0", REGISTRY).total == 0
+    assert note(fresh_db_url) == ("synced", "v0")
+
+
+def test_harvest_reconcile_takes_the_url_from_the_environment_never_a_password_argument(
+    spark,
+    lake,
+    fresh_db_url,  # noqa: F811
+    monkeypatch,
+    capsys,
+):
+    monkeypatch.delenv("HARVEST_DB_URL", raising=False)
+    assert cli.main(["reconcile", "--lake", lake, "--db-url", "postgresql://u:secret@127.0.0.1/x"]) == 2
+    assert "HARVEST_DB_URL" in capsys.readouterr().err
+    monkeypatch.setenv("HARVEST_DB_URL", fresh_db_url)
+    assert cli.main(["reconcile", "--lake", lake, "--dry-run"]) == 1
+    assert "missing 3, extra 0, stale 0" in capsys.readouterr().out
+    assert cli.main(["reconcile", "--lake", lake]) == 0
+    assert database_rows(fresh_db_url) == lake_rows(spark, lake) and lake_lock.holder(lake) is None
+
+
+def test_crash_between_the_database_commit_and_the_lake_write_is_repaired_by_the_rerun(
+    spark,
+    tmp_path,
+    lake,
+    fresh_db_url,  # noqa: F811
+    monkeypatch,
+):
+    argv = [*prepare(spark, tmp_path, lake), "--db-url", fresh_db_url]
+    monkeypatch.setattr(publication, "write_version", crash("after the database committed"))
+    with pytest.raises(OSError, match="simulated crash"):
+        load_job.main(argv)
+    assert current_version(lake) == "v0" and {i: v[1] for i, v in lake_rows(spark, lake).items()} == PUBLISHED
+    assert "new" in database_rows(fresh_db_url)  # the database is ahead of the lake
+    assert note(fresh_db_url) == ("applying", "r1")
+
+    monkeypatch.undo()
+    load_job.main(argv)
+    assert {i: v[1] for i, v in lake_rows(spark, lake).items()} == EXPECTED
+    assert database_rows(fresh_db_url) == lake_rows(spark, lake)
+    assert note(fresh_db_url) == ("synced", "r1")
+
+
+def test_crash_between_the_pointer_switch_and_the_database_note_is_repaired_by_the_rerun(
+    spark,
+    tmp_path,
+    lake,
+    fresh_db_url,  # noqa: F811
+    monkeypatch,
+):
+    argv = [*prepare(spark, tmp_path, lake), "--db-url", fresh_db_url]
+    monkeypatch.setattr(publication, "_note_synced", crash("after switching the pointer"))
+    with pytest.raises(OSError):
+        load_job.main(argv)
+    assert current_version(lake) == "r1" and note(fresh_db_url) == ("applying", "r1")
+
+    monkeypatch.undo()
+    load_job.main(argv)  # finds r1 published: writes nothing, reconciles the database (no drift)
+    assert current_version(lake) == "r1" and note(fresh_db_url) == ("synced", "r1")
+    assert database_rows(fresh_db_url) == lake_rows(spark, lake)
+
+
+def test_load_will_not_overwrite_a_database_never_reconciled_with_its_lake(
+    spark,
+    tmp_path,
+    lake,
+    fresh_db_url,  # noqa: F811
+):
+    from transforms.publish.postgres import ensure_schema
+
+    ensure_schema(fresh_db_url)
+    with psycopg.connect(fresh_db_url) as conn:
+        conn.execute(
+            """INSERT INTO catalog.dataset (source_id, identifier, slug, content_hash, dcat, last_run_id)
+            VALUES ('other', 'precious', 'precious', 'h', '{}', 'x')"""
+        )
+    argv = [*prepare(spark, tmp_path, lake), "--db-url", fresh_db_url]
+    with pytest.raises(DatabaseNotReconciled, match="holds 1 datasets and was never reconciled"):
+        load_job.main(argv)
+    assert current_version(lake) == "v0" and set(database_rows(fresh_db_url)) == {"precious"}

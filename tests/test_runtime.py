@@ -1,0 +1,118 @@
+"""The Glue path of the runtime, with stand-ins for the parts of awsglue that need Glue's JVM classes."""
+
+import sys
+import types
+
+import boto3
+import pytest
+from moto import mock_aws
+from pyspark.context import SparkContext
+
+from glue_jobs.job_context import begin
+
+REGISTRY = """sources:
+  - id: city-open-data
+    title: City open data
+    organization: City
+    url: https://data.example.org/data.json
+    type: datajson
+    schema: dcatus1.1-non-federal
+"""
+
+
+class StandInGlueContext:
+    """awsglue.context.GlueContext without the JVM: remembers the SparkContext it wraps."""
+
+    def __init__(self, spark_context):
+        self.spark_context = spark_context
+        self.spark_session = ("session of", spark_context)
+
+
+class StandInJob:
+    """awsglue.job.Job without the JVM: records init and commit."""
+
+    created: list["StandInJob"] = []
+
+    def __init__(self, glue_context):
+        self.glue_context, self.inits, self.commits = glue_context, [], 0
+        StandInJob.created.append(self)
+
+    def init(self, job_name, options):
+        self.inits.append((job_name, options))
+
+    def commit(self):
+        self.commits += 1
+
+
+@pytest.fixture
+def on_glue(monkeypatch):
+    """A process that looks like a Glue job run: GLUE_VERSION set, GlueContext and Job stand-ins, no Spark."""
+    monkeypatch.setenv("GLUE_VERSION", "5.0")
+    for name, attribute, stand_in in (
+        ("awsglue.context", "GlueContext", StandInGlueContext),
+        ("awsglue.job", "Job", StandInJob),
+    ):
+        module = types.ModuleType(name)
+        setattr(module, attribute, stand_in)
+        monkeypatch.setitem(sys.modules, name, module)
+    monkeypatch.setattr(SparkContext, "getOrCreate", lambda: "the SparkContext Glue started")
+    StandInJob.created.clear()
+    return StandInJob.created
+
+
+@mock_aws
+def test_a_glue_job_inits_the_job_with_glues_options_and_commits_once_at_the_end(
+    on_glue, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    boto3.client("s3").create_bucket(Bucket="lake")  # extract takes the lake lock and pins the run there
+    registry = tmp_path / "sources.yaml"
+    registry.write_text(REGISTRY)
+    argv = [
+        "extract.py",
+        "--JOB_NAME",
+        "harvest-extract",
+        "--JOB_ID",
+        "j_1",
+        "--JOB_RUN_ID",
+        "jr_1",
+        "--job-bookmark-option",
+        "job-bookmark-disable",
+        "--TempDir",
+        "s3://artifacts/tmp/",
+        "--lake",
+        "s3://lake",
+        "--sources",
+        str(registry),
+        "--force",
+        "true",
+        "--only-sources",
+        "",
+        "--enable-metrics",
+        "true",
+        "--additional-python-modules",
+        "lxml==6.1.3",
+    ]
+
+    job = begin("extract", argv)
+
+    (glue_job,) = on_glue
+    assert job.spark == ("session of", "the SparkContext Glue started")
+    assert glue_job.glue_context.spark_context == "the SparkContext Glue started"
+    ((name, options),) = glue_job.inits
+    assert name == "harvest-extract"
+    # Glue's own options, as getResolvedOptions resolves them, not the harvest's arguments
+    assert options["JOB_NAME"] == "harvest-extract" and options["JOB_RUN_ID"] == "jr_1"
+    assert (
+        options["job_bookmark_option"] == "job-bookmark-disable"
+        and options["TempDir"] == "s3://artifacts/tmp/"
+    )
+    assert "lake" not in options and "force" not in options
+    assert all(isinstance(value, str) for value in options.values() if value is not None)
+    assert job.args["force"] is True and job.args["lake"] == "s3://lake"
+    assert [source.id for source in job.sources] == ["city-open-data"]
+    assert glue_job.commits == 0
+
+    job.finish(records=0)
+
+    assert glue_job.commits == 1
