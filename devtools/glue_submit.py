@@ -31,7 +31,8 @@ import pyarrow.parquet as pq
 
 from devtools.glue_python import build_glue_venv
 from devtools.run_samples import port_problem, serving_samples
-from glue_jobs.aws_commands import DeployError, find_artifacts, start_run
+from glue_jobs.aws_commands import DeployError, find_artifacts
+from glue_jobs.aws_runs import start_run
 from glue_jobs.workflow import job_argv, job_graph, load_template
 from transforms.publish.catalog_state import current_version, version_uri
 

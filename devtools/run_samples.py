@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from devtools.local_http import serve_folder
-from glue_jobs.cli import run_harvest
+from glue_jobs.exit_codes import report_errors
+from glue_jobs.run_command import run_harvest
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 # WAF records are identified by their URL, so the samples are always served on the same port:
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         "--force", action="store_true", help="release sources held by the mass-deletion guard"
     )
     args = parser.parse_args(argv)
-    return run_samples(args.lake, args.force)
+    return report_errors("run", lambda: run_samples(args.lake, args.force))
 
 
 if __name__ == "__main__":

@@ -1,18 +1,20 @@
-"""The AWS commands of `harvest`: deploy the stack and its artifacts, start a workflow run, show a run's status.
+"""`harvest deploy`: the stack and its artifacts; and the AWS session every AWS command starts from.
 
 Each ``*_command`` takes the parsed argparse namespace and returns an exit code; the functions
-they call take boto3 clients, so tests hand them moto-backed or stubbed clients.
+they call take boto3 clients, so tests hand them moto-backed or stubbed clients. Start, status and
+resume of workflow runs are in ``aws_runs``.
 """
 
 import logging
-import sys
-from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError, WaiterError
 
+from glue_jobs.exit_codes import CommandError, UsageError
+from glue_jobs.preflight import checked_registry
 from glue_jobs.workflow import TEMPLATE, load_template
-from transforms.registry import ID_PATTERN, RegistryError, parse_registry
+from transforms.registry import Source, literal_host_problem
 
 STAGES = ("extract", "compare", "transform", "validate", "load")
 NO_UPDATES = "No updates are to be performed"
@@ -20,14 +22,52 @@ WAIT_DELAY = 15  # seconds between stack status polls
 log = logging.getLogger("harvest")
 
 
-class DeployError(RuntimeError):
+class DeployError(CommandError):
     """A deploy, start or status request that cannot go on; the message says what to do."""
 
 
-def _session(region: str | None):
-    import boto3
+def aws_session(region: str | None):
+    """A boto3 session with a region and credentials; UsageError (one line, exit 2) when either is missing.
 
-    return boto3.session.Session(region_name=region)
+    Checked before the first request, so a missing region or profile is one line, not botocore's traceback.
+    """
+    import boto3
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        session = boto3.session.Session(region_name=region)
+        credentials = session.get_credentials()
+    except BotoCoreError as error:  # a profile that does not exist, a broken config file
+        raise UsageError(f"the AWS configuration cannot be used: {error}") from error
+    if not session.region_name:
+        raise UsageError(
+            "no AWS region: pass --region, or set AWS_DEFAULT_REGION or a region in your AWS profile"
+        )
+    if credentials is None:
+        raise UsageError(
+            "no AWS credentials: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), "
+            "or run where an IAM role provides them"
+        )
+    return session
+
+
+def unreachable_on_glue(sources: list[Source]) -> list[str]:
+    """Sources a Glue job cannot read: file:// URLs (the worker's own disk) and loopback or private hosts.
+
+    Glue jobs run in AWS's network without a connection into yours (only load has a VPC
+    connection, for the database), so these would fail every run.
+    """
+    problems = []
+    for source in sources:
+        for url in filter(None, (source.url, source.collection_url)):
+            if urlsplit(url).scheme.lower() == "file":
+                problems.append(
+                    f"{source.id}: {url} is on this machine's disk, which Glue workers do not have"
+                )
+            elif literal_host_problem(url):
+                host = urlsplit(url).hostname
+                problems.append(f"{source.id}: {url} points at {host}, which {literal_host_problem(url)}")
+    return problems
 
 
 def find_artifacts(dist: Path) -> tuple[Path, list[Path]]:
@@ -152,82 +192,6 @@ def stack_outputs(cfn, stack: str) -> dict[str, str]:
     return {o["OutputKey"]: o["OutputValue"] for o in current.get("Outputs", [])}
 
 
-def start_run(glue, workflow: str, only_sources: str = "", force: bool = False) -> str:
-    """Start a workflow run with its run properties; returns the run id."""
-    ids = [i.strip() for i in only_sources.split(",") if i.strip()]
-    bad = [i for i in ids if not ID_PATTERN.match(i)]
-    if bad:
-        raise DeployError(f"not source ids: {', '.join(bad)} (ids match [a-z0-9-]+)")
-    properties = {"only_sources": ",".join(ids), "force": "true" if force else "false"}
-    return glue.start_workflow_run(Name=workflow, RunProperties=properties)["RunId"]
-
-
-def latest_run_id(glue, workflow: str) -> str | None:
-    """The id of the workflow's most recently started run."""
-    runs = [
-        run
-        for page in glue.get_paginator("get_workflow_runs").paginate(Name=workflow, IncludeGraph=False)
-        for run in page.get("Runs", [])
-    ]
-    return max(runs, key=lambda run: run["StartedOn"])["WorkflowRunId"] if runs else None
-
-
-def _seconds(job_run: dict) -> int | None:
-    if job_run.get("ExecutionTime"):
-        return job_run["ExecutionTime"]
-    started, completed = job_run.get("StartedOn"), job_run.get("CompletedOn")
-    return int((completed - started).total_seconds()) if isinstance(completed, datetime) and started else None
-
-
-def run_status(glue, workflow: str, lake_bucket: str, run_id: str | None = None) -> dict:
-    """A run's state, each job's state and duration in stage order, and where its report and Data Docs are."""
-    run_id = run_id or latest_run_id(glue, workflow)
-    if run_id is None:
-        raise DeployError(
-            f"workflow {workflow} has no runs yet: run `harvest start` or wait for the schedule"
-        )
-    run = glue.get_workflow_run(Name=workflow, RunId=run_id, IncludeGraph=True)["Run"]
-    jobs = {}
-    for node in run.get("Graph", {}).get("Nodes", []):
-        if node.get("Type") == "JOB":
-            job_runs = node.get("JobDetails", {}).get("JobRuns") or [{"JobName": node["Name"]}]
-            last = max(job_runs, key=lambda r: r.get("StartedOn") or datetime.min)
-            jobs[node["Name"]] = {
-                "job": node["Name"],
-                "state": last.get("JobRunState", "NOT STARTED"),
-                "seconds": _seconds(last),
-                "error": last.get("ErrorMessage", ""),
-            }
-    order = {stage: number for number, stage in enumerate(STAGES)}
-    ordered = sorted(jobs.values(), key=lambda job: order.get(job["job"].rsplit("-", 1)[-1], len(STAGES)))
-    folder = f"s3://{lake_bucket}/runs/{run_id}"
-    return {
-        "workflow": workflow,
-        "run_id": run_id,
-        "status": run.get("Status", ""),
-        "statistics": run.get("Statistics", {}),
-        "properties": run.get("WorkflowRunProperties", {}),
-        "jobs": ordered,
-        "report": f"{folder}/report/report.html",
-        "data_docs": f"{folder}/quality/",
-    }
-
-
-def format_status(status: dict) -> str:
-    """The status as the terminal shows it."""
-    failed = status["statistics"].get("FailedActions", 0) + status["statistics"].get("TimeoutActions", 0)
-    lines = [
-        f"workflow {status['workflow']} run {status['run_id']}: {status['status']}"
-        + (f" ({failed} job(s) failed or timed out)" if failed else ""),
-        f"run properties: {status['properties'] or 'defaults'}",
-    ]
-    for job in status["jobs"]:
-        took = f"{job['seconds']} s" if job["seconds"] is not None else "-"
-        lines.append(f"  {job['job']:<40} {job['state']:<12} {took:>8}  {job['error']}".rstrip())
-    lines += [f"report:    {status['report']}", f"Data Docs: {status['data_docs']}"]
-    return "\n".join(lines)
-
-
 def _parameter_pairs(pairs: list[str]) -> dict[str, str]:
     bad = [pair for pair in pairs if "=" not in pair]
     if bad:
@@ -238,7 +202,12 @@ def _parameter_pairs(pairs: list[str]) -> dict[str, str]:
 def deploy_command(args) -> int:
     """harvest deploy: check the registry, create or update the stack, then upload the artifacts and registry."""
     sources = Path(args.sources)
-    parse_registry(sources.read_text("utf-8"))
+    unreachable = unreachable_on_glue(checked_registry(str(sources)))
+    if unreachable and not args.allow_unreachable_sources:
+        raise UsageError(
+            "these sources cannot work on Glue (remove or disable them, or pass --allow-unreachable-sources):\n  "
+            + "\n  ".join(unreachable)
+        )
     archive, scripts = find_artifacts(Path(args.dist))
     given = {
         **_parameter_pairs(args.parameter or []),
@@ -248,7 +217,7 @@ def deploy_command(args) -> int:
     }
     if args.schedule:
         given["Schedule"] = args.schedule
-    session = _session(args.region)
+    session = aws_session(args.region)
     # The stack creates both buckets, so on a first deploy the uploads can only follow it; the jobs
     # only read their scripts when a run starts.
     outcome = deploy_stack(session.client("cloudformation"), args.stack, given)
@@ -260,44 +229,16 @@ def deploy_command(args) -> int:
     return 0
 
 
-def start_command(args) -> int:
-    """harvest start: start a run of the stack's workflow."""
-    session = _session(args.region)
-    workflow = stack_outputs(session.client("cloudformation"), args.stack)["WorkflowName"]
-    run_id = start_run(session.client("glue"), workflow, args.sources, args.force)
-    print(f"started workflow {workflow} run {run_id}")
-    print(f"follow it with: harvest status --stack {args.stack} {run_id}")
-    return 0
-
-
-def status_command(args) -> int:
-    """harvest status: a run's state, its jobs and where the report is."""
-    session = _session(args.region)
-    outputs = stack_outputs(session.client("cloudformation"), args.stack)
-    status = run_status(
-        session.client("glue"), outputs["WorkflowName"], outputs["LakeBucketName"], args.run_id
-    )
-    print(format_status(status))
-    return 0
-
-
-def _reporting_errors(command):
-    """Turn the errors a person can act on into a message and exit code 1 instead of a traceback."""
-
-    def run(args) -> int:
-        try:
-            return command(args)
-        except (DeployError, RegistryError, ClientError, OSError) as error:
-            print(f"harvest {args.command}: {error}", file=sys.stderr)
-            return 1
-
-    return run
-
-
-def add_aws_commands(subparsers) -> None:
-    """Register the deploy, start and status subcommands on the harvest parser's subparsers."""
-    deploy = subparsers.add_parser(
-        "deploy", help="create or update the stack and upload the jobs and the registry"
+def add_deploy_command(commands, common, add_command) -> None:
+    """harvest deploy (``add_command`` is the CLI's subcommand builder)."""
+    deploy = add_command(
+        commands,
+        "deploy",
+        "create or update the stack and upload the jobs and the registry",
+        "Checks the registry first (sources Glue cannot reach are refused), creates or updates the\n"
+        "stack and waits for it, then uploads the package `make package` built and the registry.",
+        "harvest deploy --stack harvest --lake-bucket my-lake --artifacts-bucket my-art --sources sources.yaml",
+        common,
     )
     deploy.add_argument("--stack", required=True, help="CloudFormation stack name")
     deploy.add_argument("--lake-bucket", required=True, help="name of the lake bucket (the stack creates it)")
@@ -305,7 +246,10 @@ def add_aws_commands(subparsers) -> None:
         "--artifacts-bucket", required=True, help="name of the artifacts bucket (the stack creates it)"
     )
     deploy.add_argument(
-        "--sources", required=True, help="source registry YAML, uploaded to s3://<lake>/config/sources.yaml"
+        "--sources",
+        required=True,
+        metavar="FILE",
+        help="source registry YAML, uploaded to s3://<lake>/config/sources.yaml",
     )
     deploy.add_argument(
         "--schedule", help="Glue cron expression of the scheduled start, e.g. 'cron(0 6 * * ? *)'"
@@ -318,19 +262,9 @@ def add_aws_commands(subparsers) -> None:
         metavar="KEY=VALUE",
         help="any other stack parameter, e.g. TransformWorkers=10 (repeatable)",
     )
-    deploy.set_defaults(func=_reporting_errors(deploy_command))
-    start = subparsers.add_parser("start", help="start a run of the deployed workflow")
-    start.add_argument("--stack", required=True, help="CloudFormation stack name")
-    start.add_argument(
-        "--sources", default="", help="comma-separated source ids (default: every enabled source)"
+    deploy.add_argument(
+        "--allow-unreachable-sources",
+        action="store_true",
+        help="deploy even with file:// or loopback/private sources (they fail on Glue unless it can reach them)",
     )
-    start.add_argument(
-        "--force", action="store_true", help="apply the changes of sources held by the mass-deletion guard"
-    )
-    start.add_argument("--region", help="AWS region (default: the AWS configuration's)")
-    start.set_defaults(func=_reporting_errors(start_command))
-    status = subparsers.add_parser("status", help="show a workflow run's state, its jobs and its report")
-    status.add_argument("run_id", nargs="?", help="workflow run id (default: the latest run)")
-    status.add_argument("--stack", required=True, help="CloudFormation stack name")
-    status.add_argument("--region", help="AWS region (default: the AWS configuration's)")
-    status.set_defaults(func=_reporting_errors(status_command))
+    deploy.set_defaults(func=deploy_command)

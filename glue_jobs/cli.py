@@ -1,128 +1,84 @@
-"""The `harvest` command: run the workflow locally, read reports, and the AWS commands."""
+"""The `harvest` command: run the workflow locally, look after the lake, and the AWS commands.
+
+Exit codes: 0 every source completed; 3 the run succeeded but some source failed or was held;
+1 the run failed; 2 usage or configuration error; 130 interrupted.
+"""
 
 import argparse
-import json
 import sys
-from datetime import UTC, datetime
-from pathlib import Path
+from importlib.metadata import PackageNotFoundError, version
 
-from glue_jobs.arguments import new_run_id
-from transforms import lake
-from transforms.registry import PUBLISH_AS, RegistryError, parse_registry
+from glue_jobs import terminal
+from glue_jobs.exit_codes import USAGE, report_errors
+from glue_jobs.run_command import resume_harvest, run_harvest
+from transforms.registry import PUBLISH_AS
 
-
-def _report_path(lake_root: str, run_id: str, name: str = "report.json") -> str:
-    return lake.join(lake.run_path(lake_root, run_id, "report"), name)
-
-
-def _write_failed_report(lake_root: str, run_id: str, failed_stage: str) -> None:
-    """A run that stopped before load still leaves a report saying so (and nothing was loaded)."""
-    report = {
-        "run_id": run_id,
-        "status": "failed",
-        "failed_stage": failed_stage,
-        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-        "lake": lake_root,
-        "sources": [],
-        "totals": {},
-        "message": f"the {failed_stage} job failed; the workflow stopped before load and the catalog is unchanged",
-    }
-    lake.write_text(_report_path(lake_root, run_id), json.dumps(report, indent=2) + "\n", "application/json")
+__all__ = ["build_parser", "main", "run_harvest"]
+DEFAULT_LAKE = "lake"  # every command that reads or writes a lake defaults to ./lake
 
 
-def run_harvest(
-    sources: str,
-    lake_root: str,
-    run_id: str | None = None,
-    force: bool = False,
-    only_sources: str = "",
-    db_url: str = "",
-    publish_as: str = "",
-) -> int:
-    """Run the whole workflow locally; print progress, the run id and the report path. Returns an exit code."""
-    from glue_jobs.workflow import run_workflow
-    from transforms.lake_lock import LakeLocked
-    from transforms.publish.db_config import has_password, password_refusal
-
-    if has_password(db_url):
-        print(f"harvest: {password_refusal()}", file=sys.stderr)
-        return 2
+def _version() -> str:
     try:
-        run_id = lake.check_run_id(run_id) if run_id else None
-    except lake.InvalidRunId as error:
-        print(f"harvest: {error}", file=sys.stderr)
-        return 2
-    registry_text = lake.read_text(sources)
-    if registry_text is None:
-        print(f"harvest: source registry not found at {sources}", file=sys.stderr)
-        return 2
-    try:
-        parse_registry(registry_text)
-    except RegistryError as error:
-        print(f"harvest: {sources}: {error}", file=sys.stderr)
-        return 2
-    lake_root = lake_root if lake.is_s3(lake_root) else str(Path(lake_root).resolve())
-    sources = sources if lake.is_s3(sources) else str(Path(sources).resolve())
-    run_id = run_id or new_run_id()
-    print(f"harvest run {run_id}: lake {lake_root}")
-    overrides = {
-        "lake": lake_root,
-        "sources": sources,
-        "run-id": run_id,
-        "force": str(force).lower(),
-        "only-sources": only_sources,
-        "db-url": db_url,
-        "publish-as": publish_as,
-    }
-    try:
-        failed = run_workflow(overrides).failed_stage
-    except LakeLocked as error:
-        print(f"harvest: {error}", file=sys.stderr)
-        return 2
-    if failed:
-        _write_failed_report(lake_root, run_id, failed)
-        print(f"run {run_id} FAILED at {failed}; report: {_report_path(lake_root, run_id)}", file=sys.stderr)
-        return 1
-    print(f"run {run_id} succeeded")
-    print(f"report: {_report_path(lake_root, run_id)}")
-    print(f"        {_report_path(lake_root, run_id, 'report.html')}")
-    return 0
+        return version("glue-harvester")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
 
 
-def latest_run(lake_root: str) -> str | None:
-    """The newest run id with a report in a local lake."""
-    reports = sorted(Path(lake_root, "runs").glob("*/report/report.json"))
-    return reports[-1].parts[-3] if reports else None
+def common_options() -> argparse.ArgumentParser:
+    """The options every subcommand takes: how much to show, and tracebacks for bug reports."""
+    common = argparse.ArgumentParser(add_help=False)
+    shown = common.add_mutually_exclusive_group()
+    shown.add_argument("-q", "--quiet", action="store_true", help="print only the final summary")
+    shown.add_argument("-v", "--verbose", action="store_true", help="also print every job's INFO log lines")
+    common.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    return common
 
 
-def show_report(lake_root: str, run_id: str | None) -> int:
-    """Print a run's report summary in the terminal."""
-    from transforms.publish.report_html import format_report_text
-
-    run_id = run_id or latest_run(lake_root)
-    text = lake.read_text(_report_path(lake_root, run_id)) if run_id else None
-    if text is None:
-        print(f"harvest: no report for {run_id or 'any run'} in {lake_root}", file=sys.stderr)
-        return 1
-    print(format_report_text(json.loads(text)))
-    return 0
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the harvest command."""
-    parser = argparse.ArgumentParser(prog="harvest", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser(
-        "run", help="run the five jobs locally, in the order of the CloudFormation workflow"
+def add_command(commands, name: str, summary: str, description: str, example: str, common):
+    """A subcommand parser with a one-line summary, a description and one example."""
+    return commands.add_parser(
+        name,
+        help=summary,
+        description=f"{summary[0].upper()}{summary[1:]}.\n\n{description}",
+        epilog=f"example:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common],
     )
-    run.add_argument("--sources", required=True, help="source registry YAML (path or s3:// URI)")
-    run.add_argument("--lake", required=True, help="lake root: a folder or an s3:// URI")
+
+
+def add_lake_option(parser) -> None:
+    """--lake, with the same default everywhere."""
+    parser.add_argument(
+        "--lake",
+        default=DEFAULT_LAKE,
+        help=f"lake root: a folder or an s3:// URI (default: ./{DEFAULT_LAKE})",
+    )
+
+
+def add_run_command(commands, common) -> None:
+    """harvest run."""
+    run = add_command(
+        commands,
+        "run",
+        "run the five jobs locally, in the order of the CloudFormation workflow",
+        "Checks the registry, the source ids and the lake before Spark starts, then prints one line per\n"
+        "stage and a last line that says how the run went (exit code 0, 3, 1 or 130).",
+        "harvest run --sources sources.yaml --lake ./lake --only-sources noaa-waf",
+        common,
+    )
+    run.add_argument(
+        "--sources", required=True, metavar="FILE", help="source registry YAML (path or s3:// URI)"
+    )
+    add_lake_option(run)
     run.add_argument("--run-id", help="run id (default: a new time-ordered id)")
     run.add_argument(
         "--force", action="store_true", help="apply the changes of sources held by the mass-deletion guard"
     )
     run.add_argument(
-        "--only-sources", default="", help="comma-separated source ids (default: every enabled source)"
+        "--only-sources",
+        default="",
+        metavar="IDS",
+        help="comma-separated source ids (default: every enabled one)",
     )
     run.add_argument(
         "--db-url",
@@ -130,29 +86,147 @@ def build_parser() -> argparse.ArgumentParser:
         help="also publish into this PostgreSQL catalog database (no password here: use $HARVEST_DB_URL)",
     )
     run.add_argument(
-        "--publish-as", default="", choices=["", *PUBLISH_AS], help="publish every record as DCAT-US 3.0"
+        "--publish-as",
+        default="",
+        choices=["", *PUBLISH_AS],
+        help="publish every record of the run as DCAT-US 3.0 (default: as each source asks)",
     )
     run.set_defaults(
         func=lambda a: run_harvest(
-            a.sources, a.lake, a.run_id, a.force, a.only_sources, a.db_url, a.publish_as
+            a.sources,
+            a.lake,
+            a.run_id,
+            a.force,
+            a.only_sources,
+            a.db_url,
+            publish_as=a.publish_as,
+            mode=terminal.mode_of(a),
+            debug=a.debug,
         )
     )
-    report = commands.add_parser("report", help="print a run's report (default: the latest run)")
+
+
+def add_resume_command(commands, common) -> None:
+    """harvest resume (local, or on AWS with --stack)."""
+    resume = add_command(
+        commands,
+        "resume",
+        "run a failed or interrupted run again from the stage where it stopped",
+        "Locally it reruns the run's stopped stage and the ones after it, with the run's own registry\n"
+        "and options. With --stack it resumes the Glue workflow run (Glue's ResumeWorkflowRun).",
+        "harvest resume 20261127T020000Z-1a2b3c --lake ./lake",
+        common,
+    )
+    resume.add_argument("run_id", help="the run to resume")
+    add_lake_option(resume)
+    resume.add_argument("--db-url", default="", help="the catalog database, if the run published into one")
+    resume.add_argument("--stack", help="resume the workflow run of this deployed stack instead")
+    resume.add_argument("--region", help="AWS region, with --stack (default: the AWS configuration's)")
+
+    def resume_run(args) -> int:
+        if args.stack:
+            from glue_jobs.aws_runs import resume_command
+
+            return resume_command(args)
+        return resume_harvest(args.run_id, args.lake, args.db_url, terminal.mode_of(args), args.debug)
+
+    resume.set_defaults(func=resume_run)
+
+
+def add_report_command(commands, common) -> None:
+    """harvest report."""
+    from glue_jobs.lake_commands import show_report
+
+    report = add_command(
+        commands,
+        "report",
+        "print a run's report (default: the latest run)",
+        "Sources with their counts, what failed or was held and why, the commonest rejection reasons and\n"
+        "warnings per source; for a run that stopped, the stage and its error. The exit code is the run's.",
+        "harvest report --lake ./lake",
+        common,
+    )
     report.add_argument("run_id", nargs="?", help="run id (default: the latest run with a report)")
-    report.add_argument("--lake", default="lake", help="lake folder (default: ./lake)")
+    add_lake_option(report)
     report.set_defaults(func=lambda a: show_report(a.lake, a.run_id))
-    from glue_jobs.aws_commands import add_aws_commands
+
+
+def add_rollback_command(commands, common) -> None:
+    """harvest rollback."""
+    from glue_jobs.lake_commands import rollback
+
+    command = add_command(
+        commands,
+        "rollback",
+        "make an earlier catalog version current again",
+        "Switches catalog/CURRENT back to VERSION (a run id that published one) after a confirmation,\n"
+        "and records it in catalog/HISTORY.jsonl. The newer versions stay in the lake.",
+        "harvest rollback 20261126T020000Z-9f8e7d --lake ./lake",
+        common,
+    )
+    command.add_argument("version", help="the catalog version to make current (a run id)")
+    add_lake_option(command)
+    command.add_argument("--yes", action="store_true", help="do not ask for a confirmation")
+    command.set_defaults(func=lambda a: rollback(a.lake, a.version, a.yes))
+
+
+def add_prune_command(commands, common) -> None:
+    """harvest prune."""
+    from glue_jobs.lake_commands import prune
+
+    command = add_command(
+        commands,
+        "prune",
+        "remove old run folders and the catalog versions nothing needs",
+        "Keeps the newest N runs, CURRENT, the version it replaced, the newest N catalog versions and\n"
+        "the versions of the kept runs; lists what goes and asks first.",
+        "harvest prune --keep 30 --lake ./lake --dry-run",
+        common,
+    )
+    command.add_argument(
+        "--keep", type=int, required=True, metavar="N", help="how many of the newest runs to keep"
+    )
+    add_lake_option(command)
+    command.add_argument("--yes", action="store_true", help="do not ask for a confirmation")
+    command.add_argument("--dry-run", action="store_true", help="only list what would be removed")
+    command.set_defaults(func=lambda a: prune(a.lake, a.keep, a.yes, a.dry_run))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the harvest command: one add_*_command function per subcommand."""
+    from glue_jobs.aws_commands import add_deploy_command
+    from glue_jobs.aws_runs import add_start_command, add_status_command
+
+    parser = argparse.ArgumentParser(
+        prog="harvest", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=f"harvest (glue-harvester) {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    common = common_options()
+    for add in (
+        add_run_command,
+        add_resume_command,
+        add_report_command,
+        add_rollback_command,
+        add_prune_command,
+    ):
+        add(commands, common)
+    for add_aws in (add_deploy_command, add_start_command, add_status_command):
+        add_aws(commands, common, add_command)
     from glue_jobs.lake_commands import add_lake_commands
 
-    add_aws_commands(commands)
     add_lake_commands(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `harvest` console script."""
-    args = build_parser().parse_args(argv)
-    return args.func(args)
+    """Entry point of the `harvest` console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return USAGE
+    return report_errors(args.command, lambda: args.func(args), debug=args.debug)
 
 
 if __name__ == "__main__":

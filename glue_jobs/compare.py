@@ -14,7 +14,7 @@ def main(argv: list[str] | None = None) -> None:
     state = read_state(job.spark, job.lake, job.manifest.base_version)
     job.write(classify_changes(records, statuses, state), "changes", CHANGES)
     job.write(statuses, "sources", SOURCE_STATUS)
-    job.finish()
+    job.finish(**job.tally("changes", "action"))
 
 
 if __name__ == "__main__":

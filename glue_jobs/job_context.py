@@ -24,6 +24,8 @@ from transforms.run_manifest import RunManifest, pin_run, read_manifest
 
 log = logging.getLogger("harvest")
 RECORDS_PER_FILE = 5000
+# The counts each stage finished with in this process: the local runner's progress line shows them.
+STAGE_COUNTS: dict[str, dict[str, int]] = {}
 
 
 @dataclass
@@ -65,10 +67,16 @@ class JobContext:
             .parquet(self.path(self.stage, table))
         )
 
+    def tally(self, table: str, column: str) -> dict[str, int]:
+        """Rows per value of one column of a table this stage wrote (one column read back: cheap)."""
+        frame = self.spark.read.parquet(self.path(self.stage, table)).groupBy(column).count()
+        return {str(row[column]): row["count"] for row in frame.orderBy(column).collect()}
+
     def finish(self, **counts) -> None:
         """Log the stage's counts and duration, and commit the Glue job."""
         details = " ".join(f"{name}={value}" for name, value in counts.items())
         log.info("%s finished in %.1f s %s", self.stage, time.monotonic() - self.started, details)
+        STAGE_COUNTS[self.stage] = counts
         self.commit()
 
 
@@ -114,6 +122,9 @@ def begin(stage: str, argv: list[str] | None = None) -> JobContext:
     """Start a job: arguments, logging, lock and manifest (before Spark starts), session, sources."""
     args = resolve_arguments(argv, required=("lake", "sources"))
     configure_logging(args["log_level"])
+    from glue_jobs.run_properties import original_run_id
+
+    args["run_id"] = original_run_id(args)  # a resumed Glue run keeps the first run's id in the lake
     manifest = pin_or_read_manifest(stage, args)
     args["force"], args["only_sources"] = manifest.force, manifest.only_sources
     args["publish_as"] = manifest.publish_as

@@ -1,17 +1,170 @@
-"""`harvest reconcile`, `harvest unlock` and `harvest pointer`: the operator's commands for the lake's integrity.
+"""The operator's commands on a lake (a folder or an s3:// URI): report, rollback, prune, reconcile,
+unlock and pointer.
 
-Thin wrappers: the logic is in transforms/publish/reconcile.py, transforms/lake_lock.py and
-transforms/publish/catalog_state.py.
+None of them but reconcile starts Spark. Every command that changes the lake takes the lake lock
+first, so it never races a run. rollback and pointer move ``CURRENT`` through catalog_state's own
+functions (a version must be complete); rollback and prune record what they did in
+``catalog/HISTORY.jsonl``. The logic lives in transforms/: reconcile.py, lake_lock.py, catalog_state.py.
 """
 
 import argparse
+import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from glue_jobs.arguments import new_run_id
+from glue_jobs.exit_codes import FAILED, OK, UsageError, exit_code
+from glue_jobs.run_command import read_report, report_path
 from transforms import lake, lake_lock
-from transforms.publish.catalog_state import CatalogPointerError, complete_versions, read_pointer, set_current
+from transforms.publish.catalog_state import (
+    CatalogPointerError,
+    complete_versions,
+    read_pointer,
+    set_current,
+)
 from transforms.publish.db_config import DB_URL_ENVIRONMENT, configured_db_url
+from transforms.publish.history import record_history
+from transforms.schemas import NEEDS_ATTENTION, RunOutcome, RunStatus
+
+
+def runs_by_start(lake_root: str) -> list[str]:
+    """The lake's run ids, oldest first: by the start time extract recorded, then by id.
+
+    Glue's run ids (wr_…) do not sort by time, so the id alone cannot order them.
+    """
+    runs = lake.list_folders(lake.join(lake_root, "runs"))
+
+    def started(run_id: str) -> str:
+        text = lake.read_text(lake.run_path(lake_root, run_id, "manifest.json"))
+        return (json.loads(text).get("started") or "") if text else ""
+
+    return sorted(runs, key=lambda run_id: (started(run_id), run_id))
+
+
+def outcome_of(report: dict) -> str:
+    """A report's outcome; reports written before ``outcome`` existed are judged from their status."""
+    if report.get("outcome"):
+        return report["outcome"]
+    if report.get("status") != RunStatus.SUCCEEDED:
+        return RunOutcome.FAILED
+    stopped = any(source.get("status") in NEEDS_ATTENTION for source in report.get("sources", []))
+    return RunOutcome.PARTIAL if stopped else RunOutcome.COMPLETE
+
+
+def show_report(lake_root: str, run_id: str | None) -> int:
+    """Print a run's summary (default: the newest run with a report); the exit code follows its outcome."""
+    from transforms.publish.report_text import format_report_text
+
+    if run_id is None:
+        reported = [run for run in runs_by_start(lake_root) if lake.read_text(report_path(lake_root, run))]
+        run_id = reported[-1] if reported else None
+    report = read_report(lake_root, run_id) if run_id else None
+    if run_id is None or report is None:
+        raise UsageError(f"no report for {run_id or 'any run'} in {lake_root}")
+    print(format_report_text(report), end="")
+    print(f"report: {report_path(lake_root, run_id, 'report.html')}")
+    return exit_code(outcome_of(report))
+
+
+def confirmed(question: str, yes: bool) -> bool:
+    """True when --yes was given or the person at the terminal answers y; refuses to guess without a terminal."""
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        raise UsageError(f"{question.rstrip('?')}: pass --yes to confirm without a terminal")
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+
+
+def _run_of(version: str) -> str:
+    """The run that wrote a version: ``<run_id>`` or, for a load rerun after a crash, ``<run_id>.<n>``."""
+    return version.split(".", 1)[0]
+
+
+def _holding_the_lake(lake_root: str, action: str, work: Callable[[], int]) -> int:
+    """Run ``work`` while holding the lake lock, so it never races a run; refused when a run holds it."""
+    holder_id = f"{action}-{new_run_id()}"
+    try:
+        lake_lock.acquire(lake_root, holder_id, reentrant=False)
+    except lake_lock.LakeLocked as error:
+        raise UsageError(str(error)) from None
+    try:
+        return work()
+    finally:
+        lake_lock.release(lake_root, holder_id)
+
+
+def rollback(lake_root: str, version: str, yes: bool = False) -> int:
+    """Make an earlier complete catalog version current again, after a confirmation; recorded in the history."""
+    current = (read_pointer(lake_root) or {}).get("version")
+    versions = complete_versions(lake_root)
+    if version not in versions:
+        raise UsageError(
+            f"no complete catalog version {version} in {lake_root}; versions: {', '.join(versions) or 'none'}"
+        )
+    if version == current:
+        raise UsageError(f"catalog version {version} is already current")
+    if not confirmed(f"switch the published catalog (CURRENT) from {current} back to {version}?", yes):
+        print("rollback cancelled: CURRENT is unchanged", file=sys.stderr)
+        return FAILED
+
+    def switch() -> int:
+        print(set_current(lake_root, version))
+        history = record_history(lake_root, "rollback", **{"from": current, "to": version})
+        print(f"CURRENT switched from {current} to {version}; recorded in {history}")
+        print(
+            "a catalog database no longer matches; the next load reconciles it (or run `harvest reconcile`)"
+        )
+        return OK
+
+    return _holding_the_lake(lake_root, "rollback", switch)
+
+
+def prune_plan(lake_root: str, keep: int) -> tuple[list[str], list[str]]:
+    """(run folders, catalog versions) that prune --keep N removes.
+
+    Kept: the newest N runs; CURRENT, the version it replaced, the newest N versions and every kept
+    run's own version. A failed run among the newest N resumes against a version still kept: at
+    most N-1 versions were published after it started.
+    """
+    if keep < 1:
+        raise UsageError("--keep must be at least 1")
+    runs = runs_by_start(lake_root)
+    order = {run_id: index for index, run_id in enumerate(runs)}
+    folders = lake.list_folders(lake.join(lake_root, "catalog", "versions"))
+    versions = sorted(folders, key=lambda v: (order.get(_run_of(v), -1), v))
+    pointer = read_pointer(lake_root) or {}
+    kept_runs = set(runs[-keep:])
+    protected = {pointer.get("version"), pointer.get("previous"), *versions[-keep:]}
+    return [r for r in runs if r not in kept_runs], [
+        v for v in versions if v not in protected and _run_of(v) not in kept_runs
+    ]
+
+
+def prune(lake_root: str, keep: int, yes: bool = False, dry_run: bool = False) -> int:
+    """Remove old run folders and the catalog versions nothing needs any more (holding the lake lock)."""
+    return _holding_the_lake(lake_root, "prune", lambda: _prune(lake_root, keep, yes, dry_run))
+
+
+def _prune(lake_root: str, keep: int, yes: bool, dry_run: bool) -> int:
+    runs, versions = prune_plan(lake_root, keep)
+    if not runs and not versions:
+        print(f"nothing to prune: {lake_root} holds at most {keep} runs and the versions they need")
+        return OK
+    print(f"run folders to remove ({len(runs)}): {', '.join(runs) or 'none'}")
+    print(f"catalog versions to remove ({len(versions)}): {', '.join(versions) or 'none'}")
+    if dry_run or not confirmed(f"remove {len(runs)} run folders and {len(versions)} catalog versions?", yes):
+        print("nothing was removed" + (" (dry run)" if dry_run else ""))
+        return OK if dry_run else FAILED
+    for run_id in runs:
+        lake.remove_tree(lake.run_path(lake_root, run_id))
+    current = (read_pointer(lake_root) or {}).get("version")  # read again: a run may have finished meanwhile
+    removed = [version for version in versions if version != current]
+    for version in removed:
+        lake.remove_tree(lake.join(lake_root, "catalog", "versions", version))
+    history = record_history(lake_root, "prune", keep=keep, runs=runs, versions=removed)
+    print(f"removed {len(runs)} run folders and {len(removed)} catalog versions; recorded in {history}")
+    return OK
 
 
 def _lake_root(value: str) -> str:
@@ -108,7 +261,9 @@ def add_lake_commands(commands: argparse._SubParsersAction) -> None:
     reconcile = commands.add_parser(
         "reconcile", help="compare the catalog database with the lake's current version and repair it"
     )
-    reconcile.add_argument("--lake", required=True, help="lake root: a folder or an s3:// URI")
+    reconcile.add_argument(
+        "--lake", default="lake", help="lake root: a folder or an s3:// URI (default: ./lake)"
+    )
     reconcile.add_argument(
         "--db-url",
         default="",
@@ -117,10 +272,14 @@ def add_lake_commands(commands: argparse._SubParsersAction) -> None:
     reconcile.add_argument("--dry-run", action="store_true", help="report the drift, change nothing")
     reconcile.set_defaults(func=lambda a: reconcile_command(a.lake, a.db_url, a.dry_run))
     unlock = commands.add_parser("unlock", help="clear the lake lock a failed or killed run left behind")
-    unlock.add_argument("--lake", required=True, help="lake root: a folder or an s3:// URI")
+    unlock.add_argument(
+        "--lake", default="lake", help="lake root: a folder or an s3:// URI (default: ./lake)"
+    )
     unlock.add_argument("--run-id", help="the run holding the lock (as the refusal names it)")
     unlock.set_defaults(func=lambda a: unlock_command(a.lake, a.run_id))
     pointer = commands.add_parser("pointer", help="show catalog/CURRENT, or repair it with --set VERSION")
-    pointer.add_argument("--lake", required=True, help="lake root: a folder or an s3:// URI")
+    pointer.add_argument(
+        "--lake", default="lake", help="lake root: a folder or an s3:// URI (default: ./lake)"
+    )
     pointer.add_argument("--set", dest="version", help="a complete catalog version to make current")
     pointer.set_defaults(func=lambda a: pointer_command(a.lake, a.version))

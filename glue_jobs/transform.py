@@ -11,7 +11,7 @@ def main(argv: list[str] | None = None) -> None:
     changes = job.read("compare", "changes", CHANGES)
     job.write(transform_changes(changes, job.sources), "records", TRANSFORMED)
     job.write(job.read("compare", "sources", SOURCE_STATUS), "sources", SOURCE_STATUS)
-    job.finish()
+    job.finish(**job.tally("records", "action"))
 
 
 if __name__ == "__main__":

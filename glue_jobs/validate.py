@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> None:
     job.write(validated, "records", VALIDATED)
     job.write(statuses, "sources", SOURCE_STATUS)
     lake.write_text(lake.join(quality_dir, "summary.json"), json.dumps(quality, indent=2), "application/json")
-    job.finish()
+    job.finish(**job.tally("records", "decision"))
 
 
 if __name__ == "__main__":

@@ -10,14 +10,19 @@ import importlib
 import logging
 import posixpath
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from glue_jobs.exit_codes import one_line
+from glue_jobs.terminal import PROGRESS_LOGGER, counts_text
+
 TEMPLATE = Path(__file__).resolve().parents[1] / "cloudformation" / "harvest.yaml"
 log = logging.getLogger("harvest")
+progress = logging.getLogger(PROGRESS_LOGGER)
 
 
 class _TemplateLoader(yaml.SafeLoader):
@@ -101,45 +106,78 @@ def job_argv(step: JobStep, overrides: dict[str, str]) -> list[str]:
 
 @dataclass
 class WorkflowResult:
-    """How a local workflow run went: seconds per stage that ran, and the stage that failed (if any)."""
+    """How a local workflow run went: seconds per stage that ran, and where it stopped (if it did)."""
 
     seconds: dict[str, float]
     failed_stage: str | None = None
+    error: str | None = None  # the failed stage's error, one line
+    traceback: str | None = None  # and in full, for --debug
+    interrupted_stage: str | None = None  # the stage Ctrl-C or SIGTERM stopped
+
+
+def _announce(on_progress: Callable[[str], None] | None, message: str, pending: bool = False) -> None:
+    """A progress line: to the progress logger (the terminal, or the job log) and to ``on_progress``."""
+    progress.info(message, extra={"pending": pending})
+    if on_progress is not None:
+        on_progress(message)
+
+
+def _steps_from(steps: list[JobStep], start_at: str | None) -> list[JobStep]:
+    stages = [step.stage for step in steps]
+    if start_at is None:
+        return steps
+    if start_at not in stages:
+        raise ValueError(f"no stage {start_at!r} in the workflow ({', '.join(stages)})")
+    return steps[stages.index(start_at) :]
 
 
 def run_workflow(
-    overrides: dict[str, str], on_progress: Callable[[str], None] = print, template: Path = TEMPLATE
+    overrides: dict[str, str],
+    on_progress: Callable[[str], None] | None = None,
+    template: Path = TEMPLATE,
+    start_at: str | None = None,
 ) -> WorkflowResult:
-    """Run every job in order, stopping at the first that fails, as the Glue workflow's triggers do.
+    """Run every job in order (from ``start_at``), stopping at the first that fails, as Glue's triggers do.
 
     The run holds the lake lock throughout: LakeLocked (naming the holder) at once when another run
-    has it; released at the end (load releases it on success; here when the run failed).
+    has it; released at the end (load releases it on success; here when the run failed or stopped).
+    Ctrl-C (or a SIGTERM the caller turned into KeyboardInterrupt) stops the running job and is
+    recorded as ``interrupted_stage``; it is not a failure of that stage.
     """
     from transforms import lake_lock
 
     lake_lock.acquire(overrides["lake"], overrides["run-id"], reentrant=False)
     try:
-        return _run_steps(overrides, on_progress, template)
+        return _run_steps(overrides, on_progress, template, start_at)
     finally:
         lake_lock.release(overrides["lake"], overrides["run-id"])
 
 
 def _run_steps(
-    overrides: dict[str, str], on_progress: Callable[[str], None], template: Path
+    overrides: dict[str, str], on_progress: Callable[[str], None] | None, template: Path, start_at: str | None
 ) -> WorkflowResult:
+    from glue_jobs.job_context import STAGE_COUNTS
+
     steps = job_graph(load_template(template))
     result = WorkflowResult(seconds={})
-    for number, step in enumerate(steps, start=1):
-        on_progress(f"[{number}/{len(steps)}] {step.stage} ...")
+    for step in _steps_from(steps, start_at):
+        label = f"[{steps.index(step) + 1}/{len(steps)}] {step.stage}"
         started = time.monotonic()
         try:
+            _announce(on_progress, f"{label} ...", pending=True)
             importlib.import_module(f"glue_jobs.{step.stage}").main(job_argv(step, overrides))
-        except Exception:  # noqa: BLE001 - a failed job stops the workflow, as on Glue
-            log.exception("job %s failed", step.stage)
-            result.failed_stage = step.stage
-        result.seconds[step.stage] = time.monotonic() - started
-        outcome = "FAILED after" if result.failed_stage else "done in"
-        on_progress(f"[{number}/{len(steps)}] {step.stage} {outcome} {result.seconds[step.stage]:.1f} s")
-        if result.failed_stage:
+        except KeyboardInterrupt:
+            result.interrupted_stage = step.stage
+        except Exception as error:  # noqa: BLE001 - a failed job stops the workflow, as on Glue
+            result.failed_stage, result.error = step.stage, one_line(error)
+            result.traceback = traceback.format_exc()
+        took = result.seconds[step.stage] = time.monotonic() - started
+        if result.interrupted_stage:
+            _announce(on_progress, f"{label} interrupted after {took:.1f} s")
             break
+        if result.failed_stage:
+            _announce(on_progress, f"{label} FAILED after {took:.1f} s: {result.error}")
+            break
+        counts = counts_text(STAGE_COUNTS.pop(step.stage, {}))
+        _announce(on_progress, f"{label} done in {took:.1f} s" + (f": {counts}" if counts else ""))
     return result

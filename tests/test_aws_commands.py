@@ -7,15 +7,8 @@ import pytest
 from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
-from glue_jobs.aws_commands import (
-    DeployError,
-    deploy_stack,
-    format_status,
-    latest_run_id,
-    run_status,
-    stack_parameters,
-    start_run,
-)
+from glue_jobs.aws_commands import DeployError, deploy_stack, stack_parameters
+from glue_jobs.aws_runs import format_status, latest_run_id, run_status, start_run
 from glue_jobs.cli import main
 from glue_jobs.run_properties import read_run_properties
 
@@ -103,7 +96,7 @@ def test_deploy_creates_the_stack_then_uploads_jobs_archive_and_registry(aws, pa
 def test_deploy_refuses_an_invalid_registry_before_touching_aws(aws, packaged, capsys):
     dist, registry = packaged
     registry.write_text("sources:\n  - id: Bad Id\n")
-    assert main(_deploy_argv(dist, registry)) == 1
+    assert main(_deploy_argv(dist, registry)) == 2
     assert "sources[0]" in capsys.readouterr().err
     assert boto3.client("cloudformation").list_stacks()["StackSummaries"] == []
 
@@ -238,6 +231,7 @@ def test_status_lists_jobs_in_stage_order_with_state_duration_and_report():
                 {
                     "Id": "jr2",
                     "JobName": "h-compare",
+                    "LogGroupName": "/aws-glue/jobs-h-role-h-jobs/",
                     "JobRunState": "FAILED",
                     "ErrorMessage": "catalog pointer unreadable",
                     "StartedOn": started,
@@ -282,3 +276,7 @@ def test_status_lists_jobs_in_stage_order_with_state_duration_and_report():
     text = format_status(status)
     assert "1 job(s) failed" in text and "catalog pointer unreadable" in text
     assert "s3://lake-bucket/runs/wr_1/quality/" in text
+    assert (
+        "logs:      CloudWatch /aws-glue/jobs-h-role-h-jobs/output and /aws-glue/jobs-h-role-h-jobs/error, "
+        "streams jr1-driver, jr2-driver"
+    ) in text

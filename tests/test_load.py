@@ -131,6 +131,9 @@ def test_report_counts_add_up_and_name_the_reasons(spark):
     assert agency["top_reasons"] == [
         {"reason": "record has no identifier", "count": 2, "examples": ["r1", "r2"]}
     ]
+    assert agency["top_warnings"] == [
+        {"warning": "fixup: theme missing; filled with geospatial", "count": 1, "examples": ["n1"]}
+    ]
     assert (shrunk["status"], shrunk["held"], shrunk["deletes_held"], shrunk["deleted"]) == ("held", 1, 1, 0)
     # Records per class: the deletion is no record of this run; a row without a class is a Dataset.
     nothing = dict.fromkeys(("created", "updated", "unchanged", "rejected", "held"), 0)
@@ -139,6 +142,7 @@ def test_report_counts_add_up_and_name_the_reasons(spark):
         "DataService": {**nothing, "records": 2, "updated": 1, "unchanged": 1},
     }
     assert list(agency["record_types"]) == ["Dataset", "DataService"]
+    assert report["outcome"] == "partial"  # a source was held
     assert unaccounted_records(report) == []
     assert report["totals"]["extracted"] == 6 and report["totals"]["held"] == 1
 
@@ -148,3 +152,4 @@ def test_counts_that_do_not_add_up_are_reported(spark):
     statuses = spark.createDataFrame([status_row("agency", 2)], SOURCE_STATUS)
     report = build_report({"run_id": "r1"}, record_outcomes(validated), statuses, [], {})
     assert unaccounted_records(report) == ["agency: extracted 2 but outcomes add up to 1"]
+    assert report["outcome"] == "complete"  # the one source completed

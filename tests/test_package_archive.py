@@ -72,6 +72,11 @@ def test_the_archive_is_the_wheel_under_a_name_pyspark_ships_to_executors(packag
         "transforms/gate/suites.py",
     } <= names
     assert not any(name.startswith(("devtools/", "tests/")) for name in names)
+    # The Data Docs' vendored CSS, JavaScript and fonts travel with the validate job.
+    vendored = json.loads((ROOT / "transforms" / "gate" / "data_docs_assets" / "MANIFEST.json").read_text())
+    assert {
+        f"transforms/gate/data_docs_assets/{e['file']}" for e in vendored["assets"] + vendored["files"]
+    } <= names
 
 
 def test_every_suite_schema_migration_and_config_loads_from_the_archive_alone(package):

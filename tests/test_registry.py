@@ -108,6 +108,46 @@ def test_a_source_time_budget_has_a_default_and_must_be_a_positive_number_of_sec
             parse_registry(set_to.format(bad))
 
 
+def _one_source(url: str, extra: str = "") -> str:
+    return f"""
+sources:
+  - id: local
+    title: Local
+    organization: Here
+    url: "{url}"
+    type: datajson
+    schema: dcatus1.1-federal
+{extra}"""
+
+
+@pytest.mark.parametrize(
+    ("url", "host", "why"),
+    [
+        ("http://127.0.0.1:8000/data.json", "127.0.0.1", "is loopback"),
+        ("http://localhost/data.json", "localhost", "is loopback"),
+        ("http://[::1]/data.json", "::1", "is loopback"),
+        ("https://10.1.2.3/waf/", "10.1.2.3", "is private"),
+        ("http://169.254.169.254/latest/", "169.254.169.254", "is the cloud metadata service"),
+    ],
+)
+def test_a_literal_loopback_or_private_host_needs_the_permission(url, host, why):
+    with pytest.raises(RegistryError) as raised:
+        parse_registry(_one_source(url))
+    assert (
+        f"sources[0] (id 'local'): field 'url' points at {host}, which {why}; "
+        "set allow_private_network: true on the source to allow it"
+    ) in str(raised.value)
+    if host != "169.254.169.254":  # the metadata service may stay refused even with the permission
+        allowed = parse_registry(_one_source(url, "    allow_private_network: true\n"))
+        assert allowed[0].allow_private_network
+
+
+def test_public_addresses_and_host_names_pass_without_a_lookup():
+    # Names are judged when fetched (the address guard resolves them); the registry check needs no network.
+    for url in ("http://8.8.8.8/data.json", "https://data.example.gov/data.json", "http://intranet/x"):
+        assert parse_registry(_one_source(url))[0].url == url
+
+
 def test_dcat_us_3_sources_and_the_version_each_source_publishes():
     text = GOOD.replace("schema: dcatus1.1-federal\n", "schema: dcatus3.0\n").replace(
         "    schema: iso19115\n", "    schema: iso19115\n    publish_as: dcatus3.0\n"

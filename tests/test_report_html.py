@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from transforms.publish.report_html import format_report_text, render_report_html
+from transforms.publish.report_html import render_report_html
+from transforms.publish.report_text import format_report_text
 
 CHROMIUM = Path("/usr/bin/chromium")
 HOSTILE = '<script>alert("x")</script>'
@@ -44,6 +45,10 @@ def source(source_id, status="complete", reason=None, **counts):
 def example_report():
     noaa = source("noaa-waf", extracted=10, created=3, updated=1, unchanged=5, rejected=1, warnings=4)
     noaa["type"] = "waf"
+    noaa["top_warnings"] = [
+        {"warning": "fixup: no contact email; the default was used", "count": 3, "examples": ["id-4"]},
+        {"warning": f"schema: $.keyword {HOSTILE}", "count": 1, "examples": ["id-5"]},
+    ]
     noaa["failed_expectations"] = [
         {
             "expectation": "expect_column_values_to_match_regex",
@@ -208,3 +213,34 @@ def test_page_renders_in_headless_chromium_with_the_table_and_the_chart(tmp_path
 
     chromium(tmp_path, f"--screenshot={tmp_path / 'r.png'}", "--window-size=1200,900", page.as_uri())
     assert (tmp_path / "r.png").stat().st_size > 10_000
+
+
+def test_warnings_are_shown_per_source_in_the_page_and_the_terminal():
+    page = render_report_html(example_report())
+    table = re.search(r'<table id="warnings">(.*?)</table>', page, re.S).group(1)
+    assert table.count("<tr><td>noaa-waf</td>") == 2 and "the default was used" in table
+    assert "<script>" not in table
+    text = format_report_text(example_report())
+    block = text[text.index("Warnings by source:") :].splitlines()
+    assert block[1] == "  noaa-waf (4 records):"
+    assert block[2].split()[0] == "3" and "the default was used" in block[2] and "(e.g. id-4)" in block[2]
+
+
+def test_a_stopped_run_shows_its_stage_and_message_instead_of_an_empty_table():
+    report = {
+        "run_id": "r9",
+        "status": "failed",
+        "outcome": "failed",
+        "failed_stage": "transform",
+        "message": "the transform job failed: ValueError: boom; the catalog is unchanged (current version: r8)",
+        "finished": "2026-11-27T02:03:10Z",
+        "sources": [],
+        "totals": {},
+    }
+    text = format_report_text(report)
+    assert text.splitlines()[:2] == [
+        "Harvest run r9: failed at transform (finished 2026-11-27T02:03:10Z)",
+        "the transform job failed: ValueError: boom; the catalog is unchanged (current version: r8)",
+    ]
+    assert "total" not in text
+    assert "ValueError: boom" in render_report_html(report)

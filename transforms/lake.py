@@ -194,3 +194,17 @@ def upload_folder(local_dir: str | Path, uri: str) -> None:
 def spark_uri(uri: str) -> str:
     """The URI Spark reads: s3:// stays for Glue (EMRFS); local folders become absolute paths."""
     return uri if is_s3(uri) else str(Path(uri).resolve())
+
+
+def remove_tree(uri: str) -> None:
+    """Remove a folder (or every object under an S3 prefix); nothing happens when it does not exist."""
+    if not is_s3(uri):
+        if Path(uri).is_dir():
+            shutil.rmtree(uri)
+        return
+    bucket, prefix = _bucket_key(uri.rstrip("/") + "/")
+    client = _s3()
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        keys = [{"Key": entry["Key"]} for entry in page.get("Contents", [])]
+        if keys:  # a listing page holds at most 1,000 keys: one delete_objects call each
+            client.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})

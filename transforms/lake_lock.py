@@ -105,7 +105,7 @@ def _settled_holder(lake_root: str) -> Holder | None:
     return found
 
 
-def _refusal(lake_root: str, run_id: str, found: Holder) -> LakeLocked:
+def refusal(lake_root: str, run_id: str, found: Holder) -> LakeLocked:
     if found.damaged:
         fix = f"harvest unlock --lake {lake_root}"
     else:
@@ -144,7 +144,7 @@ def acquire(lake_root: str, run_id: str, reentrant: bool = True, workflow: str =
     found = found or Holder(run_id=None, damaged="taken and released twice while we looked")
     if reentrant and found.run_id == run_id and not found.damaged:
         return False
-    raise _refusal(lake_root, run_id, found)
+    raise refusal(lake_root, run_id, found)
 
 
 def check(lake_root: str, run_id: str) -> None:
@@ -157,7 +157,7 @@ def check(lake_root: str, run_id: str) -> None:
             f"run {run_id} does not hold lake {lake_root} (the lake is not locked): a stage after extract "
             "only runs inside its run; start the run again from extract"
         )
-    raise _refusal(lake_root, run_id, found)
+    raise refusal(lake_root, run_id, found)
 
 
 def release(lake_root: str, run_id: str) -> bool:

@@ -5,6 +5,7 @@ problem and names the entry and field, so whoever edits the registry can fix all
 of them at once.
 """
 
+import ipaddress
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -12,6 +13,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from transforms.crosswalk.fixups import validate_fixup_options
+from transforms.fetch.address_guard import address_problem
 from transforms.schemas import DcatVersion
 
 SOURCE_TYPES = ("datajson", "waf", "waf-collection", "iso-document")
@@ -39,6 +41,25 @@ DEFAULT_TIME_BUDGET_S = (
 )
 
 
+def literal_host_problem(url: str) -> str | None:
+    """Why a URL's host, written as an IP literal or ``localhost``, is not public ("is loopback"), else None.
+
+    Only what the URL itself says is judged (no DNS lookup: a registry check must not depend on the
+    network); names that resolve to private addresses are still refused by the fetcher's address guard.
+    """
+    try:
+        host = (urlsplit(url).hostname or "").rstrip(".")
+    except ValueError:
+        return None
+    if host == "localhost" or host.endswith(".localhost"):
+        return "is loopback"
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return None  # a name, not an address
+    return address_problem(host)
+
+
 class RegistryError(ValueError):
     """The registry file is unreadable or has invalid entries; the message lists every problem."""
 
@@ -61,6 +82,32 @@ class Source:
     time_budget_s: float = DEFAULT_TIME_BUDGET_S  # when it runs out, the source fails (and deletes nothing)
 
 
+def _url_problems(where: str, entry: dict) -> list[str]:
+    """The url and collection_url checks: scheme, and file:// or non-public hosts only with the permission."""
+    problems = []
+    allowed = entry.get("allow_private_network") is True
+    for name in ("url", "collection_url"):
+        value = entry.get(name)
+        scheme = urlsplit(value).scheme.lower() if isinstance(value, str) else None
+        if scheme == "file" and not allowed:
+            problems.append(
+                f"{where}: field '{name}' is a file:// URL, which reads the harvest machine's own disk; "
+                "set allow_private_network: true on the source to allow it"
+            )
+        elif isinstance(value, str) and scheme not in ("http", "https", "file"):
+            problems.append(
+                f"{where}: field '{name}' must be an http://, https:// or file:// URL, found {value!r}"
+            )
+        elif isinstance(value, str) and not allowed:
+            private = literal_host_problem(value)
+            if private:
+                problems.append(
+                    f"{where}: field '{name}' points at {urlsplit(value).hostname}, which {private}; "
+                    "set allow_private_network: true on the source to allow it"
+                )
+    return problems
+
+
 def _entry_problems(index: int, entry) -> list[str]:
     where = f"sources[{index}]"
     if not isinstance(entry, dict):
@@ -79,18 +126,7 @@ def _entry_problems(index: int, entry) -> list[str]:
         )
     if isinstance(entry.get("id"), str) and not ID_PATTERN.match(entry["id"]):
         problems.append(f"{where}: field 'id' must match [a-z0-9-]+ (lowercase letters, digits, hyphens)")
-    for name in ("url", "collection_url"):
-        value = entry.get(name)
-        scheme = urlsplit(value).scheme.lower() if isinstance(value, str) else None
-        if scheme == "file" and entry.get("allow_private_network") is not True:
-            problems.append(
-                f"{where}: field '{name}' is a file:// URL, which reads the harvest machine's own disk; "
-                "set allow_private_network: true on the source to allow it"
-            )
-        elif isinstance(value, str) and scheme not in ("http", "https", "file"):
-            problems.append(
-                f"{where}: field '{name}' must be an http://, https:// or file:// URL, found {value!r}"
-            )
+    problems += _url_problems(where, entry)
     kind, schema = entry.get("type"), entry.get("schema")
     if isinstance(kind, str) and kind not in SOURCE_TYPES:
         problems.append(f"{where}: field 'type' must be one of {', '.join(SOURCE_TYPES)}, found {kind!r}")

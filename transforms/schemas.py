@@ -53,6 +53,10 @@ class SourceState(StrEnum):
     )
 
 
+# The source states a report lists with their reason, and that make a run's outcome partial (exit code 3).
+NEEDS_ATTENTION = (SourceState.FAILED, SourceState.HELD, SourceState.PARTIAL)
+
+
 class Action(StrEnum):
     """Compare's verdict on a row (CHANGES.action)."""
 
@@ -123,6 +127,23 @@ class DcatVersion(StrEnum):
 
     V1_1 = "1.1"
     V3_0 = "3.0"
+
+
+class RunStatus(StrEnum):
+    """Whether the workflow ran to its end (report.json ``status``)."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # a stage failed; the workflow stopped there
+    INTERRUPTED = "interrupted"  # Ctrl-C or SIGTERM stopped it
+
+
+class RunOutcome(StrEnum):
+    """What a run achieved (report.json ``outcome``); the harvest command's exit code says the same."""
+
+    COMPLETE = "complete"  # every selected source completed
+    PARTIAL = "partial"  # the run succeeded, but some source failed or was held
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
 
 
 # Columns that follow a record from extract to load unchanged.
@@ -255,6 +276,7 @@ CATALOG_STATE = StructType(
 
 __all__ = [
     "COUNT_NAMES",
+    "NEEDS_ATTENTION",
     "CHANGING_ACTIONS",
     "OUTCOME_OF_ACTION",
     "RECORD_OUTCOMES",
@@ -264,6 +286,8 @@ __all__ = [
     "RecordType",
     "FetchStatus",
     "Outcome",
+    "RunOutcome",
+    "RunStatus",
     "SourceState",
     "CATALOG_STATE",
     "CHANGES",

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from transforms import lake
+from transforms.gate.data_docs_offline import make_offline
 
 log = logging.getLogger(__name__)
 # The suites are package data, read through importlib.resources: found the same way whether the project
@@ -82,9 +83,15 @@ class SuiteRunner:
 
     def __init__(self, docs_dir: str):
         import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
 
+        # Set after the import: that module sets its own logger to INFO when imported, and logs a
+        # temporary-directory line at every context creation.
+        logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
         self.gx = gx
         self.context = gx.get_context(mode="ephemeral")
+        # GE draws "Calculating Metrics" bars on stderr (garbage in a log file) unless the context says not to.
+        self.context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
         self.context.add_data_docs_site(
             site_name="harvest",
             site_config={
@@ -186,10 +193,14 @@ def failures_by_source(validation, frame: pd.DataFrame, key: str = "identifier")
 
 
 def publish_reports(runner: SuiteRunner, docs_dir: str, quality_dir: str) -> str | None:
-    """Write results.json beside Data Docs and copy the folder to quality_dir; the index path or None."""
+    """Write results.json beside Data Docs, make them work offline and copy the folder to quality_dir.
+
+    Returns the index page's path in the folder, or None.
+    """
     Path(docs_dir, "results.json").write_text(
         json.dumps(runner.results, indent=1, default=str), encoding="utf-8"
     )
+    make_offline(docs_dir)
     lake.upload_folder(docs_dir, quality_dir)
     return "index.html" if Path(docs_dir, "index.html").is_file() else None
 

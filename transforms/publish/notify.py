@@ -6,7 +6,7 @@ well under SNS's 256 KB; both are built to fit whatever the publishers' text con
 
 import logging
 
-from transforms.schemas import COUNT_NAMES, SourceState
+from transforms.schemas import COUNT_NAMES, NEEDS_ATTENTION
 from transforms.text import fold_to_ascii
 
 log = logging.getLogger(__name__)
@@ -45,9 +45,7 @@ def summary_message(report: dict) -> str:
         f"{len(sources)} sources, {int(totals.get('extracted') or 0)} records extracted",
         ", ".join(f"{int(totals.get(name) or 0)} {name}" for name in COUNT_NAMES[1:]),
     ]
-    attention = [
-        s for s in sources if s.get("status") in (SourceState.FAILED, SourceState.HELD, SourceState.PARTIAL)
-    ]
+    attention = [s for s in sources if s.get("status") in NEEDS_ATTENTION]
     if attention:
         lines += ["", f"Sources needing attention ({len(attention)}):"]
         lines += [

@@ -1,8 +1,7 @@
-"""The harvest report for people: one self-contained HTML page per run, and the terminal summary.
+"""The harvest report for people: one self-contained HTML page per run (the terminal summary is report_text).
 
-Both read the report.json dict that load writes. Every string in it may come from a publisher
-(titles, identifiers, reasons quoting their data), so the page escapes everything and the
-terminal text drops control characters (no escape sequences reach the terminal). The page
+It reads the report.json dict that load writes. Every string in it may come from a publisher
+(titles, identifiers, reasons quoting their data), so the page escapes everything. The page
 needs nothing from the network: inline CSS, the chart as inline SVG.
 """
 
@@ -25,12 +24,8 @@ STATUS_COLOURS = {
     "partial": "#f9a825",
     "failed": "#c62828",
     "held": "#ef6c00",
+    "interrupted": "#616161",
 }
-ATTENTION = (
-    SourceState.FAILED,
-    SourceState.HELD,
-    SourceState.PARTIAL,
-)  # sources a report lists with their reason
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:24px;color:#212121;max-width:1400px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
@@ -165,6 +160,24 @@ def _sources_with_status(report: dict, status: str, empty: str) -> str:
     return f'<ul id="{status}-sources">{"".join(items)}</ul>'
 
 
+def _warnings(report: dict) -> str:
+    """The warnings (fix-ups, schema recommendations) of each source, most common first."""
+    rows = []
+    for source in report.get("sources", []):
+        for entry in source.get("top_warnings") or []:
+            examples = ", ".join(f'<span class="id">{_e(x)}</span>' for x in entry.get("examples") or [])
+            rows.append(
+                f'<tr><td>{_e(source.get("source_id"))}</td><td class="n">{_n(entry.get("count"))}</td>'
+                f"<td>{_e(entry.get('warning'))}</td><td>{examples}</td></tr>"
+            )
+    if not rows:
+        return '<p class="none">No record has a warning.</p>'
+    return (
+        '<table id="warnings"><thead><tr><th>Source</th><th class="n">Records</th><th>Warning</th>'
+        f"<th>Examples</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
 def _expectations(report: dict) -> str:
     rows = []
     for source in report.get("sources", []):
@@ -192,6 +205,7 @@ def render_report_html(report: dict) -> str:
         if docs
         else '<span class="none">No Data Docs for this run.</span>'
     )
+    message = f'<p id="message"><b>{_e(report["message"])}</b></p>' if report.get("message") else ""
     meta = "".join(
         f"<span>{label}: <b>{_e(report.get(key))}</b></span>"
         for label, key in (
@@ -205,67 +219,16 @@ def render_report_html(report: dict) -> str:
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Harvest report {_e(report.get("run_id"))}</title><style>{CSS}</style></head>
 <body>
-<h1>Harvest run {_e(report.get("run_id"))} {_badge(report.get("status"))}</h1>
-<p class="meta">{meta}</p>
+<h1>Harvest run {_e(report.get("run_id"))} {_badge(report.get("outcome") or report.get("status"))}</h1>
+<p class="meta">{meta}</p>{message}
 <h2>Sources</h2>{_sources_table(report)}
 <h2>Records per source</h2>{_chart(report)}
 <h2>Most common rejection reasons</h2>{_reasons(report)}
 <h2>Held sources</h2>{_sources_with_status(report, SourceState.HELD, "No source was held.")}
 <h2>Failed sources</h2>{_sources_with_status(report, SourceState.FAILED, "No source failed.")}
 <h2>Partly read sources (nothing deleted)</h2>{_sources_with_status(report, SourceState.PARTIAL, "Every source was read in full.")}
+<h2>Warnings by source</h2>{_warnings(report)}
 <h2>Failed expectations</h2>{_expectations(report)}
 <p>{docs_link}</p>
 </body></html>
 """
-
-
-def _plain(value, width: int | None = None) -> str:
-    """Text safe for a terminal: control characters (escape sequences, newlines) become spaces."""
-    text = "".join(
-        " " if ord(c) < 32 or 127 <= ord(c) < 160 else c for c in ("-" if value is None else str(value))
-    )
-    return text if width is None or len(text) <= width else text[: width - 1] + "…"
-
-
-def format_report_text(report: dict) -> str:
-    """The terminal summary of `harvest report`: sources with counts and status, totals, top reasons."""
-    columns = COUNT_NAMES
-    sources = report.get("sources", [])
-    name_width = max([len(_plain(s.get("source_id"), 32)) for s in sources] + [len("source"), len("total")])
-    header = f"{'source':<{name_width}}  {'status':<8}" + "".join(f"{c:>10}" for c in columns)
-    lines = [
-        f"Harvest run {_plain(report.get('run_id'))}: {_plain(report.get('status'))} "
-        f"(finished {_plain(report.get('finished'))})",
-        "",
-        header,
-        "-" * len(header),
-    ]
-    for source in sources:
-        counts = "".join(f"{_n(source.get(c)):>10}" for c in columns)
-        lines.append(
-            f"{_plain(source.get('source_id'), 32):<{name_width}}  {_plain(source.get('status'), 8):<8}{counts}"
-        )
-    totals = report.get("totals", {})
-    lines += [
-        "-" * len(header),
-        f"{'total':<{name_width}}  {'':<8}" + "".join(f"{_n(totals.get(c)):>10}" for c in columns),
-    ]
-    attention = [s for s in sources if s.get("status") in ATTENTION]
-    if attention:
-        lines += ["", "Sources needing attention:"]
-        lines += [
-            f"  {_plain(s.get('source_id'))} ({_plain(s.get('status'))}): {_plain(s.get('reason'), 200)}"
-            for s in attention
-        ]
-    reasons = report.get("top_reasons") or []
-    if reasons:
-        lines += ["", "Top rejection reasons:"]
-        for entry in reasons[:5]:
-            example = (entry.get("examples") or [None])[0]
-            if isinstance(example, dict):
-                example = f"{example.get('source_id')}: {example.get('identifier')}"
-            lines.append(
-                f"  {_n(entry.get('count')):>6}  {_plain(entry.get('reason'), 120)}"
-                + (f"  (e.g. {_plain(example, 80)})" if example else "")
-            )
-    return "\n".join(lines) + "\n"

@@ -1,0 +1,124 @@
+"""The exit codes of the `harvest` command, and the one-line message of every error a person can act on.
+
+| code | meaning |
+|------|---------|
+| 0    | every selected source completed |
+| 3    | the run succeeded, but some source failed or was held |
+| 1    | the run (or the command) failed |
+| 2    | usage or configuration error: nothing was started |
+| 130  | interrupted (Ctrl-C or SIGTERM) |
+"""
+
+import sys
+import traceback
+
+from transforms.registry import RegistryError
+from transforms.schemas import RunOutcome
+
+OK, FAILED, USAGE, PARTIAL, INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_CODE_OF_OUTCOME = {
+    RunOutcome.COMPLETE: OK,
+    RunOutcome.PARTIAL: PARTIAL,
+    RunOutcome.FAILED: FAILED,
+    RunOutcome.INTERRUPTED: INTERRUPTED,
+}
+# AWS error codes that mean the caller's credentials are wrong or stale: configuration, not a failed run.
+AWS_CREDENTIAL_CODES = {
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "SignatureDoesNotMatch",
+    "InvalidSignatureException",
+    "AuthFailure",
+}
+MESSAGE_LIMIT = 400
+
+
+class CommandError(RuntimeError):
+    """A command cannot go on; the message says what to do. ``code`` is the exit code."""
+
+    code = FAILED
+
+
+class UsageError(CommandError):
+    """A usage or configuration error found before anything started (exit code 2)."""
+
+    code = USAGE
+
+
+def exit_code(outcome: str | None) -> int:
+    """The exit code of a run's outcome (a report without one counts as failed)."""
+    return EXIT_CODE_OF_OUTCOME.get(outcome, FAILED)  # type: ignore[call-overload]
+
+
+def one_line(error: BaseException) -> str:
+    """The first line of an error's message, bounded: a Java stack trace never reaches the terminal."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
+
+
+def _aws_problem(error: Exception) -> tuple[int, str] | None:
+    """(exit code, message) for botocore's errors, or None for anything else."""
+    try:
+        from botocore.exceptions import (
+            BotoCoreError,
+            ClientError,
+            NoCredentialsError,
+            NoRegionError,
+            PartialCredentialsError,
+            ProfileNotFound,
+        )
+    except ImportError:  # pragma: no cover - botocore ships with the project's stack
+        return None
+    if isinstance(error, NoRegionError):
+        return (
+            USAGE,
+            "no AWS region: pass --region, or set AWS_DEFAULT_REGION or a region in your AWS profile",
+        )
+    if isinstance(error, NoCredentialsError | PartialCredentialsError):
+        return USAGE, f"no usable AWS credentials ({error}): set AWS_PROFILE or AWS_ACCESS_KEY_ID/SECRET"
+    if isinstance(error, ProfileNotFound):
+        return USAGE, f"{error}: check AWS_PROFILE and ~/.aws/config"
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code", "")
+        message = error.response.get("Error", {}).get("Message", "") or str(error)
+        where = f"{error.operation_name}: " if getattr(error, "operation_name", None) else ""
+        return (USAGE if code in AWS_CREDENTIAL_CODES else FAILED), f"{where}{code}: {message}"
+    if isinstance(error, BotoCoreError):
+        return FAILED, str(error)
+    return None
+
+
+def describe_error(error: Exception) -> tuple[int, str]:
+    """(exit code, one-line message) for an error a command raised."""
+    if isinstance(error, CommandError):
+        return error.code, str(error)
+    if isinstance(error, RegistryError):
+        return USAGE, str(error)
+    aws = _aws_problem(error)
+    if aws:
+        return aws[0], one_line(Exception(aws[1]))
+    if isinstance(error, OSError):
+        return FAILED, one_line(error)
+    return FAILED, f"{type(error).__name__}: {one_line(error)}"
+
+
+def report_errors(command: str, call, debug: bool = False) -> int:
+    """Run ``call()`` and return its exit code; an error becomes one line on stderr (a traceback with debug)."""
+    try:
+        return call()
+    except KeyboardInterrupt:
+        print(f"harvest {command}: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    except Exception as error:  # noqa: BLE001 - every error ends as one line and an exit code
+        code, message = describe_error(error)
+        if debug:
+            traceback.print_exc()
+        hint = (
+            ""
+            if debug or isinstance(error, CommandError | RegistryError)
+            else " (--debug shows the traceback)"
+        )
+        print(f"harvest {command}: {message}{hint}", file=sys.stderr)
+        return code

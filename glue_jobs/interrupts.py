@@ -1,0 +1,77 @@
+"""Ctrl-C and SIGTERM during a local run: stop the running job, cancel its Spark work, then clean up.
+
+The workflow runner records a KeyboardInterrupt as the run being interrupted (not as a failed
+stage); the harvest command then cancels the Spark jobs, removes the stage's partial output and
+writes the report, and a second signal during that ends the process at once.
+"""
+
+import contextlib
+import os
+import signal
+import threading
+import time
+
+from glue_jobs.exit_codes import INTERRUPTED
+
+
+@contextlib.contextmanager
+def signals_interrupt():
+    """While the block runs, Ctrl-C and SIGTERM raise KeyboardInterrupt in the main thread, and nothing else.
+
+    PySpark's own SIGINT handler cancels the Spark jobs through py4j from inside the handler, on the
+    connection the interrupted call is still reading, and fails with "reentrant call": the run then
+    ends as a failed stage. Installed once Spark runs (creating a SparkContext installs PySpark's).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = {number: signal.signal(number, interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def cancel_spark_jobs(timeout_s: float = 30.0) -> None:
+    """Cancel the running Spark jobs and wait (bounded) until none is left writing.
+
+    From a thread of its own: the main thread's py4j connection was interrupted mid-answer.
+    """
+
+    def cancel() -> None:
+        from pyspark import SparkContext
+
+        context = SparkContext._active_spark_context
+        if context is None:
+            return
+        context.cancelAllJobs()
+        deadline = time.monotonic() + timeout_s
+        while context.statusTracker().getActiveJobsIds() and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+    worker = threading.Thread(target=cancel, name="cancel-spark-jobs", daemon=True)
+    worker.start()
+    worker.join(timeout_s + 5)
+
+
+@contextlib.contextmanager
+def second_signal_exits():
+    """During the clean-up after an interrupt, another Ctrl-C or SIGTERM ends the process at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def exit_now(signum, frame):
+        os._exit(INTERRUPTED)
+
+    previous = {number: signal.signal(number, exit_now) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)

@@ -1,0 +1,219 @@
+"""`harvest run` and `harvest resume` on this machine: checks first, the workflow, then one honest last line.
+
+The exit code says how the run went (see ``glue_jobs.exit_codes``): 0 every source completed, 3
+some source failed or was held, 1 a stage failed, 2 nothing started (a configuration error),
+130 interrupted. A run that stopped early still leaves a report saying where and why.
+"""
+
+import contextlib
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+
+from glue_jobs import terminal
+from glue_jobs.arguments import new_run_id
+from glue_jobs.exit_codes import FAILED, INTERRUPTED, UsageError, exit_code, one_line
+from glue_jobs.interrupts import cancel_spark_jobs, second_signal_exits, signals_interrupt
+from glue_jobs.preflight import absolute_uri, checked_lake, checked_registry
+from transforms import lake, lake_lock
+from transforms.publish.catalog_state import current_version
+from transforms.schemas import RunOutcome, RunStatus
+
+progress = logging.getLogger(terminal.PROGRESS_LOGGER)
+# What a stage writes under runs/<run_id>/ (an interrupted stage's partial output is removed).
+STAGE_FOLDERS = {"validate": ("validate", "quality"), "load": ("load", "report")}
+
+
+def report_path(lake_root: str, run_id: str, name: str = "report.json") -> str:
+    """Where a run's report (or report.html) is."""
+    return lake.join(lake.run_path(lake_root, run_id, "report"), name)
+
+
+def read_report(lake_root: str, run_id: str) -> dict | None:
+    """A run's report.json, or None when it has none."""
+    text = lake.read_text(report_path(lake_root, run_id))
+    return json.loads(text) if text else None
+
+
+def catalog_note(lake_root: str, run_id: str) -> str:
+    """What a stopped run did to the catalog, read from the pointer (never assumed)."""
+    try:
+        current = current_version(lake_root)
+    except Exception as error:  # noqa: BLE001 - a broken pointer is reported, not raised, here
+        return f"the catalog pointer could not be read ({one_line(error)})"
+    if current is not None and current.split(".", 1)[0] == run_id:
+        return f"this run's catalog version {run_id} was published"
+    return f"the catalog is unchanged (current version: {current or 'none'})"
+
+
+def remove_partial_output(lake_root: str, run_id: str, stage: str) -> None:
+    """Remove what an interrupted stage half-wrote: its folders, and an unpublished catalog version of load."""
+    for folder in STAGE_FOLDERS.get(stage, (stage,)):
+        lake.remove_tree(lake.run_path(lake_root, run_id, folder))
+    if stage == "load" and (current_version(lake_root) or "").split(".", 1)[0] != run_id:
+        lake.remove_tree(lake.join(lake_root, "catalog", "versions", run_id))
+
+
+def write_stopped_report(lake_root: str, run_id: str, result, options: dict) -> str:
+    """report.json (and .html) of a run that failed or was interrupted; returns its message.
+
+    Writing it must never turn into a second error: a lake that cannot be written is said in one line.
+    """
+    from transforms.publish.report_html import render_report_html
+
+    interrupted = result.interrupted_stage is not None
+    stage = result.interrupted_stage or result.failed_stage
+    note = catalog_note(lake_root, run_id)
+    if interrupted:
+        message = f"the run was interrupted during {stage}; {note}"
+    else:
+        message = f"the {stage} job failed: {result.error}; {note}"
+    started = lake.read_text(lake.run_path(lake_root, run_id, "run.json"))
+    report = {
+        "run_id": run_id,
+        "status": RunStatus.INTERRUPTED if interrupted else RunStatus.FAILED,
+        "outcome": RunOutcome.INTERRUPTED if interrupted else RunOutcome.FAILED,
+        ("interrupted_stage" if interrupted else "failed_stage"): stage,
+        "message": message,
+        "error": None if interrupted else result.error,
+        "started": json.loads(started).get("started") if started else None,
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "lake": lake_root,
+        "options": options,
+        "sources": [],
+        "totals": {},
+    }
+    try:
+        lake.write_text(
+            report_path(lake_root, run_id), json.dumps(report, indent=2) + "\n", "application/json"
+        )
+        html = render_report_html(report)
+        lake.write_text(report_path(lake_root, run_id, "report.html"), html, "text/html; charset=utf-8")
+    except Exception as error:  # noqa: BLE001 - the run's own error is the one that matters
+        print(f"harvest: the report could not be written to the lake: {one_line(error)}", file=sys.stderr)
+    return message
+
+
+def finish_run(lake_root: str, run_id: str, result, options: dict, debug: bool = False) -> int:
+    """Report how the run ended; returns its exit code. The last line says it all."""
+    stage = result.interrupted_stage or result.failed_stage
+    if stage:
+        with second_signal_exits():
+            if result.interrupted_stage:
+                with contextlib.suppress(Exception):
+                    cancel_spark_jobs()
+                with contextlib.suppress(Exception):
+                    remove_partial_output(lake_root, run_id, stage)
+            message = write_stopped_report(lake_root, run_id, result, options)
+        if debug and result.traceback:
+            print(result.traceback, file=sys.stderr)
+        progress.info(f"report: {report_path(lake_root, run_id, 'report.html')}")
+        progress.info(f"to continue from {stage}: harvest resume {run_id} --lake {lake_root}")
+        print(f"run {run_id}: {message}", file=sys.stderr)
+        return INTERRUPTED if result.interrupted_stage else FAILED
+    report = read_report(lake_root, run_id)
+    html = report_path(lake_root, run_id, "report.html")
+    if report is None:  # load succeeded, so this is a lake that lost it: say so, never "complete"
+        print(f"run {run_id}: every job succeeded, but there is no report at {html}", file=sys.stderr)
+        return FAILED
+    progress.info(f"report: {report_path(lake_root, run_id)}")
+    summary = terminal.sources_summary(report)
+    if summary:
+        print(f"{summary}: see {html}")
+    else:
+        totals = {name: report.get("totals", {}).get(name, 0) for name in ("created", "updated", "deleted")}
+        changed = terminal.counts_text(totals) or "no change"
+        print(
+            f"run {run_id} complete: {terminal.plural(len(report.get('sources', [])), 'source')}, {changed}: see {html}"
+        )
+    return exit_code(report.get("outcome"))
+
+
+def run_harvest(
+    sources: str,
+    lake_root: str = "lake",
+    run_id: str | None = None,
+    force: bool = False,
+    only_sources: str = "",
+    db_url: str = "",
+    *,
+    publish_as: str = "",
+    start_at: str | None = None,
+    mode: str = terminal.NORMAL,
+    debug: bool = False,
+) -> int:
+    """Run the workflow locally (from ``start_at``); print progress and the last line. Returns the exit code.
+
+    Raises UsageError (exit code 2) before Spark starts for a bad registry, an unknown source id or
+    a lake that cannot be written.
+    """
+    from glue_jobs.runtime import local_spark
+    from glue_jobs.workflow import run_workflow
+    from transforms.publish.db_config import has_password, password_refusal
+
+    job_log_level = terminal.configure(mode)
+    if has_password(db_url):
+        raise UsageError(password_refusal())
+    try:
+        run_id = lake.check_run_id(run_id) if run_id else new_run_id()
+    except lake.InvalidRunId as error:
+        raise UsageError(str(error)) from None
+    selected = checked_registry(sources, only_sources)
+    lake_root, sources = checked_lake(lake_root), absolute_uri(sources)
+    held_by = lake_lock.holder(lake_root)
+    if held_by is not None:  # refused before Spark starts; run_workflow takes the lock itself
+        raise UsageError(str(lake_lock.refusal(lake_root, run_id, held_by)))
+    progress.info(f"harvest run {run_id}: {terminal.plural(len(selected), 'source')}, lake {lake_root}")
+    options = {"sources": sources, "only_sources": only_sources, "force": force, "publish_as": publish_as}
+    overrides = {
+        "lake": lake_root,
+        "sources": sources,
+        "run-id": run_id,
+        "force": str(force).lower(),
+        "only-sources": only_sources,
+        "db-url": db_url,
+        "publish-as": publish_as,
+        "log-level": job_log_level,
+    }
+    local_spark("harvest")  # the jobs reuse this session; started here so the signals are ours
+    try:
+        with signals_interrupt():
+            result = run_workflow(overrides, start_at=start_at)
+    except lake_lock.LakeLocked as error:
+        raise UsageError(str(error)) from None
+    return finish_run(lake_root, run_id, result, options, debug)
+
+
+def resume_harvest(
+    run_id: str, lake_root: str, db_url: str = "", mode: str = terminal.NORMAL, debug: bool = False
+) -> int:
+    """Run a failed or interrupted run again from the stage where it stopped, with its own options."""
+    terminal.configure(mode)
+    lake_root = checked_lake(lake_root)
+    report = read_report(lake_root, run_id)
+    if report is None:
+        raise UsageError(f"run {run_id} has no report in {lake_root}: nothing to resume")
+    stage = report.get("failed_stage") or report.get("interrupted_stage")
+    if not stage:
+        raise UsageError(
+            f"run {run_id} did not stop early (outcome {report.get('outcome')}): nothing to resume"
+        )
+    options = report.get("options") or {}
+    if not options.get("sources"):
+        raise UsageError(
+            f"the report of run {run_id} does not say which registry it used: run it again instead"
+        )
+    progress.info(f"resuming run {run_id} from {stage}")
+    return run_harvest(
+        options["sources"],
+        lake_root,
+        run_id,
+        bool(options.get("force")),
+        options.get("only_sources") or "",
+        db_url,
+        publish_as=options.get("publish_as") or "",
+        start_at=stage,
+        mode=mode,
+        debug=debug,
+    )

@@ -1,0 +1,102 @@
+"""What the `harvest` command shows in the terminal: one progress line per stage, then one summary line.
+
+Three modes: ``quiet`` (the summary only), ``normal`` (plus a line per stage with its counts and the
+extract progress of large sources, and warnings), ``verbose`` (plus every INFO log line). Progress
+travels as log records of the ``harvest.progress`` logger, so on Glue the same lines land in the job
+log; here they are written to stdout without timestamps. On a terminal a stage's "running" line is
+replaced by its "done" line, so each stage leaves one line.
+"""
+
+import logging
+import sys
+
+from transforms.schemas import SourceState
+
+PROGRESS_LOGGER = "harvest.progress"
+QUIET, NORMAL, VERBOSE = "quiet", "normal", "verbose"
+# The level of the jobs' own logging (the --log-level they get) in each mode.
+JOB_LOG_LEVEL = {QUIET: "ERROR", NORMAL: "WARNING", VERBOSE: "INFO"}
+
+
+class ProgressHandler(logging.Handler):
+    """Writes progress records as plain lines; a ``pending`` record is overwritten by the next one on a TTY."""
+
+    def __init__(self, stream) -> None:
+        super().__init__()
+        self.stream = stream
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self.pending = ""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self._write(record.getMessage(), getattr(record, "pending", False))
+        except Exception:  # noqa: BLE001 - as every logging handler: a closed terminal never fails the run
+            self.handleError(record)
+
+    def _write(self, message: str, pending: bool) -> None:
+        if pending:
+            if self.tty:
+                self.pending = message
+                self.stream.write(message)
+                self.stream.flush()
+            return
+        if self.pending:
+            self.stream.write("\r\x1b[K")
+        self.stream.write(message + "\n")
+        if self.pending and not message.startswith(self.pending.removesuffix("...").rstrip()):
+            self.stream.write(self.pending)  # a line from inside the stage: the stage is still running
+        else:
+            self.pending = ""
+        self.stream.flush()
+
+
+def _not_an_interrupted_py4j_call(record: logging.LogRecord) -> bool:
+    """py4j logs a Ctrl-C during a Java call as an ERROR with a traceback; the run reports it in one line."""
+    return record.getMessage() != "KeyboardInterrupt while sending command."
+
+
+def configure(mode: str = NORMAL) -> str:
+    """Set up the terminal for ``mode``; returns the log level the jobs should run with."""
+    level = JOB_LOG_LEVEL[mode]
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
+    root = logging.getLogger()
+    if _not_an_interrupted_py4j_call not in root.filters:  # on the logger: each job replaces the handlers
+        root.addFilter(_not_an_interrupted_py4j_call)
+    progress = logging.getLogger(PROGRESS_LOGGER)
+    for handler in list(progress.handlers):
+        progress.removeHandler(handler)
+    progress.addHandler(ProgressHandler(sys.stdout))
+    progress.propagate = False
+    progress.setLevel(logging.WARNING if mode == QUIET else logging.INFO)
+    return level
+
+
+def mode_of(args) -> str:
+    """The mode the --quiet and --verbose flags ask for."""
+    if getattr(args, "quiet", False):
+        return QUIET
+    return VERBOSE if getattr(args, "verbose", False) else NORMAL
+
+
+def plural(count: int, noun: str) -> str:
+    """ "1 source", "2 sources"."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def counts_text(counts: dict) -> str:
+    """``{"created": 3, "failed_sources": 1}`` as "created 3, failed sources 1" (zero counts left out)."""
+    return ", ".join(f"{name.replace('_', ' ')} {value:,}" for name, value in counts.items() if value)
+
+
+def sources_summary(report: dict) -> str:
+    """ "2 of 40 sources failed, 1 held" (or "" when every source completed)."""
+    sources = report.get("sources") or []
+    failed = sum(1 for s in sources if s.get("status") == SourceState.FAILED)
+    held = sum(1 for s in sources if s.get("status") == SourceState.HELD)
+    if failed and held:
+        return f"{failed} of {len(sources)} sources failed, {held} held"
+    if failed or held:
+        return f"{failed or held} of {len(sources)} sources {'failed' if failed else 'held'}"
+    return ""

@@ -1,0 +1,111 @@
+"""The harvest command end to end, with Spark: a run where one source fails exits 3 and says so on its
+last line; Ctrl-C or SIGTERM during a run stops it cleanly with exit code 130."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from devtools.local_http import serve_folder
+from devtools.run_samples import SAMPLES
+from glue_jobs.cli import main
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.e2e
+SOURCE = """  - id: {id}
+    title: {id}
+    organization: Example
+    url: {url}
+    type: datajson
+    schema: dcatus1.1-federal
+    allow_private_network: true
+"""
+
+
+def registry(tmp_path, **urls) -> str:
+    path = tmp_path / "sources.yaml"
+    path.write_text("sources:\n" + "".join(SOURCE.format(id=i, url=url) for i, url in urls.items()))
+    return str(path)
+
+
+def test_a_run_with_a_failed_source_exits_3_and_names_it_on_the_last_line(spark, tmp_path, capsys):
+    lake = tmp_path / "lake"
+    with serve_folder(SAMPLES / "www", routes={"/gone/data.json": {"status": 404}}) as base:
+        sources = registry(tmp_path, good=f"{base}datajson/data.json", gone=f"{base}gone/data.json")
+        code = main(["run", "--sources", sources, "--lake", str(lake), "--run-id", "partial-1"])
+    out, err = capsys.readouterr()
+    assert code == 3
+    html = lake / "runs" / "partial-1" / "report" / "report.html"
+    assert out.strip().splitlines()[-1] == f"1 of 2 sources failed: see {html}"
+    assert "Traceback" not in out + err and "Setting default log level" not in out + err
+    stages = [line for line in out.splitlines() if line.startswith("[")]
+    assert [line.split()[1] for line in stages] == ["extract", "compare", "transform", "validate", "load"]
+    assert stages[0].endswith("sources 2, records 8, failed sources 1")  # the sample data.json has 8
+    report = json.loads((lake / "runs" / "partial-1" / "report" / "report.json").read_text())
+    assert (report["status"], report["outcome"]) == ("succeeded", "partial")
+    assert main(["report", "partial-1", "--lake", str(lake)]) == 3
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_an_interrupted_run_stops_cleanly_with_exit_code_130(tmp_path, stop):
+    lake = tmp_path / "lake"
+    slow = {"/slow/data.json": {"delay": 25, "body": '{"dataset": []}'}}
+    with serve_folder(SAMPLES / "www", routes=slow) as base:
+        sources = registry(tmp_path, slow=f"{base}slow/data.json")
+        command = [sys.executable, "-m", "glue_jobs.cli", "run", "--sources", sources, "--lake", str(lake)]
+        harvest = subprocess.Popen(
+            [*command, "--run-id", "stopped-1"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT), "PYSPARK_PYTHON": sys.executable},
+        )
+        started = lake / "runs" / "stopped-1" / "run.json"  # extract writes it first thing
+        deadline = time.monotonic() + 180
+        while not started.exists() and harvest.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(3)  # extract is now waiting on the slow source inside a Spark task
+        harvest.send_signal(stop)
+        out, err = harvest.communicate(timeout=120)
+    assert harvest.returncode == 130, err
+    assert "Traceback" not in out + err
+    assert err.strip().splitlines()[-1] == (
+        "run stopped-1: the run was interrupted during extract; the catalog is unchanged (current version: none)"
+    )
+    report = json.loads((lake / "runs" / "stopped-1" / "report" / "report.json").read_text())
+    assert (report["status"], report["outcome"], report["interrupted_stage"]) == (
+        "interrupted",
+        "interrupted",
+        "extract",
+    )
+    assert not (lake / "runs" / "stopped-1" / "extract").exists()  # the partial output is gone
+    assert f"harvest resume stopped-1 --lake {lake}" in out
+
+
+def test_a_failed_stage_exits_1_and_resume_finishes_the_run_from_there(spark, tmp_path, capsys):
+    lake = tmp_path / "lake"
+    blocker = lake / "runs" / "broken-1" / "compare"
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("a file where compare writes its tables: the compare job fails")
+    with serve_folder(SAMPLES / "www") as base:
+        sources = registry(tmp_path, good=f"{base}datajson/data.json")
+        code = main(["run", "--sources", sources, "--lake", str(lake), "--run-id", "broken-1"])
+        out, err = capsys.readouterr()
+        assert code == 1 and "Traceback" not in out + err
+        last = err.strip().splitlines()[-1]
+        assert last.startswith("run broken-1: the compare job failed: ")
+        assert last.endswith("; the catalog is unchanged (current version: none)")
+        assert f"to continue from compare: harvest resume broken-1 --lake {lake}" in out
+        blocker.unlink()
+        code = main(["resume", "broken-1", "--lake", str(lake), "--quiet"])
+    out, err = capsys.readouterr()
+    assert code == 0 and "Traceback" not in out + err
+    html = lake / "runs" / "broken-1" / "report" / "report.html"
+    assert out.splitlines() == [f"run broken-1 complete: 1 source, created 6: see {html}"]  # --quiet
+    report = json.loads((lake / "runs" / "broken-1" / "report" / "report.json").read_text())
+    assert report["outcome"] == "complete" and report["totals"]["extracted"] == 8

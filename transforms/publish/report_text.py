@@ -1,0 +1,90 @@
+"""The terminal summary of a run report (`harvest report`), from the report.json dict load writes.
+
+Every string in the report may come from a publisher, so control characters are dropped: no
+escape sequence reaches the terminal.
+"""
+
+from transforms.schemas import COUNT_NAMES, NEEDS_ATTENTION
+
+TOP_LINES = 5
+
+
+def _n(value) -> int:
+    return int(value or 0)
+
+
+def _plain(value, width: int | None = None) -> str:
+    """Text safe for a terminal: control characters (escape sequences, newlines) become spaces."""
+    text = "".join(
+        " " if ord(c) < 32 or 127 <= ord(c) < 160 else c for c in ("-" if value is None else str(value))
+    )
+    return text if width is None or len(text) <= width else text[: width - 1] + "…"
+
+
+def _example(entry: dict) -> str:
+    example = (entry.get("examples") or [None])[0]
+    if isinstance(example, dict):
+        example = f"{example.get('source_id')}: {example.get('identifier')}"
+    return f"  (e.g. {_plain(example, 80)})" if example else ""
+
+
+def _table(report: dict) -> list[str]:
+    sources = report.get("sources", [])
+    name_width = max([len(_plain(s.get("source_id"), 32)) for s in sources] + [len("source"), len("total")])
+    header = f"{'source':<{name_width}}  {'status':<8}" + "".join(f"{c:>10}" for c in COUNT_NAMES)
+    lines = [header, "-" * len(header)]
+    for source in sources:
+        counts = "".join(f"{_n(source.get(c)):>10}" for c in COUNT_NAMES)
+        lines.append(
+            f"{_plain(source.get('source_id'), 32):<{name_width}}  {_plain(source.get('status'), 8):<8}{counts}"
+        )
+    totals = report.get("totals", {})
+    lines += [
+        "-" * len(header),
+        f"{'total':<{name_width}}  {'':<8}" + "".join(f"{_n(totals.get(c)):>10}" for c in COUNT_NAMES),
+    ]
+    return lines
+
+
+def _warnings(sources: list[dict]) -> list[str]:
+    """Warnings grouped per source, most common first."""
+    lines = []
+    for source in sources:
+        entries = source.get("top_warnings") or []
+        if entries:
+            lines.append(f"  {_plain(source.get('source_id'))} ({_n(source.get('warnings'))} records):")
+            lines += [
+                f"  {_n(entry.get('count')):>6}  {_plain(entry.get('warning'), 120)}{_example(entry)}"
+                for entry in entries[:TOP_LINES]
+            ]
+    return ["", "Warnings by source:", *lines] if lines else []
+
+
+def format_report_text(report: dict) -> str:
+    """The terminal summary: where a stopped run stopped and why; sources, totals, reasons, warnings."""
+    stage = report.get("failed_stage") or report.get("interrupted_stage")
+    lines = [
+        f"Harvest run {_plain(report.get('run_id'))}: {_plain(report.get('outcome') or report.get('status'))}"
+        + (f" at {_plain(stage)}" if stage else "")
+        + f" (finished {_plain(report.get('finished'))})",
+    ]
+    if report.get("message"):
+        lines.append(_plain(report["message"], 1000))
+    sources = report.get("sources", [])
+    if sources or not stage:
+        lines += ["", *_table(report)]
+    attention = [s for s in sources if s.get("status") in NEEDS_ATTENTION]
+    if attention:
+        lines += ["", "Sources needing attention:"]
+        lines += [
+            f"  {_plain(s.get('source_id'))} ({_plain(s.get('status'))}): {_plain(s.get('reason'), 200)}"
+            for s in attention
+        ]
+    reasons = report.get("top_reasons") or []
+    if reasons:
+        lines += ["", "Top rejection reasons:"]
+        lines += [
+            f"  {_n(entry.get('count')):>6}  {_plain(entry.get('reason'), 120)}{_example(entry)}"
+            for entry in reasons[:TOP_LINES]
+        ]
+    return "\n".join(lines + _warnings(sources)) + "\n"
