@@ -2,11 +2,12 @@
 
 import io
 import json
+import time
 
 import pytest
 
 from tests.conftest import REALDATA
-from transforms.fetch.datajson import CatalogError, canonical_json
+from transforms.fetch.datajson import CatalogError, canonical_json, inspect_catalog
 from transforms.fetch.dcatus3_catalog import catalog_records, conforms_to
 from transforms.fetch.http import FetchPolicy
 from transforms.fetch.source_pass import datajson_items
@@ -16,9 +17,14 @@ FIXTURES = REALDATA / "datajson" / "datagov-harvester-dcatus3.0"
 CONTACT = {"@type": "Kind", "fn": "A", "hasEmail": "mailto:a@agency.gov"}
 
 
+def read(text: bytes):
+    stream = io.BytesIO(text)
+    return catalog_records(stream, inspect_catalog(stream, require_dataset=False))
+
+
 def split(catalog: dict | str) -> list[dict]:
     text = catalog if isinstance(catalog, str) else json.dumps(catalog)
-    records, _walk = catalog_records(io.BytesIO(text.encode()))
+    records, _walk = read(text.encode())
     return list(records)
 
 
@@ -147,16 +153,14 @@ def test_an_empty_dataset_array_is_an_empty_catalog():
 
 
 def test_conforms_to_is_read_from_the_standard_object():
-    _records, walk = catalog_records(
-        io.BytesIO(b'{"conformsTo": {"@type": "Standard", "title": "DCAT-US 3.0"}, "dataset": []}')
-    )
+    _records, walk = read(b'{"conformsTo": {"@type": "Standard", "title": "DCAT-US 3.0"}, "dataset": []}')
     assert conforms_to(walk) == "DCAT-US 3.0"
 
 
 def test_a_3_0_source_on_disk_yields_typed_records_and_its_status(realdata):
     url = (FIXTURES / "dcatus3_0_series_with_members.json").as_uri()
     source = Source("s", "S", "Org", url, "datajson", "dcatus3.0", allow_private_network=True)
-    items = list(datajson_items(source, FetchPolicy(allow_private_network=True)))
+    items = list(datajson_items(source, FetchPolicy(allow_private_network=True), time.time() + 60))
     assert [(i.get("record_type"), i.get("parent_identifier")) for i in items[:-1]] == [
         ("DatasetSeries", None),
         ("Dataset", "https://example.gov/series/annual-report"),
@@ -172,5 +176,27 @@ def test_a_1_1_source_still_needs_a_dataset_array(tmp_path):
     source = Source(
         "s", "S", "Org", path.as_uri(), "datajson", "dcatus1.1-federal", allow_private_network=True
     )
-    (status,) = list(datajson_items(source, FetchPolicy(allow_private_network=True)))
+    (status,) = list(datajson_items(source, FetchPolicy(allow_private_network=True), time.time() + 60))
     assert status["status"] == "failed" and status["reason"] == 'catalog has no "dataset" array'
+
+
+def test_a_lone_surrogate_is_repaired_and_an_entry_nested_too_deep_is_rejected_alone():
+    deep = "[" * 40 + "]" * 40
+    text = (
+        '{"dataset": [{"identifier": "d1", "title": "It\\udc92s"}, {"identifier": "d2", "x": '
+        + deep
+        + '}], "service": [{"identifier": "s1", "title": "S"}]}'
+    )
+    records = list(read(text.encode())[0])
+    assert [(r["identifier"], r["error"]) for r in records] == [
+        ("d1", None),
+        (None, "dataset #2 is nested deeper than 32 levels"),
+        ("s1", None),
+    ]
+    assert json.loads(records[0]["raw"])["title"] == "It\u2019s"
+    assert records[0]["warnings"][0].startswith("extract: title had 1 invalid")
+
+
+def test_integers_beyond_64_bits_are_kept():
+    records = list(read(b'{"dataset": [{"identifier": "big", "size": 123456789012345678901234567890}]}')[0])
+    assert json.loads(records[0]["raw"])["size"] == 123456789012345678901234567890

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from tests.conftest import REALDATA
+from transforms.fetch.datajson import inspect_catalog
 from transforms.fetch.dcatus3_catalog import catalog_records
 from transforms.gate.dcatus3_warnings import content_warnings
 from transforms.gate.schema_check import ERROR, WARNING, checker, checker_name, json_path
@@ -31,7 +32,8 @@ BROKEN = [
 def fixture_records() -> list[tuple[str, str, dict]]:
     found = []
     for path in sorted(FIXTURES.glob("*.json")):
-        records, _ = catalog_records(io.BytesIO(path.read_bytes()))
+        stream = io.BytesIO(path.read_bytes())
+        records, _ = catalog_records(stream, inspect_catalog(stream, require_dataset=False))
         found += [(path.name, r["record_type"], json.loads(r["raw"])) for r in records if r["raw"]]
     example = json.loads((EXAMPLE / "complete_example.json").read_text())
     return [*found, ("complete_example.json", "Dataset", example)]
