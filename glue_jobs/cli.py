@@ -215,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_aws(commands, common, add_command)
     from glue_jobs.lake_commands import add_lake_commands
 
-    add_lake_commands(commands)
+    add_lake_commands(commands, common)
     return parser
 
 

@@ -109,12 +109,12 @@ def rollback(lake_root: str, version: str, yes: bool = False) -> int:
         return FAILED
 
     def switch() -> int:
-        print(set_current(lake_root, version))
+        set_current(lake_root, version)
         history = record_history(lake_root, "rollback", **{"from": current, "to": version})
-        print(f"CURRENT switched from {current} to {version}; recorded in {history}")
         print(
             "a catalog database no longer matches; the next load reconciles it (or run `harvest reconcile`)"
         )
+        print(f"CURRENT switched from {current} to {version}; recorded in {history}")
         return OK
 
     return _holding_the_lake(lake_root, "rollback", switch)
@@ -256,10 +256,12 @@ def pointer_command(lake_value: str, version: str | None) -> int:
     return 0
 
 
-def add_lake_commands(commands: argparse._SubParsersAction) -> None:
+def add_lake_commands(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     """Add reconcile, unlock and pointer to the harvest command's subcommands."""
     reconcile = commands.add_parser(
-        "reconcile", help="compare the catalog database with the lake's current version and repair it"
+        "reconcile",
+        parents=[common],
+        help="compare the catalog database with the lake's current version and repair it",
     )
     reconcile.add_argument(
         "--lake", default="lake", help="lake root: a folder or an s3:// URI (default: ./lake)"
@@ -271,13 +273,17 @@ def add_lake_commands(commands: argparse._SubParsersAction) -> None:
     )
     reconcile.add_argument("--dry-run", action="store_true", help="report the drift, change nothing")
     reconcile.set_defaults(func=lambda a: reconcile_command(a.lake, a.db_url, a.dry_run))
-    unlock = commands.add_parser("unlock", help="clear the lake lock a failed or killed run left behind")
+    unlock = commands.add_parser(
+        "unlock", parents=[common], help="clear the lake lock a failed or killed run left behind"
+    )
     unlock.add_argument(
         "--lake", default="lake", help="lake root: a folder or an s3:// URI (default: ./lake)"
     )
     unlock.add_argument("--run-id", help="the run holding the lock (as the refusal names it)")
     unlock.set_defaults(func=lambda a: unlock_command(a.lake, a.run_id))
-    pointer = commands.add_parser("pointer", help="show catalog/CURRENT, or repair it with --set VERSION")
+    pointer = commands.add_parser(
+        "pointer", parents=[common], help="show catalog/CURRENT, or repair it with --set VERSION"
+    )
     pointer.add_argument(
         "--lake", default="lake", help="lake root: a folder or an s3:// URI (default: ./lake)"
     )

@@ -176,8 +176,23 @@ def test_report_of_a_failed_run_names_the_stage_and_its_error_and_exits_1(capsys
     assert last_line(out) == f"report: {tmp_path / 'runs' / 'r1' / 'report' / 'report.html'}"
 
 
+def complete_version(lake_root, version: str) -> None:
+    """A catalog version folder with the marker load writes last (the pointer accepts only complete versions)."""
+    folder = Path(lake_root, "catalog", "versions", version)
+    folder.mkdir(parents=True)
+    marker = {
+        "version": version,
+        "run_id": version,
+        "records": 0,
+        "written": f"2026-11-01T00:00:{len(version):02d}",
+    }
+    (folder / "VERSION.json").write_text(json.dumps(marker))
+
+
 def test_a_load_failure_says_what_the_pointer_says(tmp_path):
     lake = str(tmp_path)
+    complete_version(lake, "r0")
+    complete_version(lake, "r1")
     switch_pointer(lake, "r0", None)
     assert write_stopped_report(lake, "r1", stopped("load"), {}) == (
         "the load job failed: ValueError: boom; the catalog is unchanged (current version: r0)"
@@ -244,11 +259,11 @@ def catalog_lake(tmp_path, runs: list[str], versions: list[str], current: str, p
     for number, run_id in enumerate(runs):
         folder = tmp_path / "runs" / run_id
         folder.mkdir(parents=True)
-        (folder / "run.json").write_text(
+        (folder / "manifest.json").write_text(
             json.dumps({"run_id": run_id, "started": f"2026-11-{number + 10}T02:00:00"})
         )
     for version in versions:
-        (tmp_path / "catalog" / "versions" / version / "records").mkdir(parents=True)
+        complete_version(tmp_path, version)
     switch_pointer(str(tmp_path), current, previous)
     return str(tmp_path)
 
@@ -273,7 +288,8 @@ def test_rollback_asks_first_and_refuses_unknown_versions(capsys, tmp_path, monk
     assert code == 2 and "pass --yes to confirm without a terminal" in last_line(err)
     code, _, err = harvest(capsys, "rollback", "v0", "--lake", lake, "--yes")
     assert (
-        code == 2 and last_line(err) == f"harvest rollback: no catalog version v0 in {lake}; versions: v1, v2"
+        code == 2
+        and last_line(err) == f"harvest rollback: no complete catalog version v0 in {lake}; versions: v1, v2"
     )
     assert read_pointer(lake)["version"] == "v2" and read_history(lake) == []
 
@@ -363,11 +379,15 @@ def test_prune_and_rollback_work_on_an_s3_lake(capsys, monkeypatch):
         for number, run_id in enumerate(("wr_c", "wr_a", "wr_b")):  # started in this order
             s3.put_object(
                 Bucket="lake",
-                Key=f"runs/{run_id}/run.json",
+                Key=f"runs/{run_id}/manifest.json",
                 Body=json.dumps({"started": f"2026-11-2{number}"}),
             )
             s3.put_object(Bucket="lake", Key=f"runs/{run_id}/extract/records/part-0.parquet", Body=b"x")
             s3.put_object(Bucket="lake", Key=f"catalog/versions/{run_id}/records/part-0.parquet", Body=b"x")
+            marker = {"version": run_id, "run_id": run_id, "written": f"2026-11-2{number}"}
+            s3.put_object(
+                Bucket="lake", Key=f"catalog/versions/{run_id}/VERSION.json", Body=json.dumps(marker)
+            )
         switch_pointer("s3://lake", "wr_b", "wr_a")
         code, out, _ = harvest(capsys, "prune", "--keep", "1", "--lake", "s3://lake", "--yes")
         assert code == 0 and last_line(out).startswith("removed 2 run folders and 1 catalog versions")

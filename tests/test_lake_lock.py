@@ -10,6 +10,7 @@ import pytest
 from moto import mock_aws
 
 from glue_jobs import cli
+from glue_jobs.exit_codes import UsageError
 from transforms import lake_lock
 from transforms.lake_lock import LakeLocked
 
@@ -80,9 +81,9 @@ def test_a_second_harvest_run_refuses_at_once_naming_the_run_that_holds_the_lake
     first = threading.Thread(target=cli.run_harvest, args=(str(registry), str(lake_root), "first-run"))
     first.start()
     assert first_is_running.wait(30)
-    assert cli.run_harvest(str(registry), str(lake_root), run_id="second-run") == 2
-    message = capsys.readouterr().err
-    assert "held by run first-run" in message and "harvest unlock" in message
+    with pytest.raises(UsageError) as refused:  # exit code 2, one line, before Spark starts
+        cli.run_harvest(str(registry), str(lake_root), run_id="second-run")
+    assert "held by run first-run" in str(refused.value) and "harvest unlock" in str(refused.value)
     assert jobs_started == ["first-run"]
     let_first_finish.set()
     first.join(30)
