@@ -10,10 +10,10 @@ def main(argv: list[str] | None = None) -> None:
     """Extract: takes the lake lock, pins the run's manifest; sources -> extract/records, extract/sources."""
     job = begin("extract", argv)
     state = read_state(job.spark, job.lake, job.manifest.base_version)
-    validators = state.select("source_id", "record_url", "etag", "last_modified").filter(
+    validators = state.select("source_id", "record_url", "etag", "last_modified", "dcat_version").filter(
         "record_url is not null"
     )
-    records, statuses = extract_sources(job.spark, job.sources, validators)
+    records, statuses = extract_sources(job.spark, job.sources, validators, publish_as=job.args["publish_as"])
     job.write(statuses, "sources", SOURCE_STATUS)
     job.write(records, "records", EXTRACT_RECORDS)
     # Extract caches what it fetched so the two writes fetch once; free it for the next job in this session.

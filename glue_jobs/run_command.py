@@ -138,6 +138,7 @@ def run_harvest(
     only_sources: str = "",
     db_url: str = "",
     *,
+    publish_as: str = "",
     start_at: str | None = None,
     mode: str = terminal.NORMAL,
     debug: bool = False,
@@ -164,7 +165,7 @@ def run_harvest(
     if held_by is not None:  # refused before Spark starts; run_workflow takes the lock itself
         raise UsageError(str(lake_lock.refusal(lake_root, run_id, held_by)))
     progress.info(f"harvest run {run_id}: {terminal.plural(len(selected), 'source')}, lake {lake_root}")
-    options = {"sources": sources, "only_sources": only_sources, "force": force}
+    options = {"sources": sources, "only_sources": only_sources, "force": force, "publish_as": publish_as}
     overrides = {
         "lake": lake_root,
         "sources": sources,
@@ -172,6 +173,7 @@ def run_harvest(
         "force": str(force).lower(),
         "only-sources": only_sources,
         "db-url": db_url,
+        "publish-as": publish_as,
         "log-level": job_log_level,
     }
     local_spark("harvest")  # the jobs reuse this session; started here so the signals are ours
@@ -210,6 +212,7 @@ def resume_harvest(
         bool(options.get("force")),
         options.get("only_sources") or "",
         db_url,
+        publish_as=options.get("publish_as") or "",
         start_at=stage,
         mode=mode,
         debug=debug,

@@ -1,7 +1,7 @@
 """The run's pinned state: ``runs/<run_id>/manifest.json``, written once by extract, read by every later stage.
 
 It holds what the run works from: the catalog version it compares against (its *base*), a copy of
-the source registry, the run options (force, only_sources) and the start time. Stages after
+the source registry, the run options (force, only_sources, publish_as) and the start time. Stages after
 extract read only this file, never the mutable catalog pointer or the registry, so another run
 finishing or someone editing sources.yaml between two stages cannot give them different inputs.
 """
@@ -33,6 +33,7 @@ class RunManifest:
     registry_uri: str
     force: bool
     only_sources: str
+    publish_as: str = ""  # "dcatus3.0": every record of the run is published as DCAT-US 3.0
 
     def sources(self) -> list[Source]:
         """The run's sources: the pinned registry, filtered by the pinned only_sources."""
@@ -67,6 +68,7 @@ def pin_run(
     force: bool,
     only_sources: str,
     base_version: Callable[[], str | None],
+    publish_as: str = "",
 ) -> RunManifest:
     """Write the run's manifest, or return the one an earlier attempt of the same run pinned.
 
@@ -97,6 +99,7 @@ def pin_run(
         registry_uri=registry_uri,
         force=force,
         only_sources=only_sources,
+        publish_as=publish_as,
     )
     manifest.sources()  # validate before pinning
     lake.write_text(uri, json.dumps(asdict(manifest), indent=2) + "\n", "application/json")
