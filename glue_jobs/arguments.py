@@ -24,6 +24,7 @@ JOB_ARGUMENTS = {
     "force": "false",  # "true" releases sources held by the mass-deletion guard
     "dry-run": "false",  # "true": every stage runs and the report is written, but nothing is published
     "only-sources": "",  # comma-separated source ids; empty means every enabled source
+    "publish-as": "",  # "dcatus3.0" publishes every record of the run as DCAT-US 3.0; empty: per source
     # PostgreSQL catalog database: a postgresql:// URL without password, or a Secrets Manager secret ARN;
     # empty: HARVEST_DB_URL from the environment, else lake only
     "db-url": "",

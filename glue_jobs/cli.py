@@ -11,6 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 from glue_jobs import terminal
 from glue_jobs.exit_codes import USAGE, report_errors
 from glue_jobs.run_command import resume_harvest, run_harvest
+from transforms.registry import PUBLISH_AS
 
 __all__ = ["build_parser", "main", "run_harvest"]
 DEFAULT_LAKE = "lake"  # every command that reads or writes a lake defaults to ./lake
@@ -85,6 +86,12 @@ def add_run_command(commands, common) -> None:
         help="also publish into this PostgreSQL catalog database (no password here: use $HARVEST_DB_URL)",
     )
     run.add_argument(
+        "--publish-as",
+        default="",
+        choices=["", *PUBLISH_AS],
+        help="publish every record of the run as DCAT-US 3.0 (default: as each source asks)",
+    )
+    run.add_argument(
         "--dry-run", action="store_true", help="run every stage and write the report, but publish nothing"
     )
     run.set_defaults(
@@ -95,6 +102,7 @@ def add_run_command(commands, common) -> None:
             a.force,
             a.only_sources,
             a.db_url,
+            publish_as=a.publish_as,
             mode=terminal.mode_of(a),
             debug=a.debug,
             dry_run=a.dry_run,

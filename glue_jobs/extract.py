@@ -13,10 +13,10 @@ def main(argv: list[str] | None = None) -> None:
     state = read_state(job.spark, job.lake, job.manifest.base_version)
     # The validators of records seen unchanged since their version was written are in the side table.
     state = with_harvest_times(state, read_harvest_times(job.spark, job.lake, job.run_id))
-    validators = state.select("source_id", "record_url", "etag", "last_modified").filter(
+    validators = state.select("source_id", "record_url", "etag", "last_modified", "dcat_version").filter(
         "record_url is not null"
     )
-    records, statuses = extract_sources(job.spark, job.sources, validators)
+    records, statuses = extract_sources(job.spark, job.sources, validators, publish_as=job.args["publish_as"])
     job.write(statuses, "sources", SOURCE_STATUS)
     job.write(records, "records", EXTRACT_RECORDS)
     # Extract caches what it fetched so the two writes fetch once; free it for the next job in this session.

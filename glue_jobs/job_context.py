@@ -108,9 +108,17 @@ def pin_or_read_manifest(stage: str, args: dict) -> RunManifest:
         properties = read_run_properties(args)
         force = is_true(properties["force"]) if properties.get("force") else args["force"]
         only = properties.get("only_sources") or args["only_sources"]
+        publish_as = properties.get("publish_as") or args["publish_as"]
         dry_run = is_true(properties["dry_run"]) if properties.get("dry_run") else args["dry_run"]
         return pin_run(
-            lake_root, run_id, args["sources"], force, only, lambda: current_version(lake_root), dry_run
+            lake_root,
+            run_id,
+            args["sources"],
+            force,
+            only,
+            lambda: current_version(lake_root),
+            publish_as,
+            dry_run,
         )
     except Exception:
         if taken:  # the run never started (bad registry, broken pointer): do not leave the lake locked
@@ -127,6 +135,7 @@ def begin(stage: str, argv: list[str] | None = None) -> JobContext:
     args["run_id"] = original_run_id(args)  # a resumed Glue run keeps the first run's id in the lake
     manifest = pin_or_read_manifest(stage, args)
     args["force"], args["only_sources"] = manifest.force, manifest.only_sources
+    args["publish_as"] = manifest.publish_as
     args["dry_run"] = manifest.dry_run
     sources = manifest.sources()
     spark, commit = start_job(stage, argv)

@@ -143,6 +143,7 @@ def run_harvest(
     only_sources: str = "",
     db_url: str = "",
     *,
+    publish_as: str = "",
     start_at: str | None = None,
     mode: str = terminal.NORMAL,
     debug: bool = False,
@@ -170,7 +171,13 @@ def run_harvest(
     if held_by is not None:  # refused before Spark starts; run_workflow takes the lock itself
         raise UsageError(str(lake_lock.refusal(lake_root, run_id, held_by)))
     progress.info(f"harvest run {run_id}: {terminal.plural(len(selected), 'source')}, lake {lake_root}")
-    options = {"sources": sources, "only_sources": only_sources, "force": force, "dry_run": dry_run}
+    options = {
+        "sources": sources,
+        "only_sources": only_sources,
+        "force": force,
+        "publish_as": publish_as,
+        "dry_run": dry_run,
+    }
     overrides = {
         "lake": lake_root,
         "sources": sources,
@@ -178,6 +185,7 @@ def run_harvest(
         "force": str(force).lower(),
         "only-sources": only_sources,
         "db-url": db_url,
+        "publish-as": publish_as,
         "log-level": job_log_level,
         "dry-run": str(dry_run).lower(),
     }
@@ -217,6 +225,7 @@ def resume_harvest(
         bool(options.get("force")),
         options.get("only_sources") or "",
         db_url,
+        publish_as=options.get("publish_as") or "",
         start_at=stage,
         mode=mode,
         debug=debug,

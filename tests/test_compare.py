@@ -21,7 +21,7 @@ def sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def extracted(source_id, identifier, raw, fetch_status="fetched", error=None, url=None, warnings=()):
+def extracted(source_id, identifier, raw, fetch_status="fetched", error=None, url=None, warnings=(), **more):
     return row(
         EXTRACT_RECORDS,
         source_id=source_id,
@@ -33,6 +33,7 @@ def extracted(source_id, identifier, raw, fetch_status="fetched", error=None, ur
         fetch_status=fetch_status,
         error=error,
         warnings=list(warnings),
+        **more,
     )
 
 
@@ -49,7 +50,7 @@ def status(source_id, state="complete"):
     )
 
 
-def published(source_id, identifier, content_hash):
+def published(source_id, identifier, content_hash, **more):
     return row(
         CATALOG_STATE,
         source_id=source_id,
@@ -61,6 +62,7 @@ def published(source_id, identifier, content_hash):
         first_harvested=NOW,
         last_harvested=NOW,
         last_changed_run="r0",
+        **more,
     )
 
 
@@ -176,3 +178,35 @@ def test_extract_warnings_follow_the_record(spark, state):
     changes = {change.identifier: change for change in classify_changes(records, statuses, state).collect()}
     assert (changes["added"].action, changes["added"].warnings) == ("create", [warning])
     assert changes["removed"].warnings == []
+
+
+def test_a_record_now_published_as_dcat_us_3_is_an_update_even_when_its_text_is_unchanged(spark, state):
+    kept = canonical({"identifier": "kept", "title": "Kept"})
+    records = spark.createDataFrame(
+        [extracted("agency", "kept", kept, record_type="Dataset", dcat_version="3.0")], EXTRACT_RECORDS
+    )
+    statuses = spark.createDataFrame([status("agency")], SOURCE_STATUS)
+    rows = {row.identifier: row for row in classify_changes(records, statuses, state).collect()}
+    assert rows["kept"].action == "update" and rows["kept"].dcat_version == "3.0"
+
+
+def test_unchanged_records_keep_the_class_they_were_published_as_and_deletes_carry_theirs(spark):
+    series = canonical({"identifier": "parent", "title": "Parent"})
+    state = spark.createDataFrame(
+        [
+            published("agency", "parent", sha256(series), record_type="DatasetSeries", dcat_version="3.0"),
+            published("agency", "service", "h", record_type="DataService", dcat_version="3.0"),
+        ],
+        CATALOG_STATE,
+    )
+    records = spark.createDataFrame(
+        [extracted("agency", "parent", series, record_type="Dataset", dcat_version="3.0")], EXTRACT_RECORDS
+    )
+    statuses = spark.createDataFrame([status("agency")], SOURCE_STATUS)
+    rows = {row.identifier: row for row in classify_changes(records, statuses, state).collect()}
+    assert (rows["parent"].action, rows["parent"].record_type) == ("unchanged", "DatasetSeries")
+    assert (rows["service"].action, rows["service"].record_type, rows["service"].dcat_version) == (
+        "delete",
+        "DataService",
+        "3.0",
+    )

@@ -60,7 +60,8 @@ def test_catalog_table_and_run_partition_are_registered(aws):
     columns = {column["Name"]: column["Type"] for column in descriptor["Columns"]}
     assert columns["source_id"] == "string" and columns["slug"] == "string"
     assert columns["first_harvested"] == "timestamp" and columns["last_harvested"] == "timestamp"
-    assert len(columns) == 13
+    assert columns["record_type"] == "string" and columns["dcat_version"] == "string"
+    assert len(columns) == 15
 
     outcomes = aws.get_table(DatabaseName="harvest", Name="outcomes")["Table"]
     assert outcomes["PartitionKeys"] == [{"Name": "run_id", "Type": "string"}]
@@ -73,6 +74,8 @@ def test_catalog_table_and_run_partition_are_registered(aws):
         "outcome": "string",
         "reasons": "array<string>",
         "warnings": "array<string>",
+        "record_type": "string",
+        "dcat_version": "string",
     }
     partition = aws.get_partition(DatabaseName="harvest", TableName="outcomes", PartitionValues=["run-1"])[
         "Partition"

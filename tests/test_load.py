@@ -11,7 +11,9 @@ from transforms.schemas import CATALOG_STATE, SOURCE_STATUS, VALIDATED
 EARLIER = datetime(2026, 1, 1)
 
 
-def validated_row(identifier, action, decision, reasons=(), source_id="agency", warnings=()):
+def validated_row(
+    identifier, action, decision, reasons=(), source_id="agency", warnings=(), record_type=None
+):
     return row(
         VALIDATED,
         source_id=source_id,
@@ -23,6 +25,7 @@ def validated_row(identifier, action, decision, reasons=(), source_id="agency", 
         content_hash=f"hash-{identifier}",
         dcat_json=json.dumps({"title": identifier}),
         source_format="dcatus",
+        record_type=record_type,
     )
 
 
@@ -102,9 +105,9 @@ def test_report_counts_add_up_and_name_the_reasons(spark):
             validated_row(
                 "n1", "create", "accept", warnings=["fixup: theme missing; filled with geospatial"]
             ),
-            validated_row("u1", "update", "accept"),
-            validated_row("s1", "unchanged", "accept"),
-            validated_row("r1", "reject", "reject", ["record has no identifier"]),
+            validated_row("u1", "update", "accept", record_type="DataService"),
+            validated_row("s1", "unchanged", "accept", record_type="DataService"),
+            validated_row("r1", "reject", "reject", ["record has no identifier"], record_type="Dataset"),
             validated_row("r2", "create", "reject", ["record has no identifier"]),
             validated_row("d1", "delete", "accept"),
             validated_row("h1", "create", "held", source_id="shrunk"),
@@ -132,6 +135,13 @@ def test_report_counts_add_up_and_name_the_reasons(spark):
         {"warning": "fixup: theme missing; filled with geospatial", "count": 1, "examples": ["n1"]}
     ]
     assert (shrunk["status"], shrunk["held"], shrunk["deletes_held"], shrunk["deleted"]) == ("held", 1, 1, 0)
+    # Records per class: the deletion is no record of this run; a row without a class is a Dataset.
+    nothing = dict.fromkeys(("created", "updated", "unchanged", "rejected", "held"), 0)
+    assert agency["record_types"] == {
+        "Dataset": {**nothing, "records": 3, "created": 1, "rejected": 2},
+        "DataService": {**nothing, "records": 2, "updated": 1, "unchanged": 1},
+    }
+    assert list(agency["record_types"]) == ["Dataset", "DataService"]
     assert report["outcome"] == "partial"  # a source was held
     assert unaccounted_records(report) == []
     assert report["totals"]["extracted"] == 6 and report["totals"]["held"] == 1

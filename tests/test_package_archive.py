@@ -34,6 +34,9 @@ print(json.dumps({
     "suites": {name: suites.load_suite(suites.PACKAGED_SUITES, name) for name in names},
     "schemas": {name: schema_check.load_schema(name) for name in (schema_check.FEDERAL, schema_check.NON_FEDERAL)},
     "findings": [str(finding) for finding in schema_check.checker(schema_check.FEDERAL).check_text("{}")],
+    "findings_3_0": [str(finding) for finding in schema_check.checker("3.0/Dataset").check_text(
+        '{"title": "t", "description": "d", "identifier": "i", "distribution": [{"mediaType": "no/such"}]}'
+    )],
     "migrations": postgres.migrations(),
     "log4j": log4j_text,
     "daemon": runtime.worker_daemon_module(),
@@ -90,6 +93,11 @@ def test_every_suite_schema_migration_and_config_loads_from_the_archive_alone(pa
         for name in ("federal", "non-federal")
     }
     assert any("title" in finding for finding in loaded["findings"])
+    # DCAT-US 3.0: the class schemas (by $id) and the reference lists the warnings read
+    assert loaded["findings_3_0"] == [
+        "$.contactPoint: required field is missing",
+        '$.distribution[0].mediaType: "no/such" is not a registered (IANA) media type',
+    ]
     migration_files = sorted((ROOT / "transforms" / "publish" / "migrations").glob("*.sql"))
     assert loaded["migrations"] == [[path.stem, path.read_text("utf-8")] for path in migration_files]
     assert loaded["log4j"] == (ROOT / "glue_jobs" / "log4j2.properties").read_text("utf-8")

@@ -68,8 +68,9 @@ def test_ensure_schema_runs_each_migration_once(db):
                 "SELECT column_name FROM information_schema.columns WHERE table_schema = 'catalog' AND table_name = 'dataset'"
             )
         }
-    assert versions == ["0001_dataset", "0002_lake_sync"]
+    assert versions == ["0001_dataset", "0002_lake_sync", "0003_dcat_version_record_type"]
     assert {"slug", "dcat", "organization", "source_id", "record_url", "last_harvested"} <= columns
+    assert {"dcat_version", "record_type"} <= columns
 
 
 def test_creates_updates_and_deletes_are_applied_per_source(spark, db):
@@ -92,6 +93,9 @@ def test_creates_updates_and_deletes_are_applied_per_source(spark, db):
         ("agency", "c"): ("slug-c", "hash-c", "Title c", "r1"),
         ("agency", "d"): ("slug-d", "hash-d", "Title d", "r2"),
     }
+    with psycopg.connect(db) as conn:  # rows that name no version or class are 1.1 datasets
+        kinds = conn.execute("SELECT DISTINCT dcat_version, record_type FROM catalog.dataset").fetchall()
+    assert kinds == [("1.1", "Dataset")]
 
 
 def test_records_the_database_refuses_are_isolated_and_the_rest_of_the_source_commits(spark, db):
@@ -194,7 +198,7 @@ def test_load_stage_rows_with_fresh_slugs_publish_as_they_come(spark, db):
     from transforms.publish.slugs import assign_slugs
     from transforms.schemas import CATALOG_STATE, VALIDATED
 
-    def validated(identifier, title, action="create", decision="accept"):
+    def validated(identifier, title, action="create", decision="accept", **more):
         values = dict.fromkeys(VALIDATED.fieldNames())
         values.update(
             source_id="agency",
@@ -204,12 +208,13 @@ def test_load_stage_rows_with_fresh_slugs_publish_as_they_come(spark, db):
             title=title,
             content_hash=f"hash-{identifier}",
             dcat_json=json.dumps({"identifier": identifier, "title": title}),
+            **more,
         )
         return tuple(values[name] for name in VALIDATED.fieldNames())
 
     rows = [
-        validated("a", "Rain Gauges"),
-        validated("b", "Rain gauges!"),
+        validated("a", "Rain Gauges", record_type="Dataset", dcat_version="1.1"),
+        validated("b", "Rain gauges!", record_type="DataService", dcat_version="3.0"),
         validated("c", "Río Flow", decision="reject"),
     ]
     accepted = assign_slugs(
@@ -223,6 +228,9 @@ def test_load_stage_rows_with_fresh_slugs_publish_as_they_come(spark, db):
     assert sorted((row.identifier, row.db_status) for row in results) == [("a", "ok"), ("b", "ok")]
     with psycopg.connect(db) as conn:
         published = conn.execute(
-            "SELECT identifier, slug, organization FROM catalog.dataset ORDER BY 1"
+            "SELECT identifier, slug, organization, dcat_version, record_type FROM catalog.dataset ORDER BY 1"
         ).fetchall()
-    assert published == [("a", "rain-gauges", "Example Agency"), ("b", "rain-gauges-1", "Example Agency")]
+    assert published == [
+        ("a", "rain-gauges", "Example Agency", "1.1", "Dataset"),
+        ("b", "rain-gauges-1", "Example Agency", "3.0", "DataService"),
+    ]

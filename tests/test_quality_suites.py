@@ -15,6 +15,7 @@ GOOD = {
     "modified": "2024-01-02T03:04:05Z",
     "has_email": "mailto:a@agency.gov",
     "distribution_urls": "https://agency.gov/a.csv ftp://agency.gov/b",
+    "record_type": "Dataset",
 }
 # source id -> (its rows' bad values, the one expectation it must fail)
 BAD_RECORDS = {
@@ -119,6 +120,31 @@ def test_mostly_tolerates_a_few_bad_values(tmp_path):
         load_suite(SUITES, "transformed_records"), frame, ["source_id", "identifier"]
     )
     assert failures_by_source(validation, frame) == {}
+
+
+def test_record_expectations_judge_only_the_classes_they_apply_to(tmp_path):
+    bad_for_a_dataset = {
+        "title": None,
+        "has_email": "foo",
+        "distribution_urls": "no url",
+        "access_level": "open",
+    }
+    rows = [{**GOOD, "source_id": "v3", "identifier": "d0", "has_email": "placeholder"}]
+    rows += [
+        {**GOOD, **bad_for_a_dataset, "source_id": "v3", "identifier": f"{kind}{i}", "record_type": kind}
+        for kind in ("CatalogRecord", "DataService")
+        for i in range(9)
+    ]
+    frame = pd.DataFrame(rows)
+    validation = SuiteRunner(str(tmp_path)).run(
+        load_suite(SUITES, "transformed_records"), frame, ["source_id", "identifier"]
+    )
+    failed = failures_by_source(validation, frame)["v3"]
+    # Catalog records need no title (services do: 9 of 10 judged); the one Dataset's email is judged alone.
+    assert sorted((f.column, f.unexpected_count, f.element_count) for f in failed) == [
+        ("has_email", 1, 1),
+        ("title", 9, 10),
+    ]
 
 
 def test_change_set_guards(results):

@@ -2,7 +2,13 @@
 
 import pytest
 
-from transforms.registry import DEFAULT_TIME_BUDGET_S, RegistryError, parse_registry, select_sources
+from transforms.registry import (
+    DEFAULT_TIME_BUDGET_S,
+    RegistryError,
+    parse_registry,
+    published_version,
+    select_sources,
+)
 
 GOOD = """
 sources:
@@ -140,3 +146,21 @@ def test_public_addresses_and_host_names_pass_without_a_lookup():
     # Names are judged when fetched (the address guard resolves them); the registry check needs no network.
     for url in ("http://8.8.8.8/data.json", "https://data.example.gov/data.json", "http://intranet/x"):
         assert parse_registry(_one_source(url))[0].url == url
+
+
+def test_dcat_us_3_sources_and_the_version_each_source_publishes():
+    text = GOOD.replace("schema: dcatus1.1-federal\n", "schema: dcatus3.0\n").replace(
+        "    schema: iso19115\n", "    schema: iso19115\n    publish_as: dcatus3.0\n"
+    )
+    waf, doi = parse_registry(text)
+    assert (waf.publish_as, doi.schema) == ("dcatus3.0", "dcatus3.0")
+    assert published_version(waf) == published_version(doi) == "3.0"
+    plain = parse_registry(GOOD)[0]
+    assert published_version(plain) == "1.1"
+    assert published_version(plain, "dcatus3.0") == "3.0"  # the run-level option
+
+
+def test_publish_as_takes_only_known_versions():
+    text = GOOD.replace("    schema: iso19115\n", "    schema: iso19115\n    publish_as: dcatus1.0\n")
+    with pytest.raises(RegistryError, match="field 'publish_as' must be one of dcatus3.0, found 'dcatus1.0'"):
+        parse_registry(text)

@@ -129,6 +129,19 @@ def test_publisher_text_is_escaped_and_hostile_links_are_inert():
     assert 'href="https://broken.example.gov/data.json"' in page
 
 
+def test_page_shows_records_per_dcat_us_class():
+    report = example_report()
+    nothing = dict.fromkeys(("created", "updated", "unchanged", "rejected", "held"), 0)
+    report["sources"][0]["record_types"] = {
+        "Dataset": {**nothing, "records": 7, "created": 3, "unchanged": 4},
+        "DataService": {**nothing, "records": 3, "updated": 1, "unchanged": 1, "rejected": 1},
+    }
+    row = re.search(r'<tr class="source" data-source="noaa-waf">(.*?)</tr>', render_report_html(report), re.S)
+    classes = re.search(r'<span class="classes none">(.*?)</span></td>', row.group(1), re.S).group(1)
+    assert re.sub(r"<[^>]+>", "", classes) == "Dataset 7 · DataService 3"
+    assert 'title="DataService: 1 updated, 1 unchanged, 1 rejected"' in classes
+
+
 def test_page_links_the_data_docs_relative_to_the_report_folder():
     assert 'href="../quality/index.html"' in render_report_html(example_report())
     assert "No Data Docs" in render_report_html({**example_report(), "quality_docs": None})

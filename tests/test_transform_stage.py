@@ -46,7 +46,7 @@ SOURCES = [
 ]
 
 
-def _row(source, identifier, action, raw_format=None, raw=None, reasons=None, parent=None):
+def _row(source, identifier, action, raw_format=None, raw=None, reasons=None, parent=None, **more):
     return row(
         CHANGES,
         source_id=source,
@@ -58,6 +58,7 @@ def _row(source, identifier, action, raw_format=None, raw=None, reasons=None, pa
         raw=raw,
         content_hash="h",
         reasons=reasons,
+        **more,
     )
 
 
@@ -144,3 +145,70 @@ def test_source_without_registry_entry_uses_default_fixups(spark):
     rows = [_row("unknown-src", "https://z.gov/r.xml", "create", "xml", ISO)]
     row = transform_changes(_changes(spark, rows), SOURCES).collect()[0]
     assert row["action"] == "create" and row["access_level"] == "public"
+
+
+def test_dcat_us_3_records_keep_their_class_and_are_published_as_data_gov_does(spark):
+    source = Source("v3", "V3", "Agency", "https://v3.gov/data.json", "datajson", "dcatus3.0")
+    contact = [{"@type": "Kind", "fn": "Svc", "hasEmail": "mailto:svc@v3.gov"}]
+    member = {"@type": "Dataset", "title": "2024", "identifier": "m-2024", "description": "d"}
+    series = {"@type": "DatasetSeries", "@id": "series-1", "title": "Series", "seriesMember": [member]}
+    topic = {"@type": "CatalogRecord", "primaryTopic": "m-2024", "modified": "2024-06-15"}
+    service = {"@type": "DataService", "identifier": "svc", "title": "Svc", "contactPoint": contact}
+    v3 = {"dcat_version": "3.0"}
+    rows = [
+        _row("v3", "series-1", "create", "json", json.dumps(series), record_type="DatasetSeries", **v3),
+        _row(
+            "v3",
+            "m-2024",
+            "create",
+            "json",
+            json.dumps(member),
+            parent="series-1",
+            record_type="Dataset",
+            **v3,
+        ),
+        _row(
+            "v3",
+            "urn:datagov:catalogrecord:ab",
+            "create",
+            "json",
+            json.dumps(topic),
+            record_type="CatalogRecord",
+            **v3,
+        ),
+        _row("v3", "svc", "create", "json", json.dumps(service), record_type="DataService", **v3),
+    ]
+    got = {r["identifier"]: r for r in transform_changes(_changes(spark, rows), [source]).collect()}
+    assert {key: (r["action"], r["record_type"], r["dcat_version"]) for key, r in got.items()} == {
+        "series-1": ("create", "DatasetSeries", "3.0"),
+        "m-2024": ("create", "Dataset", "3.0"),
+        "urn:datagov:catalogrecord:ab": ("create", "CatalogRecord", "3.0"),  # no title needed
+        "svc": ("create", "DataService", "3.0"),
+    }
+    published = {key: json.loads(r["dcat_json"]) for key, r in got.items()}
+    assert published["series-1"]["identifier"] == "series-1" and "isPartOf" not in published["series-1"]
+    assert published["m-2024"]["isPartOf"] == "series-1"
+    assert published["urn:datagov:catalogrecord:ab"]["@id"] == "urn:datagov:catalogrecord:ab"
+    assert got["urn:datagov:catalogrecord:ab"]["warnings"] == []
+    assert got["svc"]["has_email"] == "mailto:svc@v3.gov"  # a 3.0 service lists its contacts
+
+
+def test_records_published_as_3_0_are_upgraded_and_a_parent_named_by_is_part_of_becomes_a_series(spark):
+    source = Source("up", "Up", "Agency", "https://up.gov/data.json", "datajson", "dcatus1.1-federal")
+    contact = {"fn": "A", "hasEmail": "mailto:a@up.gov"}
+    parent = {"identifier": "p-1", "title": "Parent", "description": "d", "contactPoint": contact}
+    child = {**parent, "identifier": "c-1", "title": "Child", "isPartOf": "p-1", "temporal": "2000/2001"}
+    rows = [
+        _row("up", "p-1", "update", "json", json.dumps(parent), record_type="Dataset", dcat_version="3.0"),
+        # an unchanged child still names its parent: the parent is a series either way
+        _row("up", "c-1", "unchanged", "json", json.dumps(child), record_type="Dataset", dcat_version="3.0"),
+        _row("up", "c-2", "create", "json", json.dumps({**child, "identifier": "c-2"}), dcat_version="3.0"),
+    ]
+    got = {r["identifier"]: r for r in transform_changes(_changes(spark, rows), [source]).collect()}
+    assert (got["p-1"]["record_type"], got["c-2"]["record_type"]) == ("DatasetSeries", "Dataset")
+    assert json.loads(got["p-1"]["dcat_json"])["@type"] == "DatasetSeries"
+    assert json.loads(got["c-2"]["dcat_json"])["temporal"] == [
+        {"@type": "PeriodOfTime", "startDate": "2000", "endDate": "2001"}
+    ]
+    assert "upgrade: became a DatasetSeries" in " ".join(got["p-1"]["warnings"])
+    assert got["c-1"]["dcat_json"] is None  # unchanged rows are not transformed

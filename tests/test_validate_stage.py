@@ -27,7 +27,9 @@ def dataset(identifier: str, **changes) -> dict:
 
 def row(source_id: str, identifier: str, action: str, record: dict | None = None, reasons=None) -> dict:
     values = dict.fromkeys(TRANSFORMED.fieldNames())
-    values.update(source_id=source_id, identifier=identifier, action=action, reasons=reasons)
+    values.update(
+        source_id=source_id, identifier=identifier, action=action, reasons=reasons, record_type="Dataset"
+    )
     if record is not None:
         values.update(
             dcat_json=json.dumps(record),

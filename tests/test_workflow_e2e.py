@@ -86,8 +86,21 @@ def test_first_harvest_publishes_valid_records_and_rejects_the_rest(days, spark)
     # WAF: 4 XML files in two folders; broken-export.xml is not well formed
     assert counts(sources["example-coastal-waf"]) == (4, 3, 0, 0, 0, 1, 0)
     assert "well formed" in sources["example-coastal-waf"]["top_reasons"][0]["reason"]
+    # DCAT-US 3.0: 2 datasets (one with an identifier object without @id), a service and the dataset it
+    # serves, a series and its 2 members, a catalog record, and a dataset in a nested catalog
+    dcat3 = sources["example-agency-dcat3"]
+    assert counts(dcat3) == (9, 8, 0, 0, 0, 1, 0)
+    assert {kind: tally["records"] for kind, tally in dcat3["record_types"].items()} == {
+        "Dataset": 6,
+        "DataService": 1,
+        "CatalogRecord": 1,
+        "DatasetSeries": 1,
+    }
+    assert '"@id"' in dcat3["top_reasons"][0]["reason"] and dcat3["conforms_to"]
     assert results["run-1"]["current"]["version"] == "run-1"
-    assert read_state(spark, str(lake), "run-1").count() == 9
+    state = read_state(spark, str(lake), "run-1")
+    assert state.count() == 17
+    assert state.filter("dcat_version = '3.0'").count() == 8
     assert (lake / "runs" / "run-1" / "report" / "report.html").is_file()
 
 
@@ -96,6 +109,7 @@ def test_unchanged_sources_change_nothing(days):
     sources = results["run-2"]["sources"]
     assert counts(sources["example-agency"]) == (8, 0, 0, 0, 6, 2, 0)
     assert counts(sources["example-coastal-waf"]) == (4, 0, 0, 0, 3, 1, 0)
+    assert counts(sources["example-agency-dcat3"]) == (9, 0, 0, 0, 8, 1, 0)
     assert results["run-2"]["current"]["version"] == "run-1"  # no new catalog content was written
     assert not (lake / "catalog" / "versions" / "run-2").exists()
 
@@ -109,7 +123,7 @@ def test_one_edit_one_removal_one_addition_and_malformed_records(days, spark):
     state = {row.identifier for row in read_state(spark, str(lake), "run-3").collect()}
     assert "https://data.example.gov/id/sample-100" in state
     assert "https://data.example.gov/id/sample-003" not in state
-    assert len(state) == 9
+    assert len(state) == 17
 
 
 def test_a_failed_source_keeps_its_records(days, spark):

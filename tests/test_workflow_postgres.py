@@ -47,7 +47,18 @@ def test_harvest_and_reharvest_into_postgres(spark, tmp_path, fresh_db_url):  # 
         )
         assert run_harvest(str(registry), str(lake), run_id="pg-1", db_url=db_url) == 0
         first = database_rows(db_url)
-        assert len(first) == 9 and first == lake_rows(spark, lake)
+        assert len(first) == 17 and first == lake_rows(spark, lake)
+        with psycopg.connect(db_url) as connection:
+            classes = connection.execute(
+                "SELECT dcat_version, record_type, count(*) FROM catalog.dataset GROUP BY 1, 2 ORDER BY 1, 2"
+            ).fetchall()
+        assert classes == [
+            ("1.1", "Dataset", 9),
+            ("3.0", "CatalogRecord", 1),
+            ("3.0", "DataService", 1),
+            ("3.0", "Dataset", 5),
+            ("3.0", "DatasetSeries", 1),
+        ]
 
         catalog = json.loads(catalog_file.read_text())
         catalog["dataset"][0]["title"] = "Air Quality Monitoring Stations (revised)"
@@ -64,7 +75,7 @@ def test_harvest_and_reharvest_into_postgres(spark, tmp_path, fresh_db_url):  # 
     with psycopg.connect(db_url) as connection:
         noted = connection.execute("SELECT state, version FROM catalog.lake_sync").fetchone()
     assert noted == ("synced", "pg-2")  # the database says which lake version it reflects
-    assert len(second) == 8 and ("example-agency", "nul-record") not in second
+    assert len(second) == 16 and ("example-agency", "nul-record") not in second
     slug, _, dcat = second[("example-agency", "https://data.example.gov/id/sample-001")]
     assert dcat["title"] == "Air Quality Monitoring Stations (revised)"
     assert (

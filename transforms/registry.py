@@ -14,9 +14,12 @@ import yaml
 
 from transforms.crosswalk.fixups import validate_fixup_options
 from transforms.fetch.address_guard import address_problem
+from transforms.schemas import DcatVersion
 
 SOURCE_TYPES = ("datajson", "waf", "waf-collection", "iso-document")
-DATAJSON_SCHEMAS = ("dcatus1.1-federal", "dcatus1.1-non-federal")
+DCATUS3 = "dcatus3.0"
+DATAJSON_SCHEMAS = ("dcatus1.1-federal", "dcatus1.1-non-federal", DCATUS3)
+PUBLISH_AS = (DCATUS3,)  # the versions a source (or a run) may ask its records to be published in
 XML_SCHEMAS = ("iso19115", "fgdc")
 ID_PATTERN = re.compile(r"^[a-z0-9-]+$")
 KNOWN_FIELDS = {
@@ -30,6 +33,7 @@ KNOWN_FIELDS = {
     "collection_url",
     "fixups",
     "enabled",
+    "publish_as",
     "time_budget_s",
 }
 DEFAULT_TIME_BUDGET_S = (
@@ -74,6 +78,7 @@ class Source:
     collection_url: str | None = None  # the parent record of a waf-collection
     fixups: dict = field(default_factory=dict)  # per-source fix-up options for the transform
     enabled: bool = True
+    publish_as: str | None = None  # "dcatus3.0": upgrade the 1.1 (or ISO/FGDC) records to DCAT-US 3.0
     time_budget_s: float = DEFAULT_TIME_BUDGET_S  # when it runs out, the source fails (and deletes nothing)
 
 
@@ -130,6 +135,10 @@ def _entry_problems(index: int, entry) -> list[str]:
         problems.append(
             f"{where}: field 'schema' for type {kind} must be one of {', '.join(allowed)}, found {schema!r}"
         )
+    if "publish_as" in entry and entry["publish_as"] not in PUBLISH_AS:
+        problems.append(
+            f"{where}: field 'publish_as' must be one of {', '.join(PUBLISH_AS)}, found {entry['publish_as']!r}"
+        )
     if kind == "waf-collection" and not entry.get("collection_url"):
         problems.append(f"{where}: field 'collection_url' is required for type waf-collection")
     for name in ("allow_private_network", "enabled"):
@@ -168,6 +177,14 @@ def parse_registry(text: str) -> list[Source]:
         Source(**{name: value.strip() if isinstance(value, str) else value for name, value in entry.items()})
         for entry in entries
     ]
+
+
+def published_version(source: Source, run_publish_as: str = "") -> DcatVersion:
+    """The DCAT-US version a source's records are published in: 3.0 for a 3.0 source, or when the
+    source (``publish_as``) or the whole run (the ``publish-as`` job argument) asks for it; else 1.1."""
+    if DCATUS3 in (source.schema, source.publish_as, run_publish_as.strip()):
+        return DcatVersion.V3_0
+    return DcatVersion.V1_1
 
 
 def select_sources(sources: list[Source], only: list[str] | None) -> list[Source]:

@@ -1,9 +1,10 @@
 """The run's pinned state: ``runs/<run_id>/manifest.json``, written once by extract, read by every later stage.
 
 It holds what the run works from: the catalog version it compares against (its *base*), a copy of
-the source registry, the run options (force, only_sources, dry_run) and the start time. Stages after
-extract read only this file, never the mutable catalog pointer or the registry, so another run
-finishing or someone editing sources.yaml between two stages cannot give them different inputs.
+the source registry, the run options (force, only_sources, publish_as, dry_run) and the start time.
+Stages after extract read only this file, never the mutable catalog pointer or the registry, so
+another run finishing or someone editing sources.yaml between two stages cannot give them different
+inputs.
 """
 
 import json
@@ -33,6 +34,7 @@ class RunManifest:
     registry_uri: str
     force: bool
     only_sources: str
+    publish_as: str = ""  # "dcatus3.0": every record of the run is published as DCAT-US 3.0
     dry_run: bool = False  # every stage runs and load writes the report, but publishes nothing
 
     def sources(self) -> list[Source]:
@@ -68,6 +70,7 @@ def pin_run(
     force: bool,
     only_sources: str,
     base_version: Callable[[], str | None],
+    publish_as: str = "",
     dry_run: bool = False,
 ) -> RunManifest:
     """Write the run's manifest, or return the one an earlier attempt of the same run pinned.
@@ -100,6 +103,7 @@ def pin_run(
         registry_uri=registry_uri,
         force=force,
         only_sources=only_sources,
+        publish_as=publish_as,
         dry_run=dry_run,
     )
     manifest.sources()  # validate before pinning

@@ -113,6 +113,22 @@ COUNT_NAMES = (
 )
 
 
+class RecordType(StrEnum):
+    """The DCAT-US class of a record (RECORD_ORIGIN.record_type). A DCAT-US 1.1 or XML record is a Dataset."""
+
+    DATASET = "Dataset"
+    DATA_SERVICE = "DataService"
+    CATALOG_RECORD = "CatalogRecord"
+    DATASET_SERIES = "DatasetSeries"
+
+
+class DcatVersion(StrEnum):
+    """The DCAT-US version a record is published in (RECORD_ORIGIN.dcat_version)."""
+
+    V1_1 = "1.1"
+    V3_0 = "3.0"
+
+
 class RunStatus(StrEnum):
     """Whether the workflow ran to its end (report.json ``status``)."""
 
@@ -139,6 +155,9 @@ RECORD_ORIGIN = _fields(
     ("parent_identifier", StringType()),  # collection parent (waf-collection), becomes isPartOf
     ("etag", StringType()),  # HTTP validators of the record's file, for conditional requests
     ("last_modified", StringType()),
+    # the record's DCAT-US class: set by extract, changed only by the 1.1 -> 3.0 upgrade (a parent becomes a series)
+    ("record_type", StringType()),
+    ("dcat_version", StringType()),  # the version the record is published in: "1.1" or "3.0"
 )
 
 # extract: one row per record seen in a source, including records that could not be read.
@@ -218,6 +237,8 @@ OUTCOMES = StructType(
         ("outcome", StringType(), False),
         ("reasons", STRINGS),
         ("warnings", STRINGS),
+        ("record_type", StringType()),
+        ("dcat_version", StringType()),
     )
 )
 
@@ -248,6 +269,8 @@ CATALOG_STATE = StructType(
         ("first_harvested", TimestampType()),
         ("last_harvested", TimestampType()),
         ("last_changed_run", StringType()),
+        ("record_type", StringType()),  # null in catalog versions written before DCAT-US 3.0: a Dataset
+        ("dcat_version", StringType()),  # null there too: "1.1"
     )
 )
 
@@ -259,6 +282,8 @@ __all__ = [
     "RECORD_OUTCOMES",
     "Action",
     "Decision",
+    "DcatVersion",
+    "RecordType",
     "FetchStatus",
     "Outcome",
     "RunOutcome",

@@ -15,12 +15,14 @@ becomes a delete. The rules that keep this safe:
 - A failed source produces no deletes, and neither does a partial one (a WAF listing that could
   not be read in full): its creates and updates go ahead.
 - Extract's warnings (a repaired lone surrogate) follow the record.
+- A record whose DCAT-US version changes (its source now asks to be published as 3.0) is an
+  update even when its text is unchanged; an unchanged record keeps the class it was published as.
 """
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from transforms.schemas import CHANGES, Action, FetchStatus, SourceState
+from transforms.schemas import CHANGES, Action, DcatVersion, FetchStatus, SourceState
 
 NO_IDENTIFIER = 'record has no identifier: the "identifier" field is missing, empty or not a string'
 # printf-style (identifier, occurrences), for F.format_string here and `harvest validate`.
@@ -67,6 +69,9 @@ def _classified(records: DataFrame, state: DataFrame) -> DataFrame:
         F.col("content_hash").alias("published_hash"),
         F.col("etag").alias("published_etag"),
         F.col("last_modified").alias("published_last_modified"),
+        F.col("record_type").alias("published_record_type"),
+        # Versions written before DCAT-US 3.0 hold no version: everything published then was 1.1.
+        F.coalesce("dcat_version", F.lit(DcatVersion.V1_1)).alias("published_dcat_version"),
     )
     # Broadcast (a few hundred bytes per published record) so the records are not shuffled either.
     joined = records.join(F.broadcast(known), on=["source_id", "identifier"], how="left")
@@ -78,6 +83,7 @@ def _classified(records: DataFrame, state: DataFrame) -> DataFrame:
         .when(not_modified & F.col("published_hash").isNull(), Action.REJECT)
         .when(not_modified, Action.UNCHANGED)
         .when(F.col("published_hash").isNull(), Action.CREATE)
+        .when(F.col("published_dcat_version") != F.col("dcat_version"), Action.UPDATE)
         .when(F.col("published_hash") == content_hash, Action.UNCHANGED)
         .otherwise(Action.UPDATE)
     )
@@ -90,6 +96,12 @@ def _classified(records: DataFrame, state: DataFrame) -> DataFrame:
         .withColumn(
             "reasons",
             F.when(not_modified & F.col("published_hash").isNull(), stale).otherwise(F.col("reasons")),
+        )
+        .withColumn(
+            "record_type",
+            F.when(
+                F.col("action") == Action.UNCHANGED, F.coalesce("published_record_type", "record_type")
+            ).otherwise(F.col("record_type")),
         )
         .withColumn("etag", F.coalesce("etag", "published_etag"))
         .withColumn("last_modified", F.coalesce("last_modified", "published_last_modified"))
@@ -116,6 +128,8 @@ def _deletes(records: DataFrame, statuses: DataFrame, state: DataFrame) -> DataF
             F.lit(None).cast("string").alias("parent_identifier"),
             "etag",
             "last_modified",
+            "record_type",
+            "dcat_version",
             F.lit(Action.DELETE).alias("action"),
             F.lit(None).cast("string").alias("raw_format"),
             F.lit(None).cast("string").alias("raw"),

@@ -1,11 +1,13 @@
-"""The transform stage: created and updated records become DCAT-US 1.1 datasets.
+"""The transform stage: created and updated records become DCAT-US 1.1 datasets, or DCAT-US 3.0 records.
 
 XML records (ISO 19115-2, ISO 19139, ISO 19115-3, FGDC) go through a crosswalk, then
 normalisation, then the per-source fix-ups; DCAT-US JSON records are normalised and get the
-fix-ups that apply to JSON. A record that cannot be transformed becomes a "reject" row with a
-reason a publisher can act on; no single record fails the job: :func:`transform_row` is the
-stage's one guard, and whatever one record raises (a crosswalk bug, a field of a type no one
-expected, a dataset nested too deep) makes that record a reject naming the error class.
+fix-ups that apply to JSON. Records of a 3.0 source stay 3.0 (each of its own class); records
+to be published as 3.0 from 1.1 or XML are upgraded last (``transforms.crosswalk.dcatus3_upgrade``).
+A record that cannot be transformed becomes a "reject" row with a reason a publisher can act on;
+no single record fails the job: :func:`transform_row` is the stage's one guard, and whatever one
+record raises (a crosswalk bug, a field of a type no one expected, a dataset nested too deep) makes
+that record a reject naming the error class.
 """
 
 import json
@@ -19,6 +21,9 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import to_arrow_schema
 
+from transforms.crosswalk.dcatus3_records import finish_native_3_0, series_identifiers
+from transforms.crosswalk.dcatus3_upgrade import upgrade_dataset
+from transforms.crosswalk.dcatus3_xml import enrich_from_xml
 from transforms.crosswalk.fgdc import fgdc_to_dcat
 from transforms.crosswalk.fixups import apply_fixups
 from transforms.crosswalk.iso19115 import iso_to_dcat
@@ -26,8 +31,8 @@ from transforms.crosswalk.normalize import normalize_dataset
 from transforms.crosswalk.xml_kinds import FGDC, UnknownRoot, detect_kind, record_root
 from transforms.crosswalk.xml_safety import XmlRejected, parse_xml
 from transforms.isolation import bounded, isolated, require_utf8
-from transforms.registry import Source
-from transforms.schemas import CHANGES, CHANGING_ACTIONS, TRANSFORMED, Action
+from transforms.registry import DCATUS3, Source
+from transforms.schemas import CHANGES, CHANGING_ACTIONS, TRANSFORMED, Action, DcatVersion, RecordType
 
 LOG = logging.getLogger(__name__)
 NEW_COLUMNS = [f.name for f in TRANSFORMED.fields[len(CHANGES.fields) :]]
@@ -42,6 +47,22 @@ class TransformResult:
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
     file_identifier: str | None = None
+    record_type: str = RecordType.DATASET
+    root: Any = field(default=None, repr=False)  # the parsed XML, for what 3.0 reads beyond the 1.1 crosswalk
+
+
+@dataclass(frozen=True)
+class RecordContext:
+    """What transform knows of a record besides its text: its class and key, and the version it is published in."""
+
+    record_type: str = RecordType.DATASET
+    identifier: str | None = None
+    dcat_version: str = DcatVersion.V1_1
+    native_3_0: bool = False  # the record came from a DCAT-US 3.0 catalog: already 3.0
+    series: frozenset[str] = frozenset()  # identifiers that records of its source name as their isPartOf
+
+
+DEFAULT_CONTEXT = RecordContext()
 
 
 def _from_xml(raw: str, record_url: str | None) -> TransformResult:
@@ -52,7 +73,7 @@ def _from_xml(raw: str, record_url: str | None) -> TransformResult:
     # file; without one (FGDC has none), the record's URL, which the WAF keeps unique.
     if not dataset.get("identifier") and record_url:
         dataset["identifier"] = record_url
-    return TransformResult(kind, dataset, warnings, None, file_identifier)
+    return TransformResult(kind, dataset, warnings, None, file_identifier, root=root)
 
 
 def _from_json(raw: str) -> TransformResult:
@@ -72,6 +93,7 @@ def transform_record(
     parent_identifier: str | None,
     fixups: dict | None,
     organization: str | None = None,
+    context: RecordContext = DEFAULT_CONTEXT,
 ) -> TransformResult:
     """Transform one record ("json" DCAT-US text or "xml" document) into a DCAT-US dataset, or an error.
 
@@ -102,19 +124,33 @@ def transform_record(
             )
         dataset["isPartOf"] = parent_identifier
     title = dataset.get("title")
-    if not isinstance(title, str) or not title:
+    # A catalog record (3.0) describes another record; its title is optional.
+    if context.record_type != RecordType.CATALOG_RECORD and (not isinstance(title, str) or not title):
         return TransformResult(
             result.source_format, error="record has no title", file_identifier=result.file_identifier
         )
     kind = "json" if raw_format == "json" else "xml"
     fixed = apply_fixups(dataset, kind, fixups or {}, organization)
-    result.dataset = dataset
+    result.record_type = context.record_type
+    if context.native_3_0:
+        finish_native_3_0(dataset, context.record_type, context.identifier)
+    elif context.dcat_version == DcatVersion.V3_0:
+        dataset, result.record_type, upgraded = upgrade_dataset(
+            dataset, series=dataset.get("identifier") in context.series
+        )
+        if result.root is not None:
+            upgraded += enrich_from_xml(dataset, result.root, result.source_format or "")
+        fixed += upgraded
+    result.dataset, result.root = dataset, None
     result.warnings = result.warnings + text_warnings + fixed
     return result
 
 
 def _typed_columns(dataset: dict) -> dict:
-    contact = dataset.get("contactPoint") if isinstance(dataset.get("contactPoint"), dict) else {}
+    contact = dataset.get("contactPoint")
+    if isinstance(contact, list):  # DCAT-US 3.0 allows a list of contacts
+        contact = contact[0] if contact else None
+    contact = contact if isinstance(contact, dict) else {}
     items = dataset.get("distribution") if isinstance(dataset.get("distribution"), list) else []
     urls = [
         item[key]
@@ -139,9 +175,22 @@ def _typed_columns(dataset: dict) -> dict:
 
 def _transformed(row: dict, settings: dict) -> dict:
     """The TRANSFORMED values of one create/update row (may raise: see transform_row)."""
-    fixups, organization = settings.get(row["source_id"], ({}, None))
+    fixups, organization, schema, series = settings.get(row["source_id"], ({}, None, None, frozenset()))
+    context = RecordContext(
+        record_type=row["record_type"] or RecordType.DATASET,
+        identifier=row["identifier"],
+        dcat_version=row["dcat_version"] or DcatVersion.V1_1,
+        native_3_0=schema == DCATUS3 and row["raw_format"] == "json",
+        series=series,
+    )
     result = transform_record(
-        row["raw_format"], row["raw"], row["record_url"], row["parent_identifier"], fixups, organization
+        row["raw_format"],
+        row["raw"],
+        row["record_url"],
+        row["parent_identifier"],
+        fixups,
+        organization,
+        context,
     )
     out: dict[str, Any] = {name: None for name in NEW_COLUMNS}
     out["source_format"] = result.source_format
@@ -152,6 +201,7 @@ def _transformed(row: dict, settings: dict) -> dict:
         out.update(action=Action.REJECT, reasons=[*(row["reasons"] or []), f"transform: {result.error}"])
         return out
     out["dcat_json"] = json.dumps(result.dataset, ensure_ascii=False, separators=(",", ":"))
+    out["record_type"] = result.record_type
     out.update(_typed_columns(result.dataset))
     return out
 
@@ -200,7 +250,16 @@ def _batches(settings_handle) -> Callable[[Iterator[pa.RecordBatch]], Iterator[p
 
 def transform_changes(changes: DataFrame, sources: list[Source]) -> DataFrame:
     """CHANGES rows in, TRANSFORMED rows out (transforms.schemas.TRANSFORMED, exact column order)."""
-    settings = {source.id: (dict(source.fixups or {}), source.organization) for source in sources}
+    series = series_identifiers(changes, sources)
+    settings = {
+        source.id: (
+            dict(source.fixups or {}),
+            source.organization,
+            source.schema,
+            series.get(source.id, frozenset()),
+        )
+        for source in sources
+    }
     handle = changes.sparkSession.sparkContext.broadcast(settings)
     return (
         changes.select(*CHANGES.fieldNames())

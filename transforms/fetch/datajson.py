@@ -127,8 +127,11 @@ def _first_pass(stream: IO[bytes], info: CatalogInfo) -> str | None:
     return dataset_type
 
 
-def inspect_catalog(stream: IO[bytes]) -> CatalogInfo:
-    """First pass over a catalog body: raise CatalogError unless it is a whole catalog; rewinds the stream."""
+def inspect_catalog(stream: IO[bytes], require_dataset: bool = True) -> CatalogInfo:
+    """First pass over a catalog body: raise CatalogError unless it is a whole catalog; rewinds the stream.
+
+    ``require_dataset=False`` for DCAT-US 3.0, where a catalog may hold only services or series.
+    """
     stream.seek(0, 2)
     size = stream.tell()
     stream.seek(0)
@@ -152,9 +155,9 @@ def inspect_catalog(stream: IO[bytes]) -> CatalogInfo:
         raise CatalogError("catalog holds a number with more digits than can be read") from None
     finally:
         _rewind(stream)
-    if dataset_type is None:
+    if dataset_type is None and require_dataset:
         raise CatalogError('catalog has no "dataset" array')
-    if dataset_type != "start_array":
+    if dataset_type is not None and dataset_type != "start_array":
         raise CatalogError(
             f'catalog "dataset" is {_EVENT_TYPE_NAMES.get(dataset_type, dataset_type)}, not an array'
         )

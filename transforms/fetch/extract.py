@@ -28,8 +28,16 @@ from transforms.fetch.http import FetchPolicy
 from transforms.fetch.progress import ExtractProgress
 from transforms.fetch.source_pass import source_items
 from transforms.fetch.xml_files import TIME_BUDGET_SPENT, fetch_xml_records
-from transforms.registry import Source
-from transforms.schemas import EXTRACT_RECORDS, SOURCE_STATUS, STRINGS, FetchStatus, SourceState
+from transforms.registry import Source, published_version
+from transforms.schemas import (
+    EXTRACT_RECORDS,
+    SOURCE_STATUS,
+    STRINGS,
+    DcatVersion,
+    FetchStatus,
+    RecordType,
+    SourceState,
+)
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +166,8 @@ def _not_modified(todo: DataFrame) -> DataFrame:
         "error": F.lit(None),
         "warnings": F.array(),
         "last_modified": F.coalesce("last_modified", "listed_modified"),
+        "record_type": F.lit(None),
+        "dcat_version": F.lit(None),
     }
     return _as_records(todo.drop("deadline"), fields)
 
@@ -228,21 +238,40 @@ def _status_row(source: Source, item, tally: tuple) -> dict:
     }
 
 
+def _versions(sources: list[Source], publish_as: str) -> F.Column:
+    """source_id -> the DCAT-US version its records are published in, as a map column."""
+    pairs = [F.lit(x) for source in sources for x in (source.id, str(published_version(source, publish_as)))]
+    return F.create_map(*pairs)
+
+
+def _with_versions(validators: DataFrame | None, versions: F.Column) -> DataFrame | None:
+    """Validators only of records published in the version they will be now: a record whose version
+    changes (``publish_as`` was set) must be fetched again, not answered 304 Not Modified."""
+    if validators is None or "dcat_version" not in validators.columns:
+        return validators
+    published = F.coalesce(F.col("dcat_version"), F.lit(DcatVersion.V1_1))
+    return validators.filter(published == versions[F.col("source_id")])
+
+
 def extract_sources(
     spark: SparkSession,
     sources: list[Source],
     validators: DataFrame | None = None,
     policy: FetchPolicy | None = None,
+    publish_as: str = "",
 ) -> tuple[DataFrame, DataFrame]:
     """Fetch every source. Returns (records, statuses).
 
     records: EXTRACT_RECORDS, one row per record seen (failed sources contribute none);
     statuses: SOURCE_STATUS, one row per source ("complete", "partial" or "failed"). One source
-    failing never fails the function or touches another source's rows.
+    failing never fails the function or touches another source's rows. ``publish_as`` ("dcatus3.0")
+    asks for every record of the run to be published as DCAT-US 3.0 (``Source.publish_as`` per source).
     """
     policy = policy or FetchPolicy()
     if not sources:
         return spark.createDataFrame([], EXTRACT_RECORDS), spark.createDataFrame([], SOURCE_STATUS)
+    versions = _versions(sources, publish_as)
+    validators = _with_versions(validators, versions)
     started, counter = time.monotonic(), ExtractProgress(spark)
     items = _first_pass(spark, sources, policy, _document_validators(sources, validators), counter)
     items = items.persist(StorageLevel.MEMORY_AND_DISK)
@@ -271,7 +300,15 @@ def extract_sources(
     log.info("extract: fetched %d WAF files in %.1f s", total, time.monotonic() - fetch_started)
 
     first_records = _as_records(items.filter(F.col("kind") == "record"))
-    records = first_records.unionByName(fetched)
+    # Every record is a Dataset unless a 3.0 catalog said otherwise; its version is its source's.
+    records = (
+        first_records.unionByName(fetched)
+        .withColumn(
+            "record_type",
+            F.when(F.col("record_type").isNull(), F.lit(RecordType.DATASET)).otherwise(F.col("record_type")),
+        )
+        .withColumn("dcat_version", versions[F.col("source_id")])
+    )
     tallies = _record_tallies(records)
     rows = [
         _status_row(source, status_items[source.id], tallies.get(source.id, (0, 0, [], False)))

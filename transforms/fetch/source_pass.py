@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Iterator
 
-from transforms.fetch import transport
+from transforms.fetch import dcatus3_catalog, transport
 from transforms.fetch.datajson import (
     CatalogError,
     CatalogInfo,
@@ -24,7 +24,7 @@ from transforms.fetch.datajson import (
 from transforms.fetch.http import FetchPolicy
 from transforms.fetch.xml_files import xml_record
 from transforms.isolation import bounded, internal_error, isolated, require_utf8
-from transforms.registry import Source
+from transforms.registry import DCATUS3, Source
 from transforms.schemas import FetchStatus, SourceState
 
 log = logging.getLogger(__name__)
@@ -66,20 +66,30 @@ def dataset_item(source: Source, index: int, value, info: CatalogInfo) -> dict:
 
 
 def datajson_items(source: Source, policy: FetchPolicy, deadline: float) -> Iterator[dict]:
-    """A data.json source: the catalog streamed from a spooled body, one record per dataset entry."""
+    """A data.json source: the catalog streamed from a spooled body, one record per dataset entry
+    (per Dataset, DataService, CatalogRecord and DatasetSeries of a DCAT-US 3.0 catalog)."""
     result = transport.open_catalog(source.url, policy, deadline)
     if not result.ok:
         yield _status(source, result.error or f"HTTP {result.status} from {source.url}")
         return
+    version3 = source.schema == DCATUS3
     with result.stream as stream:
         try:
-            info = inspect_catalog(stream)
+            info = inspect_catalog(stream, require_dataset=not version3)
+            if version3:  # each entry is guarded in dcatus3_catalog, as dataset_item guards a 1.1 dataset
+                records, walk = dcatus3_catalog.catalog_records(stream, info)
+                info.conforms_to = dcatus3_catalog.conforms_to(walk)
         except CatalogError as error:
             yield _status(source, str(error))
             return
-        for index, value in iter_datasets(stream, info):
-            _check_budget(source, deadline)
-            yield dataset_item(source, index, value, info)
+        if version3:
+            for record in records:
+                _check_budget(source, deadline)
+                yield {"kind": "record", "source_id": source.id, "raw_format": "json", **record}
+        else:
+            for index, value in iter_datasets(stream, info):
+                _check_budget(source, deadline)
+                yield dataset_item(source, index, value, info)
     yield _status(source, conforms_to=info.conforms_to, described_by=info.described_by)
 
 

@@ -1,7 +1,10 @@
-"""Record-level gate: a DCAT-US 1.1 dataset against the project's JSON Schema.
+"""Record-level gate: a DCAT-US 1.1 dataset against the project's JSON Schema, a 3.0 record against its class's.
 
-The schemas (``transforms/gate/dcatus_schema/dataset-{federal,non-federal}.json``, Draft 2020-12)
-reproduce the data.gov harvester's valid/invalid decisions (tests/test_schema_agreement.py).
+The 1.1 schemas (``transforms/gate/dcatus_schema/dataset-{federal,non-federal}.json``, Draft 2020-12)
+reproduce the data.gov harvester's valid/invalid decisions (tests/test_schema_agreement.py). The 3.0
+schemas are GSA's class definitions as data.gov's harvester ships them
+(``dcatus_schema/3.0/<Class>.json``, one per class, referring to each other by ``$id``); a 3.0
+record is checked against its own class: Dataset, DataService, CatalogRecord or DatasetSeries.
 
 Speed: ``jsonschema-rs`` decides valid/invalid (about 40x the pure-Python ``jsonschema``
 on real catalogs, same decisions on every real fixture, same ``uri`` format rules as
@@ -12,6 +15,8 @@ Severity: every schema violation is an ``error`` (the record is rejected). Field
 DCAT-US 1.1 vocabulary does not define are ``warning``s: the specification allows
 publishers to extend the schema, and the reference schema does not forbid extra fields,
 so rejecting them would refuse records data.gov accepts; they are kept and reported.
+A 3.0 record's warnings are the content problems data.gov reports as warnings
+(``transforms.gate.dcatus3_warnings``); 3.0 is meant to be extended, so extra fields are not.
 """
 
 import json
@@ -23,8 +28,15 @@ from typing import Any
 
 import jsonschema
 import jsonschema_rs
+import referencing
+from referencing.jsonschema import DRAFT202012
+
+from transforms.gate.dcatus3_warnings import content_warnings
+from transforms.schemas import DcatVersion, RecordType
 
 FEDERAL, NON_FEDERAL = "federal", "non-federal"
+V3_PREFIX = "3.0/"  # checker names of 3.0 classes: "3.0/Dataset", "3.0/DataService", ...
+V3_DEFINITIONS = "https://resources.data.gov/dcat-us/3.0.0/definitions/"
 ERROR, WARNING = "error", "warning"
 _IDENTIFIER = re.compile(r"^[^\W\d]\w*\Z")
 _TYPE_WORDS = {
@@ -58,6 +70,44 @@ def schema_for(source_schema: str | None) -> str:
     return FEDERAL if source_schema == "dcatus1.1-federal" else NON_FEDERAL
 
 
+def checker_name(source_schema: str | None, dcat_version: str | None, record_type: str | None) -> str:
+    """The checker of one record: its class's 3.0 schema, or its source's 1.1 dataset schema."""
+    if dcat_version == DcatVersion.V3_0:
+        return V3_PREFIX + (record_type or RecordType.DATASET)
+    return schema_for(source_schema)
+
+
+@cache
+def v3_schemas() -> tuple[dict, ...]:
+    """GSA's DCAT-US 3.0 class definitions, from package data (each with its ``$id``)."""
+    folder = resources.files("transforms.gate").joinpath("dcatus_schema", "3.0")
+    files = sorted(
+        (entry for entry in folder.iterdir() if entry.name.endswith(".json")), key=lambda e: e.name
+    )
+    return tuple(json.loads(entry.read_text("utf-8")) for entry in files)
+
+
+def _v3_validators(record_type: str) -> tuple:
+    """(fast, reference) validators of one 3.0 class; every definition registered by its ``$id``."""
+    if record_type not in set(RecordType):
+        raise ValueError(f"no DCAT-US 3.0 schema for record type {record_type!r}")
+    root = {"$ref": V3_DEFINITIONS + record_type.lower()}
+    schemas = v3_schemas()
+    fast = jsonschema_rs.Draft202012Validator(
+        root,
+        registry=jsonschema_rs.Registry([(schema["$id"], schema) for schema in schemas]),
+        validate_formats=True,
+        offline=True,
+    )
+    registry: referencing.Registry = referencing.Registry().with_resources(
+        (schema["$id"], DRAFT202012.create_resource(schema)) for schema in schemas
+    )
+    reference = jsonschema.Draft202012Validator(
+        root, registry=registry, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    return fast, reference
+
+
 @cache
 def load_schema(name: str) -> dict:
     """The project's DCAT-US 1.1 dataset schema ("federal" or "non-federal"), from package data."""
@@ -85,6 +135,24 @@ def json_path(parts) -> str:
 def _show(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _type_words(types) -> str:
+    """A schema's ``type`` in words; null is left out of a list of types (3.0 allows null almost everywhere)."""
+    names = [name for name in types if name != "null"] if isinstance(types, list) else [types]
+    return " or ".join(_TYPE_WORDS.get(name, str(name)) for name in names) or "null"
+
+
+def _forms(branches) -> str | None:
+    """The forms an anyOf of formats and patterns accepts, in words (3.0 dates); None for other anyOfs."""
+    forms = []
+    for branch in branches if isinstance(branches, list) else []:
+        if branch == {"type": "null"}:
+            continue
+        if not isinstance(branch, dict) or not ({"format", "pattern"} & set(branch)):
+            return None
+        forms.append(f"a {branch['format']}" if "format" in branch else f"of the form {branch['pattern']}")
+    return ", ".join(forms[:-1]) + f" or {forms[-1]}" if len(forms) > 1 else None
 
 
 def _missing(error) -> list[str]:
@@ -134,6 +202,7 @@ def _explain(error, expected: str | None = None) -> list[Finding]:
         branch = _relevant_branch(error)
         if branch is not None:
             return [finding for sub in branch for finding in _explain(sub, expected)]
+        expected = expected or _forms(error.validator_value)
         return [Finding(path, f"{_show(value)} is not {expected}" if expected else error.message)]
     if kind in ("pattern", "format"):
         words = expected or (
@@ -143,12 +212,7 @@ def _explain(error, expected: str | None = None) -> list[Finding]:
         )
         return [Finding(path, f"{_show(value)} is not {words}")]
     if kind == "type":
-        return [
-            Finding(
-                path,
-                f"must be {_TYPE_WORDS.get(error.validator_value, error.validator_value)}, found {_show(value)}",
-            )
-        ]
+        return [Finding(path, f"must be {_type_words(error.validator_value)}, found {_show(value)}")]
     if kind == "const":
         return [Finding(path, f"must be {_show(error.validator_value)}, found {_show(value)}")]
     if kind == "enum":
@@ -169,11 +233,17 @@ def _explain(error, expected: str | None = None) -> list[Finding]:
 
 
 class DatasetChecker:
-    """Checks DCAT-US 1.1 datasets against one schema; build once per worker and reuse."""
+    """Checks records against one schema (a 1.1 dataset schema, or a 3.0 class); build once per worker."""
 
     def __init__(self, name: str):
-        schema = load_schema(name)
         self.name = name
+        self.record_type: str | None = None
+        self.known_fields: frozenset[str] | None = None
+        if name.startswith(V3_PREFIX):
+            self.record_type = name.removeprefix(V3_PREFIX)
+            self.fast, self.reference = _v3_validators(self.record_type)
+            return
+        schema = load_schema(name)
         self.fast = jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
         self.reference = jsonschema.Draft202012Validator(
             schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
@@ -192,12 +262,16 @@ class DatasetChecker:
         for error in sorted(self.errors(record), key=lambda e: list(map(str, e.absolute_path))):
             for finding in _explain(error):
                 findings.setdefault(finding.path, finding)
-        if isinstance(record, dict):
+        if isinstance(record, dict) and self.known_fields is not None:
             for name in sorted(set(record) - self.known_fields):
                 path = json_path([name])
                 findings.setdefault(
                     path, Finding(path, "is not a DCAT-US 1.1 field; kept, but not checked", WARNING)
                 )
+        if isinstance(record, dict) and self.record_type is not None:
+            for parts, message in content_warnings(record, self.record_type):
+                path = json_path(parts)
+                findings.setdefault(path, Finding(path, message, WARNING))
         return sorted(findings.values(), key=lambda f: (f.severity != ERROR, f.path))
 
     def check_text(self, text: str) -> list[Finding]:

@@ -143,8 +143,17 @@ def _trimmed(result: dict, keep: int = 100) -> dict:
     return result
 
 
+def _judged_rows(frame: pd.DataFrame, config) -> pd.DataFrame:
+    """The rows an expectation judges: all, or those its pandas ``row_condition`` selects (one DCAT-US class)."""
+    condition = config.kwargs.get("row_condition")
+    if isinstance(condition, dict):  # GE hands the condition back wrapped
+        condition = condition.get("pass_through_filter")
+    return frame.query(condition, engine="python") if condition else frame
+
+
 def _element_counts(frame: pd.DataFrame, config) -> pd.Series:
     """Per source, how many values the expectation judged (GE skips nulls except where they count)."""
+    frame = _judged_rows(frame, config)
     if config.type in _COUNTS_NULLS or "column" not in config.kwargs:
         return frame.groupby("source_id").size()
     return frame.groupby("source_id")[config.kwargs["column"]].count()

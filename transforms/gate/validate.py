@@ -1,4 +1,4 @@
-"""The validate stage: records against the DCAT-US 1.1 schema, batches against the GE suites.
+"""The validate stage: records against their DCAT-US schema (1.1, or 3.0 per class), batches against the GE suites.
 
 Decision per row: "held" for every row of a held source; "reject" for a row the compare or
 transform stage rejected or whose dataset fails the schema (reasons prefixed ``schema: ``; a record
@@ -20,7 +20,7 @@ from pyspark.sql.pandas.types import to_arrow_schema
 
 from transforms.gate import holds as hold_decisions
 from transforms.gate import suites as quality
-from transforms.gate.schema_check import ERROR, DatasetChecker, checker, schema_for
+from transforms.gate.schema_check import ERROR, DatasetChecker, checker, checker_name
 from transforms.isolation import bounded, isolated
 from transforms.registry import Source
 from transforms.schemas import (
@@ -42,6 +42,7 @@ RECORD_COLUMNS = [
     "access_level",
     "modified",
     "has_email",
+    "record_type",
     "distribution_urls",
 ]
 
@@ -65,16 +66,19 @@ def schema_findings(checker_of_source: DatasetChecker, text: str | None) -> tupl
 
 
 def _schema_checks(schemas: dict[str, str]):
-    """The mapInArrow function: each create/update dataset checked by its source's schema."""
+    """The mapInArrow function: each create/update record checked by its version's (and class's) schema."""
     schema = to_arrow_schema(CHECKED)
 
     def check(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
             errors, warnings = [], []
-            for source_id, text in zip(
-                batch.column("source_id").to_pylist(), batch.column("dcat_json").to_pylist(), strict=True
+            for source_id, version, record_type, text in zip(
+                *(batch.column(name).to_pylist() for name in ("source_id", "dcat_version", "record_type")),
+                batch.column("dcat_json").to_pylist(),
+                strict=True,
             ):
-                found = schema_findings(checker(schemas.get(source_id, "non-federal")), text)
+                name = checker_name(schemas.get(source_id), version, record_type)
+                found = schema_findings(checker(name), text)
                 errors.append(found[0])
                 warnings.append(found[1])
             # The other columns pass through as Arrow arrays, never converted to Python objects.
@@ -90,7 +94,7 @@ def _schema_checks(schemas: dict[str, str]):
 
 def check_schemas(transformed: DataFrame, sources: list[Source]) -> DataFrame:
     """TRANSFORMED plus schema_errors and schema_warnings (empty for rows that are not checked)."""
-    schemas = {source.id: schema_for(source.schema) for source in sources}
+    schemas = {source.id: source.schema for source in sources}
     to_check = F.col("action").isin(*CHANGING_ACTIONS) & F.col("dcat_json").isNotNull()
     checked = (
         transformed.filter(to_check)

@@ -83,4 +83,6 @@ def record_outcomes(validated: DataFrame, refused: DataFrame | None = None) -> D
         .cast(OUTCOMES["reasons"].dataType)
         .alias("reasons"),
         F.coalesce("warnings", F.array()).cast(OUTCOMES["warnings"].dataType).alias("warnings"),
+        "record_type",
+        "dcat_version",
     )

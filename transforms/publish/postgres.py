@@ -45,6 +45,8 @@ COLUMNS = [
     "source_title",
     "record_url",
     "content_hash",
+    "dcat_version",
+    "record_type",
 ]
 NUL_ERROR = 'invalid byte sequence for encoding "UTF8": 0x00 (PostgreSQL text cannot contain NUL characters)'
 MIGRATION_LOCK = 7_246_001  # pg_advisory_xact_lock key: one migrator at a time
@@ -57,14 +59,15 @@ DELETE = f"""DELETE FROM {SCHEMA}.dataset AS d USING staging AS s
 WHERE s.action = 'delete' AND d.source_id = s.source_id AND d.identifier = s.identifier
   AND s.row_no >= %(lo)s AND s.row_no < %(hi)s"""
 UPSERT = f"""INSERT INTO {SCHEMA}.dataset AS d (source_id, identifier, slug, title, organization, source_title,
-    record_url, content_hash, dcat, last_harvested, last_run_id)
+    record_url, content_hash, dcat, last_harvested, last_run_id, dcat_version, record_type)
 SELECT source_id, identifier, slug, title, organization, source_title, record_url, content_hash,
-    dcat_json::jsonb, now(), %(run_id)s
+    dcat_json::jsonb, now(), %(run_id)s, coalesce(dcat_version, '1.1'), coalesce(record_type, 'Dataset')
 FROM staging WHERE action IN ('create', 'update') AND row_no >= %(lo)s AND row_no < %(hi)s
 ON CONFLICT (source_id, identifier) DO UPDATE SET slug = excluded.slug, title = excluded.title,
     organization = excluded.organization, source_title = excluded.source_title, record_url = excluded.record_url,
     content_hash = excluded.content_hash, dcat = excluded.dcat, last_harvested = excluded.last_harvested,
-    last_run_id = excluded.last_run_id"""
+    last_run_id = excluded.last_run_id, dcat_version = excluded.dcat_version,
+    record_type = excluded.record_type"""
 
 
 def connect(url: str, **options) -> psycopg.Connection:

@@ -23,6 +23,7 @@ from transforms.schemas import (
     RECORD_OUTCOMES,
     Action,
     Outcome,
+    RecordType,
     RunOutcome,
 )
 
@@ -43,6 +44,24 @@ def _outcome_counts(outcomes: DataFrame) -> dict[str, dict]:
     return {
         row["source_id"]: row.asDict() for row in outcomes.groupBy("source_id").agg(*aggregates).collect()
     }
+
+
+def _record_types(outcomes: DataFrame) -> dict[str, dict[str, dict[str, int]]]:
+    """source_id -> DCAT-US class -> records of that class seen this run, and their outcomes."""
+    kinds = outcomes.filter(F.col("action") != Action.DELETE).groupBy(
+        "source_id", F.coalesce("record_type", F.lit(RecordType.DATASET)).alias("record_type"), "outcome"
+    )
+    by_source: dict[str, dict[str, dict[str, int]]] = {}
+    order = [str(kind) for kind in RecordType]
+    for row in sorted(
+        kinds.count().collect(), key=lambda r: (order + [r["record_type"]]).index(r["record_type"])
+    ):
+        tally = by_source.setdefault(row["source_id"], {}).setdefault(
+            row["record_type"], {"records": 0, **dict.fromkeys(RECORD_OUTCOMES, 0)}
+        )
+        tally["records"] += row["count"]
+        tally[row["outcome"]] += row["count"]
+    return by_source
 
 
 def _reasons(outcomes: DataFrame, column: str = "reasons") -> DataFrame:
@@ -94,6 +113,7 @@ def build_report(
 ) -> dict:
     """The report.json document (contract in README.md) for one run."""
     counts = _outcome_counts(outcomes)
+    record_types = _record_types(outcomes)
     reasons = _top_reasons_by_source(_reasons(outcomes))
     warnings = _top_reasons_by_source(_reasons(outcomes, "warnings"))
     groups = groups_by_source(outcomes)
@@ -119,6 +139,7 @@ def build_report(
             "errors": int(status["errors"] or 0),
             "error_messages": list(status["error_messages"] or []),
             "conforms_to": status["conforms_to"],
+            "record_types": record_types.get(status["source_id"], {}),
             "top_reasons": reasons.get(status["source_id"], []),
             "top_warnings": [
                 {"warning": entry.pop("reason"), **entry} for entry in warnings.get(status["source_id"], [])

@@ -60,6 +60,15 @@ def _link(url) -> str:
     return _e(url)
 
 
+def _record_types(source: dict) -> str:
+    """Records per DCAT-US class (Dataset 6 · DataService 2), each with its outcomes on hover."""
+    parts = []
+    for kind, tally in (source.get("record_types") or {}).items():
+        outcomes = ", ".join(f"{_n(n)} {name}" for name, n in tally.items() if name != "records" and n)
+        parts.append(f'<span title="{_e(kind)}: {_e(outcomes)}">{_e(kind)} {_n(tally.get("records"))}</span>')
+    return f'<br><span class="classes none">{" · ".join(parts)}</span>' if parts else ""
+
+
 def _sources_table(report: dict) -> str:
     head = "".join(f'<th class="n">{name}</th>' for name in COUNT_NAMES)
     rows = []
@@ -67,7 +76,8 @@ def _sources_table(report: dict) -> str:
         counts = "".join(f'<td class="n">{_n(source.get(name))}</td>' for name in COUNT_NAMES)
         rows.append(
             f'<tr class="source" data-source="{_e(source.get("source_id"))}"><td class="src"><b>{_e(source.get("source_id"))}</b><br>'
-            f'{_e(source.get("title"))}<br><span class="none">{_e(source.get("organization"))}</span></td>'
+            f'{_e(source.get("title"))}<br><span class="none">{_e(source.get("organization"))}</span>'
+            f"{_record_types(source)}</td>"
             f"<td>{_e(source.get('type'))}</td><td>{_badge(source.get('status'))}</td>{counts}"
             f'<td class="reason">{_e(source.get("reason"))}</td></tr>'
         )
