@@ -70,8 +70,14 @@ def site(tmp_path_factory):
     (root / "www" / "hostile").mkdir()
     (root / "www" / "hostile" / "data.json").write_text('{"dataset": [' + ", ".join(HOSTILE_DATASETS) + "]}")
     (root / "www" / "hostile-waf" / "sub").mkdir(parents=True)
-    shutil.copy(ISO / "shoreline-change-2024.xml", root / "www" / "hostile-waf" / "good.xml")
-    shutil.copy(ISO / "seafloor-sediment.xml", root / "www" / "hostile-waf" / "sub" / "inside.xml")
+    # Good records under identifiers of their own: good-waf's identifiers would be refused here as
+    # published by another source (transforms/gate/duplicates.py), which is not what this WAF tests.
+    for name, target in (
+        ("shoreline-change-2024.xml", "good.xml"),
+        ("seafloor-sediment.xml", "sub/inside.xml"),
+    ):
+        text = (ISO / name).read_text("utf-8").replace(">example-csc-", ">hostile-copy-of-csc-")
+        (root / "www" / "hostile-waf" / target).write_text(text, "utf-8")
     (root / "www" / "hostile-waf" / "utf7.xml").write_text(UTF7)
     sub_listing = {"answer": None}  # None: the server's own listing; a dict: what the folder answers instead
     soup = (
