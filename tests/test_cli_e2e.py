@@ -65,7 +65,7 @@ def test_an_interrupted_run_stops_cleanly_with_exit_code_130(tmp_path, stop):
             cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT), "PYSPARK_PYTHON": sys.executable},
         )
-        started = lake / "runs" / "stopped-1" / "run.json"  # extract writes it first thing
+        started = lake / "runs" / "stopped-1" / "manifest.json"  # extract pins it first thing
         deadline = time.monotonic() + 180
         while not started.exists() and harvest.poll() is None and time.monotonic() < deadline:
             time.sleep(0.2)
