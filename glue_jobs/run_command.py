@@ -69,7 +69,7 @@ def write_stopped_report(lake_root: str, run_id: str, result, options: dict) -> 
         message = f"the run was interrupted during {stage}; {note}"
     else:
         message = f"the {stage} job failed: {result.error}; {note}"
-    started = lake.read_text(lake.run_path(lake_root, run_id, "run.json"))
+    started = lake.read_text(lake.run_path(lake_root, run_id, "manifest.json"))  # extract pins it first
     report = {
         "run_id": run_id,
         "status": RunStatus.INTERRUPTED if interrupted else RunStatus.FAILED,

@@ -16,3 +16,17 @@ def row(table: StructType, /, **values) -> tuple:
         values.get(field.name, [] if isinstance(field.dataType, ArrayType) else None)
         for field in table.fields
     )
+
+
+def valid_dataset(**fields) -> dict:
+    """A small DCAT-US 1.1 dataset that passes the schema; keyword arguments add or replace fields."""
+    dataset = {
+        "title": "Water quality",
+        "description": "Samples.",
+        "keyword": ["water"],
+        "modified": "2024-01-02",
+        "publisher": {"name": "Agency"},
+        "contactPoint": {"fn": "A", "hasEmail": "mailto:a@x.gov"},
+        "accessLevel": "public",
+    }
+    return {**dataset, **fields}

@@ -11,20 +11,13 @@ import pytest
 from devtools.local_http import serve_folder
 from devtools.run_samples import SAMPLES
 from glue_jobs.cli import run_harvest
+from tests.rows import valid_dataset
 from transforms.publish.catalog_state import read_pointer, read_state
 from transforms.schemas import COUNT_NAMES, RECORD_OUTCOMES
 
 pytestmark = pytest.mark.e2e
 
-VALID = {
-    "title": "Water quality",
-    "description": "Samples.",
-    "keyword": ["water"],
-    "modified": "2024-01-02",
-    "publisher": {"name": "Agency"},
-    "contactPoint": {"fn": "A", "hasEmail": "mailto:a@x.gov"},
-    "accessLevel": "public",
-}
+VALID = valid_dataset()
 
 
 def dataset(identifier: str, **changes) -> str:

@@ -8,6 +8,7 @@ import time
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from tests.rows import valid_dataset
 from transforms.crosswalk.normalize import normalize_text
 from transforms.crosswalk.transform import transform_row
 from transforms.fetch.datajson import CatalogInfo
@@ -26,17 +27,9 @@ SOURCE = Source(
     "hostile", "Hostile", "Agency", "https://x.gov/data.json", "datajson", "dcatus1.1-non-federal"
 )
 SETTINGS = {"hostile": ({}, "Agency")}
-VALID = {
-    "title": "Water quality",
-    "description": "Samples.",
-    "keyword": ["water"],
-    "modified": "2024-01-02",
-    "publisher": {"name": "Agency"},
-    "contactPoint": {"fn": "A", "hasEmail": "mailto:a@x.gov"},
-    "identifier": "w-1",
-    "accessLevel": "public",
-    "distribution": [{"downloadURL": "https://x.gov/w.csv", "mediaType": "text/csv"}],
-}
+VALID = valid_dataset(
+    identifier="w-1", distribution=[{"downloadURL": "https://x.gov/w.csv", "mediaType": "text/csv"}]
+)
 DCATUS_FIELDS = [
     *VALID,
     "@type",

@@ -10,7 +10,7 @@ import pytest
 
 from devtools.local_http import serve_folder
 from tests.conftest import REALDATA
-from tests.rows import row
+from tests.rows import row, valid_dataset
 from transforms.crosswalk.transform import transform_changes
 from transforms.fetch.extract import extract_sources
 from transforms.fetch.http import FetchPolicy
@@ -20,16 +20,7 @@ from transforms.schemas import CHANGES, TRANSFORMED
 
 POLICY = FetchPolicy(retries=0, read_timeout_s=2, connect_timeout_s=1, threads_per_task=4)
 FGDC = "<metadata><idinfo><citation><citeinfo><title>{}</title></citeinfo></citation></idinfo></metadata>"
-VALID = {
-    "title": "Water quality",
-    "description": "Samples.",
-    "keyword": ["water"],
-    "modified": "2024-01-02",
-    "publisher": {"name": "Agency"},
-    "contactPoint": {"fn": "A", "hasEmail": "mailto:a@x.gov"},
-    "identifier": "w-1",
-    "accessLevel": "public",
-}
+VALID = valid_dataset(identifier="w-1")
 
 
 def source(source_id: str, url: str, kind: str = "waf", **extra) -> Source:
