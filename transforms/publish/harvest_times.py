@@ -52,16 +52,19 @@ def _base_run(lake_root: str, run_id: str) -> str | None:
     return pointer.get("previous") if pointer.get("run_id") == run_id else pointer.get("run_id")
 
 
-def read_harvest_times(spark: SparkSession, lake_root: str, run_id: str | None = None) -> DataFrame:
-    """The side table in force (for ``run_id``: the one it builds on); empty when there is none."""
+def read_harvest_times(spark: SparkSession, lake_root: str, run_id: str | None = None) -> DataFrame | None:
+    """The side table in force (for ``run_id``: the one it builds on); None when there is none."""
     table = _base_run(lake_root, run_id) if run_id else _pointer(lake_root).get("run_id")
     if table is None:
-        return spark.createDataFrame([], HARVEST_TIMES)
+        return None
     return spark.read.schema(HARVEST_TIMES).parquet(lake.spark_uri(_folder(lake_root, table)))
 
 
-def with_harvest_times(state: DataFrame, times: DataFrame) -> DataFrame:
-    """CATALOG_STATE with each record's latest harvest time and validators from the side table."""
+def with_harvest_times(state: DataFrame, times: DataFrame | None) -> DataFrame:
+    """CATALOG_STATE with each record's latest harvest time and validators from the side table (None:
+    there is none yet, and the state is returned as it is)."""
+    if times is None:
+        return state
     newer = F.col("seen_at").isNotNull() & (
         F.col("last_harvested").isNull() | (F.col("seen_at") > F.col("last_harvested"))
     )
@@ -98,7 +101,10 @@ def write_harvest_times(
     """
     previous = _base_run(lake_root, run_id)
     fresh = seen.select(*KEYS, F.lit(at).cast("timestamp").alias("last_harvested"), "etag", "last_modified")
-    kept = read_harvest_times(spark, lake_root, run_id).join(fresh.select(*KEYS), on=KEYS, how="left_anti")
+    previous_times = read_harvest_times(spark, lake_root, run_id)
+    if previous_times is None:
+        previous_times = spark.createDataFrame([], HARVEST_TIMES)
+    kept = previous_times.join(fresh.select(*KEYS), on=KEYS, how="left_anti")
     # Records changed this run carry their own time in the catalog version (last_changed_run).
     unchanged_in_catalog = catalog.filter(
         F.col("last_changed_run").isNull() | (F.col("last_changed_run") != run_id)
