@@ -49,6 +49,9 @@ def cancel_spark_jobs(timeout_s: float = 30.0) -> None:
         context = SparkContext._active_spark_context
         if context is None:
             return
+        # Cancelled tasks and the broadcasts they held log errors with Java stack traces; after an
+        # interrupt they are expected, and would only bury the run's last line in the terminal.
+        context.setLogLevel("OFF")
         context.cancelAllJobs()
         deadline = time.monotonic() + timeout_s
         while context.statusTracker().getActiveJobsIds() and time.monotonic() < deadline:
