@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.test_report_html import CHROMIUM
+from tests.test_report_html import CHROMIUM, chromium
 from transforms.gate.data_docs_offline import REMOTE_ASSET, make_offline, manifest
 from transforms.gate.suites import SuiteRunner, load_suite
 
@@ -99,28 +99,7 @@ def probe(site: Path, page: Path, tmp_path: Path) -> dict:
     shutil.copytree(site, copy, dirs_exist_ok=True)
     target = copy / page.relative_to(site)
     target.write_text(target.read_text().replace("</body>", PROBE + "</body>"))
-    profile = tmp_path / "profile"
-    command = [
-        "unshare",
-        "--net",  # a network namespace with no interface up: nothing can be fetched
-        str(CHROMIUM),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        f"--user-data-dir={profile}",
-        "--virtual-time-budget=5000",
-        "--dump-dom",
-        target.as_uri(),
-    ]
-    try:
-        dom = subprocess.run(command, capture_output=True, text=True, timeout=90, check=True).stdout
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
+    dom = chromium(tmp_path, "--virtual-time-budget=5000", "--dump-dom", target.as_uri(), offline=True)
     found = re.search(r'data-probe="([^"]*)"', dom)
     assert found, dom[:2000]
     return json.loads(found.group(1).replace("&quot;", '"'))

@@ -175,11 +175,13 @@ def test_terminal_summary_lists_sources_totals_and_reasons_without_control_chara
     assert "\x1b" not in text
 
 
-def chromium(tmp_path, *arguments):
+def chromium(tmp_path, *arguments, offline: bool = False):
+    """Headless Chromium's stdout for ``arguments``; ``offline`` runs it in a network namespace of its own."""
     if not CHROMIUM.exists():
         pytest.skip("headless Chromium is missing at /usr/bin/chromium: apt-get install chromium")
     profile = tmp_path / "profile"
     command = [
+        *(["unshare", "--net"] if offline else []),  # no interface up: nothing can be fetched
         str(CHROMIUM),
         "--headless",
         "--no-sandbox",
