@@ -37,3 +37,20 @@ def realdata() -> Path:
             "../shared/realdata is absent: real-data tests need the shared folder beside the checkout"
         )
     return REALDATA
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    """moto's AWS in us-east-1 with test credentials (none of the machine's own profile leaks in)."""
+    from moto import mock_aws
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        yield

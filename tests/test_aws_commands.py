@@ -5,7 +5,6 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
-from moto import mock_aws
 
 from glue_jobs.aws_commands import DeployError, deploy_stack, stack_parameters
 from glue_jobs.aws_runs import format_status, latest_run_id, run_status, start_run
@@ -22,20 +21,6 @@ REGISTRY = """sources:
     schema: dcatus1.1-non-federal
 """
 STAGES = ["extract", "compare", "transform", "validate", "load"]
-
-
-@pytest.fixture
-def aws(monkeypatch):
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        yield
 
 
 @pytest.fixture

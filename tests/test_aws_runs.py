@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 from botocore.stub import Stubber
-from moto import mock_aws
 
 from glue_jobs.aws_runs import read_lake_report, resume_run, run_status, status_exit_code
 from glue_jobs.cli import main
@@ -71,19 +70,10 @@ def test_no_credentials_and_a_missing_profile_are_one_line_and_exit_2(
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        boto3.client("cloudformation").create_stack(StackName="h", TemplateBody=json.dumps(STACK))
-        boto3.client("glue").create_workflow(Name="h-harvest")
-        yield
+def aws(aws):
+    """conftest's moto AWS, holding the harvest stack and its workflow."""
+    boto3.client("cloudformation").create_stack(StackName="h", TemplateBody=json.dumps(STACK))
+    boto3.client("glue").create_workflow(Name="h-harvest")
 
 
 def test_start_takes_the_old_sources_spelling_with_a_warning(capsys, aws):

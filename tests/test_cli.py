@@ -362,38 +362,27 @@ def test_on_a_terminal_each_stage_leaves_one_line(monkeypatch, restored_logging)
     assert screen.getvalue().endswith("sources 2\n")
 
 
-def test_prune_and_rollback_work_on_an_s3_lake(capsys, monkeypatch):
-    from moto import mock_aws
+def test_prune_and_rollback_work_on_an_s3_lake(capsys, aws):
+    import boto3
 
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "x",
-        "AWS_SECRET_ACCESS_KEY": "x",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        import boto3
-
-        s3 = boto3.client("s3")
-        s3.create_bucket(Bucket="lake")
-        for number, run_id in enumerate(("wr_c", "wr_a", "wr_b")):  # started in this order
-            s3.put_object(
-                Bucket="lake",
-                Key=f"runs/{run_id}/manifest.json",
-                Body=json.dumps({"started": f"2026-11-2{number}"}),
-            )
-            s3.put_object(Bucket="lake", Key=f"runs/{run_id}/extract/records/part-0.parquet", Body=b"x")
-            s3.put_object(Bucket="lake", Key=f"catalog/versions/{run_id}/records/part-0.parquet", Body=b"x")
-            marker = {"version": run_id, "run_id": run_id, "written": f"2026-11-2{number}"}
-            s3.put_object(
-                Bucket="lake", Key=f"catalog/versions/{run_id}/VERSION.json", Body=json.dumps(marker)
-            )
-        switch_pointer("s3://lake", "wr_b", "wr_a")
-        code, out, _ = harvest(capsys, "prune", "--keep", "1", "--lake", "s3://lake", "--yes")
-        assert code == 0 and last_line(out).startswith("removed 2 run folders and 1 catalog versions")
-        keys = {o["Key"] for o in s3.list_objects_v2(Bucket="lake")["Contents"]}
-        assert {k.split("/")[1] for k in keys if k.startswith("runs/")} == {"wr_b"}
-        assert {k.split("/")[2] for k in keys if k.startswith("catalog/versions/")} == {"wr_a", "wr_b"}
-        code, _, _ = harvest(capsys, "rollback", "wr_a", "--lake", "s3://lake", "--yes")
-        assert code == 0 and read_pointer("s3://lake")["version"] == "wr_a"
-        assert [entry["action"] for entry in read_history("s3://lake")] == ["prune", "rollback"]
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="lake")
+    for number, run_id in enumerate(("wr_c", "wr_a", "wr_b")):  # started in this order
+        s3.put_object(
+            Bucket="lake",
+            Key=f"runs/{run_id}/manifest.json",
+            Body=json.dumps({"started": f"2026-11-2{number}"}),
+        )
+        s3.put_object(Bucket="lake", Key=f"runs/{run_id}/extract/records/part-0.parquet", Body=b"x")
+        s3.put_object(Bucket="lake", Key=f"catalog/versions/{run_id}/records/part-0.parquet", Body=b"x")
+        marker = {"version": run_id, "run_id": run_id, "written": f"2026-11-2{number}"}
+        s3.put_object(Bucket="lake", Key=f"catalog/versions/{run_id}/VERSION.json", Body=json.dumps(marker))
+    switch_pointer("s3://lake", "wr_b", "wr_a")
+    code, out, _ = harvest(capsys, "prune", "--keep", "1", "--lake", "s3://lake", "--yes")
+    assert code == 0 and last_line(out).startswith("removed 2 run folders and 1 catalog versions")
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket="lake")["Contents"]}
+    assert {k.split("/")[1] for k in keys if k.startswith("runs/")} == {"wr_b"}
+    assert {k.split("/")[2] for k in keys if k.startswith("catalog/versions/")} == {"wr_a", "wr_b"}
+    code, _, _ = harvest(capsys, "rollback", "wr_a", "--lake", "s3://lake", "--yes")
+    assert code == 0 and read_pointer("s3://lake")["version"] == "wr_a"
+    assert [entry["action"] for entry in read_history("s3://lake")] == ["prune", "rollback"]
