@@ -1,6 +1,7 @@
 """Small text helpers shared by the stages."""
 
 import codecs
+import re
 import unicodedata
 
 # The character encodings real metadata uses (Python's names for them; every alias maps to one).
@@ -22,6 +23,13 @@ ACCEPTED_CODECS = frozenset(
     }
 )
 ACCEPTED_NAMES = "UTF-8, UTF-16, UTF-32, ISO-8859-1, Windows-1252 or ASCII"
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.IGNORECASE)
+
+
+def content_type_charset(content_type: str | None) -> str | None:
+    """The ``charset`` label of an HTTP Content-Type header, as written (``text/html; charset=UTF-8``), or None."""
+    found = _CHARSET.search(content_type or "")
+    return found.group(1) if found else None
 
 
 def accepted_codec(label: str) -> str | None:

@@ -25,7 +25,7 @@ from lxml import etree
 
 from transforms.fetch.http import FetchPolicy, FetchResult, fetch, within_deadline
 from transforms.isolation import bounded
-from transforms.text import ACCEPTED_NAMES, accepted_codec
+from transforms.text import ACCEPTED_NAMES, accepted_codec, content_type_charset
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,6 @@ _DATES = (
         ("%B %d, %Y %I:%M %p",),
     ),
 )
-_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.IGNORECASE)
 # No network, no comments or processing instructions; libxml2's depth and text limits stay on.
 _HTML_PARSER = etree.HTMLParser(no_network=True, remove_comments=True, remove_pis=True, huge_tree=False)
 
@@ -162,10 +161,10 @@ def parse_listing(page: str, page_url: str, scope: str | None = None) -> list[Li
 def _page_text(result: FetchResult) -> str:
     """The listing's text in its HTTP charset (UTF-8 when none); ValueError for a charset not accepted."""
     body = result.body or b""
-    charset = _CHARSET.search(result.content_type or "")
-    codec = accepted_codec(charset.group(1)) if charset else "utf-8"
+    charset = content_type_charset(result.content_type)
+    codec = accepted_codec(charset) if charset else "utf-8"
     if codec is None:
-        raise ValueError(f"its charset {bounded(charset.group(1), 40)!r} is not {ACCEPTED_NAMES}")  # type: ignore[union-attr]
+        raise ValueError(f"its charset {bounded(charset or '', 40)!r} is not {ACCEPTED_NAMES}")
     return body.decode(codec, errors="replace")
 
 

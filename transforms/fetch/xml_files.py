@@ -26,7 +26,7 @@ from transforms.fetch import transport
 from transforms.fetch.http import FetchPolicy, FetchResult
 from transforms.isolation import bounded, isolated, require_utf8
 from transforms.registry import Source
-from transforms.text import ACCEPTED_NAMES, accepted_codec
+from transforms.text import ACCEPTED_NAMES, accepted_codec, content_type_charset
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,6 @@ _WIDE_STARTS = (
     (b"<\x00?\x00", "utf-16-le"),
 )
 _DECLARED = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z][A-Za-z0-9._:-]*)["']""")
-_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.IGNORECASE)
 _IDENTIFIER_ELEMENTS = ("fileIdentifier", "metadataIdentifier")  # ISO 19139 / 19115-2, ISO 19115-3
 TIME_BUDGET_SPENT = "the source's time budget ran out before this file was fetched"
 
@@ -71,9 +70,9 @@ def xml_encoding(body: bytes, content_type: str | None = None) -> tuple[str, str
     declared = _DECLARED.match(body[:512])
     if declared:
         return declared.group(1).decode("ascii").lower(), "XML declaration"
-    charset = _CHARSET.search(content_type or "")
+    charset = content_type_charset(content_type)
     if charset:
-        return charset.group(1).lower(), "HTTP Content-Type"
+        return charset.lower(), "HTTP Content-Type"
     return "utf-8", "default"
 
 
