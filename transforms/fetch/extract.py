@@ -68,7 +68,11 @@ ITEMS = StructType(
         )
     ]
 )
-_REQUIRED = {"source_id": "", "raw_format": "xml", "fetch_status": "error"}  # never null in practice
+_REQUIRED = {
+    "source_id": "",
+    "raw_format": "xml",
+    "fetch_status": FetchStatus.ERROR,
+}  # never null in practice
 
 
 def _arrow_batches(rows: Iterator[dict], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
@@ -162,7 +166,7 @@ def _not_modified(todo: DataFrame) -> DataFrame:
         "file_identifier": F.lit(None),
         "raw_format": F.lit("xml"),
         "raw": F.lit(None),
-        "fetch_status": F.lit("not_modified"),
+        "fetch_status": F.lit(FetchStatus.NOT_MODIFIED),
         "error": F.lit(None),
         "warnings": F.array(),
         "last_modified": F.coalesce("last_modified", "listed_modified"),

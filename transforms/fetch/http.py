@@ -13,6 +13,7 @@ to what is left of the deadline, so a server that drips a byte at a time cannot 
 
 import email.utils
 import http.client
+import io
 import logging
 import ssl
 import tempfile
@@ -245,8 +246,6 @@ def fetch(
     url: str, policy: FetchPolicy, etag: str | None = None, last_modified: str | None = None
 ) -> FetchResult:
     """GET a URL into memory (up to policy.max_body_bytes); conditional when validators are given."""
-    import io
-
     result, sink = _fetch_into(url, policy, etag, last_modified, policy.max_body_bytes, io.BytesIO)
     if sink is not None:
         result.body = sink.getvalue() if result.ok else None  # type: ignore[attr-defined]  # a BytesIO

@@ -26,6 +26,7 @@ from transforms.fetch import transport
 from transforms.fetch.http import FetchPolicy, FetchResult
 from transforms.isolation import bounded, isolated, require_utf8
 from transforms.registry import Source
+from transforms.schemas import FetchStatus
 from transforms.text import ACCEPTED_NAMES, accepted_codec, content_type_charset
 
 log = logging.getLogger(__name__)
@@ -134,15 +135,15 @@ def xml_record(todo: dict, result: FetchResult, read_identifier: bool = False) -
         "position": todo.get("position"),
         "raw_format": "xml",
         "raw": None,
-        "fetch_status": "fetched",
+        "fetch_status": FetchStatus.FETCHED,
         "error": None,
         "warnings": [],
     }
     if result.not_modified:
-        row["fetch_status"] = "not_modified"
+        row["fetch_status"] = FetchStatus.NOT_MODIFIED
     elif not result.ok:
         row.update(
-            fetch_status="error",
+            fetch_status=FetchStatus.ERROR,
             error=bounded(result.error or f"HTTP {result.status} from {todo['record_url']}"),
         )
     else:
