@@ -11,7 +11,7 @@ from typing import IO, Any
 import ijson
 
 from transforms.fetch.datajson import CatalogInfo, _rewind
-from transforms.fetch.json_stream import MAX_RECORD_DEPTH, SurrogateRepairStream, TooDeep
+from transforms.fetch.json_stream import SurrogateRepairStream, built
 from transforms.schemas import RecordType
 
 # The catalog arrays that hold records, and the class of their entries.
@@ -65,22 +65,6 @@ def _conforms(frames: list[_Frame], value, walk: Walk) -> None:
         walk.conforms_to[frames[1].key] = value
 
 
-def _build(event: str, value: Any, events: Iterator) -> Any:
-    """The JSON value that starts with (event, value), built from the events that follow; a value nested
-    deeper than a record may be is skipped unbuilt and comes back as a TooDeep."""
-    builder, depth, too_deep = ijson.ObjectBuilder(), 1, False
-    while depth:
-        if not too_deep:
-            builder.event(event, value)
-        event, value = next(events)
-        if event in _STARTS:
-            depth += 1
-            too_deep = too_deep or depth > MAX_RECORD_DEPTH
-        elif event in _ENDS:
-            depth -= 1
-    return TooDeep() if too_deep else builder.value
-
-
 def entries(stream: IO[bytes], info: CatalogInfo, walk: Walk) -> Iterator[tuple[RecordType, int, Any]]:
     """(class, number in its class, value) of every entry of a record array, at any catalog depth."""
     _rewind(stream)
@@ -97,7 +81,7 @@ def entries(stream: IO[bytes], info: CatalogInfo, walk: Walk) -> Iterator[tuple[
             yield (
                 record_type,
                 counts[record_type],
-                _build(event, value, events) if event in _STARTS else value,
+                built(event, value, events) if event in _STARTS else value,
             )
         elif event in _STARTS:
             frames.append(_opened(frames, event == "start_map", walk))

@@ -19,7 +19,7 @@ import math
 import re
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import IO
+from typing import IO, Any
 
 import ijson
 
@@ -157,35 +157,45 @@ def needs_repair(text: str, markers: bool) -> bool:
     return bool(_damage(markers).search(text))
 
 
+def built(event: str, value: Any, events: Iterator[tuple[str, Any]]) -> Any:
+    """The JSON value that starts with basic event (event, value), built from the events that follow; a
+    value nested deeper than MAX_RECORD_DEPTH is skipped unbuilt and comes back as a TooDeep."""
+    builder, depth, too_deep = ijson.ObjectBuilder(), 1, False
+    while depth:
+        if not too_deep:
+            builder.event(event, value)
+        event, value = next(events)
+        if event in _CONTAINER_STARTS:
+            depth += 1
+            too_deep = too_deep or depth > MAX_RECORD_DEPTH
+        elif event in _CONTAINER_ENDS:
+            depth -= 1
+    return TooDeep() if too_deep else builder.value
+
+
+def _array_items(events: Iterator[tuple[str, Any]]) -> Iterator[Any]:
+    """The entries of the array whose start_array was just read, each built; ends after its end_array."""
+    for event, value in events:
+        if event == "end_array":
+            return
+        yield built(event, value, events) if event in _CONTAINER_STARTS else value
+
+
 def datasets_built(
     stream: SurrogateRepairStream | IO[bytes], use_float: bool
 ) -> Iterator[tuple[int, object]]:
     """(index, value) of every top-level ``dataset`` array entry, built from basic events; an entry
     deeper than MAX_RECORD_DEPTH is skipped unbuilt and comes back as a TooDeep."""
-    depth, top_key, in_datasets, index = 0, None, False, -1
-    builder, too_deep = None, False
-    for event, value in ijson.basic_parse(stream, use_float=use_float):
-        if event == "map_key" and depth == 1:
+    events = iter(ijson.basic_parse(stream, use_float=use_float))
+    depth, top_key, index = 0, None, 0
+    for event, value in events:
+        if depth == 1 and event == "map_key":
             top_key = value
-            continue
-        if in_datasets and depth == 2 and event not in _CONTAINER_ENDS and event != "map_key":
-            index += 1
-            if event not in _CONTAINER_STARTS:
-                yield index, value
-                continue
-            builder, too_deep = ijson.ObjectBuilder(), False
-        if event in _CONTAINER_STARTS:
-            if depth == 1 and top_key == "dataset" and event == "start_array":
-                in_datasets = True
+        elif depth == 1 and top_key == "dataset" and event == "start_array":
+            for item in _array_items(events):  # the walk is at depth 1 again after the array
+                yield index, item
+                index += 1
+        elif event in _CONTAINER_STARTS:
             depth += 1
-            too_deep = too_deep or depth - 2 > MAX_RECORD_DEPTH
         elif event in _CONTAINER_ENDS:
             depth -= 1
-            if depth == 1:
-                in_datasets = False
-        if builder is not None:
-            if not too_deep:
-                builder.event(event, value)
-            if depth == 2:
-                yield index, (TooDeep() if too_deep else builder.value)
-                builder = None
