@@ -12,7 +12,7 @@ truncated or broken catalog fails before any of its records is emitted.
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any, NamedTuple
 
 import ijson
 
@@ -179,27 +179,42 @@ def iter_datasets(stream: IO[bytes], info: CatalogInfo | None = None) -> Iterato
         yield from enumerate(ijson.items(repairing, "dataset.item", use_float=use_float))
 
 
-def dataset_record(index: int, value, info: CatalogInfo | None = None) -> dict:
-    """identifier, raw, error and warnings of one dataset entry; a bad entry is an error, not a failure.
+class CheckedEntry(NamedTuple):
+    """One catalog entry checked: its value (repaired), canonical text and warnings, or why it is rejected."""
 
-    Lone surrogates are repaired (each repaired field named in a warning); a dataset nested deeper
-    than MAX_RECORD_DEPTH, or holding a number too large to keep, is an error.
-    """
-    info = info or CatalogInfo()
-    record: dict = {"identifier": None, "raw": None, "error": None, "warnings": []}
+    value: Any
+    raw: str | None
+    warnings: list[str]
+    error: str | None
+
+
+def checked_entry(value, info: CatalogInfo, label: str) -> CheckedEntry:
+    """The entry ``label`` names (``dataset #3``), checked as every data.json entry is: an object, not nested
+    deeper than MAX_RECORD_DEPTH, lone surrogates repaired (each repaired field named in a warning) and
+    exact numbers made plain (one too large to keep rejects the entry)."""
+    warnings: list[str] = []
     if isinstance(value, TooDeep):
-        return {**record, "error": f"dataset #{index + 1} is nested deeper than {MAX_RECORD_DEPTH} levels"}
+        return CheckedEntry(value, None, warnings, f"{label} is nested deeper than {MAX_RECORD_DEPTH} levels")
     if not isinstance(value, dict):
         kind = JSON_TYPE_NAMES.get(type(value), type(value).__name__)
-        return {**record, "error": f"dataset #{index + 1} is {kind}, not a JSON object"}
+        return CheckedEntry(value, None, warnings, f"{label} is {kind}, not a JSON object")
     markers = info.repaired_escapes > 0
     raw = None if info.exact_numbers else canonical_json(value)
     if raw is None or needs_repair(raw, markers):
         try:
-            value = repaired(value, "", record["warnings"], markers)
+            value = repaired(value, "", warnings, markers)
         except NumberTooLarge as error:
-            return {**record, "error": f"dataset #{index + 1}: {error}"}
+            return CheckedEntry(value, None, warnings, f"{label}: {error}")
         raw = canonical_json(value)
-    identifier = value.get("identifier")
+    return CheckedEntry(value, raw, warnings, None)
+
+
+def dataset_record(index: int, value, info: CatalogInfo | None = None) -> dict:
+    """identifier, raw, error and warnings of one dataset entry; a bad entry is an error, not a failure
+    (see :func:`checked_entry`)."""
+    entry = checked_entry(value, info or CatalogInfo(), f"dataset #{index + 1}")
+    if entry.error:
+        return {"identifier": None, "raw": None, "error": entry.error, "warnings": entry.warnings}
+    identifier = entry.value.get("identifier")
     identifier = identifier.strip() if isinstance(identifier, str) and identifier.strip() else None
-    return {**record, "identifier": identifier, "raw": raw}
+    return {"identifier": identifier, "raw": entry.raw, "error": None, "warnings": entry.warnings}

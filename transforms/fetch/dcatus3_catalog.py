@@ -29,9 +29,9 @@ from collections.abc import Iterator
 from functools import partial
 from typing import IO, Any
 
-from transforms.fetch.datajson import JSON_TYPE_NAMES, CatalogError, CatalogInfo, dataset_record
+from transforms.fetch.datajson import CatalogError, CatalogInfo, checked_entry
 from transforms.fetch.dcatus3_walk import RECORD_ARRAYS, Walk, conforms_to, entries
-from transforms.fetch.json_stream import MAX_RECORD_DEPTH, NumberTooLarge, TooDeep, repaired
+from transforms.fetch.json_stream import NumberTooLarge, repaired
 from transforms.isolation import isolated, require_utf8
 from transforms.schemas import FetchStatus, RecordType
 
@@ -47,6 +47,10 @@ MEMBER_FIELDS = {
     RecordType.DATASET_SERIES: ("seriesMember", "first", "last"),
 }
 CATALOG_RECORD_URN = "urn:datagov:catalogrecord:"
+_HOLD_DATASETS = (RecordType.DATASET, *MEMBER_FIELDS)  # the classes the second pass reads
+_ARRAY_OF = {
+    record_type: array for array, record_type in RECORD_ARRAYS.items()
+}  # names an entry: "service #2"
 
 
 def _named(value: dict, record_type: RecordType, label: str) -> str:
@@ -110,8 +114,8 @@ def _parent_of_top_level(
     top_level: set[str] = set()
     parents: dict[RecordType, dict[str, str | None]] = {kind: {} for kind in MEMBER_FIELDS}
     for record_type, _number, value in entries(stream, info, walk):
-        if not isinstance(value, dict):
-            continue
+        if record_type not in _HOLD_DATASETS or not isinstance(value, dict):
+            continue  # a catalog record is no dataset and embeds none: nothing to collect from it
         value = _clean(value, info)
         identifier, _ = record_identifier(value, record_type)
         if record_type == RecordType.DATASET and identifier:
@@ -128,24 +132,13 @@ def _record(value: Any, record_type: RecordType, label: str, info: CatalogInfo, 
     """identifier, raw, error, warnings, record_type and parent_identifier of one entry."""
     row: dict = {"identifier": None, "raw": None, "warnings": [], "record_type": record_type}
     row["parent_identifier"] = parent
-    if isinstance(value, TooDeep):
-        return {**row, "error": f"{label} is nested deeper than {MAX_RECORD_DEPTH} levels"}
-    if not isinstance(value, dict):
-        kind = JSON_TYPE_NAMES.get(type(value), type(value).__name__)
-        return {**row, "error": f"{label} is {kind}, not a JSON object"}
     # The canonical text, with the repairs and checks every data.json entry gets.
-    checked = dataset_record(0, value, info)
-    if checked["error"]:
-        return {**row, "error": checked["error"].replace("dataset #1", label, 1)}
-    value = json.loads(checked["raw"]) if checked["warnings"] or info.exact_numbers else value
+    checked = checked_entry(value, info, label)
+    if checked.raw is None:
+        return {**row, "error": checked.error}
+    value = json.loads(checked.raw) if checked.warnings or info.exact_numbers else value
     identifier, error = record_identifier(value, record_type, label)
-    return {
-        **row,
-        "identifier": identifier,
-        "raw": checked["raw"],
-        "warnings": checked["warnings"],
-        "error": error,
-    }
+    return {**row, "identifier": identifier, "raw": checked.raw, "warnings": checked.warnings, "error": error}
 
 
 def catalog_records(stream: IO[bytes], info: CatalogInfo) -> tuple[Iterator[dict], Walk]:
@@ -166,7 +159,7 @@ def _entry_rows(
     record_type: RecordType, number: int, value: Any, info: CatalogInfo, top_level: set[str], parent_of: dict
 ) -> list[dict]:
     """The records of one entry: itself, and the datasets it serves or holds that are not top-level."""
-    label = f"{next(k for k, v in RECORD_ARRAYS.items() if v == record_type)} #{number}"
+    label = f"{_ARRAY_OF[record_type]} #{number}"
     first = _record(value, record_type, label, info, None)
     rows = [first]
     if record_type == RecordType.DATASET:
