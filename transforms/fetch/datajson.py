@@ -72,7 +72,7 @@ def canonical_json(value) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def _rewind(stream: IO[bytes]) -> None:
+def rewind(stream: IO[bytes]) -> None:
     """Back to the start of the JSON text, after a UTF-8 byte order mark if there is one (yajl refuses it)."""
     stream.seek(0)
     if stream.read(3) != b"\xef\xbb\xbf":
@@ -82,7 +82,7 @@ def _rewind(stream: IO[bytes]) -> None:
 def _check_start(stream: IO[bytes]) -> None:
     """Name the common non-JSON answers (an HTML error page, an empty body) before parsing."""
     head = stream.read(1024).lstrip(b"\xef\xbb\xbf \t\r\n")
-    _rewind(stream)
+    rewind(stream)
     if not head:
         raise CatalogError("response is empty, not a JSON catalog")
     if head.startswith(b"<"):
@@ -144,7 +144,7 @@ def inspect_catalog(stream: IO[bytes], require_dataset: bool = True) -> CatalogI
             if "overflow" not in str(error):
                 raise
             # An integer beyond 2^63 (or a float beyond a double): read every number exactly instead.
-            _rewind(stream)
+            rewind(stream)
             info = CatalogInfo(exact_numbers=True)
             dataset_type = _first_pass(stream, info)
     except ijson.JSONError as error:
@@ -154,7 +154,7 @@ def inspect_catalog(stream: IO[bytes], require_dataset: bool = True) -> CatalogI
     except (ValueError, SystemError):  # Python refuses integers of more than 4,300 digits
         raise CatalogError("catalog holds a number with more digits than can be read") from None
     finally:
-        _rewind(stream)
+        rewind(stream)
     if dataset_type is None and require_dataset:
         raise CatalogError('catalog has no "dataset" array')
     if dataset_type is not None and dataset_type != "start_array":
@@ -170,7 +170,7 @@ def iter_datasets(stream: IO[bytes], info: CatalogInfo | None = None) -> Iterato
     ``info`` is what :func:`inspect_catalog` learned; a dataset nested too deep comes back as a TooDeep.
     """
     info = info or CatalogInfo()
-    _rewind(stream)
+    rewind(stream)
     repairing = SurrogateRepairStream(stream)
     use_float = not info.exact_numbers
     if info.too_deep:  # ijson's prefixed events would cost time quadratic in the depth

@@ -48,9 +48,8 @@ MEMBER_FIELDS = {
 }
 CATALOG_RECORD_URN = "urn:datagov:catalogrecord:"
 _HOLD_DATASETS = (RecordType.DATASET, *MEMBER_FIELDS)  # the classes the second pass reads
-_ARRAY_OF = {
-    record_type: array for array, record_type in RECORD_ARRAYS.items()
-}  # names an entry: "service #2"
+# The array an entry's class is listed in, which names the entry in a reason: "service #2".
+_ARRAY_OF = {record_type: array for array, record_type in RECORD_ARRAYS.items()}
 
 
 def _named(value: dict, record_type: RecordType, label: str) -> str:

@@ -10,7 +10,7 @@ from typing import IO, Any
 
 import ijson
 
-from transforms.fetch.datajson import CatalogInfo, _rewind
+from transforms.fetch.datajson import CatalogInfo, rewind
 from transforms.fetch.json_stream import SurrogateRepairStream, built
 from transforms.schemas import RecordType
 
@@ -67,7 +67,7 @@ def _conforms(frames: list[_Frame], value, walk: Walk) -> None:
 
 def entries(stream: IO[bytes], info: CatalogInfo, walk: Walk) -> Iterator[tuple[RecordType, int, Any]]:
     """(class, number in its class, value) of every entry of a record array, at any catalog depth."""
-    _rewind(stream)
+    rewind(stream)
     events = iter(ijson.basic_parse(SurrogateRepairStream(stream), use_float=not info.exact_numbers))
     counts = dict.fromkeys(RECORD_ARRAYS.values(), 0)
     frames: list[_Frame] = []
