@@ -8,13 +8,10 @@ import pytest
 
 from tests.rows import row
 from transforms.compare.changes import classify_changes
+from transforms.fetch.datajson import canonical_json as canonical
 from transforms.schemas import CATALOG_STATE, EXTRACT_RECORDS, SOURCE_STATUS
 
 NOW = datetime(2026, 11, 1, 6, 0, 0)
-
-
-def canonical(record: dict) -> str:
-    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def sha256(text: str) -> str:

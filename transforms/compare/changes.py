@@ -76,11 +76,12 @@ def _classified(records: DataFrame, state: DataFrame) -> DataFrame:
     # Broadcast (a few hundred bytes per published record) so the records are not shuffled either.
     joined = records.join(F.broadcast(known), on=["source_id", "identifier"], how="left")
     not_modified = F.col("fetch_status") == FetchStatus.NOT_MODIFIED
+    # A 304 for a file the catalog does not hold (it was rejected last time) must be fetched again.
+    stale_304 = not_modified & F.col("published_hash").isNull()
     content_hash = F.when(not_modified, F.col("published_hash")).otherwise(F.sha2(F.col("raw"), 256))
     action = (
         F.when(F.size("reasons") > 0, Action.REJECT)
-        # A 304 for a file the catalog does not hold (it was rejected last time) must be fetched again.
-        .when(not_modified & F.col("published_hash").isNull(), Action.REJECT)
+        .when(stale_304, Action.REJECT)
         .when(not_modified, Action.UNCHANGED)
         .when(F.col("published_hash").isNull(), Action.CREATE)
         .when(F.col("published_dcat_version") != F.col("dcat_version"), Action.UPDATE)
@@ -95,7 +96,7 @@ def _classified(records: DataFrame, state: DataFrame) -> DataFrame:
         .withColumn("action", action)
         .withColumn(
             "reasons",
-            F.when(not_modified & F.col("published_hash").isNull(), stale).otherwise(F.col("reasons")),
+            F.when(stale_304, stale).otherwise(F.col("reasons")),
         )
         .withColumn(
             "record_type",
