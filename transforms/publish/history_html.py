@@ -5,9 +5,9 @@ Self-contained and offline like the run report (inline CSS, charts as inline SVG
 every string is escaped: source ids, reasons and messages may quote a publisher.
 """
 
-from html import escape
-
-from transforms.publish.report_html import CSS, SEGMENTS, STATUS_COLOURS
+from transforms.publish.html_text import count as _n
+from transforms.publish.html_text import html_text as _e
+from transforms.publish.report_html import CSS, SEGMENTS, STATUS_COLOURS, status_badge
 from transforms.publish.source_history import source_runs, streak_members, trailing_streak
 
 LAST_RUNS = 30  # runs shown, in the runs table and per source
@@ -20,14 +20,6 @@ tr.streak td{background:#fdecea}tr.streak td.status{font-weight:600}
 """
 
 
-def _e(value) -> str:
-    return escape("" if value is None else str(value), quote=True)
-
-
-def _n(value) -> int:
-    return int(value or 0)
-
-
 def duration_text(seconds) -> str:
     """A run's duration for people: "3 min 12 s", "45 s", or a dash when unknown."""
     if seconds is None:
@@ -37,9 +29,7 @@ def duration_text(seconds) -> str:
 
 
 def _status(status, dry_run=False) -> str:
-    colour = STATUS_COLOURS.get(status, "#616161")
-    dry = ' <span class="dry">dry run</span>' if dry_run else ""
-    return f'<span class="badge status-{_e(status)}" style="background:{colour}">{_e(status)}</span>{dry}'
+    return status_badge(status) + (' <span class="dry">dry run</span>' if dry_run else "")
 
 
 def _when(started) -> str:
