@@ -13,7 +13,6 @@ wrote one; it is listed among the runs, and has no per-source figures.
 
 import json
 from datetime import datetime
-from pathlib import Path
 
 from transforms import lake
 from transforms.schemas import COUNT_NAMES
@@ -66,15 +65,9 @@ def _order(summary: dict) -> tuple:
 
 
 def _report_uris(lake_root: str) -> list[str]:
-    """Every runs/<run_id>/report/report.json of a lake (a folder or an s3:// URI)."""
-    if not lake.is_s3(lake_root):
-        return [str(path) for path in sorted(Path(lake_root, "runs").glob("*/report/report.json"))]
-    import boto3
-
-    bucket, _, prefix = lake.join(lake_root, "runs").partition("://")[2].partition("/")
-    pages = boto3.client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix + "/")
-    keys = [item["Key"] for page in pages for item in page.get("Contents", [])]
-    return [f"s3://{bucket}/{key}" for key in keys if key.endswith("/report/report.json")]
+    """runs/<run_id>/report/report.json of every run folder (a run without a report reads as None)."""
+    runs = lake.join(lake_root, "runs")
+    return [lake.join(runs, name, "report", "report.json") for name in lake.list_folders(runs)]
 
 
 def scan_reports(lake_root: str) -> list[dict]:
