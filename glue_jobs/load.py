@@ -8,6 +8,7 @@ import logging
 
 from glue_jobs.job_context import begin
 from transforms import lake, lake_lock
+from transforms.publish.db_config import resolve_db_url
 from transforms.publish.harvest_times import refresh_harvest_times
 from transforms.publish.next_version import record_outcomes
 from transforms.publish.publication import plan_publication, publish_catalog
@@ -53,16 +54,17 @@ def main(argv: list[str] | None = None) -> None:
     # Before anything is published: a report whose counts do not add up is a bug, and stops the load here.
     figures = report_figures(record_outcomes(validated), statuses, job.sources, quality)
     check_counts(figures)
+    db_url = resolve_db_url(job.args["db_url"])  # a secret's ARN is looked up once, not at every connection
     published = publish_catalog(
         job.spark,
         job.lake,
         job.manifest,
         plan,
         validated,
-        job.args["db_url"],
+        db_url,
         lake.run_path(job.lake, job.run_id, "load", "db_results"),
     )
-    refresh_harvest_times(job.spark, job.lake, job.run_id, validated, published.version, job.args["db_url"])
+    refresh_harvest_times(job.spark, job.lake, job.run_id, validated, published.version, db_url)
     # The figures checked above are the report's unless the database refused rows (they become rejected).
     same = published.refused is None or published.refused.isEmpty()
     report = write_report(

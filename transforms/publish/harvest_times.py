@@ -135,7 +135,7 @@ def _remove_older(lake_root: str, keep: set) -> None:
 def touch_database(db_url: str, seen: DataFrame, at: datetime) -> None:
     """Move ``last_harvested`` forward for the records seen unchanged: one UPDATE per source, run in the
     Spark tasks that hold its identifiers (a connection per task that has rows)."""
-    from transforms.publish.postgres import resolve_db_url
+    from transforms.publish.db_config import resolve_db_url
 
     url = resolve_db_url(db_url)
 
