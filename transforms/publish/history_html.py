@@ -8,7 +8,8 @@ every string is escaped: source ids, reasons and messages may quote a publisher.
 from transforms.publish.html_text import count as _n
 from transforms.publish.html_text import html_text as _e
 from transforms.publish.report_html import CSS, SEGMENTS, STATUS_COLOURS, status_badge
-from transforms.publish.source_history import source_runs, streak_members, trailing_streak
+from transforms.publish.source_history import BAD_STATES, source_runs, streak_members, trailing_streak
+from transforms.schemas import RunOutcome
 
 LAST_RUNS = 30  # runs shown, in the runs table and per source
 COUNTS = ("extracted", "created", "updated", "deleted", "unchanged", "rejected", "held")
@@ -60,7 +61,7 @@ def _trend(source_id: str, entries: list[dict], streak: set[int]) -> str:
     for index, entry in enumerate(entries):
         x = index * (column + gap)
         status = entry.get("status")
-        if status in ("failed", "held"):
+        if status in BAD_STATES:
             colour = STATUS_COLOURS[status]
             outline = ' stroke="#b71c1c" stroke-width="2"' if index in streak else ""
             parts.append(
@@ -110,7 +111,7 @@ def _source_section(source_id: str, runs: list[dict]) -> str:
 
 def _runs_table(runs: list[dict]) -> str:
     shown = runs[-LAST_RUNS:]
-    streak = streak_members(shown, bad=("failed", "interrupted"))
+    streak = streak_members(shown, bad=(RunOutcome.FAILED, RunOutcome.INTERRUPTED))
     head = "".join(f'<th class="n">{name}</th>' for name in COUNTS)
     rows = []
     for index in reversed(range(len(shown))):

@@ -25,6 +25,7 @@ from transforms.schemas import (
     Outcome,
     RecordType,
     RunOutcome,
+    RunStatus,
 )
 
 EXAMPLES = 3
@@ -227,7 +228,7 @@ def write_report(
     finished = datetime.now(UTC).isoformat(timespec="seconds")
     run = {
         "run_id": run["run_id"],
-        "status": "succeeded",
+        "status": RunStatus.SUCCEEDED,
         "started": run.get("started"),
         "finished": finished,
         **run,

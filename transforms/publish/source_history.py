@@ -15,10 +15,11 @@ import json
 from datetime import datetime
 
 from transforms import lake
-from transforms.schemas import COUNT_NAMES
+from transforms.schemas import COUNT_NAMES, SourceState
 
 KEEP_RUNS = 200
 SOURCE_FIELDS = ("status", "reason", *COUNT_NAMES, "deletes_held")
+BAD_STATES = (SourceState.FAILED, SourceState.HELD)  # a streak of these is marked on the history page
 
 
 def history_uri(lake_root: str) -> str:
@@ -117,7 +118,7 @@ def source_runs(runs: list[dict], source_id: str) -> list[dict]:
     ]
 
 
-def trailing_streak(entries: list[dict], bad=("failed", "held")) -> int:
+def trailing_streak(entries: list[dict], bad=BAD_STATES) -> int:
     """How many of the latest entries in a row have a bad status (failed or held)."""
     count = 0
     for entry in reversed(entries):
@@ -127,7 +128,7 @@ def trailing_streak(entries: list[dict], bad=("failed", "held")) -> int:
     return count
 
 
-def streak_members(entries: list[dict], bad=("failed", "held"), length: int = 2) -> set[int]:
+def streak_members(entries: list[dict], bad=BAD_STATES, length: int = 2) -> set[int]:
     """Indexes of entries in runs of at least ``length`` consecutive bad statuses."""
     members: set[int] = set()
     run: list[int] = []
