@@ -209,21 +209,25 @@ def _class_of(node: dict, field: str | None) -> str | None:
     return FIELD_CLASSES.get(field or "")
 
 
-def _walk(node, path: list, record_class: str | None, field: str | None) -> Iterator[ContentWarning]:
+def _walk(node, path: list, record_class: str | None, field: str | None, found: list[ContentWarning]) -> None:
+    # Into objects and lists only: most values are text, and a call per value was most of the walk's time.
     if isinstance(node, list):
         for index, item in enumerate(node):
-            yield from _walk(item, [*path, index], None, field)
+            if isinstance(item, dict | list):
+                _walk(item, [*path, index], None, field, found)
         return
     if not isinstance(node, dict):
         return
     rule = RULES.get(record_class or _class_of(node, field) or "")
     if rule:
-        for where, message in rule(node):
-            yield [*path, *where], message
+        found += [([*path, *where], message) for where, message in rule(node)]
     for name, value in node.items():
-        yield from _walk(value, [*path, name], None, name)
+        if isinstance(value, dict | list):
+            _walk(value, [*path, name], None, name, found)
 
 
 def content_warnings(record: dict, record_type: str) -> list[ContentWarning]:
     """(path parts, message) of every 3.0 content problem in a record of class ``record_type``."""
-    return list(_walk(record, [], record_type, None))
+    found: list[ContentWarning] = []
+    _walk(record, [], record_type, None, found)
+    return found
