@@ -220,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     from glue_jobs.lake_commands import add_lake_commands
     from glue_jobs.publisher_commands import add_publisher_commands
 
-    add_lake_commands(commands, common)
+    add_lake_commands(commands, common, add_command)
     add_publisher_commands(commands, common, add_command)
     return parser
 
