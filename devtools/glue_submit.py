@@ -154,9 +154,8 @@ def glue_submit_run(
             "TempDir": str(work / "tmp"),
         }
         environment = job_environment(python, endpoint)
-        timeout = (
-            int(template["Parameters"]["JobTimeoutMinutes"]["Default"]) * 60
-        )  # Glue stops a job then too
+        # Glue stops a job after the stack's timeout too.
+        timeout = int(template["Parameters"]["JobTimeoutMinutes"]["Default"]) * 60
         with serving_samples(str(lake)) as registry:
             steps = job_graph(template)
             for number, step in enumerate(steps, start=1):

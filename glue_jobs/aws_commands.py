@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError, WaiterError
 
-from glue_jobs.exit_codes import CommandError, UsageError
+from glue_jobs.exit_codes import NO_AWS_REGION, CommandError, UsageError
 from glue_jobs.preflight import checked_registry
 from glue_jobs.workflow import TEMPLATE, load_template
 from transforms.registry import Source, literal_host_problem
@@ -40,9 +40,7 @@ def aws_session(region: str | None):
     except BotoCoreError as error:  # a profile that does not exist, a broken config file
         raise UsageError(f"the AWS configuration cannot be used: {error}") from error
     if not session.region_name:
-        raise UsageError(
-            "no AWS region: pass --region, or set AWS_DEFAULT_REGION or a region in your AWS profile"
-        )
+        raise UsageError(NO_AWS_REGION)
     if credentials is None:
         raise UsageError(
             "no AWS credentials: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), "
@@ -64,9 +62,8 @@ def unreachable_on_glue(sources: list[Source]) -> list[str]:
                 problems.append(
                     f"{source.id}: {url} is on this machine's disk, which Glue workers do not have"
                 )
-            elif literal_host_problem(url):
-                host = urlsplit(url).hostname
-                problems.append(f"{source.id}: {url} points at {host}, which {literal_host_problem(url)}")
+            elif problem := literal_host_problem(url):
+                problems.append(f"{source.id}: {url} points at {urlsplit(url).hostname}, which {problem}")
     return problems
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from glue_jobs.aws_commands import STAGES, DeployError, aws_session, stack_outputs
 from glue_jobs.exit_codes import FAILED, INTERRUPTED, OK, UsageError, exit_code
+from glue_jobs.preflight import source_ids
 from glue_jobs.run_properties import original_run_id
 from transforms.registry import ID_PATTERN
 
@@ -20,7 +21,7 @@ WAIT_DELAY = 30  # seconds between polls of status --wait
 
 def start_run(glue, workflow: str, only_sources: str = "", force: bool = False, dry_run: bool = False) -> str:
     """Start a workflow run with its run properties; returns the run id."""
-    ids = [i.strip() for i in only_sources.split(",") if i.strip()]
+    ids = source_ids(only_sources)
     bad = [i for i in ids if not ID_PATTERN.match(i)]
     if bad:
         raise DeployError(f"not source ids: {', '.join(bad)} (ids match [a-z0-9-]+)")
@@ -42,6 +43,12 @@ def latest_run_id(glue, workflow: str) -> str | None:
     return max(runs, key=lambda run: run["StartedOn"])["WorkflowRunId"] if runs else None
 
 
+def _last_job_run(node: dict) -> dict | None:
+    """The latest run of a job node of the workflow graph (None when the job has not run)."""
+    job_runs = node.get("JobDetails", {}).get("JobRuns") or []
+    return max(job_runs, key=lambda r: r.get("StartedOn") or datetime.min) if job_runs else None
+
+
 def _seconds(job_run: dict) -> int | None:
     if job_run.get("ExecutionTime"):
         return job_run["ExecutionTime"]
@@ -60,8 +67,7 @@ def run_status(glue, workflow: str, lake_bucket: str, run_id: str | None = None)
     jobs = {}
     for node in run.get("Graph", {}).get("Nodes", []):
         if node.get("Type") == "JOB":
-            job_runs = node.get("JobDetails", {}).get("JobRuns") or [{"JobName": node["Name"]}]
-            last = max(job_runs, key=lambda r: r.get("StartedOn") or datetime.min)
+            last = _last_job_run(node) or {"JobName": node["Name"]}
             jobs[node["Name"]] = {
                 "job": node["Name"],
                 "state": last.get("JobRunState", "NOT STARTED"),
@@ -151,11 +157,9 @@ def resume_run(glue, workflow: str, run_id: str) -> tuple[str, list[str]]:
     run = glue.get_workflow_run(Name=workflow, RunId=run_id, IncludeGraph=True)["Run"]
     stopped = {}
     for node in run.get("Graph", {}).get("Nodes", []):
-        job_runs = node.get("JobDetails", {}).get("JobRuns") or []
-        if node.get("Type") == "JOB" and job_runs:
-            last = max(job_runs, key=lambda r: r.get("StartedOn") or datetime.min)
-            if last.get("JobRunState") in FAILED_JOB_STATES:
-                stopped[node["UniqueId"]] = node["Name"]
+        last = _last_job_run(node) if node.get("Type") == "JOB" else None
+        if last and last.get("JobRunState") in FAILED_JOB_STATES:
+            stopped[node["UniqueId"]] = node["Name"]
     if not stopped:
         raise UsageError(f"workflow run {run_id} has no failed or stopped job to resume from")
     response = glue.resume_workflow_run(Name=workflow, RunId=run_id, NodeIds=list(stopped))

@@ -200,6 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the harvest command: one add_*_command function per subcommand."""
     from glue_jobs.aws_commands import add_deploy_command
     from glue_jobs.aws_runs import add_start_command, add_status_command
+    from glue_jobs.lake_commands import add_lake_commands
+    from glue_jobs.publisher_commands import add_publisher_commands
 
     parser = argparse.ArgumentParser(
         prog="harvest", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -215,13 +217,15 @@ def build_parser() -> argparse.ArgumentParser:
         add_prune_command,
     ):
         add(commands, common)
-    for add_aws in (add_deploy_command, add_start_command, add_status_command):
-        add_aws(commands, common, add_command)
-    from glue_jobs.lake_commands import add_lake_commands
-    from glue_jobs.publisher_commands import add_publisher_commands
-
-    add_lake_commands(commands, common)
-    add_publisher_commands(commands, common, add_command)
+    # The other modules' commands get the subcommand builder handed in.
+    for add_theirs in (
+        add_deploy_command,
+        add_start_command,
+        add_status_command,
+        add_lake_commands,
+        add_publisher_commands,
+    ):
+        add_theirs(commands, common, add_command)
     return parser
 
 

@@ -33,6 +33,7 @@ AWS_CREDENTIAL_CODES = {
     "AuthFailure",
 }
 MESSAGE_LIMIT = 400
+NO_AWS_REGION = "no AWS region: pass --region, or set AWS_DEFAULT_REGION or a region in your AWS profile"
 
 
 class CommandError(RuntimeError):
@@ -72,10 +73,7 @@ def _aws_problem(error: Exception) -> tuple[int, str] | None:
     except ImportError:  # pragma: no cover - botocore ships with the project's stack
         return None
     if isinstance(error, NoRegionError):
-        return (
-            USAGE,
-            "no AWS region: pass --region, or set AWS_DEFAULT_REGION or a region in your AWS profile",
-        )
+        return USAGE, NO_AWS_REGION
     if isinstance(error, NoCredentialsError | PartialCredentialsError):
         return USAGE, f"no usable AWS credentials ({error}): set AWS_PROFILE or AWS_ACCESS_KEY_ID/SECRET"
     if isinstance(error, ProfileNotFound):

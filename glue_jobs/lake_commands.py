@@ -7,15 +7,14 @@ functions (a version must be complete); rollback and prune record what they did 
 ``catalog/HISTORY.jsonl``. The logic lives in transforms/: reconcile.py, lake_lock.py, catalog_state.py.
 """
 
-import argparse
-import json
+import contextlib
 import sys
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Iterator
 
 from glue_jobs.arguments import new_run_id
-from glue_jobs.exit_codes import FAILED, OK, UsageError, exit_code
-from glue_jobs.run_command import read_report, report_path
+from glue_jobs.exit_codes import FAILED, OK, CommandError, UsageError, exit_code
+from glue_jobs.preflight import resolved_lake
+from glue_jobs.run_command import read_report, report_path, run_of_version, run_started
 from transforms import lake, lake_lock
 from transforms.publish.catalog_state import (
     CatalogPointerError,
@@ -27,6 +26,11 @@ from transforms.publish.db_config import DB_URL_ENVIRONMENT, configured_db_url
 from transforms.publish.history import record_history
 from transforms.schemas import NEEDS_ATTENTION, RunOutcome, RunStatus
 
+# After CURRENT moved by hand, the catalog database still holds the version it replaced.
+DATABASE_BEHIND = (
+    "a catalog database no longer matches; the next load reconciles it (or run `harvest reconcile`)"
+)
+
 
 def runs_by_start(lake_root: str) -> list[str]:
     """The lake's run ids, oldest first: by the start time extract recorded, then by id.
@@ -34,12 +38,7 @@ def runs_by_start(lake_root: str) -> list[str]:
     Glue's run ids (wr_…) do not sort by time, so the id alone cannot order them.
     """
     runs = lake.list_folders(lake.join(lake_root, "runs"))
-
-    def started(run_id: str) -> str:
-        text = lake.read_text(lake.run_path(lake_root, run_id, "manifest.json"))
-        return (json.loads(text).get("started") or "") if text else ""
-
-    return sorted(runs, key=lambda run_id: (started(run_id), run_id))
+    return sorted(runs, key=lambda run_id: (run_started(lake_root, run_id) or "", run_id))
 
 
 def outcome_of(report: dict) -> str:
@@ -76,20 +75,19 @@ def confirmed(question: str, yes: bool) -> bool:
     return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
 
 
-def _run_of(version: str) -> str:
-    """The run that wrote a version: ``<run_id>`` or, for a load rerun after a crash, ``<run_id>.<n>``."""
-    return version.split(".", 1)[0]
+@contextlib.contextmanager
+def _holding_the_lake(lake_root: str, action: str) -> Iterator[str]:
+    """Hold the lake lock while the block runs (yields the holder id), so it never races a run.
 
-
-def _holding_the_lake(lake_root: str, action: str, work: Callable[[], int]) -> int:
-    """Run ``work`` while holding the lake lock, so it never races a run; refused when a run holds it."""
+    UsageError when a run holds it.
+    """
     holder_id = f"{action}-{new_run_id()}"
     try:
         lake_lock.acquire(lake_root, holder_id, reentrant=False)
     except lake_lock.LakeLocked as error:
         raise UsageError(str(error)) from None
     try:
-        return work()
+        yield holder_id
     finally:
         lake_lock.release(lake_root, holder_id)
 
@@ -108,16 +106,12 @@ def rollback(lake_root: str, version: str, yes: bool = False) -> int:
         print("rollback cancelled: CURRENT is unchanged", file=sys.stderr)
         return FAILED
 
-    def switch() -> int:
+    with _holding_the_lake(lake_root, "rollback"):
         set_current(lake_root, version)
         history = record_history(lake_root, "rollback", **{"from": current, "to": version})
-        print(
-            "a catalog database no longer matches; the next load reconciles it (or run `harvest reconcile`)"
-        )
+        print(DATABASE_BEHIND)
         print(f"CURRENT switched from {current} to {version}; recorded in {history}")
-        return OK
-
-    return _holding_the_lake(lake_root, "rollback", switch)
+    return OK
 
 
 def prune_plan(lake_root: str, keep: int) -> tuple[list[str], list[str]]:
@@ -132,18 +126,19 @@ def prune_plan(lake_root: str, keep: int) -> tuple[list[str], list[str]]:
     runs = runs_by_start(lake_root)
     order = {run_id: index for index, run_id in enumerate(runs)}
     folders = lake.list_folders(lake.join(lake_root, "catalog", "versions"))
-    versions = sorted(folders, key=lambda v: (order.get(_run_of(v), -1), v))
+    versions = sorted(folders, key=lambda v: (order.get(run_of_version(v), -1), v))
     pointer = read_pointer(lake_root) or {}
     kept_runs = set(runs[-keep:])
     protected = {pointer.get("version"), pointer.get("previous"), *versions[-keep:]}
     return [r for r in runs if r not in kept_runs], [
-        v for v in versions if v not in protected and _run_of(v) not in kept_runs
+        v for v in versions if v not in protected and run_of_version(v) not in kept_runs
     ]
 
 
 def prune(lake_root: str, keep: int, yes: bool = False, dry_run: bool = False) -> int:
     """Remove old run folders and the catalog versions nothing needs any more (holding the lake lock)."""
-    return _holding_the_lake(lake_root, "prune", lambda: _prune(lake_root, keep, yes, dry_run))
+    with _holding_the_lake(lake_root, "prune"):
+        return _prune(lake_root, keep, yes, dry_run)
 
 
 def _prune(lake_root: str, keep: int, yes: bool, dry_run: bool) -> int:
@@ -167,15 +162,6 @@ def _prune(lake_root: str, keep: int, yes: bool, dry_run: bool) -> int:
     return OK
 
 
-def _lake_root(value: str) -> str:
-    return value if lake.is_s3(value) else str(Path(value).resolve())
-
-
-def _fail(message: str, code: int = 2) -> int:
-    print(f"harvest: {message}", file=sys.stderr)
-    return code
-
-
 def _pinned_sources(lake_root: str, version: str | None) -> list:
     """The full registry of the run that wrote ``version`` (organization and title of each source)."""
     from transforms.publish.catalog_state import version_info
@@ -194,78 +180,75 @@ def reconcile_command(lake_value: str, db_url_argument: str, dry_run: bool) -> i
     try:
         db_url = configured_db_url(db_url_argument)
     except ValueError as error:
-        return _fail(str(error))
+        raise UsageError(str(error)) from None
     if not db_url:
-        return _fail(f"no catalog database: set {DB_URL_ENVIRONMENT} (or pass --db-url without a password)")
-    lake_root, holder_id = _lake_root(lake_value), f"reconcile-{new_run_id()}"
-    try:
-        lake_lock.acquire(lake_root, holder_id, reentrant=False)
-    except lake_lock.LakeLocked as error:
-        return _fail(str(error))
-    try:
+        raise UsageError(
+            f"no catalog database: set {DB_URL_ENVIRONMENT} (or pass --db-url without a password)"
+        )
+    lake_root = resolved_lake(lake_value)
+    with _holding_the_lake(lake_root, "reconcile") as holder_id:
         from glue_jobs.runtime import local_spark
         from transforms.publish.catalog_state import current_version
         from transforms.publish.reconcile import reconcile
 
-        version = current_version(lake_root)
-        spark = local_spark("harvest-reconcile")
-        sources = _pinned_sources(lake_root, version)
-        drift = reconcile(spark, lake_root, db_url, version, sources, repair=not dry_run, run_id=holder_id)
-    except CatalogPointerError as error:
-        return _fail(str(error))
-    finally:
-        lake_lock.release(lake_root, holder_id)
+        try:
+            version = current_version(lake_root)
+            spark = local_spark("harvest-reconcile")
+            sources = _pinned_sources(lake_root, version)
+            drift = reconcile(
+                spark, lake_root, db_url, version, sources, repair=not dry_run, run_id=holder_id
+            )
+        except CatalogPointerError as error:
+            raise UsageError(str(error)) from None
     print(drift.describe())
-    return 1 if dry_run and drift.total else 0
+    return FAILED if dry_run and drift.total else OK
 
 
 def unlock_command(lake_value: str, run_id: str | None) -> int:
     """Clear a lock a run left behind, after checking it names that run and no live local process holds it."""
     try:
-        print(lake_lock.unlock(_lake_root(lake_value), run_id))
+        print(lake_lock.unlock(resolved_lake(lake_value), run_id))
     except lake_lock.LakeLocked as error:
-        return _fail(str(error), 1)
-    return 0
+        raise CommandError(str(error)) from None
+    return OK
 
 
 def pointer_command(lake_value: str, version: str | None) -> int:
     """Show catalog/CURRENT and the complete versions, or point CURRENT at a complete version."""
-    lake_root = _lake_root(lake_value)
+    lake_root = resolved_lake(lake_value)
     if version is None:
         try:
             pointer = read_pointer(lake_root)
             print(f"CURRENT: {pointer['version'] if pointer else '(none: a new lake)'}")
-            code = 0
+            code = OK
         except CatalogPointerError as error:
             print(f"CURRENT: {error}")
-            code = 1
+            code = FAILED
         print("complete versions, newest last: " + (", ".join(complete_versions(lake_root)[-10:]) or "none"))
         return code
-    holder_id = f"pointer-{new_run_id()}"
-    try:
-        lake_lock.acquire(lake_root, holder_id, reentrant=False)
-    except lake_lock.LakeLocked as error:
-        return _fail(str(error))
-    try:
-        print(set_current(lake_root, version))
-    except (CatalogPointerError, ValueError) as error:
-        return _fail(str(error))
-    finally:
-        lake_lock.release(lake_root, holder_id)
-    print("a catalog database no longer matches; the next load reconciles it (or run `harvest reconcile`)")
-    return 0
+    with _holding_the_lake(lake_root, "pointer"):
+        try:
+            print(set_current(lake_root, version))
+        except (CatalogPointerError, ValueError) as error:
+            raise UsageError(str(error)) from None
+    print(DATABASE_BEHIND)
+    return OK
 
 
-def add_lake_commands(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    """Add reconcile, unlock and pointer to the harvest command's subcommands."""
-    reconcile = commands.add_parser(
+def add_lake_commands(commands, common, add_command) -> None:
+    """Add reconcile, unlock and pointer (``add_command`` is the CLI's subcommand builder)."""
+    from glue_jobs.cli import add_lake_option
+
+    reconcile = add_command(
+        commands,
         "reconcile",
-        parents=[common],
-        help="compare the catalog database with the lake's current version and repair it",
+        "compare the catalog database with the lake's current version and repair it",
+        "Reads the lake's CURRENT catalog version and makes the database hold exactly its records;\n"
+        "with --dry-run it only reports the drift (exit code 1 when there is some).",
+        "harvest reconcile --lake ./lake --dry-run",
+        common,
     )
-    reconcile.add_argument(
-        "--lake", default="lake", help="lake root: a folder or an s3:// URI (default: ./lake)"
-    )
+    add_lake_option(reconcile)
     reconcile.add_argument(
         "--db-url",
         default="",
@@ -273,19 +256,26 @@ def add_lake_commands(commands: argparse._SubParsersAction, common: argparse.Arg
     )
     reconcile.add_argument("--dry-run", action="store_true", help="report the drift, change nothing")
     reconcile.set_defaults(func=lambda a: reconcile_command(a.lake, a.db_url, a.dry_run))
-    unlock = commands.add_parser(
-        "unlock", parents=[common], help="clear the lake lock a failed or killed run left behind"
+    unlock = add_command(
+        commands,
+        "unlock",
+        "clear the lake lock a failed or killed run left behind",
+        "Clears the lock only when it names that run and no live process on this machine holds it.",
+        "harvest unlock --lake ./lake --run-id 20261127T020000Z-1a2b3c",
+        common,
     )
-    unlock.add_argument(
-        "--lake", default="lake", help="lake root: a folder or an s3:// URI (default: ./lake)"
-    )
+    add_lake_option(unlock)
     unlock.add_argument("--run-id", help="the run holding the lock (as the refusal names it)")
     unlock.set_defaults(func=lambda a: unlock_command(a.lake, a.run_id))
-    pointer = commands.add_parser(
-        "pointer", parents=[common], help="show catalog/CURRENT, or repair it with --set VERSION"
+    pointer = add_command(
+        commands,
+        "pointer",
+        "show catalog/CURRENT, or repair it with --set VERSION",
+        "Without --set it prints the version CURRENT names and the newest complete versions; with --set\n"
+        "it points CURRENT at a complete version (holding the lake lock).",
+        "harvest pointer --lake ./lake --set 20261126T020000Z-9f8e7d",
+        common,
     )
-    pointer.add_argument(
-        "--lake", default="lake", help="lake root: a folder or an s3:// URI (default: ./lake)"
-    )
+    add_lake_option(pointer)
     pointer.add_argument("--set", dest="version", help="a complete catalog version to make current")
     pointer.set_defaults(func=lambda a: pointer_command(a.lake, a.version))

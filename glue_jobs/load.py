@@ -8,10 +8,11 @@ import logging
 
 from glue_jobs.job_context import begin
 from transforms import lake, lake_lock
+from transforms.publish.db_config import resolve_db_url
 from transforms.publish.harvest_times import refresh_harvest_times
 from transforms.publish.next_version import record_outcomes
 from transforms.publish.publication import plan_publication, publish_catalog
-from transforms.publish.report import build_report, check_counts, write_report
+from transforms.publish.report import check_counts, report_figures, write_report
 from transforms.schemas import SOURCE_STATUS, VALIDATED
 
 log = logging.getLogger("harvest")
@@ -51,19 +52,29 @@ def main(argv: list[str] | None = None) -> None:
         return report_dry_run(job, run, validated, statuses, quality)
     plan = plan_publication(job.lake, job.manifest)
     # Before anything is published: a report whose counts do not add up is a bug, and stops the load here.
-    check_counts(build_report(run, record_outcomes(validated), statuses, job.sources, quality))
+    figures = report_figures(record_outcomes(validated), statuses, job.sources, quality)
+    check_counts(figures)
+    db_url = resolve_db_url(job.args["db_url"])  # a secret's ARN is looked up once, not at every connection
     published = publish_catalog(
         job.spark,
         job.lake,
         job.manifest,
         plan,
         validated,
-        job.args["db_url"],
+        db_url,
         lake.run_path(job.lake, job.run_id, "load", "db_results"),
     )
-    refresh_harvest_times(job.spark, job.lake, job.run_id, validated, published.version, job.args["db_url"])
+    refresh_harvest_times(job.spark, job.lake, job.run_id, validated, published.version, db_url)
+    # The figures checked above are the report's unless the database refused rows (they become rejected).
+    same = published.refused is None or published.refused.isEmpty()
     report = write_report(
-        job.lake, run, record_outcomes(validated, published.refused), statuses, job.sources, quality
+        job.lake,
+        run,
+        record_outcomes(validated, published.refused),
+        statuses,
+        job.sources,
+        quality,
+        figures if same else None,
     )
     from glue_jobs.publish_targets import publish_run
 

@@ -54,6 +54,11 @@ def checked_lake(lake_root: str) -> str:
     return str(path)
 
 
+def resolved_lake(lake_root: str) -> str:
+    """A lake root as the commands name it: an absolute folder (links resolved), or the s3:// URI unchanged."""
+    return lake_root if lake.is_s3(lake_root) else str(Path(lake_root).resolve())
+
+
 def absolute_uri(uri: str) -> str:
     """A local path made absolute (the jobs may run with another working folder); s3:// URIs unchanged."""
     return uri if lake.is_s3(uri) else os.path.abspath(uri)

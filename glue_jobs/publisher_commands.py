@@ -7,22 +7,16 @@ the terminal.
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from glue_jobs.exit_codes import FAILED, OK, CommandError, UsageError
+from glue_jobs.preflight import resolved_lake
 from transforms.publish.reason_groups import field_doc_url
-from transforms.registry import DATAJSON_SCHEMAS, XML_SCHEMAS, RegistryError
+from transforms.publish.report_text import _plain as plain  # the report's own terminal-safe text
+from transforms.registry import DATAJSON_SCHEMAS, XML_SCHEMAS
 
 VALIDATE_TYPES = ("datajson", "iso-document", "waf")
-
-
-def plain(value, width: int | None = None) -> str:
-    """Text safe for a terminal: control characters (escape sequences, newlines) become spaces."""
-    text = "".join(
-        " " if ord(c) < 32 or 127 <= ord(c) < 160 else c for c in ("-" if value is None else str(value))
-    )
-    return text if width is None or len(text) <= width else text[: width - 1] + "…"
 
 
 def format_groups(title: str, groups: list[dict]) -> list[str]:
@@ -77,29 +71,24 @@ def validate_command(args: argparse.Namespace) -> int:
 
     location, on_disk = args.location, "://" not in args.location
     if on_disk and not Path(location).exists():
-        print(f"harvest validate: {location}: no such file or folder", file=sys.stderr)
-        return 2
+        raise UsageError(f"{location}: no such file or folder")
     source_type = args.type or _guess_type(location)
     if source_type is None:
-        print("harvest validate: cannot tell the document's type from its name; give --type", file=sys.stderr)
-        return 2
+        raise UsageError("cannot tell the document's type from its name; give --type")
     schema = args.schema or ("dcatus1.1-federal" if source_type == "datajson" else "iso19115")
     url = (
         Path(location).resolve().as_uri() + ("/" if Path(location).is_dir() else "") if on_disk else location
     )
-    try:
-        # A file of one's own is read from disk; a URL goes through the harvest's address guard.
-        source = document_source(url, source_type, schema, on_disk or args.allow_private_network)
-    except RegistryError as error:
-        print(f"harvest validate: {error}", file=sys.stderr)
-        return 2
+    # A file of one's own is read from disk; a URL goes through the harvest's address guard (its
+    # RegistryError is a usage error to report_errors).
+    source = document_source(url, source_type, schema, on_disk or args.allow_private_network)
     summary = validate_document(source).summary()
     print(
         json.dumps(summary, indent=2) if args.json else format_validation(summary),
         end="\n" if args.json else "",
     )
     failed = summary["status"] != "complete" or summary["rejected"] or summary["file_errors"]
-    return 1 if failed else 0
+    return FAILED if failed else OK
 
 
 HISTORY_COUNTS = ("extracted", "created", "updated", "deleted", "unchanged", "rejected", "held")
@@ -131,24 +120,23 @@ def format_history(runs: list[dict], source_ids: list[str], last: int) -> str:
 
 def history_command(args: argparse.Namespace) -> int:
     """Print each source's last runs (or one source's), from the lake's run history."""
-    from transforms import lake
     from transforms.publish.source_history import read_history
 
-    lake_root = args.lake if lake.is_s3(args.lake) else str(Path(args.lake).resolve())
+    lake_root = resolved_lake(args.lake)
     runs = read_history(lake_root)
     known = sorted({source_id for run in runs for source_id in run.get("sources") or {}})
     if args.source and args.source not in known:
-        print(f"harvest history: no run in {lake_root} harvested source {args.source!r}", file=sys.stderr)
-        return 1
+        raise CommandError(f"no run in {lake_root} harvested source {args.source!r}")
     if not runs:
-        print(f"harvest history: no run has been reported in {lake_root}", file=sys.stderr)
-        return 1
+        raise CommandError(f"no run has been reported in {lake_root}")
     print(format_history(runs, [args.source] if args.source else known, args.last), end="")
-    return 0
+    return OK
 
 
 def add_publisher_commands(commands, common, add_command) -> None:
     """Register `validate` and `history` (``add_command`` is the CLI's subcommand builder)."""
+    from glue_jobs.cli import add_lake_option
+
     validate = add_command(
         commands,
         "validate",
@@ -184,8 +172,6 @@ def add_publisher_commands(commands, common, add_command) -> None:
         common,
     )
     history.add_argument("source", nargs="?", help="one source id (default: every source)")
-    history.add_argument(
-        "--lake", default="lake", help="lake root: a folder or an s3:// URI (default: ./lake)"
-    )
+    add_lake_option(history)
     history.add_argument("--last", type=int, default=10, help="how many runs per source (default: 10)")
     history.set_defaults(func=history_command)

@@ -18,6 +18,7 @@ from glue_jobs.interrupts import cancel_spark_jobs, second_signal_exits, signals
 from glue_jobs.preflight import absolute_uri, checked_lake, checked_registry
 from transforms import lake, lake_lock
 from transforms.publish.catalog_state import current_version
+from transforms.run_manifest import manifest_uri
 from transforms.schemas import RunOutcome, RunStatus
 
 progress = logging.getLogger(terminal.PROGRESS_LOGGER)
@@ -36,13 +37,24 @@ def read_report(lake_root: str, run_id: str) -> dict | None:
     return json.loads(text) if text else None
 
 
+def run_of_version(version: str) -> str:
+    """The run that wrote a version: ``<run_id>`` or, for a load rerun after a crash, ``<run_id>.<n>``."""
+    return version.split(".", 1)[0]
+
+
+def run_started(lake_root: str, run_id: str) -> str | None:
+    """When a run started, as extract pinned it in the run's manifest (None before extract ran)."""
+    text = lake.read_text(manifest_uri(lake_root, run_id))
+    return json.loads(text).get("started") if text else None
+
+
 def catalog_note(lake_root: str, run_id: str) -> str:
     """What a stopped run did to the catalog, read from the pointer (never assumed)."""
     try:
         current = current_version(lake_root)
     except Exception as error:  # noqa: BLE001 - a broken pointer is reported, not raised, here
         return f"the catalog pointer could not be read ({one_line(error)})"
-    if current is not None and current.split(".", 1)[0] == run_id:
+    if current is not None and run_of_version(current) == run_id:
         return f"this run's catalog version {run_id} was published"
     return f"the catalog is unchanged (current version: {current or 'none'})"
 
@@ -51,7 +63,7 @@ def remove_partial_output(lake_root: str, run_id: str, stage: str) -> None:
     """Remove what an interrupted stage half-wrote: its folders, and an unpublished catalog version of load."""
     for folder in STAGE_FOLDERS.get(stage, (stage,)):
         lake.remove_tree(lake.run_path(lake_root, run_id, folder))
-    if stage == "load" and (current_version(lake_root) or "").split(".", 1)[0] != run_id:
+    if stage == "load" and run_of_version(current_version(lake_root) or "") != run_id:
         lake.remove_tree(lake.join(lake_root, "catalog", "versions", run_id))
 
 
@@ -69,7 +81,6 @@ def write_stopped_report(lake_root: str, run_id: str, result, options: dict) -> 
         message = f"the run was interrupted during {stage}; {note}"
     else:
         message = f"the {stage} job failed: {result.error}; {note}"
-    started = lake.read_text(lake.run_path(lake_root, run_id, "manifest.json"))  # extract pins it first
     report = {
         "run_id": run_id,
         "status": RunStatus.INTERRUPTED if interrupted else RunStatus.FAILED,
@@ -77,7 +88,7 @@ def write_stopped_report(lake_root: str, run_id: str, result, options: dict) -> 
         ("interrupted_stage" if interrupted else "failed_stage"): stage,
         "message": message,
         "error": None if interrupted else result.error,
-        "started": json.loads(started).get("started") if started else None,
+        "started": run_started(lake_root, run_id),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "lake": lake_root,
         "options": options,

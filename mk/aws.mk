@@ -7,8 +7,8 @@ GLUE_IMAGE := public.ecr.aws/glue/aws-glue-libs:5
 GLUE_HARVEST_ARGS ?= --lake /home/hadoop/lake
 PROFILE_NAME ?= default
 # The runtime libraries Glue installs from --additional-python-modules, read from the stack (quoted for the shell).
-GLUE_PYTHON_MODULES = $(shell $(BIN)/python -c 'from glue_jobs.workflow import load_template as t; \
-    print(" ".join(repr(m) for m in t()["Parameters"]["AdditionalPythonModules"]["Default"].split(",")))')
+GLUE_PYTHON_MODULES = $(shell $(BIN)/python -c 'from devtools.glue_python import additional_python_modules as m; \
+    print(" ".join(repr(module) for module in m()))')
 
 .PHONY: package lint-cfn-security glue-docker-run
 

@@ -23,7 +23,21 @@ from tests.conftest import ROOT
 from transforms.publish.catalog_state import read_pointer, switch_pointer
 from transforms.publish.history import read_history
 
-COMMANDS = ("run", "resume", "report", "rollback", "prune", "deploy", "start", "status")
+COMMANDS = (
+    "run",
+    "resume",
+    "report",
+    "rollback",
+    "prune",
+    "deploy",
+    "start",
+    "status",
+    "reconcile",
+    "unlock",
+    "pointer",
+    "validate",
+    "history",
+)
 REGISTRY = """sources:
   - id: city
     title: City

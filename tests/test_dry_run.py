@@ -10,7 +10,6 @@ from glue_jobs import load as load_job
 from glue_jobs.aws_runs import start_run
 from glue_jobs.job_context import begin
 from glue_jobs.run_properties import read_run_properties
-from tests.test_aws_commands import aws  # noqa: F401
 from tests.test_load_job import catalog, lake, prepare  # noqa: F401
 from transforms import lake_lock
 from transforms.publish.catalog_state import read_pointer
@@ -18,7 +17,7 @@ from transforms.publish.source_history import read_history
 from transforms.run_manifest import read_manifest
 
 
-def test_harvest_start_dry_run_sets_the_run_property(aws):  # noqa: F811
+def test_harvest_start_dry_run_sets_the_run_property(aws):
     glue = boto3.client("glue")
     for workflow, dry_run in (
         ("h-trial", True),

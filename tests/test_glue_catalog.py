@@ -2,7 +2,6 @@
 
 import boto3
 import pytest
-from moto import mock_aws
 from pyspark.sql.types import (
     ArrayType,
     DecimalType,
@@ -23,13 +22,12 @@ REGION = "us-east-1"
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    with mock_aws():
-        boto3.client("s3", region_name=REGION).create_bucket(Bucket="harvest-lake")
-        glue = boto3.client("glue", region_name=REGION)
-        glue.create_database(DatabaseInput={"Name": "harvest"})
-        yield glue
+def aws(aws):
+    """conftest's moto AWS, with the lake's bucket and the harvest database; here it is the Glue client."""
+    boto3.client("s3", region_name=REGION).create_bucket(Bucket="harvest-lake")
+    glue = boto3.client("glue", region_name=REGION)
+    glue.create_database(DatabaseInput={"Name": "harvest"})
+    return glue
 
 
 def publish(version: str, previous: str | None = None) -> None:

@@ -184,3 +184,25 @@ def test_load_will_not_overwrite_a_database_never_reconciled_with_its_lake(
     with pytest.raises(DatabaseNotReconciled, match="holds 1 datasets and was never reconciled"):
         load_job.main(argv)
     assert current_version(lake) == "v0" and set(database_rows(fresh_db_url)) == {"precious"}
+
+
+def test_a_row_the_database_refuses_is_reported_rejected_with_the_database_reason(
+    spark,
+    tmp_path,
+    lake,
+    fresh_db_url,  # noqa: F811
+):
+    from transforms.publish.postgres import ensure_schema
+
+    ensure_schema(fresh_db_url)
+    with psycopg.connect(fresh_db_url, autocommit=True) as conn:
+        conn.execute("""CREATE FUNCTION catalog.refuse_new() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'record % is refused', NEW.identifier; END $$""")
+        conn.execute("""CREATE TRIGGER refuse_new BEFORE INSERT ON catalog.dataset FOR EACH ROW
+            WHEN (NEW.identifier = 'new') EXECUTE FUNCTION catalog.refuse_new()""")
+    load_job.main([*prepare(spark, tmp_path, lake), "--db-url", fresh_db_url])
+
+    report = json.loads((tmp_path / "lake" / "runs" / "r1" / "report" / "report.json").read_text())
+    assert report["totals"]["created"] == 0 and report["totals"]["rejected"] == 1
+    assert [entry["reason"] for entry in report["top_reasons"]] == ["database: record new is refused"]
+    assert "new" not in lake_rows(spark, lake) and "new" not in database_rows(fresh_db_url)

@@ -7,6 +7,7 @@ import pytest
 
 from glue_jobs.cli import main
 from tests.test_report_html import HOSTILE, chromium, source
+from transforms import lake as lake_files
 from transforms.publish.history_html import render_history_html
 from transforms.publish.source_history import read_history, record_run, streak_members, trailing_streak
 
@@ -116,3 +117,18 @@ def test_history_page_in_headless_chromium_shows_trends_and_streaks(lake, tmp_pa
 
     chromium(tmp_path, f"--screenshot={tmp_path / 'h.png'}", "--window-size=1200,1400", page.as_uri())
     assert (tmp_path / "h.png").stat().st_size > 10_000
+
+
+def test_history_is_rebuilt_from_the_reports_of_an_s3_lake(aws):
+    import boto3
+
+    boto3.client("s3").create_bucket(Bucket="lake")
+    root = "s3://lake/harvest"
+    for day, (status, reason) in enumerate(DAYS):
+        lake_files.write_text(
+            f"{root}/runs/run-{day}/report/report.json", json.dumps(report(day, status, reason))
+        )
+        lake_files.write_text(f"{root}/runs/run-{day}/load/db_results/part-0.parquet", "not a report")
+    lake_files.write_text(f"{root}/runs/run-9/manifest.json", "{}")  # a run that never reached its report
+    runs = read_history(root)
+    assert [run["sources"]["flaky"]["status"] for run in runs] == [status for status, _ in DAYS]

@@ -57,6 +57,10 @@ def read_manifest(lake_root: str, run_id: str) -> RunManifest:
             f"run {run_id} has no manifest at {uri}: extract pins a run before any other stage runs; "
             "start the run from extract"
         )
+    return _parse(uri, text)
+
+
+def _parse(uri: str, text: str) -> RunManifest:
     try:
         return RunManifest(**json.loads(text))
     except (ValueError, TypeError) as error:
@@ -82,7 +86,7 @@ def pin_run(
     uri = manifest_uri(lake_root, run_id)
     existing = lake.read_text(uri)
     if existing is not None:
-        manifest = read_manifest(lake_root, run_id)
+        manifest = _parse(uri, existing)
         if (manifest.force, manifest.only_sources, manifest.dry_run) != (force, only_sources, dry_run):
             log.warning(
                 "run %s was pinned with force=%s only_sources=%r dry_run=%s; this attempt's options are ignored",

@@ -265,10 +265,22 @@ def upgrade_dataset(dataset: dict, series: bool = False) -> tuple[dict, str, lis
     ``series``: other records of the source name this one as their ``isPartOf``, so it becomes a
     DatasetSeries (its members stay records of their own, with ``isPartOf``, as data.gov publishes them).
     """
-    record, warnings = copy.deepcopy(dataset), list[str]()
+    record = copy.deepcopy(dataset)
+    record_type, warnings = upgrade_in_place(record, series)
+    return record, record_type, warnings
+
+
+def upgrade_in_place(record: dict, series: bool = False) -> tuple[str, list[str]]:
+    """(the record's 3.0 class, the ``upgrade: ...`` warnings): :func:`upgrade_dataset` without the copy.
+
+    The record is changed in place: for a caller that owns it and needs no 1.1 form of it afterwards
+    (the transform stage, whose dataset normalisation has just made); a deep copy per record was a
+    third of the 3.0 transform's time.
+    """
+    warnings: list[str] = []
     for step in STEPS:
         step(record, warnings)
     if series:
         _to_series(record, warnings)
-        return record, RecordType.DATASET_SERIES, warnings
-    return record, RecordType.DATASET, warnings
+        return RecordType.DATASET_SERIES, warnings
+    return RecordType.DATASET, warnings

@@ -12,6 +12,7 @@ from transforms.reference import reference_map, reference_set
 _YEAR_MONTH = re.compile(r"^\d{4}(-(0[1-9]|1[0-2]))?$")
 _DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})?$")
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+_LANGUAGE_SEPARATOR = re.compile(r"[-_;\s]")
 NUMBER = re.compile(r"^\s*-?\d+(\.\d+)?\s*$")
 PERIODICITY = {  # an ISO 8601 duration (a 1.1 modified like R/P1D) -> the 3.0 accrualPeriodicity term
     "P1D": "daily",
@@ -58,7 +59,7 @@ def two_letter_language(tag) -> str | None:
     """The ISO 639-1 code of a language tag (en-US -> en, eng -> en), or None."""
     if not isinstance(tag, str):
         return None
-    primary = re.split(r"[-_;\s]", tag.strip())[0].lower()
+    primary = _LANGUAGE_SEPARATOR.split(tag.strip())[0].lower()
     primary = reference_map("iso639_2_to_1").get(primary, primary)
     return primary if primary in reference_set("iso639_1") else None
 

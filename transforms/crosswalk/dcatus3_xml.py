@@ -7,12 +7,10 @@ as a ``qualifiedAttribution``. The 1.1 crosswalk's output is upgraded first
 (``dcatus3_upgrade``); these fields replace what it made of the same things.
 """
 
-from transforms.crosswalk import common
+from transforms.crosswalk import common, fgdc, iso_parts
 from transforms.crosswalk.dcatus3_values import bbox_wkt, period, schema_date
 from transforms.crosswalk.xml_kinds import FGDC, children, code, descendants, first, first_value, value, walk
 
-_BOX = ("westBoundLongitude", "southBoundLatitude", "eastBoundLongitude", "northBoundLatitude")
-_FGDC_BOX = ("westbc", "southbc", "eastbc", "northbc")
 _FGDC_ROLES = (  # FGDC contact -> the ISO 19115 role code it corresponds to
     ("idinfo/ptcontac/cntinfo", "pointOfContact"),
     ("distinfo/distrib/cntinfo", "distributor"),
@@ -23,13 +21,11 @@ _PARTY_NAMES = (
     "party/CI_Individual/name",
     "party/CI_Organisation/individual/CI_Individual/name",
 )
-_UNKNOWN = {"unknown", "present", "now", "unpublished", "none"}
 
 
 def _date(text: str | None) -> str | None:
-    if not text or text.strip().lower() in _UNKNOWN:
-        return None
-    iso = common.iso_date(text.strip())
+    """An ISO or FGDC date as 3.0 writes it; common.iso_date reads no "unknown", "present", ..."""
+    iso = common.iso_date(text)
     return schema_date(iso) if iso else None
 
 
@@ -75,7 +71,7 @@ def _iso_parts(root) -> tuple[list, list, list]:
     boxes, pairs, parties = [], [], []
     for ident in children(root, "identificationInfo"):
         boxes += [
-            [first_value(box, name) for name in _BOX]
+            [first_value(box, name) for name in iso_parts.BOX_CORNERS]
             for box in descendants(ident, "EX_GeographicBoundingBox")
         ]
         for extent in descendants(ident, "EX_TemporalExtent"):
@@ -96,7 +92,9 @@ def _position(span, side: str) -> str | None:
 
 
 def _fgdc_parts(root) -> tuple[list, list, list]:
-    boxes = [[first_value(box, name) for name in _FGDC_BOX] for box in walk(root, "idinfo/spdom/bounding")]
+    boxes = [
+        [first_value(box, name) for name in fgdc.BOX_CORNERS] for box in walk(root, "idinfo/spdom/bounding")
+    ]
     pairs = []
     for info in walk(root, "idinfo/timeperd/timeinfo"):
         pairs += [

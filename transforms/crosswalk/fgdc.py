@@ -6,7 +6,7 @@ The result has no fix-ups applied (no default theme, access level or contact); s
 from transforms.crosswalk import common, licences, parties
 from transforms.crosswalk.xml_kinds import first, first_value, values, walk
 
-_UNKNOWN_DATES = {"unknown", "unpublished", "present", "not complete", "none"}
+BOX_CORNERS = ("westbc", "southbc", "eastbc", "northbc")  # spdom/bounding, in W,S,E,N order
 # idinfo/status/update (CSDGM's maintenance frequencies) as ISO 8601 repeating durations.
 UPDATES = {
     "continually": "R/PT1S",
@@ -46,13 +46,6 @@ TOPIC_CATEGORIES = {
         "disaster",
     )
 }
-
-
-def _date(text: str | None) -> str | None:
-    """An FGDC calendar date (YYYYMMDD, YYYYMM, YYYY or already dashed) as ISO 8601."""
-    if not text or text.strip().lower() in _UNKNOWN_DATES:
-        return None
-    return common.iso_date(text.strip())
 
 
 def _party(cntinfo, role: str) -> dict:
@@ -95,7 +88,7 @@ def _temporal(idinfo, warnings: list[str]) -> str | None:
     if not starts and not ends:
         singles = values(info, "mdattim/sngdate/caldate") + values(info, "sngdate/caldate")
         starts, ends = singles, singles
-    return common.temporal_range([_date(s) or s for s in starts], [_date(e) or e for e in ends], warnings)
+    return common.temporal_range(starts, ends, warnings)  # FGDC dates (YYYYMMDD, ...) read as ISO ones
 
 
 def _themes(idinfo) -> list[str]:
@@ -157,8 +150,10 @@ def fgdc_to_dcat(root) -> tuple[dict, list[str], None]:
     paths = ("theme/themekey", "place/placekey", "stratum/stratkey", "temporal/tempkey")
     words = list(dict.fromkeys(w for path in paths for w in values(keywords, path)))  # unique, as POD expects
     pubdate = first_value(citeinfo, "pubdate")
-    modified = _date(pubdate) or _date(first_value(root, "metainfo/metd"))
-    if pubdate and not _date(pubdate):
+    # common.iso_date reads FGDC calendar dates (YYYYMMDD, YYYYMM, YYYY) and none of "unknown", "present", ...
+    issued = common.iso_date(pubdate)
+    modified = issued or common.iso_date(first_value(root, "metainfo/metd"))
+    if pubdate and not issued:
         warnings.append(f"modified: publication date {pubdate!r} is not a date; used the metadata date")
     dataset: dict = {
         "@type": "dcat:Dataset",
@@ -166,14 +161,12 @@ def fgdc_to_dcat(root) -> tuple[dict, list[str], None]:
         "description": first_value(idinfo, "descript/abstract"),
         "keyword": words,
         "modified": modified,
-        "issued": _date(pubdate),
+        "issued": issued,
         **_parties(root, idinfo, citeinfo, warnings),
     }
     box = first(idinfo, "spdom/bounding")
     if box is not None:
-        dataset["spatial"] = common.bounding_box(
-            *(first_value(box, name) for name in ("westbc", "southbc", "eastbc", "northbc")), warnings
-        )
+        dataset["spatial"] = common.bounding_box(*(first_value(box, name) for name in BOX_CORNERS), warnings)
     dataset["temporal"] = _temporal(idinfo, warnings) if idinfo is not None else None
     update = first_value(idinfo, "status/update") or ""
     dataset["accrualPeriodicity"] = UPDATES.get(" ".join(update.lower().split()))

@@ -69,6 +69,7 @@ LANGUAGES = {
 }
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z]{2}|-[0-9]{3})?$")
 _PROGRAM = re.compile(r"^[0-9]{3}:[0-9]{3}$")
+BOX_CORNERS = ("westBoundLongitude", "southBoundLatitude", "eastBoundLongitude", "northBoundLatitude")
 _REVISED = ("revision", "lastRevision", "lastUpdate", "lastRevised", "lastUpdated")
 _ISSUED = ("publication", "distribution", "released")
 
@@ -148,16 +149,7 @@ def spatial_and_temporal(ident, warnings: list[str]) -> dict:
     out: dict = {}
     boxes = descendants(ident, "EX_GeographicBoundingBox")
     if boxes:
-        corners = [
-            first_value(boxes[0], name)
-            for name in (
-                "westBoundLongitude",
-                "southBoundLatitude",
-                "eastBoundLongitude",
-                "northBoundLatitude",
-            )
-        ]
-        box = common.bounding_box(*corners, warnings)
+        box = common.bounding_box(*(first_value(boxes[0], name) for name in BOX_CORNERS), warnings)
         if box:
             out["spatial"] = box
     starts, ends = [], []

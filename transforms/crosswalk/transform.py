@@ -22,7 +22,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import to_arrow_schema
 
 from transforms.crosswalk.dcatus3_records import finish_native_3_0, series_identifiers
-from transforms.crosswalk.dcatus3_upgrade import upgrade_dataset
+from transforms.crosswalk.dcatus3_upgrade import upgrade_in_place
 from transforms.crosswalk.dcatus3_xml import enrich_from_xml
 from transforms.crosswalk.fgdc import fgdc_to_dcat
 from transforms.crosswalk.fixups import apply_fixups
@@ -135,7 +135,8 @@ def transform_record(
     if context.native_3_0:
         finish_native_3_0(dataset, context.record_type, context.identifier)
     elif context.dcat_version == DcatVersion.V3_0:
-        dataset, result.record_type, upgraded = upgrade_dataset(
+        # The dataset is this record's own (normalize_dataset made it), so it is upgraded in place.
+        result.record_type, upgraded = upgrade_in_place(
             dataset, series=dataset.get("identifier") in context.series
         )
         if result.root is not None:

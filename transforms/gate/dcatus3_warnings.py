@@ -13,6 +13,7 @@ lists (registered media types, ISO 639-1 codes) are snapshots in ``transforms/re
 
 import codecs
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 
@@ -43,6 +44,7 @@ _WKT = re.compile(
 )
 _WKT_NUMBERS = re.compile(r"^[\s\d.,()+eE-]*$")
 _LEGACY_ACCESS = {"restricted public", "non-public"}
+_LETTER = re.compile(r"[A-Za-z]")
 
 
 def _when(value) -> date | None:
@@ -103,7 +105,7 @@ def _media_type(record: dict) -> Iterator[ContentWarning]:
 
 def _dataset(record: dict) -> Iterator[ContentWarning]:
     keywords = [k.strip().lower() for k in record.get("keyword") or [] if isinstance(k, str) and k.strip()]
-    repeated = sorted({k for k in keywords if keywords.count(k) > 1})
+    repeated = sorted(k for k, count in Counter(keywords).items() if count > 1)
     if repeated:
         yield ["keyword"], f"repeats {', '.join(map(repr, repeated))}"
     access = record.get("accessRights")
@@ -136,7 +138,7 @@ def _distribution(record: dict) -> Iterator[ContentWarning]:
 
 def _kind(record: dict) -> Iterator[ContentWarning]:
     tel = record.get("tel")
-    if isinstance(tel, str) and re.search(r"[A-Za-z]", tel.removeprefix("tel:")):
+    if isinstance(tel, str) and _LETTER.search(tel.removeprefix("tel:")):
         yield ["tel"], f'"{tel}" has letters; a telephone number has digits'
 
 
@@ -170,7 +172,7 @@ def _address(record: dict) -> Iterator[ContentWarning]:
     if not any(isinstance(record.get(f), str) and record[f].strip() for f in fields):
         yield [], "is empty: none of street-address, locality, region, postal-code, country-name"
     code, country = record.get("postal-code"), str(record.get("country-name") or "").strip().lower()
-    if isinstance(code, str) and country in ("us", "usa", "united states") and re.search(r"[A-Za-z]", code):
+    if isinstance(code, str) and country in ("us", "usa", "united states") and _LETTER.search(code):
         yield ["postal-code"], f'"{code}" has letters; a US ZIP code has digits'
 
 
@@ -207,21 +209,25 @@ def _class_of(node: dict, field: str | None) -> str | None:
     return FIELD_CLASSES.get(field or "")
 
 
-def _walk(node, path: list, record_class: str | None, field: str | None) -> Iterator[ContentWarning]:
+def _walk(node, path: list, record_class: str | None, field: str | None, found: list[ContentWarning]) -> None:
+    # Into objects and lists only: most values are text, and a call per value was most of the walk's time.
     if isinstance(node, list):
         for index, item in enumerate(node):
-            yield from _walk(item, [*path, index], None, field)
+            if isinstance(item, dict | list):
+                _walk(item, [*path, index], None, field, found)
         return
     if not isinstance(node, dict):
         return
     rule = RULES.get(record_class or _class_of(node, field) or "")
     if rule:
-        for where, message in rule(node):
-            yield [*path, *where], message
+        found += [([*path, *where], message) for where, message in rule(node)]
     for name, value in node.items():
-        yield from _walk(value, [*path, name], None, name)
+        if isinstance(value, dict | list):
+            _walk(value, [*path, name], None, name, found)
 
 
 def content_warnings(record: dict, record_type: str) -> list[ContentWarning]:
     """(path parts, message) of every 3.0 content problem in a record of class ``record_type``."""
-    return list(_walk(record, [], record_type, None))
+    found: list[ContentWarning] = []
+    _walk(record, [], record_type, None, found)
+    return found

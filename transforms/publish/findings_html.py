@@ -6,18 +6,14 @@ Every string may come from a publisher, so everything is escaped; links go only 
 documentation and to the run's own CSV files.
 """
 
-from html import escape
-
+from transforms.publish.html_text import count as _n
+from transforms.publish.html_text import html_text as _e
 from transforms.publish.reason_groups import field_doc_url
 
 _STYLE = (
     "<style>.groups h3{font-size:15px;margin:16px 0 4px}.groups td.reason{overflow-wrap:anywhere}"
     "tr.group-error td.n{color:#c62828}tr.group-warning td.n{color:#ef6c00}</style>"
 )
-
-
-def _e(value) -> str:
-    return escape("" if value is None else str(value), quote=True)
 
 
 def _field_cell(field: str | None) -> str:
@@ -32,7 +28,7 @@ def _group_rows(groups: list[dict], kind: str) -> str:
     for group in groups:
         examples = _examples(group.get("examples"))
         rows.append(
-            f'<tr class="group-{kind}"><td class="n">{int(group.get("count") or 0)}</td>'
+            f'<tr class="group-{kind}"><td class="n">{_n(group.get("count"))}</td>'
             f'<td class="reason">{_e(group.get("reason"))}</td><td>{_field_cell(group.get("field"))}</td>'
             f"<td>{examples}</td></tr>"
         )
@@ -63,8 +59,8 @@ def render_groups(report: dict) -> str:
             if link
         )
         heading = (
-            f"<h3>{_e(source.get('source_id'))}: {int(source.get('rejected') or 0)} rejected, "
-            f"{int(source.get('warnings') or 0)} with warnings</h3>"
+            f"<h3>{_e(source.get('source_id'))}: {_n(source.get('rejected'))} rejected, "
+            f"{_n(source.get('warnings'))} with warnings</h3>"
         )
         table = (
             '<table class="groups-table"><thead><tr><th class="n">Records</th><th>Reason</th><th>Field</th>'
@@ -92,7 +88,7 @@ def _examples(values) -> str:
 def _pairs_table(entries: list[dict], other: str, other_label: str, table_id: str) -> str:
     rows = "".join(
         f"<tr><td>{_e(entry.get('source_id'))}</td><td>{_e(entry.get(other))}</td>"
-        f'<td class="n">{int(entry.get("count") or 0)}</td><td>{_examples(entry.get("examples"))}</td></tr>'
+        f'<td class="n">{_n(entry.get("count"))}</td><td>{_examples(entry.get("examples"))}</td></tr>'
         for entry in entries
     )
     return (

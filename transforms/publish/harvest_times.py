@@ -18,9 +18,7 @@ requests use the side table's validators. In the catalog database, ``touch_datab
 
 import json
 import logging
-import shutil
 from datetime import UTC, datetime
-from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -54,7 +52,12 @@ def _base_run(lake_root: str, run_id: str) -> str | None:
 
 def read_harvest_times(spark: SparkSession, lake_root: str, run_id: str | None = None) -> DataFrame | None:
     """The side table in force (for ``run_id``: the one it builds on); None when there is none."""
-    table = _base_run(lake_root, run_id) if run_id else _pointer(lake_root).get("run_id")
+    return _read_table(
+        spark, lake_root, _base_run(lake_root, run_id) if run_id else _pointer(lake_root).get("run_id")
+    )
+
+
+def _read_table(spark: SparkSession, lake_root: str, table: str | None) -> DataFrame | None:
     if table is None:
         return None
     return spark.read.schema(HARVEST_TIMES).parquet(lake.spark_uri(_folder(lake_root, table)))
@@ -101,7 +104,7 @@ def write_harvest_times(
     """
     previous = _base_run(lake_root, run_id)
     fresh = seen.select(*KEYS, F.lit(at).cast("timestamp").alias("last_harvested"), "etag", "last_modified")
-    previous_times = read_harvest_times(spark, lake_root, run_id)
+    previous_times = _read_table(spark, lake_root, previous)
     if previous_times is None:
         previous_times = spark.createDataFrame([], HARVEST_TIMES)
     kept = previous_times.join(fresh.select(*KEYS), on=KEYS, how="left_anti")
@@ -124,29 +127,15 @@ def write_harvest_times(
 def _remove_older(lake_root: str, keep: set) -> None:
     """Side tables older than the previous one: nothing reads them any more."""
     root = _folder(lake_root)
-    if not lake.is_s3(root):
-        for path in Path(root).iterdir():
-            if path.is_dir() and path.name not in keep:
-                shutil.rmtree(path, ignore_errors=True)
-        return
-    import boto3
-
-    client = boto3.client("s3")
-    bucket, _, prefix = root.partition("://")[2].partition("/")
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix + "/"):
-        stale = [
-            {"Key": item["Key"]}
-            for item in page.get("Contents", [])
-            if item["Key"][len(prefix) + 1 :].split("/")[0] not in (keep | {"LATEST"})
-        ]
-        if stale:
-            client.delete_objects(Bucket=bucket, Delete={"Objects": stale})
+    for name in lake.list_folders(root):
+        if name not in keep:
+            lake.remove_tree(lake.join(root, name))
 
 
 def touch_database(db_url: str, seen: DataFrame, at: datetime) -> None:
     """Move ``last_harvested`` forward for the records seen unchanged: one UPDATE per source, run in the
     Spark tasks that hold its identifiers (a connection per task that has rows)."""
-    from transforms.publish.postgres import resolve_db_url
+    from transforms.publish.db_config import resolve_db_url
 
     url = resolve_db_url(db_url)
 

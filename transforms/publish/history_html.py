@@ -5,10 +5,11 @@ Self-contained and offline like the run report (inline CSS, charts as inline SVG
 every string is escaped: source ids, reasons and messages may quote a publisher.
 """
 
-from html import escape
-
-from transforms.publish.report_html import CSS, SEGMENTS, STATUS_COLOURS
-from transforms.publish.source_history import source_runs, streak_members, trailing_streak
+from transforms.publish.html_text import count as _n
+from transforms.publish.html_text import html_text as _e
+from transforms.publish.report_html import CSS, SEGMENTS, STATUS_COLOURS, status_badge
+from transforms.publish.source_history import BAD_STATES, source_runs, streak_members, trailing_streak
+from transforms.schemas import RunOutcome
 
 LAST_RUNS = 30  # runs shown, in the runs table and per source
 COUNTS = ("extracted", "created", "updated", "deleted", "unchanged", "rejected", "held")
@@ -20,14 +21,6 @@ tr.streak td{background:#fdecea}tr.streak td.status{font-weight:600}
 """
 
 
-def _e(value) -> str:
-    return escape("" if value is None else str(value), quote=True)
-
-
-def _n(value) -> int:
-    return int(value or 0)
-
-
 def duration_text(seconds) -> str:
     """A run's duration for people: "3 min 12 s", "45 s", or a dash when unknown."""
     if seconds is None:
@@ -37,9 +30,7 @@ def duration_text(seconds) -> str:
 
 
 def _status(status, dry_run=False) -> str:
-    colour = STATUS_COLOURS.get(status, "#616161")
-    dry = ' <span class="dry">dry run</span>' if dry_run else ""
-    return f'<span class="badge status-{_e(status)}" style="background:{colour}">{_e(status)}</span>{dry}'
+    return status_badge(status) + (' <span class="dry">dry run</span>' if dry_run else "")
 
 
 def _when(started) -> str:
@@ -70,7 +61,7 @@ def _trend(source_id: str, entries: list[dict], streak: set[int]) -> str:
     for index, entry in enumerate(entries):
         x = index * (column + gap)
         status = entry.get("status")
-        if status in ("failed", "held"):
+        if status in BAD_STATES:
             colour = STATUS_COLOURS[status]
             outline = ' stroke="#b71c1c" stroke-width="2"' if index in streak else ""
             parts.append(
@@ -120,7 +111,7 @@ def _source_section(source_id: str, runs: list[dict]) -> str:
 
 def _runs_table(runs: list[dict]) -> str:
     shown = runs[-LAST_RUNS:]
-    streak = streak_members(shown, bad=("failed", "interrupted"))
+    streak = streak_members(shown, bad=(RunOutcome.FAILED, RunOutcome.INTERRUPTED))
     head = "".join(f'<th class="n">{name}</th>' for name in COUNTS)
     rows = []
     for index in reversed(range(len(shown))):

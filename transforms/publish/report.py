@@ -25,6 +25,7 @@ from transforms.schemas import (
     Outcome,
     RecordType,
     RunOutcome,
+    RunStatus,
 )
 
 EXAMPLES = 3
@@ -112,6 +113,16 @@ def build_report(
     run: dict, outcomes: DataFrame, statuses: DataFrame, sources: list[Source], quality: dict
 ) -> dict:
     """The report.json document (contract in README.md) for one run."""
+    return _assemble(run, report_figures(outcomes, statuses, sources, quality), quality)
+
+
+def _assemble(run: dict, figures: dict, quality: dict) -> dict:
+    return {**run, **figures, "quality_docs": quality.get("data_docs"), "outcomes": "report/outcomes"}
+
+
+def report_figures(outcomes: DataFrame, statuses: DataFrame, sources: list[Source], quality: dict) -> dict:
+    """The part of the report computed from the run's tables (the Spark work): its outcome, per-source
+    entries, totals and top reasons. ``check_counts`` takes it as it takes a whole report."""
     counts = _outcome_counts(outcomes)
     record_types = _record_types(outcomes)
     reasons = _top_reasons_by_source(_reasons(outcomes))
@@ -150,13 +161,10 @@ def build_report(
         entries.append(entry)
     totals = {name: sum(entry[name] for entry in entries) for name in (*COUNT_NAMES, "deletes_held")}
     return {
-        **run,
         "outcome": run_outcome(entries),
         "sources": entries,
         "totals": totals,
         "top_reasons": _top_reasons_overall(reasons),
-        "quality_docs": quality.get("data_docs"),
-        "outcomes": "report/outcomes",
     }
 
 
@@ -197,11 +205,19 @@ def check_counts(report: dict) -> None:
 
 
 def write_report(
-    lake_root: str, run: dict, outcomes: DataFrame, statuses: DataFrame, sources: list[Source], quality: dict
+    lake_root: str,
+    run: dict,
+    outcomes: DataFrame,
+    statuses: DataFrame,
+    sources: list[Source],
+    quality: dict,
+    figures: dict | None = None,
 ) -> dict:
     """report.json, report.html and the outcomes table under runs/<run_id>/report/; returns the report.
 
-    ``run`` holds run_id, started, lake and force; status and finished are added here.
+    ``run`` holds run_id, started, lake and force; status and finished are added here. ``figures``:
+    ``report_figures`` of these same outcomes when the caller has them already (load's count check
+    before publishing), so they are not computed twice.
     """
     folder = lake.run_path(lake_root, run["run_id"], "report")
     table = lake.spark_uri(lake.join(folder, "outcomes"))
@@ -212,12 +228,14 @@ def write_report(
     finished = datetime.now(UTC).isoformat(timespec="seconds")
     run = {
         "run_id": run["run_id"],
-        "status": "succeeded",
+        "status": RunStatus.SUCCEEDED,
         "started": run.get("started"),
         "finished": finished,
         **run,
     }
-    report = build_report(run, outcomes, statuses, sources, quality)
+    if figures is None:
+        figures = report_figures(outcomes, statuses, sources, quality)
+    report = _assemble(run, figures, quality)
     report["duplicates"] = _duplicates(lake_root, run["run_id"])
     check_counts(report)
     write_record_csvs(outcomes, folder, report)

@@ -5,10 +5,11 @@ It reads the report.json dict that load writes. Every string in it may come from
 needs nothing from the network: inline CSS, the chart as inline SVG.
 """
 
-from html import escape
 from urllib.parse import urlsplit
 
 from transforms.publish.findings_html import render_dry_run_banner, render_duplicates, render_groups
+from transforms.publish.html_text import count as _n
+from transforms.publish.html_text import html_text as _e
 from transforms.schemas import COUNT_NAMES, SourceState
 
 SEGMENTS = (  # (count, colour): the stacked bar of each source, in this order
@@ -40,15 +41,8 @@ code,.id{font-family:ui-monospace,Consolas,monospace;font-size:12px;word-break:b
 """
 
 
-def _e(value) -> str:
-    return escape("" if value is None else str(value), quote=True)
-
-
-def _n(value) -> int:
-    return int(value or 0)
-
-
-def _badge(status) -> str:
+def status_badge(status) -> str:
+    """A run's or a source's status as a coloured badge (the history page uses it too)."""
     colour = STATUS_COLOURS.get(status, "#616161")
     return f'<span class="badge status-{_e(status)}" style="background:{colour}">{_e(status)}</span>'
 
@@ -78,7 +72,7 @@ def _sources_table(report: dict) -> str:
             f'<tr class="source" data-source="{_e(source.get("source_id"))}"><td class="src"><b>{_e(source.get("source_id"))}</b><br>'
             f'{_e(source.get("title"))}<br><span class="none">{_e(source.get("organization"))}</span>'
             f"{_record_types(source)}</td>"
-            f"<td>{_e(source.get('type'))}</td><td>{_badge(source.get('status'))}</td>{counts}"
+            f"<td>{_e(source.get('type'))}</td><td>{status_badge(source.get('status'))}</td>{counts}"
             f'<td class="reason">{_e(source.get("reason"))}</td></tr>'
         )
     totals = report.get("totals", {})
@@ -220,7 +214,7 @@ def render_report_html(report: dict) -> str:
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Harvest report {_e(report.get("run_id"))}</title><style>{CSS}</style></head>
 <body>
-<h1>Harvest run {_e(report.get("run_id"))} {_badge(report.get("outcome") or report.get("status"))}</h1>
+<h1>Harvest run {_e(report.get("run_id"))} {status_badge(report.get("outcome") or report.get("status"))}</h1>
 {render_dry_run_banner(report)}
 <p class="meta">{meta}</p>{message}
 <h2>Sources</h2>{_sources_table(report)}

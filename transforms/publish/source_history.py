@@ -13,13 +13,13 @@ wrote one; it is listed among the runs, and has no per-source figures.
 
 import json
 from datetime import datetime
-from pathlib import Path
 
 from transforms import lake
-from transforms.schemas import COUNT_NAMES
+from transforms.schemas import COUNT_NAMES, SourceState
 
 KEEP_RUNS = 200
 SOURCE_FIELDS = ("status", "reason", *COUNT_NAMES, "deletes_held")
+BAD_STATES = (SourceState.FAILED, SourceState.HELD)  # a streak of these is marked on the history page
 
 
 def history_uri(lake_root: str) -> str:
@@ -66,15 +66,9 @@ def _order(summary: dict) -> tuple:
 
 
 def _report_uris(lake_root: str) -> list[str]:
-    """Every runs/<run_id>/report/report.json of a lake (a folder or an s3:// URI)."""
-    if not lake.is_s3(lake_root):
-        return [str(path) for path in sorted(Path(lake_root, "runs").glob("*/report/report.json"))]
-    import boto3
-
-    bucket, _, prefix = lake.join(lake_root, "runs").partition("://")[2].partition("/")
-    pages = boto3.client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix + "/")
-    keys = [item["Key"] for page in pages for item in page.get("Contents", [])]
-    return [f"s3://{bucket}/{key}" for key in keys if key.endswith("/report/report.json")]
+    """runs/<run_id>/report/report.json of every run folder (a run without a report reads as None)."""
+    runs = lake.join(lake_root, "runs")
+    return [lake.join(runs, name, "report", "report.json") for name in lake.list_folders(runs)]
 
 
 def scan_reports(lake_root: str) -> list[dict]:
@@ -124,7 +118,7 @@ def source_runs(runs: list[dict], source_id: str) -> list[dict]:
     ]
 
 
-def trailing_streak(entries: list[dict], bad=("failed", "held")) -> int:
+def trailing_streak(entries: list[dict], bad=BAD_STATES) -> int:
     """How many of the latest entries in a row have a bad status (failed or held)."""
     count = 0
     for entry in reversed(entries):
@@ -134,7 +128,7 @@ def trailing_streak(entries: list[dict], bad=("failed", "held")) -> int:
     return count
 
 
-def streak_members(entries: list[dict], bad=("failed", "held"), length: int = 2) -> set[int]:
+def streak_members(entries: list[dict], bad=BAD_STATES, length: int = 2) -> set[int]:
     """Indexes of entries in runs of at least ``length`` consecutive bad statuses."""
     members: set[int] = set()
     run: list[int] = []
