@@ -15,6 +15,8 @@ becomes a delete. The rules that keep this safe:
 - A failed source produces no deletes, and neither does a partial one (a WAF listing that could
   not be read in full): its creates and updates go ahead.
 - Extract's warnings (a repaired lone surrogate) follow the record.
+- Only creates and updates keep their ``raw`` text (and JSON records published as 3.0, whose
+  isPartOf transform reads): nothing after compare reads the others'.
 - A record whose DCAT-US version changes (its source now asks to be published as 3.0) is an
   update even when its text is unchanged; an unchanged record keeps the class it was published as.
 """
@@ -22,7 +24,7 @@ becomes a delete. The rules that keep this safe:
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from transforms.schemas import CHANGES, Action, DcatVersion, FetchStatus, SourceState
+from transforms.schemas import CHANGES, CHANGING_ACTIONS, Action, DcatVersion, FetchStatus, SourceState
 
 NO_IDENTIFIER = 'record has no identifier: the "identifier" field is missing, empty or not a string'
 # printf-style (identifier, occurrences), for F.format_string here and `harvest validate`.
@@ -94,6 +96,17 @@ def _classified(records: DataFrame, state: DataFrame) -> DataFrame:
     return (
         joined.withColumn("content_hash", F.when(F.size("reasons") == 0, content_hash))
         .withColumn("action", action)
+        # Only a create or an update is read again (by transform): the text of every other row,
+        # most of an unchanged re-harvest, stops here instead of being written and read twice more.
+        # A JSON record published as 3.0 keeps it: its isPartOf makes its parent a DatasetSeries.
+        .withColumn(
+            "raw",
+            F.when(
+                F.col("action").isin(*CHANGING_ACTIONS)
+                | ((F.col("dcat_version") == DcatVersion.V3_0) & (F.col("raw_format") == "json")),
+                F.col("raw"),
+            ),
+        )
         .withColumn(
             "reasons",
             F.when(stale_304, stale).otherwise(F.col("reasons")),

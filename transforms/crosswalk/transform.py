@@ -241,8 +241,7 @@ def _batches(settings_handle) -> Callable[[Iterator[pa.RecordBatch]], Iterator[p
             rows = []
             for row in batch.to_pylist():
                 row.update(dict.fromkeys(NEW_COLUMNS), warnings=row["warnings"] or [])
-                if row["action"] in CHANGING_ACTIONS:
-                    row.update(transform_row(row, settings))
+                row.update(transform_row(row, settings))
                 rows.append(row)
             yield pa.RecordBatch.from_pylist(rows, schema=schema)
 
@@ -250,7 +249,11 @@ def _batches(settings_handle) -> Callable[[Iterator[pa.RecordBatch]], Iterator[p
 
 
 def transform_changes(changes: DataFrame, sources: list[Source]) -> DataFrame:
-    """CHANGES rows in, TRANSFORMED rows out (transforms.schemas.TRANSFORMED, exact column order)."""
+    """CHANGES rows in, TRANSFORMED rows out (transforms.schemas.TRANSFORMED, exact column order).
+
+    Only creates and updates go through Python; every other row passes by in the JVM with empty
+    new columns. No row carries its ``raw`` text further: the dataset is in ``dcat_json`` now.
+    """
     series = series_identifiers(changes, sources)
     settings = {
         source.id: (
@@ -262,8 +265,17 @@ def transform_changes(changes: DataFrame, sources: list[Source]) -> DataFrame:
         for source in sources
     }
     handle = changes.sparkSession.sparkContext.broadcast(settings)
+    changing = F.col("action").isin(*CHANGING_ACTIONS)
+    transformed = (
+        changes.filter(changing).select(*CHANGES.fieldNames()).mapInArrow(_batches(handle), TRANSFORMED)
+    )
+    passed = changes.filter(~changing).select(
+        *[F.col(name) for name in CHANGES.fieldNames() if name != "warnings"],
+        F.coalesce("warnings", F.array().cast(TRANSFORMED["warnings"].dataType)).alias("warnings"),
+        *[F.lit(None).cast(TRANSFORMED[name].dataType).alias(name) for name in NEW_COLUMNS],
+    )
     return (
-        changes.select(*CHANGES.fieldNames())
-        .mapInArrow(_batches(handle), schema=TRANSFORMED)
-        .select(*[F.col(name) for name in TRANSFORMED.fieldNames()])
+        transformed.unionByName(passed)
+        .withColumn("raw", F.lit(None).cast(TRANSFORMED["raw"].dataType))
+        .select(*TRANSFORMED.fieldNames())
     )
