@@ -119,8 +119,16 @@ def record_frame(transformed: DataFrame) -> pd.DataFrame:
 
 
 def run_suites(transformed, statuses, published_counts, suites_dir: str | Traversable, quality_dir: str):
-    """Both suites in one GE run each; returns (holds {source: [cause]}, failures, data_docs)."""
+    """Both suites in one GE run each; returns (holds {source: [cause]}, failures, data_docs).
+
+    A run that creates, updates and deletes nothing has nothing to hold back: no suite runs and no
+    Data Docs are built (their set-up alone is seconds, most of an unchanged re-harvest's gate).
+    The suites are still read, so a missing or broken one stops every run, changed or not.
+    """
     suites = {name: quality.load_suite(suites_dir, name) for name in ("transformed_records", "change_set")}
+    if transformed.filter(F.col("action").isin(*CHANGING_ACTIONS, Action.DELETE)).isEmpty():
+        log.info("GE suites: not run, the run changes nothing")
+        return {}, {}, None
     records, changes = (
         record_frame(transformed),
         hold_decisions.change_set_frame(transformed, statuses, published_counts),
