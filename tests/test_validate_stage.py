@@ -173,7 +173,9 @@ def test_missing_suite_is_fatal(spark, tmp_path):
 def test_a_run_that_changes_nothing_runs_no_suite_and_builds_no_data_docs(spark, tmp_path):
     # 30 of 300 extracted would trip the extracted-share guard, but a partial source deletes nothing,
     # and nothing else changes: there is nothing for a hold to stop.
-    rows = [row("same", f"s{i}", "unchanged") for i in range(30)] + [row("bad", None, "reject", reasons=["x"])]
+    rows = [row("same", f"s{i}", "unchanged") for i in range(30)] + [
+        row("bad", None, "reject", reasons=["x"])
+    ]
     statuses = [status("same", 30, "partial"), status("bad", 1)]
     _, decisions, states, quality = run(spark, tmp_path, rows, statuses, [("same", 300), ("bad", 0)])
     assert quality == {"data_docs": None, "sources": {}}
