@@ -20,12 +20,20 @@ REGISTRY = """sources:
 """
 
 
+class StandInSession:
+    """The SparkSession a GlueContext hands out, without the JVM: remembers the settings a job sets."""
+
+    def __init__(self, spark_context):
+        self.spark_context, self.settings = spark_context, {}
+        self.conf = types.SimpleNamespace(set=self.settings.__setitem__)
+
+
 class StandInGlueContext:
     """awsglue.context.GlueContext without the JVM: remembers the SparkContext it wraps."""
 
     def __init__(self, spark_context):
         self.spark_context = spark_context
-        self.spark_session = ("session of", spark_context)
+        self.spark_session = StandInSession(spark_context)
 
 
 class StandInJob:
@@ -97,7 +105,12 @@ def test_a_glue_job_inits_the_job_with_glues_options_and_commits_once_at_the_end
     job = begin("extract", argv)
 
     (glue_job,) = on_glue
-    assert job.spark == ("session of", "the SparkContext Glue started")
+    assert job.spark is glue_job.glue_context.spark_session
+    # The batch bounds are session settings, so the job sets them on Glue's session too
+    assert job.spark.settings == {
+        "spark.sql.execution.arrow.maxRecordsPerBatch": "1000",
+        "spark.sql.parquet.columnarReaderBatchSize": "1024",
+    }
     assert glue_job.glue_context.spark_context == "the SparkContext Glue started"
     ((name, options),) = glue_job.inits
     assert name == "harvest-extract"
