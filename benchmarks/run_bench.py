@@ -281,9 +281,11 @@ def _compare_catalogs(runs: dict[str, dict], lakes: dict[str, Path]) -> None:
             and not run.get("returncode", 1)
             and not reference["returncode"]
         )
-        run["catalog_difference"] = (
-            catalog_difference(lakes["local[2]"], lakes[name])[:20] if comparable else None
-        )
+        try:
+            difference = catalog_difference(str(lakes["local[2]"]), str(lakes[name])) if comparable else None
+        except Exception as error:  # an unreadable catalog is a finding of the run, not a crash after it
+            difference = [f"comparison failed: {error!r}"]
+        run["catalog_difference"] = difference[:20] if difference is not None else None
 
 
 def machine() -> dict:
@@ -324,23 +326,26 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def run_parts(parts: list[str], args: argparse.Namespace, work: Path) -> dict:
-    """Run the chosen parts; each one's figures with its settings and when it was measured."""
+def run_parts(parts: list[str], args: argparse.Namespace, work: Path, results: dict) -> None:
+    """Run the chosen parts into ``results``, saving <work>/results.json after each (a crash keeps the parts before it)."""
     latency = 0.0 if args.mode == "disk" else args.latency
-    measured: dict[str, dict] = {}
-    if "sizes" in parts:
-        runs = [
-            bench_size(int(n), work, args.seed, args.mode, latency, args.driver_memory)
-            for n in args.records.split(",")
-        ]
-        measured["sizes"] = {"runs": runs, "mode": args.mode, "latency_s": latency}
-    if "side" in parts:
-        measured["side"] = bench_side_by_side(args.side_records, work, args.seed, args.driver_memory)
-    if "scaleout" in parts:
-        measured["scaleout"] = bench_scaleout(args.scaleout_records, work, args.seed, args.driver_memory)
-    for figures in measured.values():
-        figures.update(measured_at=_now(), driver_memory=args.driver_memory)
-    return measured
+    measure = {
+        "sizes": lambda: {
+            "runs": [
+                bench_size(int(n), work, args.seed, args.mode, latency, args.driver_memory)
+                for n in args.records.split(",")
+            ],
+            "mode": args.mode,
+            "latency_s": latency,
+        },
+        "side": lambda: bench_side_by_side(args.side_records, work, args.seed, args.driver_memory),
+        "scaleout": lambda: bench_scaleout(args.scaleout_records, work, args.seed, args.driver_memory),
+    }
+    results["machine"] = machine()
+    for part in PARTS:
+        if part in parts:
+            results[part] = {**measure[part](), "measured_at": _now(), "driver_memory": args.driver_memory}
+            (work / "results.json").write_text(json.dumps(results, indent=1), "utf-8")
 
 
 def _all_succeeded(results: dict) -> bool:
@@ -387,9 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     results = load_results(work / "results.json")
     if args.command == "bench":
-        results.update(run_parts(parts, args, work))
-        results["machine"] = machine()
-        (work / "results.json").write_text(json.dumps(results, indent=1), "utf-8")
+        run_parts(parts, args, work, results)
     if "machine" not in results:  # an older results.json: the machine as it is now
         results["machine"] = machine()
     write_outputs(results, Path(args.page))
