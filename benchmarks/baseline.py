@@ -1,16 +1,27 @@
 """The baseline: data.gov's current harvester loop, serial, one record at a time, over the same records.
 
-Per record: sha256 of the key- and list-sorted JSON (the harvester's change detection), then
-jsonschema Draft 2020-12 validation with format checking against the DCAT-US 1.1 dataset schema.
-WAF records enter as the DCAT-US JSON the generator also wrote for them: the real harvester sends
-XML to a separate translation service first, so the baseline skips XML parsing and the crosswalk
-and is flattered.
+One loop (`run_loop`) over a record iterator, in one of two modes:
+
+- ``full``: per record, sha256 of the key- and list-sorted JSON (the harvester's change detection),
+  then jsonschema Draft 2020-12 validation with format checking against the DCAT-US 1.1 dataset
+  schema. What the harvester does on a first harvest.
+- ``hash-only``: per record, the same hash, compared with the hash the previous run stored; only
+  records whose hash changed (or that are new) are validated. What the harvester does for records
+  it has already seen: an unchanged re-harvest validates nothing.
+
+Two record sources feed it: `disk_records` reads a generated tree from disk (data.json datasets, then
+the DCAT-US JSON the generator wrote beside each WAF record: the real harvester sends XML to a
+separate translation service first, so this skips XML parsing and the crosswalk and is flattered);
+`http_records` fetches each data.json over HTTP with urllib, one request per source, as the
+harvester does. Both are lazy, so the loop's time includes reading, fetching and parsing.
 """
 
 import hashlib
 import json
 import time
-from dataclasses import dataclass
+import urllib.request
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
@@ -20,16 +31,24 @@ HARVESTER_SCHEMA = (
     REPO.parent / "shared" / "realdata" / "schema" / "datagov-harvester-dcatus1.1" / "federal_dataset.json"
 )
 PROJECT_SCHEMA = REPO / "transforms" / "dcatus_schema" / "dataset-federal.json"
+LOOP_MODES = ("full", "hash-only")
+
+# (source id, record) pairs: a record is known by its source and identifier, as in the harvester.
+SourcedRecords = Iterable[tuple[str, dict]]
 
 
 @dataclass
 class BaselineResult:
-    """What the loop did: records, how many failed validation, seconds, and which schema it used."""
+    """What the loop did: records seen, validated, invalid, changed; seconds; schema; the hashes it stored."""
 
     records: int
     invalid: int
     seconds: float
     schema: str
+    mode: str = "full"
+    validated: int = 0
+    changed: int = 0
+    hashes: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def rate(self) -> float:
@@ -53,27 +72,73 @@ def sort_dataset(value):
     return value
 
 
-def _records(root: Path):
-    """Every record of a generated tree as a dict: data.json datasets, then the WAF records' DCAT-US JSON."""
+def disk_records(root: Path) -> Iterator[tuple[str, dict]]:
+    """Every record of a generated tree, read from disk: data.json datasets, then the WAF records' DCAT-US JSON."""
+    root = Path(root)
     for path in sorted((root / "www" / "datajson").glob("*/data.json")):
-        yield from json.loads(path.read_text("utf-8"))["dataset"]
+        for record in json.loads(path.read_text("utf-8"))["dataset"]:
+            yield path.parent.name, record
     for path in sorted((root / "baseline").glob("*.jsonl")):
         with open(path, encoding="utf-8") as lines:
             for line in lines:
-                yield json.loads(line)
+                yield path.stem, json.loads(line)
+
+
+def datajson_urls(root: Path, base_url: str) -> dict[str, str]:
+    """Source id -> URL of its data.json, for a generated tree served (its ``www`` folder) at ``base_url``."""
+    base = base_url.rstrip("/")
+    return {
+        path.parent.name: f"{base}/datajson/{path.parent.name}/data.json"
+        for path in sorted((Path(root) / "www" / "datajson").glob("*/data.json"))
+    }
+
+
+def http_records(urls: dict[str, str], timeout_s: float = 300.0) -> Iterator[tuple[str, dict]]:
+    """Every dataset of each source's data.json, fetched with one urllib request per source and parsed."""
+    for source, url in urls.items():
+        with urllib.request.urlopen(url, timeout=timeout_s) as response:  # noqa: S310 - http(s) only
+            catalog = json.loads(response.read())
+        for record in catalog["dataset"]:
+            yield source, record
+
+
+def run_loop(
+    records: SourcedRecords,
+    mode: str = "full",
+    previous: dict[str, str] | None = None,
+    schema: Path | None = None,
+) -> BaselineResult:
+    """Hash every record and validate it (``full``) or only if its hash differs from ``previous`` (``hash-only``).
+
+    Timed end to end, consuming ``records`` included. ``previous`` maps "source/identifier" to the
+    sha256 a previous run stored (`BaselineResult.hashes`); in hash-only mode a record absent from it
+    is new, so it is validated.
+    """
+    if mode not in LOOP_MODES:
+        raise ValueError(f"mode must be one of {LOOP_MODES}, not {mode!r}")
+    schema = schema or schema_path()
+    validator = Draft202012Validator(
+        json.loads(Path(schema).read_text("utf-8")), format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
+    previous = previous or {}
+    hashes: dict[str, str] = {}
+    started = time.perf_counter()
+    seen = validated = invalid = changed = 0
+    for source, record in records:
+        digest = hashlib.sha256(json.dumps(sort_dataset(record)).encode("utf-8")).hexdigest()
+        key = f"{source}/{record.get('identifier')}"
+        hashes[key] = digest
+        seen += 1
+        if previous.get(key) != digest:
+            changed += 1
+        elif mode == "hash-only":
+            continue  # seen before, same content: the harvester neither validates nor transforms it
+        validated += 1
+        invalid += bool(list(validator.iter_errors(record)))  # every error, as the harvester reports them
+    seconds = time.perf_counter() - started
+    return BaselineResult(seen, invalid, seconds, str(schema), mode, validated, changed, hashes)
 
 
 def run_baseline(root: Path, schema: Path | None = None) -> BaselineResult:
-    """Hash and validate every record of a generated tree in one serial loop, timing it end to end."""
-    schema = schema or schema_path()
-    validator = Draft202012Validator(
-        json.loads(schema.read_text("utf-8")), format_checker=Draft202012Validator.FORMAT_CHECKER
-    )
-    started = time.perf_counter()
-    records = invalid = 0
-    for record in _records(Path(root)):
-        hashlib.sha256(json.dumps(sort_dataset(record)).encode("utf-8")).hexdigest()
-        errors = list(validator.iter_errors(record))
-        records += 1
-        invalid += bool(errors)
-    return BaselineResult(records, invalid, time.perf_counter() - started, str(schema))
+    """The full loop over a generated tree read from disk (the per-size baseline of `make bench`)."""
+    return run_loop(disk_records(root), "full", schema=schema)

@@ -345,13 +345,21 @@ def break_iso(document: str, dcat: dict, rng: random.Random) -> tuple[str, dict]
 def plan_sources(
     records: int, sources: int | None = None, seed: int = 0, xml_share: float = XML_SHARE
 ) -> list[SourceSpec]:
-    """Split ``records`` into sources with heavy-tailed sizes, three quarters of the records in WAFs."""
+    """Split ``records`` into sources with heavy-tailed sizes, ``xml_share`` of the records in WAFs.
+
+    A share of 0 (or 1) makes data.json (or WAF) sources only; any other share makes at least one of each.
+    """
     rng = random.Random(f"plan:{seed}")
     sources = max(2, sources or round(records / RECORDS_PER_SOURCE))
     xml_total = round(records * xml_share)
-    n_waf = min(max(1, round(sources * xml_share)), max(1, xml_total), sources - 1)
+    if xml_total in (0, records):
+        n_waf = 0 if xml_total == 0 else sources
+    else:
+        n_waf = min(max(1, round(sources * xml_share)), max(1, xml_total), sources - 1)
     plan = []
     for kind, count, total in (("datajson", sources - n_waf, records - xml_total), ("waf", n_waf, xml_total)):
+        if not count:
+            continue
         weights = [rng.paretovariate(1.1) for _ in range(count)]
         sizes = [
             max(1, int(total * w / sum(weights))) if total >= count else int(i < total)

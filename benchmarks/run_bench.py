@@ -1,9 +1,19 @@
-"""`make bench`: the whole workflow on generated catalogs, side by side with the serial baseline loop.
+"""`make bench`: the whole workflow on generated catalogs, side by side with data.gov's serial loop.
 
-For each record count: generate the sources, time the baseline loop on them, then three harvests,
-each in its own subprocess so the RSS of its process tree (driver, JVM, Python workers) can be
-sampled: the first harvest, the next-day re-harvest (after `mutate`) and an unchanged re-harvest.
-Writes BENCHMARKS.md and benchmarks/scaling.svg.
+Three parts, each runnable alone (``--parts`` or ``BENCH_PARTS``, comma-separated):
+
+- ``sizes``: for each record count (``BENCH_RECORDS``), generate mixed data.json + WAF sources, time
+  the serial loop on them from disk, then three harvests (first, next-day after `mutate`, unchanged).
+- ``side``: ``BENCH_SIDE_RECORDS`` data.json records served by the loopback HTTP server (no added
+  latency); data.gov's loop fetches them with urllib in full mode, then in hash-only mode against the
+  hashes it stored; the pipeline runs a first harvest and an unchanged re-harvest from the same server.
+- ``scaleout``: ``BENCH_SCALEOUT_RECORDS`` mixed records on disk; a first harvest with
+  ``HARVEST_SPARK_MASTER`` set to local[1], local[2] and a 2-worker standalone cluster, each catalog
+  compared with local[2]'s.
+
+Every harvest runs in its own subprocess so the RSS of its process tree (driver, JVM, Python workers)
+can be sampled. Writes <work>/results.json (parts not run keep their previous figures), the page
+(``--page``, BENCHMARKS.md by default) and the scaling chart beside it.
 """
 
 import argparse
@@ -14,16 +24,21 @@ import shutil
 import subprocess
 import sys
 import time
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-KEPT_SECTIONS = ("analysis", "stage benchmarks")  # hand-written blocks a regeneration keeps as they were
 HARVESTS = ("first", "next-day", "unchanged")
+PARTS = ("sizes", "side", "scaleout")
+SCALEOUT_MASTERS = ("local[1]", "local[2]", "cluster")  # compared with local[2]
 
 
 def harvest_once(sources: str, lake: str, run_id: str, out: str) -> int:
-    """Child process: run the workflow once and write seconds and monotonic start/end per stage to ``out``."""
+    """Child process: run the workflow once; write seconds and monotonic start/end per stage, and the master."""
+    from pyspark import SparkContext
+
     from glue_jobs.workflow import run_workflow
 
     windows: dict[str, list[float]] = {}
@@ -42,15 +57,27 @@ def harvest_once(sources: str, lake: str, run_id: str, out: str) -> int:
         "db-url": "",
     }
     result = run_workflow(overrides, on_progress=progress)
+    context = SparkContext._active_spark_context  # the master actually used, whatever the environment said
     Path(out).write_text(
-        json.dumps({"seconds": result.seconds, "failed_stage": result.failed_stage, "windows": windows}),
+        json.dumps(
+            {
+                "seconds": result.seconds,
+                "failed_stage": result.failed_stage,
+                "windows": windows,
+                "master": context.master if context else None,
+            }
+        ),
         "utf-8",
     )
     return 1 if result.failed_stage else 0
 
 
-def measure_harvest(registry: Path, lake: Path, driver_memory: str) -> dict:
-    """One harvest in a subprocess: wall seconds, peak tree RSS, and seconds and peak RSS per stage."""
+def measure_harvest(registry: Path, lake: Path, driver_memory: str, master: str | None = None) -> dict:
+    """One harvest in a subprocess: wall seconds, peak tree RSS, seconds and peak RSS per stage, totals.
+
+    ``master`` goes to the child as HARVEST_SPARK_MASTER (local[N] or a spark:// URL); None keeps the
+    environment's.
+    """
     from benchmarks.memory import run_measured
     from glue_jobs.arguments import new_run_id
 
@@ -62,6 +89,8 @@ def measure_harvest(registry: Path, lake: Path, driver_memory: str) -> dict:
         "SPARK_LOCAL_IP": "127.0.0.1",
         "PYSPARK_PYTHON": sys.executable,
     }
+    if master:
+        env["HARVEST_SPARK_MASTER"] = master
     command = [
         sys.executable,
         "-m",
@@ -88,58 +117,175 @@ def measure_harvest(registry: Path, lake: Path, driver_memory: str) -> dict:
         "returncode": run.returncode,
         "stages": stages,
         "failed_stage": child.get("failed_stage"),
+        "master": child.get("master"),
         "totals": totals,
     }
 
 
-def bench_size(records: int, work: Path, seed: int, mode: str, latency_s: float, driver_memory: str) -> dict:
-    """Generate ``records`` records, run the baseline and the three harvests; the figures as a dict."""
-    from benchmarks.baseline import run_baseline
-    from benchmarks.generate import generate, mutate, registry_text
-    from devtools.local_http import serve_folder
+def _print_harvest(label: str, figures: dict) -> None:
+    print(
+        f"{label}: {figures['seconds']:.1f} s, peak {figures['peak_rss'] / 2**20:,.0f} MiB, "
+        f"exit {figures['returncode']}, master {figures['master']}, totals {figures['totals']}",
+        flush=True,
+    )
 
-    root, lake = work / f"sources-{records}", work / f"lake-{records}"
-    shutil.rmtree(lake, ignore_errors=True)
+
+def _generated(root: Path, records: int, seed: int, **shape) -> list:
+    from benchmarks.generate import generate
+
     started = time.monotonic()
-    plan = generate(root, records, seed=seed)
+    plan = generate(root, records, seed=seed, **shape)
     print(
         f"{records:,} records in {len(plan)} sources generated in {time.monotonic() - started:.0f} s",
         flush=True,
     )
-    baseline = run_baseline(root)
-    print(f"baseline loop: {baseline.rate:,.0f} records/s ({baseline.seconds:.1f} s)", flush=True)
-    result = {
-        "records": records,
-        "sources": len(plan),
-        "largest_source": max(s.records for s in plan),
-        "baseline": {
-            "seconds": baseline.seconds,
-            "rate": baseline.rate,
-            "invalid": baseline.invalid,
-            "schema": os.path.relpath(baseline.schema, REPO),
-        },
-        "harvests": {},
+    return plan
+
+
+def _loop_figures(loop) -> dict:
+    return {
+        "records": loop.records,
+        "seconds": loop.seconds,
+        "rate": loop.rate,
+        "validated": loop.validated,
+        "invalid": loop.invalid,
+        "changed": loop.changed,
+        "schema": os.path.relpath(loop.schema, REPO),
     }
-    # Disk mode reads the files through file:// URLs; http mode serves them from the loopback server.
+
+
+@contextmanager
+def _served(root: Path, mode: str, latency_s: float) -> Iterator[str]:
+    """The base URL of ``root/www``: file:// in disk mode, the loopback server's in http mode."""
+    from devtools.local_http import serve_folder
+
     serving = (
         serve_folder(root / "www", latency_s=latency_s)
         if mode == "http"
         else nullcontext((root / "www").as_uri())
     )
     with serving as base_url:
+        yield base_url
+
+
+def bench_size(records: int, work: Path, seed: int, mode: str, latency_s: float, driver_memory: str) -> dict:
+    """Generate ``records`` mixed records, run the disk loop and the three harvests; the figures as a dict."""
+    from benchmarks.baseline import run_baseline
+    from benchmarks.generate import mutate, registry_text
+
+    root, lake = work / f"sources-{records}", work / f"lake-{records}"
+    shutil.rmtree(lake, ignore_errors=True)
+    plan = _generated(root, records, seed)
+    baseline = run_baseline(root)
+    print(f"baseline loop: {baseline.rate:,.0f} records/s ({baseline.seconds:.1f} s)", flush=True)
+    result = {
+        "records": records,
+        "sources": len(plan),
+        "largest_source": max(s.records for s in plan),
+        "baseline": _loop_figures(baseline),
+        "harvests": {},
+    }
+    with _served(root, mode, latency_s) as base_url:
         registry = work / f"sources-{records}.yaml"
         registry.write_text(registry_text(root, base_url), "utf-8")
         for harvest in HARVESTS:
             if harvest == "next-day":
                 result["mutation"] = mutate(root, seed=1)
-            figures = measure_harvest(registry, lake, driver_memory)
-            result["harvests"][harvest] = figures
-            print(
-                f"{harvest} harvest: {figures['seconds']:.1f} s, peak {figures['peak_rss'] / 2**20:,.0f} MiB, "
-                f"exit {figures['returncode']}, totals {figures['totals']}",
-                flush=True,
-            )
+            result["harvests"][harvest] = measure_harvest(registry, lake, driver_memory)
+            _print_harvest(f"{harvest} harvest", result["harvests"][harvest])
     return result
+
+
+def bench_side_by_side(records: int, work: Path, seed: int, driver_memory: str) -> dict:
+    """data.json records over loopback HTTP: the serial loop (full, then hash-only) and the pipeline (first, unchanged)."""
+    from benchmarks.baseline import datajson_urls, http_records, run_loop
+    from benchmarks.generate import registry_text
+
+    root, lake = work / f"side-sources-{records}", work / f"side-lake-{records}"
+    shutil.rmtree(lake, ignore_errors=True)
+    plan = _generated(root, records, seed, xml_share=0)
+    result = {"records": records, "sources": len(plan), "largest_source": max(s.records for s in plan)}
+    with _served(root, "http", 0.0) as base_url:
+        urls = datajson_urls(root, base_url)
+        full = run_loop(http_records(urls), "full")
+        print(f"full loop over HTTP: {full.rate:,.0f} records/s ({full.seconds:.1f} s)", flush=True)
+        hash_only = run_loop(http_records(urls), "hash-only", previous=full.hashes)
+        print(
+            f"hash-only loop over HTTP: {hash_only.seconds:.1f} s, {hash_only.validated} validated",
+            flush=True,
+        )
+        result["loops"] = {"full": _loop_figures(full), "hash-only": _loop_figures(hash_only)}
+        registry = work / f"side-sources-{records}.yaml"
+        registry.write_text(registry_text(root, base_url), "utf-8")
+        result["harvests"] = {}
+        for harvest in ("first", "unchanged"):
+            result["harvests"][harvest] = measure_harvest(registry, lake, driver_memory)
+            _print_harvest(f"side-by-side {harvest} harvest", result["harvests"][harvest])
+    return result
+
+
+def _cluster_harvest(registry: Path, lake: Path, driver_memory: str, work: Path) -> dict:
+    """A first harvest on a 2-worker standalone cluster (1 core, 2g each); an error entry when there is none."""
+    try:
+        from devtools.spark_cluster import standalone_cluster
+    except ImportError as error:
+        return {"error": f"no standalone cluster helper ({error})"}
+    try:
+        with standalone_cluster(workers=2, cores_per_worker=1, memory="2g", work=work) as master_url:
+            figures = measure_harvest(registry, lake, driver_memory, master=master_url)
+    except Exception as error:  # a cluster that does not start is a figure of the run, not a crash
+        return {"error": f"standalone cluster failed: {error!r}"}
+    return {**figures, "master_url": master_url}
+
+
+def bench_scaleout(records: int, work: Path, seed: int, driver_memory: str) -> dict:
+    """A first harvest of the same mixed catalog on local[1], local[2] and a 2-worker standalone cluster."""
+    from benchmarks.generate import registry_text
+
+    root = work / f"scaleout-sources-{records}"
+    plan = _generated(root, records, seed)
+    registry = work / f"scaleout-sources-{records}.yaml"
+    registry.write_text(registry_text(root, (root / "www").as_uri()), "utf-8")
+    lakes = {name: work / f"scaleout-lake-{name.strip(']').replace('[', '')}" for name in SCALEOUT_MASTERS}
+    runs: dict[str, dict] = {}
+    for name, lake in lakes.items():
+        shutil.rmtree(lake, ignore_errors=True)
+        if name == "cluster":
+            runs[name] = _cluster_harvest(registry, lake, driver_memory, work / "scaleout-cluster")
+        else:
+            runs[name] = measure_harvest(registry, lake, driver_memory, master=name)
+        if "error" in runs[name]:
+            print(f"scale-out {name}: {runs[name]['error']}", flush=True)
+        else:
+            _print_harvest(f"scale-out {name}", runs[name])
+    _compare_catalogs(runs, lakes)
+    return {
+        "records": records,
+        "sources": len(plan),
+        "largest_source": max(s.records for s in plan),
+        "runs": runs,
+    }
+
+
+def _compare_catalogs(runs: dict[str, dict], lakes: dict[str, Path]) -> None:
+    """Add to each run the differences between its catalog and local[2]'s (None when not comparable)."""
+    try:
+        from devtools.spark_cluster import catalog_difference
+    except ImportError:
+        catalog_difference = None
+    reference = runs["local[2]"]
+    for name, run in runs.items():
+        comparable = (
+            catalog_difference is not None
+            and name != "local[2]"
+            and not run.get("returncode", 1)
+            and not reference["returncode"]
+        )
+        try:
+            difference = catalog_difference(str(lakes["local[2]"]), str(lakes[name])) if comparable else None
+        except Exception as error:  # an unreadable catalog is a finding of the run, not a crash after it
+            difference = [f"comparison failed: {error!r}"]
+        run["catalog_difference"] = difference[:20] if difference is not None else None
 
 
 def machine() -> dict:
@@ -166,210 +312,70 @@ def machine() -> dict:
     }
 
 
-def table(results: list[dict]) -> str:
-    """The results as a Markdown table: one row per harvest and one per baseline loop."""
-    stages = ("extract", "compare", "transform", "validate", "load")
-    lines = [
-        "| records | run | seconds | records/s | peak RSS (MiB) | "
-        + " | ".join(f"{s} s (rec/s, MiB)" for s in stages)
-        + " |",
-        "|" + "---|" * (5 + len(stages)),
-    ]
-    for result in results:
-        n = result["records"]
-        for name, h in result["harvests"].items():
-            cells = [
-                f"{st['seconds']:.1f} ({n / st['seconds']:,.0f}, {st['peak_rss'] / 2**20:,.0f})"
-                if (st := h["stages"].get(stage))
-                else "-"
-                for stage in stages
-            ]
-            status = "" if not h["returncode"] else f" (FAILED at {h['failed_stage']})"
-            lines.append(
-                f"| {n:,} | {name}{status} | {h['seconds']:.1f} | {n / h['seconds']:,.0f} | "
-                f"{h['peak_rss'] / 2**20:,.0f} | " + " | ".join(cells) + " |"
-            )
-        b = result["baseline"]
-        lines.append(
-            f"| {n:,} | baseline loop | {b['seconds']:.1f} | {b['rate']:,.0f} | - |" + " - |" * len(stages)
-        )
-    return "\n".join(lines)
+def load_results(path: Path) -> dict:
+    """The last run's results.json; an older file (a plain list of sizes) is read as the sizes part."""
+    if not path.is_file():
+        return {}
+    results = json.loads(path.read_text("utf-8"))
+    if isinstance(results, list):
+        return {"sizes": {"runs": results, "mode": "disk", "latency_s": 0.0, "driver_memory": "4g"}}
+    return results
 
 
-def ratios(results: list[dict]) -> str:
-    """Pipeline records/s (first harvest, wall clock) divided by baseline records/s, per size."""
-    return "\n".join(
-        f"- {r['records']:,} records: first harvest {r['records'] / r['harvests']['first']['seconds']:,.0f} "
-        f"rec/s / baseline {r['baseline']['rate']:,.0f} rec/s = "
-        f"**{r['records'] / r['harvests']['first']['seconds'] / r['baseline']['rate']:.2f}x**"
-        for r in results
-    )
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _verdict(met: bool) -> str:
-    return "**met**" if met else "**missed**"
+def run_parts(parts: list[str], args: argparse.Namespace, work: Path, results: dict) -> None:
+    """Run the chosen parts into ``results``, saving <work>/results.json after each (a crash keeps the parts before it)."""
+    latency = 0.0 if args.mode == "disk" else args.latency
+    measure = {
+        "sizes": lambda: {
+            "runs": [
+                bench_size(int(n), work, args.seed, args.mode, latency, args.driver_memory)
+                for n in args.records.split(",")
+            ],
+            "mode": args.mode,
+            "latency_s": latency,
+        },
+        "side": lambda: bench_side_by_side(args.side_records, work, args.seed, args.driver_memory),
+        "scaleout": lambda: bench_scaleout(args.scaleout_records, work, args.seed, args.driver_memory),
+    }
+    results["machine"] = machine()
+    for part in PARTS:
+        if part in parts:
+            results[part] = {**measure[part](), "measured_at": _now(), "driver_memory": args.driver_memory}
+            (work / "results.json").write_text(json.dumps(results, indent=1), "utf-8")
 
 
-def targets(results: list[dict], mode: str) -> str:
-    """The issue's four targets as a table, each judged on the largest size that was run."""
-    largest = max(results, key=lambda r: r["records"])
-    n, first, unchanged = largest["records"], largest["harvests"]["first"], largest["harvests"]["unchanged"]
-    at = f"{n:,} records" + ("" if n >= 430_000 else " (430,000 not run: no verdict at data.gov's size)")
-    where = "sources read from disk" if mode == "disk" else "sources served over loopback HTTP"
-    rows = [
-        (
-            "first harvest of 430,000 records in at most 10 minutes (2 cores, disk)",
-            f"{at}: {first['seconds']:.0f} s, {where}"
-            + (f"; {_verdict(first['seconds'] <= 600 and not first['returncode'])}" if n >= 430_000 else ""),
-        ),
-        (
-            "unchanged re-harvest of the same in at most 2 minutes",
-            f"{at}: {unchanged['seconds']:.0f} s"
-            + (
-                f"; {_verdict(unchanged['seconds'] <= 120 and not unchanged['returncode'])}"
-                if n >= 430_000
-                else ""
-            ),
-        ),
-    ]
-    base = largest["baseline"]["rate"]
-    ratio = {name: n / h["seconds"] / base for name, h in largest["harvests"].items()}
-    rows.append(
-        (
-            "the whole pipeline at least 5x the baseline loop's records/s",
-            f"{n:,} records: first harvest {ratio['first']:.2f}x, next-day {ratio['next-day']:.2f}x, "
-            f"unchanged {ratio['unchanged']:.2f}x; {_verdict(ratio['first'] >= 5)} for a first harvest",
-        )
-    )
-    memory = "; ".join(
-        f"{r['records']:,} records (largest source {r['largest_source']:,}): "
-        f"{r['harvests']['first']['peak_rss'] / 2**20:,.0f} MiB"
-        for r in results
-    )
-    smallest = min(results, key=lambda r: r["records"])
-    growth = largest["harvests"]["first"]["peak_rss"] / smallest["harvests"]["first"]["peak_rss"]
-    source_growth = largest["largest_source"] / smallest["largest_source"]
-    rows.append(
-        (
-            "peak memory that does not grow with the size of one source",
-            f"first-harvest peak RSS {memory}: x{growth:.1f} for a x{source_growth:.0f} larger source"
-            + (f"; {_verdict(growth < 2)}" if len(results) > 1 else ""),
-        )
-    )
-    return "| target | status |\n|---|---|\n" + "\n".join(f"| {name} | {status} |" for name, status in rows)
-
-
-def write_outputs(results: list[dict], info: dict, mode: str, latency_s: float, driver_memory: str) -> None:
-    """Write benchmarks/scaling.svg and BENCHMARKS.md (keeping the hand-written sections as they were)."""
-    from benchmarks.svg_plot import line_chart
-
-    series = {name: [(r["records"], r["harvests"][name]["seconds"]) for r in results] for name in HARVESTS}
-    series["baseline loop"] = [(r["records"], r["baseline"]["seconds"]) for r in results]
-    (REPO / "benchmarks" / "scaling.svg").write_text(
-        line_chart(series, f"Harvest time on {info['cores']} cores ({mode})", "records", "seconds"), "utf-8"
-    )
-    path = REPO / "BENCHMARKS.md"
-    old = path.read_text("utf-8") if path.is_file() else ""
-    path.write_text(
-        render_markdown(results, info, mode, latency_s, driver_memory, kept_sections(old)), "utf-8"
-    )
-
-
-def kept_sections(page: str) -> dict[str, str]:
-    """Each hand-written block of the old page, markers included (a placeholder when absent)."""
-    kept = {}
-    for name in KEPT_SECTIONS:
-        start, end = f"<!-- {name} -->", f"<!-- /{name} -->"
-        kept[name] = (
-            page[page.index(start) : page.index(end) + len(end)]
-            if start in page and end in page
-            else f"{start}\n_(to be written)_\n{end}"
-        )
-    return kept
-
-
-def render_markdown(
-    results: list[dict], info: dict, mode: str, latency_s: float, driver_memory: str, kept: dict[str, str]
-) -> str:
-    """BENCHMARKS.md: machine, versions, how to reproduce, the figures, the targets, the stage section."""
-    served = (
-        "sources read from disk through file:// URLs: everything but the network is measured"
-        if mode == "disk"
-        else f"sources served by the loopback HTTP server with {latency_s * 1000:.0f} ms latency per request"
-    )
-    sizes = ", ".join(
-        f"{r['records']:,} records in {r['sources']} sources (largest {r['largest_source']:,})"
-        for r in results
-    )
-    mutation = results[0].get("mutation", {})
-    return f"""# Benchmarks
-
-Figures from `make bench` ({served}), all measured on the same machine in the same run as the baseline.
-
-- Machine: {info["cores"]} cores, {info["memory"]} memory, {info["cpu"]}
-- Versions: Python {info["python"]}, PySpark {info["pyspark"]}, {info["java"]}
-- Driver memory: `HARVEST_DRIVER_MEMORY={driver_memory}`; local[{info["cores"]}]
-- Catalogs: {sizes}; seed 0; a quarter of the records in data.json sources, three quarters in ISO 19115-2 WAFs;
-  1% invalid records. Next day: {mutation.get("updated", "?")} updated, {mutation.get("deleted", "?")} deleted,
-  {mutation.get("created", "?")} created (of the smallest size; 2% / 0.5% / 0.5% of each size).
-- Baseline schema: `{results[0]["baseline"]["schema"]}`
-
-## How to reproduce
-
-```
-make bench                          # 10,000 and 100,000 records
-make bench-full                     # adds 430,000 records (data.gov's size)
-BENCH_RECORDS=2000,20000 make bench # any sizes; BENCH_MODE=http BENCH_LATENCY=0.005 adds per-request latency
-```
-
-Each harvest runs in its own process (`python -m benchmarks.run_bench harvest-once ...`); the total RSS of
-that process and its children (JVM, Python workers) is sampled from /proc every 0.2 s. In http mode the
-server runs in the benchmark's own process and is not counted. Seconds per stage come from the workflow runner; peak memory per
-stage is the peak of the samples taken while that stage ran; records/s divide the harvest's record count.
-
-## Results
-
-<!-- results -->
-{table(results)}
-
-![seconds against record count](benchmarks/scaling.svg)
-
-Pipeline (first harvest, wall clock including Spark start-up) against the baseline loop:
-
-{ratios(results)}
-
-The baseline is data.gov's serial loop: sha256 of the key- and list-sorted JSON, then jsonschema
-Draft 2020-12 validation with format checking, one record at a time. It is flattered: for the WAF
-records it validates the DCAT-US JSON the generator wrote beside them, skipping the XML parsing and
-crosswalk that the real harvester delegates to a translation service, and it reads from disk, not HTTP.
-
-## Targets
-
-Verdicts computed from the figures above by `benchmarks/run_bench.py` (`targets`).
-
-{targets(results, mode)}
-
-{kept["analysis"]}
-
-## Stage benchmarks
-
-{kept["stage benchmarks"]}
-"""
+def _all_succeeded(results: dict) -> bool:
+    harvests = [h for r in results.get("sizes", {}).get("runs", []) for h in r["harvests"].values()]
+    harvests += list(results.get("side", {}).get("harvests", {}).values())
+    harvests += list(results.get("scaleout", {}).get("runs", {}).values())
+    return all(h.get("returncode", 1) == 0 for h in harvests)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse arguments; run `harvest-once` (child), the whole benchmark, or re-render its page."""
+    """Parse arguments; run `harvest-once` (child), the chosen parts of the benchmark, or re-render its page."""
     parser = argparse.ArgumentParser(prog="run_bench", description=__doc__)
     parser.add_argument(
         "command",
         nargs="?",
         default="bench",
         choices=("bench", "render", "harvest-once"),
-        help="render: rewrite BENCHMARKS.md from the last run's <work>/results.json",
+        help="render: rewrite the page from the last run's <work>/results.json",
     )
     parser.add_argument("rest", nargs="*")
+    parser.add_argument("--parts", default=os.environ.get("BENCH_PARTS", ",".join(PARTS)))
     parser.add_argument("--records", default=os.environ.get("BENCH_RECORDS", "10000,100000"))
+    parser.add_argument(
+        "--side-records", type=int, default=int(os.environ.get("BENCH_SIDE_RECORDS", "100000"))
+    )
+    parser.add_argument(
+        "--scaleout-records", type=int, default=int(os.environ.get("BENCH_SCALEOUT_RECORDS", "20000"))
+    )
     parser.add_argument("--work", default=str(REPO / ".bench"))
+    parser.add_argument("--page", default=str(REPO / "BENCHMARKS.md"), help="the Markdown page to write")
     parser.add_argument("--mode", choices=("disk", "http"), default=os.environ.get("BENCH_MODE", "disk"))
     parser.add_argument("--latency", type=float, default=float(os.environ.get("BENCH_LATENCY", "0.005")))
     parser.add_argument("--seed", type=int, default=0)
@@ -377,21 +383,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "harvest-once":
         return harvest_once(*args.rest)
-    latency = 0.0 if args.mode == "disk" else args.latency
+    from benchmarks.bench_page import write_outputs
+
+    parts = [part.strip() for part in args.parts.split(",") if part.strip()]
+    if unknown := set(parts) - set(PARTS):
+        parser.error(f"unknown parts {sorted(unknown)}; choose from {', '.join(PARTS)}")
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
-    if args.command == "render":
-        results = json.loads((work / "results.json").read_text("utf-8"))
-    else:
-        results = [
-            bench_size(int(n), work, args.seed, args.mode, latency, args.driver_memory)
-            for n in args.records.split(",")
-        ]
-        (work / "results.json").write_text(json.dumps(results, indent=1), "utf-8")
-    print(table(results))
-    print(ratios(results))
-    write_outputs(results, machine(), args.mode, latency, args.driver_memory)
-    return 0 if all(h["returncode"] == 0 for r in results for h in r["harvests"].values()) else 1
+    results = load_results(work / "results.json")
+    if args.command == "bench":
+        run_parts(parts, args, work, results)
+    if "machine" not in results:  # an older results.json: the machine as it is now
+        results["machine"] = machine()
+    write_outputs(results, Path(args.page))
+    return 0 if _all_succeeded(results) else 1
 
 
 if __name__ == "__main__":

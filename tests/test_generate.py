@@ -112,3 +112,16 @@ def test_next_day_mutation_changes_exactly_the_requested_counts(tmp_path):
         for line in p.read_text().splitlines()
     }
     assert baseline_ids == {name.removesuffix(".xml") for (_source, name) in after if name.endswith(".xml")}
+
+
+def test_xml_share_zero_makes_data_json_sources_only(tmp_path):
+    plan = generate(tmp_path, 300, sources=4, seed=4, xml_share=0)
+    datasets = [
+        d
+        for p in (tmp_path / "www" / "datajson").glob("*/data.json")
+        for d in json.loads(p.read_text("utf-8"))["dataset"]
+    ]
+    assert len(datasets) == 300
+    assert len(list((tmp_path / "www" / "datajson").glob("*/data.json"))) == len(plan) == 4
+    assert not (tmp_path / "www" / "waf").exists()
+    assert {s.type for s in parse_registry(registry_text(tmp_path, "http://127.0.0.1:8123/"))} == {"datajson"}

@@ -1,0 +1,131 @@
+"""The benchmark page: the issue's targets judged from hand-written figures, and `render` from results.json."""
+
+import json
+
+from benchmarks.bench_page import target_rows
+from benchmarks.run_bench import main
+
+MIB = 2**20
+
+
+def _harvest(seconds: float, peak_mib: int, returncode: int = 0, **extra) -> dict:
+    return {
+        "seconds": seconds,
+        "peak_rss": peak_mib * MIB,
+        "returncode": returncode,
+        "stages": {"extract": {"seconds": seconds / 2, "peak_rss": peak_mib * MIB}},
+        "failed_stage": "extract" if returncode else None,
+        "master": "local[2]",
+        "totals": {"created": 10, "updated": 0, "unchanged": 0, "rejected": 1},
+        **extra,
+    }
+
+
+def _size(records: int, first: float, next_day: float, unchanged: float, peak_mib: int) -> dict:
+    return {
+        "records": records,
+        "sources": records // 430,
+        "largest_source": records // 10,
+        "baseline": {"seconds": records / 800, "rate": 800.0, "invalid": 0, "schema": "schema.json"},
+        "mutation": {"updated": 2, "deleted": 1, "created": 1},
+        "harvests": {
+            "first": _harvest(first, peak_mib),
+            "next-day": _harvest(next_day, peak_mib - 500),
+            "unchanged": _harvest(unchanged, peak_mib - 900),
+        },
+    }
+
+
+def _results() -> dict:
+    """Figures chosen so each target lands on a known side of its line."""
+    return {
+        "machine": {
+            "cores": 2,
+            "memory": "24 GB",
+            "cpu": "test",
+            "python": "3.11",
+            "pyspark": "3.5",
+            "java": "17",
+        },
+        "sizes": {
+            "mode": "disk",
+            "latency_s": 0.0,
+            "driver_memory": "4g",
+            "runs": [_size(100_000, 266, 80, 77, 5000), _size(430_000, 590, 200, 110, 5800)],
+        },
+        "side": {
+            "records": 100_000,
+            "sources": 233,
+            "largest_source": 47_079,
+            "loops": {
+                "full": {"records": 100_000, "seconds": 125.0, "rate": 800.0, "validated": 100_000},
+                "hash-only": {"records": 100_000, "seconds": 30.0, "rate": 3333.3, "validated": 0},
+            },
+            "harvests": {"first": _harvest(50.0, 3000), "unchanged": _harvest(150.0, 2500)},
+        },
+        "scaleout": {
+            "records": 20_000,
+            "sources": 47,
+            "largest_source": 6000,
+            "runs": {
+                "local[1]": _harvest(120.0, 3000, catalog_difference=[]),
+                "local[2]": _harvest(80.0, 3500, catalog_difference=None),
+                "cluster": _harvest(90.0, 1500, catalog_difference=["dataset X: title differs"]),
+            },
+        },
+    }
+
+
+def test_each_target_is_judged_from_its_figures():
+    verdicts = [row.met for row in target_rows(_results())]
+    # first 590 <= 600; next-day 200 > 180; unchanged 110 <= 120; 5,800 MiB <= 6 GiB and x1.16 of 5,000;
+    # side first 2,000 / 800 = 2.5x; side unchanged 30 / 150 = 0.2x < 0.25x; the cluster's catalog differs
+    assert verdicts == [True, False, True, True, True, False, False]
+
+
+def test_no_verdict_at_data_gov_size_when_430000_was_not_run():
+    results = _results()
+    results["sizes"]["runs"] = results["sizes"]["runs"][:1]
+    rows = target_rows(results)
+    assert [row.met for row in rows[:4]] == [None, None, None, None]
+    assert all("430,000 records not run" in row.status for row in rows[:4])
+
+
+def test_memory_that_grows_more_than_20_percent_misses_even_under_6_gib():
+    results = _results()
+    results["sizes"]["runs"][0] = _size(100_000, 266, 80, 77, 4000)  # 5,800 / 4,000 = x1.45
+    assert target_rows(results)[3].met is False
+
+
+def test_a_failed_harvest_misses_its_target_however_fast():
+    results = _results()
+    results["sizes"]["runs"][1]["harvests"]["first"] = _harvest(100.0, 5800, returncode=1)
+    assert target_rows(results)[0].met is False
+
+
+def test_scaleout_meets_its_target_when_every_master_finishes_with_the_same_catalog():
+    results = _results()
+    results["scaleout"]["runs"]["cluster"]["catalog_difference"] = []
+    assert target_rows(results)[-1].met is True
+    results["scaleout"]["runs"]["cluster"] = {"error": "no standalone cluster helper"}
+    assert target_rows(results)[-1].met is False
+
+
+def test_parts_not_run_give_no_verdict():
+    results = _results()
+    del results["side"], results["scaleout"]
+    assert [row.met for row in target_rows(results)[4:]] == [None, None, None]
+
+
+def test_render_rewrites_the_page_from_results_json_and_keeps_the_hand_written_sections(tmp_path):
+    (tmp_path / "results.json").write_text(json.dumps(_results()), "utf-8")
+    page = tmp_path / "page" / "BENCHMARKS.md"
+    page.parent.mkdir()
+    page.write_text("old\n<!-- analysis -->\nwritten by hand\n<!-- /analysis -->\n", "utf-8")
+    assert main(["render", "--work", str(tmp_path), "--page", str(page)]) == 0
+    text = page.read_text("utf-8")
+    assert "<!-- analysis -->\nwritten by hand\n<!-- /analysis -->" in text
+    assert "| data.gov loop, hash-only | 30.0 | 3,333 | - | 0 |" in text
+    assert "| cluster (`local[2]`) | 90.0 | 222 | 1,500 | differs: dataset X: title differs |" in text
+    assert "**2.50x**" in text and "**0.20x**" in text
+    assert (page.parent / "benchmarks" / "scaling.svg").is_file()
