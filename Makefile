@@ -48,7 +48,7 @@ test-fast: $(STAMP) ## the unit tests without Spark, PostgreSQL, a browser or en
 	$(BIN)/python -m pytest -m "not spark and not slow and not e2e and not postgres and not browser" -q --durations=5
 
 clean: ## remove the local lakes and build output (keeps .venv and .venv-glue)
-	rm -rf $(LAKE) lake-glue .glue-submit build dist *.egg-info spark-warehouse
+	rm -rf $(LAKE) lake-glue .glue-submit .spark-cluster build dist *.egg-info spark-warehouse
 
 # Targets of their own areas (AWS packaging, benchmarks) live in mk/.
 -include mk/*.mk

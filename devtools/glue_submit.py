@@ -27,20 +27,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import boto3
-import pyarrow.parquet as pq
 
 from devtools.glue_python import build_glue_venv
+from devtools.published_catalog import catalog_difference, published_records
 from devtools.run_samples import port_problem, serving_samples
 from glue_jobs.aws_commands import DeployError, find_artifacts
 from glue_jobs.aws_runs import start_run
 from glue_jobs.workflow import job_argv, job_graph, load_template
-from transforms.publish.catalog_state import current_version, version_uri
 
 ROOT = Path(__file__).resolve().parents[1]
 STACK = "harvest"
 REGION = "us-east-1"
-# Catalog columns that name the run or its time, so two harvests of the same input differ there.
-RUN_COLUMNS = ("first_harvested", "last_harvested", "last_changed_run")
 # What a job's process inherits from here; everything else (PYTHONPATH, SPARK_HOME, AWS_PROFILE) is left behind.
 INHERITED = ("PATH", "HOME", "USER", "LANG", "LC_ALL", "TMPDIR", "JAVA_HOME")
 
@@ -191,30 +188,6 @@ def glue_submit_run(
         server.stop()
 
 
-def published_records(lake_root: str) -> dict[tuple[str, str], dict]:
-    """The current catalog version's records by (source_id, identifier), without the columns that name the run."""
-    version = current_version(lake_root)
-    if version is None:
-        return {}
-    table = pq.read_table(version_uri(lake_root, version))
-    rows = table.drop_columns(list(RUN_COLUMNS)).to_pylist()
-    return {(row["source_id"], row["identifier"]): row for row in rows}
-
-
-def compare_catalogs(lake_root: str, other_root: str) -> list[str]:
-    """What differs between two lakes' published catalogs: records on one side only, or with other values."""
-    mine, theirs = published_records(lake_root), published_records(other_root)
-    differences = []
-    for key in sorted(set(mine) | set(theirs)):
-        here, there = mine.get(key, {}), theirs.get(key, {})
-        columns = sorted(name for name in set(here) | set(there) if here.get(name) != there.get(name))
-        if columns:
-            differences.append(
-                f"{key[0]} {key[1]}: " + (", ".join(columns) if here and there else "on one side only")
-            )
-    return differences
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point (see the module doc); exit 1 when a job fails or the catalog differs from --compare's."""
     parser = argparse.ArgumentParser(
@@ -265,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     if run.failed_stage:
         return 1
     if args.compare:
-        differences = compare_catalogs(args.lake, args.compare)
+        differences = catalog_difference(args.lake, args.compare)
         for line in differences:
             print(f"differs: {line}", file=sys.stderr)
         print(

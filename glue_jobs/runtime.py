@@ -19,6 +19,9 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 
 WORKER_DAEMON = "glue_jobs.spark_worker_daemon"
+MASTER_ENV = "HARVEST_SPARK_MASTER"
+# The checkout (or site-packages) holding glue_jobs and transforms: put first on executors' Python path.
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 log = logging.getLogger(__name__)
 _extracted = contextlib.ExitStack()
 atexit.register(_extracted.close)
@@ -48,19 +51,56 @@ def on_glue() -> bool:
     return "GLUE_VERSION" in os.environ or os.environ.get("AWS_EXECUTION_ENV", "").startswith("AWS_Glue")
 
 
+def master_and_cores(cores: int | None = None) -> tuple[str, int]:
+    """The Spark master (``HARVEST_SPARK_MASTER``, else ``local[<cores>]``) and the cores it runs tasks on.
+
+    ``local[N]`` has N cores and ``local[*]`` this machine's. A ``spark://`` cluster's size is not
+    known before its executors register, so there it is ``cores``, else this machine's cores (the
+    standalone cluster of ``devtools.spark_cluster`` runs on this machine).
+    """
+    machine = os.cpu_count() or 2
+    master = os.environ.get(MASTER_ENV) or f"local[{cores or machine}]"
+    local_cores = master[len("local[") : -1] if master.startswith("local[") else ""
+    if local_cores.isdigit():
+        return master, int(local_cores)
+    return master, cores or machine
+
+
+def cluster_config(master: str) -> dict[str, str]:
+    """What executors on a ``spark://`` master need; nothing for a local master.
+
+    Executors are separate JVMs with their own Python workers: they get the executor memory
+    (``HARVEST_EXECUTOR_MEMORY``), this checkout first on their Python path (so a worktree or
+    PYTHONPATH run executes the same code as its driver, not an editable install's) and loopback
+    addresses. Their Python workers run the driver's PYSPARK_PYTHON, which each task carries.
+    """
+    if not master.startswith("spark://"):
+        return {}
+    python_path = os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
+    return {
+        "spark.executor.memory": os.environ.get("HARVEST_EXECUTOR_MEMORY", "2g"),
+        "spark.executorEnv.PYTHONPATH": python_path,
+        "spark.executorEnv.SPARK_LOCAL_IP": "127.0.0.1",
+    }
+
+
 def local_spark(app_name: str = "harvest", cores: int | None = None) -> SparkSession:
-    """A local SparkSession configured like the tests and `make run` expect (reused if one exists)."""
+    """A SparkSession configured like the tests and `make run` expect (reused if one exists).
+
+    Its master is ``HARVEST_SPARK_MASTER`` when set (``local[2]``, ``spark://127.0.0.1:7077``),
+    else ``local[<cores>]`` with ``cores`` defaulting to this machine's.
+    """
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     # Python workers must be this interpreter, with the pinned pandas/pyarrow, not whatever is on PATH.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
-    cores = cores or os.cpu_count() or 2
+    master, cores = master_and_cores(cores)
     config = log4j_config()
     java_options = f"-Dlog4j2.configurationFile=file:{config} -Dlog4j.configurationFile=file:{config}"
     builder = (
-        SparkSession.builder.master(f"local[{cores}]")
+        SparkSession.builder.master(master)
         .appName(app_name)
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.driver.bindAddress", "127.0.0.1")
@@ -73,6 +113,8 @@ def local_spark(app_name: str = "harvest", cores: int | None = None) -> SparkSes
         .config("spark.driver.extraJavaOptions", java_options)
         .config("spark.executor.extraJavaOptions", java_options)
     )
+    for key, value in cluster_config(master).items():
+        builder = builder.config(key, value)
     daemon = worker_daemon_module()
     if daemon:
         builder = builder.config("spark.python.daemon.module", daemon)

@@ -7,7 +7,8 @@ import subprocess
 
 import pytest
 
-from devtools.glue_submit import glue_submit_run, job_environment, published_records
+from devtools.glue_submit import glue_submit_run, job_environment
+from devtools.published_catalog import published_records
 from devtools.package import build_package
 from devtools.run_samples import run_samples
 from tests.conftest import ROOT
