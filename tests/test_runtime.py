@@ -129,3 +129,26 @@ def test_a_glue_job_inits_the_job_with_glues_options_and_commits_once_at_the_end
     job.finish(records=0)
 
     assert glue_job.commits == 1
+
+
+def test_the_master_comes_from_harvest_spark_master_and_local_cores_follow_it(monkeypatch):
+    from glue_jobs.runtime import cluster_config, master_and_cores
+
+    monkeypatch.delenv("HARVEST_SPARK_MASTER", raising=False)
+    assert master_and_cores(3) == ("local[3]", 3)
+    monkeypatch.setenv("HARVEST_SPARK_MASTER", "local[1]")
+    assert master_and_cores(3) == ("local[1]", 1)
+    assert cluster_config("local[1]") == {}
+
+
+def test_a_cluster_master_gives_executors_their_memory_and_this_checkout(monkeypatch):
+    from glue_jobs.runtime import PROJECT_ROOT, cluster_config, master_and_cores
+
+    monkeypatch.setenv("HARVEST_SPARK_MASTER", "spark://127.0.0.1:7077")
+    monkeypatch.setenv("HARVEST_EXECUTOR_MEMORY", "1g")
+    monkeypatch.setenv("PYTHONPATH", "/elsewhere")
+    assert master_and_cores(4) == ("spark://127.0.0.1:7077", 4)
+    config = cluster_config("spark://127.0.0.1:7077")
+    assert config["spark.executor.memory"] == "1g"
+    assert config["spark.executorEnv.PYTHONPATH"].split(":") == [str(PROJECT_ROOT), "/elsewhere"]
+    assert (PROJECT_ROOT / "glue_jobs" / "runtime.py").is_file()
