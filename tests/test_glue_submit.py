@@ -8,8 +8,8 @@ import subprocess
 import pytest
 
 from devtools.glue_submit import glue_submit_run, job_environment
-from devtools.published_catalog import published_records
 from devtools.package import build_package
+from devtools.published_catalog import published_records
 from devtools.run_samples import run_samples
 from tests.conftest import ROOT
 from transforms.publish.catalog_state import read_pointer, version_uri
