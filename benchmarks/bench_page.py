@@ -294,8 +294,8 @@ served by the loopback HTTP server (`devtools.local_http.serve_folder`) with **n
   full run stored; only changed or new records are validated (none here: nothing changed). What
   data.gov's harvester does for records it has already seen.
 - **pipeline**: a first harvest into an empty lake, then an unchanged re-harvest, each a whole
-  workflow in its own process (Spark start-up included). Unlike the loop, the pipeline sends
-  conditional requests, so an unchanged data.json is answered 304 Not Modified.
+  workflow in its own process (Spark start-up included). Like the loop, the pipeline fetches every
+  data.json in full each time (a catalog is never asked for conditionally) and reads all its records.
 
 {side_table(side)}
 
