@@ -4,7 +4,13 @@ import json
 
 from glue_jobs.job_context import begin
 from transforms import lake
-from transforms.gate.duplicates import apply_duplicates, duplicates_uri, find_duplicates
+from transforms.gate.duplicates import (
+    apply_duplicates,
+    duplicates_uri,
+    find_duplicates,
+    no_duplicates,
+    publishes_anything,
+)
 from transforms.gate.validate import validate_records
 from transforms.publish.catalog_state import published_counts, read_state
 from transforms.schemas import SOURCE_STATUS, TRANSFORMED, VALIDATED
@@ -24,7 +30,13 @@ def main(argv: list[str] | None = None) -> None:
         force=job.args["force"],
         quality_dir=quality_dir,
     )
-    duplicates = find_duplicates(transformed, statuses, state, job.sources)
+    # Only a run that publishes a create or an update can refuse one or find a look-alike: an
+    # unchanged day, or one whose only creates are yesterday's rejects again, skips the whole check.
+    duplicates = (
+        find_duplicates(transformed, statuses, state, job.sources)
+        if publishes_anything(validated)
+        else no_duplicates(job.spark)
+    )
     job.write(apply_duplicates(validated, duplicates), "records", VALIDATED)
     job.write(statuses, "sources", SOURCE_STATUS)
     lake.write_text(lake.join(quality_dir, "summary.json"), json.dumps(quality, indent=2), "application/json")

@@ -4,7 +4,13 @@ import json
 from datetime import datetime
 
 from tests.rows import row
-from transforms.gate.duplicates import ALREADY_PUBLISHED, ALSO_IN_RUN, apply_duplicates, find_duplicates
+from transforms.gate.duplicates import (
+    ALREADY_PUBLISHED,
+    ALSO_IN_RUN,
+    apply_duplicates,
+    find_duplicates,
+    publishes_anything,
+)
 from transforms.registry import Source
 from transforms.schemas import CATALOG_STATE, SOURCE_STATUS, TRANSFORMED, VALIDATED
 
@@ -107,3 +113,16 @@ def test_first_publisher_keeps_an_identifier_ties_go_to_the_first_valid_source_a
         'possible duplicate of "D3" from source "delta": same title and downloadURL'
     ]
     assert rows["beta", "B2"].decision == "accept"
+
+
+def test_a_run_that_publishes_no_create_or_update_has_nothing_to_check(spark):
+    def decided(*rows):
+        return spark.createDataFrame(
+            [row(VALIDATED, source_id="a", identifier=i, action=a, decision=d) for i, a, d in rows], VALIDATED
+        )
+
+    # yesterday's rejects created again and rejected again, a held source's update, unchanged records
+    nothing = decided(("r1", "create", "reject"), ("h1", "update", "held"), ("u1", "unchanged", "accept"))
+    assert not publishes_anything(nothing)
+    assert publishes_anything(decided(("r1", "create", "reject"), ("n1", "create", "accept")))
+    assert publishes_anything(decided(("e1", "update", "accept")))

@@ -23,7 +23,7 @@ refusals and warnings, normally none, are kept and broadcast back onto the valid
 
 from dataclasses import dataclass
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from transforms import lake
@@ -180,6 +180,23 @@ def _pair_counts(frame: DataFrame, other: str, extra: list[str]) -> list[dict]:
     return sorted(entries, key=lambda e: (-e["count"], e["source_id"], e[other]))
 
 
+def publishes_anything(validated: DataFrame) -> bool:
+    """True when the gate accepted at least one create or update (VALIDATED rows, before this check).
+
+    When it accepted none (most days: nothing new or edited, or only records rejected again), nothing
+    can be refused or look like another record, and the catalog need not even be read.
+    """
+    accepted = F.col("action").isin(*CHANGING_ACTIONS) & (F.col("decision") == Decision.ACCEPT)
+    return not validated.filter(accepted).select(*KEYS).isEmpty()
+
+
+def no_duplicates(spark: SparkSession) -> Duplicates:
+    """The Duplicates of a run that publishes no create or update."""
+    return Duplicates(
+        spark.createDataFrame([], REFUSALS), spark.createDataFrame([], NEAR), NO_DUPLICATES.copy()
+    )
+
+
 def find_duplicates(
     transformed: DataFrame, statuses: DataFrame, state: DataFrame, sources: list[Source]
 ) -> Duplicates:
@@ -189,13 +206,6 @@ def find_duplicates(
         row["source_id"]
         for row in statuses.filter(F.col("status").isin(SourceState.HELD, SourceState.FAILED)).collect()
     ]
-    changing = F.col("action").isin(*CHANGING_ACTIONS) & F.col("dcat_json").isNotNull()
-    if transformed.filter(changing & ~F.col("source_id").isin(stopped)).select(*KEYS).isEmpty():
-        # Most days: nothing new or edited, so nothing to compare and the catalog is not even read.
-        spark = transformed.sparkSession
-        return Duplicates(
-            spark.createDataFrame([], REFUSALS), spark.createDataFrame([], NEAR), NO_DUPLICATES.copy()
-        )
     creates = transformed.filter(
         (F.col("action") == Action.CREATE)
         & F.col("dcat_json").isNotNull()
