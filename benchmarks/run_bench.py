@@ -225,11 +225,9 @@ def bench_side_by_side(records: int, work: Path, seed: int, driver_memory: str) 
 
 
 def _cluster_harvest(registry: Path, lake: Path, driver_memory: str, work: Path) -> dict:
-    """A first harvest on a 2-worker standalone cluster (1 core, 2g each); an error entry when there is none."""
-    try:
-        from devtools.spark_cluster import standalone_cluster
-    except ImportError as error:
-        return {"error": f"no standalone cluster helper ({error})"}
+    """A first harvest on a 2-worker standalone cluster (1 core, 2g each); an error entry when it does not start."""
+    from devtools.spark_cluster import standalone_cluster
+
     try:
         with standalone_cluster(workers=2, cores_per_worker=1, memory="2g", work=work) as master_url:
             figures = measure_harvest(registry, lake, driver_memory, master=master_url)
