@@ -8,6 +8,7 @@ Tests can script extra paths (errors, Retry-After, slow answers, redirects, huge
 import email.utils
 import html
 import shutil
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,6 +25,13 @@ CONTENT_TYPES = {".xml": "application/xml", ".json": "application/json", ".html"
 # or a callable taking the request handler (its .headers, .path) and returning such a dict, for
 # answers that change between requests or depend on the request.
 Route = dict | Callable[[BaseHTTPRequestHandler], dict]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nothing listens on right now (for a server a test or a tool starts)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def _listing_page(folder: Path, url_path: str) -> bytes:

@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ from pathlib import Path
 
 import pyspark
 
+from devtools.local_http import free_port
 from devtools.published_catalog import catalog_difference, published_records
 from glue_jobs.runtime import MASTER_ENV, PROJECT_ROOT, log4j_config
 
@@ -74,13 +74,6 @@ def _group_alive(process: subprocess.Popen) -> bool:
     except ProcessLookupError:
         return False
     return True
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def daemon_environment() -> dict[str, str]:

@@ -10,12 +10,13 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 
 import pytest
+
+from devtools.local_http import free_port
 
 DATABASE = "harvest_test"
 SUPERUSER = "postgres"
@@ -28,12 +29,6 @@ def find_postgres_bin() -> Path | None:
         return Path(on_path).resolve().parent
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
     return Path(candidates[-1]).parent if candidates else None
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _server_user() -> str | None:
@@ -71,7 +66,7 @@ def postgres_url():
     if user:
         record = pwd.getpwnam(user)
         os.chown(home, record.pw_uid, record.pw_gid)
-    data, port = home / "data", _free_port()
+    data, port = home / "data", free_port()
     try:
         _run(
             [

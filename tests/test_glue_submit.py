@@ -2,12 +2,12 @@
 Python path, Glue's arguments and run properties, and the same catalog as `make run` publishes."""
 
 import json
-import socket
 import subprocess
 
 import pytest
 
 from devtools.glue_submit import glue_submit_run, job_environment
+from devtools.local_http import free_port
 from devtools.package import build_package
 from devtools.published_catalog import published_records
 from devtools.run_samples import run_samples
@@ -20,9 +20,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 @pytest.fixture
 def samples_port(monkeypatch):
     """One free port for both harvests: WAF records are identified by their URL, port included."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     monkeypatch.setattr("devtools.run_samples.SAMPLES_PORT", port)
     return port
 
