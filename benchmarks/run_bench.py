@@ -355,6 +355,8 @@ def _all_succeeded(results: dict) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments; run `harvest-once` (child), the chosen parts of the benchmark, or re-render its page."""
+    from glue_jobs.runtime import DRIVER_MEMORY
+
     parser = argparse.ArgumentParser(prog="run_bench", description=__doc__)
     parser.add_argument(
         "command",
@@ -377,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=("disk", "http"), default=os.environ.get("BENCH_MODE", "disk"))
     parser.add_argument("--latency", type=float, default=float(os.environ.get("BENCH_LATENCY", "0.005")))
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--driver-memory", default=os.environ.get("HARVEST_DRIVER_MEMORY", "4g"))
+    parser.add_argument("--driver-memory", default=os.environ.get("HARVEST_DRIVER_MEMORY", DRIVER_MEMORY))
     args = parser.parse_args(argv)
     if args.command == "harvest-once":
         return harvest_once(*args.rest)

@@ -9,6 +9,8 @@ from transforms.schemas import CHANGES, EXTRACT_RECORDS, SOURCE_STATUS
 def main(argv: list[str] | None = None) -> None:
     """Compare: extract/records + catalog state -> compare/changes (statuses passed on)."""
     job = begin("compare", argv)
+    if job.repeat_of:
+        return job.finish_repeat()
     records = job.read("extract", "records", EXTRACT_RECORDS)
     statuses = job.read("extract", "sources", SOURCE_STATUS)
     state = read_state(job.spark, job.lake, job.manifest.base_version)

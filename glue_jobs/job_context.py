@@ -18,7 +18,7 @@ from pyspark.sql.types import StructType
 
 from glue_jobs.arguments import is_true, resolve_arguments
 from glue_jobs.runtime import start_job
-from transforms import lake, lake_lock
+from transforms import lake, lake_lock, repeat_run
 from transforms.registry import Source
 from transforms.run_manifest import RunManifest, pin_run, read_manifest
 
@@ -26,19 +26,38 @@ log = logging.getLogger("harvest")
 RECORDS_PER_FILE = 5000
 # The counts each stage finished with in this process: the local runner's progress line shows them.
 STAGE_COUNTS: dict[str, dict[str, int]] = {}
+# The stages that have nothing to do in a repeat run: they start no Spark session then.
+REPEAT_SKIPS = ("extract", "compare", "transform")
 
 
 @dataclass
 class JobContext:
-    """A running job: its arguments, Spark session, the selected sources and the commit hook."""
+    """A running job: its arguments, the selected sources, the run it repeats, and its Spark session.
+
+    The session (and on Glue the Job whose commit ``finish`` calls) starts on first use, so a stage
+    with nothing to do in a repeat run (transforms.repeat_run) never starts one.
+    """
 
     stage: str
     args: dict
-    spark: SparkSession
-    commit: Callable[[], None]
     manifest: RunManifest
+    argv: list[str] | None = None
     sources: list[Source] = field(default_factory=list)
+    repeat_of: str | None = None  # the run this run repeats: its verdicts stand, no source is read
     started: float = field(default_factory=time.monotonic)
+    _session: tuple[SparkSession, Callable[[], None]] | None = field(default=None, repr=False)
+
+    @property
+    def spark(self) -> SparkSession:
+        """The job's Spark session, started on first use."""
+        if self._session is None:
+            self._session = start_job(self.stage, self.argv)
+        return self._session[0]
+
+    def commit(self) -> None:
+        """Commit the Glue job (a no-op locally, and for a job that never started its session)."""
+        if self._session is not None:
+            self._session[1]()
 
     @property
     def lake(self) -> str:
@@ -71,6 +90,11 @@ class JobContext:
         """Rows per value of one column of a table this stage wrote (one column read back: cheap)."""
         frame = self.spark.read.parquet(self.path(self.stage, table)).groupBy(column).count()
         return {str(row[column]): row["count"] for row in frame.orderBy(column).collect()}
+
+    def finish_repeat(self, **counts) -> None:
+        """Finish a stage that has nothing to do because the run repeats an earlier one."""
+        log.info("%s: nothing to do, run %s repeats run %s", self.stage, self.run_id, self.repeat_of)
+        self.finish(**counts)
 
     def finish(self, **counts) -> None:
         """Log the stage's counts and duration, and commit the Glue job."""
@@ -137,10 +161,13 @@ def begin(stage: str, argv: list[str] | None = None) -> JobContext:
     args["force"], args["only_sources"] = manifest.force, manifest.only_sources
     args["publish_as"] = manifest.publish_as
     args["dry_run"] = manifest.dry_run
-    sources = manifest.sources()
-    spark, commit = start_job(stage, argv)
-    context = JobContext(stage=stage, args=args, spark=spark, commit=commit, manifest=manifest)
-    context.sources = sources
+    context = JobContext(stage=stage, args=args, manifest=manifest, argv=argv, sources=manifest.sources())
+    if stage == "extract":  # decided once, before any Spark, and kept in the run's folder for the others
+        context.repeat_of = repeat_run.decide(context.lake, manifest)
+    else:
+        context.repeat_of = repeat_run.repeat_of(context.lake, context.run_id)
+    if context.repeat_of is None or stage not in REPEAT_SKIPS:
+        context.spark  # noqa: B018 - started here, as every job did before sessions were lazy
     log.info(
         "%s starting: run %s, lake %s, %d source(s)",
         stage,

@@ -8,17 +8,24 @@ import logging
 
 from glue_jobs.job_context import begin
 from transforms import lake, lake_lock
+from transforms.gate.duplicates import cross_source_finding
 from transforms.publish.db_config import resolve_db_url
 from transforms.publish.harvest_times import refresh_harvest_times
 from transforms.publish.next_version import record_outcomes
 from transforms.publish.publication import plan_publication, publish_catalog
 from transforms.publish.report import check_counts, report_figures, write_report
+from transforms.repeat_run import carriable_sources, write_last_run
 from transforms.schemas import SOURCE_STATUS, VALIDATED
 
 log = logging.getLogger("harvest")
 DRY_RUN_MESSAGE = (
     "dry run: every stage ran and this report says what would have been published; nothing was published "
     "(no catalog version, no pointer switch, no database write, no Glue Data Catalog change, no notification)"
+)
+
+REPEAT_MESSAGE = (
+    "nothing changed since run {previous}: every source's document is byte-identical and the code and settings "
+    "are the same, so its verdicts stand (no record was read or judged again, no suite ran)"
 )
 
 
@@ -48,6 +55,9 @@ def main(argv: list[str] | None = None) -> None:
         "force": job.args["force"],
         "dry_run": job.args["dry_run"],
     }
+    if job.repeat_of:
+        run["repeat_of"] = job.repeat_of
+        run["message"] = REPEAT_MESSAGE.format(previous=job.repeat_of)
     if job.args["dry_run"]:  # no catalog version, pointer switch, database, Glue catalog or notification
         return report_dry_run(job, run, validated, statuses, quality)
     plan = plan_publication(job.lake, job.manifest)
@@ -79,6 +89,11 @@ def main(argv: list[str] | None = None) -> None:
     from glue_jobs.publish_targets import publish_run
 
     publish_run(job, report)
+    # Last, once everything is published: what a repeat of this run may carry (transforms.repeat_run).
+    carriable = carriable_sources(
+        record_outcomes(validated, published.refused), statuses, published.refused, cross_source_finding()
+    )
+    write_last_run(job.lake, job.manifest, published.version, carriable)
     lake_lock.release(job.lake, job.run_id)
     job.finish(
         changes_applied=published.changed,

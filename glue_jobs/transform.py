@@ -8,6 +8,8 @@ from transforms.schemas import CHANGES, SOURCE_STATUS, TRANSFORMED
 def main(argv: list[str] | None = None) -> None:
     """Transform: compare/changes -> transform/records (statuses passed on)."""
     job = begin("transform", argv)
+    if job.repeat_of:
+        return job.finish_repeat()
     changes = job.read("compare", "changes", CHANGES)
     job.write(transform_changes(changes, job.sources), "records", TRANSFORMED)
     job.write(job.read("compare", "sources", SOURCE_STATUS), "sources", SOURCE_STATUS)

@@ -13,31 +13,40 @@ from transforms.gate.duplicates import (
 )
 from transforms.gate.validate import validate_records
 from transforms.publish.catalog_state import published_counts, read_state
+from transforms.repeat_run import carried_verdicts
 from transforms.schemas import SOURCE_STATUS, TRANSFORMED, VALIDATED
 
 
 def main(argv: list[str] | None = None) -> None:
     """Validate: transform/records -> validate/records, validate/sources, quality/ (Data Docs)."""
     job = begin("validate", argv)
-    state = read_state(job.spark, job.lake, job.manifest.base_version)
     quality_dir = lake.run_path(job.lake, job.run_id, "quality")
-    transformed = job.read("transform", "records", TRANSFORMED)
-    validated, statuses, quality = validate_records(
-        transformed,
-        job.read("transform", "sources", SOURCE_STATUS),
-        job.sources,
-        published_counts(state),
-        force=job.args["force"],
-        quality_dir=quality_dir,
-    )
-    # Only a run that publishes a create or an update can refuse one or find a look-alike: an
-    # unchanged day, or one whose only creates are yesterday's rejects again, skips the whole check.
-    duplicates = (
-        find_duplicates(transformed, statuses, state, job.sources)
-        if publishes_anything(validated)
-        else no_duplicates(job.spark)
-    )
-    job.write(apply_duplicates(validated, duplicates), "records", VALIDATED)
+    if job.repeat_of:  # the last run's verdicts stand: no record is judged again, no suite runs
+        validated, statuses = carried_verdicts(
+            job.spark, job.lake, job.repeat_of, [s.id for s in job.sources]
+        )
+        quality: dict = {"data_docs": None, "sources": {}, "repeat_of": job.repeat_of}
+        duplicates = no_duplicates(job.spark)
+    else:
+        state = read_state(job.spark, job.lake, job.manifest.base_version)
+        transformed = job.read("transform", "records", TRANSFORMED)
+        validated, statuses, quality = validate_records(
+            transformed,
+            job.read("transform", "sources", SOURCE_STATUS),
+            job.sources,
+            published_counts(state),
+            force=job.args["force"],
+            quality_dir=quality_dir,
+        )
+        # Only a run that publishes a create or an update can refuse one or find a look-alike: an
+        # unchanged day, or one whose only creates are yesterday's rejects again, skips the whole check.
+        duplicates = (
+            find_duplicates(transformed, statuses, state, job.sources)
+            if publishes_anything(validated)
+            else no_duplicates(job.spark)
+        )
+        validated = apply_duplicates(validated, duplicates)
+    job.write(validated, "records", VALIDATED)
     job.write(statuses, "sources", SOURCE_STATUS)
     lake.write_text(lake.join(quality_dir, "summary.json"), json.dumps(quality, indent=2), "application/json")
     lake.write_text(

@@ -187,6 +187,7 @@ SOURCE_STATUS = StructType(
         ("error_messages", STRINGS),
         ("conforms_to", StringType()),  # catalog-level metadata of a data.json
         ("described_by", StringType()),
+        ("document_sha256", StringType()),  # a data.json's bytes as fetched: a repeat run compares them
     )
 )
 

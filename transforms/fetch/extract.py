@@ -62,6 +62,7 @@ ITEMS = StructType(
             ("problems", STRINGS),
             ("conforms_to", StringType()),
             ("described_by", StringType()),
+            ("document_sha256", StringType()),
             ("todo_count", LongType()),
             ("seconds", DoubleType()),
             ("deadline", DoubleType()),  # a todo's source's time budget, as time.time()
@@ -239,6 +240,7 @@ def _status_row(source: Source, item, tally: tuple) -> dict:
         "error_messages": messages,
         "conforms_to": item.conforms_to,
         "described_by": item.described_by,
+        "document_sha256": item.document_sha256,
     }
 
 
@@ -278,7 +280,9 @@ def extract_sources(
     validators = _with_versions(validators, versions)
     started, counter = time.monotonic(), ExtractProgress(spark)
     items = _first_pass(spark, sources, policy, _document_validators(sources, validators), counter)
-    items = items.persist(StorageLevel.MEMORY_AND_DISK)
+    # On disk, like the second pass: the first pass holds every data.json record's text (about 0.5 GB
+    # at 430,000 records), and in memory it kept the driver's heap full for the rest of extract.
+    items = items.persist(StorageLevel.DISK_ONLY)
     with counter.reporting(lambda: counter.first_pass_line(len(sources))):
         status_items = {row.source_id: row for row in items.filter(F.col("kind") == "status").collect()}
     total = sum(row.todo_count or 0 for row in status_items.values())

@@ -9,6 +9,7 @@ budget running out, fails that source alone with a short reason) and :func:`data
 data.json dataset (whatever one dataset raises rejects that dataset alone).
 """
 
+import hashlib
 import logging
 import time
 from collections.abc import Iterator
@@ -74,6 +75,7 @@ def datajson_items(source: Source, policy: FetchPolicy, deadline: float) -> Iter
         return
     version3 = source.schema == DCATUS3
     with result.stream as stream:
+        sha256 = stream_sha256(stream)  # what the next run compares to tell a repeat (transforms.repeat_run)
         try:
             info = inspect_catalog(stream, require_dataset=not version3)
             if version3:  # each entry is guarded in dcatus3_catalog, as dataset_item guards a 1.1 dataset
@@ -90,7 +92,33 @@ def datajson_items(source: Source, policy: FetchPolicy, deadline: float) -> Iter
             for index, value in iter_datasets(stream, info):
                 _check_budget(source, deadline)
                 yield dataset_item(source, index, value, info)
-    yield _status(source, conforms_to=info.conforms_to, described_by=info.described_by)
+    yield _status(
+        source, conforms_to=info.conforms_to, described_by=info.described_by, document_sha256=sha256
+    )
+
+
+def stream_sha256(stream) -> str:
+    """sha256 of a seekable body, read in blocks; the stream is rewound for its reader."""
+    digest = hashlib.sha256()
+    stream.seek(0)
+    for block in iter(lambda: stream.read(1 << 20), b""):
+        digest.update(block)
+    stream.seek(0)
+    return digest.hexdigest()
+
+
+def document_sha256(source: Source, policy: FetchPolicy | None = None) -> str | None:
+    """sha256 of a data.json source's document fetched as extract fetches it; None when it cannot be read."""
+    policy = transport.policy_for(policy or FetchPolicy(), source)
+    try:
+        result = transport.open_catalog(source.url, policy, time.time() + source.time_budget_s)
+        if not result.ok:
+            return None
+        with result.stream as stream:
+            return stream_sha256(stream)
+    except Exception as error:  # noqa: BLE001 - a source that cannot be read is simply not a repeat
+        log.info("data.json of %s not hashed: %s", source.id, bounded(repr(error)))
+        return None
 
 
 def _partial_reason(problems: list[str]) -> str:

@@ -21,6 +21,8 @@ Everything is decided on key-sized columns (identifiers, titles, URLs), joined i
 refusals and warnings, normally none, are kept and broadcast back onto the validated rows.
 """
 
+import functools
+import operator
 from dataclasses import dataclass
 
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -228,6 +230,20 @@ def find_duplicates(
     }
     owned.unpersist()
     return Duplicates(refusals, near, summary)
+
+
+def cross_source_finding() -> Column:
+    """True for a row (VALIDATED or OUTCOMES) holding a reason or warning this check wrote.
+
+    Such a finding depends on other sources' records, so it may change when they do even if the
+    row's own source did not (see transforms.repeat_run).
+    """
+    prefixes = [text.split("%s")[0] for text in (ALREADY_PUBLISHED, ALSO_IN_RUN, NEAR_DUPLICATE)]
+
+    def written_here(text: Column) -> Column:
+        return functools.reduce(operator.or_, [text.startswith(prefix) for prefix in prefixes])
+
+    return F.exists("reasons", written_here) | F.exists("warnings", written_here)
 
 
 def apply_duplicates(validated: DataFrame, duplicates: Duplicates) -> DataFrame:
