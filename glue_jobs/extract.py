@@ -1,9 +1,13 @@
 """Glue job: fetch every source and split it into one row per record."""
 
+from pyspark.sql import functions as F
+
 from glue_jobs.job_context import begin
+from transforms import lake
 from transforms.fetch.extract import extract_sources
 from transforms.publish.catalog_state import read_state
 from transforms.publish.harvest_times import read_harvest_times, with_harvest_times
+from transforms.repeat_run import carry_uri, record_carry
 from transforms.schemas import EXTRACT_RECORDS, SOURCE_STATUS, SourceState
 
 
@@ -18,8 +22,22 @@ def main(argv: list[str] | None = None) -> None:
     validators = state.select("source_id", "record_url", "etag", "last_modified", "dcat_version").filter(
         "record_url is not null"
     )
-    records, statuses = extract_sources(job.spark, job.sources, validators, publish_as=job.args["publish_as"])
+    carry = job.carry
+    records, statuses = extract_sources(
+        job.spark,
+        job.sources,
+        validators,
+        publish_as=job.args["publish_as"],
+        carried=carry.documents if carry else None,
+    )
     job.write(statuses, "sources", SOURCE_STATUS)
+    carried = sorted(
+        row.source_id for row in statuses.filter(F.col("status") == SourceState.CARRIED).collect()
+    )
+    if carry and carried:  # validate carries their verdicts from the last run
+        record_carry(job.lake, job.run_id, carry.only(carried))
+    else:  # an earlier attempt of this run may have carried some
+        lake.delete(carry_uri(job.lake, job.run_id))
     job.write(records, "records", EXTRACT_RECORDS)
     # Extract caches what it fetched so the two writes fetch once; free it for the next job in this session.
     job.spark.catalog.clearCache()
@@ -28,6 +46,7 @@ def main(argv: list[str] | None = None) -> None:
         sources=len(job.sources),
         records=sum(job.tally("records", "fetch_status").values()),
         failed_sources=states.get(SourceState.FAILED, 0),
+        carried_sources=states.get(SourceState.CARRIED, 0),
     )
 
 

@@ -20,6 +20,7 @@ from glue_jobs.arguments import is_true, resolve_arguments
 from glue_jobs.runtime import start_job
 from transforms import lake, lake_lock, repeat_run
 from transforms.registry import Source
+from transforms.repeat_run import Carry
 from transforms.run_manifest import RunManifest, pin_run, read_manifest
 
 log = logging.getLogger("harvest")
@@ -43,9 +44,14 @@ class JobContext:
     manifest: RunManifest
     argv: list[str] | None = None
     sources: list[Source] = field(default_factory=list)
-    repeat_of: str | None = None  # the run this run repeats: its verdicts stand, no source is read
+    carry: Carry | None = None  # verdicts carried from the last run (transforms.repeat_run)
     started: float = field(default_factory=time.monotonic)
     _session: tuple[SparkSession, Callable[[], None]] | None = field(default=None, repr=False)
+
+    @property
+    def repeat_of(self) -> str | None:
+        """The run this run repeats (every source's verdicts carried from it); None when it reads any."""
+        return self.carry.of if self.carry is not None and self.carry.whole else None
 
     @property
     def spark(self) -> SparkSession:
@@ -162,10 +168,10 @@ def begin(stage: str, argv: list[str] | None = None) -> JobContext:
     args["publish_as"] = manifest.publish_as
     args["dry_run"] = manifest.dry_run
     context = JobContext(stage=stage, args=args, manifest=manifest, argv=argv, sources=manifest.sources())
-    if stage == "extract":  # decided once, before any Spark, and kept in the run's folder for the others
-        context.repeat_of = repeat_run.decide(context.lake, manifest)
+    if stage == "extract":  # decided before any Spark; the later stages read what extract recorded
+        context.carry = repeat_run.decide(context.lake, manifest)
     else:
-        context.repeat_of = repeat_run.repeat_of(context.lake, context.run_id)
+        context.carry = repeat_run.read_carry(context.lake, context.run_id)
     if context.repeat_of is None or stage not in REPEAT_SKIPS:
         context.spark  # noqa: B018 - started here, as every job did before sessions were lazy
     log.info(

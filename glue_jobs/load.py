@@ -55,6 +55,8 @@ def main(argv: list[str] | None = None) -> None:
         "force": job.args["force"],
         "dry_run": job.args["dry_run"],
     }
+    if job.carry is not None:  # sources whose verdicts are the last run's (transforms.repeat_run)
+        run["carried"] = {"run": job.carry.of, "sources": sorted(job.carry.documents)}
     if job.repeat_of:
         run["repeat_of"] = job.repeat_of
         run["message"] = REPEAT_MESSAGE.format(previous=job.repeat_of)

@@ -2,6 +2,8 @@
 
 import json
 
+from pyspark.sql import functions as F
+
 from glue_jobs.job_context import begin
 from transforms import lake
 from transforms.gate.duplicates import (
@@ -21,19 +23,22 @@ def main(argv: list[str] | None = None) -> None:
     """Validate: transform/records -> validate/records, validate/sources, quality/ (Data Docs)."""
     job = begin("validate", argv)
     quality_dir = lake.run_path(job.lake, job.run_id, "quality")
-    if job.repeat_of:  # the last run's verdicts stand: no record is judged again, no suite runs
-        validated, statuses = carried_verdicts(
-            job.spark, job.lake, job.repeat_of, [s.id for s in job.sources]
-        )
-        quality: dict = {"data_docs": None, "sources": {}, "repeat_of": job.repeat_of}
+    carry = job.carry
+    if carry is not None and carry.whole:  # a repeat: every verdict is the last run's, no suite runs
+        validated, statuses = carried_verdicts(job.spark, job.lake, carry)
+        quality: dict = {"data_docs": None, "sources": {}, "repeat_of": carry.of}
         duplicates = no_duplicates(job.spark)
     else:
         state = read_state(job.spark, job.lake, job.manifest.base_version)
         transformed = job.read("transform", "records", TRANSFORMED)
+        statuses = job.read("transform", "sources", SOURCE_STATUS)
+        carried = list(carry.documents) if carry else []
+        if carried:  # their records were not read: their verdicts are the last run's, added below
+            statuses = statuses.filter(~F.col("source_id").isin(carried))
         validated, statuses, quality = validate_records(
             transformed,
-            job.read("transform", "sources", SOURCE_STATUS),
-            job.sources,
+            statuses,
+            [source for source in job.sources if source.id not in carried],
             published_counts(state),
             force=job.args["force"],
             quality_dir=quality_dir,
@@ -46,6 +51,10 @@ def main(argv: list[str] | None = None) -> None:
             else no_duplicates(job.spark)
         )
         validated = apply_duplicates(validated, duplicates)
+        if carry is not None:
+            carried_records, carried_statuses = carried_verdicts(job.spark, job.lake, carry)
+            validated = validated.unionByName(carried_records)
+            statuses = statuses.unionByName(carried_statuses)
     job.write(validated, "records", VALIDATED)
     job.write(statuses, "sources", SOURCE_STATUS)
     lake.write_text(lake.join(quality_dir, "summary.json"), json.dumps(quality, indent=2), "application/json")

@@ -1,9 +1,9 @@
 """Repeat runs: a day on which no data.json changed carries the last run's verdicts instead of reading every
 record again, and reports exactly what a full re-read reports.
 
-The e2e days serve the bundled data.json samples (1.1 and 3.0) over loopback HTTP into two lakes that
-share their first harvest; the second lake has no LAST_RUN.json, so its second day reads every record,
-and is the yardstick the repeat is held to.
+The e2e days serve the bundled samples over loopback HTTP into two lakes that share their first harvest;
+the second lake loses its LAST_RUN.json before every run, so it reads every record, and is the
+yardstick the carried verdicts are held to.
 """
 
 import json
@@ -40,6 +40,9 @@ REGISTRY = """sources:
 """
 
 
+DATAJSON_SOURCES = ["example-agency", "example-agency-dcat3"]  # the samples' two data.json sources
+
+
 def report(lake: Path, run_id: str) -> dict:
     return json.loads((lake / "runs" / run_id / "report" / "report.json").read_text())
 
@@ -49,71 +52,91 @@ def outcomes(lake: Path, run_id: str) -> list[dict]:
     return sorted(rows, key=lambda row: json.dumps(row, sort_keys=True))
 
 
+def without_suites(sources: list[dict]) -> list[dict]:
+    """Per-source figures but the suites' findings: carried records are not judged again by a suite."""
+    return [{k: v for k, v in entry.items() if k != "failed_expectations"} for entry in sources]
+
+
 @pytest.fixture(scope="module")
 def days(tmp_path_factory) -> dict:
-    """run-1 (first harvest) into lake A, copied to lake B without LAST_RUN.json; run-2 (nothing changed) into
-    both; run-3 into A after one title was edited."""
-    site, repeat_lake = tmp_path_factory.mktemp("site"), tmp_path_factory.mktemp("repeat-lake")
-    reread_lake = tmp_path_factory.mktemp("reread-lake")
-    for folder in ("datajson", "datajson3"):
-        shutil.copytree(SAMPLES / "www" / folder, site / "www" / folder)
+    """The bundled samples (two data.json and a WAF) over loopback HTTP, harvested into two lakes.
+
+    Lake "carry": run-1 (first harvest); run-2 (nothing changed); run-3 (only the two data.json
+    sources, nothing changed); run-4 (one title edited in the 1.1 data.json).
+    Lake "reread", the yardstick: the carry lake as run-1 left it, then run-2 and run-3 as there, each
+    without LAST_RUN.json, so that they read and judge every record again.
+    """
+    site = tmp_path_factory.mktemp("site")
+    carry, reread = tmp_path_factory.mktemp("carry-lake"), tmp_path_factory.mktemp("reread-lake")
+    shutil.copytree(SAMPLES / "www", site / "www")
     with serve_folder(site / "www") as base_url:
         registry = site / "sources.yaml"
-        registry.write_text(REGISTRY.format(base=base_url.rstrip("/")), "utf-8")
+        text = (SAMPLES / "sources.yaml").read_text("utf-8")
+        registry.write_text(text.replace("{samples_url}", base_url.rstrip("/")), "utf-8")
 
-        def harvest(lake: Path, run_id: str) -> None:
-            assert run_harvest(str(registry), str(lake), run_id=run_id) == 0
+        def harvest(lake: Path, run_id: str, only: list[str] | None = None) -> None:
+            assert (
+                run_harvest(str(registry), str(lake), run_id=run_id, only_sources=",".join(only or [])) == 0
+            )
 
-        harvest(repeat_lake, "run-1")
-        shutil.copytree(repeat_lake, reread_lake, dirs_exist_ok=True)
-        (reread_lake / "catalog" / "LAST_RUN.json").unlink()
-        harvest(repeat_lake, "run-2")
-        harvest(reread_lake, "run-2")
+        def harvest_both(run_id: str, only: list[str] | None = None) -> None:
+            harvest(carry, run_id, only)
+            (reread / "catalog" / "LAST_RUN.json").unlink()
+            harvest(reread, run_id, only)
+
+        harvest(carry, "run-1")
+        shutil.copytree(carry, reread, dirs_exist_ok=True)
+        harvest_both("run-2")
+        harvest_both("run-3", DATAJSON_SOURCES)
         catalog = site / "www" / "datajson" / "data.json"
         document = json.loads(catalog.read_text("utf-8"))
         document["dataset"][0]["title"] += " (revised)"
         catalog.write_text(json.dumps(document, indent=1), "utf-8")
-        harvest(repeat_lake, "run-3")
-    return {"repeat": repeat_lake, "reread": reread_lake}
+        harvest(carry, "run-4")
+    return {"carry": carry, "reread": reread}
 
 
 @pytest.mark.e2e
-def test_an_unchanged_day_repeats_the_last_run_and_reports_what_reading_every_record_reports(days):
-    repeat_lake, reread_lake = days["repeat"], days["reread"]
-    repeated, reread = report(repeat_lake, "run-2"), report(reread_lake, "run-2")
-    assert repeated["repeat_of"] == "run-1" and "repeat_of" not in reread
-    assert repeated["totals"] == reread["totals"]
-    assert repeated["totals"]["unchanged"] > 0 and repeated["totals"]["rejected"] > 0
-    assert (
-        repeated["totals"]["created"] == repeated["totals"]["updated"] == repeated["totals"]["deleted"] == 0
-    )
+def test_a_day_with_nothing_changed_carries_each_data_json_reads_the_waf_and_reports_as_a_full_reread(days):
+    carry, reread = days["carry"], days["reread"]
+    carried, yardstick = report(carry, "run-2"), report(reread, "run-2")
+    assert carried["carried"] == {"run": "run-1", "sources": DATAJSON_SOURCES} and "carried" not in yardstick
+    assert "repeat_of" not in carried  # the WAF was read: not a repeat of the whole run
+    assert carried["totals"] == yardstick["totals"]
+    assert carried["totals"]["unchanged"] > 0 and carried["totals"]["rejected"] > 0
     # Record for record: the same outcome, reasons and warnings as reading every record again.
-    assert outcomes(repeat_lake, "run-2") == outcomes(reread_lake, "run-2")
-    # Per source too, except the suites' findings: a repeat runs no suite.
-    figures = [{k: v for k, v in s.items() if k != "failed_expectations"} for s in repeated["sources"]]
-    assert figures == [{k: v for k, v in s.items() if k != "failed_expectations"} for s in reread["sources"]]
-    # Nothing was read, split, compared or transformed; no new catalog version.
-    assert not any(
-        (repeat_lake / "runs" / "run-2" / stage).exists() for stage in ("extract", "compare", "transform")
-    )
-    assert not (repeat_lake / "catalog" / "versions" / "run-2").exists()
-    assert (
-        json.loads((repeat_lake / "runs" / "run-2" / "quality" / "summary.json").read_text())["repeat_of"]
-        == "run-1"
-    )
+    assert outcomes(carry, "run-2") == outcomes(reread, "run-2")
+    assert without_suites(carried["sources"]) == without_suites(yardstick["sources"])
+    extracted = pq.read_table(carry / "runs" / "run-2" / "extract" / "records").to_pylist()
+    assert {row["source_id"] for row in extracted} == {"example-coastal-waf"}  # no data.json was split
+
+
+@pytest.mark.e2e
+def test_a_run_of_unchanged_data_json_sources_repeats_the_last_run_without_reading_a_record(days):
+    carry, reread = days["carry"], days["reread"]
+    repeated, yardstick = report(carry, "run-3"), report(reread, "run-3")
+    assert repeated["repeat_of"] == "run-2"  # which itself carried them from run-1
+    assert repeated["totals"] == yardstick["totals"]
+    assert outcomes(carry, "run-3") == outcomes(reread, "run-3")
+    assert without_suites(repeated["sources"]) == without_suites(yardstick["sources"])
+    # Nothing was read, split, compared or transformed, and no catalog version written.
+    run = carry / "runs" / "run-3"
+    assert not any((run / stage).exists() for stage in ("extract", "compare", "transform"))
+    assert not (carry / "catalog" / "versions" / "run-3").exists()
+    assert json.loads((run / "quality" / "summary.json").read_text())["repeat_of"] == "run-2"
 
 
 @pytest.mark.e2e
 def test_a_changed_document_is_read_again_and_its_edit_published(days):
-    lake = days["repeat"]
-    edited = report(lake, "run-3")
-    assert "repeat_of" not in edited and (lake / "runs" / "run-3" / "extract").is_dir()
+    lake = days["carry"]
+    edited = report(lake, "run-4")
+    assert edited["carried"] == {"run": "run-3", "sources": ["example-agency-dcat3"]}
     assert (
         edited["totals"]["updated"] == 1 and edited["totals"]["created"] == edited["totals"]["deleted"] == 0
     )
-    assert read_pointer(str(lake))["version"] == "run-3"
-    # The run that published the edit is the one the next repeat would carry.
-    assert json.loads((lake / "catalog" / "LAST_RUN.json").read_text())["run_id"] == "run-3"
+    assert read_pointer(str(lake))["version"] == "run-4"
+    # The run that published the edit is the one the next run carries from.
+    assert json.loads((lake / "catalog" / "LAST_RUN.json").read_text())["run_id"] == "run-4"
 
 
 # decide() without Spark: a lake holding a LAST_RUN.json and the previous run's table folders.
@@ -142,33 +165,41 @@ def decided_lake(tmp_path) -> tuple[Path, str, Path]:
     previous = manifest_for(registry, run_id="run-1", base_version=None)
     hashes = {source.id: document_sha256(source) for source in previous.sources()}
     repeat_run.write_last_run(str(lake), previous, "run-1", hashes)
-    for table in ("extract/records", "validate/records", "validate/sources"):
+    for table in ("validate/records", "validate/sources"):
         (lake / "runs" / "run-1" / table).mkdir(parents=True)
     return lake, registry, site / "datajson" / "data.json"
 
 
 def test_a_run_whose_documents_are_byte_identical_repeats_the_last_run_and_keeps_that_decision(decided_lake):
     lake, registry, _ = decided_lake
-    assert repeat_run.decide(str(lake), manifest_for(registry)) == "run-1"
-    assert repeat_run.repeat_of(str(lake), "run-2") == "run-1"
+    decided = repeat_run.decide(str(lake), manifest_for(registry))
+    assert decided is not None and decided.whole and decided.of == "run-1"
+    assert repeat_run.read_carry(str(lake), "run-2") == decided
     # A second attempt of the run keeps the decision, whatever LAST_RUN says now.
     (lake / "catalog" / "LAST_RUN.json").unlink()
-    assert repeat_run.decide(str(lake), manifest_for(registry)) == "run-1"
+    assert repeat_run.decide(str(lake), manifest_for(registry)) == decided
+
+
+WAF = "  - id: waf\n    title: W\n    organization: O\n    url: https://example.gov/waf/\n    type: waf\n    schema: iso19115\n"
 
 
 @pytest.mark.parametrize(
-    "change",
+    "change, candidates",
     [
-        "a document changed",
-        "the run is forced",
-        "the catalog moved on",
-        "a registry entry changed",
-        "a WAF joined the registry",
-        "the last run was pruned",
-        "another code version judged it",
+        # The first pass compares each document it reads: both stay candidates, none is carried yet.
+        ("a document changed", {"agency", "agency-dcat3"}),
+        ("a registry entry changed", {"agency-dcat3"}),
+        ("a WAF joined the registry", {"agency", "agency-dcat3"}),
+        # Nothing at all can be carried.
+        ("the run is forced", None),
+        ("the catalog moved on", None),
+        ("the last run was pruned", None),
+        ("another code version judged it", None),
     ],
 )
-def test_any_change_means_every_source_is_read(decided_lake, change):
+def test_any_change_means_no_repeat_and_only_unchanged_entries_stay_candidates(
+    decided_lake, change, candidates
+):
     lake, registry, document = decided_lake
     manifest = manifest_for(registry)
     if change == "a document changed":
@@ -180,12 +211,13 @@ def test_any_change_means_every_source_is_read(decided_lake, change):
     elif change == "a registry entry changed":
         manifest = manifest_for(registry.replace("Example Agency data.json\n", "Example Agency catalog\n"))
     elif change == "a WAF joined the registry":
-        waf = "  - id: waf\n    title: W\n    organization: O\n    url: https://example.gov/waf/\n    type: waf\n    schema: iso19115\n"
-        manifest = manifest_for(registry + waf)
+        manifest = manifest_for(registry + WAF)
     elif change == "the last run was pruned":
         shutil.rmtree(lake / "runs" / "run-1")
     else:
         last = json.loads((lake / "catalog" / "LAST_RUN.json").read_text())
         (lake / "catalog" / "LAST_RUN.json").write_text(json.dumps({**last, "code": "0" * 64}))
-    assert repeat_run.decide(str(lake), manifest) is None
-    assert repeat_run.repeat_of(str(lake), "run-2") is None
+    decided = repeat_run.decide(str(lake), manifest)
+    assert (set(decided.documents) if decided else None) == candidates
+    assert decided is None or not decided.whole
+    assert repeat_run.read_carry(str(lake), "run-2") is None  # nothing recorded before extract's first pass

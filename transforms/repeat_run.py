@@ -1,33 +1,38 @@
-"""A repeat run: nothing changed since the last run, so its verdicts stand and no Spark starts before validate.
+"""Carried verdicts: a data.json unchanged since the last run keeps that run's verdicts instead of being read
+again, and a run in which every source is such a data.json (a *repeat*) starts no Spark before validate.
 
 The last run that loaded (not a dry run) leaves ``catalog/LAST_RUN.json``: its run id, the catalog
 version it left current, the digest of the code that judged the records, its ``publish_as``, and for
 each source whose verdicts can be carried (see :func:`carriable_sources`) the digest of the source's
-settings and the sha256 of the document it read. Before Spark starts, extract decides that a run
-*repeats* that run when all of these hold:
+registry entry and the sha256 of the document it read. A run carries a source's verdicts from that
+run when all of these hold:
 
-- the run is not forced, and the lake's current catalog version is the one LAST_RUN names (no other
-  run, rollback or rebuild since), and that run's tables are still in the lake (not pruned);
-- the code digest and ``publish_as`` are the same;
-- every source of the run is a data.json catalog (DCAT-US 1.1 or 3.0) that LAST_RUN lists with the
-  same settings, and fetching it again gives the same bytes.
+- the run is not forced; the lake's current catalog version is the one LAST_RUN names (no other run,
+  rollback or rebuild since); the code digest and ``publish_as`` are the same; that run's tables are
+  still in the lake (not pruned);
+- the source is a data.json catalog (DCAT-US 1.1 or 3.0) that LAST_RUN lists with the same registry
+  entry, and the document fetched now has the same sha256.
 
-A whole data.json is the source's only input, and the split, crosswalk and gate are deterministic
-functions of it, the code and the settings, so a full re-read would judge every record as the last
-run did; :func:`carried_verdicts` writes those verdicts as the re-read would have written them
-(what the last run created or updated is now unchanged; its rejects are rejected again, with the same
-reasons). Extract, compare and transform then have nothing to do and start no Spark session; load
-runs as on any day when nothing changed. What is not repeated: the Great Expectations suites (no
-record is validated again, so there are no Data Docs for the run) and the fetch of WAF or single ISO
-documents, which are never repeats (a listing identical to yesterday's does not prove its files are).
+A whole data.json is the source's only input, and the split, crosswalk and schema check are
+deterministic functions of it, the code and the settings, so reading it again would judge every
+record as the last run did. :func:`carried_verdicts` writes those verdicts as the re-read would have
+written them: what the last run created or updated is unchanged now, its rejects are rejected again
+with the same reasons. The suites do not judge carried records again (a source's suite findings come
+from the records read this run), and WAF and single ISO documents are always read (a listing identical
+to yesterday's does not prove its files are; their fetch is conditional instead).
+
+Extract decides (``runs/<run_id>/carry.json`` records it): before Spark when every source is a
+candidate (:func:`decide`; if no document changed the run is a repeat, and extract, compare and
+transform start no Spark session), otherwise in its first pass, which hashes each data.json it
+fetches anyway and yields no records for an unchanged one.
 """
 
 import hashlib
 import json
 import logging
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -84,7 +89,7 @@ def code_digest() -> str:
 
 
 def settings_digest(source: Source) -> str:
-    """sha256 of the source's registry entry as parsed: any edit to it (even a title) means no repeat."""
+    """sha256 of the source's registry entry as parsed: after any edit to it (even a title) it is read again."""
     return hashlib.sha256(json.dumps(asdict(source), sort_keys=True, default=str).encode("utf-8")).hexdigest()
 
 
@@ -93,13 +98,27 @@ def last_run_uri(lake_root: str) -> str:
     return lake.join(lake_root, "catalog", "LAST_RUN.json")
 
 
-def repeat_uri(lake_root: str, run_id: str) -> str:
-    """runs/<run_id>/repeat.json: present when extract decided the run repeats an earlier one."""
-    return lake.run_path(lake_root, run_id, "repeat.json")
+def carry_uri(lake_root: str, run_id: str) -> str:
+    """runs/<run_id>/carry.json: the sources whose verdicts the run carries, and from which run."""
+    return lake.run_path(lake_root, run_id, "carry.json")
+
+
+@dataclass(frozen=True)
+class Carry:
+    """Verdicts a run carries from the last run: that run's id, and per source the document sha256 the
+    source's data.json must (still) have. ``whole``: every source of the run is carried (a repeat)."""
+
+    of: str
+    documents: dict[str, str]
+    whole: bool = False
+
+    def only(self, source_ids) -> "Carry":
+        """The same carry for the given sources only (the ones whose document was found unchanged)."""
+        return Carry(self.of, {s: self.documents[s] for s in source_ids}, whole=False)
 
 
 def read_last_run(lake_root: str) -> dict | None:
-    """LAST_RUN.json, or None when there is none or it cannot be read (then no run is a repeat)."""
+    """LAST_RUN.json, or None when there is none or it cannot be read (then every source is read)."""
     text = lake.read_text(last_run_uri(lake_root))
     if text is None:
         return None
@@ -129,14 +148,20 @@ def write_last_run(
     lake.write_text(last_run_uri(lake_root), json.dumps(last, indent=2) + "\n", "application/json")
 
 
-def repeat_of(lake_root: str, run_id: str) -> str | None:
-    """The run this run repeats, as extract decided it; None for a run that reads its sources."""
-    text = lake.read_text(repeat_uri(lake_root, run_id))
-    return json.loads(text)["of"] if text is not None else None
+def record_carry(lake_root: str, run_id: str, carry: Carry) -> None:
+    """Write the run's carry.json (extract: before Spark for a repeat, after the first pass otherwise)."""
+    text = json.dumps(asdict(carry), indent=2, sort_keys=True) + "\n"
+    lake.write_text(carry_uri(lake_root, run_id), text, "application/json")
+
+
+def read_carry(lake_root: str, run_id: str) -> Carry | None:
+    """What extract decided the run carries; None when it carries nothing."""
+    text = lake.read_text(carry_uri(lake_root, run_id))
+    return Carry(**json.loads(text)) if text is not None else None
 
 
 def _why_not(lake_root: str, manifest: RunManifest, last: dict | None) -> str | None:
-    """Why the run cannot repeat the last one (without fetching anything); None when it may."""
+    """Why the run can carry nothing from the last one; None when it may carry some sources."""
     if manifest.force:
         return "the run is forced"
     if last is None:
@@ -145,58 +170,69 @@ def _why_not(lake_root: str, manifest: RunManifest, last: dict | None) -> str | 
         return "the catalog changed since the last run"
     if last.get("code") != code_digest() or last.get("publish_as") != manifest.publish_as:
         return "the code or publish_as changed since the last run"
-    if not manifest.sources():
-        return "the run has no sources"
-    for source in manifest.sources():
-        known = last["sources"].get(source.id)
-        if source.type != "datajson":
-            return f"source {source.id} is a {source.type}, which is always read"
-        if known is None or known.get("settings") != settings_digest(source):
-            return (
-                f"source {source.id} is new, changed in the registry, or its last verdicts cannot be carried"
-            )
-    for table in ("extract/records", "validate/records", "validate/sources"):
+    for table in ("validate/records", "validate/sources"):
         if not lake.folder_exists(lake.run_path(lake_root, last["run_id"], *table.split("/"))):
             return f"run {last['run_id']}'s {table} is no longer in the lake"
     return None
 
 
-def decide(lake_root: str, manifest: RunManifest) -> str | None:
-    """Extract's first step: the run id this run repeats (recorded in repeat.json), or None to read every source.
+def candidates(lake_root: str, manifest: RunManifest) -> Carry | None:
+    """The sources whose last verdicts this run may carry if their data.json is unchanged (nothing fetched).
 
-    Fetches each data.json once (a few at a time) and compares its sha256 with LAST_RUN's. An attempt
-    of a run that already decided keeps its decision.
+    A candidate is a data.json source LAST_RUN lists with the same registry entry; None when there is
+    none, or when nothing can be carried at all (see :func:`_why_not`).
     """
-    decided = repeat_of(lake_root, manifest.run_id)
-    if decided is not None or lake.read_text(repeat_uri(lake_root, manifest.run_id)) is not None:
-        return decided
     last = read_last_run(lake_root)
     reason = _why_not(lake_root, manifest, last)
     if reason is not None or last is None:
-        log.info("run %s reads every source: %s", manifest.run_id, reason)
+        log.info("run %s carries no verdicts: %s", manifest.run_id, reason)
         return None
+    documents = {}
+    for source in manifest.sources():
+        known = last["sources"].get(source.id)
+        if source.type == "datajson" and known and known.get("settings") == settings_digest(source):
+            documents[source.id] = known["document_sha256"]
+    return Carry(last["run_id"], documents) if documents else None
+
+
+def _first_change(sources: list[Source], documents: dict[str, str]) -> str | None:
+    """The first source (in finishing order) whose document's sha256 differs; None when none does."""
+    with ThreadPoolExecutor(FETCH_THREADS) as pool:
+        futures = {pool.submit(document_sha256, source): source.id for source in sources}
+        for future in as_completed(futures):
+            if future.result() != documents[futures[future]]:  # unreadable hashes to None: a change
+                pool.shutdown(cancel_futures=True)
+                return futures[future]
+    return None
+
+
+def decide(lake_root: str, manifest: RunManifest) -> Carry | None:
+    """Extract's first step, before Spark: what this run may carry from the last run.
+
+    When every source is a candidate, each data.json is fetched once (a few at a time, stopping at
+    the first that changed); if none changed the run is a repeat, recorded in carry.json at once.
+    Otherwise the candidates go to extract's first pass, which compares each document it reads
+    anyway. An attempt of a run that already recorded a repeat keeps it.
+    """
+    recorded = read_carry(lake_root, manifest.run_id)
+    if recorded is not None and recorded.whole:
+        return recorded
+    carry = candidates(lake_root, manifest)
     sources = manifest.sources()
-    with ThreadPoolExecutor(FETCH_THREADS) as pool:  # a source that cannot be fetched hashes to None
-        hashes = dict(zip([s.id for s in sources], pool.map(document_sha256, sources), strict=True))
-    changed = [s for s, sha in hashes.items() if sha != last["sources"][s]["document_sha256"]]
-    if changed:
-        log.info(
-            "run %s reads every source: %d document(s) changed, first %s",
-            manifest.run_id,
-            len(changed),
-            changed[0],
-        )
-        return None
-    record = {"of": last["run_id"], "documents": hashes}
-    lake.write_text(
-        repeat_uri(lake_root, manifest.run_id), json.dumps(record, indent=2) + "\n", "application/json"
-    )
+    if carry is None or len(carry.documents) < len(sources):
+        return carry
+    changed = _first_change(sources, carry.documents)
+    if changed is not None:
+        log.info("run %s is no repeat: the data.json of %s changed", manifest.run_id, changed)
+        return carry
+    repeat = Carry(carry.of, carry.documents, whole=True)
+    record_carry(lake_root, manifest.run_id, repeat)
     log.info(
         "run %s repeats run %s: every source document is byte-identical, with the same code and settings",
         manifest.run_id,
-        last["run_id"],
+        carry.of,
     )
-    return last["run_id"]
+    return repeat
 
 
 def carriable_sources(
@@ -221,11 +257,8 @@ def carriable_sources(
     return {row.source_id: row.document_sha256 for row in rows}
 
 
-def carried_verdicts(
-    spark: SparkSession, lake_root: str, previous_run: str, source_ids: list[str]
-) -> tuple[DataFrame, DataFrame]:
-    """(VALIDATED, SOURCE_STATUS) of a repeat of ``source_ids``: the previous run's, as a full re-read would
-    write them.
+def carried_verdicts(spark: SparkSession, lake_root: str, carry: Carry) -> tuple[DataFrame, DataFrame]:
+    """(VALIDATED, SOURCE_STATUS) of the carried sources: the last run's, as reading them again would write them.
 
     Its accepted creates, updates and unchanged records are unchanged rows now (with extract's
     warnings only and no transform columns, like any unchanged row); its accepted deletes are done;
@@ -233,11 +266,16 @@ def carried_verdicts(
     """
 
     def table(stage: str, name: str, schema) -> DataFrame:
-        uri = lake.spark_uri(lake.run_path(lake_root, previous_run, stage, name))
-        return spark.read.schema(schema).parquet(uri).filter(F.col("source_id").isin(source_ids))
+        uri = lake.spark_uri(lake.run_path(lake_root, carry.of, stage, name))
+        return spark.read.schema(schema).parquet(uri).filter(F.col("source_id").isin(list(carry.documents)))
 
     previous = table("validate", "records", VALIDATED)
-    extract_warnings = table("extract", "records", EXTRACT_RECORDS).select(
+    # A repeat wrote no extract table, and needs none: it created and updated nothing.
+    if lake.folder_exists(lake.run_path(lake_root, carry.of, "extract", "records")):
+        extract_warnings = table("extract", "records", EXTRACT_RECORDS)
+    else:
+        extract_warnings = spark.createDataFrame([], EXTRACT_RECORDS)
+    extract_warnings = extract_warnings.select(
         "source_id", "identifier", F.col("warnings").alias("extract_warnings")
     )
     accepted = F.col("decision") == Decision.ACCEPT

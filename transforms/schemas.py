@@ -51,6 +51,9 @@ class SourceState(StrEnum):
     PARTIAL = (
         "partial"  # a WAF listing could not be read in full: creates and updates publish, nothing is deleted
     )
+    # extract only: the data.json is byte-identical to the last run's, whose verdicts validate carries
+    # (with that run's status); no record of it is read, so nothing of it is deleted before validate
+    CARRIED = "carried"
 
 
 # The source states a report lists with their reason, and that make a run's outcome partial (exit code 3).

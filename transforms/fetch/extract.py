@@ -90,7 +90,12 @@ def _arrow_batches(rows: Iterator[dict], schema: pa.Schema) -> Iterator[pa.Recor
 
 
 def _first_pass(
-    spark: SparkSession, sources: list[Source], policy: FetchPolicy, documents: dict, counter: ExtractProgress
+    spark: SparkSession,
+    sources: list[Source],
+    policy: FetchPolicy,
+    documents: dict,
+    carried: dict[str, str],
+    counter: ExtractProgress,
 ) -> DataFrame:
     schema = to_arrow_schema(ITEMS)
     sources_read, records_read = counter.sources, counter.records
@@ -105,7 +110,8 @@ def _first_pass(
     def run(batches):
         for batch in batches:
             for index in batch.column("id").to_pylist():
-                yield from _arrow_batches(counted(source_items(sources[index], policy, documents)), schema)
+                items = source_items(sources[index], policy, documents, carried)
+                yield from _arrow_batches(counted(items), schema)
 
     # A few sources per task rather than one: each Spark task costs tens of milliseconds of its own,
     # and a task's sources are read one after another while other tasks run beside it.
@@ -265,6 +271,7 @@ def extract_sources(
     validators: DataFrame | None = None,
     policy: FetchPolicy | None = None,
     publish_as: str = "",
+    carried: dict[str, str] | None = None,
 ) -> tuple[DataFrame, DataFrame]:
     """Fetch every source. Returns (records, statuses).
 
@@ -272,6 +279,8 @@ def extract_sources(
     statuses: SOURCE_STATUS, one row per source ("complete", "partial" or "failed"). One source
     failing never fails the function or touches another source's rows. ``publish_as`` ("dcatus3.0")
     asks for every record of the run to be published as DCAT-US 3.0 (``Source.publish_as`` per source).
+    ``carried``: source id -> sha256 of a data.json whose last verdicts the run may carry; a source
+    whose document still has it yields no records and the status "carried" (transforms.repeat_run).
     """
     policy = policy or FetchPolicy()
     if not sources:
@@ -279,7 +288,8 @@ def extract_sources(
     versions = _versions(sources, publish_as)
     validators = _with_versions(validators, versions)
     started, counter = time.monotonic(), ExtractProgress(spark)
-    items = _first_pass(spark, sources, policy, _document_validators(sources, validators), counter)
+    documents = _document_validators(sources, validators)
+    items = _first_pass(spark, sources, policy, documents, carried or {}, counter)
     # On disk, like the second pass: the first pass holds every data.json record's text (about 0.5 GB
     # at 430,000 records), and in memory it kept the driver's heap full for the rest of extract.
     items = items.persist(StorageLevel.DISK_ONLY)

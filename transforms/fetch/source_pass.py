@@ -66,16 +66,25 @@ def dataset_item(source: Source, index: int, value, info: CatalogInfo) -> dict:
     return isolated("extract", lambda: require_utf8({**row, **dataset_record(index, value, info)}), rejected)
 
 
-def datajson_items(source: Source, policy: FetchPolicy, deadline: float) -> Iterator[dict]:
+def datajson_items(
+    source: Source, policy: FetchPolicy, deadline: float, carried_sha256: str | None = None
+) -> Iterator[dict]:
     """A data.json source: the catalog streamed from a spooled body, one record per dataset entry
-    (per Dataset, DataService, CatalogRecord and DatasetSeries of a DCAT-US 3.0 catalog)."""
+    (per Dataset, DataService, CatalogRecord and DatasetSeries of a DCAT-US 3.0 catalog).
+
+    ``carried_sha256``: the document the last run read, whose verdicts this run may carry
+    (transforms.repeat_run); a body with that sha256 yields only its ``carried`` status.
+    """
     result = transport.open_catalog(source.url, policy, deadline)
     if not result.ok:
         yield _status(source, result.error or f"HTTP {result.status} from {source.url}")
         return
     version3 = source.schema == DCATUS3
     with result.stream as stream:
-        sha256 = stream_sha256(stream)  # what the next run compares to tell a repeat (transforms.repeat_run)
+        sha256 = stream_sha256(stream)  # what a later run compares (transforms.repeat_run)
+        if sha256 == carried_sha256:
+            yield _status(source, state=SourceState.CARRIED, document_sha256=sha256)
+            return
         try:
             info = inspect_catalog(stream, require_dataset=not version3)
             if version3:  # each entry is guarded in dcatus3_catalog, as dataset_item guards a 1.1 dataset
@@ -196,8 +205,12 @@ def document_items(source: Source, policy: FetchPolicy, validators: dict, deadli
     yield _status(source)
 
 
-def source_items(source: Source, policy: FetchPolicy, document_validators: dict) -> Iterator[dict]:
+def source_items(
+    source: Source, policy: FetchPolicy, document_validators: dict, carried: dict[str, str] | None = None
+) -> Iterator[dict]:
     """Every item of one source: the extract guard of one source.
+
+    ``carried``: source id -> sha256 of the data.json whose verdicts the run may carry.
 
     Whatever reading the source raises, or its time budget running out, becomes the source's
     failed status with a short reason (never the publisher's text), never a task failure.
@@ -207,7 +220,7 @@ def source_items(source: Source, policy: FetchPolicy, document_validators: dict)
     policy = transport.policy_for(policy, source)
     try:
         if source.type == "datajson":
-            items = datajson_items(source, policy, deadline)
+            items = datajson_items(source, policy, deadline, (carried or {}).get(source.id))
         elif source.type == "iso-document":
             items = document_items(source, policy, document_validators, deadline)
         else:
