@@ -17,10 +17,13 @@ import pytest
 from devtools.local_http import serve_folder
 from devtools.run_samples import SAMPLES
 from glue_jobs.cli import run_harvest
+from tests.rows import row
 from transforms import repeat_run
 from transforms.fetch.source_pass import document_sha256
+from transforms.gate import duplicates
 from transforms.publish.catalog_state import read_pointer
 from transforms.run_manifest import RunManifest
+from transforms.schemas import DB_RESULTS, OUTCOMES, SOURCE_STATUS
 
 REGISTRY = """sources:
   - id: agency
@@ -221,3 +224,44 @@ def test_any_change_means_no_repeat_and_only_unchanged_entries_stay_candidates(
     assert (set(decided.documents) if decided else None) == candidates
     assert decided is None or not decided.whole
     assert repeat_run.read_carry(str(lake), "run-2") is None  # nothing recorded before extract's first pass
+
+
+def test_only_sources_whose_verdicts_depend_on_nothing_else_can_be_carried(spark):
+    """Held, refused by the database, flagged by the duplicates check, or not complete: read again next run."""
+    sources = ["plain", "held", "refused", "look-alike", "owned-elsewhere", "failed", "waf"]
+    statuses = spark.createDataFrame(
+        [
+            row(
+                SOURCE_STATUS,
+                source_id=source,
+                status="failed" if source == "failed" else "held" if source == "held" else "complete",
+                document_sha256=None if source == "waf" else f"sha-{source}",
+            )
+            for source in sources
+        ],
+        SOURCE_STATUS,
+    )
+
+    def outcome(source: str, outcome: str = "unchanged", reasons=(), warnings=()) -> tuple:
+        return row(
+            OUTCOMES,
+            source_id=source,
+            identifier="x",
+            action="create",
+            outcome=outcome,
+            reasons=list(reasons),
+            warnings=list(warnings),
+        )
+
+    outcomes = spark.createDataFrame(
+        [outcome(source) for source in sources]
+        + [
+            outcome("held", "held"),
+            outcome("look-alike", warnings=[duplicates.NEAR_DUPLICATE % ("y", "other", "landingPage")]),
+            outcome("owned-elsewhere", "rejected", reasons=[duplicates.ALREADY_PUBLISHED % "other"]),
+        ],
+        OUTCOMES,
+    )
+    refused = spark.createDataFrame([("refused", "x", "refused", "value too long")], DB_RESULTS)
+    carriable = repeat_run.carriable_sources(outcomes, statuses, refused, duplicates.cross_source_finding())
+    assert carriable == {"plain": "sha-plain"}

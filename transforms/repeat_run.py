@@ -238,7 +238,7 @@ def decide(lake_root: str, manifest: RunManifest) -> Carry | None:
 def carriable_sources(
     outcomes: DataFrame, statuses: DataFrame, refused: DataFrame | None, cross_source: Column
 ) -> dict[str, str]:
-    """source_id -> document sha256 of the sources whose verdicts a repeat of this run may carry.
+    """source_id -> document sha256 of the sources whose verdicts a later run may carry from this one.
 
     A source qualifies when it is complete (not failed, partial or held), extract hashed its
     document, nothing of it was held or refused by the database, and no reason or warning of it
@@ -294,22 +294,19 @@ def carried_verdicts(spark: SparkSession, lake_root: str, carry: Carry) -> tuple
     )
     joined = kept.join(warnings_of_changed, on=["source_id", "identifier"], how="left")
     empty = F.array().cast(STRINGS)
-    carried = joined.select(
-        *[
-            (
-                F.when(accepted, F.lit(Action.UNCHANGED)).otherwise(F.col("action")).alias("action")
-                if name == "action"
-                else F.when(changed, F.coalesce("extract_warnings", empty))
-                .otherwise(F.coalesce("warnings", empty))
-                .alias("warnings")
-                if name == "warnings"
-                else F.when(accepted, F.lit(None).cast(VALIDATED[name].dataType))
-                .otherwise(F.col(name))
-                .alias(name)
-                if name in TRANSFORM_COLUMNS
-                else F.col(name)
+
+    def carried(name: str) -> Column:
+        if name == "action":
+            return F.when(accepted, F.lit(Action.UNCHANGED)).otherwise(F.col("action"))
+        if name == "warnings":
+            return F.when(changed, F.coalesce("extract_warnings", empty)).otherwise(
+                F.coalesce("warnings", empty)
             )
-            for name in VALIDATED.fieldNames()
-        ]
+        if name in TRANSFORM_COLUMNS:
+            return F.when(accepted, F.lit(None).cast(VALIDATED[name].dataType)).otherwise(F.col(name))
+        return F.col(name)
+
+    return (
+        joined.select(*[carried(name).alias(name) for name in VALIDATED.fieldNames()]),
+        table("validate", "sources", SOURCE_STATUS),
     )
-    return carried, table("validate", "sources", SOURCE_STATUS)
