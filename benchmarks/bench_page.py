@@ -295,7 +295,9 @@ served by the loopback HTTP server (`devtools.local_http.serve_folder`) with **n
   data.gov's harvester does for records it has already seen.
 - **pipeline**: a first harvest into an empty lake, then an unchanged re-harvest, each a whole
   workflow in its own process (Spark start-up included). Like the loop, the pipeline fetches every
-  data.json in full each time (a catalog is never asked for conditionally) and reads all its records.
+  data.json in full each time (a catalog is never asked for conditionally). On the unchanged day every
+  document hashes as the last run read it, so the run is a repeat (`transforms/repeat_run.py`): no
+  record is split or judged again, and validate carries the last run's verdicts.
 
 {side_table(side)}
 
