@@ -36,13 +36,14 @@ def _statm(pid: int) -> tuple[int, ...] | None:
 
 _KCMP = {"x86_64": 312, "aarch64": 272}.get(platform.machine())  # the kcmp(2) system call's number
 _KCMP_VM = 1
+_LIBC = ctypes.CDLL(None, use_errno=True)  # loaded once: the sampler asks for every process, every sample
 
 
 def _same_address_space(pid: int, parent: int, statm: tuple, parent_statm: tuple | None) -> bool:
     """True when ``pid`` runs in ``parent``'s address space: kcmp(2) says so, or, where kcmp is not
     available, both show the same statm."""
     if _KCMP is not None:
-        answer = ctypes.CDLL(None, use_errno=True).syscall(_KCMP, pid, parent, _KCMP_VM, 0, 0)
+        answer = _LIBC.syscall(_KCMP, pid, parent, _KCMP_VM, 0, 0)
         if answer >= 0:
             return answer == 0
     return statm == parent_statm
@@ -67,7 +68,7 @@ def tree_rss(root_pid: int) -> int:
     statms = {pid: _statm(pid) for pid in tree}
     total = 0
     for pid, statm in statms.items():
-        if statm is None or len(statm) < 2:
+        if statm is None:
             continue
         parent = parents.get(pid, -1)
         if pid != root_pid and parent in statms and _same_address_space(pid, parent, statm, statms[parent]):

@@ -79,10 +79,11 @@ def main(argv: list[str] | None = None) -> None:
     refresh_harvest_times(job.spark, job.lake, job.run_id, validated, published.version, db_url)
     # The figures checked above are the report's unless the database refused rows (they become rejected).
     same = published.refused is None or published.refused.isEmpty()
+    outcomes = record_outcomes(validated, published.refused)
     report = write_report(
         job.lake,
         run,
-        record_outcomes(validated, published.refused),
+        outcomes,
         statuses,
         job.sources,
         quality,
@@ -92,9 +93,7 @@ def main(argv: list[str] | None = None) -> None:
 
     publish_run(job, report)
     # Last, once everything is published: what a repeat of this run may carry (transforms.repeat_run).
-    carriable = carriable_sources(
-        record_outcomes(validated, published.refused), statuses, published.refused, cross_source_finding()
-    )
+    carriable = carriable_sources(outcomes, statuses, published.refused, cross_source_finding())
     write_last_run(job.lake, job.manifest, published.version, carriable)
     lake_lock.release(job.lake, job.run_id)
     job.finish(

@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
             else no_duplicates(job.spark)
         )
         validated = apply_duplicates(validated, duplicates)
-        if carry is not None:
+        if carry is not None and carried:
             carried_records, carried_statuses = carried_verdicts(job.spark, job.lake, carry)
             validated = validated.unionByName(carried_records)
             statuses = statuses.unionByName(carried_statuses)
