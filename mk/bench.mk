@@ -15,7 +15,7 @@ bench-full: $(STAMP) ## as bench, with 430,000 records (data.gov's size) among t
 bench-scaleout: $(STAMP) ## only the scale-out part: first harvest on local[1], local[2] and a 2-worker cluster
 	BENCH_PARTS=scaleout $(BIN)/python -m benchmarks.run_bench
 
-.PHONY: bench-extract bench-transform bench-validate
+.PHONY: bench-extract bench-transform bench-validate bench-floor
 bench-extract: $(STAMP) ## extract alone: a 10,000-file WAF behind 50 ms latency, and a 200 MB data.json
 	$(BIN)/python benchmarks/bench_extract.py --files 10000 --catalog-mb 200 --connections-per-host 16
 
@@ -24,3 +24,6 @@ bench-transform: $(STAMP) ## transform alone: real ISO/FGDC samples replicated t
 
 bench-validate: $(STAMP) ## validate alone: schema checks and GE suites on 100,000 records vs the serial jsonschema loop
 	$(BIN)/python benchmarks/bench_validate.py --records 100000
+
+bench-floor: $(STAMP) ## a first data.json harvest's CPU by stage (JIT, GC, JVM, Python) against the floor of its record work
+	$(BIN)/python benchmarks/bench_floor.py --records 100000

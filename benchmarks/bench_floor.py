@@ -1,0 +1,276 @@
+"""Benchmark: where a first data.json harvest's time goes, against the floor of its record work.
+
+The side-by-side target (a first harvest at 2x data.gov's serial loop) asks the pipeline to do on
+2 cores, in half the loop's time, what the loop does on one. This benchmark says what stands in
+the way, in two parts over the same generated data.json catalogs (``benchmarks.generate`` with
+``xml_share=0``, as the side-by-side part of ``make bench``):
+
+- **record work, serial, in this process**: CPU seconds of each step one record goes through,
+  in the loop (parse, sorted JSON + sha256, jsonschema) and in the pipeline's own code without
+  Spark (extract's split and canonical text, transform_row, the schema check). Half the
+  pipeline's sum is the floor of a 2-core harvest that did nothing else.
+- **the harvest, stage by stage**: the whole workflow over the loopback HTTP server, as the
+  side-by-side part runs it, with the CPU seconds each stage used split into the JVM's JIT
+  compiler threads, its garbage collector, its other threads (tasks, the py4j gateway, Parquet),
+  and the Python processes (driver and workers).
+
+    make bench-floor                      # 100,000 records
+    .venv/bin/python benchmarks/bench_floor.py --records 20000 --work .bench
+"""
+
+import argparse
+import collections
+import contextlib
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from benchmarks.baseline import schema_path, sort_dataset  # noqa: E402
+from transforms.schemas import Action  # noqa: E402
+
+TICKS = os.sysconf("SC_CLK_TCK")
+# JVM thread names (digits folded) and the group their CPU is counted in.
+JVM_GROUPS = (
+    ("JIT compiler", re.compile(r"C\d CompilerThre")),
+    ("GC", re.compile(r"GC Thread|G1 |VM Thread")),
+)
+
+
+def _stat_fields(path: str) -> list[str] | None:
+    try:
+        with open(path, "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].decode().split()
+    except OSError:
+        return None
+
+
+def _descendants(root: int) -> list[int]:
+    children = collections.defaultdict(list)
+    for name in os.listdir("/proc"):
+        fields = _stat_fields(f"/proc/{name}/stat") if name.isdigit() else None
+        if fields:
+            children[int(fields[1])].append(int(name))
+    found, queue = [], [root]
+    while queue:
+        pid = queue.pop()
+        found.append(pid)
+        queue.extend(children.get(pid, []))
+    return found
+
+
+def _is_java(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return b"java" in cmdline.read().split(b"\0", 1)[0]
+    except OSError:
+        return False
+
+
+def tree_cpu(root: int) -> dict[str, float]:
+    """CPU seconds used so far by ``root``'s process tree: each JVM by thread group, Python as one.
+
+    A process's figure includes its reaped children (the JVM's Python workers that ended), so each
+    JVM's children-time is counted as Python. JIT and GC are the live threads of those names.
+    """
+    cpu: dict[str, float] = collections.defaultdict(float)
+    for pid in _descendants(root):
+        fields = _stat_fields(f"/proc/{pid}/stat")
+        if not fields:
+            continue
+        own, reaped = int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
+        if not _is_java(pid):
+            cpu["Python"] += (own + reaped) / TICKS
+            continue
+        cpu["Python"] += reaped / TICKS
+        threads: dict[str, float] = collections.defaultdict(float)
+        for task in os.listdir(f"/proc/{pid}/task"):
+            try:
+                with open(f"/proc/{pid}/task/{task}/comm") as comm:
+                    name = comm.read().strip()
+            except OSError:
+                continue
+            thread = _stat_fields(f"/proc/{pid}/task/{task}/stat")
+            group = next((label for label, pattern in JVM_GROUPS if pattern.match(name)), None)
+            if thread and group:
+                threads[group] += (int(thread[11]) + int(thread[12])) / TICKS
+        for group, seconds in threads.items():
+            cpu[group] += seconds
+        # The rest of the JVM's own time, threads that ended included (a compiler thread HotSpot
+        # retired among them: the JIT figure is a lower bound).
+        cpu["JVM other"] += own / TICKS - sum(threads.values())
+    return cpu
+
+
+@contextlib.contextmanager
+def _cpu(totals: dict[str, float], step: str) -> Iterator[None]:
+    """Adds the CPU seconds this process spends in the block to ``totals[step]``."""
+    started = time.process_time()
+    yield
+    totals[step] += time.process_time() - started
+
+
+def record_work(root: Path) -> tuple[int, dict[str, dict[str, float]]]:
+    """(records, {"loop": {step: CPU s}, "pipeline": {step: CPU s}}) over every data.json under ``root``."""
+    from jsonschema import Draft202012Validator
+
+    from transforms.crosswalk.transform import transform_row
+    from transforms.fetch.datajson import inspect_catalog, iter_datasets
+    from transforms.fetch.source_pass import dataset_item
+    from transforms.gate.schema_check import FEDERAL, checker
+    from transforms.gate.validate import schema_findings
+    from transforms.registry import Source
+
+    schema = json.loads(schema_path().read_text("utf-8"))
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    federal = checker(FEDERAL)
+    loop: dict[str, float] = collections.defaultdict(float)
+    ours: dict[str, float] = collections.defaultdict(float)
+    records = 0
+    for path in sorted((root / "www" / "datajson").glob("*/data.json")):
+        body = path.read_bytes()
+        with _cpu(loop, "json.loads of the document"):
+            catalog = json.loads(body)
+        for record in catalog["dataset"]:
+            records += 1
+            with _cpu(loop, "sorted JSON + sha256"):
+                hashlib.sha256(json.dumps(sort_dataset(record)).encode()).hexdigest()
+            with _cpu(loop, "jsonschema (iter_errors)"):
+                list(validator.iter_errors(record))
+        source = Source(
+            path.parent.name,
+            path.parent.name,
+            path.parent.name,
+            path.as_uri(),
+            "datajson",
+            "dcatus1.1-federal",
+        )
+        stream = io.BytesIO(body)
+        with _cpu(ours, "extract: inspect the catalog"):
+            info = inspect_catalog(stream)
+        entries = iter_datasets(stream, info)
+        while True:
+            with _cpu(ours, "extract: split + canonical text"):
+                entry = next(entries, None)
+                item = dataset_item(source, *entry, info) if entry is not None else None
+            if item is None:
+                break
+            row = {
+                **dict.fromkeys(["file_identifier", "record_url", "parent_identifier", "reasons"]),
+                "source_id": source.id,
+                "identifier": item["identifier"],
+                "raw": item["raw"],
+                "raw_format": "json",
+                "record_type": None,
+                "dcat_version": None,
+                "warnings": item["warnings"],
+                "action": Action.CREATE,
+            }
+            with _cpu(ours, "compare: sha256 of the canonical text"):
+                hashlib.sha256((row["raw"] or "").encode())
+            with _cpu(ours, "transform: transform_row"):
+                out = transform_row(row, {})
+            if out.get("dcat_json"):
+                with _cpu(ours, "validate: schema check"):
+                    schema_findings(federal, out["dcat_json"])
+    return records, {"loop": dict(loop), "pipeline": dict(ours)}
+
+
+def _spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {group: cpu - before.get(group, 0.0) for group, cpu in after.items()}
+
+
+def harvest_by_stage(root: Path, lake: Path) -> dict:
+    """A first harvest of ``root``'s data.json sources over loopback HTTP: per stage, seconds and CPU by group."""
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    from benchmarks.generate import registry_text
+    from devtools.local_http import serve_folder
+    from glue_jobs.arguments import new_run_id
+    from glue_jobs.workflow import run_workflow
+
+    shutil.rmtree(lake, ignore_errors=True)
+    marks: list[tuple[str, float, dict[str, float]]] = []
+
+    def progress(message: str) -> None:
+        marks.append((message.split()[1], time.monotonic(), tree_cpu(os.getpid())))
+
+    registry = lake.parent / f"{lake.name}.yaml"
+    with serve_folder(root / "www", latency_s=0.0) as base_url:
+        registry.write_text(registry_text(root, base_url), "utf-8")
+        started, before = time.monotonic(), tree_cpu(os.getpid())
+        result = run_workflow(
+            {
+                "lake": str(lake),
+                "sources": str(registry),
+                "run-id": new_run_id(),
+                "force": "false",
+                "only-sources": "",
+                "db-url": "",
+            },
+            on_progress=progress,
+        )
+        seconds, after = time.monotonic() - started, tree_cpu(os.getpid())
+    stages = {}
+    for (stage, start, cpu_start), (_, end, cpu_end) in zip(marks[::2], marks[1::2], strict=True):
+        stages[stage] = {"seconds": end - start, "cpu": _spent(cpu_start, cpu_end)}
+    return {
+        "seconds": seconds,
+        "cpu": _spent(before, after),
+        "stages": stages,
+        "failed_stage": result.failed_stage,
+    }
+
+
+def _print_steps(title: str, steps: dict[str, float], records: int) -> float:
+    total = sum(steps.values())
+    print(f"\n{title}: {total:.1f} CPU-s ({total / records * 1e6:,.0f} µs a record)")
+    for step, cpu in sorted(steps.items(), key=lambda item: -item[1]):
+        print(f"  {step:42} {cpu:7.1f} CPU-s  {cpu / records * 1e6:7,.0f} µs")
+    return total
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Generate the catalogs, measure both parts, print them and write <work>/floor.json."""
+    from benchmarks.generate import generate
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--work", type=Path, default=REPO / ".bench")
+    args = parser.parse_args(argv)
+    root, lake = args.work / f"floor-sources-{args.records}", args.work / f"floor-lake-{args.records}"
+    generate(root, args.records, seed=args.seed, xml_share=0)
+    records, work = record_work(root)
+    loop = _print_steps("data.gov's loop, serial", work["loop"], records)
+    ours = _print_steps("the pipeline's record work, serial, without Spark", work["pipeline"], records)
+    print(f"\nfloor on 2 cores of the pipeline's record work: {ours / 2:.1f} s; the loop needs {loop:.1f} s")
+    harvest = harvest_by_stage(root, lake)
+    print(
+        f"\nfirst harvest over loopback HTTP: {harvest['seconds']:.1f} s, "
+        f"{sum(harvest['cpu'].values()):.1f} CPU-s (failed: {harvest['failed_stage']})"
+    )
+    groups = ["JIT compiler", "GC", "JVM other", "Python"]
+    print(f"  {'stage':10} {'seconds':>8} " + " ".join(f"{g:>13}" for g in groups))
+    for stage, figures in harvest["stages"].items():
+        cpu = figures["cpu"]
+        print(f"  {stage:10} {figures['seconds']:8.1f} " + " ".join(f"{cpu.get(g, 0):13.1f}" for g in groups))
+    out = args.work / "floor.json"
+    out.write_text(
+        json.dumps({"records": records, "record_work": work, "harvest": harvest}, indent=2), "utf-8"
+    )
+    print(f"\nwritten to {out}")
+    return 1 if harvest["failed_stage"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
