@@ -33,7 +33,6 @@ from devtools.published_catalog import catalog_difference, published_records
 from devtools.run_samples import port_problem, serving_samples
 from glue_jobs.aws_commands import DeployError, find_artifacts
 from glue_jobs.aws_runs import start_run
-from glue_jobs.runtime import LOCAL_JIT
 from glue_jobs.workflow import job_argv, job_graph, load_template
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,9 +109,8 @@ def _moto_glue(template: dict):
 def submit_command(python: Path, archive: Path, script: Path, arguments: list[str]) -> list[str]:
     """The spark-submit of one job script: the pinned PySpark's, with the project archive in --py-files."""
     log4j = ROOT / "glue_jobs" / "log4j2.properties"  # the emulated platform's logging, not the job's
-    # Each job is a fresh JVM doing little work on the samples: the C1 compiler alone (as in every local
-    # session) starts faster and cut the run's CPU time by about a third. It changes how fast Spark runs,
-    # not what it does.
+    # Each job is a fresh JVM doing little work on the samples: the C1 compiler alone starts faster and
+    # cut the run's CPU time by about a third. It changes how fast Spark runs, not what it does.
     return [
         str(python.parent / "spark-submit"),
         "--py-files",
@@ -120,7 +118,7 @@ def submit_command(python: Path, archive: Path, script: Path, arguments: list[st
         "--driver-memory",
         "2g",
         "--driver-java-options",
-        f"-Dlog4j2.configurationFile=file:{log4j} {LOCAL_JIT}",
+        f"-Dlog4j2.configurationFile=file:{log4j} -XX:TieredStopAtLevel=1",
         str(script),
         *arguments,
     ]

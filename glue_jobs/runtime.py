@@ -98,9 +98,7 @@ def local_spark(app_name: str = "harvest", cores: int | None = None) -> SparkSes
         return active
     master, cores = master_and_cores(cores)
     config = log4j_config()
-    java_options = (
-        f"-Dlog4j2.configurationFile=file:{config} -Dlog4j.configurationFile=file:{config} {LOCAL_JIT}"
-    )
+    java_options = f"-Dlog4j2.configurationFile=file:{config} -Dlog4j.configurationFile=file:{config}"
     builder = (
         SparkSession.builder.master(master)
         .appName(app_name)
@@ -127,13 +125,6 @@ def local_spark(app_name: str = "harvest", cores: int | None = None) -> SparkSes
 # record text is on disk); the JVM adds about 1.1 GiB off the heap, the Python processes about 1 GiB.
 # Glue sizes its driver from the worker type instead.
 DRIVER_MEMORY = "3g"
-
-# The JIT: C1 only. A harvest's JVM lives a minute or a few, runs ~140 short Spark jobs, each with its
-# own generated code, and C2 recompiling the hot parts spent 45 of the 123 CPU-seconds of a 100,000-
-# record first harvest on 2 cores (benchmarks/bench_floor.py), CPU taken from the work. With C1 alone
-# the same harvest used 20% less CPU and an unchanged re-harvest took 19 s instead of 24 (medians of
-# 3). Local sessions only; Glue starts its own JVMs.
-LOCAL_JIT = "-XX:TieredStopAtLevel=1"
 
 # Batches sized for the largest rows the jobs carry (ISO documents of up to ~100 KB), not Spark's
 # defaults (10,000 rows to Python, 4,096 rows per Parquet read): with 60 KB documents those
