@@ -33,6 +33,7 @@ from devtools.published_catalog import catalog_difference, published_records
 from devtools.run_samples import port_problem, serving_samples
 from glue_jobs.aws_commands import DeployError, find_artifacts
 from glue_jobs.aws_runs import start_run
+from glue_jobs.runtime import BRIEF_SESSION_JIT
 from glue_jobs.workflow import job_argv, job_graph, load_template
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,7 +119,7 @@ def submit_command(python: Path, archive: Path, script: Path, arguments: list[st
         "--driver-memory",
         "2g",
         "--driver-java-options",
-        f"-Dlog4j2.configurationFile=file:{log4j} -XX:TieredStopAtLevel=1",
+        f"-Dlog4j2.configurationFile=file:{log4j} {BRIEF_SESSION_JIT}",
         str(script),
         *arguments,
     ]

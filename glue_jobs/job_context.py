@@ -55,9 +55,9 @@ class JobContext:
 
     @property
     def spark(self) -> SparkSession:
-        """The job's Spark session, started on first use."""
+        """The job's Spark session, started on first use (a repeat's JVM does little: runtime.BRIEF_SESSION_JIT)."""
         if self._session is None:
-            self._session = start_job(self.stage, self.argv)
+            self._session = start_job(self.stage, self.argv, brief=self.repeat_of is not None)
         return self._session[0]
 
     def commit(self) -> None:

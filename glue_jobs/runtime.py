@@ -84,11 +84,12 @@ def cluster_config(master: str) -> dict[str, str]:
     }
 
 
-def local_spark(app_name: str = "harvest", cores: int | None = None) -> SparkSession:
+def local_spark(app_name: str = "harvest", cores: int | None = None, brief: bool = False) -> SparkSession:
     """A SparkSession configured like the tests and `make run` expect (reused if one exists).
 
     Its master is ``HARVEST_SPARK_MASTER`` when set (``local[2]``, ``spark://127.0.0.1:7077``),
-    else ``local[<cores>]`` with ``cores`` defaulting to this machine's.
+    else ``local[<cores>]`` with ``cores`` defaulting to this machine's. ``brief``: the JVM will do
+    little (see BRIEF_SESSION_JIT); it matters only when this call starts the JVM.
     """
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     # Python workers must be this interpreter, with the pinned pandas/pyarrow, not whatever is on PATH.
@@ -99,6 +100,8 @@ def local_spark(app_name: str = "harvest", cores: int | None = None) -> SparkSes
     master, cores = master_and_cores(cores)
     config = log4j_config()
     java_options = f"-Dlog4j2.configurationFile=file:{config} -Dlog4j.configurationFile=file:{config}"
+    if brief:
+        java_options += f" {BRIEF_SESSION_JIT}"
     builder = (
         SparkSession.builder.master(master)
         .appName(app_name)
@@ -126,6 +129,14 @@ def local_spark(app_name: str = "harvest", cores: int | None = None) -> SparkSes
 # Glue sizes its driver from the worker type instead.
 DRIVER_MEMORY = "3g"
 
+# The JIT of a JVM that will do little, such as a repeat run's (transforms.repeat_run): C1 only. C2
+# recompiling the hot parts of Spark's ~100 short jobs is CPU taken from the work on 2 cores (45 of
+# the 123 CPU-s of a 100,000-record first harvest, benchmarks/bench_floor.py), and a 100,000-record
+# repeat in a fresh process took 19 s with C1 alone against 24 s (medians of 3). Not for every
+# session: long JVM work needs C2 (a 430,000-record first harvest took 582 s with C1 alone, 464 s
+# without). Local sessions only; Glue starts its own JVMs.
+BRIEF_SESSION_JIT = "-XX:TieredStopAtLevel=1"
+
 # Batches sized for the largest rows the jobs carry (ISO documents of up to ~100 KB), not Spark's
 # defaults (10,000 rows to Python, 4,096 rows per Parquet read): with 60 KB documents those
 # defaults put 0.25-0.6 GB in one batch, per task, and peak memory followed the documents' size.
@@ -135,12 +146,15 @@ BOUNDED_BATCHES = {
 }
 
 
-def start_job(job_name: str, argv: list[str] | None = None) -> tuple[SparkSession, Callable[[], None]]:
-    """Return (spark, commit): a Glue-backed session and Job.commit on Glue, a local session elsewhere."""
+def start_job(
+    job_name: str, argv: list[str] | None = None, brief: bool = False
+) -> tuple[SparkSession, Callable[[], None]]:
+    """Return (spark, commit): a Glue-backed session and Job.commit on Glue, a local session elsewhere
+    (``brief``: see local_spark)."""
     if on_glue():
         spark, commit = _glue_job(list(sys.argv if argv is None else argv))
     else:
-        spark, commit = local_spark(f"harvest-{job_name}"), lambda: None
+        spark, commit = local_spark(f"harvest-{job_name}", brief=brief), lambda: None
     for key, value in BOUNDED_BATCHES.items():  # session settings: they apply on Glue as well
         spark.conf.set(key, value)
     return spark, commit
