@@ -28,6 +28,7 @@ import os
 import re
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -76,39 +77,72 @@ def _is_java(pid: int) -> bool:
         return False
 
 
-def tree_cpu(root: int) -> dict[str, float]:
-    """CPU seconds used so far by ``root``'s process tree: each JVM by thread group, Python as one.
-
-    A process's figure includes its reaped children (the JVM's Python workers that ended), so each
-    JVM's children-time is counted as Python. JIT and GC are the live threads of those names.
-    """
-    cpu: dict[str, float] = collections.defaultdict(float)
+def _thread_cpu(root: int) -> dict[tuple, tuple[str, float]]:
+    """What each part of ``root``'s tree has used so far: a JVM's threads one by one, named by group;
+    any other process whole (as "Python"). Keyed by pid and start time, and the JVM thread's id."""
+    found: dict[tuple, tuple[str, float]] = {}
     for pid in _descendants(root):
         fields = _stat_fields(f"/proc/{pid}/stat")
         if not fields:
             continue
-        own, reaped = int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
+        key = (pid, fields[19])  # the process's start time: a pid may be reused
         if not _is_java(pid):
-            cpu["Python"] += (own + reaped) / TICKS
+            found[key] = ("Python", (int(fields[11]) + int(fields[12])) / TICKS)
             continue
-        cpu["Python"] += reaped / TICKS
-        threads: dict[str, float] = collections.defaultdict(float)
         for task in os.listdir(f"/proc/{pid}/task"):
+            thread = _stat_fields(f"/proc/{pid}/task/{task}/stat")
             try:
                 with open(f"/proc/{pid}/task/{task}/comm") as comm:
                     name = comm.read().strip()
             except OSError:
                 continue
-            thread = _stat_fields(f"/proc/{pid}/task/{task}/stat")
-            group = next((label for label, pattern in JVM_GROUPS if pattern.match(name)), None)
-            if thread and group:
-                threads[group] += (int(thread[11]) + int(thread[12])) / TICKS
-        for group, seconds in threads.items():
-            cpu[group] += seconds
-        # The rest of the JVM's own time, threads that ended included (a compiler thread HotSpot
-        # retired among them: the JIT figure is a lower bound).
-        cpu["JVM other"] += own / TICKS - sum(threads.values())
-    return cpu
+            if thread:
+                group = next((label for label, pattern in JVM_GROUPS if pattern.match(name)), "JVM other")
+                found[(*key, task, thread[19])] = (group, (int(thread[11]) + int(thread[12])) / TICKS)
+    return found
+
+
+class TreeCpu:
+    """CPU seconds used by a process tree, by group (JIT compiler, GC, JVM other, Python), sampled.
+
+    A process or thread that ends takes its figures with it: the Python workers a daemon reaps
+    without waiting, the compiler threads HotSpot retires. So the tree is sampled every
+    ``interval`` seconds, and each keeps the last figure seen; what one used in its last interval
+    is missed.
+    """
+
+    def __init__(self, root: int, interval: float = 0.2):
+        self.root, self.interval = root, interval
+        self._last: dict[tuple, tuple[str, float]] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> None:
+        seen = _thread_cpu(self.root)
+        with self._lock:
+            self._last.update(seen)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._sample()
+
+    def __enter__(self) -> "TreeCpu":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def totals(self) -> dict[str, float]:
+        """CPU seconds by group, from a sample taken now and the last figure of everything that ended."""
+        self._sample()
+        cpu: dict[str, float] = collections.defaultdict(float)
+        with self._lock:
+            for group, seconds in self._last.values():
+                cpu[group] += seconds
+        return dict(cpu)
 
 
 @contextlib.contextmanager
@@ -215,13 +249,15 @@ def harvest_by_stage(root: Path, lake: Path) -> dict:
     shutil.rmtree(lake, ignore_errors=True)
     marks: list[tuple[str, float, dict[str, float]]] = []
 
+    sampler = TreeCpu(os.getpid())
+
     def progress(message: str) -> None:
-        marks.append((message.split()[1], time.monotonic(), tree_cpu(os.getpid())))
+        marks.append((message.split()[1], time.monotonic(), sampler.totals()))
 
     registry = lake.parent / f"{lake.name}.yaml"
-    with serve_folder(root / "www", latency_s=0.0) as base_url:
+    with serve_folder(root / "www", latency_s=0.0) as base_url, sampler:
         registry.write_text(registry_text(root, base_url), "utf-8")
-        started, before = time.monotonic(), tree_cpu(os.getpid())
+        started, before = time.monotonic(), sampler.totals()
         result = run_workflow(
             {
                 "lake": str(lake),
@@ -233,7 +269,7 @@ def harvest_by_stage(root: Path, lake: Path) -> dict:
             },
             on_progress=progress,
         )
-        seconds, after = time.monotonic() - started, tree_cpu(os.getpid())
+        seconds, after = time.monotonic() - started, sampler.totals()
     stages = {}
     for (stage, start, cpu_start), (_, end, cpu_end) in zip(marks[::2], marks[1::2], strict=True):
         stages[stage] = {"seconds": end - start, "cpu": _spent(cpu_start, cpu_end)}
@@ -254,7 +290,7 @@ def _print_steps(title: str, steps: dict[str, float], records: int) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Generate the catalogs, measure both parts, print them and write <work>/floor.json."""
+    """Generate the catalogs, measure both parts, print them and write <work>/floor-<records>.json."""
     from benchmarks.generate import generate
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -282,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     for stage, figures in harvest["stages"].items():
         cpu = figures["cpu"]
         print(f"  {stage:10} {figures['seconds']:8.1f} " + " ".join(f"{cpu.get(g, 0):13.1f}" for g in groups))
-    out = args.work / "floor.json"
+    out = args.work / f"floor-{args.records}.json"
     out.write_text(json.dumps({"record_work": work, "harvest": harvest}, indent=2), "utf-8")
     print(f"\nwritten to {out}")
     return 1 if harvest["failed_stage"] else 0
