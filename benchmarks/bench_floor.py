@@ -108,15 +108,16 @@ class TreeCpu:
     A process or thread that ends takes its figures with it: the Python workers a daemon reaps
     without waiting, the compiler threads HotSpot retires. So the tree is sampled every
     ``interval`` seconds, and each keeps the last figure seen; what one used in its last interval
-    is missed.
+    is missed. The sampling's own CPU (in this process) is not counted.
     """
 
-    def __init__(self, root: int, interval: float = 0.2):
+    def __init__(self, root: int, interval: float = 1.0):
         self.root, self.interval = root, interval
         self._last: dict[tuple, tuple[str, float]] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
+        self._own = 0.0  # CPU seconds the sampling thread spent
 
     def _sample(self) -> None:
         seen = _thread_cpu(self.root)
@@ -126,6 +127,7 @@ class TreeCpu:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             self._sample()
+            self._own = time.thread_time()
 
     def __enter__(self) -> "TreeCpu":
         self._thread.start()
@@ -142,6 +144,7 @@ class TreeCpu:
         with self._lock:
             for group, seconds in self._last.values():
                 cpu[group] += seconds
+        cpu["Python"] -= self._own
         return dict(cpu)
 
 
