@@ -20,7 +20,7 @@ def signals_interrupt():
 
     PySpark's own SIGINT handler cancels the Spark jobs through py4j from inside the handler, on the
     connection the interrupted call is still reading, and fails with "reentrant call": the run then
-    ends as a failed stage. Installed once Spark runs (creating a SparkContext installs PySpark's).
+    ends as a failed stage. A session started inside the block keeps this handler (runtime.local_spark).
     """
     if threading.current_thread() is not threading.main_thread():
         yield

@@ -165,7 +165,6 @@ def run_harvest(
     Raises UsageError (exit code 2) before Spark starts for a bad registry, an unknown source id or
     a lake that cannot be written.
     """
-    from glue_jobs.runtime import local_spark
     from glue_jobs.workflow import run_workflow
     from transforms.publish.db_config import has_password, password_refusal
 
@@ -200,7 +199,6 @@ def run_harvest(
         "log-level": job_log_level,
         "dry-run": str(dry_run).lower(),
     }
-    local_spark("harvest")  # the jobs reuse this session; started here so the signals are ours
     try:
         with signals_interrupt():
             result = run_workflow(overrides, start_at=start_at)

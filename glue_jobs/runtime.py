@@ -10,7 +10,9 @@ import contextlib
 import importlib.util
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from functools import cache
 from importlib import resources
@@ -121,7 +123,15 @@ def local_spark(app_name: str = "harvest", cores: int | None = None, brief: bool
     daemon = worker_daemon_module()
     if daemon:
         builder = builder.config("spark.python.daemon.module", daemon)
-    return builder.getOrCreate()
+    # Creating a SparkContext installs PySpark's SIGINT handler, which breaks a run's own
+    # (glue_jobs.interrupts): a session started mid-run, on first use, keeps the caller's.
+    caller_handler = (
+        signal.getsignal(signal.SIGINT) if threading.current_thread() is threading.main_thread() else None
+    )
+    session = builder.getOrCreate()
+    if caller_handler is not None:
+        signal.signal(signal.SIGINT, caller_handler)
+    return session
 
 
 # The local driver's heap. 3 GiB holds a 430,000-record harvest on 2 cores (every cache that holds
