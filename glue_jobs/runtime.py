@@ -123,8 +123,9 @@ def local_spark(app_name: str = "harvest", cores: int | None = None, brief: bool
     daemon = worker_daemon_module()
     if daemon:
         builder = builder.config("spark.python.daemon.module", daemon)
-    # Creating a SparkContext installs PySpark's SIGINT handler, which breaks a run's own
-    # (glue_jobs.interrupts): a session started mid-run, on first use, keeps the caller's.
+    # Creating a SparkContext installs PySpark's SIGINT handler, which cancels jobs through py4j from
+    # inside the handler and can fail mid-call (glue_jobs.interrupts). The caller's handler stays:
+    # a run's own when a stage starts the session mid-run, else Python's (Ctrl-C ends the process).
     caller_handler = (
         signal.getsignal(signal.SIGINT) if threading.current_thread() is threading.main_thread() else None
     )
