@@ -102,6 +102,19 @@ def http_records(urls: dict[str, str], timeout_s: float = 300.0) -> Iterator[tup
             yield source, record
 
 
+def harvester_validator(schema: Path | None = None) -> Draft202012Validator:
+    """The loop's validator: Draft 2020-12 with format checking, on ``schema`` (default: schema_path())."""
+    schema = schema or schema_path()
+    return Draft202012Validator(
+        json.loads(Path(schema).read_text("utf-8")), format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
+
+
+def record_digest(record: dict) -> str:
+    """The harvester's change-detection hash of one record: sha256 of its key- and list-sorted JSON."""
+    return hashlib.sha256(json.dumps(sort_dataset(record)).encode("utf-8")).hexdigest()
+
+
 def run_loop(
     records: SourcedRecords,
     mode: str = "full",
@@ -117,15 +130,13 @@ def run_loop(
     if mode not in LOOP_MODES:
         raise ValueError(f"mode must be one of {LOOP_MODES}, not {mode!r}")
     schema = schema or schema_path()
-    validator = Draft202012Validator(
-        json.loads(Path(schema).read_text("utf-8")), format_checker=Draft202012Validator.FORMAT_CHECKER
-    )
+    validator = harvester_validator(schema)
     previous = previous or {}
     hashes: dict[str, str] = {}
     started = time.perf_counter()
     seen = validated = invalid = changed = 0
     for source, record in records:
-        digest = hashlib.sha256(json.dumps(sort_dataset(record)).encode("utf-8")).hexdigest()
+        digest = record_digest(record)
         key = f"{source}/{record.get('identifier')}"
         hashes[key] = digest
         seen += 1

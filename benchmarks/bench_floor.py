@@ -15,7 +15,7 @@ the way, in two parts over the same generated data.json catalogs (``benchmarks.g
   and the Python processes (driver and workers).
 
     make bench-floor                      # 100,000 records
-    .venv/bin/python benchmarks/bench_floor.py --records 20000 --work .bench
+    .venv/bin/python -m benchmarks.bench_floor --records 20000 --work .bench
 """
 
 import argparse
@@ -33,11 +33,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from benchmarks.baseline import schema_path, sort_dataset  # noqa: E402
-from transforms.schemas import Action  # noqa: E402
+from benchmarks.baseline import harvester_validator, record_digest
+from benchmarks.memory import descendants
+from benchmarks.run_bench import REPO, workflow_overrides
+from transforms.schemas import Action
 
 TICKS = os.sysconf("SC_CLK_TCK")
 # JVM thread names (digits folded) and the group their CPU is counted in.
@@ -55,20 +54,6 @@ def _stat_fields(path: str) -> list[str] | None:
         return None
 
 
-def _descendants(root: int) -> list[int]:
-    children = collections.defaultdict(list)
-    for name in os.listdir("/proc"):
-        fields = _stat_fields(f"/proc/{name}/stat") if name.isdigit() else None
-        if fields:
-            children[int(fields[1])].append(int(name))
-    found, queue = [], [root]
-    while queue:
-        pid = queue.pop()
-        found.append(pid)
-        queue.extend(children.get(pid, []))
-    return found
-
-
 def _is_java(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
@@ -81,7 +66,7 @@ def _thread_cpu(root: int) -> dict[tuple, tuple[str, float]]:
     """What each part of ``root``'s tree has used so far: a JVM's threads one by one, named by group;
     any other process whole (as "Python"). Keyed by pid and start time, and the JVM thread's id."""
     found: dict[tuple, tuple[str, float]] = {}
-    for pid in _descendants(root):
+    for pid in descendants(root):
         fields = _stat_fields(f"/proc/{pid}/stat")
         if not fields:
             continue
@@ -162,8 +147,6 @@ def record_work(root: Path) -> dict:
     Returns ``records``, ``loop`` and ``pipeline`` ({step: CPU s}), and ``invalid`` (records the loop's
     jsonschema finds errors in; records the pipeline rejects at transform or in the schema check).
     """
-    from jsonschema import Draft202012Validator
-
     from transforms.crosswalk.transform import transform_row
     from transforms.fetch.datajson import inspect_catalog, iter_datasets
     from transforms.fetch.source_pass import dataset_item, stream_sha256
@@ -171,8 +154,7 @@ def record_work(root: Path) -> dict:
     from transforms.gate.validate import schema_findings
     from transforms.registry import Source
 
-    schema = json.loads(schema_path().read_text("utf-8"))
-    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    validator = harvester_validator()
     federal = checker(FEDERAL)
     loop: dict[str, float] = collections.defaultdict(float)
     ours: dict[str, float] = collections.defaultdict(float)
@@ -184,7 +166,7 @@ def record_work(root: Path) -> dict:
         for record in catalog["dataset"]:
             records += 1
             with _cpu(loop, "sorted JSON + sha256"):
-                hashlib.sha256(json.dumps(sort_dataset(record)).encode()).hexdigest()
+                record_digest(record)
             with _cpu(loop, "jsonschema (iter_errors)"):
                 invalid_by_loop += bool(list(validator.iter_errors(record)))
         source = Source(
@@ -262,15 +244,7 @@ def harvest_by_stage(root: Path, lake: Path) -> dict:
         registry.write_text(registry_text(root, base_url), "utf-8")
         started, before = time.monotonic(), sampler.totals()
         result = run_workflow(
-            {
-                "lake": str(lake),
-                "sources": str(registry),
-                "run-id": new_run_id(),
-                "force": "false",
-                "only-sources": "",
-                "db-url": "",
-            },
-            on_progress=progress,
+            workflow_overrides(str(registry), str(lake), new_run_id()), on_progress=progress
         )
         seconds, after = time.monotonic() - started, sampler.totals()
     stages = {}

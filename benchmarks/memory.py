@@ -25,6 +25,18 @@ def _parents() -> dict[int, int]:
     return parents
 
 
+def descendants(root_pid: int, parents: dict[int, int] | None = None) -> set[int]:
+    """``root_pid`` and every process below it (``parents``: pid -> parent pid, read now by default)."""
+    parents = _parents() if parents is None else parents
+    tree, frontier = {root_pid}, [root_pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    return tree
+
+
 def _statm(pid: int) -> tuple[int, ...] | None:
     """/proc/<pid>/statm as numbers (sizes in pages; the second is resident), or None if it ended."""
     try:
@@ -59,13 +71,7 @@ def tree_rss(root_pid: int) -> int:
     it cannot, equal statm does).
     """
     parents = _parents()
-    tree, frontier = {root_pid}, [root_pid]
-    while frontier:
-        parent = frontier.pop()
-        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
-        tree.update(children)
-        frontier.extend(children)
-    statms = {pid: _statm(pid) for pid in tree}
+    statms = {pid: _statm(pid) for pid in descendants(root_pid, parents)}
     total = 0
     for pid, statm in statms.items():
         if statm is None:

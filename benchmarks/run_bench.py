@@ -35,6 +35,18 @@ PARTS = ("sizes", "side", "scaleout")
 SCALEOUT_MASTERS = ("local[1]", "local[2]", "cluster")  # compared with local[2]
 
 
+def workflow_overrides(sources: str, lake: str, run_id: str) -> dict[str, str]:
+    """The arguments of a benchmark's harvest: a plain run of every source, no database."""
+    return {
+        "lake": lake,
+        "sources": sources,
+        "run-id": run_id,
+        "force": "false",
+        "only-sources": "",
+        "db-url": "",
+    }
+
+
 def harvest_once(sources: str, lake: str, run_id: str, out: str) -> int:
     """Child process: run the workflow once; write seconds and monotonic start/end per stage, and the master."""
     from pyspark import SparkContext
@@ -48,15 +60,7 @@ def harvest_once(sources: str, lake: str, run_id: str, out: str) -> int:
         stage = message.split()[1]
         windows.setdefault(stage, []).append(time.monotonic())
 
-    overrides = {
-        "lake": lake,
-        "sources": sources,
-        "run-id": run_id,
-        "force": "false",
-        "only-sources": "",
-        "db-url": "",
-    }
-    result = run_workflow(overrides, on_progress=progress)
+    result = run_workflow(workflow_overrides(sources, lake, run_id), on_progress=progress)
     context = SparkContext._active_spark_context  # the master actually used, whatever the environment said
     Path(out).write_text(
         json.dumps(

@@ -26,4 +26,4 @@ bench-validate: $(STAMP) ## validate alone: schema checks and GE suites on 100,0
 	$(BIN)/python benchmarks/bench_validate.py --records 100000
 
 bench-floor: $(STAMP) ## a first data.json harvest's CPU by stage (JIT, GC, JVM, Python) against the floor of its record work
-	$(BIN)/python benchmarks/bench_floor.py --records 100000
+	$(BIN)/python -m benchmarks.bench_floor --records 100000

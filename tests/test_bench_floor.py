@@ -18,7 +18,6 @@ def test_the_pipelines_record_work_rejects_what_the_loops_jsonschema_finds_inval
         "transform: transform_row",
         "validate: schema check",
     }
-    assert all(seconds >= 0 for seconds in [*work["loop"].values(), *work["pipeline"].values()])
 
 
 def test_the_tree_cpu_keeps_what_a_child_process_used_after_it_ended():
