@@ -20,7 +20,8 @@ def signals_interrupt():
 
     PySpark's own SIGINT handler cancels the Spark jobs through py4j from inside the handler, on the
     connection the interrupted call is still reading, and fails with "reentrant call": the run then
-    ends as a failed stage. A session started inside the block keeps this handler (runtime.local_spark).
+    ends as a failed stage. A session started inside the block installs no handler of its own
+    (runtime.local_spark starts it off the main thread), so this one holds while the JVM starts too.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -47,7 +48,7 @@ def cancel_spark_jobs(timeout_s: float = 30.0) -> None:
         from pyspark import SparkContext
 
         context = SparkContext._active_spark_context
-        if context is None:
+        if context is None or context._jsc is None:  # none, or its JVM is still starting: no jobs yet
             return
         # Cancelled tasks and the broadcasts they held log errors with Java stack traces; after an
         # interrupt they are expected, and would only bury the run's last line in the terminal.

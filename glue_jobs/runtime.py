@@ -10,13 +10,13 @@ import contextlib
 import importlib.util
 import logging
 import os
-import signal
 import sys
 import threading
 from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from pyspark.sql import SparkSession
 
@@ -123,15 +123,40 @@ def local_spark(app_name: str = "harvest", cores: int | None = None, brief: bool
     daemon = worker_daemon_module()
     if daemon:
         builder = builder.config("spark.python.daemon.module", daemon)
-    # Creating a SparkContext installs PySpark's SIGINT handler, which cancels jobs through py4j from
-    # inside the handler and can fail mid-call (glue_jobs.interrupts). The caller's handler stays:
-    # a run's own when a stage starts the session mid-run, else Python's (Ctrl-C ends the process).
-    caller_handler = (
-        signal.getsignal(signal.SIGINT) if threading.current_thread() is threading.main_thread() else None
-    )
-    session = builder.getOrCreate()
-    if caller_handler is not None:
-        signal.signal(signal.SIGINT, caller_handler)
+    if threading.current_thread() is not threading.main_thread():
+        return builder.getOrCreate()
+    return _start_off_the_main_thread(builder)
+
+
+def _start_off_the_main_thread(builder: SparkSession.Builder) -> SparkSession:
+    """``builder.getOrCreate()`` on a thread of its own while the main thread waits for it.
+
+    A SparkContext created on the main thread installs PySpark's SIGINT handler, which cancels jobs
+    through py4j from inside the handler and fails mid-call ("reentrant call", glue_jobs.interrupts);
+    created on another thread it installs none. So the caller's handler stays in force from the first
+    moment, while the JVM starts too: a run's own when a stage starts the session mid-run (Ctrl-C then
+    ends the wait with KeyboardInterrupt, and the half-started JVM ends with this process), else
+    Python's.
+    """
+    outcome: dict[str, Any] = {}
+
+    def start() -> None:
+        try:
+            outcome["session"] = builder.getOrCreate()
+        except BaseException as error:  # noqa: BLE001 - raised again on the main thread
+            outcome["error"] = error
+
+    starter = threading.Thread(target=start, name="start-spark", daemon=True)
+    starter.start()
+    starter.join()  # a signal's handler runs here, and what it raises ends the wait
+    if "error" in outcome:
+        raise outcome["error"]
+    session: SparkSession = outcome["session"]
+    # The JVM keeps the active session per thread (py4j pins each Python thread to one of its own):
+    # make it this thread's as well, as getOrCreate on this thread would have.
+    jvm = session._jvm
+    assert jvm is not None  # a started session has its JVM
+    jvm.SparkSession.setActiveSession(session._jsparkSession)
     return session
 
 

@@ -1,12 +1,15 @@
 """The harvest command end to end, with Spark: a run where one source fails exits 3 and says so on its
 last line; Ctrl-C or SIGTERM during a run stops it cleanly with exit code 130."""
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -50,11 +53,29 @@ def test_a_run_with_a_failed_source_exits_3_and_names_it_on_the_last_line(spark,
     assert main(["report", "partial-1", "--lake", str(lake)]) == 3
 
 
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_an_interrupted_run_stops_cleanly_with_exit_code_130(tmp_path, stop):
+def child_processes(pid: int) -> set[int]:
+    """The processes ``pid`` started, from any of its threads (Spark's JVM starts from a thread)."""
+    children: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            children.update(int(child) for child in (task / "children").read_text().split())
+    return children
+
+
+@pytest.mark.parametrize(
+    ("stop", "moment"),
+    [(signal.SIGINT, "task"), (signal.SIGTERM, "task"), (signal.SIGINT, "jvm-start")],
+    ids=["ctrl-c", "sigterm", "ctrl-c-while-the-jvm-starts"],
+)
+def test_an_interrupted_run_stops_cleanly_with_exit_code_130(tmp_path, stop, moment):
     lake = tmp_path / "lake"
-    slow = {"/slow/data.json": {"delay": 25, "body": '{"dataset": []}'}}
-    with serve_folder(SAMPLES / "www", routes=slow) as base:
+    fetched = threading.Event()
+
+    def slow_answer(request) -> dict:
+        fetched.set()
+        return {"delay": 25, "body": '{"dataset": []}'}
+
+    with serve_folder(SAMPLES / "www", routes={"/slow/data.json": slow_answer}) as base:
         sources = registry(tmp_path, slow=f"{base}slow/data.json")
         command = [sys.executable, "-m", "glue_jobs.cli", "run", "--sources", sources, "--lake", str(lake)]
         harvest = subprocess.Popen(
@@ -68,10 +89,28 @@ def test_an_interrupted_run_stops_cleanly_with_exit_code_130(tmp_path, stop):
         started = lake / "runs" / "stopped-1" / "manifest.json"  # extract pins it first thing
         deadline = time.monotonic() + 180
         while not started.exists() and harvest.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.2)
-        time.sleep(3)  # extract is now waiting on the slow source inside a Spark task
+            time.sleep(0.1)
+        if moment == "task":  # extract waits on the slow source inside a Spark task
+            fetched.wait(timeout=180)
+            time.sleep(1)
+            jvm = set()
+        else:  # extract starts its session first thing: stop the run while the JVM comes up
+            while (
+                not (jvm := child_processes(harvest.pid))
+                and harvest.poll() is None
+                and time.monotonic() < deadline
+            ):
+                time.sleep(0.05)
+            time.sleep(0.5)
         harvest.send_signal(stop)
-        out, err = harvest.communicate(timeout=120)
+        try:
+            out, err = harvest.communicate(timeout=120)
+        except subprocess.TimeoutExpired:  # a hung run: leave no harvest or JVM behind
+            for pid in child_processes(harvest.pid):
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            harvest.kill()
+            raise
     assert harvest.returncode == 130, err
     assert "Traceback" not in out + err
     assert err.strip().splitlines()[-1] == (
@@ -85,6 +124,10 @@ def test_an_interrupted_run_stops_cleanly_with_exit_code_130(tmp_path, stop):
     )
     assert not (lake / "runs" / "stopped-1" / "extract").exists()  # the partial output is gone
     assert f"harvest resume stopped-1 --lake {lake}" in out
+    deadline = time.monotonic() + 20  # a half-started JVM ends with the run: it reads the run's stdin
+    while any(Path(f"/proc/{pid}").exists() for pid in jvm) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in jvm)
 
 
 def test_a_failed_stage_exits_1_and_resume_finishes_the_run_from_there(spark, tmp_path, capsys):
