@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 HARVESTER_SCHEMA = (
     REPO.parent / "shared" / "realdata" / "schema" / "datagov-harvester-dcatus1.1" / "federal_dataset.json"
 )
-PROJECT_SCHEMA = REPO / "transforms" / "dcatus_schema" / "dataset-federal.json"
+PROJECT_SCHEMA = REPO / "transforms" / "gate" / "dcatus_schema" / "dataset-federal.json"
 LOOP_MODES = ("full", "hash-only")
 
 # (source id, record) pairs: a record is known by its source and identifier, as in the harvester.

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from benchmarks.baseline import datajson_urls, disk_records, http_records, run_loop
+from benchmarks.baseline import PROJECT_SCHEMA, datajson_urls, disk_records, http_records, run_loop
 from benchmarks.generate import generate
 from devtools.local_http import serve_folder
 
@@ -61,3 +61,9 @@ def test_full_mode_validates_unchanged_records_too(tree):
 def test_an_unknown_mode_is_refused(tree):
     with pytest.raises(ValueError, match="hash-only"):
         run_loop(disk_records(tree), "sample")
+
+
+def test_without_shared_the_loop_falls_back_to_a_schema_the_project_ships():
+    # The harvester's own schema comes from ../shared; a clone without it validates with the project's.
+    assert PROJECT_SCHEMA.is_file()
+    assert json.loads(PROJECT_SCHEMA.read_text())["$schema"].endswith("2020-12/schema")
