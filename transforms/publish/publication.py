@@ -24,6 +24,7 @@ The database goes before the lake because the lake version must leave out what t
 import logging
 from dataclasses import dataclass
 
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 
 from transforms import lake
@@ -109,7 +110,9 @@ def publish_catalog(
         _note_synced(db_url, lake_root, plan.current, run_id)
         return Publication(plan.current, 0, refused)
     state = read_state(spark, lake_root, plan.current)
-    accepted = assign_slugs(accepted_changes(validated), state).cache()
+    # On disk, as extract's caches: the accepted changes carry each record's dataset JSON (the whole
+    # catalog on a first harvest), and in memory they filled the driver's heap in proportion to the run.
+    accepted = assign_slugs(accepted_changes(validated), state).persist(StorageLevel.DISK_ONLY)
     version: str | None = next_version_id(lake_root, run_id)
     refused = None
     if db_url:
