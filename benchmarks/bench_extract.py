@@ -1,6 +1,6 @@
 """Extract benchmark: a big WAF behind a slow server, and a big data.json catalog.
 
-    SPARK_LOCAL_IP=127.0.0.1 .venv/bin/python benchmarks/bench_extract.py --files 10000 --latency 0.05 --catalog-mb 200
+    .venv/bin/python -m benchmarks.bench_extract --files 10000 --latency 0.05 --catalog-mb 200
 
 Prints files per second for the WAF (data.gov's harvester manages about 105 files a minute) and
 records per second plus peak memory for the catalog: the driver's Python process, the Spark JVM

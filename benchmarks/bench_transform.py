@@ -4,7 +4,7 @@ Replicates the real ISO and FGDC samples in ../shared/realdata/waf to N records 
 transforms.crosswalk.transform.transform_changes on local[1] and local[2], timing a full write-free
 action (count of a cached-nothing plan forces every record through the crosswalk).
 
-    SPARK_LOCAL_IP=127.0.0.1 .venv/bin/python benchmarks/bench_transform.py --records 100000
+    .venv/bin/python -m benchmarks.bench_transform --records 100000
 """
 
 import argparse
@@ -41,25 +41,23 @@ def _changes(spark: SparkSession, records: int, partitions: int):
     samples = spark.createDataFrame(docs, "path string, raw string")
     ids = spark.range(records, numPartitions=partitions).withColumn("pick", F.col("id") % len(docs))
     indexed = samples.withColumn("pick", F.monotonically_increasing_id() % len(docs))
-    base = spark.createDataFrame([], CHANGES)
+    url = F.concat(F.lit("https://bench.example/waf/"), F.col("id").cast("string"), F.lit(".xml"))
+    # A WAF record as compare writes a create; every other CHANGES column is null, as extract leaves
+    # it for an XML file (its record type and DCAT-US version among them).
+    values = {
+        "source_id": F.lit("bench"),
+        "identifier": url,
+        "record_url": url,
+        "action": F.lit("create"),
+        "raw_format": F.lit("xml"),
+        "raw": F.col("raw"),
+        "content_hash": F.lit("h"),
+    }
     rows = ids.join(F.broadcast(indexed), on="pick", how="inner").select(
-        F.lit("bench").alias("source_id"),
-        F.concat(F.lit("https://bench.example/waf/"), F.col("id").cast("string"), F.lit(".xml")).alias(
-            "identifier"
-        ),
-        F.concat(F.lit("https://bench.example/waf/"), F.col("id").cast("string"), F.lit(".xml")).alias(
-            "record_url"
-        ),
         *[
-            F.lit(None).cast(base.schema[name].dataType).alias(name)
-            for name in ("file_identifier", "parent_identifier", "etag", "last_modified")
-        ],
-        F.lit("create").alias("action"),
-        F.lit("xml").alias("raw_format"),
-        F.col("raw"),
-        F.lit("h").alias("content_hash"),
-        F.lit(None).cast("array<string>").alias("reasons"),
-        F.lit(None).cast("array<string>").alias("warnings"),
+            values.get(field.name, F.lit(None)).cast(field.dataType).alias(field.name)
+            for field in CHANGES.fields
+        ]
     )
     return rows.repartition(partitions).cache()
 

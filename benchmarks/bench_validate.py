@@ -9,7 +9,7 @@ records with new identifiers, spread over 1,000 sources, then times in the same 
 - ours, the Spark stage: ``check_schemas`` (mapInPandas) counted on local[2];
 - the GE suites: ``run_suites`` (both suites, one validation each, Data Docs included).
 
-    SPARK_LOCAL_IP=127.0.0.1 .venv/bin/python benchmarks/bench_validate.py --records 100000
+    .venv/bin/python -m benchmarks.bench_validate --records 100000
 """
 
 import argparse

@@ -17,13 +17,13 @@ bench-scaleout: $(STAMP) ## only the scale-out part: first harvest on local[1], 
 
 .PHONY: bench-extract bench-transform bench-validate bench-floor
 bench-extract: $(STAMP) ## extract alone: a 10,000-file WAF behind 50 ms latency, and a 200 MB data.json
-	$(BIN)/python benchmarks/bench_extract.py --files 10000 --catalog-mb 200 --connections-per-host 16
+	$(BIN)/python -m benchmarks.bench_extract --files 10000 --catalog-mb 200 --connections-per-host 16
 
 bench-transform: $(STAMP) ## transform alone: real ISO/FGDC samples replicated to 100,000 records
-	$(BIN)/python benchmarks/bench_transform.py --records 100000
+	$(BIN)/python -m benchmarks.bench_transform --records 100000
 
 bench-validate: $(STAMP) ## validate alone: schema checks and GE suites on 100,000 records vs the serial jsonschema loop
-	$(BIN)/python benchmarks/bench_validate.py --records 100000
+	$(BIN)/python -m benchmarks.bench_validate --records 100000
 
 bench-floor: $(STAMP) ## a first data.json harvest's CPU by stage (JIT, GC, JVM, Python) against the floor of its record work
 	$(BIN)/python -m benchmarks.bench_floor --records 100000
