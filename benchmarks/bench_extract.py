@@ -18,10 +18,13 @@ import time
 from pathlib import Path
 
 from devtools.local_http import serve_folder
-from glue_jobs.runtime import local_spark
+from glue_jobs.runtime import WORKER_DAEMON, local_spark
 from transforms.fetch.extract import extract_sources
 from transforms.fetch.http import FetchPolicy
 from transforms.registry import Source
+
+# A Python worker's command line: the project's worker daemon (and the workers it forks), or PySpark's.
+WORKER_COMMANDS = (WORKER_DAEMON.encode(), b"pyspark.daemon", b"pyspark/worker")
 
 RECORD = """<?xml version="1.0" encoding="UTF-8"?>
 <gmd:MD_Metadata xmlns:gmd="http://www.isotc211.org/2005/gmd" xmlns:gco="http://www.isotc211.org/2005/gco">
@@ -78,7 +81,7 @@ class PeakMemory:
                 peak = int(fields.get("VmHWM", "0 kB").split()[0])
                 if b"java" in cmdline and b"pyspark" in cmdline:
                     self.jvm_kb = max(self.jvm_kb, peak)
-                elif b"pyspark.daemon" in cmdline or b"pyspark/worker" in cmdline:
+                elif any(name in cmdline for name in WORKER_COMMANDS):
                     self.worker_kb = max(self.worker_kb, peak)
 
 
