@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from benchmarks.baseline import harvester_validator, record_digest
-from benchmarks.memory import descendants
+from benchmarks.memory import descendants, stat_fields
 from benchmarks.run_bench import REPO, workflow_overrides
 from transforms.schemas import Action
 
@@ -44,14 +44,6 @@ JVM_GROUPS = (
     ("JIT compiler", re.compile(r"C\d CompilerThre")),
     ("GC", re.compile(r"GC Thread|G1 |VM Thread")),
 )
-
-
-def _stat_fields(path: str) -> list[str] | None:
-    try:
-        with open(path, "rb") as stat:
-            return stat.read().rsplit(b")", 1)[1].decode().split()
-    except OSError:
-        return None
 
 
 def _is_java(pid: int) -> bool:
@@ -67,7 +59,7 @@ def _thread_cpu(root: int) -> dict[tuple, tuple[str, float]]:
     any other process whole (as "Python"). Keyed by pid and start time, and the JVM thread's id."""
     found: dict[tuple, tuple[str, float]] = {}
     for pid in descendants(root):
-        fields = _stat_fields(f"/proc/{pid}/stat")
+        fields = stat_fields(f"/proc/{pid}/stat")
         if not fields:
             continue
         key = (pid, fields[19])  # the process's start time: a pid may be reused
@@ -75,7 +67,7 @@ def _thread_cpu(root: int) -> dict[tuple, tuple[str, float]]:
             found[key] = ("Python", (int(fields[11]) + int(fields[12])) / TICKS)
             continue
         for task in os.listdir(f"/proc/{pid}/task"):
-            thread = _stat_fields(f"/proc/{pid}/task/{task}/stat")
+            thread = stat_fields(f"/proc/{pid}/task/{task}/stat")
             try:
                 with open(f"/proc/{pid}/task/{task}/comm") as comm:
                     name = comm.read().strip()

@@ -11,17 +11,24 @@ from dataclasses import dataclass, field
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
+def stat_fields(path: str) -> list[str] | None:
+    """The fields of a /proc/<pid>/stat (or task stat) after the command name, from the state on
+    (so ppid is [1], utime [11], stime [12], starttime [19]); None if the process ended."""
+    try:
+        with open(path, "rb") as stat:
+            # the command name may hold spaces and parentheses: split after the last ")"
+            return stat.read().rsplit(b")", 1)[1].decode().split()
+    except (OSError, IndexError):
+        return None
+
+
 def _parents() -> dict[int, int]:
     """pid -> parent pid of every process we can see."""
     parents = {}
     for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                with open(f"/proc/{name}/stat", "rb") as stat:
-                    # the command name may hold spaces and parentheses: split after the last ")"
-                    parents[int(name)] = int(stat.read().rsplit(b")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue  # the process ended while we looked
+        fields = stat_fields(f"/proc/{name}/stat") if name.isdigit() else None
+        if fields:  # else the process ended while we looked
+            parents[int(name)] = int(fields[1])
     return parents
 
 

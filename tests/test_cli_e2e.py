@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.memory import descendants
 from devtools.local_http import serve_folder
 from devtools.run_samples import SAMPLES
 from glue_jobs.cli import main
@@ -53,13 +54,9 @@ def test_a_run_with_a_failed_source_exits_3_and_names_it_on_the_last_line(spark,
     assert main(["report", "partial-1", "--lake", str(lake)]) == 3
 
 
-def child_processes(pid: int) -> set[int]:
-    """The processes ``pid`` started, from any of its threads (Spark's JVM starts from a thread)."""
-    children: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        with contextlib.suppress(OSError):
-            children.update(int(child) for child in (task / "children").read_text().split())
-    return children
+def started_processes(pid: int) -> set[int]:
+    """Every process below ``pid``: the JVM, from whichever thread started it, and what it started."""
+    return descendants(pid) - {pid}
 
 
 @pytest.mark.parametrize(
@@ -93,20 +90,18 @@ def test_an_interrupted_run_stops_cleanly_with_exit_code_130(tmp_path, stop, mom
         if moment == "task":  # extract waits on the slow source inside a Spark task
             fetched.wait(timeout=180)
             time.sleep(1)
-            jvm = set()
         else:  # extract starts its session first thing: stop the run while the JVM comes up
             while (
-                not (jvm := child_processes(harvest.pid))
-                and harvest.poll() is None
-                and time.monotonic() < deadline
+                not started_processes(harvest.pid) and harvest.poll() is None and time.monotonic() < deadline
             ):
                 time.sleep(0.05)
             time.sleep(0.5)
+        spark_processes = started_processes(harvest.pid)
         harvest.send_signal(stop)
         try:
             out, err = harvest.communicate(timeout=120)
         except subprocess.TimeoutExpired:  # a hung run: leave no harvest or JVM behind
-            for pid in child_processes(harvest.pid):
+            for pid in started_processes(harvest.pid):
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
             harvest.kill()
@@ -124,10 +119,11 @@ def test_an_interrupted_run_stops_cleanly_with_exit_code_130(tmp_path, stop, mom
     )
     assert not (lake / "runs" / "stopped-1" / "extract").exists()  # the partial output is gone
     assert f"harvest resume stopped-1 --lake {lake}" in out
-    deadline = time.monotonic() + 20  # a half-started JVM ends with the run: it reads the run's stdin
-    while any(Path(f"/proc/{pid}").exists() for pid in jvm) and time.monotonic() < deadline:
+    # The JVM, started or half-started, ends with the run (it reads the run's stdin), and its workers with it.
+    deadline = time.monotonic() + 20
+    while any(Path(f"/proc/{pid}").exists() for pid in spark_processes) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not any(Path(f"/proc/{pid}").exists() for pid in jvm)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in spark_processes)
 
 
 def test_a_failed_stage_exits_1_and_resume_finishes_the_run_from_there(spark, tmp_path, capsys):
