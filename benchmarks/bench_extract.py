@@ -17,14 +17,12 @@ import threading
 import time
 from pathlib import Path
 
+from benchmarks.memory import descendants, process_kind
 from devtools.local_http import serve_folder
-from glue_jobs.runtime import WORKER_DAEMON, local_spark
+from glue_jobs.runtime import local_spark
 from transforms.fetch.extract import extract_sources
 from transforms.fetch.http import FetchPolicy
 from transforms.registry import Source
-
-# A Python worker's command line: the project's worker daemon (and the workers it forks), or PySpark's.
-WORKER_COMMANDS = (WORKER_DAEMON.encode(), b"pyspark.daemon", b"pyspark/worker")
 
 RECORD = """<?xml version="1.0" encoding="UTF-8"?>
 <gmd:MD_Metadata xmlns:gmd="http://www.isotc211.org/2005/gmd" xmlns:gco="http://www.isotc211.org/2005/gco">
@@ -53,35 +51,20 @@ class PeakMemory:
         self._stop.set()
         self._thread.join()
 
-    @staticmethod
-    def _descendants() -> list[Path]:
-        parents = {}
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-        ours, grew = {os.getpid()}, True
-        while grew:
-            found = {pid for pid, parent in parents.items() if parent in ours} - ours
-            ours |= found
-            grew = bool(found)
-        return [Path("/proc", str(pid), "status") for pid in ours - {os.getpid()}]
-
     def _run(self):
+        me = os.getpid()
         while not self._stop.wait(0.25):
-            for status in self._descendants():
+            for pid in descendants(me) - {me}:
+                kind = process_kind(pid, me)
                 try:
-                    fields = dict(
-                        line.split(":", 1) for line in status.read_text().splitlines() if ":" in line
-                    )
-                    cmdline = (status.parent / "cmdline").read_bytes().replace(b"\0", b" ")
+                    with open(f"/proc/{pid}/status", encoding="utf-8") as status:
+                        fields = dict(line.split(":", 1) for line in status if ":" in line)
                 except OSError:
                     continue
                 peak = int(fields.get("VmHWM", "0 kB").split()[0])
-                if b"java" in cmdline and b"pyspark" in cmdline:
+                if kind == "JVM":
                     self.jvm_kb = max(self.jvm_kb, peak)
-                elif any(name in cmdline for name in WORKER_COMMANDS):
+                elif kind == "Python workers":
                     self.worker_kb = max(self.worker_kb, peak)
 
 

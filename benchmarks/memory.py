@@ -8,7 +8,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from glue_jobs.runtime import WORKER_DAEMON
+
 PAGE = os.sysconf("SC_PAGE_SIZE")
+
+# A Python worker's command line: the project's worker daemon (and the workers it forks), or PySpark's.
+WORKER_COMMANDS = (WORKER_DAEMON.encode(), b"pyspark.daemon", b"pyspark/worker")
 
 
 def stat_fields(path: str) -> list[str] | None:
@@ -68,8 +73,27 @@ def _same_address_space(pid: int, parent: int, statm: tuple, parent_statm: tuple
     return statm == parent_statm
 
 
-def tree_rss(root_pid: int) -> int:
-    """Total resident set size in bytes of ``root_pid`` and all its descendants, each address space once.
+def process_kind(pid: int, root_pid: int) -> str:
+    """What ``pid`` is in a harvest's tree rooted at ``root_pid``: "driver" (the root, the harvest's
+    Python), "JVM", "Python workers" (the worker daemon and the workers it forks) or "other" (such as
+    the JVM's chmod helpers)."""
+    if pid == root_pid:
+        return "driver"
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline_file:
+            cmdline = cmdline_file.read()
+    except OSError:
+        return "other"
+    if os.path.basename(cmdline.split(b"\0", 1)[0]) == b"java":
+        return "JVM"
+    if any(name in cmdline for name in WORKER_COMMANDS):
+        return "Python workers"
+    return "other"
+
+
+def tree_memory(root_pid: int) -> dict[str, tuple[int, int]]:
+    """Resident set size of ``root_pid`` and all its descendants, each address space once, by kind
+    (``process_kind``): kind -> (bytes, processes).
 
     The JVM starts helper processes (``chmod`` for Hadoop's file permissions, ``jspawnhelper``) with
     vfork: until the child execs, it runs in the JVM's own address space and /proc shows it with the
@@ -79,42 +103,59 @@ def tree_rss(root_pid: int) -> int:
     """
     parents = _parents()
     statms = {pid: _statm(pid) for pid in descendants(root_pid, parents)}
-    total = 0
+    kinds: dict[str, tuple[int, int]] = {}
     for pid, statm in statms.items():
         if statm is None:
             continue
         parent = parents.get(pid, -1)
         if pid != root_pid and parent in statms and _same_address_space(pid, parent, statm, statms[parent]):
             continue  # a vfork child: its pages are its parent's, counted there
-        total += statm[1] * PAGE
-    return total
+        kind = process_kind(pid, root_pid)
+        size, processes = kinds.get(kind, (0, 0))
+        kinds[kind] = (size + statm[1] * PAGE, processes + 1)
+    return kinds
+
+
+def tree_rss(root_pid: int) -> int:
+    """Total resident set size in bytes of ``root_pid`` and all its descendants (``tree_memory``)."""
+    return sum(size for size, _ in tree_memory(root_pid).values())
 
 
 @dataclass
 class MeasuredRun:
-    """A finished subprocess: exit code, wall seconds, peak tree RSS and the (monotonic time, RSS) samples."""
+    """A finished subprocess: exit code, wall seconds, peak tree RSS and the samples, each
+    (monotonic time, RSS, ``tree_memory`` by kind)."""
 
     returncode: int
     seconds: float
     peak_rss: int
-    samples: list[tuple[float, int]] = field(default_factory=list)
+    samples: list[tuple[float, int, dict[str, tuple[int, int]]]] = field(default_factory=list)
     output: str = ""
 
     def peak_between(self, start: float, end: float) -> int:
         """Peak RSS among the samples taken between two time.monotonic() instants (0 when none)."""
-        return max((rss for at, rss in self.samples if start <= at <= end), default=0)
+        return self.peak_sample_between(start, end)[1]
+
+    def peak_sample_between(self, start: float, end: float) -> tuple[float, int, dict[str, tuple[int, int]]]:
+        """The sample with the highest RSS between two time.monotonic() instants ((0, 0, {}) when none)."""
+        return max(
+            (sample for sample in self.samples if start <= sample[0] <= end),
+            key=lambda sample: sample[1],
+            default=(0.0, 0, {}),
+        )
 
 
 def run_measured(command: list[str], env: dict | None = None, interval_s: float = 0.2) -> MeasuredRun:
     """Run ``command``, sampling its process tree's RSS every ``interval_s``; output goes to a pipe."""
     started = time.monotonic()
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    samples: list[tuple[float, int]] = []
+    samples: list[tuple[float, int, dict[str, tuple[int, int]]]] = []
     done = threading.Event()
 
     def sample() -> None:
         while not done.is_set():
-            samples.append((time.monotonic(), tree_rss(process.pid)))
+            kinds = tree_memory(process.pid)
+            samples.append((time.monotonic(), sum(size for size, _ in kinds.values()), kinds))
             done.wait(interval_s)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -124,5 +165,5 @@ def run_measured(command: list[str], env: dict | None = None, interval_s: float 
     sampler.join()
     seconds = time.monotonic() - started
     return MeasuredRun(
-        process.returncode, seconds, max((rss for _, rss in samples), default=0), samples, output
+        process.returncode, seconds, max((rss for _, rss, _ in samples), default=0), samples, output
     )

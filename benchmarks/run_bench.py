@@ -108,7 +108,7 @@ def measure_harvest(registry: Path, lake: Path, driver_memory: str, master: str 
     run = run_measured(command, env=env)
     child = json.loads(out.read_text("utf-8")) if out.is_file() else {"seconds": {}, "windows": {}}
     stages = {
-        stage: {"seconds": seconds, "peak_rss": run.peak_between(*child["windows"][stage][:2])}
+        stage: {"seconds": seconds, **_peak(run, *child["windows"][stage][:2])}
         for stage, seconds in child["seconds"].items()
     }
     report = lake / "runs" / run_id / "report" / "report.json"
@@ -117,13 +117,19 @@ def measure_harvest(registry: Path, lake: Path, driver_memory: str, master: str 
         print(run.output[-3000:], file=sys.stderr)
     return {
         "seconds": run.seconds,
-        "peak_rss": run.peak_rss,
+        **_peak(run, 0.0, float("inf")),
         "returncode": run.returncode,
         "stages": stages,
         "failed_stage": child.get("failed_stage"),
         "master": child.get("master"),
         "totals": totals,
     }
+
+
+def _peak(run, start: float, end: float) -> dict:
+    """The peak RSS between two monotonic instants, and whose it was: kind -> [bytes, processes]."""
+    _, rss, kinds = run.peak_sample_between(start, end)
+    return {"peak_rss": rss, "peak_by_process": {kind: list(figures) for kind, figures in kinds.items()}}
 
 
 def _print_harvest(label: str, figures: dict) -> None:

@@ -129,3 +129,22 @@ def test_render_rewrites_the_page_from_results_json_and_keeps_the_hand_written_s
     assert "| cluster (`local[2]`) | 90.0 | 222 | 1,500 | differs: dataset X: title differs |" in text
     assert "**2.50x**" in text and "**0.20x**" in text
     assert (page.parent / "benchmarks" / "scaling.svg").is_file()
+
+
+def test_the_page_names_whose_memory_each_size_s_highest_peak_was(tmp_path):
+    results = _results()
+    first = results["sizes"]["runs"][1]["harvests"]["first"]  # 430,000's highest peak: 5,800 MiB
+    first["peak_by_process"] = {
+        "driver": [600 * MIB, 1],
+        "JVM": [4000 * MIB, 1],
+        "Python workers": [1200 * MIB, 6],
+    }
+    (tmp_path / "results.json").write_text(json.dumps(results), "utf-8")
+    page = tmp_path / "BENCHMARKS.md"
+    assert main(["render", "--work", str(tmp_path), "--page", str(page)]) == 0
+    text = page.read_text("utf-8")
+    assert (
+        "- 430,000 records, first harvest, extract: 5,800 MiB = "
+        "JVM 4,000 MiB, Python workers 1,200 MiB (6 processes), driver 600 MiB"
+    ) in text
+    assert "- 100,000 records," not in text  # measured before the benchmark recorded whose it was
