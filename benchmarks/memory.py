@@ -116,11 +116,6 @@ def tree_memory(root_pid: int) -> dict[str, tuple[int, int]]:
     return kinds
 
 
-def tree_rss(root_pid: int) -> int:
-    """Total resident set size in bytes of ``root_pid`` and all its descendants (``tree_memory``)."""
-    return sum(size for size, _ in tree_memory(root_pid).values())
-
-
 @dataclass
 class MeasuredRun:
     """A finished subprocess: exit code, wall seconds, peak tree RSS and the samples, each
@@ -131,10 +126,6 @@ class MeasuredRun:
     peak_rss: int
     samples: list[tuple[float, int, dict[str, tuple[int, int]]]] = field(default_factory=list)
     output: str = ""
-
-    def peak_between(self, start: float, end: float) -> int:
-        """Peak RSS among the samples taken between two time.monotonic() instants (0 when none)."""
-        return self.peak_sample_between(start, end)[1]
 
     def peak_sample_between(self, start: float, end: float) -> tuple[float, int, dict[str, tuple[int, int]]]:
         """The sample with the highest RSS between two time.monotonic() instants ((0, 0, {}) when none)."""

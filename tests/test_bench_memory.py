@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 
-from benchmarks.memory import descendants, run_measured, tree_memory, tree_rss
+from benchmarks.memory import descendants, run_measured, tree_memory
 
 # A driver that starts one process named like a Python worker and one other, then waits for both.
 TREE = """
@@ -18,7 +18,7 @@ worker.wait(); other.wait()
 """
 
 
-def test_a_tree_s_memory_is_split_by_kind_and_sums_to_its_rss():
+def test_a_tree_s_memory_is_split_by_kind_each_process_once():
     driver = subprocess.Popen([sys.executable, "-c", TREE], stdout=subprocess.PIPE, text=True)
     try:
         assert driver.stdout is not None and driver.stdout.readline() == "started\n"
@@ -32,7 +32,6 @@ def test_a_tree_s_memory_is_split_by_kind_and_sums_to_its_rss():
         assert all(size > 0 for size, _ in kinds.values())
         # a Python interpreter holds megabytes; sleep holds far less
         assert kinds["Python workers"][0] > kinds["other"][0]
-        assert abs(tree_rss(driver.pid) - sum(size for size, _ in kinds.values())) < 2**20 * 4
     finally:
         for pid in descendants(driver.pid):  # the driver, the worker and the sleep
             os.kill(pid, signal.SIGKILL)
