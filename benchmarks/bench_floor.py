@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from benchmarks.baseline import harvester_validator, record_digest
-from benchmarks.memory import descendants, stat_fields
+from benchmarks.memory import descendants, process_kind, stat_fields
 from benchmarks.run_bench import REPO, workflow_overrides
 from transforms.schemas import Action
 
@@ -46,14 +46,6 @@ JVM_GROUPS = (
 )
 
 
-def _is_java(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-            return b"java" in cmdline.read().split(b"\0", 1)[0]
-    except OSError:
-        return False
-
-
 def _thread_cpu(root: int) -> dict[tuple, tuple[str, float]]:
     """What each part of ``root``'s tree has used so far: a JVM's threads one by one, named by group;
     any other process whole (as "Python"). Keyed by pid and start time, and the JVM thread's id."""
@@ -63,7 +55,7 @@ def _thread_cpu(root: int) -> dict[tuple, tuple[str, float]]:
         if not fields:
             continue
         key = (pid, fields[19])  # the process's start time: a pid may be reused
-        if not _is_java(pid):
+        if process_kind(pid, root) != "JVM":
             found[key] = ("Python", (int(fields[11]) + int(fields[12])) / TICKS)
             continue
         for task in os.listdir(f"/proc/{pid}/task"):

@@ -116,18 +116,25 @@ def tree_memory(root_pid: int) -> dict[str, tuple[int, int]]:
     return kinds
 
 
+# One sample of a process tree: (time.monotonic(), total RSS in bytes, ``tree_memory`` by kind).
+Sample = tuple[float, int, dict[str, tuple[int, int]]]
+
+
 @dataclass
 class MeasuredRun:
-    """A finished subprocess: exit code, wall seconds, peak tree RSS and the samples, each
-    (monotonic time, RSS, ``tree_memory`` by kind)."""
+    """A finished subprocess: exit code, wall seconds, the samples of its tree's memory and its output."""
 
     returncode: int
     seconds: float
-    peak_rss: int
-    samples: list[tuple[float, int, dict[str, tuple[int, int]]]] = field(default_factory=list)
+    samples: list[Sample] = field(default_factory=list)
     output: str = ""
 
-    def peak_sample_between(self, start: float, end: float) -> tuple[float, int, dict[str, tuple[int, int]]]:
+    @property
+    def peak_rss(self) -> int:
+        """The highest total RSS of any sample, in bytes (0 when none)."""
+        return self.peak_sample_between(0.0, float("inf"))[1]
+
+    def peak_sample_between(self, start: float, end: float) -> Sample:
         """The sample with the highest RSS between two time.monotonic() instants ((0, 0, {}) when none)."""
         return max(
             (sample for sample in self.samples if start <= sample[0] <= end),
@@ -140,7 +147,7 @@ def run_measured(command: list[str], env: dict | None = None, interval_s: float 
     """Run ``command``, sampling its process tree's RSS every ``interval_s``; output goes to a pipe."""
     started = time.monotonic()
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    samples: list[tuple[float, int, dict[str, tuple[int, int]]]] = []
+    samples: list[Sample] = []
     done = threading.Event()
 
     def sample() -> None:
@@ -155,6 +162,4 @@ def run_measured(command: list[str], env: dict | None = None, interval_s: float 
     done.set()
     sampler.join()
     seconds = time.monotonic() - started
-    return MeasuredRun(
-        process.returncode, seconds, max((rss for _, rss, _ in samples), default=0), samples, output
-    )
+    return MeasuredRun(process.returncode, seconds, samples, output)

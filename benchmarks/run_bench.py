@@ -129,7 +129,7 @@ def measure_harvest(registry: Path, lake: Path, driver_memory: str, master: str 
 def _peak(run, start: float, end: float) -> dict:
     """The peak RSS between two monotonic instants, and whose it was: kind -> [bytes, processes]."""
     _, rss, kinds = run.peak_sample_between(start, end)
-    return {"peak_rss": rss, "peak_by_process": {kind: list(figures) for kind, figures in kinds.items()}}
+    return {"peak_rss": rss, "peak_by_process": kinds}
 
 
 def _print_harvest(label: str, figures: dict) -> None:
