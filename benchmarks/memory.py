@@ -129,11 +129,6 @@ class MeasuredRun:
     samples: list[Sample] = field(default_factory=list)
     output: str = ""
 
-    @property
-    def peak_rss(self) -> int:
-        """The highest total RSS of any sample, in bytes (0 when none)."""
-        return self.peak_sample_between(0.0, float("inf"))[1]
-
     def peak_sample_between(self, start: float, end: float) -> Sample:
         """The sample with the highest RSS between two time.monotonic() instants ((0, 0, {}) when none)."""
         return max(

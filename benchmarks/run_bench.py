@@ -28,6 +28,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported where used: it loads PySpark
+    from benchmarks.memory import MeasuredRun
 
 REPO = Path(__file__).resolve().parents[1]
 HARVESTS = ("first", "next-day", "unchanged")
@@ -126,7 +130,7 @@ def measure_harvest(registry: Path, lake: Path, driver_memory: str, master: str 
     }
 
 
-def _peak(run, start: float, end: float) -> dict:
+def _peak(run: "MeasuredRun", start: float, end: float) -> dict:
     """The peak RSS between two monotonic instants, and whose it was: kind -> [bytes, processes]."""
     _, rss, kinds = run.peak_sample_between(start, end)
     return {"peak_rss": rss, "peak_by_process": kinds}

@@ -161,7 +161,8 @@ def _start_off_the_main_thread(builder: SparkSession.Builder) -> SparkSession:
 
 
 # The local driver's heap. 3 GiB holds a 430,000-record harvest on 2 cores (every cache that holds
-# record text is on disk); the JVM adds about 1.1 GiB off the heap, the Python processes about 1 GiB.
+# record text is on disk); sampled per process, the JVM added up to 0.4 GiB off the heap, the driver's
+# Python 0.6 GiB and the Python workers up to 0.7 GiB (BENCHMARKS.md).
 # Glue sizes its driver from the worker type instead.
 DRIVER_MEMORY = "3g"
 
