@@ -34,7 +34,7 @@ install: $(STAMP) ## create .venv and install the project with its pinned Glue 5
 run: $(STAMP) ## harvest the bundled sample sources into ./lake (served over HTTP on 127.0.0.1)
 	$(BIN)/python -m devtools.run_samples --lake $(LAKE)
 
-LINTED := transforms glue_jobs tests benchmarks expectations devtools
+LINTED := transforms glue_jobs harvest_cli tests benchmarks expectations devtools
 
 lint: $(STAMP) ## ruff (rules and formatting) and mypy; cfn-lint runs as a test
 	$(BIN)/ruff check $(LINTED)

@@ -213,7 +213,7 @@ def harvest_by_stage(root: Path, lake: Path) -> dict:
     from benchmarks.generate import registry_text
     from devtools.local_http import serve_folder
     from glue_jobs.arguments import new_run_id
-    from glue_jobs.workflow import run_workflow
+    from harvest_cli.workflow import run_workflow
 
     shutil.rmtree(lake, ignore_errors=True)
     marks: list[tuple[str, float, dict[str, float]]] = []

@@ -55,7 +55,7 @@ def harvest_once(sources: str, lake: str, run_id: str, out: str) -> int:
     """Child process: run the workflow once; write seconds and monotonic start/end per stage, and the master."""
     from pyspark import SparkContext
 
-    from glue_jobs.workflow import run_workflow
+    from harvest_cli.workflow import run_workflow
 
     windows: dict[str, list[float]] = {}
 

@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from glue_jobs.workflow import load_template
+from harvest_cli.workflow import load_template
 
 ROOT = Path(__file__).resolve().parents[1]
 # The libraries Glue 5.0 itself provides, at the versions requirements.txt pins (../shared/DESIGN.md).

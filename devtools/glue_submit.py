@@ -31,10 +31,10 @@ import boto3
 from devtools.glue_python import build_glue_venv
 from devtools.published_catalog import catalog_difference, published_records
 from devtools.run_samples import port_problem, serving_samples
-from glue_jobs.aws_commands import DeployError, find_artifacts
-from glue_jobs.aws_runs import start_run
 from glue_jobs.runtime import BRIEF_SESSION_JIT
-from glue_jobs.workflow import job_argv, job_graph, load_template
+from harvest_cli.aws_commands import DeployError, find_artifacts
+from harvest_cli.aws_runs import start_run
+from harvest_cli.workflow import job_argv, job_graph, load_template
 
 ROOT = Path(__file__).resolve().parents[1]
 STACK = "harvest"

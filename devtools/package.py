@@ -18,7 +18,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from glue_jobs.aws_commands import STAGES
+from harvest_cli.aws_commands import STAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 

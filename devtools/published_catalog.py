@@ -6,7 +6,7 @@ and `make run-cluster` check that another way of running the workflow published 
 
 import pyarrow.parquet as pq
 
-from transforms.publish.catalog_state import current_version, version_uri
+from transforms.lake.catalog_state import current_version, version_uri
 
 # Catalog columns that name the run or its time, so two harvests of the same input differ there.
 RUN_COLUMNS = ("first_harvested", "last_harvested", "last_changed_run")

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from devtools.local_http import serve_folder
-from glue_jobs.exit_codes import report_errors
-from glue_jobs.run_command import run_harvest
+from harvest_cli.exit_codes import report_errors
+from harvest_cli.run_command import run_harvest
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 # WAF records are identified by their URL, so the samples are always served on the same port:

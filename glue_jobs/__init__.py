@@ -1,1 +1,1 @@
-"""Thin AWS Glue job entry points, the runtime shim and the local workflow runner."""
+"""Thin AWS Glue job entry points (one per stage) and what Glue needs to start them: arguments, runtime, job context."""

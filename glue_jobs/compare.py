@@ -2,7 +2,7 @@
 
 from glue_jobs.job_context import begin
 from transforms.compare.changes import classify_changes
-from transforms.publish.catalog_state import read_state
+from transforms.lake.catalog_state import read_state
 from transforms.schemas import CHANGES, EXTRACT_RECORDS, SOURCE_STATUS
 
 

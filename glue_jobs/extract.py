@@ -5,8 +5,8 @@ from pyspark.sql import functions as F
 from glue_jobs.job_context import begin
 from transforms import lake
 from transforms.fetch.extract import extract_sources
-from transforms.publish.catalog_state import read_state
-from transforms.publish.harvest_times import read_harvest_times, with_harvest_times
+from transforms.lake.catalog_state import read_state
+from transforms.lake.harvest_times import read_harvest_times, with_harvest_times
 from transforms.repeat_run import carry_uri, record_carry
 from transforms.schemas import EXTRACT_RECORDS, SOURCE_STATUS, SourceState
 

@@ -18,10 +18,11 @@ from pyspark.sql.types import StructType
 
 from glue_jobs.arguments import is_true, resolve_arguments
 from glue_jobs.runtime import start_job
-from transforms import lake, lake_lock, repeat_run
+from transforms import lake, repeat_run
+from transforms.lake import lock as lake_lock
+from transforms.lake.manifest import RunManifest, pin_run, read_manifest
 from transforms.registry import Source
 from transforms.repeat_run import Carry
-from transforms.run_manifest import RunManifest, pin_run, read_manifest
 
 log = logging.getLogger("harvest")
 RECORDS_PER_FILE = 5000
@@ -132,7 +133,7 @@ def pin_or_read_manifest(stage: str, args: dict) -> RunManifest:
     if stage == "load":
         return read_manifest(lake_root, run_id)
     from glue_jobs.run_properties import read_run_properties
-    from transforms.publish.catalog_state import current_version
+    from transforms.lake.catalog_state import current_version
 
     try:
         properties = read_run_properties(args)

@@ -7,14 +7,15 @@ import json
 import logging
 
 from glue_jobs.job_context import begin
-from transforms import lake, lake_lock
+from transforms import lake
 from transforms.gate.duplicates import cross_source_finding
+from transforms.lake import lock as lake_lock
 from transforms.publish.db_config import resolve_db_url
-from transforms.publish.harvest_times import refresh_harvest_times
+from transforms.publish.last_harvested import refresh_harvest_times
 from transforms.publish.next_version import record_outcomes
 from transforms.publish.publication import plan_publication, publish_catalog
-from transforms.publish.report import check_counts, report_figures, write_report
 from transforms.repeat_run import carriable_sources, write_last_run
+from transforms.reports.report import check_counts, report_figures, write_report
 from transforms.schemas import SOURCE_STATUS, VALIDATED
 
 log = logging.getLogger("harvest")
@@ -89,7 +90,7 @@ def main(argv: list[str] | None = None) -> None:
         quality,
         figures if same else None,
     )
-    from glue_jobs.publish_targets import publish_run
+    from transforms.publish.aws_targets import publish_run
 
     publish_run(job, report)
     # Last, once everything is published: what a repeat of this run may carry (transforms.repeat_run).

@@ -132,7 +132,7 @@ def _start_off_the_main_thread(builder: SparkSession.Builder) -> SparkSession:
     """``builder.getOrCreate()`` on a thread of its own while the main thread waits for it.
 
     A SparkContext created on the main thread installs PySpark's SIGINT handler, which cancels jobs
-    through py4j from inside the handler and fails mid-call ("reentrant call", glue_jobs.interrupts);
+    through py4j from inside the handler and fails mid-call ("reentrant call", harvest_cli.interrupts);
     created on another thread it installs none. So the caller's handler stays in force from the first
     moment, while the JVM starts too: a run's own when a stage starts the session mid-run (Ctrl-C then
     ends the wait with KeyboardInterrupt, and the half-started JVM ends with this process), else

@@ -8,13 +8,12 @@ from glue_jobs.job_context import begin
 from transforms import lake
 from transforms.gate.duplicates import (
     apply_duplicates,
-    duplicates_uri,
     find_duplicates,
     no_duplicates,
     publishes_anything,
 )
 from transforms.gate.validate import validate_records
-from transforms.publish.catalog_state import published_counts, read_state
+from transforms.lake.catalog_state import published_counts, read_state
 from transforms.repeat_run import carried_verdicts
 from transforms.schemas import SOURCE_STATUS, TRANSFORMED, VALIDATED
 
@@ -59,7 +58,9 @@ def main(argv: list[str] | None = None) -> None:
     job.write(statuses, "sources", SOURCE_STATUS)
     lake.write_text(lake.join(quality_dir, "summary.json"), json.dumps(quality, indent=2), "application/json")
     lake.write_text(
-        duplicates_uri(job.lake, job.run_id), json.dumps(duplicates.summary, indent=2), "application/json"
+        lake.duplicates_uri(job.lake, job.run_id),
+        json.dumps(duplicates.summary, indent=2),
+        "application/json",
     )
     job.spark.catalog.clearCache()
     job.finish(**job.tally("records", "decision"))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from transforms.fetch.address_guard import AddressRefused, address_problem, check_url, resolve_checked
+from transforms.safety.address_guard import AddressRefused, address_problem, check_url, resolve_checked
 
 
 @pytest.mark.parametrize(

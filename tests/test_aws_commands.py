@@ -6,10 +6,10 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from glue_jobs.aws_commands import DeployError, deploy_stack, stack_parameters
-from glue_jobs.aws_runs import format_status, latest_run_id, run_status, start_run
-from glue_jobs.cli import main
 from glue_jobs.run_properties import read_run_properties
+from harvest_cli.aws_commands import DeployError, deploy_stack, stack_parameters
+from harvest_cli.aws_runs import format_status, latest_run_id, run_status, start_run
+from harvest_cli.main import main
 
 REGION = "us-east-1"
 REGISTRY = """sources:
@@ -62,7 +62,7 @@ def _deploy_argv(dist, registry):
 # moto's CloudFormation skips the Glue resources (tested through the template instead) and says so.
 @pytest.mark.filterwarnings("ignore:Tried to parse:UserWarning")
 def test_deploy_creates_the_stack_then_uploads_jobs_archive_and_registry(aws, packaged, capsys, monkeypatch):
-    monkeypatch.setattr("glue_jobs.aws_commands.WAIT_DELAY", 1)
+    monkeypatch.setattr("harvest_cli.aws_commands.WAIT_DELAY", 1)
     dist, registry = packaged
     assert main(_deploy_argv(dist, registry)) == 0
     stack = boto3.client("cloudformation").describe_stacks(StackName="harvest-test")["Stacks"][0]

@@ -7,9 +7,9 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from glue_jobs.aws_runs import read_lake_report, resume_run, run_status, status_exit_code
-from glue_jobs.cli import main
 from glue_jobs.run_properties import original_run_id
+from harvest_cli.aws_runs import read_lake_report, resume_run, run_status, status_exit_code
+from harvest_cli.main import main
 
 REGION = "us-east-1"
 STARTED = datetime(2026, 1, 1, 6, 0, tzinfo=UTC)

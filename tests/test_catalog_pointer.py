@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from glue_jobs import cli
 from glue_jobs import extract as extract_job
-from transforms import lake, lake_lock
-from transforms.publish.catalog_state import (
+from harvest_cli import main as cli
+from transforms import lake
+from transforms.lake import lock as lake_lock
+from transforms.lake.catalog_state import (
     CatalogPointerError,
     current_version,
     next_version_id,

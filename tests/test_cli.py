@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from glue_jobs import terminal
-from glue_jobs.cli import main
-from glue_jobs.run_command import write_stopped_report
-from glue_jobs.workflow import WorkflowResult
+from harvest_cli import terminal
+from harvest_cli.main import main
+from harvest_cli.run_command import write_stopped_report
+from harvest_cli.workflow import WorkflowResult
 from tests.conftest import ROOT
-from transforms.publish.catalog_state import read_pointer, switch_pointer
-from transforms.publish.history import read_history
+from transforms.lake.catalog_history import read_history
+from transforms.lake.catalog_state import read_pointer, switch_pointer
 
 COMMANDS = (
     "run",
@@ -153,7 +153,7 @@ def test_a_read_only_lake_stops_the_run_before_spark():
                 *drop,
                 sys.executable,
                 "-m",
-                "glue_jobs.cli",
+                "harvest_cli.main",
                 "run",
                 "--sources",
                 str(registry),

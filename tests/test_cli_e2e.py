@@ -16,7 +16,7 @@ import pytest
 from benchmarks.memory import descendants
 from devtools.local_http import serve_folder
 from devtools.run_samples import SAMPLES
-from glue_jobs.cli import main
+from harvest_cli.main import main
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -74,7 +74,7 @@ def test_an_interrupted_run_stops_cleanly_with_exit_code_130(tmp_path, stop, mom
 
     with serve_folder(SAMPLES / "www", routes={"/slow/data.json": slow_answer}) as base:
         sources = registry(tmp_path, slow=f"{base}slow/data.json")
-        command = [sys.executable, "-m", "glue_jobs.cli", "run", "--sources", sources, "--lake", str(lake)]
+        command = [sys.executable, "-m", "harvest_cli.main", "run", "--sources", sources, "--lake", str(lake)]
         harvest = subprocess.Popen(
             [*command, "--run-id", "stopped-1"],
             stdout=subprocess.PIPE,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from glue_jobs.arguments import JOB_ARGUMENTS
-from glue_jobs.workflow import TEMPLATE, load_template
+from harvest_cli.workflow import TEMPLATE, load_template
 
 STAGES = ["extract", "compare", "transform", "validate", "load"]
 JOB_IDS = ["ExtractJob", "CompareJob", "TransformJob", "ValidateJob", "LoadJob"]

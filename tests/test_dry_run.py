@@ -5,16 +5,16 @@ import json
 import boto3
 import pytest
 
-import glue_jobs.publish_targets
+import transforms.publish.aws_targets
 from glue_jobs import load as load_job
-from glue_jobs.aws_runs import start_run
 from glue_jobs.job_context import begin
 from glue_jobs.run_properties import read_run_properties
+from harvest_cli.aws_runs import start_run
 from tests.test_load_job import catalog, lake, prepare  # noqa: F401
-from transforms import lake_lock
-from transforms.publish.catalog_state import read_pointer
-from transforms.publish.source_history import read_history
-from transforms.run_manifest import read_manifest
+from transforms.lake import lock as lake_lock
+from transforms.lake.catalog_state import read_pointer
+from transforms.lake.manifest import read_manifest
+from transforms.lake.run_history import read_history
 
 
 def test_harvest_start_dry_run_sets_the_run_property(aws):
@@ -65,7 +65,7 @@ def test_a_dry_run_load_reports_what_it_would_publish_and_publishes_nothing(
 
     for name in ("plan_publication", "publish_catalog", "refresh_harvest_times"):
         monkeypatch.setattr(load_job, name, must_not_run)
-    monkeypatch.setattr(glue_jobs.publish_targets, "publish_run", must_not_run)
+    monkeypatch.setattr(transforms.publish.aws_targets, "publish_run", must_not_run)
     argv = prepare(spark, tmp_path, lake)
     manifest = json.loads((tmp_path / "lake" / "runs" / "r1" / "manifest.json").read_text())
     (tmp_path / "lake" / "runs" / "r1" / "manifest.json").write_text(
@@ -90,7 +90,7 @@ def test_a_dry_run_load_reports_what_it_would_publish_and_publishes_nothing(
 
 @pytest.mark.parametrize("flag, expected", [([], "false"), (["--dry-run"], "true")])
 def test_harvest_run_passes_dry_run_to_every_job(spark, tmp_path, monkeypatch, flag, expected):
-    from glue_jobs import cli
+    from harvest_cli import main as cli
 
     seen = {}
 
@@ -98,8 +98,8 @@ def test_harvest_run_passes_dry_run_to_every_job(spark, tmp_path, monkeypatch, f
         seen.update(overrides)
 
     (tmp_path / "sources.yaml").write_text("sources: []\n")
-    monkeypatch.setattr("glue_jobs.workflow.run_workflow", fake_workflow)
-    monkeypatch.setattr("glue_jobs.run_command.finish_run", lambda *args, **kwargs: 0)
+    monkeypatch.setattr("harvest_cli.workflow.run_workflow", fake_workflow)
+    monkeypatch.setattr("harvest_cli.run_command.finish_run", lambda *args, **kwargs: 0)
     registry = str(tmp_path / "sources.yaml")
     assert cli.main(["run", "--sources", registry, "--lake", str(tmp_path / "lake"), *flag]) == 0
     assert seen["dry-run"] == expected

@@ -6,8 +6,8 @@ import json
 
 from tests.rows import row
 from transforms.gate.schema_check import ERROR, NON_FEDERAL, checker
-from transforms.publish.error_groups import csv_text, groups_by_source, spreadsheet_cell, write_record_csvs
-from transforms.publish.reason_groups import field_doc_url, group_records, reason_group
+from transforms.reports.error_groups import csv_text, groups_by_source, spreadsheet_cell, write_record_csvs
+from transforms.reports.reason_groups import field_doc_url, group_records, reason_group
 from transforms.schemas import OUTCOMES
 
 DOCS = "https://resources.data.gov/resources/dcat-us/"

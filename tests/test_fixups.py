@@ -1,7 +1,8 @@
 """Fix-ups: explicit, per-source switchable, and every value filled in leaves a warning."""
 
-from transforms.crosswalk.fixups import FIXUPS, apply_fixups, validate_fixup_options
+from transforms.crosswalk.fixups import apply_fixups
 from transforms.crosswalk.transform import transform_record
+from transforms.registry import FIXUPS, validate_fixup_options
 
 FGDC_BARE = (
     "<metadata><idinfo><citation><citeinfo><title>Lakes</title><pubdate>2019</pubdate>"

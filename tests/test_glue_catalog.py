@@ -14,7 +14,7 @@ from pyspark.sql.types import (
 )
 
 from transforms import lake
-from transforms.publish.catalog_state import switch_pointer
+from transforms.lake.catalog_state import switch_pointer
 from transforms.publish.glue_catalog import hive_type, register_tables
 
 LAKE = "s3://harvest-lake/prod"

@@ -12,7 +12,7 @@ from devtools.package import build_package
 from devtools.published_catalog import published_records
 from devtools.run_samples import run_samples
 from tests.conftest import ROOT
-from transforms.publish.catalog_state import read_pointer, version_uri
+from transforms.lake.catalog_state import read_pointer, version_uri
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

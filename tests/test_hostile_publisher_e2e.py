@@ -10,9 +10,9 @@ import pytest
 
 from devtools.local_http import serve_folder
 from devtools.run_samples import SAMPLES
-from glue_jobs.cli import run_harvest
+from harvest_cli.main import run_harvest
 from tests.rows import valid_dataset
-from transforms.publish.catalog_state import read_pointer, read_state
+from transforms.lake.catalog_state import read_pointer, read_state
 from transforms.schemas import COUNT_NAMES, RECORD_OUTCOMES
 
 pytestmark = pytest.mark.e2e

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-import transforms.fetch.address_guard as address_guard
+import transforms.safety.address_guard as address_guard
 from devtools.local_http import serve_folder
 from transforms.fetch.http import USER_AGENT, FetchPolicy, fetch, fetch_to_spool
 

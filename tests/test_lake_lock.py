@@ -9,10 +9,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from glue_jobs import cli
-from glue_jobs.exit_codes import UsageError
-from transforms import lake_lock
-from transforms.lake_lock import LakeLocked
+from harvest_cli import main as cli
+from harvest_cli.exit_codes import UsageError
+from transforms.lake import lock as lake_lock
+from transforms.lake.lock import LakeLocked
 
 
 def try_to_take(lake_root: str, run_id: str, start, results) -> None:

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from tests.rows import row
 from transforms.publish.next_version import accepted_changes, next_state, record_outcomes, without_refused
-from transforms.publish.report import build_report, unaccounted_records
+from transforms.reports.report import build_report, unaccounted_records
 from transforms.schemas import CATALOG_STATE, SOURCE_STATUS, VALIDATED
 
 EARLIER = datetime(2026, 1, 1)

@@ -9,18 +9,18 @@ import pytest
 from glue_jobs import load as load_job
 from tests.rows import row
 from tests.test_load import state_row, validated_row
-from transforms import lake_lock
-from transforms.publish import publication
-from transforms.publish.catalog_state import (
+from transforms.lake import lock as lake_lock
+from transforms.lake.catalog_state import (
     current_version,
     read_pointer,
     read_state,
     switch_pointer,
     write_version,
 )
+from transforms.lake.manifest import pin_run
+from transforms.publish import publication
 from transforms.publish.publication import StaleRun
-from transforms.publish.report import CountsDoNotAddUp
-from transforms.run_manifest import pin_run
+from transforms.reports.report import CountsDoNotAddUp
 from transforms.schemas import CATALOG_STATE, SOURCE_STATUS, VALIDATED
 
 REGISTRY = """

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from glue_jobs.cli import main, run_harvest
+from harvest_cli.main import main, run_harvest
 
 pytestmark = pytest.mark.e2e
 

@@ -7,7 +7,7 @@ import sys
 import time
 
 from devtools.local_http import serve_folder
-from glue_jobs.cli import main
+from harvest_cli.main import main
 from tests.conftest import ROOT
 
 WITH_NONE = "datajson/datagov-harvester/dcatus_with_none.json"
@@ -81,7 +81,7 @@ def test_validate_answers_in_seconds_without_starting_spark(realdata):
     environment = {**os.environ, "PYTHONPATH": str(ROOT), "SPARK_HOME": "/nonexistent"}
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "glue_jobs.cli", "validate", str(realdata / WITH_NONE)],
+        [sys.executable, "-m", "harvest_cli.main", "validate", str(realdata / WITH_NONE)],
         capture_output=True,
         text=True,
         env=environment,

@@ -7,14 +7,14 @@ import json
 import psycopg
 import pytest
 
-from glue_jobs import cli
 from glue_jobs import load as load_job
+from harvest_cli import main as cli
 from tests.postgres_server import fresh_db_url, postgres_url  # noqa: F401
 from tests.rows import row
 from tests.test_load_job import EXPECTED, PUBLISHED, crash, prepare
-from transforms import lake_lock
+from transforms.lake import lock as lake_lock
+from transforms.lake.catalog_state import current_version, read_state, switch_pointer, write_version
 from transforms.publish import publication
-from transforms.publish.catalog_state import current_version, read_state, switch_pointer, write_version
 from transforms.publish.reconcile import DatabaseNotReconciled, reconcile
 from transforms.registry import parse_registry
 from transforms.schemas import CATALOG_STATE

@@ -16,13 +16,13 @@ import pytest
 
 from devtools.local_http import serve_folder
 from devtools.run_samples import SAMPLES
-from glue_jobs.cli import run_harvest
+from harvest_cli.main import run_harvest
 from tests.rows import row
 from transforms import repeat_run
 from transforms.fetch.source_pass import document_sha256
 from transforms.gate import duplicates
-from transforms.publish.catalog_state import read_pointer
-from transforms.run_manifest import RunManifest
+from transforms.lake.catalog_state import read_pointer
+from transforms.lake.manifest import RunManifest
 from transforms.schemas import DB_RESULTS, OUTCOMES, SOURCE_STATUS
 
 REGISTRY = """sources:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from transforms.publish.report_html import render_report_html
-from transforms.publish.report_text import format_report_text
+from transforms.reports.report_html import render_report_html
+from transforms.reports.report_text import format_report_text
 
 CHROMIUM = Path("/usr/bin/chromium")
 HOSTILE = '<script>alert("x")</script>'

@@ -6,10 +6,11 @@ import pytest
 
 from glue_jobs.arguments import resolve_arguments
 from glue_jobs.job_context import pin_or_read_manifest
-from transforms import lake, lake_lock
-from transforms.publish.catalog_state import switch_pointer
+from transforms import lake
+from transforms.lake import lock as lake_lock
+from transforms.lake.catalog_state import switch_pointer
+from transforms.lake.manifest import ManifestError
 from transforms.registry import RegistryError
-from transforms.run_manifest import ManifestError
 
 SOURCE = """
   - id: {id}

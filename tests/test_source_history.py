@@ -5,11 +5,11 @@ import re
 
 import pytest
 
-from glue_jobs.cli import main
+from harvest_cli.main import main
 from tests.test_report_html import HOSTILE, chromium, source
 from transforms import lake as lake_files
-from transforms.publish.history_html import render_history_html
-from transforms.publish.source_history import read_history, record_run, streak_members, trailing_streak
+from transforms.lake.run_history import read_history, streak_members, trailing_streak
+from transforms.reports.history_html import record_run_history, render_history_html
 
 # (status of "flaky", reason) per day; "steady" completes every day.
 DAYS = [
@@ -42,7 +42,7 @@ def report(day: int, flaky_status: str, reason: str | None, dry_run: bool = Fals
 def lake(tmp_path):
     root = tmp_path / "lake"
     for day, (status, reason) in enumerate(DAYS):
-        record_run(str(root), report(day, status, reason))
+        record_run_history(str(root), report(day, status, reason))
     return root
 
 
@@ -50,7 +50,7 @@ def test_each_run_adds_its_summary_and_a_run_loaded_again_replaces_it(lake):
     runs = read_history(str(lake))
     assert [run["run_id"][-4:] for run in runs] == ["abc0", "abc1", "abc2", "abc3"]
     assert runs[0]["seconds"] == 190 and runs[3]["sources"]["flaky"]["status"] == "held"
-    record_run(str(lake), report(3, "complete", None))  # load ran again for the last run
+    record_run_history(str(lake), report(3, "complete", None))  # load ran again for the last run
     runs = read_history(str(lake))
     assert len(runs) == 4 and runs[3]["sources"]["flaky"]["status"] == "complete"
 
@@ -89,7 +89,7 @@ def test_harvest_history_prints_each_sources_last_runs(lake, capsys):
 
 
 def test_page_escapes_publisher_text_and_names_dry_runs(lake):
-    runs = record_run(str(lake), report(4, "failed", HOSTILE, dry_run=True))
+    runs = record_run_history(str(lake), report(4, "failed", HOSTILE, dry_run=True))
     page = (lake / "runs" / "index.html").read_text("utf-8")
     assert page == render_history_html(runs)
     assert "<script>" not in page and "&lt;script&gt;" in page

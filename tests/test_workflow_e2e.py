@@ -9,9 +9,9 @@ import pytest
 
 from devtools.local_http import serve_folder
 from devtools.run_samples import SAMPLES
-from glue_jobs.cli import run_harvest
-from transforms import lake_lock
-from transforms.publish.catalog_state import read_pointer, read_state
+from harvest_cli.main import run_harvest
+from transforms.lake import lock as lake_lock
+from transforms.lake.catalog_state import read_pointer, read_state
 
 pytestmark = pytest.mark.e2e
 

@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from glue_jobs.workflow import job_argv, job_graph, load_template
+from harvest_cli.workflow import job_argv, job_graph, load_template
 
 
 def test_graph_is_the_five_stages_in_order():

@@ -9,9 +9,9 @@ import pytest
 
 from devtools.local_http import serve_folder
 from devtools.run_samples import SAMPLES
-from glue_jobs.cli import run_harvest
+from harvest_cli.main import run_harvest
 from tests.postgres_server import fresh_db_url, postgres_url  # noqa: F401
-from transforms.publish.catalog_state import read_pointer, read_state
+from transforms.lake.catalog_state import read_pointer, read_state
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from devtools.local_http import serve_folder
 from transforms.crosswalk.transform import transform_record
-from transforms.crosswalk.xml_safety import MAX_XML_BYTES, XmlRejected, parse_xml
+from transforms.safety.xml_safety import MAX_XML_BYTES, XmlRejected, parse_xml
 
 SECRET = "TOP-SECRET-FILE-CONTENT"
 FGDC_WITH = (

@@ -12,8 +12,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from transforms.crosswalk.fixups import validate_fixup_options
-from transforms.fetch.address_guard import address_problem
+from transforms.safety.address_guard import address_problem
 from transforms.schemas import DcatVersion
 
 SOURCE_TYPES = ("datajson", "waf", "waf-collection", "iso-document")
@@ -62,6 +61,38 @@ def literal_host_problem(url: str) -> str | None:
 
 class RegistryError(ValueError):
     """The registry file is unreadable or has invalid entries; the message lists every problem."""
+
+
+# The transform's fix-ups a source may switch (transforms.crosswalk.fixups applies them).
+# name -> (description, applies to "xml" and/or "json" records)
+FIXUPS = {
+    "default_contact": ("contactPoint missing or without name/email: fill from the default contact", {"xml"}),
+    "default_publisher": ("publisher missing: use the source's organization", {"xml"}),
+    "default_access_level": ("accessLevel missing: 'public' (ISO/FGDC have no such field)", {"xml"}),
+    "default_keyword": ("no keywords: 'geospatial' (POD v1.1 CSDGM crosswalk)", {"xml"}),
+    "geospatial_theme": ("add 'geospatial' to theme (POD asks it of geospatial records)", {"xml"}),
+    "landing_page_distribution": ("add the landing page as a distribution when not already one", {"xml"}),
+    "url_scheme": ("prefix https:// to URLs written without a scheme (www.agency.gov/...)", {"xml", "json"}),
+}
+
+
+def validate_fixup_options(options) -> list[str]:
+    """Problems with a source's fix-up options: unknown names and bad values (empty when fine)."""
+    if not isinstance(options, dict):
+        return ["fixups must be a mapping of fix-up name to true/false"]
+    problems = []
+    for name, setting in options.items():
+        if name not in FIXUPS:
+            problems.append(f"unknown fix-up {name!r}; known: {', '.join(sorted(FIXUPS))}")
+        elif name == "default_contact" and isinstance(setting, dict):
+            extra = set(setting) - {"fn", "hasEmail"}
+            if extra or not all(isinstance(v, str) and v.strip() for v in setting.values()):
+                problems.append(
+                    "fix-up 'default_contact' takes true/false or {fn: name, hasEmail: mailto:...}"
+                )
+        elif not isinstance(setting, bool):
+            problems.append(f"fix-up {name!r} must be true or false, found {setting!r}")
+    return problems
 
 
 @dataclass(frozen=True)

@@ -42,8 +42,8 @@ from pyspark.sql import functions as F
 
 from transforms import lake
 from transforms.fetch.source_pass import document_sha256  # fetched as extract fetches it
+from transforms.lake.manifest import RunManifest
 from transforms.registry import Source
-from transforms.run_manifest import RunManifest
 from transforms.schemas import (
     CHANGES,
     CHANGING_ACTIONS,

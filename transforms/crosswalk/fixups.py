@@ -9,6 +9,8 @@ normalisation; they never overwrite a value the publisher gave.
 
 import re
 
+from transforms.registry import FIXUPS
+
 DEFAULT_CONTACT = {
     "@type": "vcard:Contact",
     "fn": "Data.gov Support",
@@ -16,36 +18,6 @@ DEFAULT_CONTACT = {
 }
 GEOSPATIAL = "geospatial"
 _HOST_LIKE = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?([/?#]|$)")
-
-# name -> (description, applies to "xml" and/or "json" records)
-FIXUPS = {
-    "default_contact": ("contactPoint missing or without name/email: fill from the default contact", {"xml"}),
-    "default_publisher": ("publisher missing: use the source's organization", {"xml"}),
-    "default_access_level": ("accessLevel missing: 'public' (ISO/FGDC have no such field)", {"xml"}),
-    "default_keyword": ("no keywords: 'geospatial' (POD v1.1 CSDGM crosswalk)", {"xml"}),
-    "geospatial_theme": ("add 'geospatial' to theme (POD asks it of geospatial records)", {"xml"}),
-    "landing_page_distribution": ("add the landing page as a distribution when not already one", {"xml"}),
-    "url_scheme": ("prefix https:// to URLs written without a scheme (www.agency.gov/...)", {"xml", "json"}),
-}
-
-
-def validate_fixup_options(options) -> list[str]:
-    """Problems with a source's fix-up options: unknown names and bad values (empty when fine)."""
-    if not isinstance(options, dict):
-        return ["fixups must be a mapping of fix-up name to true/false"]
-    problems = []
-    for name, setting in options.items():
-        if name not in FIXUPS:
-            problems.append(f"unknown fix-up {name!r}; known: {', '.join(sorted(FIXUPS))}")
-        elif name == "default_contact" and isinstance(setting, dict):
-            extra = set(setting) - {"fn", "hasEmail"}
-            if extra or not all(isinstance(v, str) and v.strip() for v in setting.values()):
-                problems.append(
-                    "fix-up 'default_contact' takes true/false or {fn: name, hasEmail: mailto:...}"
-                )
-        elif not isinstance(setting, bool):
-            problems.append(f"fix-up {name!r} must be true or false, found {setting!r}")
-    return problems
 
 
 def _enabled(options: dict, name: str, kind: str) -> bool:

@@ -29,9 +29,9 @@ from transforms.crosswalk.fixups import apply_fixups
 from transforms.crosswalk.iso19115 import iso_to_dcat
 from transforms.crosswalk.normalize import normalize_dataset
 from transforms.crosswalk.xml_kinds import FGDC, UnknownRoot, detect_kind, record_root
-from transforms.crosswalk.xml_safety import XmlRejected, parse_xml
 from transforms.isolation import bounded, isolated, require_utf8
 from transforms.registry import DCATUS3, Source
+from transforms.safety.xml_safety import XmlRejected, parse_xml
 from transforms.schemas import CHANGES, CHANGING_ACTIONS, TRANSFORMED, Action, DcatVersion, RecordType
 
 LOG = logging.getLogger(__name__)

@@ -22,8 +22,8 @@ from dataclasses import dataclass, replace
 from typing import IO
 from urllib.parse import urljoin, urlsplit
 
-from transforms.fetch.address_guard import AddressRefused, Target, resolve_checked
 from transforms.fetch.deadline_socket import connect_bounded, tls_context_bounded
+from transforms.safety.address_guard import AddressRefused, Target, resolve_checked
 
 log = logging.getLogger(__name__)
 

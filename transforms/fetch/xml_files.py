@@ -21,11 +21,11 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from transforms.crosswalk.xml_safety import HARDENED_OPTIONS, XML_DECLARATION
 from transforms.fetch import transport
 from transforms.fetch.http import FetchPolicy, FetchResult
 from transforms.isolation import bounded, isolated, require_utf8
 from transforms.registry import Source
+from transforms.safety.xml_safety import HARDENED_OPTIONS, XML_DECLARATION
 from transforms.schemas import FetchStatus
 from transforms.text import ACCEPTED_NAMES, accepted_codec, content_type_charset
 

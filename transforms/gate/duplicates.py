@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from transforms import lake
 from transforms.gate.validate import check_schemas
 from transforms.registry import Source
 from transforms.schemas import CHANGING_ACTIONS, STRINGS, VALIDATED, Action, Decision, SourceState
@@ -58,11 +57,6 @@ class Duplicates:
     refusals: DataFrame
     near: DataFrame
     summary: dict
-
-
-def duplicates_uri(lake_root: str, run_id: str) -> str:
-    """Where validate leaves the run's duplicates summary for the report."""
-    return lake.run_path(lake_root, run_id, "validate", "duplicates.json")
 
 
 def dataset_id() -> Column:

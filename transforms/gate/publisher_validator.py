@@ -21,8 +21,8 @@ from transforms.fetch.source_pass import source_items
 from transforms.fetch.xml_files import fetch_xml_records
 from transforms.gate.schema_check import DatasetChecker, checker, schema_for
 from transforms.gate.validate import schema_findings
-from transforms.publish.reason_groups import group_records
 from transforms.registry import Source, parse_registry
+from transforms.reports.reason_groups import group_records
 from transforms.schemas import CHANGES, Action, FetchStatus, SourceState
 
 SOURCE_ID = "validate"

@@ -1,2 +1,1 @@
-"""Load stage and its sinks: the next catalog version, the lake's catalog state, PostgreSQL, Glue Data Catalog,
-the run report and the SNS summary."""
+"""Load stage and its sinks: the next catalog version, PostgreSQL, the Glue Data Catalog, SNS."""

@@ -31,7 +31,7 @@ from pyspark.sql.types import (
 )
 
 from transforms.lake import join, run_path, spark_uri
-from transforms.publish.catalog_state import current_version, version_uri
+from transforms.lake.catalog_state import current_version, version_uri
 from transforms.schemas import CATALOG_STATE, OUTCOMES
 
 log = logging.getLogger(__name__)

@@ -28,7 +28,7 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 
 from transforms import lake
-from transforms.publish.catalog_state import (
+from transforms.lake.catalog_state import (
     current_version,
     next_version_id,
     read_state,
@@ -36,11 +36,11 @@ from transforms.publish.catalog_state import (
     version_info,
     write_version,
 )
+from transforms.lake.manifest import RunManifest
 from transforms.publish.db_sync import APPLYING, SYNCED
 from transforms.publish.next_version import accepted_changes, next_state, without_refused
 from transforms.publish.slugs import assign_slugs
 from transforms.registry import parse_registry
-from transforms.run_manifest import RunManifest
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ import psycopg
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from transforms.publish.catalog_state import read_state
+from transforms.lake.catalog_state import read_state
 from transforms.publish.db_config import resolve_db_url
 from transforms.publish.db_sync import SYNCED, lake_key, read_note, write_note
 from transforms.publish.postgres import connect, ensure_schema

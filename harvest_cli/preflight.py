@@ -8,7 +8,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from glue_jobs.exit_codes import UsageError
+from harvest_cli.exit_codes import UsageError
 from transforms import lake
 from transforms.registry import RegistryError, Source, parse_registry, select_sources
 

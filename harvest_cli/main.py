@@ -8,13 +8,13 @@ import argparse
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
-from glue_jobs import terminal
-from glue_jobs.exit_codes import USAGE, report_errors
-from glue_jobs.run_command import resume_harvest, run_harvest
+from harvest_cli import terminal
+from harvest_cli.exit_codes import USAGE, report_errors
+from harvest_cli.parser import add_command, add_lake_option, common_options
+from harvest_cli.run_command import resume_harvest, run_harvest
 from transforms.registry import PUBLISH_AS
 
 __all__ = ["build_parser", "main", "run_harvest"]
-DEFAULT_LAKE = "lake"  # every command that reads or writes a lake defaults to ./lake
 
 
 def _version() -> str:
@@ -22,37 +22,6 @@ def _version() -> str:
         return version("glue-harvester")
     except PackageNotFoundError:  # run from a checkout that was never installed
         return "unknown (not installed)"
-
-
-def common_options() -> argparse.ArgumentParser:
-    """The options every subcommand takes: how much to show, and tracebacks for bug reports."""
-    common = argparse.ArgumentParser(add_help=False)
-    shown = common.add_mutually_exclusive_group()
-    shown.add_argument("-q", "--quiet", action="store_true", help="print only the final summary")
-    shown.add_argument("-v", "--verbose", action="store_true", help="also print every job's INFO log lines")
-    common.add_argument("--debug", action="store_true", help="show the traceback of an error")
-    return common
-
-
-def add_command(commands, name: str, summary: str, description: str, example: str, common):
-    """A subcommand parser with a one-line summary, a description and one example."""
-    return commands.add_parser(
-        name,
-        help=summary,
-        description=f"{summary[0].upper()}{summary[1:]}.\n\n{description}",
-        epilog=f"example:\n  {example}",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=[common],
-    )
-
-
-def add_lake_option(parser) -> None:
-    """--lake, with the same default everywhere."""
-    parser.add_argument(
-        "--lake",
-        default=DEFAULT_LAKE,
-        help=f"lake root: a folder or an s3:// URI (default: ./{DEFAULT_LAKE})",
-    )
 
 
 def add_run_command(commands, common) -> None:
@@ -129,7 +98,7 @@ def add_resume_command(commands, common) -> None:
 
     def resume_run(args) -> int:
         if args.stack:
-            from glue_jobs.aws_runs import resume_command
+            from harvest_cli.aws_runs import resume_command
 
             return resume_command(args)
         return resume_harvest(args.run_id, args.lake, args.db_url, terminal.mode_of(args), args.debug)
@@ -139,7 +108,7 @@ def add_resume_command(commands, common) -> None:
 
 def add_report_command(commands, common) -> None:
     """harvest report."""
-    from glue_jobs.lake_commands import show_report
+    from harvest_cli.lake_commands import show_report
 
     report = add_command(
         commands,
@@ -157,7 +126,7 @@ def add_report_command(commands, common) -> None:
 
 def add_rollback_command(commands, common) -> None:
     """harvest rollback."""
-    from glue_jobs.lake_commands import rollback
+    from harvest_cli.lake_commands import rollback
 
     command = add_command(
         commands,
@@ -176,7 +145,7 @@ def add_rollback_command(commands, common) -> None:
 
 def add_prune_command(commands, common) -> None:
     """harvest prune."""
-    from glue_jobs.lake_commands import prune
+    from harvest_cli.lake_commands import prune
 
     command = add_command(
         commands,
@@ -198,10 +167,10 @@ def add_prune_command(commands, common) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the harvest command: one add_*_command function per subcommand."""
-    from glue_jobs.aws_commands import add_deploy_command
-    from glue_jobs.aws_runs import add_start_command, add_status_command
-    from glue_jobs.lake_commands import add_lake_commands
-    from glue_jobs.publisher_commands import add_publisher_commands
+    from harvest_cli.aws_commands import add_deploy_command
+    from harvest_cli.aws_runs import add_start_command, add_status_command
+    from harvest_cli.lake_commands import add_lake_commands
+    from harvest_cli.publisher_commands import add_publisher_commands
 
     parser = argparse.ArgumentParser(
         prog="harvest", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter

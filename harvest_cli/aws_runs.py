@@ -9,10 +9,10 @@ import sys
 import time
 from datetime import datetime
 
-from glue_jobs.aws_commands import STAGES, DeployError, aws_session, stack_outputs
-from glue_jobs.exit_codes import FAILED, INTERRUPTED, OK, UsageError, exit_code
-from glue_jobs.preflight import source_ids
 from glue_jobs.run_properties import original_run_id
+from harvest_cli.aws_commands import STAGES, DeployError, aws_session, stack_outputs
+from harvest_cli.exit_codes import FAILED, INTERRUPTED, OK, UsageError, exit_code
+from harvest_cli.preflight import source_ids
 from transforms.registry import ID_PATTERN
 
 FAILED_JOB_STATES = ("FAILED", "TIMEOUT", "ERROR", "STOPPED")
@@ -137,7 +137,7 @@ def status_exit_code(status: dict, report: dict | None) -> tuple[int, str]:
         )
     if report is None:
         return OK, f"run {run_id}: every job succeeded, but its report is missing: {status['report']}"
-    from glue_jobs.terminal import sources_summary
+    from harvest_cli.terminal import sources_summary
 
     summary = sources_summary(report)
     return exit_code(report.get("outcome")), f"{summary or f'run {run_id} complete'}: see {status['report']}"

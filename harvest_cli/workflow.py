@@ -17,8 +17,8 @@ from pathlib import Path
 
 import yaml
 
-from glue_jobs.exit_codes import one_line
-from glue_jobs.terminal import PROGRESS_LOGGER, counts_text
+from harvest_cli.exit_codes import one_line
+from harvest_cli.terminal import PROGRESS_LOGGER, counts_text
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "cloudformation" / "harvest.yaml"
 log = logging.getLogger("harvest")
@@ -144,7 +144,7 @@ def run_workflow(
     Ctrl-C (or a SIGTERM the caller turned into KeyboardInterrupt) stops the running job and is
     recorded as ``interrupted_stage``; it is not a failure of that stage.
     """
-    from transforms import lake_lock
+    from transforms.lake import lock as lake_lock
 
     lake_lock.acquire(overrides["lake"], overrides["run-id"], reentrant=False)
     try:

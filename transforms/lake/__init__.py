@@ -1,4 +1,9 @@
-"""Paths and small files in the lake, which is a local folder or an s3:// URI.
+"""The lake: a local folder or an s3:// URI, the floor every stage and command stands on.
+
+This module holds its paths and small files; the package's modules hold the lake's state:
+``lock`` (one run at a time), ``manifest`` (what a run is pinned to), ``catalog_state`` (the
+published versions and the ``CURRENT`` pointer), ``harvest_times`` (when each record was last seen),
+``run_history`` (each source's runs) and ``catalog_history`` (what operators did to the catalog).
 
 Spark reads and writes the tables; this module handles the few small objects around them
 (the catalog pointer, the run manifest, the lake lock, report.json, Data Docs) the same way on
@@ -48,6 +53,11 @@ def join(root: str, *parts: str) -> str:
 def run_path(lake: str, run_id: str, *parts: str) -> str:
     """<lake>/runs/<run_id>/<parts...>: where each stage of a run writes (the run id is checked)."""
     return join(lake, "runs", check_run_id(run_id), *parts)
+
+
+def duplicates_uri(lake_root: str, run_id: str) -> str:
+    """Where validate leaves the run's duplicates summary for the report."""
+    return run_path(lake_root, run_id, "validate", "duplicates.json")
 
 
 def _bucket_key(uri: str) -> tuple[str, str]:

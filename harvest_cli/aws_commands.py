@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError, WaiterError
 
-from glue_jobs.exit_codes import NO_AWS_REGION, CommandError, UsageError
-from glue_jobs.preflight import checked_registry
-from glue_jobs.workflow import TEMPLATE, load_template
+from harvest_cli.exit_codes import NO_AWS_REGION, CommandError, UsageError
+from harvest_cli.preflight import checked_registry
+from harvest_cli.workflow import TEMPLATE, load_template
 from transforms.registry import Source, literal_host_problem
 
 STAGES = ("extract", "compare", "transform", "validate", "load")

@@ -1,6 +1,6 @@
 """`harvest run` and `harvest resume` on this machine: checks first, the workflow, then one honest last line.
 
-The exit code says how the run went (see ``glue_jobs.exit_codes``): 0 every source completed, 3
+The exit code says how the run went (see ``harvest_cli.exit_codes``): 0 every source completed, 3
 some source failed or was held, 1 a stage failed, 2 nothing started (a configuration error),
 130 interrupted. A run that stopped early still leaves a report saying where and why.
 """
@@ -11,14 +11,15 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-from glue_jobs import terminal
 from glue_jobs.arguments import new_run_id
-from glue_jobs.exit_codes import FAILED, INTERRUPTED, UsageError, exit_code, one_line
-from glue_jobs.interrupts import cancel_spark_jobs, second_signal_exits, signals_interrupt
-from glue_jobs.preflight import absolute_uri, checked_lake, checked_registry
-from transforms import lake, lake_lock
-from transforms.publish.catalog_state import current_version
-from transforms.run_manifest import manifest_uri
+from harvest_cli import terminal
+from harvest_cli.exit_codes import FAILED, INTERRUPTED, UsageError, exit_code, one_line
+from harvest_cli.interrupts import cancel_spark_jobs, second_signal_exits, signals_interrupt
+from harvest_cli.preflight import absolute_uri, checked_lake, checked_registry
+from transforms import lake
+from transforms.lake import lock as lake_lock
+from transforms.lake.catalog_state import current_version
+from transforms.lake.manifest import manifest_uri
 from transforms.schemas import RunOutcome, RunStatus
 
 progress = logging.getLogger(terminal.PROGRESS_LOGGER)
@@ -72,7 +73,7 @@ def write_stopped_report(lake_root: str, run_id: str, result, options: dict) -> 
 
     Writing it must never turn into a second error: a lake that cannot be written is said in one line.
     """
-    from transforms.publish.report_html import render_report_html
+    from transforms.reports.report_html import render_report_html
 
     interrupted = result.interrupted_stage is not None
     stage = result.interrupted_stage or result.failed_stage
@@ -101,9 +102,9 @@ def write_stopped_report(lake_root: str, run_id: str, result, options: dict) -> 
         )
         html = render_report_html(report)
         lake.write_text(report_path(lake_root, run_id, "report.html"), html, "text/html; charset=utf-8")
-        from transforms.publish.source_history import record_run
+        from transforms.reports.history_html import record_run_history
 
-        record_run(lake_root, report)
+        record_run_history(lake_root, report)
     except Exception as error:  # noqa: BLE001 - the run's own error is the one that matters
         print(f"harvest: the report could not be written to the lake: {one_line(error)}", file=sys.stderr)
     return message
@@ -165,7 +166,7 @@ def run_harvest(
     Raises UsageError (exit code 2) before Spark starts for a bad registry, an unknown source id or
     a lake that cannot be written.
     """
-    from glue_jobs.workflow import run_workflow
+    from harvest_cli.workflow import run_workflow
     from transforms.publish.db_config import has_password, password_refusal
 
     job_log_level = terminal.configure(mode)

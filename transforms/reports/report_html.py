@@ -7,9 +7,9 @@ needs nothing from the network: inline CSS, the chart as inline SVG.
 
 from urllib.parse import urlsplit
 
-from transforms.publish.findings_html import render_dry_run_banner, render_duplicates, render_groups
-from transforms.publish.html_text import count as _n
-from transforms.publish.html_text import html_text as _e
+from transforms.reports.findings_html import render_dry_run_banner, render_duplicates, render_groups
+from transforms.reports.html_text import count as _n
+from transforms.reports.html_text import html_text as _e
 from transforms.schemas import COUNT_NAMES, SourceState
 
 SEGMENTS = (  # (count, colour): the stacked bar of each source, in this order

@@ -12,18 +12,19 @@ import sys
 from collections.abc import Iterator
 
 from glue_jobs.arguments import new_run_id
-from glue_jobs.exit_codes import FAILED, OK, CommandError, UsageError, exit_code
-from glue_jobs.preflight import resolved_lake
-from glue_jobs.run_command import read_report, report_path, run_of_version, run_started
-from transforms import lake, lake_lock
-from transforms.publish.catalog_state import (
+from harvest_cli.exit_codes import FAILED, OK, CommandError, UsageError, exit_code
+from harvest_cli.preflight import resolved_lake
+from harvest_cli.run_command import read_report, report_path, run_of_version, run_started
+from transforms import lake
+from transforms.lake import lock as lake_lock
+from transforms.lake.catalog_history import record_history
+from transforms.lake.catalog_state import (
     CatalogPointerError,
     complete_versions,
     read_pointer,
     set_current,
 )
 from transforms.publish.db_config import DB_URL_ENVIRONMENT, configured_db_url
-from transforms.publish.history import record_history
 from transforms.schemas import NEEDS_ATTENTION, RunOutcome, RunStatus
 
 # After CURRENT moved by hand, the catalog database still holds the version it replaced.
@@ -53,7 +54,7 @@ def outcome_of(report: dict) -> str:
 
 def show_report(lake_root: str, run_id: str | None) -> int:
     """Print a run's summary (default: the newest run with a report); the exit code follows its outcome."""
-    from transforms.publish.report_text import format_report_text
+    from transforms.reports.report_text import format_report_text
 
     if run_id is None:
         reported = [run for run in runs_by_start(lake_root) if lake.read_text(report_path(lake_root, run))]
@@ -164,9 +165,9 @@ def _prune(lake_root: str, keep: int, yes: bool, dry_run: bool) -> int:
 
 def _pinned_sources(lake_root: str, version: str | None) -> list:
     """The full registry of the run that wrote ``version`` (organization and title of each source)."""
-    from transforms.publish.catalog_state import version_info
+    from transforms.lake.catalog_state import version_info
+    from transforms.lake.manifest import ManifestError, read_manifest
     from transforms.registry import parse_registry
-    from transforms.run_manifest import ManifestError, read_manifest
 
     info = version_info(lake_root, version) if version else None
     try:
@@ -188,7 +189,7 @@ def reconcile_command(lake_value: str, db_url_argument: str, dry_run: bool) -> i
     lake_root = resolved_lake(lake_value)
     with _holding_the_lake(lake_root, "reconcile") as holder_id:
         from glue_jobs.runtime import local_spark
-        from transforms.publish.catalog_state import current_version
+        from transforms.lake.catalog_state import current_version
         from transforms.publish.reconcile import reconcile
 
         try:
@@ -237,7 +238,7 @@ def pointer_command(lake_value: str, version: str | None) -> int:
 
 def add_lake_commands(commands, common, add_command) -> None:
     """Add reconcile, unlock and pointer (``add_command`` is the CLI's subcommand builder)."""
-    from glue_jobs.cli import add_lake_option
+    from harvest_cli.parser import add_lake_option
 
     reconcile = add_command(
         commands,

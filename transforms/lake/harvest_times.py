@@ -12,13 +12,13 @@ unchanged this run, kept only for records the catalog still holds and this run d
 changed record's own version is as new). Then it switches ``LATEST``, as the catalog pointer is
 switched; older tables than the previous are removed. A record's last harvest is the later of its
 catalog version's and the side table's (``with_harvest_times``), and extract's conditional
-requests use the side table's validators. In the catalog database, ``touch_database`` moves
-``last_harvested`` forward with one UPDATE per source.
+requests use the side table's validators. In the catalog database,
+``transforms.publish.last_harvested`` moves ``last_harvested`` forward with one UPDATE per source.
 """
 
 import json
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -31,8 +31,6 @@ KEYS = ["source_id", "identifier"]
 HARVEST_TIMES = (
     "source_id string, identifier string, last_harvested timestamp, etag string, last_modified string"
 )
-TOUCH = """UPDATE catalog.dataset SET last_harvested = %(at)s
-WHERE source_id = %(source_id)s AND identifier = ANY(%(identifiers)s) AND last_harvested < %(at)s"""
 
 
 def _folder(lake_root: str, *parts: str) -> str:
@@ -130,39 +128,3 @@ def _remove_older(lake_root: str, keep: set) -> None:
     for name in lake.list_folders(root):
         if name not in keep:
             lake.remove_tree(lake.join(root, name))
-
-
-def touch_database(db_url: str, seen: DataFrame, at: datetime) -> None:
-    """Move ``last_harvested`` forward for the records seen unchanged: one UPDATE per source, run in the
-    Spark tasks that hold its identifiers (a connection per task that has rows)."""
-    from transforms.publish.db_config import resolve_db_url
-
-    url = resolve_db_url(db_url)
-
-    def touch(rows) -> None:
-        by_source: dict[str, list[str]] = {}
-        for row in rows:
-            by_source.setdefault(row["source_id"], []).append(row["identifier"])
-        if not by_source:
-            return
-        import psycopg
-
-        with psycopg.connect(url) as connection:
-            for source_id, identifiers in by_source.items():
-                connection.execute(TOUCH, {"at": at, "source_id": source_id, "identifiers": identifiers})
-
-    seen.select(*KEYS).repartition("source_id").foreachPartition(touch)
-
-
-def refresh_harvest_times(
-    spark: SparkSession, lake_root: str, run_id: str, validated: DataFrame, version: str | None, db_url: str
-) -> None:
-    """After load: the side table of this run against catalog ``version`` (the one in force after it), and
-    the catalog database's ``last_harvested`` when there is one."""
-    from transforms.publish.catalog_state import read_state
-
-    at = datetime.now(UTC)
-    seen = seen_unchanged(validated)
-    write_harvest_times(spark, lake_root, run_id, seen, read_state(spark, lake_root, version), at)
-    if db_url:
-        touch_database(db_url, seen, at)

@@ -1,7 +1,8 @@
 """Each source's history across runs, from the runs' own reports.
 
     runs/history.json    {"runs": [run summary, ...]}: the newest KEEP_RUNS runs, oldest first
-    runs/index.html      the history page (transforms.publish.history_html), rewritten with it
+
+(the history page, ``runs/index.html``, is drawn from it by ``transforms.reports.history_html``.)
 
 A run summary is the small part of a run's report.json a history needs: the run's status, start,
 duration and totals, and per source its status, reason and counts. Load adds its run (a run loaded
@@ -25,11 +26,6 @@ BAD_STATES = (SourceState.FAILED, SourceState.HELD)  # a streak of these is mark
 def history_uri(lake_root: str) -> str:
     """Where the run summaries are kept."""
     return lake.join(lake_root, "runs", "history.json")
-
-
-def page_uri(lake_root: str) -> str:
-    """Where the history page is written."""
-    return lake.join(lake_root, "runs", "index.html")
 
 
 def _seconds(started: str | None, finished: str | None) -> float | None:
@@ -92,14 +88,11 @@ def read_history(lake_root: str) -> list[dict]:
 
 
 def record_run(lake_root: str, report: dict) -> list[dict]:
-    """Add (or replace) a run's summary, write the history and its page; returns the summaries."""
-    from transforms.publish.history_html import render_history_html
-
+    """Add (or replace) a run's summary and write the history; returns the summaries."""
     summary = run_summary(report)
     runs = [run for run in read_history(lake_root) if run.get("run_id") != summary["run_id"]]
     runs = sorted([*runs, summary], key=_order)[-KEEP_RUNS:]
     lake.write_text(history_uri(lake_root), json.dumps({"runs": runs}) + "\n", "application/json")
-    lake.write_text(page_uri(lake_root), render_history_html(runs), "text/html; charset=utf-8")
     return runs
 
 

@@ -5,10 +5,17 @@ Self-contained and offline like the run report (inline CSS, charts as inline SVG
 every string is escaped: source ids, reasons and messages may quote a publisher.
 """
 
-from transforms.publish.html_text import count as _n
-from transforms.publish.html_text import html_text as _e
-from transforms.publish.report_html import CSS, SEGMENTS, STATUS_COLOURS, status_badge
-from transforms.publish.source_history import BAD_STATES, source_runs, streak_members, trailing_streak
+from transforms import lake
+from transforms.lake.run_history import (
+    BAD_STATES,
+    record_run,
+    source_runs,
+    streak_members,
+    trailing_streak,
+)
+from transforms.reports.html_text import count as _n
+from transforms.reports.html_text import html_text as _e
+from transforms.reports.report_html import CSS, SEGMENTS, STATUS_COLOURS, status_badge
 from transforms.schemas import RunOutcome
 
 LAST_RUNS = 30  # runs shown, in the runs table and per source
@@ -146,3 +153,15 @@ def render_history_html(runs: list[dict]) -> str:
 {sections or '<p class="none">No source has been harvested yet.</p>'}
 </body></html>
 """
+
+
+def page_uri(lake_root: str) -> str:
+    """Where the history page is written."""
+    return lake.join(lake_root, "runs", "index.html")
+
+
+def record_run_history(lake_root: str, report: dict) -> list[dict]:
+    """Add (or replace) a run in ``runs/history.json`` and rewrite the history page; returns the summaries."""
+    runs = record_run(lake_root, report)
+    lake.write_text(page_uri(lake_root), render_history_html(runs), "text/html; charset=utf-8")
+    return runs

@@ -1,7 +1,7 @@
 """The run's reasons grouped per source, and one CSV per source a publisher can work through.
 
 ``groups_by_source`` gives each source's ``error_groups`` and ``warning_groups`` for report.json
-(how reasons are grouped: ``transforms.publish.reason_groups``). Only the rejected and warned
+(how reasons are grouped: ``transforms.reports.reason_groups``). Only the rejected and warned
 records reach Python, in Arrow batches, and only one row per group reaches the driver.
 
 ``write_record_csvs`` writes, beside report.json,
@@ -26,7 +26,7 @@ from pyspark.sql.pandas.types import to_arrow_schema
 from pyspark.sql.types import StringType, StructField, StructType
 
 from transforms import lake
-from transforms.publish.reason_groups import (
+from transforms.reports.reason_groups import (
     EXAMPLES,
     NO_IDENTIFIER_EXAMPLE,
     GroupTally,

@@ -12,10 +12,10 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from transforms import lake
-from transforms.publish.error_groups import groups_by_source, write_record_csvs
-from transforms.publish.report_html import render_report_html
-from transforms.publish.source_history import record_run
 from transforms.registry import Source
+from transforms.reports.error_groups import groups_by_source, write_record_csvs
+from transforms.reports.history_html import record_run_history
+from transforms.reports.report_html import render_report_html
 from transforms.schemas import (
     COUNT_NAMES,
     NEEDS_ATTENTION,
@@ -241,12 +241,10 @@ def write_report(
     write_record_csvs(outcomes, folder, report)
     lake.write_text(lake.join(folder, "report.json"), json.dumps(report, indent=2) + "\n", "application/json")
     lake.write_text(lake.join(folder, "report.html"), render_report_html(report), "text/html; charset=utf-8")
-    record_run(lake_root, report)  # runs/history.json and the history page, runs/index.html
+    record_run_history(lake_root, report)  # runs/history.json and the history page, runs/index.html
     return report
 
 
 def _duplicates(lake_root: str, run_id: str) -> dict:
     """What validate found about duplicates across sources (transforms.gate.duplicates)."""
-    from transforms.gate.duplicates import duplicates_uri
-
-    return json.loads(lake.read_text(duplicates_uri(lake_root, run_id)) or "{}")
+    return json.loads(lake.read_text(lake.duplicates_uri(lake_root, run_id)) or "{}")

@@ -6,9 +6,9 @@ Every string may come from a publisher, so everything is escaped; links go only 
 documentation and to the run's own CSV files.
 """
 
-from transforms.publish.html_text import count as _n
-from transforms.publish.html_text import html_text as _e
-from transforms.publish.reason_groups import field_doc_url
+from transforms.reports.html_text import count as _n
+from transforms.reports.html_text import html_text as _e
+from transforms.reports.reason_groups import field_doc_url
 
 _STYLE = (
     "<style>.groups h3{font-size:15px;margin:16px 0 4px}.groups td.reason{overflow-wrap:anywhere}"

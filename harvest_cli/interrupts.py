@@ -11,7 +11,7 @@ import signal
 import threading
 import time
 
-from glue_jobs.exit_codes import INTERRUPTED
+from harvest_cli.exit_codes import INTERRUPTED
 
 
 @contextlib.contextmanager

@@ -1,6 +1,6 @@
 """The publisher's and operator's commands of `harvest` that need no Spark: validate and history.
 
-``add_publisher_commands`` registers them on the `harvest` parser (one call from ``glue_jobs.cli``).
+``add_publisher_commands`` registers them on the `harvest` parser (one call from ``harvest_cli.main``).
 Everything printed may come from a publisher, so control characters are dropped before it reaches
 the terminal.
 """
@@ -10,11 +10,11 @@ import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from glue_jobs.exit_codes import FAILED, OK, CommandError, UsageError
-from glue_jobs.preflight import resolved_lake
-from transforms.publish.reason_groups import field_doc_url
-from transforms.publish.report_text import _plain as plain  # the report's own terminal-safe text
+from harvest_cli.exit_codes import FAILED, OK, CommandError, UsageError
+from harvest_cli.preflight import resolved_lake
 from transforms.registry import DATAJSON_SCHEMAS, XML_SCHEMAS
+from transforms.reports.reason_groups import field_doc_url
+from transforms.reports.report_text import _plain as plain  # the report's own terminal-safe text
 
 VALIDATE_TYPES = ("datajson", "iso-document", "waf")
 
@@ -96,8 +96,8 @@ HISTORY_COUNTS = ("extracted", "created", "updated", "deleted", "unchanged", "re
 
 def format_history(runs: list[dict], source_ids: list[str], last: int) -> str:
     """Per source, its last ``last`` runs (newest first): status, counts, duration, reason."""
-    from transforms.publish.history_html import duration_text
-    from transforms.publish.source_history import source_runs, trailing_streak
+    from transforms.lake.run_history import source_runs, trailing_streak
+    from transforms.reports.history_html import duration_text
 
     header = f"  {'run':<28} {'started':<25} {'status':<9}" + "".join(f"{c:>10}" for c in HISTORY_COUNTS)
     lines = []
@@ -120,7 +120,7 @@ def format_history(runs: list[dict], source_ids: list[str], last: int) -> str:
 
 def history_command(args: argparse.Namespace) -> int:
     """Print each source's last runs (or one source's), from the lake's run history."""
-    from transforms.publish.source_history import read_history
+    from transforms.lake.run_history import read_history
 
     lake_root = resolved_lake(args.lake)
     runs = read_history(lake_root)
@@ -135,7 +135,7 @@ def history_command(args: argparse.Namespace) -> int:
 
 def add_publisher_commands(commands, common, add_command) -> None:
     """Register `validate` and `history` (``add_command`` is the CLI's subcommand builder)."""
-    from glue_jobs.cli import add_lake_option
+    from harvest_cli.parser import add_lake_option
 
     validate = add_command(
         commands,

@@ -4,7 +4,7 @@ A reason quotes the record's own values (``$.contactPoint.hasEmail: "x@y.gov" is
 address``), so grouping by the exact text would give one group per record. ``reason_group`` takes
 those values out and generalises list positions (``$.distribution[3]`` -> ``$.distribution[*]``),
 keeping the field and what is wrong with it. The harvest report (through Spark, in
-``transforms.publish.error_groups``) and ``harvest validate`` (in plain Python) both group with the
+``transforms.reports.error_groups``) and ``harvest validate`` (in plain Python) both group with the
 functions here, so a publisher sees the same groups from either.
 
 A rejected record counts in exactly one error group, that of its first reason (the reasons of a
