@@ -38,12 +38,12 @@ NAMES = {
     "AWS::Partition": "aws",
     "AWS::Region": "us-east-1",
     "AWS::AccountId": "123456789012",
-    "HarvestWorkflow": "harvest-harvest",
     "HarvestDatabase": "catalog_harvest",
     "DatabaseConnectionName": "catalog-db",
     "DatabaseSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:catalog-db-AbCdEf",
     "NotificationTopicArn": "arn:aws:sns:us-east-1:123456789012:harvest",
     "JobLogsKey.Arn": "arn:aws:kms:us-east-1:123456789012:key/0000",
+    "AWS::StackName": "harvest",
 }
 
 
@@ -123,15 +123,22 @@ READS = {
 EVERY_JOB_READS = [lock_uri(ROOT), manifest_uri(ROOT, RUN), carry_uri(ROOT, RUN)]
 
 
+def reference(name: str) -> str:
+    """What a reference stands for: a name above, or a named resource's Name (its Ref, for Glue's resources)."""
+    if name in NAMES:
+        return NAMES[name]
+    return resolve(template()["Resources"][name]["Properties"]["Name"])
+
+
 def resolve(value) -> str:
     """A template value (a string, !Sub, !GetAtt or !Ref) as the text it stands for."""
     if isinstance(value, str):
         return value
     if "Fn::Sub" in value:
-        return re.sub(r"\$\{([^}]+)\}", lambda match: NAMES[match.group(1)], value["Fn::Sub"])
+        return re.sub(r"\$\{([^}]+)\}", lambda match: reference(match.group(1)), value["Fn::Sub"])
     if "Fn::GetAtt" in value:
-        return NAMES[".".join(value["Fn::GetAtt"])]
-    return NAMES[value["Ref"]]
+        return reference(".".join(value["Fn::GetAtt"]))
+    return reference(value["Ref"])
 
 
 def as_list(value) -> list:
@@ -183,13 +190,17 @@ def matches(statement: dict, action: str, resource: str) -> bool:
     return True
 
 
-def allowed(stage: str, action: str, uri: str) -> bool:
-    """Whether the stage's role may do ``action`` on the lake object ``uri`` (an s3:// URI)."""
-    arn = "arn:aws:s3:::" + uri.removeprefix("s3://")
+def allowed_on(stage: str, action: str, arn: str) -> bool:
+    """Whether the stage's role may do ``action`` on the resource ``arn``: an Allow matches, no Deny does."""
     statements = [s for s in job_statements(stage) if matches(s, action, arn)]
     return any(s["Effect"] == "Allow" for s in statements) and not any(
         s["Effect"] == "Deny" for s in statements
     )
+
+
+def allowed(stage: str, action: str, uri: str) -> bool:
+    """Whether the stage's role may do ``action`` on the lake object ``uri`` (an s3:// URI)."""
+    return allowed_on(stage, action, "arn:aws:s3:::" + uri.removeprefix("s3://"))
 
 
 def writers(uri: str) -> set[str]:
@@ -313,3 +324,20 @@ def test_the_glue_tag_goes_on_an_interface_only_as_it_is_created():
             if any(iam_pattern(name).fullmatch("ec2:CreateTags") for name in actions):
                 condition = statement.get("Condition", {}).get("StringEquals", {})
                 assert condition.get("ec2:CreateAction") == "CreateNetworkInterface", statement["Sid"]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_each_job_may_write_its_encrypted_log_groups(stage):
+    """With a security configuration Glue logs to /aws-glue/jobs-<role name>-<configuration>/output and /error."""
+    configuration = resolve(template()["Resources"]["JobSecurityConfiguration"]["Properties"]["Name"])
+    role_name = (
+        f"harvest-{role_of(JOBS[stage])}-1A2B3C4D5E6F"  # CloudFormation names a role <stack>-<id>-<suffix>
+    )
+    prefix = "arn:aws:logs:us-east-1:123456789012:log-group:"
+    for group in (
+        f"/aws-glue/jobs-{role_name}-{configuration}/output",
+        f"/aws-glue/jobs-{role_name}-{configuration}/error",
+    ):
+        assert allowed_on(stage, "logs:CreateLogGroup", prefix + group)
+        assert allowed_on(stage, "logs:AssociateKmsKey", prefix + group)
+        assert allowed_on(stage, "logs:PutLogEvents", f"{prefix}{group}:log-stream:jr_0123-driver")
