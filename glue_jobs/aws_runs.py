@@ -14,6 +14,7 @@ from glue_jobs.exit_codes import FAILED, INTERRUPTED, OK, UsageError, exit_code
 from glue_jobs.preflight import source_ids
 from glue_jobs.run_properties import original_run_id
 from transforms.registry import ID_PATTERN
+from transforms.text import plain_text
 
 FAILED_JOB_STATES = ("FAILED", "TIMEOUT", "ERROR", "STOPPED")
 WAIT_DELAY = 30  # seconds between polls of status --wait
@@ -110,7 +111,8 @@ def format_status(status: dict) -> str:
     ]
     for job in status["jobs"]:
         took = f"{job['seconds']} s" if job["seconds"] is not None else "-"
-        lines.append(f"  {job['job']:<40} {job['state']:<12} {took:>8}  {job['error']}".rstrip())
+        # Glue's error message quotes the job's exception, which may quote a publisher.
+        lines.append(f"  {job['job']:<40} {job['state']:<12} {took:>8}  {plain_text(job['error'])}".rstrip())
     logged = [job for job in status["jobs"] if job.get("job_run_id")]
     if logged:
         group = (
