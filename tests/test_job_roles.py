@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from glue_jobs.aws_runs import format_status
 from glue_jobs.workflow import load_template
 from transforms import lake
 from transforms.gate.duplicates import duplicates_uri
@@ -341,3 +342,43 @@ def test_each_job_may_write_its_encrypted_log_groups(stage):
         assert allowed_on(stage, "logs:CreateLogGroup", prefix + group)
         assert allowed_on(stage, "logs:AssociateKmsKey", prefix + group)
         assert allowed_on(stage, "logs:PutLogEvents", f"{prefix}{group}:log-stream:jr_0123-driver")
+
+
+def test_harvest_status_names_each_jobs_own_log_groups():
+    """Glue names a job's log groups after its role, so with a role per job each job has its own."""
+    status = {
+        "workflow": "h-harvest",
+        "run_id": "wr_1",
+        "status": "COMPLETED",
+        "statistics": {},
+        "properties": {},
+        "jobs": [
+            {
+                "job": "h-extract",
+                "state": "SUCCEEDED",
+                "seconds": 3,
+                "error": "",
+                "job_run_id": "jr_1",
+                "log_group": "/aws-glue/jobs-h-ExtractRole-A-h-jobs/",
+            },
+            {
+                "job": "h-compare",
+                "state": "FAILED",
+                "seconds": 2,
+                "error": "",
+                "job_run_id": "jr_2",
+                "log_group": "/aws-glue/jobs-h-CompareRole-B-h-jobs/",
+            },
+        ],
+        "report": "s3://lake/runs/wr_1/report/report.html",
+        "data_docs": "s3://lake/runs/wr_1/quality/",
+    }
+    text = format_status(status)
+    assert (
+        "CloudWatch /aws-glue/jobs-h-ExtractRole-A-h-jobs/output and /aws-glue/jobs-h-ExtractRole-A-h-jobs/error, streams jr_1-driver"
+        in text
+    )
+    assert (
+        "CloudWatch /aws-glue/jobs-h-CompareRole-B-h-jobs/output and /aws-glue/jobs-h-CompareRole-B-h-jobs/error, streams jr_2-driver"
+        in text
+    )
