@@ -14,6 +14,7 @@ from harvest_cli.aws_commands import STAGES, DeployError, aws_session, stack_out
 from harvest_cli.exit_codes import FAILED, INTERRUPTED, OK, UsageError, exit_code
 from harvest_cli.preflight import source_ids
 from transforms.registry import ID_PATTERN
+from transforms.text import plain_text
 
 FAILED_JOB_STATES = ("FAILED", "TIMEOUT", "ERROR", "STOPPED")
 WAIT_DELAY = 30  # seconds between polls of status --wait
@@ -110,14 +111,16 @@ def format_status(status: dict) -> str:
     ]
     for job in status["jobs"]:
         took = f"{job['seconds']} s" if job["seconds"] is not None else "-"
-        lines.append(f"  {job['job']:<40} {job['state']:<12} {took:>8}  {job['error']}".rstrip())
-    logged = [job for job in status["jobs"] if job.get("job_run_id")]
-    if logged:
-        group = (
-            next((job["log_group"] for job in logged if job.get("log_group")), None) or "/aws-glue/jobs"
-        ).rstrip("/")
-        streams = ", ".join(f"{job['job_run_id']}-driver" for job in logged)
-        lines.append(f"logs:      CloudWatch {group}/output and {group}/error, streams {streams}")
+        # Glue's error message quotes the job's exception, which may quote a publisher.
+        lines.append(f"  {job['job']:<40} {job['state']:<12} {took:>8}  {plain_text(job['error'])}".rstrip())
+    # Each job runs as its own role, and Glue names a job's log groups after its role: one line per group.
+    streams: dict[str, list[str]] = {}
+    for job in status["jobs"]:
+        if job.get("job_run_id"):
+            group = (job.get("log_group") or "/aws-glue/jobs").rstrip("/")
+            streams.setdefault(group, []).append(f"{job['job_run_id']}-driver")
+    for group, names in streams.items():
+        lines.append(f"logs:      CloudWatch {group}/output and {group}/error, streams {', '.join(names)}")
     lines += [f"report:    {status['report']}", f"Data Docs: {status['data_docs']}"]
     return "\n".join(lines)
 

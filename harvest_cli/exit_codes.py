@@ -14,6 +14,7 @@ import traceback
 
 from transforms.registry import RegistryError
 from transforms.schemas import RunOutcome
+from transforms.text import plain_lines, plain_text
 
 OK, FAILED, USAGE, PARTIAL, INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_CODE_OF_OUTCOME = {
@@ -56,7 +57,7 @@ def exit_code(outcome: str | None) -> int:
 def one_line(error: BaseException) -> str:
     """The first line of an error's message, bounded: a Java stack trace never reaches the terminal."""
     text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
+    return plain_text(text, MESSAGE_LIMIT)
 
 
 def _aws_problem(error: Exception) -> tuple[int, str] | None:
@@ -118,5 +119,5 @@ def report_errors(command: str, call, debug: bool = False) -> int:
             if debug or isinstance(error, CommandError | RegistryError)
             else " (--debug shows the traceback)"
         )
-        print(f"harvest {command}: {message}{hint}", file=sys.stderr)
+        print(f"harvest {command}: {plain_lines(message)}{hint}", file=sys.stderr)
         return code

@@ -11,6 +11,7 @@ import logging
 import sys
 
 from transforms.schemas import SourceState
+from transforms.text import plain_text
 
 PROGRESS_LOGGER = "harvest.progress"
 QUIET, NORMAL, VERBOSE = "quiet", "normal", "verbose"
@@ -29,7 +30,8 @@ class ProgressHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self._write(record.getMessage(), getattr(record, "pending", False))
+            # A progress line may quote a publisher (a source's error): shown as text, on one line.
+            self._write(plain_text(record.getMessage()), getattr(record, "pending", False))
         except Exception:  # noqa: BLE001 - as every logging handler: a closed terminal never fails the run
             self.handleError(record)
 

@@ -231,6 +231,7 @@ def test_status_lists_jobs_in_stage_order_with_state_duration_and_report():
                 {
                     "Id": "jr1",
                     "JobName": "h-extract",
+                    "LogGroupName": "/aws-glue/jobs-h-extract-role-h-jobs/",
                     "JobRunState": "SUCCEEDED",
                     "ExecutionTime": 42,
                     "StartedOn": started,
@@ -261,7 +262,10 @@ def test_status_lists_jobs_in_stage_order_with_state_duration_and_report():
     text = format_status(status)
     assert "1 job(s) failed" in text and "catalog pointer unreadable" in text
     assert "s3://lake-bucket/runs/wr_1/quality/" in text
+    # Each job's own groups (named after its role), in stage order.
     assert (
+        "logs:      CloudWatch /aws-glue/jobs-h-extract-role-h-jobs/output and "
+        "/aws-glue/jobs-h-extract-role-h-jobs/error, streams jr1-driver\n"
         "logs:      CloudWatch /aws-glue/jobs-h-role-h-jobs/output and /aws-glue/jobs-h-role-h-jobs/error, "
-        "streams jr1-driver, jr2-driver"
+        "streams jr2-driver"
     ) in text

@@ -86,13 +86,13 @@ def test_optional_integrations_are_conditional(template):
         assert template["Parameters"][name]["Default"] == ""
 
 
-def test_role_has_no_managed_or_full_access_policies(template):
-    role = template["Resources"]["JobRole"]["Properties"]
-    assert "ManagedPolicyArns" not in role
+def test_roles_have_no_managed_or_full_access_policies(template):
+    for role in _resources(template, "AWS::IAM::Role").values():
+        assert "ManagedPolicyArns" not in role["Properties"]
     assert "FullAccess" not in TEMPLATE.read_text("utf-8")
-    statements = role["Policies"][0]["PolicyDocument"]["Statement"]
-    star = [s["Sid"] for s in statements if s["Resource"] == "*"]
-    assert star == ["JobMetrics"]  # PutMetricData has no resources; it is scoped by namespace instead
+    star = sorted(s["Sid"] for s in _statements(template) if s["Resource"] == "*")
+    # PutMetricData has no resources (it is scoped by namespace instead), nor have EC2's Describe actions.
+    assert star == ["DescribeConnectionNetwork", "JobMetrics"]
 
 
 def test_buckets_are_encrypted_private_and_tls_only(template):
@@ -143,13 +143,16 @@ def test_one_workflow_run_at_a_time(template):
 
 
 def _statements(template):
-    role = template["Resources"]["JobRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
-    extra = [
-        statement
-        for resource in _resources(template, "AWS::IAM::Policy").values()
-        for statement in resource["Properties"]["PolicyDocument"]["Statement"]
+    """Every statement of every job role: the roles' inline policies and the policies attached to them."""
+    documents = [
+        policy["PolicyDocument"]
+        for role in _resources(template, "AWS::IAM::Role").values()
+        for policy in role["Properties"].get("Policies", [])
     ]
-    return role + extra
+    documents += [
+        p["Properties"]["PolicyDocument"] for p in _resources(template, "AWS::IAM::Policy").values()
+    ]
+    return [statement for document in documents for statement in document["Statement"]]
 
 
 def _as_list(value):
@@ -165,8 +168,9 @@ def test_the_jobs_cannot_rewrite_the_source_registry(template):
         for resource in _as_list(s["Resource"])
         if "LakeBucketResource" in str(resource)
     ]
-    assert writes and not any(resource.endswith(("/*", "/config/*")) for resource in writes)
-    (deny,) = [s for s in statements if s["Effect"] == "Deny"]
+    whole_lake_or_registry = ("${LakeBucketResource.Arn}/*", "${LakeBucketResource.Arn}/config/*")
+    assert writes and not any(resource in whole_lake_or_registry for resource in writes)
+    (deny,) = [s for s in statements if s["Effect"] == "Deny" and s["Sid"] == "RegistryIsReadOnly"]
     assert deny["Resource"] == {"Fn::Sub": "${LakeBucketResource.Arn}/config/*"}
     assert set(deny["Action"]) == {"s3:PutObject", "s3:DeleteObject"}
     registry = template["Resources"]["ExtractJob"]["Properties"]["DefaultArguments"]["--sources"]

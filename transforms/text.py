@@ -45,3 +45,28 @@ def accepted_codec(label: str) -> str | None:
 def fold_to_ascii(text: str) -> str:
     """Accents folded to their base letters and every other non-ASCII character dropped ("Café" -> "Cafe")."""
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+
+
+# The characters a terminal acts on instead of showing, or that make text read other than it is
+# stored: C0 and C1 controls (escape sequences, carriage returns, line feeds), format characters
+# (bidi embeddings, overrides and isolates, marks, zero-width spaces and joiners, soft hyphens, tag
+# characters), line and paragraph separators, and lone surrogates (which a terminal cannot encode).
+UNSHOWN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def plain_text(value: object, width: int | None = None) -> str:
+    """Text safe to print as written: every unshown character (``UNSHOWN_CATEGORIES``) becomes a space.
+
+    The one rule for publisher text on a terminal (``harvest report``, ``validate``, progress lines,
+    error lines) and in a CSV cell: no escape sequence, line break or bidi override gets through.
+    None is shown as "-"; with ``width`` the text is cut to that many characters, ending in "…".
+    """
+    text = "-" if value is None else str(value)
+    if not text.isprintable():  # printable text has none of them: most text skips the per-character pass
+        text = "".join(" " if unicodedata.category(c) in UNSHOWN_CATEGORIES else c for c in text)
+    return text if width is None or len(text) <= width else text[: width - 1] + "…"
+
+
+def plain_lines(text: str) -> str:
+    """``plain_text`` of each line, the line feeds between them kept (a carriage return becomes a space)."""
+    return "\n".join(plain_text(line) for line in text.split("\n"))

@@ -7,7 +7,7 @@ well under SNS's 256 KB; both are built to fit whatever the publishers' text con
 import logging
 
 from transforms.schemas import COUNT_NAMES, NEEDS_ATTENTION
-from transforms.text import fold_to_ascii
+from transforms.text import fold_to_ascii, plain_text
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ def _ascii_line(text: str) -> str:
 
 def _one_line(text: str) -> str:
     """Publisher text on one line, without control characters (a reason may quote anything)."""
-    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    return " ".join(plain_text(text).split())
 
 
 def summary_subject(report: dict) -> str:

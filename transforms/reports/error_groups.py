@@ -10,13 +10,15 @@ records reach Python, in Arrow batches, and only one row per group reaches the d
     errors/<source_id>.warnings.csv   one row per record with warnings: identifier,record_url,reason
 
 with every reason of the record, one per line of the cell. Cells are quoted by the csv module
-(commas, quotes and newlines in a reason stay inside their cell), and a cell a spreadsheet would
-run as a formula (starting with = + - @, a tab or a carriage return) gets a leading apostrophe.
+(commas, quotes and newlines in a reason stay inside their cell), and neutralised by
+``spreadsheet_cell``: no control or bidi character, and a line a spreadsheet would run as a formula
+gets a leading apostrophe.
 The file starts with a byte order mark so spreadsheet programs read it as UTF-8.
 """
 
 import csv
 import io
+import unicodedata
 from collections.abc import Iterable, Iterator
 
 import pyarrow as pa
@@ -34,9 +36,13 @@ from transforms.reports.reason_groups import (
     record_groups,
 )
 from transforms.schemas import Action, Outcome
+from transforms.text import plain_lines
 
 CSV_COLUMNS = ("identifier", "record_url", "reason")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# What starts a formula in a spreadsheet (OWASP's CSV injection list: = + - @, tab and carriage return
+# never remain in a cell; | and % for DDE and some importers), compared after NFKC so that the fullwidth
+# and small forms (＝ ＋ － ＠ ｜ ％, ﹦ ﹢ ﹣ ﹫ ﹪) count as what they fold to.
+FORMULA_STARTS = frozenset("=+-@|%")
 KINDS = {"error": "error_groups", "warning": "warning_groups"}
 GROUP_ROWS = StructType(
     [
@@ -103,10 +109,25 @@ def groups_by_source(outcomes: DataFrame) -> dict[str, dict[str, list[dict]]]:
     }
 
 
+def _starts_formula(line: str) -> bool:
+    """Whether a spreadsheet would run the line as a formula: a formula start after any leading whitespace."""
+    stripped = line.lstrip()
+    return bool(stripped) and unicodedata.normalize("NFKC", stripped[0])[:1] in FORMULA_STARTS
+
+
 def spreadsheet_cell(value: str | None) -> str:
-    """A cell a spreadsheet shows as text: formula-like starts get a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """A cell a spreadsheet shows as text, and a reviewer reads as stored.
+
+    Every line of the cell is ``plain_text`` (no tab, carriage return, other control or bidi character
+    is left; the line feeds between a record's reasons stay), and every line that would start a formula
+    once its leading whitespace is trimmed gets a leading apostrophe: the first line for a spreadsheet,
+    the others for an importer that splits the cell's lines into rows.
+    """
+    if value is None:
+        return ""
+    return "\n".join(
+        "'" + line if _starts_formula(line) else line for line in plain_lines(str(value)).split("\n")
+    )
 
 
 def csv_text(rows: list[tuple[str | None, str | None, str | None]]) -> str:

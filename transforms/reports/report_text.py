@@ -1,10 +1,11 @@
 """The terminal summary of a run report (`harvest report`), from the report.json dict load writes.
 
-Every string in the report may come from a publisher, so control characters are dropped: no
-escape sequence reaches the terminal.
+Every string in the report may come from a publisher, so each goes through ``transforms.text.plain_text``:
+no escape sequence, line break or bidi override reaches the terminal.
 """
 
 from transforms.schemas import COUNT_NAMES, NEEDS_ATTENTION
+from transforms.text import plain_text
 
 TOP_LINES = 5
 
@@ -13,30 +14,24 @@ def _n(value) -> int:
     return int(value or 0)
 
 
-def _plain(value, width: int | None = None) -> str:
-    """Text safe for a terminal: control characters (escape sequences, newlines) become spaces."""
-    text = "".join(
-        " " if ord(c) < 32 or 127 <= ord(c) < 160 else c for c in ("-" if value is None else str(value))
-    )
-    return text if width is None or len(text) <= width else text[: width - 1] + "…"
-
-
 def _example(entry: dict) -> str:
     example = (entry.get("examples") or [None])[0]
     if isinstance(example, dict):
         example = f"{example.get('source_id')}: {example.get('identifier')}"
-    return f"  (e.g. {_plain(example, 80)})" if example else ""
+    return f"  (e.g. {plain_text(example, 80)})" if example else ""
 
 
 def _table(report: dict) -> list[str]:
     sources = report.get("sources", [])
-    name_width = max([len(_plain(s.get("source_id"), 32)) for s in sources] + [len("source"), len("total")])
+    name_width = max(
+        [len(plain_text(s.get("source_id"), 32)) for s in sources] + [len("source"), len("total")]
+    )
     header = f"{'source':<{name_width}}  {'status':<8}" + "".join(f"{c:>10}" for c in COUNT_NAMES)
     lines = [header, "-" * len(header)]
     for source in sources:
         counts = "".join(f"{_n(source.get(c)):>10}" for c in COUNT_NAMES)
         lines.append(
-            f"{_plain(source.get('source_id'), 32):<{name_width}}  {_plain(source.get('status'), 8):<8}{counts}"
+            f"{plain_text(source.get('source_id'), 32):<{name_width}}  {plain_text(source.get('status'), 8):<8}{counts}"
         )
     totals = report.get("totals", {})
     lines += [
@@ -52,9 +47,9 @@ def _warnings(sources: list[dict]) -> list[str]:
     for source in sources:
         entries = source.get("top_warnings") or []
         if entries:
-            lines.append(f"  {_plain(source.get('source_id'))} ({_n(source.get('warnings'))} records):")
+            lines.append(f"  {plain_text(source.get('source_id'))} ({_n(source.get('warnings'))} records):")
             lines += [
-                f"  {_n(entry.get('count')):>6}  {_plain(entry.get('warning'), 120)}{_example(entry)}"
+                f"  {_n(entry.get('count')):>6}  {plain_text(entry.get('warning'), 120)}{_example(entry)}"
                 for entry in entries[:TOP_LINES]
             ]
     return ["", "Warnings by source:", *lines] if lines else []
@@ -64,12 +59,12 @@ def format_report_text(report: dict) -> str:
     """The terminal summary: where a stopped run stopped and why; sources, totals, reasons, warnings."""
     stage = report.get("failed_stage") or report.get("interrupted_stage")
     lines = [
-        f"Harvest run {_plain(report.get('run_id'))}: {_plain(report.get('outcome') or report.get('status'))}"
-        + (f" at {_plain(stage)}" if stage else "")
-        + f" (finished {_plain(report.get('finished'))})",
+        f"Harvest run {plain_text(report.get('run_id'))}: {plain_text(report.get('outcome') or report.get('status'))}"
+        + (f" at {plain_text(stage)}" if stage else "")
+        + f" (finished {plain_text(report.get('finished'))})",
     ]
     if report.get("message"):
-        lines.append(_plain(report["message"], 1000))
+        lines.append(plain_text(report["message"], 1000))
     sources = report.get("sources", [])
     if sources or not stage:
         lines += ["", *_table(report)]
@@ -77,14 +72,14 @@ def format_report_text(report: dict) -> str:
     if attention:
         lines += ["", "Sources needing attention:"]
         lines += [
-            f"  {_plain(s.get('source_id'))} ({_plain(s.get('status'))}): {_plain(s.get('reason'), 200)}"
+            f"  {plain_text(s.get('source_id'))} ({plain_text(s.get('status'))}): {plain_text(s.get('reason'), 200)}"
             for s in attention
         ]
     reasons = report.get("top_reasons") or []
     if reasons:
         lines += ["", "Top rejection reasons:"]
         lines += [
-            f"  {_n(entry.get('count')):>6}  {_plain(entry.get('reason'), 120)}{_example(entry)}"
+            f"  {_n(entry.get('count')):>6}  {plain_text(entry.get('reason'), 120)}{_example(entry)}"
             for entry in reasons[:TOP_LINES]
         ]
     return "\n".join(lines + _warnings(sources)) + "\n"
