@@ -1,6 +1,6 @@
 """The publisher's and operator's commands of `harvest` that need no Spark: validate and history.
 
-``add_publisher_commands`` registers them on the `harvest` parser (one call from ``glue_jobs.cli``).
+``add_publisher_commands`` registers them on the `harvest` parser (one call from ``harvest_cli.main``).
 Everything printed may come from a publisher, so it goes through ``transforms.text.plain_text`` before
 it reaches the terminal.
 """
@@ -10,10 +10,10 @@ import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from glue_jobs.exit_codes import FAILED, OK, CommandError, UsageError
-from glue_jobs.preflight import resolved_lake
-from transforms.publish.reason_groups import field_doc_url
+from harvest_cli.exit_codes import FAILED, OK, CommandError, UsageError
+from harvest_cli.preflight import resolved_lake
 from transforms.registry import DATAJSON_SCHEMAS, XML_SCHEMAS
+from transforms.reports.reason_groups import field_doc_url
 from transforms.text import plain_text as plain
 
 VALIDATE_TYPES = ("datajson", "iso-document", "waf")

@@ -14,15 +14,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from glue_jobs.aws_runs import format_status
-from glue_jobs.workflow import load_template
+from harvest_cli.aws_runs import format_status
+from harvest_cli.workflow import load_template
 from transforms import lake
 from transforms.gate.duplicates import duplicates_uri
-from transforms.lake_lock import lock_uri
+from transforms.lake.catalog_state import pointer_uri, version_uri
+from transforms.lake.lock import lock_uri
+from transforms.lake.manifest import manifest_uri
 from transforms.publish import history, source_history
-from transforms.publish.catalog_state import pointer_uri, version_uri
 from transforms.repeat_run import carry_uri, last_run_uri
-from transforms.run_manifest import manifest_uri
 
 # A shared machine's timings vary (the first example also loads the template): the property is what counts.
 NO_DEADLINE = settings(deadline=None)

@@ -12,11 +12,11 @@ import logging
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from glue_jobs.aws_runs import format_status
-from glue_jobs.exit_codes import one_line
-from glue_jobs.terminal import ProgressHandler
-from transforms.publish.error_groups import csv_text, spreadsheet_cell
-from transforms.publish.report_text import format_report_text
+from harvest_cli.aws_runs import format_status
+from harvest_cli.exit_codes import one_line
+from harvest_cli.terminal import ProgressHandler
+from transforms.reports.error_groups import csv_text, spreadsheet_cell
+from transforms.reports.report_text import format_report_text
 from transforms.text import plain_text
 
 # A shared machine's timings vary: the property is what counts.
