@@ -20,7 +20,7 @@ def real_page(name: str) -> str:
 
 
 def listed(page: str, url: str) -> list[tuple]:
-    return [(entry.url, entry.modified, entry.is_folder) for entry in parse_listing(page, url)]
+    return [(entry.url, entry.modified, entry.is_folder) for entry in parse_listing(page, url).entries]
 
 
 def test_apache_listing_keeps_xml_files_and_their_dates():

@@ -20,10 +20,11 @@ import tempfile
 import time
 from dataclasses import dataclass, replace
 from typing import IO
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from transforms.fetch.deadline_socket import connect_bounded, tls_context_bounded
-from transforms.safety.address_guard import AddressRefused, Target, resolve_checked
+from transforms.fetch.uri import UnusableUrl, header_text, resolve
+from transforms.isolation import bounded
 
 log = logging.getLogger(__name__)
 
@@ -181,18 +182,28 @@ def _request(url: str, headers: dict, policy: FetchPolicy, limit: int, sink: IO[
         connection.close()
 
 
+def _sendable(reference: str, base: str = "") -> str:
+    """The URI a request line can carry (a name in any script percent-encoded) for a URL, or for a
+    redirect's Location read at ``base``; _Failure when none can be made of it."""
+    try:
+        return resolve(base, reference)
+    except UnusableUrl as error:
+        raise _Failure(f"{bounded(reference, 200)} is not a usable URL: {error}") from None
+
+
 def _follow(
     url: str, headers: dict, policy: FetchPolicy, limit: int, sink: IO[bytes], deadline: float
 ) -> FetchResult:
     """GET with redirects followed, each hop checked again; raise _Failure."""
-    current, seen = url, {url}
+    current = _sendable(url)
+    seen = {current}
     for _hop in range(policy.max_redirects + 1):
         status, response_headers = _request(current, headers, policy, limit, sink, deadline)
         if status in REDIRECTS:
             location = response_headers.get("Location")
             if not location:
                 raise _Failure(f"HTTP {status} from {current} without a Location header")
-            following = urljoin(current, location.strip())
+            following = _sendable(header_text(location.strip()), current)
             if following in seen:
                 raise _Failure(f"redirect loop: {current} redirects back to {following}")
             seen.add(following)

@@ -9,7 +9,9 @@ into its links and the text between them, and a link's date is looked for on its
 A crawl is bounded: in depth, in folder listings and in files (``FetchPolicy``), and by the
 source's deadline. Reaching a bound fails the source with the reason rather than truncating it.
 A subfolder listing that cannot be read in full (an error, a redirect out of the WAF, a charset
-that is not accepted) is a problem: the source is then ``partial`` and deletes nothing.
+that is not accepted, a link no URL can be made of) is a problem: the source is then ``partial``
+and deletes nothing. Every link is resolved and normalised once (``transforms.fetch.uri``) before
+the scope test (:class:`WafScope`) and the fetch.
 """
 
 import logging
@@ -19,11 +21,12 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from lxml import etree
 
 from transforms.fetch.http import FetchPolicy, FetchResult, fetch, within_deadline
+from transforms.fetch.uri import DEFAULT_PORTS, UnusableUrl, normalise_url, resolve
 from transforms.isolation import bounded
 from transforms.text import ACCEPTED_NAMES, accepted_codec, content_type_charset
 
@@ -84,13 +87,56 @@ def parse_listing_date(text: str) -> str | None:
     return None
 
 
-def _scope(base_url: str) -> str:
-    """The URL prefix a crawl stays under: the base folder (a trailing file name like index.html dropped)."""
-    url = urldefrag(base_url)[0].split("?", 1)[0]
-    if url.endswith("/"):
-        return url
-    last = url.rsplit("/", 1)[-1]
-    return url.rsplit("/", 1)[0] + "/" if "." in last else url + "/"
+@dataclass(frozen=True)
+class WafScope:
+    """Where a WAF's crawl may go: one origin (scheme, host and port) and one folder below it.
+
+    The folder of a source URL ``…/waf/`` is ``/waf/``; of ``…/waf/index.html`` (a last segment with
+    a dot names a page) ``/waf/``, the folder its relative links resolve against (RFC 3986 section
+    5.2.3, as data.gov's harvester resolves them with ``urljoin``); of ``…/waf`` ``/waf/``: a folder
+    named without its slash, which Apache, nginx and IIS redirect to the slash form (resolving
+    against the URL as written would take its parent, the whole host for ``https://host/waf``).
+    """
+
+    origin: str  # "https://host" or "http://host:8080", normalised
+    folder: str  # a normalised path ending in "/"
+
+    @classmethod
+    def of(cls, source_url: str) -> "WafScope":
+        """The scope of a WAF whose listing is at ``source_url``; UnusableUrl when it is no http(s) URL."""
+        parts = urlsplit(normalise_url(source_url))
+        if parts.scheme not in DEFAULT_PORTS:
+            raise UnusableUrl("only http and https WAFs are crawled")
+        path = parts.path
+        if not path.endswith("/"):
+            last = path.rsplit("/", 1)[1]
+            path = path.removesuffix(last) if "." in last else path + "/"
+        return cls(f"{parts.scheme}://{parts.netloc}", path)
+
+    @property
+    def url(self) -> str:
+        """The folder's own URL."""
+        return self.origin + self.folder
+
+    def contains(self, url: str) -> bool:
+        """Whether a normalised URL is the folder or below it, with a path every server reads alike."""
+        parts = urlsplit(url)
+        return (
+            f"{parts.scheme}://{parts.netloc}" == self.origin
+            and parts.path.startswith(self.folder)
+            and not _read_differently(parts.path)
+        )
+
+
+def _read_differently(path: str) -> bool:
+    """Whether some web server would read a normalised path as another folder: an encoded slash or
+    backslash (nginx decodes ``%2F`` before it resolves ``..``; IIS reads ``\\`` as ``/``), or a dot
+    segment with parameters (Tomcat reads ``..;x`` as ``..``)."""
+    return (
+        "%2F" in path
+        or "%5C" in path
+        or any(segment.split(";", 1)[0] in (".", "..") for segment in path.split("/"))
+    )
 
 
 def _links_and_gaps(page: str) -> tuple[list[str], list[str]]:
@@ -130,24 +176,37 @@ def _date_beside(after: str, before: str) -> str | None:
     return parse_listing_date(same_line_after) or parse_listing_date(same_line_before)
 
 
-def parse_listing(page: str, page_url: str, scope: str | None = None) -> list[ListingEntry]:
+@dataclass(frozen=True)
+class ListingPage:
+    """What one listing page links to in the WAF, and the links no URL could be made of."""
+
+    entries: list[ListingEntry]
+    unusable: int = 0  # links no URL could be made of (counted: a hostile page may hold millions)
+    first_unusable: str | None = None  # the first of them and why, for the publisher
+
+
+def parse_listing(page: str, page_url: str, scope: WafScope | None = None) -> ListingPage:
     """The .xml files and subfolders a listing page links to, under `scope` (default: the page's folder).
 
-    Sort links (``?C=N;O=D``), parent links, fragments and links that leave the scope are dropped.
+    Every link is resolved and normalised once (``transforms.fetch.uri.resolve``); sort links (``?C=N;O=D``),
+    parent links, fragments, links with a query and links that leave the scope are dropped. A link
+    no URL can be made of might name a file, so it is reported rather than dropped.
     """
-    scope = scope or _scope(page_url)
+    scope = scope or WafScope.of(page_url)
     links, gaps = _links_and_gaps(page)
-    entries, seen = [], set()
+    entries, unusable, first_unusable, seen = [], 0, None, set()
     for index, link in enumerate(links):
         href = link.strip()
         if not href or href.startswith(("#", "?", "mailto:", "javascript:")):
             continue
         try:
-            url = urldefrag(urljoin(page_url, href))[0]
-            parts = urlsplit(url)
-        except ValueError:  # an href no URL parser accepts ("http://[x") names no file
+            url = resolve(page_url, href)
+        except UnusableUrl as error:
+            unusable += 1
+            first_unusable = first_unusable or f"{bounded(repr(href), 200)} ({error})"
             continue
-        if parts.query or not url.startswith(scope) or url == scope or url in seen:
+        parts = urlsplit(url)
+        if parts.query or not scope.contains(url) or url == scope.url or url in seen:
             continue
         is_folder = parts.path.endswith("/")
         if not is_folder and not parts.path.lower().endswith(".xml"):
@@ -155,7 +214,7 @@ def parse_listing(page: str, page_url: str, scope: str | None = None) -> list[Li
         seen.add(url)
         modified = _date_beside(gaps[index + 1], gaps[index])
         entries.append(ListingEntry(url=url, modified=modified, is_folder=is_folder))
-    return entries
+    return ListingPage(entries, unusable, first_unusable)
 
 
 def _page_text(result: FetchResult) -> str:
@@ -169,19 +228,19 @@ def _page_text(result: FetchResult) -> str:
 
 
 def _read_listing(
-    url: str, scope: str, policy: FetchPolicy, fetch_page
-) -> tuple[list[ListingEntry], str | None]:
-    """(entries, None), or ([], why the listing could not be read in full)."""
+    url: str, scope: WafScope, policy: FetchPolicy, fetch_page
+) -> tuple[ListingPage, str | None]:
+    """(the page's links, None), or (no links, why the listing could not be read)."""
     result = fetch_page(url, policy)
     if not result.ok:
-        return [], result.error or f"HTTP {result.status}"
+        return ListingPage([]), result.error or f"HTTP {result.status}"
     page_url = result.final_url or url
-    if not page_url.startswith(scope):
-        return [], f"it redirects to {bounded(page_url, 200)}, outside the WAF"
+    if not scope.contains(page_url):
+        return ListingPage([]), f"it redirects to {bounded(page_url, 200)}, outside the WAF"
     try:
         return parse_listing(_page_text(result), page_url, scope), None
     except (ValueError, etree.LxmlError) as error:
-        return [], bounded(str(error))
+        return ListingPage([]), bounded(str(error))
 
 
 def crawl_waf(
@@ -196,8 +255,13 @@ def crawl_waf(
     The base listing failing, or no .xml file anywhere, is a failure too (a WAF that lists nothing
     is far more often a broken server than an emptied folder, and a failure deletes nothing).
     """
-    crawl, scope = WafCrawl(), _scope(base_url)
-    queue, visited, listed_files = deque([(base_url, 0)]), {base_url, scope}, set()
+    crawl = WafCrawl()
+    try:
+        scope, base = WafScope.of(base_url), normalise_url(base_url)
+    except UnusableUrl as error:
+        crawl.failure = f"the WAF's URL {bounded(base_url, 200)} is not usable: {error}"
+        return crawl
+    queue, visited, listed_files = deque([(base, 0)]), {base, scope.url}, set()
     listings, folders = 0, 1  # listings read; folders found (each is read once), the base included
     while queue:
         url, depth = queue.popleft()
@@ -205,13 +269,18 @@ def crawl_waf(
             crawl.failure = f"the source's time budget ran out while reading its listings ({listings} read)"
             return crawl
         listings += 1
-        entries, problem = _read_listing(url, scope, within_deadline(policy, deadline), fetch_page)
-        if problem and url == base_url:
+        page, problem = _read_listing(url, scope, within_deadline(policy, deadline), fetch_page)
+        if problem and url == base:
             crawl.failure = f"the WAF listing could not be read: {problem}"
             return crawl
         if problem:
             crawl.problems.append(f"folder listing {url} could not be read: {problem}")
-        for entry in entries:
+        if page.unusable:
+            crawl.problems.append(
+                f"folder listing {url} could not be read in full: {page.unusable} link(s) are not "
+                f"usable URLs (first: {page.first_unusable})"
+            )
+        for entry in page.entries:
             if entry.is_folder and entry.url not in visited:
                 crawl.failure = _past_bound(entry.url, depth + 1, folders, policy)
                 folders += 1

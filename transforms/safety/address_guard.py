@@ -7,8 +7,11 @@ name resolves to must be public unless the source says ``allow_private_network: 
 metadata and credential services are refused even then: no catalog lives there, and what does is
 the worker's own credentials.
 
-An IPv6 address that carries an IPv4 address (IPv4-mapped, 6to4 ``2002::/16``, NAT64 ``64:ff9b::/96``,
-Teredo) is judged by the IPv4 address it reaches.
+An IPv6 address can carry an IPv4 address (:data:`IPV4_CARRIERS`: IPv4-mapped and IPv4-compatible,
+6to4, NAT64 with the well-known and the local-use prefix, Teredo), and a translator or tunnel on the
+way turns it into a connection to that IPv4 address. Such an address is refused when any IPv4
+address it may carry is refused; a translation prefix is judged by what it reaches, a form nothing
+translates today (IPv4-compatible, local-use NAT64) also by the IPv6 address itself.
 
 DNS rebinding: the fetcher resolves a host once through :func:`resolve_checked` and connects to
 the address it got back (see ``http_fetch``), so a second, different answer from a hostile DNS
@@ -19,6 +22,7 @@ fetcher therefore never uses proxies.
 
 import ipaddress
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -44,7 +48,65 @@ INTERNAL_NETWORKS = {
     ipaddress.ip_network("192.0.0.0/24"): "reserved",
     ipaddress.ip_network("fec0::/10"): "site-local",
 }
-NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _bits(value: int, *spans: tuple[int, int]) -> ipaddress.IPv4Address:
+    """The IPv4 address spread over bit spans ``(first, end)`` of a 128-bit address, high bits first."""
+    ipv4 = 0
+    for first, end in spans:
+        width = end - first
+        ipv4 = (ipv4 << width) | ((value >> (128 - end)) & ((1 << width) - 1))
+    return ipaddress.IPv4Address(ipv4)
+
+
+# Where a NAT64 prefix of 48 bits or more puts the IPv4 address (RFC 6052 section 2.2: bits 64-71 stay zero).
+_RFC6052_SPANS = {
+    48: ((48, 64), (72, 88)),
+    56: ((56, 64), (72, 96)),
+    64: ((72, 104),),
+    96: ((96, 128),),
+}
+
+
+@dataclass(frozen=True)
+class Ipv4Carrier:
+    """An IPv6 form that carries an IPv4 address: its prefix, where the IPv4 address sits, and whether a
+    connection to it reaches that IPv4 address (then the IPv4 address alone is judged)."""
+
+    name: str
+    network: ipaddress.IPv6Network
+    carried: Callable[[int], tuple[ipaddress.IPv4Address, ...]]
+    reaches_ipv4: bool
+
+
+IPV4_CARRIERS = (
+    # Shown as the IPv4 address itself: it is that address on a dual-stack socket.
+    Ipv4Carrier("", ipaddress.IPv6Network("::ffff:0:0/96"), lambda v: (_bits(v, (96, 128)),), True),
+    # RFC 4291 section 2.5.5.1, deprecated; :: and ::1 are the unspecified and loopback addresses.
+    Ipv4Carrier(
+        "IPv4-compatible",
+        ipaddress.IPv6Network("::/96"),
+        lambda v: (_bits(v, (96, 128)),) if v > 1 else (),
+        False,
+    ),
+    Ipv4Carrier("6to4", ipaddress.IPv6Network("2002::/16"), lambda v: (_bits(v, (16, 48)),), True),
+    Ipv4Carrier("NAT64", ipaddress.IPv6Network("64:ff9b::/96"), lambda v: (_bits(v, (96, 128)),), True),
+    # RFC 8215: an operator may use the /48 or a longer prefix inside it, so every RFC 6052 layout
+    # of a /48 or longer is a place the IPv4 address may sit.
+    Ipv4Carrier(
+        "local-use NAT64",
+        ipaddress.IPv6Network("64:ff9b:1::/48"),
+        lambda v: tuple(_bits(v, *spans) for spans in _RFC6052_SPANS.values()),
+        False,
+    ),
+    # RFC 4380: the client's address, every bit inverted, in the last 32 bits.
+    Ipv4Carrier(
+        "Teredo",
+        ipaddress.IPv6Network("2001::/32"),
+        lambda v: (ipaddress.IPv4Address(~v & 0xFFFFFFFF),),
+        True,
+    ),
+)
 
 
 class AddressRefused(ValueError):
@@ -61,35 +123,36 @@ class Target:
     address: str
 
 
-def _reached(address: str) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, str]:
-    """The address a connection really reaches (an embedded IPv4 address if any), and how it was carried."""
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _judged(address: str) -> list[tuple[IpAddress, str]]:
+    """The addresses a connection to ``address`` may reach, each with how it was carried (``" (6to4 for
+    10.0.0.1)"``): the IPv4 addresses an IPv6 address carries, and the address itself unless a
+    translation prefix hands the connection to the IPv4 address it carries."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if not isinstance(ip, ipaddress.IPv6Address):
-        return ip, ""
-    if ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped, ""
-    if ip.sixtofour is not None:
-        return ip.sixtofour, f" (6to4 for {ip.sixtofour})"
-    if ip in NAT64:
-        embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-        return embedded, f" (NAT64 for {embedded})"
-    if ip.teredo is not None:
-        return ip.teredo[1], f" (Teredo for {ip.teredo[1]})"
-    return ip, ""
+    if isinstance(ip, ipaddress.IPv4Address):
+        return [(ip, "")]
+    for carrier in IPV4_CARRIERS:
+        if ip in carrier.network:
+            carried = carrier.carried(int(ip))
+            judged: list[tuple[IpAddress, str]] = [
+                (ipv4, f" ({carrier.name} for {ipv4})" if carrier.name else "") for ipv4 in carried
+            ]
+            return judged if carried and carrier.reaches_ipv4 else [(ip, ""), *judged]
+    return [(ip, "")]
 
 
 def metadata_service(address: str) -> str | None:
-    """The name of the cloud metadata or credential service at an address, or None."""
-    ip, carried = _reached(address)
-    name = METADATA_ADDRESSES.get(ip)
-    return f"is {name}{carried}" if name else None
+    """The name of the cloud metadata or credential service at an address (or carried in it), or None."""
+    for ip, carried in _judged(address):
+        if ip in METADATA_ADDRESSES:
+            return f"is {METADATA_ADDRESSES[ip]}{carried}"
+    return None
 
 
-def address_problem(address: str) -> str | None:
-    """Why an IP address is not public ('private', 'loopback', ...), or None when it is public."""
-    ip, carried = _reached(address)
-    if ip in METADATA_ADDRESSES:
-        return f"is {METADATA_ADDRESSES[ip]}{carried}"
+def _internal(ip: IpAddress) -> str | None:
+    """Why one address is not public ('private', 'loopback', ...), or None."""
     internal = next((name for net, name in INTERNAL_NETWORKS.items() if ip in net), None)
     checks = (
         ("loopback", ip.is_loopback),
@@ -101,9 +164,18 @@ def address_problem(address: str) -> str | None:
         (internal, internal is not None),
         ("reserved", not ip.is_global),  # documentation ranges, benchmarking nets and the like
     )
-    for name, hit in checks:
-        if hit:
-            return f"is {name}{carried}"
+    return next((name for name, hit in checks if hit), None)
+
+
+def address_problem(address: str) -> str | None:
+    """Why an IP address is not public ('private', 'loopback', ...), or None when it is public."""
+    service = metadata_service(address)
+    if service:
+        return service
+    for ip, carried in _judged(address):
+        problem = _internal(ip)
+        if problem:
+            return f"is {problem}{carried}"
     return None
 
 
