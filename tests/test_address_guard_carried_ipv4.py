@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from transforms.fetch.address_guard import (
+from transforms.safety.address_guard import (
     METADATA_ADDRESSES,
     AddressRefused,
     address_problem,
