@@ -10,7 +10,7 @@ export SPARK_LOCAL_IP ?= 127.0.0.1
 export PYSPARK_PYTHON ?= $(abspath $(BIN)/python)
 
 .DEFAULT_GOAL := help
-.PHONY: help prerequisites install run test test-fast lint bench clean
+.PHONY: help prerequisites install catalog-venv run test test-fast lint bench clean
 
 help: ## list the commands
 	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -30,6 +30,9 @@ $(STAMP): requirements.txt requirements-dev.txt setup.cfg pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install the project with its pinned Glue 5.0 stack
+
+catalog-venv: $(STAMP) ## make .venv-catalog: data.gov's catalog app (Python 3.12) the catalog tests run (else made on first use)
+	$(BIN)/python -m tests.catalog_app
 
 run: $(STAMP) ## harvest the bundled sample sources into ./lake (served over HTTP on 127.0.0.1)
 	$(BIN)/python -m devtools.run_samples --lake $(LAKE)
