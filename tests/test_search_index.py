@@ -196,3 +196,12 @@ def test_search_export_writes_and_sends_every_datasets_document(harvester_db, tm
     count = expected.count('{"index"')
     assert count == 26
     assert f"wrote {count} dataset documents in 1 _bulk file(s)" in capsys.readouterr().out
+
+
+def test_an_amazon_opensearch_domain_is_signed_with_the_jobs_own_credentials(aws):
+    client = opensearch_client("https://search-catalog-abc123.us-gov-west-1.es.amazonaws.com")
+    auth = client.transport.kwargs["http_auth"]
+    signer = auth.signer
+    role = boto3.Session().get_credentials().access_key  # what boto3 finds (here moto's)
+    assert (signer.region, signer.service, signer.credentials.access_key) == ("us-gov-west-1", "es", role)
+    assert opensearch_client("https://search.internal:9200").transport.kwargs["http_auth"] is None
