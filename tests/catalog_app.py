@@ -72,31 +72,43 @@ def find_python312() -> str | None:
     return None
 
 
+NO_PYTHON = (
+    "no Python 3.12 for data.gov's catalog app: install one (pyenv install 3.12, or Debian's python3.12) "
+    f"or set {PYTHON_ENVIRONMENT}=/path/to/python3.12"
+)
+
+
+STAMP = VENV / ".installed"  # holds the digest of the requirements it was filled from
+
+
+def _requirements_digest() -> str:
+    return hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+
+
+def _venv_is_current() -> bool:
+    """True when .venv-catalog holds what tests/catalog_requirements.txt asks for."""
+    return STAMP.exists() and STAMP.read_text().strip() == _requirements_digest()
+
+
 def missing_prerequisite() -> str | None:
     """Why the catalog app cannot run here, or None when it can."""
     if not (CATALOG_CHECKOUT / "app" / "__init__.py").is_file():
         return f"data.gov's catalog app is absent ({CATALOG_CHECKOUT}): the shared folder must be beside the checkout"
-    if not (VENV / "bin" / "python").exists() and find_python312() is None:
-        return (
-            "no Python 3.12 for data.gov's catalog app: install one (pyenv install 3.12, or Debian's python3.12) "
-            f"or set {PYTHON_ENVIRONMENT}=/path/to/python3.12"
-        )
+    if not _venv_is_current() and find_python312() is None:
+        return NO_PYTHON
     return None
 
 
 def install_venv() -> Path:
     """.venv-catalog's Python, the venv made (or remade when the requirements changed) under a lock."""
     python = VENV / "bin" / "python"
-    stamp = VENV / ".installed"
-    wanted = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
-    VENV.parent.mkdir(parents=True, exist_ok=True)
     with open(ROOT / ".venv-catalog.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # two test sessions must not fill one venv at once
-        if stamp.exists() and stamp.read_text().strip() == wanted:
+        if _venv_is_current():
             return python
         interpreter = find_python312()
         if interpreter is None:
-            raise RuntimeError(missing_prerequisite())
+            raise RuntimeError(NO_PYTHON)
         shutil.rmtree(VENV, ignore_errors=True)
         subprocess.run([interpreter, "-m", "venv", str(VENV)], check=True)
         subprocess.run(
@@ -112,7 +124,7 @@ def install_venv() -> Path:
             ],
             check=True,
         )
-        stamp.write_text(wanted)
+        STAMP.write_text(_requirements_digest())
     return python
 
 
@@ -176,6 +188,7 @@ class CatalogApp:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         # SITE_URL is the app's SERVER_NAME: a request for another host would not match a route.
+        log = tempfile.TemporaryFile()  # a file, not a pipe: a full pipe would stall the server
         server = subprocess.Popen(
             [
                 str(self.python),
@@ -189,8 +202,8 @@ class CatalogApp:
             ],
             cwd=CATALOG_CHECKOUT,
             env=self.environment(SITE_URL=f"127.0.0.1:{port}"),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         try:
             deadline = time.monotonic() + 60
@@ -200,8 +213,9 @@ class CatalogApp:
                     break
                 except OSError:
                     if server.poll() is not None or time.monotonic() > deadline:
-                        error = server.stderr.read().decode(errors="replace") if server.stderr else ""
-                        raise RuntimeError(f"gunicorn did not start:\n{error[-4000:]}") from None
+                        log.seek(0)
+                        output = log.read().decode(errors="replace")
+                        raise RuntimeError(f"gunicorn did not start:\n{output[-4000:]}") from None
                     time.sleep(0.3)
             yield base
         finally:
@@ -211,6 +225,7 @@ class CatalogApp:
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+            log.close()
 
 
 def load_snapshot(database_url: str) -> None:
