@@ -178,6 +178,16 @@ class CatalogApp:
         """Every dataset row's index document as the catalog's own DatasetDocument builds it, in id order."""
         return self._ask("documents")
 
+    def documents_of(self, rows: list[dict]) -> list[dict]:
+        """The catalog's documents of rows given as dicts (dataset, organization, harvest_record), no database.
+
+        The dataset's ``last_harvested_date`` is ISO text here (the rows travel as JSON).
+        """
+        with tempfile.TemporaryDirectory(prefix="catalog-rows-") as folder:
+            rows_file = Path(folder) / "rows.json"
+            rows_file.write_text(json.dumps(rows), encoding="utf-8")
+            return self._ask("documents-of", str(rows_file))
+
     def get(self, *paths: str) -> dict[str, dict]:
         """GET each path with the app's test client: path -> status, content_type, location, body."""
         return {answer["path"]: answer for answer in self._ask("get", *paths)}

@@ -174,21 +174,22 @@ def has_download(distributions: Any) -> bool:
     )
 
 
-def _json_text(value: Any) -> str:
-    return json.dumps(value, sort_keys=True)
+def _as_text(value: Any) -> str:
+    """An object or a list as JSON text (keys sorted), anything else as Python's str() (True is 'True')."""
+    return json.dumps(value, sort_keys=True) if isinstance(value, (dict, list)) else str(value)
 
 
 def _flatten_member(value: Any) -> Any:
     """An object's or a list's member for the ``dcat`` field: nested objects and lists become JSON text."""
-    return _json_text(value) if isinstance(value, (dict, list)) else value
+    return _as_text(value) if isinstance(value, (dict, list)) else value
 
 
 def indexed_dcat(dcat: Mapping[str, Any]) -> dict[str, Any]:
     """The DCAT as the document's ``dcat`` field holds it.
 
     The index stores it unanalysed (``dynamic: false``), but OpenSearch still refuses a field whose
-    values change type, so values are flattened one level deep: the dates become strings, a
-    non-string ``spatial`` becomes its JSON text, and in every other field (``publisher`` kept as
+    values change type, so values are flattened one level deep: the dates become strings, so does
+    a non-string ``spatial`` (JSON text for an object or a list), and in every other field (``publisher`` kept as
     it is) an object's nested objects and lists, and a list's nested lists, become JSON text.
     """
     indexed: dict[str, Any] = {}
@@ -200,7 +201,7 @@ def indexed_dcat(dcat: Mapping[str, Any]) -> dict[str, Any]:
                 value = str(value)  # Python's str(), as the catalog has it: str([1]) is '[1]'
         elif field == "spatial":
             if value is not None and not isinstance(value, str):
-                value = _json_text(value)
+                value = _as_text(value)
         elif field != "publisher":
             if isinstance(value, dict):
                 value = {key: _flatten_member(member) for key, member in value.items()}
