@@ -12,7 +12,7 @@ from tests.catalog_app import SNAPSHOT, catalog_app, catalog_python, harvester_d
 from tests.harvester_examples import example_slugs
 from tests.postgres_server import postgres_url  # noqa: F401
 from transforms.publish.search_documents import centroid, float_sum, indexed_dcat, search_document
-from transforms.publish.search_export import database_documents
+from transforms.publish.search_export import database_documents, dataset_rows
 
 # What the catalog's indexer added since the snapshot's index dump was made (2026-08-04): the
 # has_download flag and the organization's code repository columns.
@@ -392,3 +392,50 @@ def test_random_rows_make_the_catalogs_documents(catalog_python, capsys):  # noq
             dataset["last_harvested_date"] = datetime.fromisoformat(dataset["last_harvested_date"])
         document = search_document(dataset, row["organization"], row["harvest_record"])
         assert json.loads(json.dumps(document)) == expected, row
+
+
+def spark_document(row) -> dict:
+    """A document from a Spark row whose JSON columns are text, as a job holds the harvester's jsonb."""
+    values = row.asDict()
+    organization = json.loads(values.pop("organization_json") or "null")
+    record_json = values.pop("source_transform_json")
+    record = {"source_transform": json.loads(record_json)} if values["harvest_record_id"] else None
+    values["dcat"] = json.loads(values["dcat"])
+    values["translated_spatial"] = json.loads(values["translated_spatial"] or "null")
+    return search_document(values, organization, record)
+
+
+@pytest.mark.postgres
+def test_rows_built_in_spark_make_the_same_documents(spark, harvester_db):  # noqa: F811
+    from pyspark.sql import types as T
+
+    with psycopg.connect(harvester_db) as conn:
+        rows = [
+            (
+                dataset["id"],
+                dataset["slug"],
+                json.dumps(dataset["dcat"]),
+                None if dataset["translated_spatial"] is None else json.dumps(dataset["translated_spatial"]),
+                dataset["popularity"],
+                dataset["last_harvested_date"],
+                dataset["harvest_record_id"],
+                json.dumps(organization),
+                json.dumps(record["source_transform"]) if record else None,
+            )
+            for dataset, organization, record in dataset_rows(conn)
+        ]
+    schema = T.StructType(
+        [
+            T.StructField("id", T.StringType()),
+            T.StructField("slug", T.StringType()),
+            T.StructField("dcat", T.StringType()),
+            T.StructField("translated_spatial", T.StringType()),
+            T.StructField("popularity", T.IntegerType()),
+            T.StructField("last_harvested_date", T.TimestampType()),
+            T.StructField("harvest_record_id", T.StringType()),
+            T.StructField("organization_json", T.StringType()),
+            T.StructField("source_transform_json", T.StringType()),
+        ]
+    )
+    documents = spark.createDataFrame(rows, schema).rdd.map(spark_document).collect()
+    assert json.loads(json.dumps(documents)) == ours(harvester_db)

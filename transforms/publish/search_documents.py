@@ -4,8 +4,8 @@ data.gov's catalog (GSA/datagov-catalog) reads the harvester's PostgreSQL tables
 OpenSearch index, ``datasets``, for search, facets and counts. Each document of that index is made
 from one ``dataset`` row, its ``organization`` row and its ``harvest_record`` row. This module builds
 exactly the document the catalog's own indexer builds for those rows (checked against it in
-tests/test_search_documents.py), and the ``_bulk`` request lines that put documents into the index or
-take them out.
+tests/test_search_documents.py), and the ``_bulk`` request's actions that put documents into the
+index or take them out.
 
 The rows are plain dicts keyed by the harvester's column names, holding the values as the database
 driver returns them (``jsonb`` decoded, ``timestamp`` as ``datetime``), so rows read from PostgreSQL
