@@ -50,7 +50,7 @@ test: $(STAMP) lint ## lint, then the whole test suite (with the slowest tests l
 test-fast: $(STAMP) ## the unit tests without Spark, PostgreSQL, a browser, the catalog app or end-to-end runs: under a minute
 	$(BIN)/python -m pytest -m "not spark and not slow and not e2e and not postgres and not browser and not catalog" -q --durations=5
 
-clean: ## remove the local lakes and build output (keeps .venv and .venv-glue)
+clean: ## remove the local lakes and build output (keeps .venv, .venv-glue and .venv-catalog)
 	rm -rf $(LAKE) lake-glue .glue-submit .spark-cluster build dist *.egg-info spark-warehouse
 
 # Targets of their own areas (AWS packaging, benchmarks) live in mk/.

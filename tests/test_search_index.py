@@ -172,6 +172,16 @@ def test_refused_actions_fail_the_sending_and_absent_deletes_do_not(tmp_path):
     assert "Authorization" not in server.requests[0]["headers"]
 
 
+def test_credentials_in_the_environments_url_are_sent(tmp_path, monkeypatch):
+    with bulk_server() as server:
+        monkeypatch.setenv("HARVEST_OPENSEARCH_URL", server.url.replace("http://", "http://admin:p%40ss@"))
+        client = opensearch_client(configured_opensearch_url(""))
+        send_bulk_files(client, write_run_changes(str(tmp_path), "r", [DOCUMENT], []))
+    assert (
+        server.requests[0]["headers"]["Authorization"] == f"Basic {base64.b64encode(b'admin:p@ss').decode()}"
+    )
+
+
 def test_a_password_on_the_command_line_is_refused(monkeypatch):
     with pytest.raises(ValueError, match="HARVEST_OPENSEARCH_URL"):
         configured_opensearch_url("https://admin:secret@search.internal:9200")
