@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # the lake-only paths never import the database driver
 # One _bulk request each: Amazon OpenSearch Service refuses bodies over 10 MiB on its smaller
 # instance types, and its documentation suggests 5-15 MiB per request as the efficient size.
 MAX_FILE_BYTES = 5 * 1024 * 1024
-DATASETS = """SELECT d.id, d.slug, d.dcat, d.translated_spatial, d.organization_id, d.harvest_source_id,
+DATASET_QUERY = """SELECT d.id, d.slug, d.dcat, d.translated_spatial, d.organization_id, d.harvest_source_id,
     d.harvest_record_id, d.popularity, d.last_harvested_date, r.source_transform
 FROM dataset AS d LEFT JOIN harvest_record AS r ON r.id = d.harvest_record_id
 ORDER BY d.id"""
@@ -42,9 +42,10 @@ def dataset_rows(conn: psycopg.Connection) -> Iterator[tuple[Row, Row | None, Ro
         organizations = {row["id"]: row for row in cursor.execute("SELECT * FROM organization")}
     with conn.cursor("search_export", row_factory=dict_row) as cursor:
         cursor.itersize = 500
-        cursor.execute(DATASETS)
+        cursor.execute(DATASET_QUERY)
         for row in cursor:
-            record = {"source_transform": row.pop("source_transform")} if row["harvest_record_id"] else None
+            transform = row.pop("source_transform")
+            record = {"source_transform": transform} if row["harvest_record_id"] else None
             yield row, organizations.get(row["organization_id"]), record
 
 
