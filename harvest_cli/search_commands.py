@@ -6,6 +6,7 @@ dataset (transforms/publish/search_export.py) and, given an OpenSearch URL, send
 """
 
 from harvest_cli.exit_codes import OK, UsageError
+from transforms import lake
 from transforms.publish.db_config import DB_URL_ENVIRONMENT, configured_db_url, resolve_db_url
 from transforms.publish.search_documents import DEFAULT_CATALOG_BASE_URL
 from transforms.publish.search_index import OPENSEARCH_URL_ENVIRONMENT, configured_opensearch_url
@@ -32,6 +33,8 @@ def search_export(
         raise UsageError(
             f"no harvest database: set {DB_URL_ENVIRONMENT} (or pass --db-url without a password)"
         )
+    if lake.folder_exists(out):  # the parts of an older, larger dump would pass for this one's
+        raise UsageError(f"--out {out} already exists: give a new folder for the dump")
     counted = 0
 
     def counting(documents):
@@ -68,7 +71,9 @@ def add_search_commands(commands, common, add_command) -> None:
         default="",
         help=f"database URL without password, or a Secrets Manager ARN (default: ${DB_URL_ENVIRONMENT})",
     )
-    export.add_argument("--out", required=True, help="folder or s3:// URI to write the _bulk files into")
+    export.add_argument(
+        "--out", required=True, help="a new folder or s3:// URI to write the _bulk files into"
+    )
     export.add_argument(
         "--catalog-base-url",
         default=DEFAULT_CATALOG_BASE_URL,

@@ -206,6 +206,8 @@ def test_search_export_writes_and_sends_every_datasets_document(harvester_db, tm
     count = expected.count('{"index"')
     assert count == 26
     assert f"wrote {count} dataset documents in 1 _bulk file(s)" in capsys.readouterr().out
+    assert harvest(["search-export", "--db-url", harvester_db, "--out", str(out)]) == 2  # never over a dump
+    assert "already exists" in capsys.readouterr().err
 
 
 def test_an_amazon_opensearch_domain_is_signed_with_the_jobs_own_credentials(aws):
