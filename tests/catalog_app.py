@@ -47,15 +47,26 @@ HARVESTER_SCHEMA = Path(__file__).with_name("harvester_schema.sql")
 PYTHON_ENVIRONMENT = "CATALOG_PYTHON"  # a Python 3.12 to build the venv with, when it is not found
 
 
+def _pyenv_roots() -> list[Path]:
+    """Where pyenv keeps its Pythons: $PYENV_ROOT or ~/.pyenv, and what ``pyenv root`` says (pyenv may be off PATH)."""
+    roots = [Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")]
+    pyenv = shutil.which("pyenv")
+    if pyenv:
+        answer = subprocess.run([pyenv, "root"], capture_output=True, text=True, check=False).stdout.strip()
+        if answer:
+            roots.append(Path(answer))
+    return roots
+
+
 def find_python312() -> str | None:
     """A Python 3.12 interpreter: $CATALOG_PYTHON, python3.12 on PATH, or pyenv's newest 3.12."""
     candidates = [os.environ.get(PYTHON_ENVIRONMENT), shutil.which("python3.12")]
-    pyenv = shutil.which("pyenv")
-    if pyenv:
-        root = subprocess.run([pyenv, "root"], capture_output=True, text=True, check=False).stdout.strip()
+    for root in _pyenv_roots():
+        releases = root.glob("versions/3.12.*/bin/python")
+        # Newest first: 3.12.10 after 3.12.9, so by the patch number, not by the text.
         candidates += sorted(
-            (str(path) for path in Path(root).glob("versions/3.12.*/bin/python")),
-            key=lambda p: int(p.split("/versions/3.12.")[1].split("/")[0]),
+            (str(path) for path in releases),
+            key=lambda path: int(re.match(r"\d*", path.split("/versions/3.12.")[1]).group() or 0),
             reverse=True,
         )
     for candidate in candidates:
