@@ -10,7 +10,7 @@ export SPARK_LOCAL_IP ?= 127.0.0.1
 export PYSPARK_PYTHON ?= $(abspath $(BIN)/python)
 
 .DEFAULT_GOAL := help
-.PHONY: help prerequisites install run test test-fast lint bench clean
+.PHONY: help prerequisites install catalog-venv run test test-fast lint bench clean
 
 help: ## list the commands
 	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ $(STAMP): requirements.txt requirements-dev.txt setup.cfg pyproject.toml
 
 install: $(STAMP) ## create .venv and install the project with its pinned Glue 5.0 stack
 
+catalog-venv: $(STAMP) ## make .venv-catalog: data.gov's catalog app (Python 3.12) the catalog tests run (else made on first use)
+	$(BIN)/python -m tests.catalog_app
+
 run: $(STAMP) ## harvest the bundled sample sources into ./lake (served over HTTP on 127.0.0.1)
 	$(BIN)/python -m devtools.run_samples --lake $(LAKE)
 
@@ -44,10 +47,10 @@ lint: $(STAMP) ## ruff (rules and formatting) and mypy; cfn-lint runs as a test
 test: $(STAMP) lint ## lint, then the whole test suite (with the slowest tests listed)
 	$(BIN)/python -m pytest --durations=15
 
-test-fast: $(STAMP) ## the unit tests without Spark, PostgreSQL, a browser or end-to-end runs: under a minute
-	$(BIN)/python -m pytest -m "not spark and not slow and not e2e and not postgres and not browser" -q --durations=5
+test-fast: $(STAMP) ## the unit tests without Spark, PostgreSQL, a browser, the catalog app or end-to-end runs: under a minute
+	$(BIN)/python -m pytest -m "not spark and not slow and not e2e and not postgres and not browser and not catalog" -q --durations=5
 
-clean: ## remove the local lakes and build output (keeps .venv and .venv-glue)
+clean: ## remove the local lakes and build output (keeps .venv, .venv-glue and .venv-catalog)
 	rm -rf $(LAKE) lake-glue .glue-submit .spark-cluster build dist *.egg-info spark-warehouse
 
 # Targets of their own areas (AWS packaging, benchmarks) live in mk/.

@@ -171,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     from harvest_cli.aws_runs import add_start_command, add_status_command
     from harvest_cli.lake_commands import add_lake_commands
     from harvest_cli.publisher_commands import add_publisher_commands
+    from harvest_cli.search_commands import add_search_commands
 
     parser = argparse.ArgumentParser(
         prog="harvest", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -193,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_status_command,
         add_lake_commands,
         add_publisher_commands,
+        add_search_commands,
     ):
         add_theirs(commands, common, add_command)
     return parser

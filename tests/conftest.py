@@ -12,10 +12,14 @@ REALDATA = ROOT.parent / "shared" / "realdata"
 
 
 def pytest_collection_modifyitems(items):
-    """Every test that uses the Spark session is marked ``spark``, so `make test-fast` can leave them out."""
+    """Tests that use the Spark session are marked ``spark``, those that run data.gov's catalog app
+    ``catalog``, so `make test-fast` can leave them out."""
     for item in items:
-        if "spark" in getattr(item, "fixturenames", ()):
+        fixtures = getattr(item, "fixturenames", ())
+        if "spark" in fixtures:
             item.add_marker(pytest.mark.spark)
+        if "catalog_python" in fixtures:
+            item.add_marker(pytest.mark.catalog)
 
 
 @pytest.fixture(scope="session")

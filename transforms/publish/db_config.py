@@ -48,20 +48,26 @@ def configured_db_url(argument: str) -> str:
     return argument or os.environ.get(DB_URL_ENVIRONMENT, "")
 
 
+def secret_string(arn: str) -> str:
+    """The SecretString of a Secrets Manager secret, asked of the secret's own region (any partition)."""
+    match = SECRET_ARN.match(arn)
+    if not match:
+        raise ValueError(f"not a Secrets Manager secret ARN: {arn!r}")
+    import boto3
+
+    return boto3.client("secretsmanager", region_name=match.group(2)).get_secret_value(SecretId=arn)[
+        "SecretString"
+    ]
+
+
 def resolve_db_url(db_url: str) -> str:
     """A postgresql:// URL as given, or the one stored in a Secrets Manager secret (by ARN, any partition).
 
     The secret's SecretString is the URL itself, or RDS-style JSON (host, port, username, password, dbname).
     """
-    match = SECRET_ARN.match(db_url)
-    if not match:
+    if not is_secret_arn(db_url):
         return db_url
-    import boto3
-
-    secret = boto3.client("secretsmanager", region_name=match.group(2)).get_secret_value(SecretId=db_url)[
-        "SecretString"
-    ]
-    secret = secret.strip()
+    secret = secret_string(db_url).strip()
     if not secret.startswith("{"):
         return secret
     fields = json.loads(secret)
