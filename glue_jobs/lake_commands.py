@@ -19,6 +19,7 @@ from transforms import lake, lake_lock
 from transforms.publish.catalog_state import (
     CatalogPointerError,
     complete_versions,
+    damaged_versions,
     read_pointer,
     set_current,
 )
@@ -37,7 +38,7 @@ def runs_by_start(lake_root: str) -> list[str]:
 
     Glue's run ids (wr_…) do not sort by time, so the id alone cannot order them.
     """
-    runs = lake.list_folders(lake.join(lake_root, "runs"))
+    runs = lake.run_ids(lake_root)
     return sorted(runs, key=lambda run_id: (run_started(lake_root, run_id) or "", run_id))
 
 
@@ -95,7 +96,11 @@ def _holding_the_lake(lake_root: str, action: str) -> Iterator[str]:
 def rollback(lake_root: str, version: str, yes: bool = False) -> int:
     """Make an earlier complete catalog version current again, after a confirmation; recorded in the history."""
     current = (read_pointer(lake_root) or {}).get("version")
-    versions = complete_versions(lake_root)
+    versions, damaged = complete_versions(lake_root), damaged_versions(lake_root)
+    if version in damaged:
+        raise UsageError(
+            f"catalog version {version} is damaged ({damaged[version]}): it cannot be made current"
+        )
     if version not in versions:
         raise UsageError(
             f"no complete catalog version {version} in {lake_root}; versions: {', '.join(versions) or 'none'}"
@@ -225,6 +230,8 @@ def pointer_command(lake_value: str, version: str | None) -> int:
             print(f"CURRENT: {error}")
             code = FAILED
         print("complete versions, newest last: " + (", ".join(complete_versions(lake_root)[-10:]) or "none"))
+        for name, reason in damaged_versions(lake_root).items():
+            print(f"damaged version {name}: {reason}")
         return code
     with _holding_the_lake(lake_root, "pointer"):
         try:
