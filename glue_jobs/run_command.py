@@ -176,6 +176,7 @@ def run_harvest(
     Raises UsageError (exit code 2) before Spark starts for a bad registry, an unknown source id or
     a lake that cannot be written.
     """
+    from glue_jobs.runtime import jvm_console_level
     from glue_jobs.workflow import run_workflow
     from transforms.publish.db_config import has_password, password_refusal
 
@@ -211,7 +212,8 @@ def run_harvest(
         "dry-run": str(dry_run).lower(),
     }
     try:
-        with signals_interrupt():
+        # No Java stack trace reaches the terminal: the stage's error is one line; --debug shows the JVM's log.
+        with signals_interrupt(), jvm_console_level("error" if debug else "off"):
             result = run_workflow(
                 overrides,
                 start_at=start_at,
