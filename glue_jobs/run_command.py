@@ -242,8 +242,8 @@ def stage_to_resume(lake_root: str, run_id: str) -> str:
             return missing[0]
     elif report is None:
         return "load" if published_by(lake_root, run_id) else "extract"
-    elif report.get("failed_stage") or report.get("interrupted_stage"):
-        return report.get("failed_stage") or report["interrupted_stage"]
+    elif stopped_at := report.get("failed_stage") or report.get("interrupted_stage"):
+        return stopped_at
     if report is None:
         raise UsageError(f"run {run_id} finished every stage: nothing to resume")
     raise UsageError(f"run {run_id} did not stop early (outcome {report.get('outcome')}): nothing to resume")

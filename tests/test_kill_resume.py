@@ -98,9 +98,9 @@ def test_a_run_killed_at_every_stage_boundary_is_finished_by_resume(spark, tmp_p
     assert lake_lock.holder(str(killed)) is None
 
 
-def test_a_python_worker_killed_mid_stage_fails_the_stage_in_one_line_and_the_run_resumes(tmp_path):
+def test_a_python_worker_killed_mid_stage_fails_the_stage_in_one_line(tmp_path):
     """The out-of-memory killer takes a Python worker while extract waits on a source: the stage fails, the
-    terminal gets the run's one line (no Java or py4j stack trace) and the run is resumable from extract."""
+    terminal gets the run's one line (no Java or py4j stack trace) and says how to resume from extract."""
     lake, fetched = tmp_path / "lake", threading.Event()
 
     def slow_answer(request) -> dict:
