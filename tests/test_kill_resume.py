@@ -15,7 +15,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 
 import pytest
 
@@ -24,7 +23,7 @@ from devtools.local_http import serve_folder
 from devtools.run_samples import SAMPLES
 from glue_jobs.cli import run_harvest
 from tests.conftest import ROOT
-from tests.test_cli_e2e import registry
+from tests.test_cli_e2e import harvest_env, harvest_waiting_on_a_slow_source, registry
 from tests.test_workflow_e2e import a_day_of_edits, counts, edit_catalog
 from transforms import lake_lock
 from transforms.kill_points import KILL_AT
@@ -41,7 +40,7 @@ RECORD = ["source_id", "identifier", "content_hash", "dcat_json", "slug", "recor
 
 def harvest_process(lake, kill_at: str | None, *argv: str) -> subprocess.CompletedProcess:
     """One `harvest` process on ``lake``; with ``kill_at`` it SIGKILLs itself at that point."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYSPARK_PYTHON": sys.executable}
+    env = harvest_env()
     env.pop(KILL_AT, None)
     if kill_at:
         env[KILL_AT] = kill_at
@@ -101,24 +100,8 @@ def test_a_run_killed_at_every_stage_boundary_is_finished_by_resume(spark, tmp_p
 def test_a_python_worker_killed_mid_stage_fails_the_stage_in_one_line(tmp_path):
     """The out-of-memory killer takes a Python worker while extract waits on a source: the stage fails, the
     terminal gets the run's one line (no Java or py4j stack trace) and says how to resume from extract."""
-    lake, fetched = tmp_path / "lake", threading.Event()
-
-    def slow_answer(request) -> dict:
-        fetched.set()
-        return {"delay": 30, "body": '{"dataset": []}'}
-
-    with serve_folder(SAMPLES / "www", routes={"/slow/data.json": slow_answer}) as url:
-        sources = registry(tmp_path, slow=f"{url}slow/data.json")
-        command = [sys.executable, "-m", "glue_jobs.cli", "run", "--sources", sources, "--lake", str(lake)]
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "PYSPARK_PYTHON": sys.executable}
-        harvest = subprocess.Popen(
-            [*command, "--run-id", "oom-1"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-            env=env,
-        )
+    lake = tmp_path / "lake"
+    with harvest_waiting_on_a_slow_source(tmp_path, "oom-1") as (harvest, fetched):
         try:
             assert fetched.wait(timeout=240), "extract never fetched the source"
             workers = {
