@@ -60,6 +60,11 @@ def show_report(lake_root: str, run_id: str | None) -> int:
         reported = [run for run in runs_by_start(lake_root) if lake.read_text(report_path(lake_root, run))]
         run_id = reported[-1] if reported else None
     report = read_report(lake_root, run_id) if run_id else None
+    if run_id is not None and report is None and run_started(lake_root, run_id):  # pinned, never reported
+        raise UsageError(
+            f"run {run_id} has no report: it is still running, or it stopped without writing one (killed); "
+            f"once it no longer runs, `harvest resume {run_id} --lake {lake_root}` finishes it"
+        )
     if run_id is None or report is None:
         raise UsageError(f"no report for {run_id or 'any run'} in {lake_root}")
     print(format_report_text(report), end="")

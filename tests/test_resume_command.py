@@ -103,3 +103,13 @@ def test_a_stopped_runs_report_and_history_are_written_while_it_holds_the_lake(c
     [(holder, reported)] = holders
     assert holder is not None and holder.run_id == "r1" and reported  # nobody could start in between
     assert lake_lock.holder(lake) is None  # and the lake is free once the run is over
+
+
+def test_the_report_of_a_killed_run_says_how_to_finish_it(capsys, tmp_path):
+    lake = killed_run(tmp_path, "killed-3", STAGES[:4])
+    code, _, err = harvest(capsys, "report", "killed-3", "--lake", lake)
+    assert code == 2
+    assert last_line(err) == (
+        "harvest report: run killed-3 has no report: it is still running, or it stopped without writing one "
+        f"(killed); once it no longer runs, `harvest resume killed-3 --lake {lake}` finishes it"
+    )
