@@ -22,6 +22,8 @@ from pyspark.sql import SparkSession
 
 WORKER_DAEMON = "glue_jobs.spark_worker_daemon"
 MASTER_ENV = "HARVEST_SPARK_MASTER"
+# The level of the JVM's console log (log4j2.properties) for a JVM started while it is set; default error.
+JVM_LOG_LEVEL_ENV = "HARVEST_JVM_LOG_LEVEL"
 # The checkout (or site-packages) holding glue_jobs and transforms: put first on executors' Python path.
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 log = logging.getLogger(__name__)
@@ -102,6 +104,7 @@ def local_spark(app_name: str = "harvest", cores: int | None = None, brief: bool
     master, cores = master_and_cores(cores)
     config = log4j_config()
     java_options = f"-Dlog4j2.configurationFile=file:{config} -Dlog4j.configurationFile=file:{config}"
+    java_options += f" -Dharvest.jvm.log.level={os.environ.get(JVM_LOG_LEVEL_ENV, 'error')}"
     if brief:
         java_options += f" {BRIEF_SESSION_JIT}"
     builder = (
@@ -126,6 +129,20 @@ def local_spark(app_name: str = "harvest", cores: int | None = None, brief: bool
     if threading.current_thread() is not threading.main_thread():
         return builder.getOrCreate()
     return _start_off_the_main_thread(builder)
+
+
+@contextlib.contextmanager
+def jvm_console_level(level: str):
+    """While the block runs, a JVM started in it logs to the console at ``level`` (log4j: off, error, ...)."""
+    previous = os.environ.get(JVM_LOG_LEVEL_ENV)
+    os.environ[JVM_LOG_LEVEL_ENV] = level
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(JVM_LOG_LEVEL_ENV, None)
+        else:
+            os.environ[JVM_LOG_LEVEL_ENV] = previous
 
 
 def _start_off_the_main_thread(builder: SparkSession.Builder) -> SparkSession:

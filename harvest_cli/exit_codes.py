@@ -34,6 +34,7 @@ AWS_CREDENTIAL_CODES = {
     "AuthFailure",
 }
 MESSAGE_LIMIT = 400
+PY4J_CALL_PREAMBLE = "An error occurred while calling "  # py4j's first line of a Java error
 NO_AWS_REGION = "no AWS region: pass --region, or set AWS_DEFAULT_REGION or a region in your AWS profile"
 
 
@@ -55,9 +56,20 @@ def exit_code(outcome: str | None) -> int:
 
 
 def one_line(error: BaseException) -> str:
-    """The first line of an error's message, bounded: a Java stack trace never reaches the terminal."""
-    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return plain_text(text, MESSAGE_LIMIT)
+    """The first line of an error's message, bounded: a Java stack trace never reaches the terminal.
+
+    For a Java error raised through py4j it is the line naming the Java exception: py4j's own first
+    line names only the object and method called. It never raises (a Py4JJavaError asks the JVM for its
+    text, and a JVM that died cannot answer): the error's type name stands in.
+    """
+    try:
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    except Exception:  # noqa: BLE001 - the error's text is unavailable, not a second error
+        lines = []
+    text = lines[0] if lines else type(error).__name__
+    if text.startswith(PY4J_CALL_PREAMBLE) and len(lines) > 1:
+        text = lines[1].removeprefix(": ")
+    return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
 
 
 def _aws_problem(error: Exception) -> tuple[int, str] | None:

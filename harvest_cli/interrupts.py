@@ -6,12 +6,15 @@ writes the report, and a second signal during that ends the process at once.
 """
 
 import contextlib
+import logging
 import os
 import signal
 import threading
 import time
 
-from harvest_cli.exit_codes import INTERRUPTED
+from glue_jobs.exit_codes import INTERRUPTED, one_line
+
+log = logging.getLogger("harvest")
 
 
 @contextlib.contextmanager
@@ -50,13 +53,17 @@ def cancel_spark_jobs(timeout_s: float = 30.0) -> None:
         context = SparkContext._active_spark_context
         if context is None or context._jsc is None:  # none, or its JVM is still starting: no jobs yet
             return
-        # Cancelled tasks and the broadcasts they held log errors with Java stack traces; after an
-        # interrupt they are expected, and would only bury the run's last line in the terminal.
-        context.setLogLevel("OFF")
-        context.cancelAllJobs()
-        deadline = time.monotonic() + timeout_s
-        while context.statusTracker().getActiveJobsIds() and time.monotonic() < deadline:
-            time.sleep(0.2)
+        try:
+            # Cancelled tasks and the broadcasts they held log errors with Java stack traces; after an
+            # interrupt they are expected, and would only bury the run's last line in the terminal.
+            context.setLogLevel("OFF")
+            context.cancelAllJobs()
+            deadline = time.monotonic() + timeout_s
+            while context.statusTracker().getActiveJobsIds() and time.monotonic() < deadline:
+                time.sleep(0.2)
+        except Exception as error:  # noqa: BLE001 - a JVM already stopping (the same signal reached it) has no jobs
+            # Raised on this thread it would reach threading.excepthook: a py4j trace on the terminal.
+            log.info("the Spark jobs could not be cancelled: %s", one_line(error))
 
     worker = threading.Thread(target=cancel, name="cancel-spark-jobs", daemon=True)
     worker.start()

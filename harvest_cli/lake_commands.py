@@ -21,6 +21,7 @@ from transforms.lake.catalog_history import record_history
 from transforms.lake.catalog_state import (
     CatalogPointerError,
     complete_versions,
+    damaged_versions,
     read_pointer,
     set_current,
 )
@@ -38,7 +39,7 @@ def runs_by_start(lake_root: str) -> list[str]:
 
     Glue's run ids (wr_…) do not sort by time, so the id alone cannot order them.
     """
-    runs = lake.list_folders(lake.join(lake_root, "runs"))
+    runs = lake.run_ids(lake_root)
     return sorted(runs, key=lambda run_id: (run_started(lake_root, run_id) or "", run_id))
 
 
@@ -60,6 +61,11 @@ def show_report(lake_root: str, run_id: str | None) -> int:
         reported = [run for run in runs_by_start(lake_root) if lake.read_text(report_path(lake_root, run))]
         run_id = reported[-1] if reported else None
     report = read_report(lake_root, run_id) if run_id else None
+    if run_id is not None and report is None and run_started(lake_root, run_id):  # pinned, never reported
+        raise UsageError(
+            f"run {run_id} has no report: it is still running, or it stopped without writing one (killed); "
+            f"once it no longer runs, `harvest resume {run_id} --lake {lake_root}` finishes it"
+        )
     if run_id is None or report is None:
         raise UsageError(f"no report for {run_id or 'any run'} in {lake_root}")
     print(format_report_text(report), end="")
@@ -96,7 +102,11 @@ def _holding_the_lake(lake_root: str, action: str) -> Iterator[str]:
 def rollback(lake_root: str, version: str, yes: bool = False) -> int:
     """Make an earlier complete catalog version current again, after a confirmation; recorded in the history."""
     current = (read_pointer(lake_root) or {}).get("version")
-    versions = complete_versions(lake_root)
+    versions, damaged = complete_versions(lake_root), damaged_versions(lake_root)
+    if version in damaged:
+        raise UsageError(
+            f"catalog version {version} is damaged ({damaged[version]}): it cannot be made current"
+        )
     if version not in versions:
         raise UsageError(
             f"no complete catalog version {version} in {lake_root}; versions: {', '.join(versions) or 'none'}"
@@ -226,6 +236,8 @@ def pointer_command(lake_value: str, version: str | None) -> int:
             print(f"CURRENT: {error}")
             code = FAILED
         print("complete versions, newest last: " + (", ".join(complete_versions(lake_root)[-10:]) or "none"))
+        for name, reason in damaged_versions(lake_root).items():
+            print(f"damaged version {name}: {reason}")
         return code
     with _holding_the_lake(lake_root, "pointer"):
         try:

@@ -49,6 +49,11 @@ def run_started(lake_root: str, run_id: str) -> str | None:
     return json.loads(text).get("started") if text else None
 
 
+def published_by(lake_root: str, run_id: str) -> bool:
+    """True when the current catalog version is one this run wrote (strictly read: a broken pointer raises)."""
+    return run_of_version(current_version(lake_root) or "") == run_id
+
+
 def catalog_note(lake_root: str, run_id: str) -> str:
     """What a stopped run did to the catalog, read from the pointer (never assumed)."""
     try:
@@ -64,7 +69,7 @@ def remove_partial_output(lake_root: str, run_id: str, stage: str) -> None:
     """Remove what an interrupted stage half-wrote: its folders, and an unpublished catalog version of load."""
     for folder in STAGE_FOLDERS.get(stage, (stage,)):
         lake.remove_tree(lake.run_path(lake_root, run_id, folder))
-    if stage == "load" and run_of_version(current_version(lake_root) or "") != run_id:
+    if stage == "load" and not published_by(lake_root, run_id):
         lake.remove_tree(lake.join(lake_root, "catalog", "versions", run_id))
 
 
@@ -110,22 +115,28 @@ def write_stopped_report(lake_root: str, run_id: str, result, options: dict) -> 
     return message
 
 
-def finish_run(lake_root: str, run_id: str, result, options: dict, debug: bool = False) -> int:
+def record_stopped_run(lake_root: str, run_id: str, result, options: dict) -> None:
+    """A run that stopped early: cancel its Spark work and remove its partial output when it was interrupted,
+    then write its report (``result.message`` is what it says). Called while the run still holds the lake."""
+    stage = result.interrupted_stage or result.failed_stage
+    with second_signal_exits():
+        if result.interrupted_stage:
+            with contextlib.suppress(Exception):
+                cancel_spark_jobs()
+            with contextlib.suppress(Exception):
+                remove_partial_output(lake_root, run_id, stage)
+        result.message = write_stopped_report(lake_root, run_id, result, options)
+
+
+def finish_run(lake_root: str, run_id: str, result, debug: bool = False) -> int:
     """Report how the run ended; returns its exit code. The last line says it all."""
     stage = result.interrupted_stage or result.failed_stage
     if stage:
-        with second_signal_exits():
-            if result.interrupted_stage:
-                with contextlib.suppress(Exception):
-                    cancel_spark_jobs()
-                with contextlib.suppress(Exception):
-                    remove_partial_output(lake_root, run_id, stage)
-            message = write_stopped_report(lake_root, run_id, result, options)
         if debug and result.traceback:
             print(result.traceback, file=sys.stderr)
         progress.info(f"report: {report_path(lake_root, run_id, 'report.html')}")
         progress.info(f"to continue from {stage}: harvest resume {run_id} --lake {lake_root}")
-        print(f"run {run_id}: {message}", file=sys.stderr)
+        print(f"run {run_id}: {result.message}", file=sys.stderr)
         return INTERRUPTED if result.interrupted_stage else FAILED
     report = read_report(lake_root, run_id)
     html = report_path(lake_root, run_id, "report.html")
@@ -166,7 +177,8 @@ def run_harvest(
     Raises UsageError (exit code 2) before Spark starts for a bad registry, an unknown source id or
     a lake that cannot be written.
     """
-    from harvest_cli.workflow import run_workflow
+    from glue_jobs.runtime import jvm_console_level
+    from glue_jobs.workflow import run_workflow
     from transforms.publish.db_config import has_password, password_refusal
 
     job_log_level = terminal.configure(mode)
@@ -201,32 +213,82 @@ def run_harvest(
         "dry-run": str(dry_run).lower(),
     }
     try:
-        with signals_interrupt():
-            result = run_workflow(overrides, start_at=start_at)
+        # No Java stack trace reaches the terminal: the stage's error is one line; --debug shows the JVM's log.
+        with signals_interrupt(), jvm_console_level("error" if debug else "off"):
+            result = run_workflow(
+                overrides,
+                start_at=start_at,
+                on_stop=lambda stopped: record_stopped_run(lake_root, run_id, stopped, options),
+            )
     except lake_lock.LakeLocked as error:
         raise UsageError(str(error)) from None
-    return finish_run(lake_root, run_id, result, options, debug)
+    return finish_run(lake_root, run_id, result, debug)
+
+
+def stage_to_resume(lake_root: str, run_id: str) -> str:
+    """The first stage a run did not finish; UsageError when it finished every stage.
+
+    The run's progress record says which stages finished (transforms.run_progress); a run without one
+    (a Glue run, or one from before the record) resumes where its stopped report says, else from load
+    when its catalog version is current (every stage before load finished), else from extract.
+    """
+    from glue_jobs.workflow import job_graph, load_template
+    from transforms.run_progress import completed_stages
+
+    completed = completed_stages(lake_root, run_id)
+    report = read_report(lake_root, run_id)
+    if completed is not None:
+        missing = [step.stage for step in job_graph(load_template()) if step.stage not in completed]
+        if missing:
+            return missing[0]
+    elif report is None:
+        return "load" if published_by(lake_root, run_id) else "extract"
+    elif stopped_at := report.get("failed_stage") or report.get("interrupted_stage"):
+        return stopped_at
+    if report is None:
+        raise UsageError(f"run {run_id} finished every stage: nothing to resume")
+    raise UsageError(f"run {run_id} did not stop early (outcome {report.get('outcome')}): nothing to resume")
+
+
+def resume_options(lake_root: str, run_id: str) -> dict:
+    """The options a run was started with: its manifest's, or its stopped report's when extract never pinned it."""
+    from transforms.run_manifest import read_manifest
+
+    if lake.read_text(manifest_uri(lake_root, run_id)) is not None:
+        manifest = read_manifest(lake_root, run_id)
+        return {
+            "sources": manifest.registry_uri,
+            "only_sources": manifest.only_sources,
+            "force": manifest.force,
+            "publish_as": manifest.publish_as,
+            "dry_run": manifest.dry_run,
+        }
+    options = (read_report(lake_root, run_id) or {}).get("options") or {}
+    if not options.get("sources"):
+        raise UsageError(f"run {run_id} does not say which registry it used: run it again instead")
+    return options
 
 
 def resume_harvest(
     run_id: str, lake_root: str, db_url: str = "", mode: str = terminal.NORMAL, debug: bool = False
 ) -> int:
-    """Run a failed or interrupted run again from the stage where it stopped, with its own options."""
+    """Finish a run that stopped early (failed, interrupted or killed), from the first stage it did not finish.
+
+    It runs with the run's own options. The lock of a run killed on this machine is taken over (its
+    process is gone); any other holder is refused as ``harvest run`` refuses it.
+    """
     terminal.configure(mode)
     lake_root = checked_lake(lake_root)
-    report = read_report(lake_root, run_id)
-    if report is None:
-        raise UsageError(f"run {run_id} has no report in {lake_root}: nothing to resume")
-    stage = report.get("failed_stage") or report.get("interrupted_stage")
-    if not stage:
-        raise UsageError(
-            f"run {run_id} did not stop early (outcome {report.get('outcome')}): nothing to resume"
-        )
-    options = report.get("options") or {}
-    if not options.get("sources"):
-        raise UsageError(
-            f"the report of run {run_id} does not say which registry it used: run it again instead"
-        )
+    try:
+        run_folder = lake.run_path(lake_root, run_id)
+    except lake.InvalidRunId as error:
+        raise UsageError(str(error)) from None
+    if not lake.folder_exists(run_folder):
+        raise UsageError(f"run {run_id} does not exist in {lake_root} (no {run_folder}): nothing to resume")
+    stage = stage_to_resume(lake_root, run_id)
+    options = resume_options(lake_root, run_id)
+    if lake_lock.reclaim(lake_root, run_id):
+        progress.info(f"run {run_id} was killed holding the lake: its lock is taken over")
     progress.info(f"resuming run {run_id} from {stage}")
     return run_harvest(
         options["sources"],

@@ -52,9 +52,15 @@ class ProgressHandler(logging.Handler):
         self.stream.flush()
 
 
-def _not_an_interrupted_py4j_call(record: logging.LogRecord) -> bool:
-    """py4j logs a Ctrl-C during a Java call as an ERROR with a traceback; the run reports it in one line."""
-    return record.getMessage() != "KeyboardInterrupt while sending command."
+# What py4j logs, as an ERROR with a traceback, when a call into the JVM was interrupted (Ctrl-C, SIGTERM)
+# or lost the JVM (killed, out of memory).
+PY4J_CALL_ERRORS = ("KeyboardInterrupt while sending command.", "Exception while sending command.")
+
+
+def _not_a_failed_py4j_call(record: logging.LogRecord) -> bool:
+    """py4j's record of a failed or interrupted Java call stays off the terminal: the stage that made the
+    call is interrupted or fails, and the run says so in one line (--debug prints the stage's traceback)."""
+    return record.getMessage() not in PY4J_CALL_ERRORS
 
 
 def configure(mode: str = NORMAL) -> str:
@@ -64,8 +70,8 @@ def configure(mode: str = NORMAL) -> str:
         level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
     )
     root = logging.getLogger()
-    if _not_an_interrupted_py4j_call not in root.filters:  # on the logger: each job replaces the handlers
-        root.addFilter(_not_an_interrupted_py4j_call)
+    if _not_a_failed_py4j_call not in root.filters:  # on the logger: each job replaces the handlers
+        root.addFilter(_not_a_failed_py4j_call)
     progress = logging.getLogger(PROGRESS_LOGGER)
     for handler in list(progress.handlers):
         progress.removeHandler(handler)

@@ -113,6 +113,7 @@ class WorkflowResult:
     error: str | None = None  # the failed stage's error, one line
     traceback: str | None = None  # and in full, for --debug
     interrupted_stage: str | None = None  # the stage Ctrl-C or SIGTERM stopped
+    message: str | None = None  # what the report of a run that stopped early says (set by on_stop)
 
 
 def _announce(on_progress: Callable[[str], None] | None, message: str, pending: bool = False) -> None:
@@ -136,19 +137,26 @@ def run_workflow(
     on_progress: Callable[[str], None] | None = None,
     template: Path = TEMPLATE,
     start_at: str | None = None,
+    on_stop: Callable[[WorkflowResult], None] | None = None,
 ) -> WorkflowResult:
     """Run every job in order (from ``start_at``), stopping at the first that fails, as Glue's triggers do.
 
     The run holds the lake lock throughout: LakeLocked (naming the holder) at once when another run
     has it; released at the end (load releases it on success; here when the run failed or stopped).
     Ctrl-C (or a SIGTERM the caller turned into KeyboardInterrupt) stops the running job and is
-    recorded as ``interrupted_stage``; it is not a failure of that stage.
+    recorded as ``interrupted_stage``; it is not a failure of that stage. ``on_stop`` is called when
+    the run stopped early, while it still holds the lake: what it writes (the stopped run's report)
+    exists before another run can start. Each stage that succeeds is recorded in the run's progress
+    (transforms.run_progress), which ``harvest resume`` reads.
     """
     from transforms.lake import lock as lake_lock
 
     lake_lock.acquire(overrides["lake"], overrides["run-id"], reentrant=False)
     try:
-        return _run_steps(overrides, on_progress, template, start_at)
+        result = _run_steps(overrides, on_progress, template, start_at)
+        if on_stop is not None and (result.failed_stage or result.interrupted_stage):
+            on_stop(result)
+        return result
     finally:
         lake_lock.release(overrides["lake"], overrides["run-id"])
 
@@ -157,6 +165,8 @@ def _run_steps(
     overrides: dict[str, str], on_progress: Callable[[str], None] | None, template: Path, start_at: str | None
 ) -> WorkflowResult:
     from glue_jobs.job_context import STAGE_COUNTS
+    from transforms.kill_points import kill_point
+    from transforms.run_progress import record_completed
 
     steps = job_graph(load_template(template))
     result = WorkflowResult(seconds={})
@@ -178,6 +188,9 @@ def _run_steps(
         if result.failed_stage:
             _announce(on_progress, f"{label} FAILED after {took:.1f} s: {result.error}")
             break
+        finished = [done.stage for done in steps[: steps.index(step) + 1]]
+        record_completed(overrides["lake"], overrides["run-id"], finished)
+        kill_point(f"after-{step.stage}")
         counts = counts_text(STAGE_COUNTS.pop(step.stage, {}))
         _announce(on_progress, f"{label} done in {took:.1f} s" + (f": {counts}" if counts else ""))
     return result

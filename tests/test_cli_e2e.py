@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -59,13 +60,17 @@ def started_processes(pid: int) -> set[int]:
     return descendants(pid) - {pid}
 
 
-@pytest.mark.parametrize(
-    ("stop", "moment"),
-    [(signal.SIGINT, "task"), (signal.SIGTERM, "task"), (signal.SIGINT, "jvm-start")],
-    ids=["ctrl-c", "sigterm", "ctrl-c-while-the-jvm-starts"],
-)
-def test_an_interrupted_run_stops_cleanly_with_exit_code_130(tmp_path, stop, moment):
-    lake = tmp_path / "lake"
+def harvest_env() -> dict[str, str]:
+    """The environment of a `harvest` subprocess: this checkout's code, this interpreter for Spark's workers."""
+    return {**os.environ, "PYTHONPATH": str(ROOT), "PYSPARK_PYTHON": sys.executable}
+
+
+@contextlib.contextmanager
+def harvest_waiting_on_a_slow_source(
+    tmp_path, run_id: str
+) -> Iterator[tuple[subprocess.Popen, threading.Event]]:
+    """`harvest run` as a subprocess on ``tmp_path / "lake"`` with one source that answers after 25 s; yields
+    the process and an event set once extract asked for the source (extract then waits inside a Spark task)."""
     fetched = threading.Event()
 
     def slow_answer(request) -> dict:
@@ -74,15 +79,29 @@ def test_an_interrupted_run_stops_cleanly_with_exit_code_130(tmp_path, stop, mom
 
     with serve_folder(SAMPLES / "www", routes={"/slow/data.json": slow_answer}) as base:
         sources = registry(tmp_path, slow=f"{base}slow/data.json")
-        command = [sys.executable, "-m", "harvest_cli.main", "run", "--sources", sources, "--lake", str(lake)]
-        harvest = subprocess.Popen(
-            [*command, "--run-id", "stopped-1"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT), "PYSPARK_PYTHON": sys.executable},
+        lake = str(tmp_path / "lake")
+        command = [sys.executable, "-m", "glue_jobs.cli", "run", "--sources", sources, "--lake", lake]
+        yield (
+            subprocess.Popen(
+                [*command, "--run-id", run_id],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                cwd=ROOT,
+                env=harvest_env(),
+            ),
+            fetched,
         )
+
+
+@pytest.mark.parametrize(
+    ("stop", "moment"),
+    [(signal.SIGINT, "task"), (signal.SIGTERM, "task"), (signal.SIGINT, "jvm-start")],
+    ids=["ctrl-c", "sigterm", "ctrl-c-while-the-jvm-starts"],
+)
+def test_an_interrupted_run_stops_cleanly_with_exit_code_130(tmp_path, stop, moment):
+    lake = tmp_path / "lake"
+    with harvest_waiting_on_a_slow_source(tmp_path, "stopped-1") as (harvest, fetched):
         started = lake / "runs" / "stopped-1" / "manifest.json"  # extract pins it first thing
         deadline = time.monotonic() + 180
         while not started.exists() and harvest.poll() is None and time.monotonic() < deadline:

@@ -94,7 +94,7 @@ def test_harvest_run_passes_dry_run_to_every_job(spark, tmp_path, monkeypatch, f
 
     seen = {}
 
-    def fake_workflow(overrides, start_at=None):
+    def fake_workflow(overrides, start_at=None, on_stop=None):
         seen.update(overrides)
 
     (tmp_path / "sources.yaml").write_text("sources: []\n")

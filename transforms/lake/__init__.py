@@ -55,9 +55,12 @@ def run_path(lake: str, run_id: str, *parts: str) -> str:
     return join(lake, "runs", check_run_id(run_id), *parts)
 
 
-def duplicates_uri(lake_root: str, run_id: str) -> str:
-    """Where validate leaves the run's duplicates summary for the report."""
-    return run_path(lake_root, run_id, "validate", "duplicates.json")
+def run_ids(lake: str) -> list[str]:
+    """The runs of a lake: the folders under ``<lake>/runs`` named as a run id, sorted by name.
+
+    Anything else there (a stray folder, a link, history.json) is not a run and is skipped.
+    """
+    return [name for name in list_folders(join(lake, "runs")) if RUN_ID_PATTERN.match(name)]
 
 
 def _bucket_key(uri: str) -> tuple[str, str]:
@@ -174,7 +177,11 @@ def folder_exists(uri: str) -> bool:
 
 
 def list_folders(uri: str) -> list[str]:
-    """Names of the sub-folders directly under a folder, sorted."""
+    """Names of the sub-folders directly under a folder, sorted.
+
+    A symbolic link is never listed, even to a folder: the lake's entries are its own folders, so
+    nothing that walks them (``harvest prune`` above all) follows a link out of the lake.
+    """
     if is_s3(uri):
         bucket, prefix = _bucket_key(uri)
         pages = _s3().get_paginator("list_objects_v2")
@@ -185,7 +192,9 @@ def list_folders(uri: str) -> list[str]:
             ]
         return sorted(names)
     folder = Path(uri)
-    return sorted(entry.name for entry in folder.iterdir() if entry.is_dir()) if folder.is_dir() else []
+    if not folder.is_dir():
+        return []
+    return sorted(entry.name for entry in folder.iterdir() if entry.is_dir() and not entry.is_symlink())
 
 
 def upload_folder(local_dir: str | Path, uri: str) -> None:

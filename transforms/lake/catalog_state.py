@@ -36,6 +36,14 @@ class CatalogPointerError(RuntimeError):
     """catalog/CURRENT cannot be trusted; the message names the file and how to repair it."""
 
 
+class DamagedVersion(CatalogPointerError):
+    """A version's VERSION.json exists but is not a JSON object: the version is neither complete nor absent."""
+
+    def __init__(self, version: str, reason: str) -> None:
+        super().__init__(f"catalog version {version} is damaged: {reason}")
+        self.version, self.reason = version, reason
+
+
 def pointer_uri(lake_root: str) -> str:
     """Where the pointer to the current catalog version lives."""
     return lake.join(lake_root, "catalog", "CURRENT")
@@ -53,19 +61,48 @@ def version_uri(lake_root: str, version: str) -> str:
 
 
 def version_info(lake_root: str, version: str) -> dict | None:
-    """A version's VERSION.json (who wrote it, on which base, how many records), or None when incomplete."""
-    text = lake.read_text(lake.join(_version_folder(lake_root, version), "VERSION.json"))
-    return json.loads(text) if text else None
+    """A version's VERSION.json (who wrote it, on which base, how many records), or None when incomplete.
+
+    DamagedVersion when the file is there but is not a JSON object (it is written atomically, so that is
+    damage, never a write in progress).
+    """
+    uri = lake.join(_version_folder(lake_root, version), "VERSION.json")
+    text = lake.read_text(uri)
+    if text is None:
+        return None
+    try:
+        info = json.loads(text)
+    except ValueError as error:
+        raise DamagedVersion(version, f"{uri} is not valid JSON ({error})") from None
+    if not isinstance(info, dict):
+        raise DamagedVersion(version, f"{uri} is not a JSON object")
+    return info
+
+
+def _survey_versions(lake_root: str) -> tuple[list[str], dict[str, str]]:
+    """(the complete versions, oldest first; the damaged versions with what is wrong with each)."""
+    complete, damaged = [], {}
+    for name in lake.list_folders(lake.join(lake_root, "catalog", "versions")):
+        if not VERSION_PATTERN.match(name):
+            continue
+        try:
+            info = version_info(lake_root, name)
+        except DamagedVersion as error:
+            damaged[name] = error.reason
+            continue
+        if info:
+            complete.append((str(info.get("written", "")), name))
+    return [name for _, name in sorted(complete)], damaged
 
 
 def complete_versions(lake_root: str) -> list[str]:
-    """The complete catalog versions, oldest first."""
-    infos = []
-    for name in lake.list_folders(lake.join(lake_root, "catalog", "versions")):
-        info = version_info(lake_root, name) if VERSION_PATTERN.match(name) else None
-        if info:
-            infos.append((info.get("written", ""), name))
-    return [name for _, name in sorted(infos)]
+    """The complete catalog versions, oldest first (a damaged one is not complete)."""
+    return _survey_versions(lake_root)[0]
+
+
+def damaged_versions(lake_root: str) -> dict[str, str]:
+    """The damaged catalog versions (VERSION.json unreadable), each with what is wrong with it."""
+    return _survey_versions(lake_root)[1]
 
 
 def _pointer_error(lake_root: str, problem: str) -> CatalogPointerError:
@@ -94,7 +131,13 @@ def read_pointer(lake_root: str) -> dict | None:
     version = pointer.get("version") if isinstance(pointer, dict) else None
     if not isinstance(version, str) or not VERSION_PATTERN.match(version):
         raise _pointer_error(lake_root, f"does not name a catalog version (found {text.strip()[:80]!r})")
-    if version_info(lake_root, version) is None:
+    try:
+        info = version_info(lake_root, version)
+    except DamagedVersion as error:
+        raise _pointer_error(
+            lake_root, f"names version {version}, which is damaged ({error.reason})"
+        ) from None
+    if info is None:
         raise _pointer_error(lake_root, f"names version {version}, which is missing or incomplete")
     return pointer
 

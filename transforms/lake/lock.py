@@ -17,7 +17,8 @@ The lifecycle (the same whether the local runner or a Glue workflow drives the j
   it, until ``harvest unlock --lake … --run-id <holder>`` clears it.
 
 A lock is never broken automatically. When its holder was a process on this host that is no longer
-running, the refusal says so, and the lock is still cleared only by ``harvest unlock``.
+running, the refusal says so, and the lock is still cleared only by ``harvest unlock``, or taken over
+by ``harvest resume`` of that same run (``reclaim``): the run carries on, as Glue's resume does.
 """
 
 import json
@@ -169,6 +170,20 @@ def release(lake_root: str, run_id: str) -> bool:
     # read-compare-delete cannot remove another run's lock unless that run was let in by hand.
     lake.delete(lock_uri(lake_root))
     log.info("lake %s released by run %s", lake_root, run_id)
+    return True
+
+
+def reclaim(lake_root: str, run_id: str) -> bool:
+    """Free the lake of ``run_id``'s own lock when the process that held it on this host is gone (the run
+    was killed, and is being resumed); True when it did. Another run's lock, a damaged one, or one whose
+    process may still run (or ran on another host) stays."""
+    found = holder(lake_root)
+    if found is None or found.damaged or found.run_id != run_id or found.running_here() is not False:
+        return False
+    lake.delete(lock_uri(lake_root))
+    log.info(
+        "lake %s: the lock of run %s, whose process %s is gone, was reclaimed", lake_root, run_id, found.pid
+    )
     return True
 
 

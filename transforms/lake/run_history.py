@@ -63,8 +63,7 @@ def _order(summary: dict) -> tuple:
 
 def _report_uris(lake_root: str) -> list[str]:
     """runs/<run_id>/report/report.json of every run folder (a run without a report reads as None)."""
-    runs = lake.join(lake_root, "runs")
-    return [lake.join(runs, name, "report", "report.json") for name in lake.list_folders(runs)]
+    return [lake.run_path(lake_root, run_id, "report", "report.json") for run_id in lake.run_ids(lake_root)]
 
 
 def scan_reports(lake_root: str) -> list[dict]:

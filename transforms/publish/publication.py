@@ -28,7 +28,8 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 
 from transforms import lake
-from transforms.lake.catalog_state import (
+from transforms.kill_points import kill_point
+from transforms.publish.catalog_state import (
     current_version,
     next_version_id,
     read_state,
@@ -126,6 +127,7 @@ def publish_catalog(
         assert version is not None
         write_version(next_state(state, applied, run_id), lake_root, version, run_id, plan.current)
         switch_pointer(lake_root, version, plan.current)
+        kill_point("load-after-pointer-switch")  # tests only: a run killed here is finished by resume
     else:
         log.info("no accepted changes: catalog version %s stays current", plan.current)
         version = plan.current
