@@ -14,7 +14,7 @@ import traceback
 
 from transforms.registry import RegistryError
 from transforms.schemas import RunOutcome
-from transforms.text import plain_lines, plain_text
+from transforms.text import plain_lines
 
 OK, FAILED, USAGE, PARTIAL, INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_CODE_OF_OUTCOME = {

@@ -12,7 +12,7 @@ import signal
 import threading
 import time
 
-from glue_jobs.exit_codes import INTERRUPTED, one_line
+from harvest_cli.exit_codes import INTERRUPTED, one_line
 
 log = logging.getLogger("harvest")
 

@@ -178,7 +178,7 @@ def run_harvest(
     a lake that cannot be written.
     """
     from glue_jobs.runtime import jvm_console_level
-    from glue_jobs.workflow import run_workflow
+    from harvest_cli.workflow import run_workflow
     from transforms.publish.db_config import has_password, password_refusal
 
     job_log_level = terminal.configure(mode)
@@ -232,7 +232,7 @@ def stage_to_resume(lake_root: str, run_id: str) -> str:
     (a Glue run, or one from before the record) resumes where its stopped report says, else from load
     when its catalog version is current (every stage before load finished), else from extract.
     """
-    from glue_jobs.workflow import job_graph, load_template
+    from harvest_cli.workflow import job_graph, load_template
     from transforms.run_progress import completed_stages
 
     completed = completed_stages(lake_root, run_id)
@@ -252,7 +252,7 @@ def stage_to_resume(lake_root: str, run_id: str) -> str:
 
 def resume_options(lake_root: str, run_id: str) -> dict:
     """The options a run was started with: its manifest's, or its stopped report's when extract never pinned it."""
-    from transforms.run_manifest import read_manifest
+    from transforms.lake.manifest import read_manifest
 
     if lake.read_text(manifest_uri(lake_root, run_id)) is not None:
         manifest = read_manifest(lake_root, run_id)

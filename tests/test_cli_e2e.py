@@ -80,7 +80,7 @@ def harvest_waiting_on_a_slow_source(
     with serve_folder(SAMPLES / "www", routes={"/slow/data.json": slow_answer}) as base:
         sources = registry(tmp_path, slow=f"{base}slow/data.json")
         lake = str(tmp_path / "lake")
-        command = [sys.executable, "-m", "glue_jobs.cli", "run", "--sources", sources, "--lake", lake]
+        command = [sys.executable, "-m", "harvest_cli.main", "run", "--sources", sources, "--lake", lake]
         yield (
             subprocess.Popen(
                 [*command, "--run-id", run_id],

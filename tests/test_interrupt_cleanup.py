@@ -6,7 +6,7 @@ import threading
 
 from pyspark import SparkContext
 
-from glue_jobs.interrupts import cancel_spark_jobs
+from harvest_cli.interrupts import cancel_spark_jobs
 
 JAVA_ERROR = (
     "An error occurred while calling o31.cancelAllJobs.\n"

@@ -21,14 +21,14 @@ import pytest
 from benchmarks.memory import descendants, process_kind
 from devtools.local_http import serve_folder
 from devtools.run_samples import SAMPLES
-from glue_jobs.cli import run_harvest
+from harvest_cli.main import run_harvest
 from tests.conftest import ROOT
 from tests.test_cli_e2e import harvest_env, harvest_waiting_on_a_slow_source, registry
 from tests.test_workflow_e2e import a_day_of_edits, counts, edit_catalog
-from transforms import lake_lock
 from transforms.kill_points import KILL_AT
-from transforms.publish.catalog_state import current_version, read_state
-from transforms.publish.source_history import read_history
+from transforms.lake import lock as lake_lock
+from transforms.lake.catalog_state import current_version, read_state
+from transforms.lake.run_history import read_history
 from transforms.repeat_run import last_run_uri
 
 pytestmark = pytest.mark.e2e
@@ -44,7 +44,7 @@ def harvest_process(lake, kill_at: str | None, *argv: str) -> subprocess.Complet
     env.pop(KILL_AT, None)
     if kill_at:
         env[KILL_AT] = kill_at
-    command = [sys.executable, "-m", "glue_jobs.cli", *argv, "--lake", str(lake), "--quiet"]
+    command = [sys.executable, "-m", "harvest_cli.main", *argv, "--lake", str(lake), "--quiet"]
     return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
 
 

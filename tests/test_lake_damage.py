@@ -5,7 +5,7 @@ link out of the lake. No Spark."""
 import json
 
 from tests.test_cli import catalog_lake, harvest, last_line
-from transforms.publish.catalog_state import read_pointer
+from transforms.lake.catalog_state import read_pointer
 
 
 def damage(tmp_path, version: str) -> str:

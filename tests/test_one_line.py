@@ -5,8 +5,8 @@ import logging
 
 import pytest
 
-from glue_jobs import terminal
-from glue_jobs.exit_codes import MESSAGE_LIMIT, one_line
+from harvest_cli import terminal
+from harvest_cli.exit_codes import MESSAGE_LIMIT, one_line
 from tests.test_cli import restored_logging  # noqa: F401 - a fixture
 
 # The text of a Py4JJavaError, as py4j builds it: its own preamble, then the Java exception and its stack.

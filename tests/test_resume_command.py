@@ -7,10 +7,10 @@ import socket
 
 import pytest
 
-from glue_jobs.workflow import WorkflowResult, job_graph, load_template
+from harvest_cli.workflow import WorkflowResult, job_graph, load_template
 from tests.test_cli import REGISTRY, harvest, last_line
-from transforms import lake_lock
-from transforms.run_manifest import pin_run
+from transforms.lake import lock as lake_lock
+from transforms.lake.manifest import pin_run
 from transforms.run_progress import record_completed
 
 STAGES = [step.stage for step in job_graph(load_template())]
@@ -47,8 +47,8 @@ def test_a_killed_run_resumes_from_the_first_stage_it_did_not_finish(capsys, tmp
         lake_lock.release(lake, "killed-1")
         return WorkflowResult(seconds={})
 
-    monkeypatch.setattr("glue_jobs.workflow.run_workflow", workflow)
-    monkeypatch.setattr("glue_jobs.run_command.finish_run", lambda *args, **kwargs: 0)
+    monkeypatch.setattr("harvest_cli.workflow.run_workflow", workflow)
+    monkeypatch.setattr("harvest_cli.run_command.finish_run", lambda *args, **kwargs: 0)
     code, out, _ = harvest(capsys, "resume", "killed-1", "--lake", lake)
     assert code == 0
     assert seen["start_at"] == STAGES[finished] and seen["run-id"] == "killed-1"
@@ -95,7 +95,7 @@ def test_a_stopped_runs_report_and_history_are_written_while_it_holds_the_lake(c
         holders.append((lake_lock.holder(lake_root), (tmp_path / "lake/runs/r1/report/report.json").exists()))
 
     monkeypatch.setattr("glue_jobs.extract.main", extract_fails)
-    monkeypatch.setattr("transforms.publish.source_history.record_run", record_run)
+    monkeypatch.setattr("transforms.lake.run_history.record_run", record_run)
     code, _, err = harvest(capsys, "run", "--sources", str(registry), "--lake", lake, "--run-id", "r1")
     assert code == 1 and last_line(err).startswith(
         "run r1: the extract job failed: the source registry bucket went away"

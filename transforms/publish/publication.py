@@ -29,7 +29,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from transforms import lake
 from transforms.kill_points import kill_point
-from transforms.publish.catalog_state import (
+from transforms.lake.catalog_state import (
     current_version,
     next_version_id,
     read_state,
