@@ -228,12 +228,12 @@ def run_harvest(
 def stage_to_resume(lake_root: str, run_id: str) -> str:
     """The first stage a run did not finish; UsageError when it finished every stage.
 
-    The run's progress record says which stages finished (transforms.run_progress); a run without one
+    The run's progress record says which stages finished (transforms.lake.progress); a run without one
     (a Glue run, or one from before the record) resumes where its stopped report says, else from load
     when its catalog version is current (every stage before load finished), else from extract.
     """
     from harvest_cli.workflow import job_graph, load_template
-    from transforms.run_progress import completed_stages
+    from transforms.lake.progress import completed_stages
 
     completed = completed_stages(lake_root, run_id)
     report = read_report(lake_root, run_id)

@@ -147,7 +147,7 @@ def run_workflow(
     recorded as ``interrupted_stage``; it is not a failure of that stage. ``on_stop`` is called when
     the run stopped early, while it still holds the lake: what it writes (the stopped run's report)
     exists before another run can start. Each stage that succeeds is recorded in the run's progress
-    (transforms.run_progress), which ``harvest resume`` reads.
+    (transforms.lake.progress), which ``harvest resume`` reads.
     """
     from transforms.lake import lock as lake_lock
 
@@ -166,7 +166,7 @@ def _run_steps(
 ) -> WorkflowResult:
     from glue_jobs.job_context import STAGE_COUNTS
     from transforms.kill_points import kill_point
-    from transforms.run_progress import record_completed
+    from transforms.lake.progress import record_completed
 
     steps = job_graph(load_template(template))
     result = WorkflowResult(seconds={})

@@ -11,7 +11,7 @@ from harvest_cli.workflow import WorkflowResult, job_graph, load_template
 from tests.test_cli import REGISTRY, harvest, last_line
 from transforms.lake import lock as lake_lock
 from transforms.lake.manifest import pin_run
-from transforms.run_progress import record_completed
+from transforms.lake.progress import record_completed
 
 STAGES = [step.stage for step in job_graph(load_template())]
 

@@ -3,7 +3,8 @@
 This module holds its paths and small files; the package's modules hold the lake's state:
 ``lock`` (one run at a time), ``manifest`` (what a run is pinned to), ``catalog_state`` (the
 published versions and the ``CURRENT`` pointer), ``harvest_times`` (when each record was last seen),
-``run_history`` (each source's runs) and ``catalog_history`` (what operators did to the catalog).
+``progress`` (which stages of a run finished), ``run_history`` (each source's runs) and
+``catalog_history`` (what operators did to the catalog).
 
 Spark reads and writes the tables; this module handles the few small objects around them
 (the catalog pointer, the run manifest, the lake lock, report.json, Data Docs) the same way on
