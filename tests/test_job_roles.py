@@ -17,12 +17,12 @@ from hypothesis import strategies as st
 from harvest_cli.aws_runs import format_status
 from harvest_cli.workflow import load_template
 from transforms import lake
-from transforms.gate.duplicates import duplicates_uri
+from transforms.lake import catalog_history, run_history
 from transforms.lake.catalog_state import pointer_uri, version_uri
 from transforms.lake.lock import lock_uri
 from transforms.lake.manifest import manifest_uri
-from transforms.publish import history, source_history
 from transforms.repeat_run import carry_uri, last_run_uri
+from transforms.reports import history_html
 
 # A shared machine's timings vary (the first example also loads the template): the property is what counts.
 NO_DEADLINE = settings(deadline=None)
@@ -77,7 +77,7 @@ WRITES = {
     "transform": [run_key("transform", "records", PART), marker(run_key("transform"))],
     "validate": [
         run_key("validate", "records", PART),
-        duplicates_uri(ROOT, RUN),
+        lake.duplicates_uri(ROOT, RUN),
         run_key("quality", "summary.json"),
         run_key("quality", "index.html"),
         marker(run_key("validate")),
@@ -86,11 +86,11 @@ WRITES = {
         lock_uri(ROOT),
         pointer_uri(ROOT),
         lake.join(version_uri(ROOT, RUN), PART),
-        history.history_uri(ROOT),
+        catalog_history.history_uri(ROOT),
         last_run_uri(ROOT),
         lake.join(ROOT, "catalog", "harvest_times", RUN, PART),
-        source_history.history_uri(ROOT),
-        source_history.page_uri(ROOT),
+        run_history.history_uri(ROOT),
+        history_html.page_uri(ROOT),
         run_key("report", "report.json"),
         run_key("report", "errors", "a-source.csv"),
         run_key("report", "outcomes", PART),

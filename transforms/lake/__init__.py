@@ -56,6 +56,11 @@ def run_path(lake: str, run_id: str, *parts: str) -> str:
     return join(lake, "runs", check_run_id(run_id), *parts)
 
 
+def duplicates_uri(lake_root: str, run_id: str) -> str:
+    """Where validate leaves the run's duplicates summary for the report."""
+    return run_path(lake_root, run_id, "validate", "duplicates.json")
+
+
 def run_ids(lake: str) -> list[str]:
     """The runs of a lake: the folders under ``<lake>/runs`` named as a run id, sorted by name.
 
