@@ -48,7 +48,8 @@ _EVENT_TYPE_NAMES = {
     "null": "null",
 }
 _CATALOG_FIELDS = {"conformsTo": "conforms_to", "describedBy": "described_by"}
-# yajl's words for a string holding a byte no JSON string may (not UTF-8; a raw control character).
+# yajl's words for a string holding a byte no JSON string may (the guard marks bytes that are not UTF-8
+# before yajl sees them; a raw control character is marked once the first pass learned to look).
 _UNREADABLE_STRING = ("invalid bytes in UTF8 string", "invalid character inside string")
 # What the first pass may raise for the document besides ijson's JSONError: a number Python cannot
 # read raises ValueError (or SystemError, out of yajl's C callback), decimal's InvalidOperation, a
@@ -149,17 +150,18 @@ def _retry_with(error: Exception, info: CatalogInfo) -> CatalogInfo | None:
     """How to read the catalog again after the first pass raised ``error``, or None when reading again cannot help.
 
     An integer beyond 2^63 (or a float beyond a double) makes yajl overflow: read every number
-    exactly. A value that must reject only its dataset (a string holding a byte no JSON string may,
-    refused by yajl's or Python's UTF-8 checks or yajl's string lexer; a number Python or ``decimal``
-    refuses): look into every string and number, and mark those (transforms.fetch.json_guard).
+    exactly, checked. A string holding a raw control character, which yajl refuses: look into every
+    string and number, and mark those (transforms.fetch.json_guard).
     """
     message = str(error)
     if isinstance(error, ijson.JSONError) and "overflow" in message and not info.exact_numbers:
-        return CatalogInfo(exact_numbers=True, check_values=info.check_values)
+        # Exact numbers go to Python, whose errors inside ijson's C callback break the parser (and can
+        # crash it): every number is checked first.
+        return CatalogInfo(exact_numbers=True, check_values=True)
     if isinstance(error, ijson.JSONError):
         unreadable = any(phrase in message for phrase in _UNREADABLE_STRING)
     else:
-        unreadable = isinstance(error, _VALUE_ERRORS)
+        unreadable = isinstance(error, _VALUE_ERRORS)  # a safety net: the guard leaves none of these
     if unreadable and not info.check_values:
         return CatalogInfo(exact_numbers=info.exact_numbers, check_values=True)
     return None

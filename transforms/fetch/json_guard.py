@@ -8,21 +8,23 @@ escapes, so the document stays valid JSON and the rest of it parses as before.
 :func:`transforms.fetch.json_stream.repaired` then rejects the dataset holding a marker, with the
 field's name and the phrase as the reason.
 
-- **Long strings.** yajl lexes a token that spans two reads again from its start at every read,
-  so one string of n bytes costs n²/64 KiB. The guard holds back an open string until it ends and
-  hands it to ijson whole (one lexing pass); a string longer than :data:`MAX_STRING_BYTES` is
-  replaced by a marker and its remaining bytes are skipped unread.
-- **Numbers Python cannot read**: an integer of more than :data:`MAX_NUMBER_DIGITS` digits (Python's
-  int-string conversion limit: ijson's conversion raises and ends the parse) and an exponent of more
-  than :data:`MAX_EXPONENT_DIGITS` digits (``decimal`` refuses it). A number too is held back until
-  it ends, and one held longer than that is a marker at once.
-- **Bytes no JSON string may hold**: a byte that is not UTF-8 and a raw control character (a tab or a
-  newline not written as ``\\t`` or ``\\n``). The string's content becomes a marker naming the
+- **Long strings and numbers.** yajl lexes a token that spans two reads again from its start at
+  every read, so one string of n bytes cost n²/64 KiB. The guard holds back an open string or
+  number until it ends and hands it on whole (one lexing pass); one longer than
+  :data:`MAX_TOKEN_BYTES` becomes a marker and its remaining bytes are skipped unread.
+- **Numbers Python cannot read**, which a catalog read exactly (an integer beyond 2^63 somewhere)
+  would hand to Python: an integer of more than :data:`MAX_NUMBER_DIGITS` digits (Python's
+  int-string conversion limit) becomes a marker; so does a number with an exponent of
+  :data:`HUGE_EXPONENT_DIGITS` digits or more (``decimal`` refuses the largest), unless it is zero
+  or its exponent negative, when it becomes ``0.0``, as a double reads it.
+- **Bytes no JSON string may hold**: a byte that is not UTF-8 and a raw control character (a tab or
+  a newline not written as ``\\t`` or ``\\n``). The string's content becomes a marker naming the
   first such byte and where it is in the document.
 
 Numbers and strings' bytes are looked into only when ``check_values``: the first pass sets it when
 reading without it raised (``transforms.fetch.datajson.inspect_catalog``), so a catalog without
-such values pays for neither.
+such values pays for neither; and each rule marks only what would have raised, so a value's
+verdict never depends on what else its catalog holds.
 
 Quotes are told apart from escaped ones by replacing every backslash escape with two plain bytes
 (:func:`_masked`), which keeps every offset: a quote left is the start or the end of a string.
@@ -32,10 +34,9 @@ import re
 import sys
 from typing import IO
 
-MAX_STRING_BYTES = 1 << 20  # one string's bytes in one dataset; real catalogs stay under 100 KB
+MAX_TOKEN_BYTES = 1 << 20  # one string's or number's bytes; real catalogs' longest strings are ~100 KB
 MAX_NUMBER_DIGITS = min(4300, sys.get_int_max_str_digits() or 4300)  # Python's own limit, 4,300
-MAX_EXPONENT_DIGITS = 9  # 1e999999999 is far beyond a double already
-_HELD_NUMBER = MAX_NUMBER_DIGITS + 64  # characters of one number (sign, point, exponent) held at most
+HUGE_EXPONENT_DIGITS = 17  # 1e10000000000000000: far beyond a double, and near decimal's limit (10^18)
 READ_SIZE = 64 * 1024
 
 MARKER = "\ufdd1"
@@ -44,13 +45,13 @@ _ESCAPE = re.compile(rb"\\.", re.DOTALL)
 _NUMBER_CHARS = b"-+.eE0123456789"
 _NUMBER_RUN = re.compile(rb"[-+.eE0-9]*")
 _SUSPECT_NUMBER = re.compile(
-    rb"[-+.eE0-9]{%d,}|[eE][-+]?0*[1-9][0-9]{%d,}" % (MAX_NUMBER_DIGITS + 1, MAX_EXPONENT_DIGITS)
+    rb"[-0-9]{%d,}|[eE][-+]?0*[1-9][0-9]{%d,}" % (MAX_NUMBER_DIGITS + 1, HUGE_EXPONENT_DIGITS - 1)
 )
-_EXPONENT = re.compile(rb"[eE][-+]?0*([0-9]*)")
-# Both kinds of suspect hold a run of ten digits (a valid number of more than 4,300 digits has one of
-# at least 1,434): looked for first in the bytes with every digit made a 9, which is C's fast search.
+_NUMBER = re.compile(rb"(-?)([0-9]*)\.?([0-9]*)(?:[eE]([-+]?)0*([0-9]*))?\Z")
+# Every suspect holds a run of ten digits: looked for first in the bytes with every digit made a 9,
+# which is C's fast substring search (the regular expression alone costs five times the parse).
 _DIGITS_AS_NINES = bytes(0x39 if 0x30 <= byte <= 0x39 else 0x78 for byte in range(256))
-_TEN_DIGITS = b"9" * (MAX_EXPONENT_DIGITS + 1)
+_TEN_DIGITS = b"9" * 10
 _CONTROL = re.compile(rb"[\x00-\x1f]")
 
 
@@ -63,15 +64,41 @@ def _marker(phrase: str) -> bytes:
     return _MARKER_ESCAPE + phrase.encode("ascii") + _MARKER_ESCAPE
 
 
-def _number_problem(token: bytes) -> str | None:
-    """Why a number token cannot be read, or None."""
-    digits = len(token) - len(token.translate(None, b"0123456789"))
-    exponent = _EXPONENT.search(token)
-    if digits > MAX_NUMBER_DIGITS or len(token) > _HELD_NUMBER:
-        return f"is a number of more than {MAX_NUMBER_DIGITS:,} digits"
-    if exponent and len(exponent.group(1)) > MAX_EXPONENT_DIGITS:
-        return f"is a number whose exponent has more than {MAX_EXPONENT_DIGITS} digits"
-    return None
+def _number_replacement(token: bytes) -> bytes | None:
+    """What a number token Python cannot read becomes (a marker, or 0.0), or None for one it can."""
+    number = _NUMBER.match(token)
+    if not number:
+        return None  # not a number at all: yajl refuses the document
+    sign, whole, fraction, exponent_sign, exponent = number.groups()
+    if exponent is None and not fraction and len(whole) > MAX_NUMBER_DIGITS and b"." not in token:
+        return b'"' + _marker(f"is a number of more than {MAX_NUMBER_DIGITS:,} digits") + b'"'
+    if exponent is None or len(exponent) < HUGE_EXPONENT_DIGITS:
+        return None
+    if exponent_sign == b"-" or not (whole + fraction).strip(b"0"):
+        return sign + b"0.0"
+    return b'"' + _marker("is a number too large to keep") + b'"'
+
+
+def _is_utf8(data: bytes) -> bool:
+    if data.isascii():
+        return True
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _run_start(masked: bytes, position: int) -> int:
+    """Where the run of number characters that reaches ``position`` starts (looking back in doubling
+    windows, so the cost is that of the run)."""
+    width = 64
+    while True:
+        low = max(0, position - width)
+        kept = masked[low:position].rstrip(_NUMBER_CHARS)
+        if kept or not low:
+            return low + len(kept)
+        width *= 2
 
 
 def _string_problem(content: bytes, offset: int) -> str | None:
@@ -92,7 +119,7 @@ class ValueGuardStream:
     """A readable byte stream: the stream below with every value ijson must not see replaced by a marker.
 
     ``marked`` counts the markers written. A read returns whole strings and numbers, so it may
-    return more than ``size`` bytes (a string of up to MAX_STRING_BYTES) or, at the end, less.
+    return more than ``size`` bytes (a token of up to MAX_TOKEN_BYTES) or, at the end, less.
     """
 
     def __init__(self, raw: IO[bytes], check_values: bool = False):
@@ -124,86 +151,73 @@ class ValueGuardStream:
                 return data
 
     def _fed(self, chunk: bytes, at: int) -> bytes:
+        """What goes on of ``chunk`` (the document from byte ``at``) and of what was held before it."""
         parts: list[bytes] = []
-        if self.state in ("string", "skip-string"):
-            end = self._string_end(chunk)
+        if self.state != "out":
+            end = self._token_end(chunk)
+            held = self.state in ("string", "number")
             if end < 0:
-                if self.state == "string":
+                if held:
                     self._hold(chunk, parts)
                 return b"".join(parts)
-            if self.state == "string":
-                self._hold(chunk[:end], parts)
-                if self.state == "string":  # within the bound: the whole string goes on
-                    parts.append(self._checked(b"".join(self.held), self.held_at))
+            if held:
+                self._hold(chunk[:end], parts, ended=True)
+            if self.state in ("string", "number"):  # within the bound: the token goes on whole, checked
+                parts.append(self._checked(b"".join(self.held), self.held_at))
             chunk, at, self.state, self.held = chunk[end:], at + end, "out", []
-        elif self.state in ("number", "skip-number"):
-            run = _NUMBER_RUN.match(chunk).end()  # type: ignore[union-attr]
-            if self.state == "skip-number":
-                if run == len(chunk):
-                    return b""
-                chunk, at, self.state = chunk[run:], at + run, "out"
-            else:  # the held number goes on with the rest of the chunk, and is checked with it
-                chunk, at, self.state = b"".join(self.held) + chunk, self.held_at, "out"
-                self.held = []
         parts.append(self._out_of_string(chunk, at))
-        return b"".join(parts)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
-    def _string_end(self, chunk: bytes) -> int:
-        """Just past the unescaped quote that ends the open string in ``chunk``, or -1 (then ``escaped`` is kept)."""
-        first = 1 if self.escaped and chunk else 0
+    def _token_end(self, chunk: bytes) -> int:
+        """Just past where the held (or skipped) string or number ends in ``chunk``, or -1."""
+        if self.state.endswith("number"):
+            run = _NUMBER_RUN.match(chunk).end()  # type: ignore[union-attr]
+            return -1 if run == len(chunk) else run
+        first = 1 if self.escaped else 0
         masked = _masked(chunk[first:])
         quote = masked.find(b'"')
-        if quote < 0:
-            self.escaped = masked.endswith(b"\\")
-            return -1
-        self.escaped = False
-        return first + quote + 1
+        self.escaped = quote < 0 and masked.endswith(b"\\")
+        return -1 if quote < 0 else first + quote + 1
 
-    def _hold(self, data: bytes, parts: list[bytes]) -> None:
-        """Hold ``data`` as more of the open string; past MAX_STRING_BYTES the string becomes a marker."""
+    def _hold(self, data: bytes, parts: list[bytes], ended: bool = False) -> None:
+        """Hold ``data`` as more of the open string or number; past MAX_TOKEN_BYTES (a string's quotes
+        not counted) it becomes a marker in ``parts``, and the rest of it is skipped."""
         self.held.append(data)
         self.held_bytes += len(data)
-        if self.held_bytes - 2 > MAX_STRING_BYTES:
-            parts.append(b'"' + _marker(f"is a string of more than {MAX_STRING_BYTES:,} bytes") + b'"')
+        kind = self.state
+        if self.held_bytes - (1 + ended if kind == "string" else 0) > MAX_TOKEN_BYTES:
+            parts.append(b'"' + _marker(f"is a {kind} of more than {MAX_TOKEN_BYTES:,} bytes") + b'"')
             self.marked += 1
-            self.held, self.state = [], "skip-string"
+            self.held, self.state = [], f"skip-{kind}"
 
     def _out_of_string(self, data: bytes, at: int) -> bytes:
         """``data``, which starts outside any string, checked up to where an open string or a number
         at its end starts; that tail is held."""
         masked = _masked(data)
         if masked.count(b'"') % 2:
-            start = masked.rfind(b'"')
-            self.state, self.held, self.held_at, self.held_bytes = "string", [data[start:]], at + start, 0
-            self.held_bytes = len(data) - start
+            start, self.state = masked.rfind(b'"'), "string"
             self.escaped = masked.endswith(b"\\")
         else:
             start = len(data.rstrip(_NUMBER_CHARS))
-            if start < len(data):
-                self.state, self.held, self.held_at = "number", [data[start:]], at + start
-                self.held_bytes = len(data) - start
-        checked = self._checked(data[:start], at, masked[:start])
-        if self.state == "string" and self.held_bytes - 2 > MAX_STRING_BYTES:  # a read longer than the bound
-            parts: list[bytes] = [checked]
-            self.held_bytes, self.held = 0, []
+            self.state = "number" if start < len(data) else "out"
+        parts = [self._checked(data[:start], at)]
+        if self.state != "out":
+            self.held, self.held_at, self.held_bytes = [], at + start, 0
             self._hold(data[start:], parts)
-            return b"".join(parts)
-        if self.state == "number" and self.held_bytes > _HELD_NUMBER:
-            problem = (
-                _number_problem(data[start:]) or f"is a number of more than {MAX_NUMBER_DIGITS:,} digits"
-            )
-            self.marked += 1
-            self.held, self.state = [], "skip-number"
-            return checked + b'"' + _marker(problem) + b'"'
-        return checked
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
-    def _checked(self, data: bytes, at: int, masked: bytes | None = None) -> bytes:
-        """``data`` (whole strings and numbers only, starting outside a string) with its bad values marked."""
-        masked = _masked(data) if masked is None else masked
-        if not self.check_values:
+    def _checked(self, data: bytes, at: int) -> bytes:
+        """``data`` (whole strings and numbers only, starting outside a string) with its bad values marked.
+
+        Bytes that are not UTF-8 are looked for always (yajl lets some through, and Python's error
+        then, raised inside ijson's C callback, leaves the parser broken); the rest when ``check_values``.
+        """
+        utf8 = _is_utf8(data)
+        if utf8 and not self.check_values:
             return data
-        spans = self._bad_numbers(masked)
-        if not self._strings_clean(masked):
+        masked = _masked(data)
+        spans = self._bad_numbers(masked) if self.check_values else []
+        if not utf8 or (self.check_values and _CONTROL.search(b'"'.join(masked.split(b'"')[1::2]))):
             spans = sorted(spans + self._bad_strings(data, masked, at))
         if not spans:
             return data
@@ -228,24 +242,12 @@ class ValueGuardStream:
             inside, counted = (inside + masked.count(b'"', counted, position)) % 2, position
             if inside or (spans and position < spans[-1][1]):
                 continue  # inside a string (text, not a number), or in the number just marked
-            before = masked[max(0, position - _HELD_NUMBER) : position]
-            start = position - (len(before) - len(before.rstrip(_NUMBER_CHARS)))
+            start = _run_start(masked, position)
             end = _NUMBER_RUN.match(masked, position).end()  # type: ignore[union-attr]
-            problem = _number_problem(masked[start:end])
-            if problem:
-                spans.append((start, end, b'"' + _marker(problem) + b'"'))
+            replacement = _number_replacement(masked[start:end])
+            if replacement is not None:
+                spans.append((start, end, replacement))
         return spans
-
-    @staticmethod
-    def _strings_clean(masked: bytes) -> bool:
-        contents = b'"'.join(masked.split(b'"')[1::2])
-        if _CONTROL.search(contents):
-            return False
-        try:
-            contents.decode("utf-8")
-        except UnicodeDecodeError:
-            return False
-        return True
 
     @staticmethod
     def _bad_strings(data: bytes, masked: bytes, at: int) -> list[tuple[int, int, bytes]]:
