@@ -118,7 +118,7 @@ def test_one_string_of_32_mb_is_rejected_alone_in_linear_time(tmp_path):
     assert time.monotonic() - started < 5
     assert [(i["identifier"], i["error"]) for i in items[:-1]] == [
         ("good", None),
-        ("h", "dataset #2: description is a string of more than 1,048,576 bytes"),
+        ("h", "dataset #2: description is a string of more than 8,388,608 bytes"),
         ("good", None),
     ]
     assert items[-1]["status"] == "complete"
@@ -126,21 +126,19 @@ def test_one_string_of_32_mb_is_rejected_alone_in_linear_time(tmp_path):
 
 def test_a_string_of_the_bound_is_kept_whole_and_one_byte_more_is_rejected():
     at_bound = "é" * (MAX_TOKEN_BYTES // 2)  # two bytes each in UTF-8
-    over = at_bound + "x"
-    body = catalog(
-        *(
-            json.dumps({"identifier": n, "d": t}, ensure_ascii=False).encode()
-            for n, t in [("a", at_bound), ("b", over)]
-        )
-    )
+    escapes = '"' * (MAX_TOKEN_BYTES // 2 + 1)  # written \" each: just over the bound, however read
+    datasets = [("a", at_bound), ("b", at_bound + "x"), ("c", escapes)]
+    written = [json.dumps({"identifier": n, "v": v}, ensure_ascii=False).encode() for n, v in datasets]
+    body = catalog(*written, b'{"identifier": "d", "v": ' + b"9" * (MAX_TOKEN_BYTES + 1) + b"}")
     stream = io.BytesIO(body)
     info = inspect_catalog(stream)
     records = [dataset_record(index, value, info) for index, value in iter_datasets(stream, info)]
-    assert json.loads(records[0]["raw"])["d"] == at_bound
-    assert (records[1]["identifier"], records[1]["error"]) == (
-        "b",
-        "dataset #2: d is a string of more than 1,048,576 bytes",
-    )
+    assert json.loads(records[0]["raw"])["v"] == at_bound
+    assert [(r["identifier"], r["error"]) for r in records[1:]] == [
+        ("b", "dataset #2: v is a string of more than 8,388,608 bytes"),
+        ("c", "dataset #3: v is a string of more than 8,388,608 bytes"),
+        ("d", "dataset #4: v is a number of more than 8,388,608 bytes"),
+    ]
 
 
 class Dribble(io.BytesIO):
@@ -162,7 +160,7 @@ JSON_VALUES = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(JSON_VALUES, st.integers(1, 40), st.booleans(), st.booleans())
 def test_the_guard_hands_on_any_document_unchanged_however_it_is_read(value, most, ascii_only, check_values):
     """Holding back open strings and numbers across reads of any size changes no value."""
@@ -207,10 +205,10 @@ def test_an_invalid_utf8_byte_rejects_its_dataset_alone_naming_the_byte_and_wher
 
 DIGITS = st.text("0123456789", min_size=1, max_size=3)
 BAD_UTF8 = [b"\x92", b"\xff", b"\xc0\xaf", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xe2\x82"]
-# (bytes in a dataset's value, the end of the reason it is rejected with; None: not rejected)
+# (bytes in a dataset's value, the end of the reason it is rejected with; None: not rejected). Values
+# longer than MAX_TOKEN_BYTES have tests of their own, which a hundred examples would make slow.
 HOSTILE = st.one_of(
     st.integers(4301, 5000).map(lambda n: (b"9" * n, "is a number of more than 4,300 digits")),
-    st.just((b"-" + b"1" * (MAX_TOKEN_BYTES + 1), "is a number of more than 1,048,576 bytes")),
     st.sampled_from([b"1e400", b"-1.7e309", b"1e" + b"7" * 12, b"-2.5E+" + b"9" * 25]).map(
         lambda v: (v, "is a number too large to keep")
     ),
@@ -221,7 +219,6 @@ HOSTILE = st.one_of(
         lambda c: (b'"a' + bytes([c]) + b'b"', "holds a control character JSON needs escaped: byte 0x")
     ),
     st.integers(33, 80).map(lambda d: (b"[" * d + b"]" * d, "is nested deeper than 32 levels")),
-    st.just((b'"' + b"\\\\" * (MAX_TOKEN_BYTES // 2 + 1) + b'"', "is a string of more than 1,048,576 bytes")),
     # Kept: a lone surrogate (repaired), an integer beyond 2^63, a fraction of thousands of digits,
     # a number too small for a double (zero, as a double reads it).
     st.sampled_from(
