@@ -245,9 +245,10 @@ def checked_entry(value, info: CatalogInfo, label: str) -> CheckedEntry:
         kind = JSON_TYPE_NAMES.get(type(value), type(value).__name__)
         return CheckedEntry(value, None, warnings, f"{label} is {kind}, not a JSON object")
     raw = None if info.exact_numbers else canonical_json(value)
-    if raw is None or needs_repair(raw, info.markers):
+    markers = info.markers
+    if raw is None or needs_repair(raw, markers):
         try:
-            value = repaired(value, "", warnings, info.markers)
+            value = repaired(value, "", warnings, markers)
         except UnreadableValue as error:
             return CheckedEntry(value, None, warnings, f"{label}: {error}")
         raw = canonical_json(value)
@@ -270,8 +271,11 @@ def readable_field(value: Any, name: str, info: CatalogInfo) -> Any:
 
 
 def dataset_identifier(value: Any, info: CatalogInfo) -> str | None:
-    """The identifier of a 1.1 dataset entry (checked or not), when it is a non-blank readable string."""
-    identifier = readable_field(value, "identifier", info)
+    """The identifier of a 1.1 dataset entry as read (checked or not), when it is a non-blank readable string."""
+    return _identifier_text(readable_field(value, "identifier", info))
+
+
+def _identifier_text(identifier: Any) -> str | None:
     return identifier.strip() if isinstance(identifier, str) and identifier.strip() else None
 
 
@@ -280,5 +284,8 @@ def dataset_record(index: int, value, info: CatalogInfo | None = None) -> dict:
     (see :func:`checked_entry`), and keeps its identifier when that can be read."""
     info = info or CatalogInfo()
     entry = checked_entry(value, info, f"dataset #{index + 1}")
-    identifier = dataset_identifier(entry.value, info)
+    if entry.error:
+        identifier = dataset_identifier(entry.value, info)
+    else:  # checked: its value is repaired already
+        identifier = _identifier_text(entry.value.get("identifier"))
     return {"identifier": identifier, "raw": entry.raw, "error": entry.error, "warnings": entry.warnings}
