@@ -1,8 +1,10 @@
 """Growth of the work hostile input costs, before and after issue 13: seconds per input size.
 
-Three inputs a publisher controls once cost time quadratic in their size: unclosed ``<a href=`` in
-a WAF listing (the anchor regex), deep ``[[[[`` in a data.json (ijson's prefixed events) and a
-description of spaces that ends in a letter (the trailing-space regex). Each is timed at growing
+Four inputs a publisher controls once cost time quadratic in their size: unclosed ``<a href=`` in
+a WAF listing (the anchor regex), deep ``[[[[`` in a data.json (ijson's prefixed events), one long
+string in a data.json (yajl lexes a string split over n reads n times; now it gets each string
+whole, and one longer than 8 MiB is skipped unread) and a description of spaces that ends in a
+letter (the trailing-space regex). Each is timed at growing
 sizes with the old code (kept here only to be measured, and only at sizes it survives) and with
 the code that replaced it. Then one real catalog through both first passes and the second pass,
 to show what the new reading costs a normal catalog.
@@ -19,6 +21,7 @@ import ijson
 
 from transforms.crosswalk.normalize import normalize_text
 from transforms.fetch.datajson import inspect_catalog, iter_datasets
+from transforms.fetch.json_stream import SurrogateRepairStream
 from transforms.fetch.waf_listing import parse_listing
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
@@ -42,6 +45,16 @@ def old_first_pass(body: bytes) -> None:
 
 def new_first_pass(body: bytes) -> None:
     inspect_catalog(io.BytesIO(body))
+
+
+def old_stream_pass(body: bytes) -> None:
+    """The first pass's events as they were read: the byte stream with no value guard under ijson."""
+    for _event in ijson.basic_parse(SurrogateRepairStream(io.BytesIO(body))):
+        pass
+
+
+def one_string(mib: int) -> bytes:
+    return b'{"dataset": [{"identifier": "a", "description": "' + b"x" * (mib << 20) + b'"}]}'
 
 
 def nested(depth: int) -> bytes:
@@ -77,6 +90,17 @@ def main() -> None:
             )
             for depth in (5_000, 10_000, 20_000, 40_000, 1_000_000)
         ],  # fmt: skip
+    )
+    table(
+        "data.json one long string (MiB)",
+        [
+            (
+                mib,
+                seconds(lambda m=mib: old_stream_pass(one_string(m))) if mib <= 16 else "-",
+                seconds(lambda m=mib: new_first_pass(one_string(m))),
+            )
+            for mib in (2, 4, 8, 16, 64)
+        ],
     )
     table(
         "description of spaces ending in a letter (characters)",

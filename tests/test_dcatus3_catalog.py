@@ -190,7 +190,7 @@ def test_a_lone_surrogate_is_repaired_and_an_entry_nested_too_deep_is_rejected_a
     records = list(read(text.encode())[0])
     assert [(r["identifier"], r["error"]) for r in records] == [
         ("d1", None),
-        (None, "dataset #2 is nested deeper than 32 levels"),
+        ("d2", "dataset #2 is nested deeper than 32 levels"),
         ("s1", None),
     ]
     assert json.loads(records[0]["raw"])["title"] == "It\u2019s"

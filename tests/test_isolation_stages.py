@@ -144,7 +144,7 @@ def test_an_integer_beyond_64_bits_keeps_its_value(hostile):
 def test_a_dataset_nested_too_deep_is_rejected_alone(hostile):
     _base, statuses, records = hostile
     rows = sorted((r.position, r.identifier, r.error) for r in records if r.source_id == "deep")
-    assert rows == [(0, "ok", None), (1, None, "dataset #2 is nested deeper than 32 levels")]
+    assert rows == [(0, "ok", None), (1, "deep", "dataset #2 is nested deeper than 32 levels")]
     assert statuses["deep"].status == "complete"
 
 

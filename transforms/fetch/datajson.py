@@ -5,8 +5,11 @@ temp file and is read twice with ijson. The first pass walks the parser's basic 
 objects built, no prefixes) to prove the document is a complete JSON object with a ``dataset``
 array, to pick up the catalog-level metadata and to learn what the second pass must take care of
 (see :mod:`transforms.fetch.json_stream`: lone surrogate escapes, nesting deeper than a record may
-go, integers beyond 2^63); the second builds one dataset at a time. Checking first means a
-truncated or broken catalog fails before any of its records is emitted.
+go, integers beyond 2^63, values marked unreadable, strings holding bytes no JSON string may); the
+second builds one dataset at a time. Checking first means a truncated or broken catalog fails before
+any of its records is emitted. A dataset rejected for what it holds keeps its identifier whenever
+that field itself can be read (:func:`readable_field`), so its published version is never taken for
+deleted.
 """
 
 import json
@@ -18,9 +21,10 @@ import ijson
 
 from transforms.fetch.json_stream import (
     MAX_RECORD_DEPTH,
-    NumberTooLarge,
-    SurrogateRepairStream,
+    CatalogStream,
+    Markers,
     TooDeep,
+    UnreadableValue,
     datasets_built,
     needs_repair,
     repaired,
@@ -44,6 +48,14 @@ _EVENT_TYPE_NAMES = {
     "null": "null",
 }
 _CATALOG_FIELDS = {"conformsTo": "conforms_to", "describedBy": "described_by"}
+# yajl's words for a string holding a byte no JSON string may (the guard marks bytes that are not UTF-8
+# before yajl sees them; a raw control character is marked once the first pass learned to look).
+_UNREADABLE_STRING = ("invalid bytes in UTF8 string", "invalid character inside string")
+# What the first pass may raise for the document besides ijson's JSONError: a number Python cannot
+# read raises ValueError (or SystemError, out of yajl's C callback), decimal's InvalidOperation, a
+# string that is not UTF-8 UnicodeDecodeError (a ValueError).
+_VALUE_ERRORS = (ValueError, SystemError, ArithmeticError)
+_FIRST_PASS_ERRORS = (ijson.JSONError, *_VALUE_ERRORS)
 
 
 class CatalogError(ValueError):
@@ -60,11 +72,18 @@ class CatalogInfo:
     exact_numbers: bool = False  # a number yajl cannot hold as a 64-bit integer or a double
     deepest: int = 0  # levels of nesting anywhere in the document
     repaired_escapes: int = 0  # lone surrogate escapes rewritten in the byte stream
+    marked_values: int = 0  # values the byte stream replaced by a marker (see transforms.fetch.json_guard)
+    check_values: bool = False  # some value must be marked: every pass looks into strings and numbers
 
     @property
     def too_deep(self) -> bool:
         """True when some value nests deeper than a dataset may: the second pass must not build prefixes."""
         return self.deepest - 2 > MAX_RECORD_DEPTH
+
+    @property
+    def markers(self) -> Markers:
+        """The markers the later passes' streams hold, which :func:`repaired` must look for."""
+        return Markers(surrogates=self.repaired_escapes > 0, values=self.marked_values > 0)
 
 
 def canonical_json(value) -> str:
@@ -102,7 +121,7 @@ def _parse_error(error: Exception, stream: IO[bytes], size: int) -> CatalogError
 
 def _first_pass(stream: IO[bytes], info: CatalogInfo) -> str | None:
     """Walk the basic events once; returns the kind of the first top-level "dataset" value."""
-    repairing = SurrogateRepairStream(stream)
+    repairing = CatalogStream(stream, info.check_values)
     depth, top_key, dataset_type, in_datasets = 0, None, None, False
     for event, value in ijson.basic_parse(repairing, use_float=not info.exact_numbers):
         if depth == 0 and event != "start_map":
@@ -123,8 +142,45 @@ def _first_pass(stream: IO[bytes], info: CatalogInfo) -> str | None:
         elif event in ("end_map", "end_array"):
             depth -= 1
             in_datasets = in_datasets and depth > 1
-    info.repaired_escapes = repairing.repairs
+    info.repaired_escapes, info.marked_values = repairing.repairs, repairing.marked
     return dataset_type
+
+
+def _retry_with(error: Exception, info: CatalogInfo) -> CatalogInfo | None:
+    """How to read the catalog again after the first pass raised ``error``, or None when reading again cannot help.
+
+    An integer beyond 2^63 (or a float beyond a double) makes yajl overflow: read every number
+    exactly, checked. A string holding a raw control character, which yajl refuses: look into every
+    string and number, and mark those (transforms.fetch.json_guard).
+    """
+    message = str(error)
+    if isinstance(error, ijson.JSONError) and "overflow" in message and not info.exact_numbers:
+        # Exact numbers go to Python, whose errors inside ijson's C callback break the parser (and can
+        # crash it): every number is checked first.
+        return CatalogInfo(exact_numbers=True, check_values=True)
+    if isinstance(error, ijson.JSONError):
+        unreadable = any(phrase in message for phrase in _UNREADABLE_STRING)
+    else:
+        unreadable = isinstance(error, _VALUE_ERRORS)  # a safety net: the guard leaves none of these
+    if unreadable and not info.check_values:
+        return CatalogInfo(exact_numbers=info.exact_numbers, check_values=True)
+    return None
+
+
+def _first_pass_retried(stream: IO[bytes]) -> tuple[CatalogInfo, str | None]:
+    """The first pass, read again as :func:`_retry_with` says for as long as that helps."""
+    info = CatalogInfo()
+    while True:
+        try:
+            return info, _first_pass(stream, info)
+        except CatalogError:
+            raise
+        except _FIRST_PASS_ERRORS as error:
+            retry = _retry_with(error, info)
+            if retry is None:
+                raise
+            info = retry
+            rewind(stream)
 
 
 def inspect_catalog(stream: IO[bytes], require_dataset: bool = True) -> CatalogInfo:
@@ -136,23 +192,12 @@ def inspect_catalog(stream: IO[bytes], require_dataset: bool = True) -> CatalogI
     size = stream.tell()
     stream.seek(0)
     _check_start(stream)
-    info = CatalogInfo()
     try:
-        try:
-            dataset_type = _first_pass(stream, info)
-        except ijson.JSONError as error:
-            if "overflow" not in str(error):
-                raise
-            # An integer beyond 2^63 (or a float beyond a double): read every number exactly instead.
-            rewind(stream)
-            info = CatalogInfo(exact_numbers=True)
-            dataset_type = _first_pass(stream, info)
-    except ijson.JSONError as error:
-        raise _parse_error(error, stream, size) from None
+        info, dataset_type = _first_pass_retried(stream)
     except CatalogError:
         raise
-    except (ValueError, SystemError):  # Python refuses integers of more than 4,300 digits
-        raise CatalogError("catalog holds a number with more digits than can be read") from None
+    except _FIRST_PASS_ERRORS as error:
+        raise _parse_error(error, stream, size) from None
     finally:
         rewind(stream)
     if dataset_type is None and require_dataset:
@@ -171,7 +216,7 @@ def iter_datasets(stream: IO[bytes], info: CatalogInfo | None = None) -> Iterato
     """
     info = info or CatalogInfo()
     rewind(stream)
-    repairing = SurrogateRepairStream(stream)
+    repairing = CatalogStream(stream, info.check_values)
     use_float = not info.exact_numbers
     if info.too_deep:  # ijson's prefixed events would cost time quadratic in the depth
         yield from datasets_built(repairing, use_float)
@@ -180,7 +225,8 @@ def iter_datasets(stream: IO[bytes], info: CatalogInfo | None = None) -> Iterato
 
 
 class CheckedEntry(NamedTuple):
-    """One catalog entry checked: its value (repaired), canonical text and warnings, or why it is rejected."""
+    """One catalog entry checked: its value (repaired), canonical text and warnings; or, rejected, its
+    value as read and why."""
 
     value: Any
     raw: str | None
@@ -198,23 +244,48 @@ def checked_entry(value, info: CatalogInfo, label: str) -> CheckedEntry:
     if not isinstance(value, dict):
         kind = JSON_TYPE_NAMES.get(type(value), type(value).__name__)
         return CheckedEntry(value, None, warnings, f"{label} is {kind}, not a JSON object")
-    markers = info.repaired_escapes > 0
     raw = None if info.exact_numbers else canonical_json(value)
+    markers = info.markers
     if raw is None or needs_repair(raw, markers):
         try:
             value = repaired(value, "", warnings, markers)
-        except NumberTooLarge as error:
+        except UnreadableValue as error:
             return CheckedEntry(value, None, warnings, f"{label}: {error}")
         raw = canonical_json(value)
     return CheckedEntry(value, raw, warnings, None)
 
 
+def readable_field(value: Any, name: str, info: CatalogInfo) -> Any:
+    """The top-level field ``name`` of an entry, repaired; None when it is absent or cannot be read.
+
+    Read alone, so an entry rejected for another of its values (a number no float holds, a string
+    too long, a value nested too deep, which comes as what was built of it) keeps what identifies it.
+    """
+    value = value.value if isinstance(value, TooDeep) else value
+    if not isinstance(value, dict):
+        return None
+    try:
+        return repaired(value.get(name), name, [], info.markers)
+    except UnreadableValue:
+        return None
+
+
+def dataset_identifier(value: Any, info: CatalogInfo) -> str | None:
+    """The identifier of a 1.1 dataset entry as read (checked or not), when it is a non-blank readable string."""
+    return _identifier_text(readable_field(value, "identifier", info))
+
+
+def _identifier_text(identifier: Any) -> str | None:
+    return identifier.strip() if isinstance(identifier, str) and identifier.strip() else None
+
+
 def dataset_record(index: int, value, info: CatalogInfo | None = None) -> dict:
     """identifier, raw, error and warnings of one dataset entry; a bad entry is an error, not a failure
-    (see :func:`checked_entry`)."""
-    entry = checked_entry(value, info or CatalogInfo(), f"dataset #{index + 1}")
+    (see :func:`checked_entry`), and keeps its identifier when that can be read."""
+    info = info or CatalogInfo()
+    entry = checked_entry(value, info, f"dataset #{index + 1}")
     if entry.error:
-        return {"identifier": None, "raw": None, "error": entry.error, "warnings": entry.warnings}
-    identifier = entry.value.get("identifier")
-    identifier = identifier.strip() if isinstance(identifier, str) and identifier.strip() else None
-    return {"identifier": identifier, "raw": entry.raw, "error": None, "warnings": entry.warnings}
+        identifier = dataset_identifier(entry.value, info)
+    else:  # checked: its value is repaired already
+        identifier = _identifier_text(entry.value.get("identifier"))
+    return {"identifier": identifier, "raw": entry.raw, "error": entry.error, "warnings": entry.warnings}

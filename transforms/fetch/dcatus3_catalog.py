@@ -29,9 +29,9 @@ from collections.abc import Iterator
 from functools import partial
 from typing import IO, Any
 
-from transforms.fetch.datajson import CatalogError, CatalogInfo, checked_entry
+from transforms.fetch.datajson import CatalogError, CatalogInfo, checked_entry, readable_field
 from transforms.fetch.dcatus3_walk import RECORD_ARRAYS, Walk, conforms_to, entries
-from transforms.fetch.json_stream import NumberTooLarge, repaired
+from transforms.fetch.json_stream import TooDeep, UnreadableValue, repaired
 from transforms.isolation import isolated, require_utf8
 from transforms.schemas import FetchStatus, RecordType
 
@@ -98,11 +98,11 @@ def _members(value: dict, record_type: RecordType) -> Iterator[dict]:
 
 def _clean(value: Any, info: CatalogInfo) -> Any:
     """The value with repaired surrogates and plain numbers, when the stream needed either (for identifiers)."""
-    if not (info.repaired_escapes or info.exact_numbers):
+    if not (info.repaired_escapes or info.marked_values or info.exact_numbers):
         return value
     try:
-        return repaired(value, "", [], info.repaired_escapes > 0)
-    except NumberTooLarge:
+        return repaired(value, "", [], info.markers)
+    except UnreadableValue:
         return value
 
 
@@ -127,6 +127,22 @@ def _parent_of_top_level(
     return top_level, {key: first_parent[key] for key in top_level if key in first_parent}
 
 
+def rejected_identifier(value: Any, record_type: RecordType, info: CatalogInfo) -> str | None:
+    """The identifier of an entry rejected for what it holds, read from its own fields when they can be read.
+
+    A catalog record named by its topic and date is not named when one of those cannot be read: the
+    name would not be the one it was published under.
+    """
+    names = (IDENTIFIER_FIELD[record_type], "primaryTopic", "modified")
+    fields = {name: readable_field(value, name, info) for name in names}
+    entry = value.value if isinstance(value, TooDeep) else value
+    unread = isinstance(entry, dict) and any(
+        entry.get(name) is not None and fields[name] is None for name in names
+    )
+    identifier, _ = record_identifier(fields, record_type)
+    return None if unread and identifier and identifier.startswith(CATALOG_RECORD_URN) else identifier
+
+
 def _record(value: Any, record_type: RecordType, label: str, info: CatalogInfo, parent: str | None) -> dict:
     """identifier, raw, error, warnings, record_type and parent_identifier of one entry."""
     row: dict = {"identifier": None, "raw": None, "warnings": [], "record_type": record_type}
@@ -134,7 +150,7 @@ def _record(value: Any, record_type: RecordType, label: str, info: CatalogInfo, 
     # The canonical text, with the repairs and checks every data.json entry gets.
     checked = checked_entry(value, info, label)
     if checked.raw is None:
-        return {**row, "error": checked.error}
+        return {**row, "identifier": rejected_identifier(value, record_type, info), "error": checked.error}
     value = json.loads(checked.raw) if checked.warnings or info.exact_numbers else value
     identifier, error = record_identifier(value, record_type, label)
     return {**row, "identifier": identifier, "raw": checked.raw, "warnings": checked.warnings, "error": error}
@@ -177,8 +193,11 @@ def _entry_rows(
     return [require_utf8(row) for row in rows]
 
 
-def _rejected(record_type: RecordType, reason: str) -> list[dict]:
-    return [{"identifier": None, "raw": None, "error": reason, "warnings": [], "record_type": record_type}]
+def _rejected(value: Any, record_type: RecordType, info: CatalogInfo, reason: str) -> list[dict]:
+    identifier = isolated("extract", partial(rejected_identifier, value, record_type, info), lambda _: None)
+    return [
+        {"identifier": identifier, "raw": None, "error": reason, "warnings": [], "record_type": record_type}
+    ]
 
 
 def _records(stream: IO[bytes], info: CatalogInfo, top_level: set[str], parent_of: dict) -> Iterator[dict]:
@@ -188,7 +207,7 @@ def _records(stream: IO[bytes], info: CatalogInfo, top_level: set[str], parent_o
         rows = isolated(
             "extract",
             partial(_entry_rows, record_type, number, value, info, top_level, parent_of),
-            partial(_rejected, record_type),
+            partial(_rejected, value, record_type, info),
         )
         for row in rows:
             yield {

@@ -1,7 +1,8 @@
 """The event walk over a DCAT-US 3.0 catalog: every entry of its record arrays, at any catalog depth.
 
 ijson's basic events with the walk's own path (no prefix strings, so linear in the depth), through
-the surrogate repair, exact numbers and depth limit every data.json gets (``transforms.fetch.json_stream``).
+the value guard, surrogate repair, exact numbers and depth limit every data.json gets
+(``transforms.fetch.json_stream``).
 """
 
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ from typing import IO, Any
 import ijson
 
 from transforms.fetch.datajson import CatalogInfo, rewind
-from transforms.fetch.json_stream import SurrogateRepairStream, built
+from transforms.fetch.json_stream import CatalogStream, built
 from transforms.schemas import RecordType
 
 # The catalog arrays that hold records, and the class of their entries.
@@ -68,7 +69,9 @@ def _conforms(frames: list[_Frame], value, walk: Walk) -> None:
 def entries(stream: IO[bytes], info: CatalogInfo, walk: Walk) -> Iterator[tuple[RecordType, int, Any]]:
     """(class, number in its class, value) of every entry of a record array, at any catalog depth."""
     rewind(stream)
-    events = iter(ijson.basic_parse(SurrogateRepairStream(stream), use_float=not info.exact_numbers))
+    events = iter(
+        ijson.basic_parse(CatalogStream(stream, info.check_values), use_float=not info.exact_numbers)
+    )
     counts = dict.fromkeys(RECORD_ARRAYS.values(), 0)
     frames: list[_Frame] = []
     for event, value in events:

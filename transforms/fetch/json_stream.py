@@ -13,16 +13,22 @@
 - **Numbers yajl cannot hold** (an integer beyond 2^63): read exactly (``use_float=False``), then
   integers keep their value and other numbers become floats; one too large for a float rejects
   only its dataset.
+- **Values that must reject only their dataset** (a string longer than a dataset may hold, a number
+  Python cannot read, a byte no JSON string may hold) are marked in the byte stream by
+  :class:`transforms.fetch.json_guard.ValueGuardStream`, which also hands ijson whole strings (yajl
+  lexes a string split over many reads in time quadratic in its length); :func:`repaired` turns a
+  marker into the dataset's rejection. Every catalog pass reads through a :class:`CatalogStream`.
 """
 
 import math
 import re
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import ijson
 
+from transforms.fetch.json_guard import MARKER, ValueGuardStream
 from transforms.isolation import bounded
 
 MAX_RECORD_DEPTH = 32  # levels of objects and arrays in one dataset; real catalogs use at most 5
@@ -35,12 +41,24 @@ _LONGEST_ESCAPE = 12
 _MARKER_BASE = 0x10FF00  # after U+FDD0: U+10FF80..U+10FFFF a lone \udc80..\udcff, U+10FF00 any other
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _DAMAGE = re.compile("[\ud800-\udfff]|\ufdd0[\U0010ff00-\U0010ffff]")
+_UNREADABLE = re.compile(f"{MARKER}([^{MARKER}]*){MARKER}")
 _CONTAINER_STARTS = ("start_map", "start_array")
 _CONTAINER_ENDS = ("end_map", "end_array")
 
 
 class TooDeep:
-    """Stands for a dataset nested deeper than MAX_RECORD_DEPTH, which is never built."""
+    """Stands for a dataset nested deeper than MAX_RECORD_DEPTH: ``value`` is what of it was built
+    (every value deeper than the limit left out, as null), enough to read its identifier."""
+
+    def __init__(self, value: Any):
+        self.value = value
+
+
+class Markers(NamedTuple):
+    """Which markers the byte stream may hold: lone surrogates rewritten, unreadable values marked."""
+
+    surrogates: bool = False
+    values: bool = False
 
 
 def _marker_escape(unit: int) -> bytes:
@@ -60,7 +78,7 @@ class SurrogateRepairStream:
     ``repairs`` counts them. A read holds back the last few bytes (an escape may straddle two reads).
     """
 
-    def __init__(self, raw: IO[bytes]):
+    def __init__(self, raw: IO[bytes] | ValueGuardStream):
         self.raw, self.carry, self.repairs = raw, b"", 0
 
     def tell(self) -> int:
@@ -110,15 +128,34 @@ def _replacement(match: re.Match) -> str:
     return "\ufffd"
 
 
-class NumberTooLarge(ValueError):
-    """A number of a dataset that no float can hold; the message names the field."""
+class CatalogStream(SurrogateRepairStream):
+    """What ijson reads of a catalog: its bytes with unreadable values marked (and strings whole, see
+    ValueGuardStream), then lone surrogate escapes rewritten. ``raw`` is at the JSON text's start;
+    ``check_values`` looks into every string and number (CatalogInfo.check_values)."""
+
+    def __init__(self, raw: IO[bytes], check_values: bool = False):
+        self.guard = ValueGuardStream(raw, check_values)
+        super().__init__(self.guard)
+
+    @property
+    def marked(self) -> int:
+        """How many values the stream replaced by a marker so far."""
+        return self.guard.marked
 
 
-def repaired(value, path: str, warnings: list[str], markers: bool):
-    """``value`` with lone surrogates (and, when ``markers``, the stream's markers) repaired and exact
-    numbers made plain, one warning per repaired field; NumberTooLarge for a number no float holds."""
+class UnreadableValue(ValueError):
+    """A value that rejects its dataset (a number no float holds, a marked value); the message names the field."""
+
+
+def repaired(value, path: str, warnings: list[str], markers: Markers):
+    """``value`` with lone surrogates (and the stream's surrogate markers) repaired and exact numbers
+    made plain, one warning per repaired field; UnreadableValue for a number no float holds or a
+    value the stream marked unreadable."""
     if isinstance(value, str):
-        damage = _damage(markers)
+        unreadable = _UNREADABLE.search(value) if markers.values else None
+        if unreadable:
+            raise UnreadableValue(bounded(f"{path or 'a field name'} {unreadable.group(1)}"))
+        damage = _damage(markers.surrogates)
         found = damage.findall(value)
         if not found:
             return value
@@ -143,7 +180,7 @@ def repaired(value, path: str, warnings: list[str], markers: bool):
     if isinstance(value, Decimal):
         number = float(value)
         if math.isinf(number):
-            raise NumberTooLarge(bounded(f"{path} is a number too large to keep"))
+            raise UnreadableValue(bounded(f"{path} is a number too large to keep"))
         return number
     return value
 
@@ -152,25 +189,28 @@ def _damage(markers: bool) -> re.Pattern:
     return _DAMAGE if markers else _SURROGATE
 
 
-def needs_repair(text: str, markers: bool) -> bool:
-    """True when the canonical text of a dataset holds a lone surrogate (or a marker, when ``markers``)."""
-    return bool(_damage(markers).search(text))
+def needs_repair(text: str, markers: Markers) -> bool:
+    """True when the canonical text of a dataset holds a lone surrogate or a marker the stream may hold."""
+    return bool(_damage(markers.surrogates).search(text)) or (markers.values and MARKER in text)
 
 
 def built(event: str, value: Any, events: Iterator[tuple[str, Any]]) -> Any:
     """The JSON value that starts with basic event (event, value), built from the events that follow; a
-    value nested deeper than MAX_RECORD_DEPTH is skipped unbuilt and comes back as a TooDeep."""
-    builder, depth, too_deep = ijson.ObjectBuilder(), 1, False
-    while depth:
-        if not too_deep:
-            builder.event(event, value)
-        event, value = next(events)
+    value nested deeper than MAX_RECORD_DEPTH comes back as a TooDeep holding what was built of it."""
+    builder, depth, too_deep = ijson.ObjectBuilder(), 0, False
+    while True:
         if event in _CONTAINER_STARTS:
             depth += 1
             too_deep = too_deep or depth > MAX_RECORD_DEPTH
-        elif event in _CONTAINER_ENDS:
+        if depth <= MAX_RECORD_DEPTH:  # depth: the level of the container the event opens, closes or is in
+            builder.event(event, value)
+        elif depth == MAX_RECORD_DEPTH + 1 and event in _CONTAINER_STARTS:
+            builder.event("null", None)  # the first container too deep to build stands as null
+        if event in _CONTAINER_ENDS:
             depth -= 1
-    return TooDeep() if too_deep else builder.value
+        if not depth:
+            return TooDeep(builder.value) if too_deep else builder.value
+        event, value = next(events)
 
 
 def _array_items(events: Iterator[tuple[str, Any]]) -> Iterator[Any]:
@@ -185,7 +225,7 @@ def datasets_built(
     stream: SurrogateRepairStream | IO[bytes], use_float: bool
 ) -> Iterator[tuple[int, object]]:
     """(index, value) of every top-level ``dataset`` array entry, built from basic events; an entry
-    deeper than MAX_RECORD_DEPTH is skipped unbuilt and comes back as a TooDeep."""
+    deeper than MAX_RECORD_DEPTH comes back as a TooDeep."""
     events = iter(ijson.basic_parse(stream, use_float=use_float))
     depth, top_key, index = 0, None, 0
     for event, value in events:

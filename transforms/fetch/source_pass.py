@@ -13,11 +13,13 @@ import hashlib
 import logging
 import time
 from collections.abc import Iterator
+from typing import IO
 
 from transforms.fetch import dcatus3_catalog, transport
 from transforms.fetch.datajson import (
     CatalogError,
     CatalogInfo,
+    dataset_identifier,
     dataset_record,
     inspect_catalog,
     iter_datasets,
@@ -50,6 +52,31 @@ def _check_budget(source: Source, deadline: float) -> None:
         raise BudgetSpent(f"the source's time budget of {source.time_budget_s:g} s ran out while reading it")
 
 
+class BudgetedStream:
+    """A seekable body whose every read first checks the source's time budget.
+
+    The catalog passes read through it, so the budget holds inside the parse of one dataset too: a
+    read is at most 64 KiB (or one string of a bounded size), and the work each read allows is linear
+    in what it read (transforms.fetch.json_guard).
+    """
+
+    def __init__(self, raw: IO[bytes], source: Source, deadline: float):
+        self.raw, self.source, self.deadline = raw, source, deadline
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes of the body; BudgetSpent once the budget has run out."""
+        _check_budget(self.source, self.deadline)
+        return self.raw.read(size)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        """Move in the body, as ``io`` streams do."""
+        return self.raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        """Where in the body the next read starts."""
+        return self.raw.tell()
+
+
 def dataset_item(source: Source, index: int, value, info: CatalogInfo) -> dict:
     """The record item of one data.json dataset: the extract guard of one dataset."""
     row = {
@@ -61,7 +88,8 @@ def dataset_item(source: Source, index: int, value, info: CatalogInfo) -> dict:
     }
 
     def rejected(reason: str) -> dict:
-        return {**row, "identifier": None, "raw": None, "error": reason, "warnings": []}
+        identifier = isolated("extract", lambda: dataset_identifier(value, info), lambda _: None)
+        return {**row, "identifier": identifier, "raw": None, "error": reason, "warnings": []}
 
     return isolated("extract", lambda: require_utf8({**row, **dataset_record(index, value, info)}), rejected)
 
@@ -80,11 +108,12 @@ def datajson_items(
         yield _status(source, result.error or f"HTTP {result.status} from {source.url}")
         return
     version3 = source.schema == DCATUS3
-    with result.stream as stream:
-        sha256 = stream_sha256(stream)  # what a later run compares (transforms.repeat_run)
+    with result.stream as body:
+        sha256 = stream_sha256(body)  # what a later run compares (transforms.repeat_run)
         if sha256 == carried_sha256:
             yield _status(source, state=SourceState.CARRIED, document_sha256=sha256)
             return
+        stream = BudgetedStream(body, source, deadline)
         try:
             info = inspect_catalog(stream, require_dataset=not version3)
             if version3:  # each entry is guarded in dcatus3_catalog, as dataset_item guards a 1.1 dataset
