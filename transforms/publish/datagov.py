@@ -179,24 +179,30 @@ def _job_errors(entry: dict) -> list[tuple[str, str]]:
 
 
 def _write_issues(batches: Iterable[pd.DataFrame], url: str, run_id: str) -> Iterator[pd.DataFrame]:
-    """COPY a partition's rejected records and records with warnings, then write their rows in one transaction."""
-    written = 0
-    with connect(url, application_name="harvest-load") as conn:
-        conn.execute(ISSUE_STAGING)
-        with conn.cursor() as cursor, cursor.copy(f"COPY issues ({', '.join(ISSUES)}) FROM STDIN") as copy:
-            for batch in batches:
-                for record in batch[ISSUES].astype(object).itertuples(index=False, name=None):
-                    # NUL cannot be stored in PostgreSQL text: the record's text is dropped, its errors kept
-                    copy.write_row(
-                        [v.replace("\x00", "") if isinstance(v, str) else _text_list(v) for v in record]
-                    )
-                    written += 1
-        for statement in (ISSUE_RECORD_IDS, REJECTED_RECORDS, RECORD_ERRORS, UNIDENTIFIED):
-            conn.execute(statement, {"run_id": run_id})
-    yield pd.DataFrame({"written": [written]})
+    """COPY a partition's rejected records and records with warnings, then write their rows in one transaction
+    (no connection for a partition without rows)."""
+    rows = [
+        # NUL cannot be stored in PostgreSQL text: the record's text loses it, its errors are kept
+        [value.replace("\x00", "") if isinstance(value, str) else _text_list(value) for value in record]
+        for batch in batches
+        for record in batch[ISSUES].astype(object).itertuples(index=False, name=None)
+    ]
+    if rows:
+        with connect(url, application_name="harvest-load") as conn:
+            conn.execute(ISSUE_STAGING)
+            with (
+                conn.cursor() as cursor,
+                cursor.copy(f"COPY issues ({', '.join(ISSUES)}) FROM STDIN") as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
+            for statement in (ISSUE_RECORD_IDS, REJECTED_RECORDS, RECORD_ERRORS, UNIDENTIFIED):
+                conn.execute(statement, {"run_id": run_id})
+    yield pd.DataFrame({"written": [len(rows)]})
 
 
-def _text_list(value):
+def _text_list(value) -> list[str] | None:
+    """An array column's value (a numpy array, a list or a missing value) as a list of text for COPY."""
     if value is None or isinstance(value, float):  # pandas gives NaN for a missing value
         return None
     return [str(item).replace("\x00", "") for item in value]
@@ -225,7 +231,12 @@ def close_jobs(db_url: str, run_id: str, report: dict, sources: list[Source], ou
             (F.col("outcome") == Outcome.REJECTED)
             | ((F.size("warnings") > 0) & F.col("outcome").isin(Outcome.CREATED, Outcome.UPDATED))
         )
-    ).select(*ISSUES)
+    ).select(  # only a rejected record's harvest_record is written here, with its text
+        *[
+            F.when(F.col("outcome") == Outcome.REJECTED, F.col(c)).alias(c) if c in RECORD_TEXT else c
+            for c in ISSUES
+        ]
+    )
     written = issues.mapInPandas(lambda batches: _write_issues(batches, url, run_id), "written long")
     total = sum(row.written for row in written.collect())
     log.info("catalog database: jobs of run %s closed, %s records with errors or warnings", run_id, total)
