@@ -16,7 +16,7 @@ from transforms.publish.next_version import record_outcomes
 from transforms.publish.publication import plan_publication, publish_catalog
 from transforms.repeat_run import carriable_sources, write_last_run
 from transforms.reports.report import check_counts, report_figures, write_report
-from transforms.schemas import SOURCE_STATUS, VALIDATED
+from transforms.schemas import CHANGES, SOURCE_STATUS, VALIDATED
 
 log = logging.getLogger("harvest")
 DRY_RUN_MESSAGE = (
@@ -44,8 +44,12 @@ def report_dry_run(job, run: dict, validated, statuses, quality: dict) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Load: check, then validate/records -> database, catalog version, pointer switch; report; release the lake."""
     job = begin("load", argv)
-    # Load never needs the source text; dropping it here means Parquet never even reads it.
+    # Transform drops the records' text; only the database keeps it (harvest_record.source_raw), from compare.
     validated = job.read("validate", "records", VALIDATED).drop("raw")
+    if job.args["db_url"] and not job.args["dry_run"]:
+        from transforms.publish.datagov import with_source_text
+
+        validated = with_source_text(validated, job.read("compare", "changes", CHANGES))
     statuses = job.read("validate", "sources", SOURCE_STATUS)
     quality_text = lake.read_text(lake.join(lake.run_path(job.lake, job.run_id, "quality"), "summary.json"))
     quality = json.loads(quality_text or "{}")
@@ -90,6 +94,16 @@ def main(argv: list[str] | None = None) -> None:
         quality,
         figures if same else None,
     )
+    if db_url:
+        from transforms.publish.datagov import RECORD_TEXT, close_jobs
+
+        close_jobs(
+            db_url,
+            job.run_id,
+            report,
+            job.sources,
+            record_outcomes(validated, published.refused, RECORD_TEXT),
+        )
     from transforms.publish.aws_targets import publish_run
 
     publish_run(job, report)

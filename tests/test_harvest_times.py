@@ -68,17 +68,33 @@ def test_a_record_the_catalog_no_longer_holds_leaves_the_side_table(spark, tmp_p
 
 @pytest.mark.postgres
 def test_the_database_moves_last_harvested_forward_for_unchanged_records_only(spark, postgres_url):  # noqa: F811
+    from transforms.publish.datagov import register_sources
+    from transforms.publish.postgres import publish_changes
+    from transforms.registry import parse_registry
+
     ensure_schema(postgres_url)
-    insert = (
-        "INSERT INTO catalog.dataset (source_id, identifier, slug, content_hash, dcat, last_harvested, last_run_id) "
-        "VALUES (%s, %s, %s, 'h', '{}', %s, 'r0')"
+    sources = parse_registry(
+        "sources:\n"
+        + "".join(
+            f"  - {{id: {name}, title: {name}, organization: Agency, url: 'https://{name}.example.gov/data.json', "
+            "type: datajson, schema: dcatus1.1-federal}\n"
+            for name in ("s1", "s2")
+        )
     )
     with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute("TRUNCATE catalog.dataset")
-        for source_id, identifier in (("s1", "a"), ("s1", "b"), ("s2", "a"), ("s2", "z")):
-            conn.execute(
-                insert, (source_id, identifier, f"{source_id}-{identifier}", EARLIER.replace(tzinfo=UTC))
-            )
+        conn.execute("TRUNCATE public.organization, catalog.source_key CASCADE")
+        register_sources(conn, sources)
+    published = [
+        (s, i, "create", f"{s}-{i}", "{}", "h")
+        for s, i in (("s1", "a"), ("s1", "b"), ("s2", "a"), ("s2", "z"))
+    ]
+    changes = spark.createDataFrame(
+        published,
+        "source_id string, identifier string, action string, slug string, dcat_json string, content_hash string",
+    )
+    assert {r.db_status for r in publish_changes(changes, postgres_url, "r0").collect()} == {"ok"}
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("UPDATE public.dataset SET last_harvested_date = %s", (EARLIER.replace(tzinfo=None),))
     seen = [
         row(VALIDATED, source_id=s, identifier=i, action="unchanged", decision="accept")
         for s, i in (("s1", "a"), ("s1", "b"), ("s2", "a"))
@@ -90,5 +106,6 @@ def test_the_database_moves_last_harvested_forward_for_unchanged_records_only(sp
             ((s, i), t)
             for s, i, t in conn.execute("SELECT source_id, identifier, last_harvested FROM catalog.dataset")
         )
-    assert times[("s1", "a")] == times[("s1", "b")] == times[("s2", "a")] == at
-    assert times[("s2", "z")] == EARLIER.replace(tzinfo=UTC)
+    # data.gov's dates are UTC without a time zone
+    assert times[("s1", "a")] == times[("s1", "b")] == times[("s2", "a")] == at.replace(tzinfo=None)
+    assert times[("s2", "z")] == EARLIER.replace(tzinfo=None)

@@ -21,7 +21,7 @@ from transforms.lake.manifest import pin_run
 from transforms.publish import publication
 from transforms.publish.publication import StaleRun
 from transforms.reports.report import CountsDoNotAddUp
-from transforms.schemas import CATALOG_STATE, SOURCE_STATUS, VALIDATED
+from transforms.schemas import CATALOG_STATE, CHANGES, SOURCE_STATUS, VALIDATED
 
 REGISTRY = """
 sources:
@@ -48,6 +48,21 @@ def prepare(spark, tmp_path, lake, run_id="r1", extracted=3):
     ]
     spark.createDataFrame(rows, VALIDATED).write.mode("overwrite").parquet(
         f"{lake}/runs/{run_id}/validate/records"
+    )
+    # compare keeps what the publisher served of each create and update (a database's source_raw)
+    changes = [
+        row(
+            CHANGES,
+            source_id="agency",
+            identifier=i,
+            action=a,
+            raw_format="json",
+            raw=json.dumps({"title": i}),
+        )
+        for i, a in (("edited", "update"), ("new", "create"))
+    ]
+    spark.createDataFrame(changes, CHANGES).write.mode("overwrite").parquet(
+        f"{lake}/runs/{run_id}/compare/changes"
     )
     status = row(
         SOURCE_STATUS,

@@ -8,17 +8,27 @@ import pytest
 from moto import mock_aws
 
 from tests.postgres_server import postgres_url  # noqa: F401
+from transforms.publish.datagov import register_sources
 from transforms.publish.postgres import ensure_schema, publish_changes, resolve_db_url
+from transforms.registry import parse_registry
 
 pytestmark = pytest.mark.postgres
 
 ACCEPTED = (
-    "source_id string, identifier string, action string, slug string, dcat_json string, title string, "
-    "organization string, source_title string, record_url string, content_hash string"
+    "source_id string, identifier string, action string, slug string, dcat_json string, content_hash string, "
+    "raw string, raw_format string"
+)
+SOURCES = parse_registry(
+    "sources:\n"
+    + "".join(
+        f"  - {{id: {name}, title: {name} catalog, organization: Example Agency, "
+        f"url: 'https://{name}.example.gov/data.json', type: datajson, schema: dcatus1.1-federal}}\n"
+        for name in ("agency", "other", "frozen")
+    )
 )
 
 
-def change(identifier, action="create", source_id="agency", slug=None, dcat=None, title=None):
+def change(identifier, action="create", source_id="agency", slug=None, dcat=None, title=None, raw=None):
     title = title if title is not None else f"Title {identifier}"
     dcat_json = dcat if dcat is not None else json.dumps({"identifier": identifier, "title": title})
     return (
@@ -27,20 +37,19 @@ def change(identifier, action="create", source_id="agency", slug=None, dcat=None
         action,
         slug or f"slug-{identifier}",
         None if action == "delete" else dcat_json,
-        title,
-        "Example Agency",
-        f"{source_id} catalog",
-        f"https://example.gov/{identifier}.xml",
         f"hash-{identifier}",
+        raw if raw is not None or action == "delete" else dcat_json,
+        "json",
     )
 
 
 @pytest.fixture
 def db(postgres_url):  # noqa: F811
-    """A migrated catalog database with an empty dataset table."""
+    """A migrated catalog database with the test sources registered and nothing published."""
     ensure_schema(postgres_url)
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute("TRUNCATE catalog.dataset")
+    with psycopg.connect(postgres_url) as conn:
+        conn.execute("TRUNCATE public.organization, catalog.source_key CASCADE")
+        register_sources(conn, SOURCES)
     return postgres_url
 
 
@@ -50,10 +59,13 @@ def publish(spark, db_url, rows, run_id="r1"):
 
 
 def stored(db_url):
+    """(source_id, identifier) -> slug, content hash, title and the run whose harvest_record published it."""
     with psycopg.connect(db_url) as conn:
         rows = conn.execute(
-            "SELECT source_id, identifier, slug, content_hash, dcat->>'title', last_run_id "
-            "FROM catalog.dataset ORDER BY 1, 2"
+            """SELECT v.source_id, v.identifier, v.slug, v.content_hash, v.title, run
+            FROM catalog.dataset AS v, unnest(ARRAY['r1', 'r2']) AS run
+            WHERE v.harvest_record_id = catalog.harvest_id('harvest-record', run, v.source_id, v.identifier)
+            ORDER BY 1, 2"""
         ).fetchall()
     return {(r[0], r[1]): r[2:] for r in rows}
 
@@ -61,16 +73,15 @@ def stored(db_url):
 def test_ensure_schema_runs_each_migration_once(db):
     ensure_schema(db)  # a second time: nothing pending, nothing fails
     with psycopg.connect(db) as conn:
-        versions = [row[0] for row in conn.execute("SELECT version FROM catalog.schema_migrations")]
-        columns = {
-            row[0]
-            for row in conn.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'catalog' AND table_name = 'dataset'"
-            )
-        }
-    assert versions == ["0001_dataset", "0002_lake_sync", "0003_dcat_version_record_type"]
-    assert {"slug", "dcat", "organization", "source_id", "record_url", "last_harvested"} <= columns
-    assert {"dcat_version", "record_type"} <= columns
+        versions = [
+            row[0] for row in conn.execute("SELECT version FROM catalog.schema_migrations ORDER BY 1")
+        ]
+    assert versions == [
+        "0001_dataset",
+        "0002_lake_sync",
+        "0003_dcat_version_record_type",
+        "0004_datagov_schema",
+    ]
 
 
 def test_creates_updates_and_deletes_are_applied_per_source(spark, db):
@@ -93,9 +104,25 @@ def test_creates_updates_and_deletes_are_applied_per_source(spark, db):
         ("agency", "c"): ("slug-c", "hash-c", "Title c", "r1"),
         ("agency", "d"): ("slug-d", "hash-d", "Title d", "r2"),
     }
-    with psycopg.connect(db) as conn:  # rows that name no version or class are 1.1 datasets
-        kinds = conn.execute("SELECT DISTINCT dcat_version, record_type FROM catalog.dataset").fetchall()
-    assert kinds == [("1.1", "Dataset")]
+    with psycopg.connect(db) as conn:  # rows that name no class are datasets
+        kinds = conn.execute("SELECT DISTINCT type::text FROM public.dataset").fetchall()
+        records = conn.execute(
+            """SELECT r.identifier, r.action::text, r.status::text, r.source_raw IS NOT NULL, j.status::text
+            FROM public.harvest_record AS r JOIN public.harvest_job AS j ON j.id = r.harvest_job_id
+            ORDER BY r.date_created, 1"""
+        ).fetchall()
+    assert kinds == [("dataset",)]
+    # one harvest_record per change, in its run's job (open until load closes it); history is kept
+    assert records == [
+        ("a", "create", "success", True, "in_progress"),
+        ("b", "create", "success", True, "in_progress"),
+        ("c", "create", "success", True, "in_progress"),
+        ("x", "create", "success", True, "in_progress"),
+        ("a", "update", "success", True, "in_progress"),
+        ("b", "delete", "success", False, "in_progress"),
+        ("d", "create", "success", True, "in_progress"),
+        ("x", "delete", "success", False, "in_progress"),
+    ]
 
 
 def test_records_the_database_refuses_are_isolated_and_the_rest_of_the_source_commits(spark, db):
@@ -106,38 +133,40 @@ def test_records_the_database_refuses_are_isolated_and_the_rest_of_the_source_co
         [
             change("good-1"),
             change("bad-json", dcat='{"title": "unterminated'),
-            change("nul", title="Water\x00Quality"),
+            change("nul", raw='{"title": "Water\x00Quality"}'),
             change("escaped-nul", dcat='{"title": "a\\u0000b"}'),
             change("slug-clash", slug="shared-slug"),
-            change("bad-slug", slug="Not A Slug"),
             change("good-2"),
         ],
     )
     assert results[("agency", "good-1")] == ("ok", None)
     assert results[("agency", "good-2")] == ("ok", None)
     refused = {key[1]: error for key, (status, error) in results.items() if status == "refused"}
-    assert sorted(refused) == ["bad-json", "bad-slug", "escaped-nul", "nul", "slug-clash"]
+    assert sorted(refused) == ["bad-json", "escaped-nul", "nul", "slug-clash"]
     assert "invalid input syntax for type json" in refused["bad-json"]
     assert "0x00" in refused["nul"]
     assert "unsupported Unicode escape sequence" in refused["escaped-nul"]
-    assert "dataset_slug_unique" in refused["slug-clash"] and "shared-slug" in refused["slug-clash"]
-    assert "dataset_slug_format" in refused["bad-slug"]
+    assert "ix_dataset_slug" in refused["slug-clash"] and "shared-slug" in refused["slug-clash"]
     assert set(stored(db)) == {("agency", "good-1"), ("agency", "good-2"), ("other", "taken")}
+    with psycopg.connect(db) as conn:  # a refused row leaves no harvest_record behind either
+        recorded = {row[0] for row in conn.execute("SELECT identifier FROM public.harvest_record")}
+    assert recorded == {"good-1", "good-2", "taken"}
 
 
 def test_a_source_the_database_refuses_entirely_does_not_stop_the_others(spark, db):
     with psycopg.connect(db, autocommit=True) as conn:
         conn.execute("""CREATE FUNCTION catalog.refuse_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN RAISE EXCEPTION 'source % is frozen', NEW.source_id; END $$""")
-        conn.execute("""CREATE TRIGGER frozen BEFORE INSERT ON catalog.dataset FOR EACH ROW
-            WHEN (NEW.source_id = 'frozen') EXECUTE FUNCTION catalog.refuse_frozen()""")
+            BEGIN RAISE EXCEPTION 'source frozen is frozen'; END $$""")
+        conn.execute("""CREATE TRIGGER frozen BEFORE INSERT ON public.dataset FOR EACH ROW
+            WHEN (NEW.harvest_source_id = catalog.harvest_id('harvest-source', 'frozen'))
+            EXECUTE FUNCTION catalog.refuse_frozen()""")
     try:
         results = publish(
             spark, db, [change("f1", source_id="frozen"), change("f2", source_id="frozen"), change("ok")]
         )
     finally:
         with psycopg.connect(db, autocommit=True) as conn:
-            conn.execute("DROP TRIGGER frozen ON catalog.dataset")
+            conn.execute("DROP TRIGGER frozen ON public.dataset")
             conn.execute("DROP FUNCTION catalog.refuse_frozen()")
     assert results[("frozen", "f1")] == ("refused", "source frozen is frozen")
     assert results[("frozen", "f2")] == ("refused", "source frozen is frozen")
@@ -220,17 +249,13 @@ def test_load_stage_rows_with_fresh_slugs_publish_as_they_come(spark, db):
     accepted = assign_slugs(
         accepted_changes(spark.createDataFrame(rows, VALIDATED)), spark.createDataFrame([], CATALOG_STATE)
     )
-    registry = spark.createDataFrame(
-        [("agency", "Example Agency", "Agency catalog")],
-        "source_id string, organization string, source_title string",
-    )
-    results = publish_changes(accepted.join(registry, on="source_id", how="left"), db, "r1").collect()
+    results = publish_changes(accepted, db, "r1").collect()
     assert sorted((row.identifier, row.db_status) for row in results) == [("a", "ok"), ("b", "ok")]
     with psycopg.connect(db) as conn:
         published = conn.execute(
-            "SELECT identifier, slug, organization, dcat_version, record_type FROM catalog.dataset ORDER BY 1"
+            "SELECT identifier, slug, organization, source_title, record_type::text FROM catalog.dataset ORDER BY 1"
         ).fetchall()
     assert published == [
-        ("a", "rain-gauges", "Example Agency", "1.1", "Dataset"),
-        ("b", "rain-gauges-1", "Example Agency", "3.0", "DataService"),
+        ("a", "rain-gauges", "Example Agency", "agency catalog", "dataset"),
+        ("b", "rain-gauges-1", "Example Agency", "agency catalog", "data_service"),
     ]

@@ -82,15 +82,28 @@ def test_reconcile_reports_a_deleted_a_modified_and_an_extra_row_and_repairs_the
     assert database_rows(fresh_db_url) == lake_rows(spark, lake)
     with psycopg.connect(fresh_db_url) as conn:
         organization = conn.execute("SELECT DISTINCT organization FROM catalog.dataset").fetchall()
-        conn.execute("DELETE FROM catalog.dataset WHERE identifier = 'gone'")
+        # the lake keeps no source text: the records reconcile writes have none, in a job of its own
+        records = conn.execute(
+            """SELECT DISTINCT j.job_type, r.action::text, r.status::text, r.source_raw FROM public.harvest_record AS r
+            JOIN public.harvest_job AS j ON j.id = r.harvest_job_id"""
+        ).fetchall()
+        conn.execute("DELETE FROM public.dataset WHERE id = catalog.harvest_id('dataset', 'agency', 'gone')")
         conn.execute(
-            """UPDATE catalog.dataset SET dcat = '{"title": "Edited by hand"}' WHERE identifier = 'edited'"""
+            """UPDATE public.dataset SET dcat = '{"title": "Edited by hand"}'
+            WHERE id = catalog.harvest_id('dataset', 'agency', 'edited')"""
         )
         conn.execute(
-            """INSERT INTO catalog.dataset (source_id, identifier, slug, content_hash, dcat, last_run_id)
-            VALUES ('agency', 'stray', 'stray', 'h', '{}', 'x')"""
+            """INSERT INTO public.harvest_record (id, identifier, harvest_job_id, harvest_source_id, action, status)
+            SELECT 'stray-record', 'stray', harvest_job_id, harvest_source_id, 'create', 'success'
+            FROM public.harvest_record LIMIT 1"""
+        )
+        conn.execute(
+            """INSERT INTO public.dataset (id, slug, dcat, organization_id, harvest_source_id, harvest_record_id)
+            SELECT 'stray-dataset', 'stray', '{}', organization_id, harvest_source_id, 'stray-record'
+            FROM public.dataset LIMIT 1"""
         )
     assert organization == [("Agency",)]
+    assert records == [("reconcile", "create", "success", None)]
 
     drift = reconcile(spark, lake, fresh_db_url, "v0", REGISTRY, repair=False)
     assert drift.counts == {"missing": 1, "extra": 1, "stale": 1} and not drift.repaired
@@ -106,6 +119,8 @@ def test_reconcile_reports_a_deleted_a_modified_and_an_extra_row_and_repairs_the
     assert database_rows(fresh_db_url) == lake_rows(spark, lake)
     assert reconcile(spark, lake, fresh_db_url, "v0", REGISTRY).total == 0
     assert note(fresh_db_url) == ("synced", "v0")
+    with psycopg.connect(fresh_db_url) as conn:  # the rows put back point at the records still there
+        assert conn.execute("SELECT count(*) FROM public.harvest_job").fetchone() == (1,)
 
 
 def test_harvest_reconcile_takes_the_url_from_the_environment_never_a_password_argument(
@@ -145,6 +160,21 @@ def test_crash_between_the_database_commit_and_the_lake_write_is_repaired_by_the
     assert {i: v[1] for i, v in lake_rows(spark, lake).items()} == EXPECTED
     assert database_rows(fresh_db_url) == lake_rows(spark, lake)
     assert note(fresh_db_url) == ("synced", "r1")
+    with psycopg.connect(fresh_db_url) as conn:  # the rerun's job alone holds the run's changes, once each
+        job = conn.execute(
+            """SELECT status::text, records_added, records_updated, records_deleted FROM public.harvest_job
+            WHERE id = catalog.harvest_id('harvest-job', 'r1', 'agency')"""
+        ).fetchone()
+        changes = conn.execute(
+            """SELECT identifier, action::text, source_raw FROM public.harvest_record
+            WHERE harvest_job_id = catalog.harvest_id('harvest-job', 'r1', 'agency') ORDER BY 1"""
+        ).fetchall()
+    assert job == ("complete", 1, 1, 1)
+    assert changes == [
+        ("edited", "update", '{"title": "edited"}'),
+        ("gone", "delete", None),
+        ("new", "create", '{"title": "new"}'),
+    ]
 
 
 def test_crash_between_the_pointer_switch_and_the_database_note_is_repaired_by_the_rerun(
@@ -175,10 +205,24 @@ def test_load_will_not_overwrite_a_database_never_reconciled_with_its_lake(
     from transforms.publish.postgres import ensure_schema
 
     ensure_schema(fresh_db_url)
-    with psycopg.connect(fresh_db_url) as conn:
+    with psycopg.connect(fresh_db_url) as conn:  # a dataset another harvester published
+        conn.execute("INSERT INTO public.organization (id, name, slug) VALUES ('o', 'Other', 'other')")
         conn.execute(
-            """INSERT INTO catalog.dataset (source_id, identifier, slug, content_hash, dcat, last_run_id)
-            VALUES ('other', 'precious', 'precious', 'h', '{}', 'x')"""
+            """INSERT INTO public.harvest_source (id, organization_id, name, url, frequency, schema_type, source_type,
+                notification_frequency)
+            VALUES ('s', 'o', 'Other', 'https://other.example.gov/data.json', 'daily', 'dcatus1.1: federal',
+                'document', 'always')"""
+        )
+        conn.execute(
+            "INSERT INTO public.harvest_job (id, harvest_source_id, status) VALUES ('j', 's', 'complete')"
+        )
+        conn.execute(
+            """INSERT INTO public.harvest_record (id, identifier, harvest_job_id, harvest_source_id, status)
+            VALUES ('r', 'precious', 'j', 's', 'success')"""
+        )
+        conn.execute(
+            """INSERT INTO public.dataset (id, slug, dcat, organization_id, harvest_source_id, harvest_record_id)
+            VALUES ('d', 'precious', '{}', 'o', 's', 'r')"""
         )
     argv = [*prepare(spark, tmp_path, lake), "--db-url", fresh_db_url]
     with pytest.raises(DatabaseNotReconciled, match="holds 1 datasets and was never reconciled"):
@@ -197,9 +241,9 @@ def test_a_row_the_database_refuses_is_reported_rejected_with_the_database_reaso
     ensure_schema(fresh_db_url)
     with psycopg.connect(fresh_db_url, autocommit=True) as conn:
         conn.execute("""CREATE FUNCTION catalog.refuse_new() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN RAISE EXCEPTION 'record % is refused', NEW.identifier; END $$""")
-        conn.execute("""CREATE TRIGGER refuse_new BEFORE INSERT ON catalog.dataset FOR EACH ROW
-            WHEN (NEW.identifier = 'new') EXECUTE FUNCTION catalog.refuse_new()""")
+            BEGIN RAISE EXCEPTION 'record new is refused'; END $$""")
+        conn.execute("""CREATE TRIGGER refuse_new BEFORE INSERT ON public.dataset FOR EACH ROW
+            WHEN (NEW.id = catalog.harvest_id('dataset', 'agency', 'new')) EXECUTE FUNCTION catalog.refuse_new()""")
     load_job.main([*prepare(spark, tmp_path, lake), "--db-url", fresh_db_url])
 
     report = json.loads((tmp_path / "lake" / "runs" / "r1" / "report" / "report.json").read_text())

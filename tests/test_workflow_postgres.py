@@ -1,8 +1,11 @@
-"""A full harvest and a re-harvest loading into a real PostgreSQL: the table matches the lake's catalog state
-record for record, and a row the database refuses stays out of the lake's state so the next run retries it."""
+"""A full harvest and a re-harvest loading into a real PostgreSQL: data.gov's tables hold the lake's catalog
+record for record (datasets, the harvest records that published them with what the publisher served, jobs
+with their counts, the errors of rejected records), and a row the database refuses stays out of the lake's
+state so the next run retries it."""
 
 import json
 import shutil
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -11,9 +14,13 @@ from devtools.local_http import serve_folder
 from devtools.run_samples import SAMPLES
 from harvest_cli.main import run_harvest
 from tests.postgres_server import fresh_db_url, postgres_url  # noqa: F401
+from transforms.fetch.datajson import canonical_json
 from transforms.lake.catalog_state import read_pointer, read_state
+from transforms.publish.spatial import translated_spatial
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+
+RECORD_IDENTIFIER = "https://data.example.gov/id/sample-001"
 
 
 def lake_rows(spark, lake) -> dict:
@@ -24,23 +31,73 @@ def lake_rows(spark, lake) -> dict:
     }
 
 
-def database_rows(url) -> dict:
+def query(url, sql: str, *args) -> list[tuple]:
     with psycopg.connect(url) as connection:
-        rows = connection.execute(
-            "SELECT source_id, identifier, slug, content_hash, dcat FROM catalog.dataset"
-        ).fetchall()
+        return connection.execute(sql, args or None).fetchall()
+
+
+def database_rows(url) -> dict:
+    rows = query(url, "SELECT source_id, identifier, slug, content_hash, dcat FROM catalog.dataset")
     return {
         (source_id, identifier): (slug, content_hash, dcat)
         for source_id, identifier, slug, content_hash, dcat in rows
     }
 
 
+def counts(url) -> dict:
+    tables = (
+        "organization",
+        "harvest_source",
+        "harvest_job",
+        "harvest_record",
+        "harvest_record_error",
+        "dataset",
+    )
+    return {table: query(url, f"SELECT count(*) FROM public.{table}")[0][0] for table in tables}
+
+
+def jobs(url, run_id: str) -> dict:
+    """source_id -> the run's job: status and the records_* counters H2.0 keeps."""
+    rows = query(
+        url,
+        """SELECT k.source_id, j.status::text, j.date_finished IS NOT NULL, j.records_total, j.records_added,
+            j.records_updated, j.records_deleted, j.records_errored, j.records_ignored, j.records_validated,
+            j.records_warned
+        FROM public.harvest_job AS j JOIN catalog.source_key AS k ON k.harvest_source_id = j.harvest_source_id
+        WHERE j.id = catalog.harvest_id('harvest-job', %s, k.source_id)""",
+        run_id,
+    )
+    return {row[0]: row[1:] for row in rows}
+
+
+def expected_job(entry: dict) -> tuple:
+    total = entry["extracted"] + entry["deleted"]
+    return (
+        "error" if entry["status"] == "failed" else "complete",
+        True,
+        total,
+        entry["created"],
+        entry["updated"],
+        entry["deleted"],
+        entry["rejected"],
+        entry["unchanged"] + entry["held"],
+        total - entry["rejected"],
+        entry["warnings"],
+    )
+
+
+def report(lake, run_id: str) -> dict:
+    return json.loads((lake / "runs" / run_id / "report" / "report.json").read_text())
+
+
 def test_harvest_and_reharvest_into_postgres(spark, tmp_path, fresh_db_url):  # noqa: F811
     db_url = fresh_db_url
-    shutil.copytree(SAMPLES / "www", tmp_path / "www")
+    www = tmp_path / "www"
+    shutil.copytree(SAMPLES / "www", www)
     lake = tmp_path / "lake"
-    catalog_file = tmp_path / "www" / "datajson" / "data.json"
-    with serve_folder(tmp_path / "www") as base_url:
+    catalog_file = www / "datajson" / "data.json"
+    served = {dataset["identifier"]: dataset for dataset in json.loads(catalog_file.read_text())["dataset"]}
+    with serve_folder(www) as base_url:
         registry = tmp_path / "sources.yaml"
         registry.write_text(
             (SAMPLES / "sources.yaml").read_text().replace("{samples_url}", base_url.rstrip("/"))
@@ -48,40 +105,166 @@ def test_harvest_and_reharvest_into_postgres(spark, tmp_path, fresh_db_url):  # 
         assert run_harvest(str(registry), str(lake), run_id="pg-1", db_url=db_url) == 0
         first = database_rows(db_url)
         assert len(first) == 17 and first == lake_rows(spark, lake)
-        with psycopg.connect(db_url) as connection:
-            classes = connection.execute(
-                "SELECT dcat_version, record_type, count(*) FROM catalog.dataset GROUP BY 1, 2 ORDER BY 1, 2"
-            ).fetchall()
-        assert classes == [
-            ("1.1", "Dataset", 9),
-            ("3.0", "CatalogRecord", 1),
-            ("3.0", "DataService", 1),
-            ("3.0", "Dataset", 5),
-            ("3.0", "DatasetSeries", 1),
+        first_counts = counts(db_url)
+        first_report = report(lake, "pg-1")
+        assert jobs(db_url, "pg-1") == {
+            entry["source_id"]: expected_job(entry) for entry in first_report["sources"]
+        }
+        assert query(db_url, "SELECT name, slug FROM public.organization ORDER BY 1") == [
+            ("Example Agency", "example-agency"),
+            ("Example Coastal Science Center", "example-coastal-science-center"),
         ]
+        assert query(
+            db_url,
+            """SELECT k.source_id, s.url, s.schema_type::text, s.source_type::text, s.frequency::text,
+                s.notification_frequency::text, o.name
+            FROM public.harvest_source AS s JOIN catalog.source_key AS k ON k.harvest_source_id = s.id
+            JOIN public.organization AS o ON o.id = s.organization_id ORDER BY 1""",
+        ) == [
+            (
+                "example-agency",
+                f"{base_url.rstrip('/')}/datajson/data.json",
+                "dcatus1.1: federal",
+                "document",
+                "manual",
+                "on_error",
+                "Example Agency",
+            ),
+            (
+                "example-agency-dcat3",
+                f"{base_url.rstrip('/')}/datajson3/data.json",
+                "dcatus3.0",
+                "document",
+                "manual",
+                "on_error",
+                "Example Agency",
+            ),
+            (
+                "example-coastal-waf",
+                f"{base_url.rstrip('/')}/waf/",
+                "iso19115_2",
+                "waf",
+                "manual",
+                "on_error",
+                "Example Coastal Science Center",
+            ),
+        ]
+        # the datasets' classes, as H2.0 names them
+        assert query(db_url, "SELECT type::text, count(*) FROM public.dataset GROUP BY 1 ORDER BY 1") == [
+            ("catalog_record", 1),
+            ("data_series", 1),
+            ("data_service", 1),
+            ("dataset", 14),
+        ]
+
+        # every published dataset points at the harvest_record of this run that published it, holding what
+        # the publisher served: the dataset's JSON (key-sorted, as extract keeps it), or the XML file itself
+        published = query(
+            db_url,
+            """SELECT v.source_id, v.identifier, r.source_raw, r.source_transform, r.action::text, r.status::text,
+                r.source_hash, d.dcat, d.translated_spatial, d.last_harvested_date IS NOT NULL
+            FROM catalog.dataset AS v JOIN public.harvest_record AS r ON r.id = v.harvest_record_id
+            JOIN public.dataset AS d ON d.id = v.dataset_id""",
+        )
+        xml_records = boxes = 0
+        for (
+            source_id,
+            identifier,
+            raw,
+            transform,
+            action,
+            status,
+            source_hash,
+            dcat,
+            spatial,
+            dated,
+        ) in published:
+            assert (action, status, dated) == ("create", "success", True)
+            assert source_hash == first[(source_id, identifier)][1]
+            if source_id == "example-coastal-waf":
+                xml_records += 1
+                assert raw == (www / urlsplit(identifier).path.lstrip("/")).read_bytes().decode("utf-8")
+                assert transform == dcat  # the DCAT-US made from the XML
+            else:
+                assert transform is None
+            if source_id == "example-agency":
+                assert raw == canonical_json(served[identifier])
+            shape = translated_spatial(json.dumps(dcat))
+            assert spatial == (json.loads(shape) if shape else None)
+            boxes += bool(spatial)
+        assert xml_records == sum(source == "example-coastal-waf" for source, _ in first) > 0 and boxes > 0
+
+        # the rejected records: an error harvest_record each, with every error (the broken XML file)
+        rejected = query(
+            db_url,
+            """SELECT k.source_id, r.identifier, r.status::text, r.source_raw IS NOT NULL, e.severity::text, e.type
+            FROM public.harvest_record AS r JOIN public.harvest_record_error AS e ON e.harvest_record_id = r.id
+            JOIN catalog.source_key AS k ON k.harvest_source_id = r.harvest_source_id
+            WHERE e.severity = 'error'""",
+        )
+        outcomes = spark.read.parquet(str(lake / "runs" / "pg-1" / "report" / "outcomes"))
+        identified = outcomes.filter("outcome = 'rejected' AND identifier IS NOT NULL").count()
+        assert len({row[:2] for row in rejected}) == identified > 0
+        assert {row[2] for row in rejected} == {"error"}
+        warned = query(
+            db_url,
+            "SELECT count(DISTINCT harvest_record_id) FROM public.harvest_record_error WHERE severity = 'warning'",
+        )
+        assert warned[0][0] > 0
 
         catalog = json.loads(catalog_file.read_text())
         catalog["dataset"][0]["title"] = "Air Quality Monitoring Stations (revised)"
-        del catalog["dataset"][1]
+        # two of eight: the mass-deletion guard would hold them, --force releases them
+        dropped = [catalog["dataset"][1]["identifier"], catalog["dataset"][2]["identifier"]]
+        del catalog["dataset"][1:3]
         # PostgreSQL's jsonb cannot hold a NUL character: the database refuses this record alone
         catalog["dataset"].append(
             dict(catalog["dataset"][0], identifier="nul-record", description="a\u0000b")
         )
         catalog_file.write_text(json.dumps(catalog))
-        assert run_harvest(str(registry), str(lake), run_id="pg-2", db_url=db_url) == 0
+        assert run_harvest(str(registry), str(lake), run_id="pg-2", db_url=db_url, force=True) == 0
 
     second = database_rows(db_url)
     assert second == lake_rows(spark, lake)
-    with psycopg.connect(db_url) as connection:
-        noted = connection.execute("SELECT state, version FROM catalog.lake_sync").fetchone()
+    noted = query(db_url, "SELECT state, version FROM catalog.lake_sync")[0]
     assert noted == ("synced", "pg-2")  # the database says which lake version it reflects
-    assert len(second) == 16 and ("example-agency", "nul-record") not in second
-    slug, _, dcat = second[("example-agency", "https://data.example.gov/id/sample-001")]
+    assert len(second) == 15 and ("example-agency", "nul-record") not in second
+    assert not any(("example-agency", identifier) in second for identifier in dropped)
+    slug, _, dcat = second[("example-agency", RECORD_IDENTIFIER)]
     assert dcat["title"] == "Air Quality Monitoring Stations (revised)"
-    assert (
-        slug == first[("example-agency", "https://data.example.gov/id/sample-001")][0]
-    )  # stable across updates
-    report = json.loads((lake / "runs" / "pg-2" / "report" / "report.json").read_text())
-    agency = next(entry for entry in report["sources"] if entry["source_id"] == "example-agency")
-    assert (agency["updated"], agency["deleted"], agency["created"]) == (1, 1, 0)
+    assert slug == first[("example-agency", RECORD_IDENTIFIER)][0]  # stable across updates
+    second_report = report(lake, "pg-2")
+    agency = next(entry for entry in second_report["sources"] if entry["source_id"] == "example-agency")
+    assert (agency["updated"], agency["deleted"], agency["created"]) == (1, 2, 0)
     assert any(reason["reason"].startswith("database: ") for reason in agency["top_reasons"])
+    assert jobs(db_url, "pg-2") == {
+        entry["source_id"]: expected_job(entry) for entry in second_report["sources"]
+    }
+
+    changes = query(
+        db_url,
+        """SELECT r.identifier, r.action::text, r.status::text, e.type FROM public.harvest_record AS r
+        LEFT JOIN public.harvest_record_error AS e ON e.harvest_record_id = r.id AND e.severity = 'error'
+        WHERE r.harvest_job_id = catalog.harvest_id('harvest-job', 'pg-2', 'example-agency')
+            AND (r.status = 'success' OR r.identifier = 'nul-record') ORDER BY 1, 2""",
+    )
+    assert changes == sorted(
+        [(identifier, "delete", "success", None) for identifier in dropped]
+        + [
+            (RECORD_IDENTIFIER, "update", "success", None),
+            ("nul-record", "create", "error", "DatabaseException"),
+        ]
+    )
+    # the update's record holds the new text; the earlier records stay as the dataset's history
+    history = query(
+        db_url,
+        """SELECT r.action::text, r.source_raw::jsonb ->> 'title' FROM public.harvest_record AS r
+        WHERE r.identifier = %s AND r.status = 'success' ORDER BY r.date_created""",
+        RECORD_IDENTIFIER,
+    )
+    assert [action for action, _ in history] == ["create", "update"]
+    assert history[-1][1] == "Air Quality Monitoring Stations (revised)"
+    final_counts = counts(db_url)
+    assert final_counts["dataset"] == 15 and final_counts["organization"] == first_counts["organization"]
+    assert final_counts["harvest_job"] == 2 * first_counts["harvest_job"]
+    print("rows per table after pg-1:", first_counts, "after pg-2:", final_counts)

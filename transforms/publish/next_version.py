@@ -52,8 +52,10 @@ def next_state(state: DataFrame, accepted: DataFrame, run_id: str) -> DataFrame:
     return untouched.select(*CATALOG_STATE.fieldNames()).unionByName(upserts)
 
 
-def record_outcomes(validated: DataFrame, refused: DataFrame | None = None) -> DataFrame:
-    """OUTCOMES: the final word on every row of the run."""
+def record_outcomes(
+    validated: DataFrame, refused: DataFrame | None = None, keep: tuple[str, ...] = ()
+) -> DataFrame:
+    """OUTCOMES: the final word on every row of the run; ``keep`` names columns of ``validated`` to carry along."""
     rows = validated
     refused_reason = F.lit(None).cast("string")
     if refused is not None:
@@ -85,4 +87,5 @@ def record_outcomes(validated: DataFrame, refused: DataFrame | None = None) -> D
         F.coalesce("warnings", F.array()).cast(OUTCOMES["warnings"].dataType).alias("warnings"),
         "record_type",
         "dcat_version",
+        *keep,
     )

@@ -1,16 +1,19 @@
-"""The PostgreSQL catalog database: the table data.gov's catalog site reads, as a load target.
+"""The PostgreSQL catalog database: data.gov's harvest tables, which its catalog site reads, as a load target.
 
-Schema ``catalog`` holds ``dataset`` (see migrations/) and ``schema_migrations``, which records
-which of the versioned SQL files in migrations/ have run.
+Schema ``public`` holds data.gov's tables (organization, harvest_source, harvest_job, harvest_record,
+harvest_record_error, harvest_job_error, dataset; see migrations/ and docs/DATABASE.md); schema
+``catalog`` this project's bookkeeping, among it ``schema_migrations``, which records which of the
+versioned SQL files in migrations/ have run.
 
 Each source's changes are applied in one transaction, inside Spark tasks (one connection per
-partition, opened only when the partition has rows): COPY into a temporary staging table, then
-one DELETE and one INSERT ... ON CONFLICT. How a bad record is isolated:
+partition, opened only when the partition has rows): COPY into a temporary staging table, then one
+INSERT of the changes' harvest_record rows (in the run's harvest_job of the source), one DELETE
+and one INSERT ... ON CONFLICT of dataset rows. How a bad record is isolated:
 
 * what COPY itself cannot carry (a NUL character: PostgreSQL text cannot hold one) is checked in
   Python before the COPY and refused with the error PostgreSQL gives for it;
 * everything else is left to the database, which knows its own rules best (invalid JSON for
-  jsonb, a slug another record holds, a CHECK constraint, ...). When the merge fails, it is
+  jsonb, a slug another record holds, a foreign key, ...). When the merge fails, it is
   rolled back to a savepoint and retried on halves of the staged rows, down to single rows, so
   each refused row carries the database's own error and all other rows of the source commit.
   That costs about log2(n) extra statements per bad row, and nothing when all rows are good.
@@ -28,46 +31,63 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from transforms.publish.db_config import resolve_db_url
+from transforms.publish.spatial import translated_spatial
 from transforms.registry import Source
 from transforms.schemas import DB_RESULTS
 
 log = logging.getLogger(__name__)
 
-SCHEMA = "catalog"
+SCHEMA = "catalog"  # this project's own bookkeeping; data.gov's tables are in public (migrations/0004)
 COLUMNS = [
     "source_id",
     "identifier",
     "action",
     "slug",
     "dcat_json",
-    "title",
-    "organization",
-    "source_title",
-    "record_url",
     "content_hash",
-    "dcat_version",
+    "raw",
+    "raw_format",
+    "parent_identifier",
     "record_type",
+    "translated_spatial",
 ]
 NUL_ERROR = 'invalid byte sequence for encoding "UTF8": 0x00 (PostgreSQL text cannot contain NUL characters)'
 MIGRATION_LOCK = 7_246_001  # pg_advisory_xact_lock key: one migrator at a time
 # Per statement: a source's merge of 200,000 rows takes well under a minute; ten is a hang, not work.
 STATEMENT_TIMEOUT_MS = 600_000
+UTC_NOW = "(now() AT TIME ZONE 'UTC')"  # H2.0's columns are timestamps without time zone, in UTC
 
 STAGING = f"""CREATE TEMPORARY TABLE staging (row_no bigint NOT NULL, {", ".join(f"{c} text" for c in COLUMNS)})
 ON COMMIT DROP"""
-DELETE = f"""DELETE FROM {SCHEMA}.dataset AS d USING staging AS s
-WHERE s.action = 'delete' AND d.source_id = s.source_id AND d.identifier = s.identifier
-  AND s.row_no >= %(lo)s AND s.row_no < %(hi)s"""
-UPSERT = f"""INSERT INTO {SCHEMA}.dataset AS d (source_id, identifier, slug, title, organization, source_title,
-    record_url, content_hash, dcat, last_harvested, last_run_id, dcat_version, record_type)
-SELECT source_id, identifier, slug, title, organization, source_title, record_url, content_hash,
-    dcat_json::jsonb, now(), %(run_id)s, coalesce(dcat_version, '1.1'), coalesce(record_type, 'Dataset')
-FROM staging WHERE action IN ('create', 'update') AND row_no >= %(lo)s AND row_no < %(hi)s
-ON CONFLICT (source_id, identifier) DO UPDATE SET slug = excluded.slug, title = excluded.title,
-    organization = excluded.organization, source_title = excluded.source_title, record_url = excluded.record_url,
-    content_hash = excluded.content_hash, dcat = excluded.dcat, last_harvested = excluded.last_harvested,
-    last_run_id = excluded.last_run_id, dcat_version = excluded.dcat_version,
-    record_type = excluded.record_type"""
+IN_RANGE = "s.row_no >= %(lo)s AND s.row_no < %(hi)s"
+# One harvest_record per change, in this run's job of the source (opened by the first statement).
+JOB = f"""INSERT INTO public.harvest_job (id, harvest_source_id, status, job_type, date_created)
+VALUES (catalog.harvest_id('harvest-job', %(run_id)s, %(source_id)s), catalog.harvest_id('harvest-source', %(source_id)s),
+    'in_progress', 'harvest', {UTC_NOW})
+ON CONFLICT (id) DO NOTHING"""
+RECORDS = f"""INSERT INTO public.harvest_record AS r (id, identifier, harvest_job_id, harvest_source_id, source_hash,
+    source_raw, source_transform, date_created, date_finished, action, parent_identifier, status, record_type)
+SELECT catalog.harvest_id('harvest-record', %(run_id)s, s.source_id, s.identifier), s.identifier,
+    catalog.harvest_id('harvest-job', %(run_id)s, s.source_id), catalog.harvest_id('harvest-source', s.source_id),
+    s.content_hash, s.raw, CASE WHEN s.raw_format = 'xml' THEN s.dcat_json::jsonb END, {UTC_NOW}, {UTC_NOW},
+    s.action::public.record_action, s.parent_identifier, 'success', catalog.datagov_record_type(s.record_type)
+FROM staging AS s WHERE {IN_RANGE}
+ON CONFLICT (id) DO UPDATE SET source_hash = excluded.source_hash, source_raw = excluded.source_raw,
+    source_transform = excluded.source_transform, date_finished = excluded.date_finished, action = excluded.action,
+    parent_identifier = excluded.parent_identifier, status = excluded.status, record_type = excluded.record_type"""
+DELETE = f"""DELETE FROM public.dataset AS d USING staging AS s
+WHERE s.action = 'delete' AND d.id = catalog.harvest_id('dataset', s.source_id, s.identifier) AND {IN_RANGE}"""
+UPSERT = f"""INSERT INTO public.dataset AS d (id, slug, dcat, organization_id, harvest_source_id, harvest_record_id,
+    last_harvested_date, translated_spatial, type)
+SELECT catalog.harvest_id('dataset', s.source_id, s.identifier), s.slug, s.dcat_json::jsonb, h.organization_id, h.id,
+    catalog.harvest_id('harvest-record', %(run_id)s, s.source_id, s.identifier), {UTC_NOW},
+    s.translated_spatial::jsonb, catalog.datagov_record_type(s.record_type)
+FROM staging AS s JOIN public.harvest_source AS h ON h.id = catalog.harvest_id('harvest-source', s.source_id)
+WHERE s.action IN ('create', 'update') AND {IN_RANGE}
+ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, dcat = excluded.dcat, organization_id = excluded.organization_id,
+    harvest_source_id = excluded.harvest_source_id, harvest_record_id = excluded.harvest_record_id,
+    last_harvested_date = excluded.last_harvested_date, translated_spatial = excluded.translated_spatial,
+    type = excluded.type"""
 
 
 def connect(url: str, **options) -> psycopg.Connection:
@@ -115,7 +135,9 @@ class _SourceLoad:
         self.identifiers: list[str | None] = []
         self.refused: dict[int, str] = {}  # row number -> the database's error
         if self.failure is None:
-            self._attempt(lambda: conn.execute(STAGING))
+            self._attempt(
+                lambda: (conn.execute(STAGING), conn.execute(JOB, {"run_id": run_id, "source_id": source_id}))
+            )
 
     def _attempt(self, step) -> None:
         try:
@@ -130,7 +152,9 @@ class _SourceLoad:
         self.identifiers.extend(rows["identifier"].tolist())
         if self.failure is not None:
             return
-        text = rows[COLUMNS].astype(object)
+        text = rows.assign(translated_spatial=rows["dcat_json"].map(translated_spatial))[COLUMNS].astype(
+            object
+        )
         has_nul = text.apply(lambda column: column.str.contains("\x00", regex=False).fillna(False)).any(
             axis=1
         )
@@ -150,10 +174,11 @@ class _SourceLoad:
         self._attempt(copy_rows)
 
     def _merge(self, lo: int, hi: int) -> None:
-        """DELETE then upsert staged rows lo..hi-1; on an error, bisect to the rows the database refuses."""
+        """Record, DELETE, then upsert staged rows lo..hi-1; on an error, bisect to the rows the database refuses."""
         bounds = {"lo": lo, "hi": hi, "run_id": self.run_id}
         self.conn.execute("SAVEPOINT merge")
         try:
+            self.conn.execute(RECORDS, bounds)
             self.conn.execute(DELETE, bounds)
             self.conn.execute(UPSERT, bounds)
         except psycopg.errors.DatabaseError as error:
@@ -219,7 +244,11 @@ def _publish_partition(batches: Iterator[pd.DataFrame], url: str, run_id: str) -
 
 
 def publish_changes(accepted: DataFrame, db_url: str, run_id: str) -> DataFrame:
-    """Apply creates, updates and deletes per source; one row per input row with db_status and db_error."""
+    """Apply creates, updates and deletes per source; one row per input row with db_status and db_error.
+
+    The sources must be registered (``datagov.register_sources``): each change is recorded in its
+    source's harvest_job of this run, and its dataset row names the source's organization.
+    """
     url = resolve_db_url(db_url)  # once, on the driver: not one Secrets Manager call per task
     present = set(accepted.columns)
     rows = accepted.select(
@@ -237,14 +266,13 @@ def publish_to_database(
     The results are written to ``results_uri`` once and read back: a lazy re-evaluation must never
     apply the same changes to the database twice.
     """
-    spark = accepted.sparkSession
-    registry = spark.createDataFrame(
-        [(s.id, s.organization, s.title) for s in sources],
-        "source_id string, organization string, source_title string",
-    )
-    results = publish_changes(accepted.join(registry, on="source_id", how="left"), db_url, run_id)
+    from transforms.publish.datagov import register_sources
+
+    with connect(resolve_db_url(db_url)) as conn:
+        register_sources(conn, sources)
+    results = publish_changes(accepted, db_url, run_id)
     results.write.mode("overwrite").parquet(results_uri)
-    return refused_rows(spark, results_uri)
+    return refused_rows(accepted.sparkSession, results_uri)
 
 
 def refused_rows(spark: SparkSession, results_uri: str) -> DataFrame:

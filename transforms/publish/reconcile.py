@@ -1,11 +1,15 @@
 """Make the catalog database match the lake's current version, and say how far apart they were.
 
 The lake is the source of truth. The lake version's records are staged into the database
-(catalog.lake_snapshot, by Spark tasks with COPY, as load publishes), and compared there with
-catalog.dataset record by record: rows *missing* from the database, *extra* rows the lake does not
-hold, and *stale* rows whose content hash, slug, record URL or DCAT document (compared as jsonb)
-differ. Repairing deletes the extra and stale rows and inserts the lake's records in their place,
-in one transaction that also notes the version the table now reflects (see db_sync).
+(catalog.lake_snapshot, by Spark tasks with COPY, as load publishes), and compared there with the
+published datasets (public.dataset with its harvest_record) record by record: rows *missing* from the
+database, *extra* rows the lake does not hold, and *stale* rows whose content hash, slug, DCAT document
+(compared as jsonb) or spatial shape differ. Repairing first removes the jobs of a load that stopped
+before the lake took its changes (their records, and the datasets those records published, go with
+them), then deletes the extra and stale rows and publishes the lake's records in their place, in one
+transaction that also notes the version the table now reflects (see db_sync). A record put back
+points at the latest harvest_record that published the same content; when none is left, a record of
+its own is written in a ``reconcile`` job (without ``source_raw``: the lake keeps no source text).
 """
 
 import logging
@@ -19,47 +23,94 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from transforms.lake.catalog_state import read_state
+from transforms.publish.datagov import register_sources
 from transforms.publish.db_config import resolve_db_url
-from transforms.publish.db_sync import SYNCED, lake_key, read_note, write_note
-from transforms.publish.postgres import connect, ensure_schema
+from transforms.publish.db_sync import APPLYING, SYNCED, lake_key, read_note, write_note
+from transforms.publish.postgres import UTC_NOW, connect, ensure_schema
+from transforms.publish.spatial import translated_spatial
 from transforms.registry import Source
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ["source_id", "identifier", "slug", "content_hash", "dcat_json", "record_url"]
+COLUMNS = ["source_id", "identifier", "slug", "content_hash", "dcat_json", "record_type"]
 TIMES = ["first_harvested", "last_harvested"]
 STAGED = "staged long, unrepresentable long, examples array<string>"
 EXAMPLES = 5
-SAME_KEY = "s.snapshot_id = %(id)s AND s.source_id = d.source_id AND s.identifier = d.identifier"
-DIFFERS = """(d.content_hash IS DISTINCT FROM s.content_hash OR d.slug IS DISTINCT FROM s.slug
-    OR d.record_url IS DISTINCT FROM s.record_url OR d.dcat IS DISTINCT FROM s.dcat_json::jsonb)"""
-# name -> (alias of the table whose key is shown, the rows that differ that way)
+SAME_KEY = "s.snapshot_id = %(id)s AND s.dataset_id = d.id"
+DIFFERS = """(r.source_hash IS DISTINCT FROM s.content_hash OR d.slug IS DISTINCT FROM s.slug
+    OR d.dcat IS DISTINCT FROM s.dcat_json::jsonb OR d.translated_spatial IS DISTINCT FROM s.translated_spatial::jsonb)"""
+PUBLISHED = "public.dataset AS d JOIN public.harvest_record AS r ON r.id = d.harvest_record_id"
+# How a database row is named in the examples: its registry source and identifier.
+DATABASE_KEY = """coalesce((SELECT k.source_id FROM catalog.source_key AS k WHERE k.harvest_source_id = d.harvest_source_id),
+    d.harvest_source_id) || ' / ' || r.identifier"""
+# name -> (how a row is named, the rows that differ that way)
 DRIFT = {
     "missing": (
-        "s",
+        "s.source_id || ' / ' || s.identifier",
         "FROM catalog.lake_snapshot AS s WHERE s.snapshot_id = %(id)s AND NOT EXISTS "
-        "(SELECT 1 FROM catalog.dataset AS d WHERE d.source_id = s.source_id AND d.identifier = s.identifier)",
+        "(SELECT 1 FROM public.dataset AS d WHERE d.id = s.dataset_id)",
     ),
     "extra": (
-        "d",
-        f"FROM catalog.dataset AS d WHERE NOT EXISTS (SELECT 1 FROM catalog.lake_snapshot AS s WHERE {SAME_KEY})",
+        DATABASE_KEY,
+        f"FROM {PUBLISHED} WHERE NOT EXISTS (SELECT 1 FROM catalog.lake_snapshot AS s WHERE {SAME_KEY})",
     ),
     "stale": (
-        "d",
-        f"FROM catalog.dataset AS d JOIN catalog.lake_snapshot AS s ON {SAME_KEY} WHERE {DIFFERS}",
+        DATABASE_KEY,
+        f"FROM {PUBLISHED} JOIN catalog.lake_snapshot AS s ON {SAME_KEY} WHERE {DIFFERS}",
     ),
 }
+# The harvest_record that last published a lake record's content, if the database still holds one.
+LATEST_RECORD = """SELECT r.id FROM public.harvest_record AS r
+    WHERE r.harvest_source_id = catalog.harvest_id('harvest-source', s.source_id)
+        AND r.record_type = catalog.datagov_record_type(s.record_type) AND r.identifier = s.identifier
+        AND r.status = 'success' AND r.action IN ('create', 'update') AND r.source_hash = s.content_hash
+    ORDER BY r.date_created DESC LIMIT 1"""
+MISSING = (
+    "s.snapshot_id = %(id)s AND NOT EXISTS (SELECT 1 FROM public.dataset AS d WHERE d.id = s.dataset_id)"
+)
+# A load that stopped before the lake took its changes: its jobs go, with their records and the datasets
+# those records published (ON DELETE CASCADE); the lake's versions are put back below.
+ABANDONED_JOBS = """DELETE FROM public.harvest_job WHERE id IN (SELECT catalog.harvest_id('harvest-job', %(run_id)s,
+    k.source_id) FROM catalog.source_key AS k)"""
+# Lake records of a source neither the registry given nor the database knows (the manifest of the run that
+# wrote the version is gone): a placeholder source and organization, named by the source id, as migration
+# 0004 makes them, until a load registers the source (register_sources rewrites both).
+UNKNOWN_SOURCES = "SELECT DISTINCT s.source_id FROM catalog.lake_snapshot AS s WHERE s.snapshot_id = %(id)s AND NOT EXISTS (SELECT 1 FROM catalog.source_key AS k WHERE k.source_id = s.source_id)"
+PLACEHOLDERS = [
+    f"""INSERT INTO public.organization (id, name, slug)
+SELECT catalog.harvest_id('organization', u.source_id), u.source_id, 'source-' || u.source_id FROM ({UNKNOWN_SOURCES}) AS u
+ON CONFLICT DO NOTHING""",
+    f"""INSERT INTO public.harvest_source (id, organization_id, name, url, frequency, schema_type, source_type,
+    notification_frequency)
+SELECT catalog.harvest_id('harvest-source', u.source_id), catalog.harvest_id('organization', u.source_id), u.source_id,
+    'urn:harvest-source:' || u.source_id, 'manual', 'dcatus1.1: federal', 'document', 'on_error'
+FROM ({UNKNOWN_SOURCES}) AS u ON CONFLICT DO NOTHING""",
+    f"""INSERT INTO catalog.source_key (source_id, harvest_source_id)
+SELECT u.source_id, catalog.harvest_id('harvest-source', u.source_id) FROM ({UNKNOWN_SOURCES}) AS u""",
+]
 REPAIR = [
-    f"DELETE FROM catalog.dataset AS d WHERE NOT EXISTS (SELECT 1 FROM catalog.lake_snapshot AS s WHERE {SAME_KEY})",
-    f"DELETE FROM catalog.dataset AS d USING catalog.lake_snapshot AS s WHERE {SAME_KEY} AND {DIFFERS}",
-    """INSERT INTO catalog.dataset AS d (source_id, identifier, slug, title, organization, source_title, record_url,
-    content_hash, dcat, first_harvested, last_harvested, last_run_id)
-SELECT s.source_id, s.identifier, s.slug, s.dcat_json::jsonb ->> 'title', r.organization, r.source_title,
-    s.record_url, s.content_hash, s.dcat_json::jsonb, coalesce(s.first_harvested::timestamptz, now()),
-    coalesce(s.last_harvested::timestamptz, now()), coalesce(s.last_run_id, '')
-FROM catalog.lake_snapshot AS s LEFT JOIN registry AS r ON r.source_id = s.source_id
-WHERE s.snapshot_id = %(id)s AND NOT EXISTS
-    (SELECT 1 FROM catalog.dataset AS d WHERE d.source_id = s.source_id AND d.identifier = s.identifier)""",
+    f"DELETE FROM public.dataset AS d WHERE NOT EXISTS (SELECT 1 FROM catalog.lake_snapshot AS s WHERE {SAME_KEY})",
+    f"""DELETE FROM public.dataset AS d USING catalog.lake_snapshot AS s, public.harvest_record AS r
+    WHERE {SAME_KEY} AND r.id = d.harvest_record_id AND {DIFFERS}""",
+    f"""INSERT INTO public.harvest_job (id, harvest_source_id, status, job_type, date_created, date_finished,
+    records_total, records_added, records_updated, records_deleted, records_errored, records_ignored,
+    records_validated, records_warned)
+SELECT catalog.harvest_id('harvest-job', %(id)s, s.source_id), catalog.harvest_id('harvest-source', s.source_id),
+    'complete', 'reconcile', {UTC_NOW}, {UTC_NOW}, count(*), count(*), 0, 0, 0, 0, count(*), 0
+FROM catalog.lake_snapshot AS s WHERE {MISSING} AND NOT EXISTS ({LATEST_RECORD}) GROUP BY s.source_id""",
+    f"""INSERT INTO public.harvest_record (id, identifier, harvest_job_id, harvest_source_id, source_hash,
+    date_created, date_finished, action, status, record_type)
+SELECT catalog.harvest_id('harvest-record', %(id)s, s.source_id, s.identifier), s.identifier,
+    catalog.harvest_id('harvest-job', %(id)s, s.source_id), catalog.harvest_id('harvest-source', s.source_id),
+    s.content_hash, {UTC_NOW}, {UTC_NOW}, 'create', 'success', catalog.datagov_record_type(s.record_type)
+FROM catalog.lake_snapshot AS s WHERE {MISSING} AND NOT EXISTS ({LATEST_RECORD})""",
+    f"""INSERT INTO public.dataset (id, slug, dcat, organization_id, harvest_source_id, harvest_record_id,
+    last_harvested_date, translated_spatial, type)
+SELECT s.dataset_id, s.slug, s.dcat_json::jsonb, h.organization_id, h.id, ({LATEST_RECORD}),
+    coalesce(s.last_harvested::timestamptz, now()) AT TIME ZONE 'UTC', s.translated_spatial::jsonb,
+    catalog.datagov_record_type(s.record_type)
+FROM catalog.lake_snapshot AS s JOIN public.harvest_source AS h ON h.id = catalog.harvest_id('harvest-source', s.source_id)
+WHERE {MISSING}""",
 ]
 
 
@@ -108,7 +159,7 @@ def _stage_partition(batches: Iterable[pd.DataFrame], url: str, snapshot_id: str
     """COPY a partition of lake records into the snapshot table; count what PostgreSQL could not hold."""
     staged, skipped, examples = 0, 0, list[str]()
     with connect(url, application_name="harvest-reconcile") as conn, conn.cursor() as cursor:
-        names = ", ".join(["snapshot_id", *COLUMNS, *TIMES, "last_run_id"])
+        names = ", ".join(["snapshot_id", *COLUMNS, *TIMES, "last_run_id", "translated_spatial"])
         with cursor.copy(f"COPY catalog.lake_snapshot ({names}) FROM STDIN") as copy:
             for batch in batches:
                 text = batch.astype(object).where(batch.notna(), None)
@@ -119,7 +170,7 @@ def _stage_partition(batches: Iterable[pd.DataFrame], url: str, snapshot_id: str
                         skipped += 1
                         examples = (examples + [f"{record[0]} / {record[1]}"])[:EXAMPLES]
                         continue
-                    copy.write_row((snapshot_id, *record))
+                    copy.write_row((snapshot_id, *record, translated_spatial(record[4])))
                     staged += 1
     yield pd.DataFrame({"staged": [staged], "unrepresentable": [skipped], "examples": [examples]})
 
@@ -152,25 +203,24 @@ def reconcile(
         staged, skipped = _stage(read_state(spark, lake_root, version), url, snapshot_id)
         with connect(url) as conn:
             conn.execute("ANALYZE catalog.lake_snapshot")
-            rows = _count(conn, "SELECT count(*) FROM catalog.dataset")
+            rows = _count(conn, "SELECT count(*) FROM public.dataset")
             drift = Drift(version, staged + skipped, rows, unrepresentable=skipped)
             args = {"id": snapshot_id}
-            for name, (alias, where) in DRIFT.items():
+            for name, (key, where) in DRIFT.items():
                 drift.counts[name] = _count(conn, f"SELECT count(*) {where}", args)
-                key = f"{alias}.source_id || ' / ' || {alias}.identifier"
                 found = conn.execute(f"SELECT {key} {where} ORDER BY 1 LIMIT {EXAMPLES}", args).fetchall()
                 drift.examples[name] = [example for (example,) in found]
             if repair:
-                conn.execute(
-                    "CREATE TEMPORARY TABLE registry (source_id text, organization text, source_title text) "
-                    "ON COMMIT DROP"
-                )
-                with conn.cursor() as cursor:
-                    cursor.executemany(
-                        "INSERT INTO registry VALUES (%s, %s, %s)",
-                        [(s.id, s.organization, s.title) for s in sources],
-                    )
-                for statement in REPAIR:
+                register_sources(conn, sources)
+                note = read_note(conn)
+                if (
+                    note
+                    and note.state == APPLYING
+                    and note.lake == lake_key(lake_root)
+                    and note.version != version
+                ):
+                    conn.execute(ABANDONED_JOBS, {"run_id": note.run_id})
+                for statement in [*PLACEHOLDERS, *REPAIR]:
                     conn.execute(statement, {"id": snapshot_id})
                 write_note(conn, lake_root, SYNCED, version, run_id)
                 drift.repaired = True
@@ -194,7 +244,7 @@ def ensure_database_matches(
         if note is not None and note.matches(lake_root, version):
             return None
         if note is None or note.lake != lake_key(lake_root):
-            rows = _count(conn, "SELECT count(*) FROM catalog.dataset")
+            rows = _count(conn, "SELECT count(*) FROM public.dataset")
             if rows:
                 owner = "was never reconciled with a lake" if note is None else f"reflects lake {note.lake}"
                 raise DatabaseNotReconciled(
