@@ -30,6 +30,11 @@ JOB_ARGUMENTS = {
     "db-url": "",
     "glue-database": "",  # Glue Data Catalog database to register the catalog tables in; empty: skip
     "sns-topic-arn": "",  # SNS topic for a run summary; empty: skip
+    # data.gov's search index: where a dataset's page is (in its documents), and the OpenSearch to send
+    # the run's changes to (a URL without password; credentials in a Secrets Manager secret); empty: skip
+    "catalog-base-url": "https://catalog.data.gov",
+    "opensearch-url": "",
+    "opensearch-secret": "",
     "run-id": "",  # locally the run id; on Glue the workflow's WORKFLOW_RUN_ID wins
 }
 # Arguments Glue itself passes to a job started by a workflow.

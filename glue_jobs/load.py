@@ -41,6 +41,24 @@ def report_dry_run(job, run: dict, validated, statuses, quality: dict) -> None:
     )
 
 
+def publish_search_changes(job, db_url: str, report: dict) -> None:
+    """The run's changes to data.gov's search index, built from the database rows load wrote: written under
+    runs/<run_id>/search/, and sent when an OpenSearch is configured (--opensearch-url)."""
+    from transforms.publish.postgres import connect
+    from transforms.publish.search_export import write_run_search_changes
+    from transforms.publish.search_index import configured_opensearch_url
+
+    sources = [entry["source_id"] for entry in report["sources"]]
+    with connect(db_url) as conn:
+        files = write_run_search_changes(conn, job.lake, job.run_id, sources, job.args["catalog_base_url"])
+    opensearch_url = configured_opensearch_url(job.args["opensearch_url"])
+    if files and opensearch_url:
+        from transforms.publish.search_index import opensearch_client, send_bulk_files
+
+        sent = send_bulk_files(opensearch_client(opensearch_url, job.args["opensearch_secret"]), files)
+        log.info("search index: %s actions sent to %s", sent, opensearch_url)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Load: check, then validate/records -> database, catalog version, pointer switch; report; release the lake."""
     job = begin("load", argv)
@@ -104,6 +122,7 @@ def main(argv: list[str] | None = None) -> None:
             job.sources,
             record_outcomes(validated, published.refused, RECORD_TEXT),
         )
+        publish_search_changes(job, db_url, report)
     from transforms.publish.aws_targets import publish_run
 
     publish_run(job, report)

@@ -1,9 +1,13 @@
 """A full harvest and a re-harvest loading into a real PostgreSQL: data.gov's tables hold the lake's catalog
 record for record (datasets, the harvest records that published them with what the publisher served, jobs
 with their counts, the errors of rejected records), and a row the database refuses stays out of the lake's
-state so the next run retries it."""
+state so the next run retries it. data.gov's own catalog app (run from ../shared/anchors in its Python 3.12
+venv) reads what we wrote: its dataset pages, the harvest record endpoints and its own search documents,
+which equal the ones load wrote for the run."""
 
+import html
 import json
+import pathlib
 import shutil
 from urllib.parse import urlsplit
 
@@ -13,7 +17,9 @@ import pytest
 from devtools.local_http import serve_folder
 from devtools.run_samples import SAMPLES
 from harvest_cli.main import run_harvest
+from tests.catalog_app import CatalogApp, catalog_python  # noqa: F401
 from tests.postgres_server import fresh_db_url, postgres_url  # noqa: F401
+from tests.test_report_html import chromium
 from transforms.fetch.datajson import canonical_json
 from transforms.lake.catalog_state import read_pointer, read_state
 from transforms.publish.spatial import translated_spatial
@@ -90,7 +96,72 @@ def report(lake, run_id: str) -> dict:
     return json.loads((lake / "runs" / run_id / "report" / "report.json").read_text())
 
 
-def test_harvest_and_reharvest_into_postgres(spark, tmp_path, fresh_db_url):  # noqa: F811
+def catalog_app_of(request, db_url: str) -> CatalogApp | None:
+    """data.gov's catalog app over ``db_url``; None (and a note) where ../shared or a Python 3.12 is missing."""
+    try:
+        return CatalogApp(request.getfixturevalue("catalog_python"), db_url)
+    except pytest.skip.Exception as skipped:
+        print(f"catalog app checks skipped: {skipped}")
+        return None
+
+
+def search_actions(lake, run_id: str) -> tuple[dict, list]:
+    """A run's _bulk files: the indexed documents by id (with their _index and _id), and the deleted ids."""
+    lines = [
+        json.loads(line)
+        for part in sorted((lake / "runs" / run_id / "search").glob("*.ndjson"))
+        for line in part.read_text().splitlines()
+    ]
+    indexed, deleted = {}, []
+    actions = iter(lines)
+    for action in actions:
+        if "index" in action:
+            indexed[action["index"]["_id"]] = {**next(actions), **action["index"]}
+        else:
+            deleted.append(action["delete"]["_id"])
+    return indexed, deleted
+
+
+def check_catalog_reads_the_harvest(catalog: CatalogApp, db_url: str, tmp_path) -> int:
+    """Every ordinary dataset's page shows its title; every harvest record serves what the publisher served,
+    and an XML record our DCAT-US; returns how many dataset pages rendered."""
+    rows = query(
+        db_url,
+        """SELECT d.slug, d.dcat, d.type::text, d.harvest_record_id, r.source_raw, r.source_transform
+        FROM public.dataset AS d JOIN public.harvest_record AS r ON r.id = d.harvest_record_id ORDER BY 1""",
+    )
+    # A collection member's, a series' or a service's page asks OpenSearch for a count: not here.
+    ordinary = [row for row in rows if row[2] == "dataset" and "isPartOf" not in row[1]]
+    paths = [f"/dataset/{row[0]}" for row in ordinary]
+    paths += [f"/harvest_record/{row[3]}/{kind}" for row in rows for kind in ("raw", "transformed")]
+    answers = catalog.get(*paths)
+    for slug, dcat, *_ in ordinary:
+        page = answers[f"/dataset/{slug}"]
+        assert page["status"] == 200, slug
+        assert html.escape(dcat["title"].strip(), quote=False) in page["body"], slug
+    for slug, dcat, _type, record_id, raw, transform in rows:
+        served = answers[f"/harvest_record/{record_id}/raw"]
+        assert (served["status"], served["body"]) == (200, raw), slug
+        transformed = answers[f"/harvest_record/{record_id}/transformed"]
+        if transform is None:  # a data.json record is published as the publisher wrote it
+            assert transformed["status"] == 404, slug
+        else:
+            assert transformed["status"] == 200 and json.loads(transformed["body"]) == transform == dcat
+    # One harvested dataset's page in a real browser, kept where a person can look at it.
+    with catalog.served() as base:
+        chromium(
+            tmp_path,
+            f"--screenshot={tmp_path / 'page.png'}",
+            "--window-size=1280,1600",
+            f"{base}/dataset/{ordinary[0][0]}",
+        )
+    screenshot = pathlib.Path(__file__).resolve().parents[1] / "build" / "catalog-harvested-page.png"
+    screenshot.parent.mkdir(exist_ok=True)
+    shutil.copyfile(tmp_path / "page.png", screenshot)
+    return len(ordinary)
+
+
+def test_harvest_and_reharvest_into_postgres(spark, tmp_path, fresh_db_url, request):  # noqa: F811
     db_url = fresh_db_url
     www = tmp_path / "www"
     shutil.copytree(SAMPLES / "www", www)
@@ -107,6 +178,14 @@ def test_harvest_and_reharvest_into_postgres(spark, tmp_path, fresh_db_url):  # 
         assert len(first) == 17 and first == lake_rows(spark, lake)
         first_counts = counts(db_url)
         first_report = report(lake, "pg-1")
+        # the run's search index changes: an index action per dataset it published, built from these rows
+        indexed, deleted = search_actions(lake, "pg-1")
+        assert deleted == [] and len(indexed) == 17
+        catalog = catalog_app_of(request, db_url)
+        if catalog is not None:
+            assert indexed == {document["_id"]: document for document in catalog.documents()}
+            rendered = check_catalog_reads_the_harvest(catalog, db_url, tmp_path)
+            print(f"catalog app: {rendered} harvested dataset pages rendered with their titles")
         assert jobs(db_url, "pg-1") == {
             entry["source_id"]: expected_job(entry) for entry in first_report["sources"]
         }
@@ -264,6 +343,17 @@ def test_harvest_and_reharvest_into_postgres(spark, tmp_path, fresh_db_url):  # 
     )
     assert [action for action, _ in history] == ["create", "update"]
     assert history[-1][1] == "Air Quality Monitoring Stations (revised)"
+    # the re-harvest's search changes: one delete per dropped dataset, the retitled dataset indexed again
+    indexed, deleted = search_actions(lake, "pg-2")
+    dataset_id = "SELECT catalog.harvest_id('dataset', 'example-agency', %s)"
+    assert sorted(deleted) == sorted(query(db_url, dataset_id, identifier)[0][0] for identifier in dropped)
+    assert [document["title"] for document in indexed.values()] == [
+        "Air Quality Monitoring Stations (revised)"
+    ]
+    if catalog is not None:
+        theirs = {document["_id"]: document for document in catalog.documents()}
+        assert all(theirs[key] == document for key, document in indexed.items())
+        assert not set(deleted) & set(theirs)
     final_counts = counts(db_url)
     assert final_counts["dataset"] == 15 and final_counts["organization"] == first_counts["organization"]
     assert final_counts["harvest_job"] == 2 * first_counts["harvest_job"]

@@ -28,11 +28,24 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 DATASET_QUERY = """SELECT d.id, d.slug, d.dcat, d.translated_spatial, d.organization_id, d.harvest_source_id,
     d.harvest_record_id, d.popularity, d.last_harvested_date, r.source_transform
 FROM dataset AS d LEFT JOIN harvest_record AS r ON r.id = d.harvest_record_id
-ORDER BY d.id"""
+{where}ORDER BY d.id"""
+# A run's jobs, one per source (their ids are derived as transforms/publish/postgres.py derives them).
+RUN_JOBS = "SELECT catalog.harvest_id('harvest-job', %(run_id)s, s) FROM unnest(%(sources)s::text[]) AS s"
+# The datasets a run created or updated: their harvest record is one of the run's.
+RUN_DATASETS = f"WHERE r.harvest_job_id IN ({RUN_JOBS})\n"
+# The datasets a run deleted (and did not create again).
+RUN_DELETES = f"""SELECT catalog.harvest_id('dataset', k.source_id, r.identifier) AS id
+FROM public.harvest_record AS r JOIN catalog.source_key AS k ON k.harvest_source_id = r.harvest_source_id
+WHERE r.action = 'delete' AND r.harvest_job_id IN ({RUN_JOBS})
+    AND NOT EXISTS (SELECT 1 FROM public.dataset AS d WHERE d.id = catalog.harvest_id('dataset', k.source_id, r.identifier))
+ORDER BY 1"""
 
 
-def dataset_rows(conn: psycopg.Connection) -> Iterator[tuple[Row, Row | None, Row | None]]:
-    """Each dataset row with its organization row and harvest record (only ``source_transform``), by id.
+def dataset_rows(
+    conn: psycopg.Connection, where: str = "", params: dict | None = None
+) -> Iterator[tuple[Row, Row | None, Row | None]]:
+    """Each dataset row (or those ``where`` selects) with its organization row and harvest record (only
+    ``source_transform``), by id.
 
     The organizations are few and read once; the datasets stream through a server-side cursor.
     """
@@ -42,7 +55,7 @@ def dataset_rows(conn: psycopg.Connection) -> Iterator[tuple[Row, Row | None, Ro
         organizations = {row["id"]: row for row in cursor.execute("SELECT * FROM organization")}
     with conn.cursor("search_export", row_factory=dict_row) as cursor:
         cursor.itersize = 500
-        cursor.execute(DATASET_QUERY)
+        cursor.execute(DATASET_QUERY.format(where=where), params)
         for row in cursor:
             transform = row.pop("source_transform")
             record = {"source_transform": transform} if row["harvest_record_id"] else None
@@ -50,10 +63,13 @@ def dataset_rows(conn: psycopg.Connection) -> Iterator[tuple[Row, Row | None, Ro
 
 
 def database_documents(
-    conn: psycopg.Connection, catalog_base_url: str = DEFAULT_CATALOG_BASE_URL
+    conn: psycopg.Connection,
+    catalog_base_url: str = DEFAULT_CATALOG_BASE_URL,
+    where: str = "",
+    params: dict | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Every dataset's search document, from the harvest database behind ``conn``."""
-    for dataset, organization, record in dataset_rows(conn):
+    """Every dataset's search document (or those of the rows ``where`` selects), from the database behind ``conn``."""
+    for dataset, organization, record in dataset_rows(conn, where, params):
         yield search_document(dataset, organization, record, catalog_base_url)
 
 
@@ -98,3 +114,18 @@ def write_run_changes(
 ) -> list[str]:
     """A run's index changes: an index action per created or updated dataset, a delete per deleted one."""
     return write_bulk_files(run_search_folder(lake_root, run_id), bulk_actions(documents, deleted_ids))
+
+
+def write_run_search_changes(
+    conn: psycopg.Connection,
+    lake_root: str,
+    run_id: str,
+    source_ids: list[str],
+    catalog_base_url: str = DEFAULT_CATALOG_BASE_URL,
+) -> list[str]:
+    """After load: the run's index changes under ``runs/<run_id>/search/``, read back from the database the
+    load wrote (so each document is built from the rows the catalog reads); the files' URIs."""
+    params = {"run_id": run_id, "sources": source_ids}
+    deleted = [row[0] for row in conn.execute(RUN_DELETES, params)]
+    documents = database_documents(conn, catalog_base_url, RUN_DATASETS, params)
+    return write_run_changes(lake_root, run_id, documents, deleted)
