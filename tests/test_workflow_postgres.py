@@ -9,6 +9,7 @@ import html
 import json
 import pathlib
 import shutil
+import uuid
 from urllib.parse import urlsplit
 
 import psycopg
@@ -178,6 +179,15 @@ def test_harvest_and_reharvest_into_postgres(spark, tmp_path, fresh_db_url, requ
         assert len(first) == 17 and first == lake_rows(spark, lake)
         first_counts = counts(db_url)
         first_report = report(lake, "pg-1")
+        # every id is a version 4 UUID, the only ids data.gov's catalog serves a record for
+        ids = query(
+            db_url,
+            " UNION ALL ".join(
+                f"SELECT id FROM public.{table}"
+                for table in ("organization", "harvest_source", "harvest_job", "harvest_record", "dataset")
+            ),
+        )
+        assert ids and all(str(uuid.UUID(value, version=4)) == value for (value,) in ids)
         # the run's search index changes: an index action per dataset it published, built from these rows
         indexed, deleted = search_actions(lake, "pg-1")
         assert deleted == [] and len(indexed) == 17

@@ -176,9 +176,13 @@ $locations$;
 -- Every row this project writes has an id derived from what it stands for (a source, a run and source, a
 -- record of a run, a dataset), so a retried load or a reconcile finds the rows an earlier attempt wrote.
 -- The parts are joined with ':' (registry and run ids never hold one; an identifier, which may, comes last).
+-- The id is shaped as a version 4 UUID (version nibble 4, RFC 4122 variant): data.gov's catalog answers
+-- 404 for any record id that is not one (its valid_id_required).
 CREATE FUNCTION catalog.harvest_id(kind text, VARIADIC parts text[]) RETURNS varchar(36)
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    AS $$ SELECT md5(kind || ':' || array_to_string(parts, ':'))::uuid::text $$;
+    AS $$ SELECT (substr(h, 1, 12) || '4' || substr(h, 14, 3)
+        || substr('89ab', (get_byte(decode(substr(h, 17, 2), 'hex'), 0) & 3) + 1, 1) || substr(h, 18, 15))::uuid::text
+    FROM (SELECT md5(kind || ':' || array_to_string(parts, ':')) AS h) AS digest $$;
 
 -- A DCAT-US class (this project's RecordType) as H2.0's record_type.
 CREATE FUNCTION catalog.datagov_record_type(dcat_class text) RETURNS public.record_type
