@@ -191,10 +191,10 @@ def test_harvest_and_reharvest_into_postgres(spark, tmp_path, fresh_db_url, requ
         # the run's search index changes: an index action per dataset it published, built from these rows
         indexed, deleted = search_actions(lake, "pg-1")
         assert deleted == [] and len(indexed) == 17
-        catalog = catalog_app_of(request, db_url)
-        if catalog is not None:
-            assert indexed == {document["_id"]: document for document in catalog.documents()}
-            rendered = check_catalog_reads_the_harvest(catalog, db_url, tmp_path)
+        catalog_app = catalog_app_of(request, db_url)
+        if catalog_app is not None:
+            assert indexed == {document["_id"]: document for document in catalog_app.documents()}
+            rendered = check_catalog_reads_the_harvest(catalog_app, db_url, tmp_path)
             print(f"catalog app: {rendered} harvested dataset pages rendered with their titles")
         assert jobs(db_url, "pg-1") == {
             entry["source_id"]: expected_job(entry) for entry in first_report["sources"]
@@ -360,8 +360,8 @@ def test_harvest_and_reharvest_into_postgres(spark, tmp_path, fresh_db_url, requ
     assert [document["title"] for document in indexed.values()] == [
         "Air Quality Monitoring Stations (revised)"
     ]
-    if catalog is not None:
-        theirs = {document["_id"]: document for document in catalog.documents()}
+    if catalog_app is not None:
+        theirs = {document["_id"]: document for document in catalog_app.documents()}
         assert all(theirs[key] == document for key, document in indexed.items())
         assert not set(deleted) & set(theirs)
     final_counts = counts(db_url)
