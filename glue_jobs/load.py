@@ -45,15 +45,15 @@ def publish_search_changes(job, db_url: str, report: dict) -> None:
     """The run's changes to data.gov's search index, built from the database rows load wrote: written under
     runs/<run_id>/search/, and sent when an OpenSearch is configured (--opensearch-url)."""
     from transforms.publish.postgres import connect
-    from transforms.publish.search_export import write_run_search_changes
-    from transforms.publish.search_index import configured_opensearch_url
+    from transforms.publish.search.export import write_run_search_changes
+    from transforms.publish.search.index import configured_opensearch_url
 
     sources = [entry["source_id"] for entry in report["sources"]]
     with connect(db_url) as conn:
         files = write_run_search_changes(conn, job.lake, job.run_id, sources, job.args["catalog_base_url"])
     opensearch_url = configured_opensearch_url(job.args["opensearch_url"])
     if files and opensearch_url:
-        from transforms.publish.search_index import opensearch_client, send_bulk_files
+        from transforms.publish.search.index import opensearch_client, send_bulk_files
 
         sent = send_bulk_files(opensearch_client(opensearch_url, job.args["opensearch_secret"]), files)
         log.info("search index: %s actions sent to %s", sent, opensearch_url)

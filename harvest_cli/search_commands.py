@@ -2,14 +2,14 @@
 
 For a first load of the catalog's OpenSearch index, or a rebuild: reads the harvester's tables
 (``dataset``, ``organization``, ``harvest_record``), writes the ``_bulk`` bodies that index every
-dataset (transforms/publish/search_export.py) and, given an OpenSearch URL, sends them.
+dataset (transforms/publish/search/export.py) and, given an OpenSearch URL, sends them.
 """
 
 from harvest_cli.exit_codes import OK, UsageError
 from transforms import lake
 from transforms.publish.db_config import DB_URL_ENVIRONMENT, configured_db_url, resolve_db_url
-from transforms.publish.search_documents import DEFAULT_CATALOG_BASE_URL
-from transforms.publish.search_index import OPENSEARCH_URL_ENVIRONMENT, configured_opensearch_url
+from transforms.publish.search.documents import DEFAULT_CATALOG_BASE_URL
+from transforms.publish.search.index import OPENSEARCH_URL_ENVIRONMENT, configured_opensearch_url
 
 
 def search_export(
@@ -21,8 +21,8 @@ def search_export(
 ) -> int:
     """Write (and with an OpenSearch URL, send) the index documents of every dataset in the database."""
     from transforms.publish.postgres import connect
-    from transforms.publish.search_documents import bulk_actions
-    from transforms.publish.search_export import database_documents, write_bulk_files
+    from transforms.publish.search.documents import bulk_actions
+    from transforms.publish.search.export import database_documents, write_bulk_files
 
     try:
         db_url = configured_db_url(db_url_argument)
@@ -47,7 +47,7 @@ def search_export(
         files = write_bulk_files(out, bulk_actions(counting(database_documents(conn, catalog_base_url))))
     print(f"wrote {counted} dataset documents in {len(files)} _bulk file(s) to {out}")
     if opensearch_url:
-        from transforms.publish.search_index import opensearch_client, send_bulk_files
+        from transforms.publish.search.index import opensearch_client, send_bulk_files
 
         sent = send_bulk_files(opensearch_client(opensearch_url, opensearch_secret), files)
         print(f"sent {sent} actions to {opensearch_url}")

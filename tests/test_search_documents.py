@@ -11,8 +11,8 @@ import pytest
 from tests.catalog_app import SNAPSHOT, catalog_app, catalog_python, harvester_db  # noqa: F401
 from tests.harvester_examples import example_slugs
 from tests.postgres_server import postgres_url  # noqa: F401
-from transforms.publish.search_documents import centroid, float_sum, indexed_dcat, search_document
-from transforms.publish.search_export import database_documents, dataset_rows
+from transforms.publish.search.documents import centroid, float_sum, indexed_dcat, search_document
+from transforms.publish.search.export import database_documents, dataset_rows
 
 # What the catalog's indexer added since the snapshot's index dump was made (2026-08-04): the
 # has_download flag and the organization's code repository columns.

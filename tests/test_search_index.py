@@ -20,9 +20,9 @@ from harvest_cli.main import main as harvest
 from tests.catalog_app import harvester_db  # noqa: F401
 from tests.postgres_server import postgres_url  # noqa: F401
 from transforms import lake
-from transforms.publish.search_documents import bulk_actions
-from transforms.publish.search_export import bulk_bodies, database_documents, write_run_changes
-from transforms.publish.search_index import (
+from transforms.publish.search.documents import bulk_actions
+from transforms.publish.search.export import bulk_bodies, database_documents, write_run_changes
+from transforms.publish.search.index import (
     SearchIndexError,
     configured_opensearch_url,
     opensearch_client,

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from transforms import lake
-from transforms.publish.search_documents import (
+from transforms.publish.search.documents import (
     DEFAULT_CATALOG_BASE_URL,
     Row,
     bulk_actions,
