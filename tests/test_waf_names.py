@@ -1,6 +1,6 @@
 """WAF names in any script, and links no URL can be made of, over real HTTP on 127.0.0.1.
 
-A listing's link is made a URI once (``transforms.fetch.uri``): a folder or file named in any
+A listing's link is made a URI once (``transforms.safety.uri``): a folder or file named in any
 script is percent-encoded as UTF-8 and harvested; a link no request can carry is a listing problem,
 so the source is partial (it deletes nothing) instead of failed.
 """
@@ -15,9 +15,9 @@ from devtools.local_http import serve_folder
 from tests.test_waf_listing import folder_page
 from transforms.fetch.http import FetchPolicy, fetch
 from transforms.fetch.source_pass import source_items
-from transforms.fetch.uri import UnusableUrl, normalise_url, resolve
 from transforms.fetch.xml_files import fetch_xml_records
 from transforms.registry import Source
+from transforms.safety.uri import UnusableUrl, normalise_url, resolve
 from transforms.schemas import FetchStatus, SourceState
 
 POLICY = FetchPolicy(allow_private_network=True, retries=0, read_timeout_s=2, threads_per_task=2)

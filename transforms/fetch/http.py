@@ -23,9 +23,9 @@ from typing import IO
 from urllib.parse import urlsplit
 
 from transforms.fetch.deadline_socket import connect_bounded, tls_context_bounded
-from transforms.fetch.uri import UnusableUrl, header_text, resolve
 from transforms.isolation import bounded
 from transforms.safety.address_guard import AddressRefused, Target, resolve_checked
+from transforms.safety.uri import UnusableUrl, header_text, resolve
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ A crawl is bounded: in depth, in folder listings and in files (``FetchPolicy``),
 source's deadline. Reaching a bound fails the source with the reason rather than truncating it.
 A subfolder listing that cannot be read in full (an error, a redirect out of the WAF, a charset
 that is not accepted, a link no URL can be made of) is a problem: the source is then ``partial``
-and deletes nothing. Every link is resolved and normalised once (``transforms.fetch.uri``) before
+and deletes nothing. Every link is resolved and normalised once (``transforms.safety.uri``) before
 the scope test (:class:`WafScope`) and the fetch.
 """
 
@@ -26,8 +26,8 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from transforms.fetch.http import FetchPolicy, FetchResult, fetch, within_deadline
-from transforms.fetch.uri import DEFAULT_PORTS, UnusableUrl, normalise_url, resolve
 from transforms.isolation import bounded
+from transforms.safety.uri import DEFAULT_PORTS, UnusableUrl, normalise_url, resolve
 from transforms.text import ACCEPTED_NAMES, accepted_codec, content_type_charset
 
 log = logging.getLogger(__name__)
@@ -188,7 +188,7 @@ class ListingPage:
 def parse_listing(page: str, page_url: str, scope: WafScope | None = None) -> ListingPage:
     """The .xml files and subfolders a listing page links to, under `scope` (default: the page's folder).
 
-    Every link is resolved and normalised once (``transforms.fetch.uri.resolve``); sort links (``?C=N;O=D``),
+    Every link is resolved and normalised once (``transforms.safety.uri.resolve``); sort links (``?C=N;O=D``),
     parent links, fragments, links with a query and links that leave the scope are dropped. A link
     no URL can be made of might name a file, so it is reported rather than dropped.
     """

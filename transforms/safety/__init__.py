@@ -1,1 +1,1 @@
-"""Rules for what a publisher controls, shared by the stages that meet it: the address guard, safe XML parsing."""
+"""Rules for what a publisher controls, shared by the places that meet it: the address guard, one URI per URL, safe XML parsing."""
