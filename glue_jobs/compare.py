@@ -1,13 +1,13 @@
 """Glue job: match extracted records against the catalog state."""
 
 from glue_jobs.job_context import begin
-from transforms.compare.changes import classify_changes
+from transforms.compare.changes import classify_changes, mark_held_deletes
 from transforms.lake.catalog_state import read_state
 from transforms.schemas import CHANGES, EXTRACT_RECORDS, SOURCE_STATUS
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Compare: extract/records + catalog state -> compare/changes (statuses passed on)."""
+    """Compare: extract/records + catalog state -> compare/changes, compare/sources (held deletes noted)."""
     job = begin("compare", argv)
     if job.repeat_of:
         return job.finish_repeat()
@@ -15,7 +15,8 @@ def main(argv: list[str] | None = None) -> None:
     statuses = job.read("extract", "sources", SOURCE_STATUS)
     state = read_state(job.spark, job.lake, job.manifest.base_version)
     job.write(classify_changes(records, statuses, state), "changes", CHANGES)
-    job.write(statuses, "sources", SOURCE_STATUS)
+    # A source whose deletes compare held back becomes partial (read back: only three columns are read).
+    job.write(mark_held_deletes(statuses, job.read("compare", "changes", CHANGES)), "sources", SOURCE_STATUS)
     job.finish(**job.tally("changes", "action"))
 
 

@@ -7,24 +7,34 @@ from datetime import datetime
 import pytest
 
 from tests.rows import row
-from transforms.compare.changes import classify_changes
+from transforms.compare.changes import (
+    HELD_PARTIAL,
+    HELD_UNIDENTIFIED,
+    NO_IDENTIFIER,
+    changes_catalog,
+    classify_changes,
+    held_delete,
+)
 from transforms.fetch.datajson import canonical_json as canonical
 from transforms.schemas import CATALOG_STATE, EXTRACT_RECORDS, SOURCE_STATUS
 
 NOW = datetime(2026, 11, 1, 6, 0, 0)
+HELD_TWO_UNIDENTIFIED = HELD_UNIDENTIFIED % (2, NO_IDENTIFIER)
 
 
 def sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def extracted(source_id, identifier, raw, fetch_status="fetched", error=None, url=None, warnings=(), **more):
+def extracted(
+    source_id, identifier, raw, fetch_status="fetched", error=None, url=None, warnings=(), position=0, **more
+):
     return row(
         EXTRACT_RECORDS,
         source_id=source_id,
         identifier=identifier,
         record_url=url,
-        position=0,
+        position=position,
         raw_format="json",
         raw=raw,
         fetch_status=fetch_status,
@@ -109,10 +119,10 @@ def test_failed_source_produces_no_deletes(spark, state):
 def test_missing_and_duplicate_identifiers_are_rejected_and_keep_their_published_copy(spark, state):
     records = spark.createDataFrame(
         [
-            extracted("agency", None, canonical({"title": "No id"})),
-            extracted("agency", "edited", canonical({"identifier": "edited", "title": "A"})),
-            extracted("agency", "edited", canonical({"identifier": "edited", "title": "B"})),
-            extracted("agency", None, None, error="dataset #4 is a string, not a JSON object"),
+            extracted("agency", None, canonical({"title": "No id"}), position=0),
+            extracted("agency", "edited", canonical({"identifier": "edited", "title": "A"}), position=1),
+            extracted("agency", "edited", canonical({"identifier": "edited", "title": "B"}), position=2),
+            extracted("agency", None, None, error="dataset #4 is a string, not a JSON object", position=3),
         ],
         EXTRACT_RECORDS,
     )
@@ -124,8 +134,9 @@ def test_missing_and_duplicate_identifiers_are_rejected_and_keep_their_published
     assert reasons[0] == "dataset #4 is a string, not a JSON object"
     assert any('identifier "edited" appears 2 times' in reason for reason in reasons)
     assert any(reason.startswith("record has no identifier") for reason in reasons)
-    deleted = {row.identifier for row in changes if row.action == "delete"}
-    assert deleted == {"kept", "removed"}  # "edited" is still listed, so it stays
+    # "edited" is still listed, so it stays; "kept" and "removed" may be the unidentified rows
+    held = {row.identifier: row.reasons for row in changes if row.action == "delete"}
+    assert held == {"kept": [HELD_TWO_UNIDENTIFIED], "removed": [HELD_TWO_UNIDENTIFIED]}
 
 
 def test_unfetchable_file_is_not_deleted_and_not_a_record(spark, state):
@@ -159,10 +170,19 @@ def test_a_partial_source_creates_and_updates_but_deletes_nothing(spark, state):
         EXTRACT_RECORDS,
     )
     statuses = spark.createDataFrame([status("agency", "partial")], SOURCE_STATUS)
-    assert actions(classify_changes(records, statuses, state)) == {
+    changes = classify_changes(records, statuses, state)
+    assert actions(changes) == {
         ("agency", "edited"): "update",
         ("agency", "added"): "create",
+        ("agency", "kept"): "delete",
+        ("agency", "removed"): "delete",
     }
+    # Both deletes are held back, with the reason (validate holds them: see test_validate_stage).
+    assert {row.identifier: row.reasons for row in changes.filter(held_delete()).collect()} == {
+        "kept": [HELD_PARTIAL],
+        "removed": [HELD_PARTIAL],
+    }
+    assert changes.filter(changes_catalog()).count() == 2
 
 
 def test_extract_warnings_follow_the_record(spark, state):

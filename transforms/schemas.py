@@ -48,9 +48,9 @@ class SourceState(StrEnum):
     COMPLETE = "complete"
     FAILED = "failed"  # nothing of it is published or deleted this run
     HELD = "held"  # a guard held all of its changes
-    PARTIAL = (
-        "partial"  # a WAF listing could not be read in full: creates and updates publish, nothing is deleted
-    )
+    # not read in full (a WAF listing could not be read, or compare held deletes back for a record
+    # rejected before its identifier was read): creates and updates publish, nothing is deleted
+    PARTIAL = "partial"
     # extract only: the data.json is byte-identical to the last run's, whose verdicts validate carries
     # (with that run's status); no record of it is read, so nothing of it is deleted before validate
     CARRIED = "carried"
@@ -194,7 +194,8 @@ SOURCE_STATUS = StructType(
     )
 )
 
-# compare: one row per extracted record, plus one per catalog record to delete.
+# compare: one row per extracted record, plus one per catalog record to delete (a delete the source did
+# not earn, read in part or with a record whose identifier was unreadable, carries the reason it is held).
 # action: "create" | "update" | "unchanged" | "delete" | "reject"
 CHANGES = StructType(
     RECORD_ORIGIN

@@ -1,8 +1,8 @@
 """Compare: match extracted records against the catalog state.
 
 Every extracted record becomes exactly one of create, update, unchanged or reject, and
-every catalog record of a completely extracted source that the source no longer lists
-becomes a delete. The rules that keep this safe:
+every catalog record of a source read this run that the source no longer lists becomes a
+delete, held back unless the source was read in full. The rules that keep this safe:
 
 - The content hash is sha256 of the record's canonical text (extract writes data.json
   datasets as key-sorted compact JSON), so a record re-serialised with another key order,
@@ -12,8 +12,16 @@ becomes a delete. The rules that keep this safe:
   previous version stays in the catalog instead of being deleted.
 - A file extract could not fetch (fetch_status "error") is no record at all, but it is
   seen too: its catalog record is kept, never deleted.
-- A failed source produces no deletes, and neither does a partial one (a WAF listing that could
-  not be read in full): its creates and updates go ahead.
+- The delete rule, written once (``_deletes``): a published record is deleted only when its source
+  was read in full and the record is absent from it. A failed source produces no delete rows. A
+  source that was read but not in full produces its deletes *held back*: a ``partial`` one (a WAF
+  listing that could not be read in full), and one with a row extract could not read up to its
+  identifier (a number beyond float range, nesting past the depth limit, an entry that is not an
+  object, a 3.0 identifier object without ``@id``, no identifier at all): that row may be any of
+  its published records. A held delete is a delete row with the reason it is held
+  (:func:`held_delete`): validate holds it whatever ``--force`` says, so it counts in the report's
+  ``deletes_held``, and :func:`mark_held_deletes` makes such a complete source ``partial`` with a
+  reason the report shows. Its creates and updates go ahead.
 - Extract's warnings (a repaired lone surrogate) follow the record.
 - Only creates and updates keep their ``raw`` text (and JSON records published as 3.0, whose
   isPartOf transform reads): nothing after compare reads the others'.
@@ -21,16 +29,43 @@ becomes a delete. The rules that keep this safe:
   update even when its text is unchanged; an unchanged record keeps the class it was published as.
 """
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from transforms.schemas import CHANGES, CHANGING_ACTIONS, Action, DcatVersion, FetchStatus, SourceState
+from transforms.schemas import (
+    CHANGES,
+    CHANGING_ACTIONS,
+    SOURCE_STATUS,
+    STRINGS,
+    Action,
+    DcatVersion,
+    FetchStatus,
+    SourceState,
+)
 
 NO_IDENTIFIER = 'record has no identifier: the "identifier" field is missing, empty or not a string'
 # printf-style (identifier, occurrences), for F.format_string here and `harvest validate`.
 DUPLICATE_IN_SOURCE = (
     'identifier "%s" appears %d times in this source; none of them is harvested until it is unique'
 )
+# The reasons a delete is held back. printf-style (rows, the first one's reason).
+HELD_UNIDENTIFIED = (
+    "%d record(s) of this source were rejected before their identifier could be read (first: %s); "
+    "any of them may be a published record, so nothing of the source is deleted until they are fixed"
+)
+HELD_PARTIAL = "the source was only partly read, so nothing of it is deleted this run"
+# printf-style (held deletes, the reason of the first): the reason of a source made partial by them.
+DELETES_HELD_REASON = "%d delete(s) held back: %s"
+
+
+def held_delete() -> Column:
+    """A delete compare held back (``_deletes``): a delete row that carries the reason it is held."""
+    return (F.col("action") == Action.DELETE) & (F.size("reasons") > 0)
+
+
+def changes_catalog() -> Column:
+    """A row that changes the catalog once accepted: a create, an update, or a delete not held back."""
+    return F.col("action").isin(*CHANGING_ACTIONS) | ((F.col("action") == Action.DELETE) & ~held_delete())
 
 
 def _reasons(*conditions_and_messages) -> F.Column:
@@ -122,17 +157,41 @@ def _classified(records: DataFrame, state: DataFrame) -> DataFrame:
     )
 
 
-def _deletes(records: DataFrame, statuses: DataFrame, state: DataFrame) -> DataFrame:
-    """Catalog records of completely extracted sources that the source no longer lists.
+def _hold_reasons(records: DataFrame, statuses: DataFrame) -> DataFrame:
+    """source_id, hold: every source read this run, with why its deletes are held (null: they are not).
 
-    Only a ``complete`` source deletes: a failed one was not read, and a ``partial`` one (a WAF
-    listing that could not be read in full) cannot tell a removed record from an unread folder.
+    Only a ``complete`` source whose every row was read up to its identifier deletes. A failed source
+    was not read (it has no row here: no delete at all); a ``partial`` one cannot tell a removed
+    record from an unread folder; a row with no identifier may be any of the published records.
     """
-    complete = statuses.filter(F.col("status") == SourceState.COMPLETE).select("source_id")
+    read = statuses.filter(F.col("status").isin(SourceState.COMPLETE, SourceState.PARTIAL))
+    unidentified = (
+        records.filter(F.col("identifier").isNull())
+        .groupBy("source_id")
+        .agg(
+            F.count(F.lit(1)).alias("unidentified"),
+            F.min(F.struct("position", F.coalesce("error", F.lit(NO_IDENTIFIER)).alias("why"))).alias(
+                "first"
+            ),
+        )
+    )
+    hold = F.when(F.col("status") == SourceState.PARTIAL, F.lit(HELD_PARTIAL)).when(
+        F.col("unidentified") > 0, F.format_string(HELD_UNIDENTIFIED, "unidentified", "first.why")
+    )
+    return read.join(unidentified, on="source_id", how="left").select("source_id", hold.alias("hold"))
+
+
+def _deletes(records: DataFrame, statuses: DataFrame, state: DataFrame) -> DataFrame:
+    """Catalog records of read sources that the source no longer lists: deleted, or held back.
+
+    The one place the delete rule is written: a published record is deleted only when its source was
+    read in full and the record is absent from it; every other absent record's delete carries the
+    reason it is held (``_hold_reasons``), and validate holds it.
+    """
     # Everything the source still lists protects its catalog record, rejected or unfetchable alike.
     seen = records.filter(F.col("identifier").isNotNull()).select("source_id", "identifier").distinct()
     return (
-        state.join(complete, on="source_id", how="inner")
+        state.join(F.broadcast(_hold_reasons(records, statuses)), on="source_id", how="inner")
         .join(seen, on=["source_id", "identifier"], how="left_anti")
         .select(
             "source_id",
@@ -148,7 +207,10 @@ def _deletes(records: DataFrame, statuses: DataFrame, state: DataFrame) -> DataF
             F.lit(None).cast("string").alias("raw_format"),
             F.lit(None).cast("string").alias("raw"),
             "content_hash",
-            F.array().cast(CHANGES["reasons"].dataType).alias("reasons"),
+            F.when(F.col("hold").isNotNull(), F.array("hold"))
+            .otherwise(F.array())
+            .cast(STRINGS)
+            .alias("reasons"),
             F.array().cast(CHANGES["warnings"].dataType).alias("warnings"),
         )
     )
@@ -159,3 +221,25 @@ def classify_changes(records: DataFrame, statuses: DataFrame, state: DataFrame) 
     classified = _classified(_records_with_verdict(records), state)
     changes = classified.select(*CHANGES.fieldNames()).unionByName(_deletes(records, statuses, state))
     return changes.select(*[F.col(field.name).cast(field.dataType) for field in CHANGES.fields])
+
+
+def mark_held_deletes(statuses: DataFrame, changes: DataFrame) -> DataFrame:
+    """SOURCE_STATUS with each complete source whose deletes compare held made ``partial``, the reason saying
+    how many and why (a ``partial`` source keeps the reason extract gave it)."""
+    held = (
+        changes.filter(held_delete())
+        .groupBy("source_id")
+        .agg(F.count(F.lit(1)).alias("deletes_held"), F.min(F.element_at("reasons", 1)).alias("why"))
+    )
+    made_partial = (F.col("status") == SourceState.COMPLETE) & (F.col("deletes_held") > 0)
+    return (
+        statuses.join(held, on="source_id", how="left")
+        .withColumn(
+            "reason",
+            F.when(made_partial, F.format_string(DELETES_HELD_REASON, "deletes_held", "why")).otherwise(
+                F.col("reason")
+            ),
+        )
+        .withColumn("status", F.when(made_partial, F.lit(SourceState.PARTIAL)).otherwise(F.col("status")))
+        .select(*SOURCE_STATUS.fieldNames())
+    )

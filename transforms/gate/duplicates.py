@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from transforms.compare.changes import changes_catalog
 from transforms.gate.validate import check_schemas
 from transforms.registry import Source
 from transforms.schemas import CHANGING_ACTIONS, STRINGS, VALIDATED, Action, Decision, SourceState
@@ -135,7 +136,7 @@ def _near_pairs(
         & ~F.col("source_id").isin(stopped)
     )
     mine = _match_keys(changing.join(refused.select(*KEYS), on=KEYS, how="left_anti"))
-    touched = transformed.filter(F.col("action").isin(*CHANGING_ACTIONS, Action.DELETE)).select(*KEYS)
+    touched = transformed.filter(changes_catalog()).select(*KEYS)
     published = _match_keys(state.join(touched, on=KEYS, how="left_anti")).withColumn("in_run", F.lit(False))
     others = published.unionByName(mine.withColumn("in_run", F.lit(True)))
     others = others.select(*[F.col(c).alias(f"other_{c}") for c in others.columns])

@@ -10,6 +10,7 @@ import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from transforms.compare.changes import held_delete
 from transforms.schemas import SOURCE_STATUS, Action, SourceState
 
 FORCE_HINT = "run with --force to apply"
@@ -19,8 +20,9 @@ def change_set_frame(
     transformed: DataFrame, statuses: DataFrame, published_counts: DataFrame
 ) -> pd.DataFrame:
     """One row per extracted (not failed) source: published, extracted, deletes and their shares."""
+    # The deletes this run would apply: those compare held back (transforms.compare.changes) are not.
     deletes = (
-        transformed.filter(F.col("action") == Action.DELETE)
+        transformed.filter((F.col("action") == Action.DELETE) & ~held_delete())
         .groupBy("source_id")
         .agg(F.count(F.lit(1)).alias("deletes"))
     )

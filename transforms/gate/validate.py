@@ -18,6 +18,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import to_arrow_schema
 
+from transforms.compare.changes import changes_catalog, held_delete
 from transforms.gate import holds as hold_decisions
 from transforms.gate import suites as quality
 from transforms.gate.schema_check import ERROR, DatasetChecker, checker, checker_name
@@ -126,7 +127,7 @@ def run_suites(transformed, statuses, published_counts, suites_dir: str | Traver
     The suites are still read, so a missing or broken one stops every run, changed or not.
     """
     suites = {name: quality.load_suite(suites_dir, name) for name in ("transformed_records", "change_set")}
-    if transformed.filter(F.col("action").isin(*CHANGING_ACTIONS, Action.DELETE)).isEmpty():
+    if transformed.filter(changes_catalog()).isEmpty():
         log.info("GE suites: not run, the run changes nothing")
         return {}, {}, None
     records, changes = (
@@ -188,6 +189,7 @@ def validate_records(
         .withColumn(
             "decision",
             F.when(F.col("source_id").isin(held), F.lit(Decision.HELD))
+            .when(held_delete(), F.lit(Decision.HELD))  # compare's: --force does not release it
             .when(rejected, F.lit(Decision.REJECT))
             .otherwise(F.lit(Decision.ACCEPT)),
         )
