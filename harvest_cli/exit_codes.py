@@ -14,7 +14,7 @@ import traceback
 
 from transforms.registry import RegistryError
 from transforms.schemas import RunOutcome
-from transforms.text import plain_lines
+from transforms.text import plain_lines, plain_text
 
 OK, FAILED, USAGE, PARTIAL, INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_CODE_OF_OUTCOME = {
@@ -56,7 +56,8 @@ def exit_code(outcome: str | None) -> int:
 
 
 def one_line(error: BaseException) -> str:
-    """The first line of an error's message, bounded: a Java stack trace never reaches the terminal.
+    """The first line of an error's message, bounded and shown as text (``plain_text``): a Java stack
+    trace never reaches the terminal.
 
     For a Java error raised through py4j it is the line naming the Java exception: py4j's own first
     line names only the object and method called. It never raises (a Py4JJavaError asks the JVM for its
@@ -69,7 +70,7 @@ def one_line(error: BaseException) -> str:
     text = lines[0] if lines else type(error).__name__
     if text.startswith(PY4J_CALL_PREAMBLE) and len(lines) > 1:
         text = lines[1].removeprefix(": ")
-    return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
+    return plain_text(text, MESSAGE_LIMIT)
 
 
 def _aws_problem(error: Exception) -> tuple[int, str] | None:
