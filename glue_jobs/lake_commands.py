@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from glue_jobs.arguments import new_run_id
 from glue_jobs.exit_codes import FAILED, OK, CommandError, UsageError, exit_code
-from glue_jobs.preflight import resolved_lake
+from glue_jobs.preflight import existing_lake, resolved_lake
 from glue_jobs.run_command import read_report, report_path, run_of_version, run_started
 from transforms import lake, lake_lock
 from transforms.publish.catalog_state import (
@@ -185,7 +185,7 @@ def reconcile_command(lake_value: str, db_url_argument: str, dry_run: bool) -> i
         raise UsageError(
             f"no catalog database: set {DB_URL_ENVIRONMENT} (or pass --db-url without a password)"
         )
-    lake_root = resolved_lake(lake_value)
+    lake_root = existing_lake(lake_value)
     with _holding_the_lake(lake_root, "reconcile") as holder_id:
         from glue_jobs.runtime import local_spark
         from transforms.publish.catalog_state import current_version

@@ -15,7 +15,7 @@ from glue_jobs import terminal
 from glue_jobs.arguments import new_run_id
 from glue_jobs.exit_codes import FAILED, INTERRUPTED, UsageError, exit_code, one_line
 from glue_jobs.interrupts import cancel_spark_jobs, second_signal_exits, signals_interrupt
-from glue_jobs.preflight import absolute_uri, checked_lake, checked_registry
+from glue_jobs.preflight import absolute_uri, checked_lake, checked_registry, resolved_lake
 from transforms import lake, lake_lock
 from transforms.publish.catalog_state import current_version
 from transforms.run_manifest import manifest_uri
@@ -159,11 +159,12 @@ def run_harvest(
     mode: str = terminal.NORMAL,
     debug: bool = False,
     dry_run: bool = False,
+    new_lake: bool = False,
 ) -> int:
     """Run the workflow locally (from ``start_at``); print progress and the last line. Returns the exit code.
 
     Raises UsageError (exit code 2) before Spark starts for a bad registry, an unknown source id or
-    a lake that cannot be written.
+    a lake that does not exist (unless ``new_lake``: then it is made) or cannot be written.
     """
     from glue_jobs.workflow import run_workflow
     from transforms.publish.db_config import has_password, password_refusal
@@ -176,7 +177,7 @@ def run_harvest(
     except lake.InvalidRunId as error:
         raise UsageError(str(error)) from None
     selected = checked_registry(sources, only_sources)
-    lake_root, sources = checked_lake(lake_root), absolute_uri(sources)
+    lake_root, sources = checked_lake(lake_root, new_lake), absolute_uri(sources)
     held_by = lake_lock.holder(lake_root)
     if held_by is not None:  # refused before Spark starts; run_workflow takes the lock itself
         raise UsageError(str(lake_lock.refusal(lake_root, run_id, held_by)))
@@ -212,7 +213,8 @@ def resume_harvest(
 ) -> int:
     """Run a failed or interrupted run again from the stage where it stopped, with its own options."""
     terminal.configure(mode)
-    lake_root = checked_lake(lake_root)
+    holds_the_run = lake.folder_exists(lake.run_path(resolved_lake(lake_root), run_id))
+    lake_root = checked_lake(lake_root, new_lake=holds_the_run)  # a lake made before lakes had a mark
     report = read_report(lake_root, run_id)
     if report is None:
         raise UsageError(f"run {run_id} has no report in {lake_root}: nothing to resume")

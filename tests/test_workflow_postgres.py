@@ -45,7 +45,7 @@ def test_harvest_and_reharvest_into_postgres(spark, tmp_path, fresh_db_url):  # 
         registry.write_text(
             (SAMPLES / "sources.yaml").read_text().replace("{samples_url}", base_url.rstrip("/"))
         )
-        assert run_harvest(str(registry), str(lake), run_id="pg-1", db_url=db_url) == 0
+        assert run_harvest(str(registry), str(lake), run_id="pg-1", db_url=db_url, new_lake=True) == 0
         first = database_rows(db_url)
         assert len(first) == 17 and first == lake_rows(spark, lake)
         with psycopg.connect(db_url) as connection:
