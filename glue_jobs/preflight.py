@@ -3,11 +3,15 @@
 A run that would fail on its registry, an unknown source id or a lake it cannot write must not
 first spend half a minute starting Spark and then end in a traceback. Nor may a mistyped ``--lake``
 start a first harvest somewhere new: a lake is a location whose ``catalog/`` holds something, and
-only ``harvest init`` or ``harvest run --new-lake`` makes one.
+only ``harvest init`` or ``harvest run --new-lake`` makes one. Nor does Spark start where Java is
+missing or broken: one line says which java was found and how to install Java 17.
 """
 
 import json
 import os
+import re
+import shutil
+import subprocess
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +19,54 @@ from pathlib import Path
 from glue_jobs.exit_codes import UsageError
 from transforms import lake
 from transforms.registry import RegistryError, Source, parse_registry, select_sources
+
+JAVA_VERSION = 17  # AWS Glue 5.x runs Java 17, and Spark 3.5 is tested on it
+INSTALL_JAVA = (
+    f"install Java {JAVA_VERSION} (Debian: apt-get install openjdk-{JAVA_VERSION}-jre-headless) and put its "
+    "java on PATH, or set JAVA_HOME to it"
+)
+JAVA_CHECK_TIMEOUT_S = 60
+_JAVA_VERSION = re.compile(r'version "(1\.)?(\d+)')
+
+
+def java_command() -> tuple[str | None, str]:
+    """(the java Spark's launcher would run or None, where it looked): $JAVA_HOME/bin/java, else java on PATH."""
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home:
+        return str(Path(java_home, "bin", "java")), f"JAVA_HOME={java_home}"
+    return shutil.which("java"), "PATH"
+
+
+def checked_java() -> str:
+    """The java Spark will start (as spark-class picks it); UsageError naming what was found when it is
+    missing, does not run, or is not Java 17, so the operator reads one line instead of a Java trace."""
+    java, where = java_command()
+    if java is None:
+        raise UsageError(f"Spark needs Java and there is no java on PATH (nor JAVA_HOME): {INSTALL_JAVA}")
+    try:
+        result = subprocess.run(
+            [java, "-version"], capture_output=True, text=True, errors="replace", timeout=JAVA_CHECK_TIMEOUT_S
+        )
+    except (OSError, subprocess.SubprocessError) as error:
+        found = error.strerror if isinstance(error, OSError) and error.strerror else type(error).__name__
+        raise UsageError(
+            f"Spark needs Java and {java} (from {where}) does not run ({found}): {INSTALL_JAVA}"
+        ) from None
+    said = (result.stderr or result.stdout).strip()
+    first = (
+        "".join(ch if ch.isprintable() else "?" for ch in said.splitlines()[0][:200]) if said else "nothing"
+    )
+    match = _JAVA_VERSION.search(said)
+    if result.returncode != 0 or match is None:
+        raise UsageError(
+            f"Spark needs Java and `{java} -version` (from {where}) failed (exit code {result.returncode}: "
+            f"{first}): {INSTALL_JAVA}"
+        )
+    if int(match.group(2)) != JAVA_VERSION:
+        raise UsageError(
+            f"Spark here needs Java {JAVA_VERSION}; {java} (from {where}) is {first}: {INSTALL_JAVA}"
+        )
+    return java
 
 
 def source_ids(only_sources: str) -> list[str]:

@@ -15,7 +15,7 @@ from glue_jobs import terminal
 from glue_jobs.arguments import new_run_id
 from glue_jobs.exit_codes import FAILED, INTERRUPTED, UsageError, exit_code, one_line
 from glue_jobs.interrupts import cancel_spark_jobs, second_signal_exits, signals_interrupt
-from glue_jobs.preflight import absolute_uri, checked_lake, checked_registry, resolved_lake
+from glue_jobs.preflight import absolute_uri, checked_java, checked_lake, checked_registry, resolved_lake
 from transforms import lake, lake_lock
 from transforms.publish.catalog_state import current_version
 from transforms.run_manifest import manifest_uri
@@ -163,8 +163,9 @@ def run_harvest(
 ) -> int:
     """Run the workflow locally (from ``start_at``); print progress and the last line. Returns the exit code.
 
-    Raises UsageError (exit code 2) before Spark starts for a bad registry, an unknown source id or
-    a lake that does not exist (unless ``new_lake``: then it is made) or cannot be written.
+    Raises UsageError (exit code 2) before Spark starts for a bad registry, an unknown source id, a
+    lake that does not exist (unless ``new_lake``: then it is made) or cannot be written, or a Java
+    that Spark cannot start.
     """
     from glue_jobs.workflow import run_workflow
     from transforms.publish.db_config import has_password, password_refusal
@@ -177,6 +178,7 @@ def run_harvest(
     except lake.InvalidRunId as error:
         raise UsageError(str(error)) from None
     selected = checked_registry(sources, only_sources)
+    checked_java()  # before the lake: a refused run makes no new lake
     lake_root, sources = checked_lake(lake_root, new_lake), absolute_uri(sources)
     held_by = lake_lock.holder(lake_root)
     if held_by is not None:  # refused before Spark starts; run_workflow takes the lock itself
