@@ -68,7 +68,12 @@ def test_ensure_schema_runs_each_migration_once(db):
                 "SELECT column_name FROM information_schema.columns WHERE table_schema = 'catalog' AND table_name = 'dataset'"
             )
         }
-    assert versions == ["0001_dataset", "0002_lake_sync", "0003_dcat_version_record_type"]
+    assert versions == [
+        "0001_dataset",
+        "0002_lake_sync",
+        "0003_dcat_version_record_type",
+        "0004_lake_snapshot_owned_columns",
+    ]
     assert {"slug", "dcat", "organization", "source_id", "record_url", "last_harvested"} <= columns
     assert {"dcat_version", "record_type"} <= columns
 

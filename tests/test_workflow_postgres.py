@@ -85,3 +85,10 @@ def test_harvest_and_reharvest_into_postgres(spark, tmp_path, fresh_db_url):  # 
     agency = next(entry for entry in report["sources"] if entry["source_id"] == "example-agency")
     assert (agency["updated"], agency["deleted"], agency["created"]) == (1, 1, 0)
     assert any(reason["reason"].startswith("database: ") for reason in agency["top_reasons"])
+
+    from transforms.publish.reconcile import reconcile
+    from transforms.registry import parse_registry
+
+    # reconcile compares every column load writes: what load wrote (titles, organizations, 3.0 classes) is no drift
+    drift = reconcile(spark, str(lake), db_url, "pg-2", parse_registry(registry.read_text()), repair=False)
+    assert drift.counts == {"missing": 0, "extra": 0, "stale": 0}

@@ -1,13 +1,20 @@
 """Make the catalog database match the lake's current version, and say how far apart they were.
 
 The lake is the source of truth. The lake version's records are staged into the database
-(catalog.lake_snapshot, by Spark tasks with COPY, as load publishes), and compared there with
-catalog.dataset record by record: rows *missing* from the database, *extra* rows the lake does not
-hold, and *stale* rows whose content hash, slug, record URL or DCAT document (compared as jsonb)
-differ. Repairing deletes the extra and stale rows and inserts the lake's records in their place,
-in one transaction that also notes the version the table now reflects (see db_sync).
+(catalog.lake_snapshot, by Spark tasks with COPY, as load publishes), with every column load writes
+(the registry's organization and source title joined in), and compared there with catalog.dataset
+record by record: rows *missing* from the database, *extra* rows the lake does not hold, and *stale*
+rows where any column load owns differs (slug, title, organization, source title, record URL,
+content hash, DCAT document compared as jsonb, DCAT-US version, record type). Repairing deletes the
+extra and stale rows and inserts the lake's records in their place, in one transaction that first
+counts again (it refuses when the drift is no longer what was shown) and also notes the version the
+table now reflects (see db_sync).
+
+A database whose note names another lake is not reconciled with this one unless the caller adopts
+the lake (``harvest reconcile --adopt-lake``): it would replace that lake's catalog with this one's.
 """
 
+import contextlib
 import logging
 import uuid
 from collections.abc import Iterable, Iterator
@@ -20,19 +27,44 @@ from pyspark.sql import functions as F
 
 from transforms.publish.catalog_state import read_state
 from transforms.publish.db_config import resolve_db_url
-from transforms.publish.db_sync import SYNCED, lake_key, read_note, write_note
+from transforms.publish.db_sync import SYNCED, SyncNote, lake_key, read_note, write_note
 from transforms.publish.postgres import connect, ensure_schema
 from transforms.registry import Source
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ["source_id", "identifier", "slug", "content_hash", "dcat_json", "record_url"]
+COLUMNS = [
+    "source_id",
+    "identifier",
+    "slug",
+    "content_hash",
+    "dcat_json",
+    "record_url",
+    "organization",
+    "source_title",
+    "dcat_version",
+    "record_type",
+]
 TIMES = ["first_harvested", "last_harvested"]
 STAGED = "staged long, unrepresentable long, examples array<string>"
 EXAMPLES = 5
 SAME_KEY = "s.snapshot_id = %(id)s AND s.source_id = d.source_id AND s.identifier = d.identifier"
-DIFFERS = """(d.content_hash IS DISTINCT FROM s.content_hash OR d.slug IS DISTINCT FROM s.slug
-    OR d.record_url IS DISTINCT FROM s.record_url OR d.dcat IS DISTINCT FROM s.dcat_json::jsonb)"""
+# Every catalog.dataset column load writes from a record -> what it holds for the lake's record s, as
+# load writes it (postgres.UPSERT; the title is transform's: the DCAT title when it is a string).
+EXPECTED = {
+    "slug": "s.slug",
+    "title": "CASE WHEN jsonb_typeof(s.dcat_json::jsonb -> 'title') = 'string' THEN s.dcat_json::jsonb ->> 'title' END",
+    "organization": "s.organization",
+    "source_title": "s.source_title",
+    "record_url": "s.record_url",
+    "content_hash": "s.content_hash",
+    "dcat": "s.dcat_json::jsonb",
+    "dcat_version": "coalesce(s.dcat_version, '1.1')",
+    "record_type": "coalesce(s.record_type, 'Dataset')",
+}
+DIFFERS = (
+    "(" + "\n    OR ".join(f"d.{column} IS DISTINCT FROM {value}" for column, value in EXPECTED.items()) + ")"
+)
 # name -> (alias of the table whose key is shown, the rows that differ that way)
 DRIFT = {
     "missing": (
@@ -52,12 +84,12 @@ DRIFT = {
 REPAIR = [
     f"DELETE FROM catalog.dataset AS d WHERE NOT EXISTS (SELECT 1 FROM catalog.lake_snapshot AS s WHERE {SAME_KEY})",
     f"DELETE FROM catalog.dataset AS d USING catalog.lake_snapshot AS s WHERE {SAME_KEY} AND {DIFFERS}",
-    """INSERT INTO catalog.dataset AS d (source_id, identifier, slug, title, organization, source_title, record_url,
-    content_hash, dcat, first_harvested, last_harvested, last_run_id)
-SELECT s.source_id, s.identifier, s.slug, s.dcat_json::jsonb ->> 'title', r.organization, r.source_title,
-    s.record_url, s.content_hash, s.dcat_json::jsonb, coalesce(s.first_harvested::timestamptz, now()),
-    coalesce(s.last_harvested::timestamptz, now()), coalesce(s.last_run_id, '')
-FROM catalog.lake_snapshot AS s LEFT JOIN registry AS r ON r.source_id = s.source_id
+    f"""INSERT INTO catalog.dataset AS d (source_id, identifier, {", ".join(EXPECTED)},
+    first_harvested, last_harvested, last_run_id)
+SELECT s.source_id, s.identifier, {", ".join(EXPECTED.values())},
+    coalesce(s.first_harvested::timestamptz, now()), coalesce(s.last_harvested::timestamptz, now()),
+    coalesce(s.last_run_id, '')
+FROM catalog.lake_snapshot AS s
 WHERE s.snapshot_id = %(id)s AND NOT EXISTS
     (SELECT 1 FROM catalog.dataset AS d WHERE d.source_id = s.source_id AND d.identifier = s.identifier)""",
 ]
@@ -70,6 +102,49 @@ def _count(conn: psycopg.Connection, sql: str, args: dict | None = None) -> int:
 
 class DatabaseNotReconciled(RuntimeError):
     """The database holds rows that were never reconciled with this lake; load will not overwrite them."""
+
+
+class DatabaseOfAnotherLake(DatabaseNotReconciled):
+    """The database holds rows and its note names another lake; only an explicit adoption re-points it."""
+
+
+class DriftChanged(RuntimeError):
+    """The database changed between the drift shown and the repair: nothing was repaired."""
+
+
+def adopt_hint(lake_root: str) -> str:
+    """How an operator re-points a database at a lake, when that is really what they mean."""
+    return (
+        f"if {lake_key(lake_root)} is now this database's lake, run `harvest reconcile --lake {lake_root} "
+        "--adopt-lake` (it shows what would change and asks first)"
+    )
+
+
+def another_lake(note: SyncNote | None, rows: int, lake_root: str) -> DatabaseOfAnotherLake | None:
+    """The refusal for a database holding rows whose note names a lake other than ``lake_root``, else None."""
+    if note is None or note.lake == lake_key(lake_root) or not rows:
+        return None
+    return DatabaseOfAnotherLake(
+        f"the catalog database holds {rows} datasets and is synced to lake {note.lake}, not "
+        f"{lake_key(lake_root)}: making it match this lake would replace that lake's catalog. Check the "
+        f"database and lake are the right pair; {adopt_hint(lake_root)}"
+    )
+
+
+def check_database_lake(db_url: str, lake_root: str, adopt: bool) -> None:
+    """Before a reconciliation: DatabaseOfAnotherLake when the database is another lake's and not adopted.
+
+    Cheap (no Spark): it reads the database's note and row count.
+    """
+    ensure_schema(db_url)
+    with connect(resolve_db_url(db_url)) as conn:
+        refusal = another_lake(
+            read_note(conn), _count(conn, "SELECT count(*) FROM catalog.dataset"), lake_root
+        )
+    if refusal is not None and not adopt:
+        raise refusal
+    if refusal is not None:
+        log.warning("adopting lake %s for a catalog database synced to another lake", lake_key(lake_root))
 
 
 @dataclass
@@ -99,9 +174,17 @@ class Drift:
             lines.append(
                 f"  {self.unrepresentable} lake record(s) contain a NUL character PostgreSQL cannot hold"
             )
-        if self.total:
-            lines.append("repaired from the lake" if self.repaired else "not repaired (dry run)")
+        if self.repaired and self.total:
+            lines.append("repaired from the lake")
         return "\n".join(lines)
+
+    def changes(self) -> str:
+        """What a repair does to the database, in words."""
+        counts = self.counts
+        return (
+            f"insert {counts.get('missing', 0)} missing rows, delete {counts.get('extra', 0)} extra rows "
+            f"and replace {counts.get('stale', 0)} stale rows"
+        )
 
 
 def _stage_partition(batches: Iterable[pd.DataFrame], url: str, snapshot_id: str) -> Iterator[pd.DataFrame]:
@@ -124,16 +207,89 @@ def _stage_partition(batches: Iterable[pd.DataFrame], url: str, snapshot_id: str
     yield pd.DataFrame({"staged": [staged], "unrepresentable": [skipped], "examples": [examples]})
 
 
-def _stage(state: DataFrame, url: str, snapshot_id: str) -> tuple[int, int]:
-    """Stage a lake version's records; (records staged, records PostgreSQL cannot hold)."""
+def _stage(state: DataFrame, sources: list[Source], url: str, snapshot_id: str) -> tuple[int, int]:
+    """Stage a lake version's records with their source's registry columns; (records staged, records
+    PostgreSQL cannot hold)."""
     iso = "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX"  # with the offset, so the instant survives any time zone
-    rows = state.select(
+    registry = state.sparkSession.createDataFrame(
+        [(s.id, s.organization, s.title) for s in sources],
+        "source_id string, organization string, source_title string",
+    )
+    rows = state.join(F.broadcast(registry), on="source_id", how="left").select(
         *COLUMNS,
         *[F.date_format(name, iso).alias(name) for name in TIMES],
         F.col("last_changed_run").alias("last_run_id"),
     )
     totals = rows.mapInPandas(lambda batches: _stage_partition(batches, url, snapshot_id), STAGED).collect()
     return sum(r.staged for r in totals), sum(r.unrepresentable for r in totals)
+
+
+@dataclass
+class Snapshot:
+    """A lake version's records staged in the database (deleted when ``staged_snapshot`` ends)."""
+
+    url: str
+    snapshot_id: str
+    lake_root: str
+    version: str | None
+    staged: int
+    unrepresentable: int
+
+    def measure(self, conn: psycopg.Connection) -> Drift:
+        """How the database differs from the staged version now."""
+        rows = _count(conn, "SELECT count(*) FROM catalog.dataset")
+        drift = Drift(
+            self.version, self.staged + self.unrepresentable, rows, unrepresentable=self.unrepresentable
+        )
+        args = {"id": self.snapshot_id}
+        for name, (alias, where) in DRIFT.items():
+            drift.counts[name] = _count(conn, f"SELECT count(*) {where}", args)
+            key = f"{alias}.source_id || ' / ' || {alias}.identifier"
+            found = conn.execute(f"SELECT {key} {where} ORDER BY 1 LIMIT {EXAMPLES}", args).fetchall()
+            drift.examples[name] = [example for (example,) in found]
+        return drift
+
+    def drift(self) -> Drift:
+        """Measure the drift (changes nothing)."""
+        with connect(self.url) as conn:
+            conn.execute("ANALYZE catalog.lake_snapshot")
+            return self.measure(conn)
+
+    def repair(self, shown: Drift, run_id: str) -> Drift:
+        """Make the database hold exactly the staged records, in one transaction, and note it synced.
+
+        The drift is counted again inside the transaction, with catalog.dataset locked against writers:
+        DriftChanged (nothing repaired) when it is no longer ``shown``, what the operator agreed to.
+        """
+        with connect(self.url) as conn:
+            conn.execute("LOCK TABLE catalog.dataset IN SHARE ROW EXCLUSIVE MODE")
+            drift = self.measure(conn)
+            if drift.counts != shown.counts:
+                raise DriftChanged(
+                    f"the catalog database changed while reconciling (drift was {shown.counts}, is now "
+                    f"{drift.counts}): nothing was repaired; run the command again"
+                )
+            for statement in REPAIR:
+                conn.execute(statement, {"id": self.snapshot_id})
+            write_note(conn, self.lake_root, SYNCED, self.version, run_id)
+        drift.repaired = True
+        log.info("reconcile %s", drift.describe().replace("\n", "; "))
+        return drift
+
+
+@contextlib.contextmanager
+def staged_snapshot(
+    spark: SparkSession, lake_root: str, db_url: str, version: str | None, sources: list[Source]
+) -> Iterator[Snapshot]:
+    """Stage a lake version's records in the database for the block; its rows are deleted at the end."""
+    ensure_schema(db_url)
+    url, snapshot_id = resolve_db_url(db_url), uuid.uuid4().hex
+    try:
+        staged, skipped = _stage(read_state(spark, lake_root, version), sources, url, snapshot_id)
+        yield Snapshot(url, snapshot_id, lake_root, version, staged, skipped)
+    finally:
+        with connect(url, autocommit=True) as conn:
+            conn.execute("DELETE FROM catalog.lake_snapshot WHERE snapshot_id = %s", (snapshot_id,))
 
 
 def reconcile(
@@ -146,37 +302,10 @@ def reconcile(
     run_id: str = "reconcile",
 ) -> Drift:
     """Compare the database with a lake version and, unless ``repair`` is False, make it match."""
-    ensure_schema(db_url)
-    url, snapshot_id = resolve_db_url(db_url), uuid.uuid4().hex
-    try:
-        staged, skipped = _stage(read_state(spark, lake_root, version), url, snapshot_id)
-        with connect(url) as conn:
-            conn.execute("ANALYZE catalog.lake_snapshot")
-            rows = _count(conn, "SELECT count(*) FROM catalog.dataset")
-            drift = Drift(version, staged + skipped, rows, unrepresentable=skipped)
-            args = {"id": snapshot_id}
-            for name, (alias, where) in DRIFT.items():
-                drift.counts[name] = _count(conn, f"SELECT count(*) {where}", args)
-                key = f"{alias}.source_id || ' / ' || {alias}.identifier"
-                found = conn.execute(f"SELECT {key} {where} ORDER BY 1 LIMIT {EXAMPLES}", args).fetchall()
-                drift.examples[name] = [example for (example,) in found]
-            if repair:
-                conn.execute(
-                    "CREATE TEMPORARY TABLE registry (source_id text, organization text, source_title text) "
-                    "ON COMMIT DROP"
-                )
-                with conn.cursor() as cursor:
-                    cursor.executemany(
-                        "INSERT INTO registry VALUES (%s, %s, %s)",
-                        [(s.id, s.organization, s.title) for s in sources],
-                    )
-                for statement in REPAIR:
-                    conn.execute(statement, {"id": snapshot_id})
-                write_note(conn, lake_root, SYNCED, version, run_id)
-                drift.repaired = True
-    finally:
-        with connect(url, autocommit=True) as conn:
-            conn.execute("DELETE FROM catalog.lake_snapshot WHERE snapshot_id = %s", (snapshot_id,))
+    with staged_snapshot(spark, lake_root, db_url, version, sources) as snapshot:
+        drift = snapshot.drift()
+        if repair:
+            return snapshot.repair(drift, run_id)
     log.info("reconcile %s", drift.describe().replace("\n", "; "))
     return drift
 
@@ -195,12 +324,14 @@ def ensure_database_matches(
             return None
         if note is None or note.lake != lake_key(lake_root):
             rows = _count(conn, "SELECT count(*) FROM catalog.dataset")
+            refusal = another_lake(note, rows, lake_root)
+            if refusal is not None:
+                raise refusal
             if rows:
-                owner = "was never reconciled with a lake" if note is None else f"reflects lake {note.lake}"
                 raise DatabaseNotReconciled(
-                    f"the catalog database holds {rows} datasets and {owner}, not {lake_key(lake_root)}; "
-                    f"load will not overwrite it. Check the database and lake are the right pair, then run "
-                    f"`harvest reconcile --lake {lake_root}` to make the database match the lake"
+                    f"the catalog database holds {rows} datasets and was never reconciled with a lake, not "
+                    f"{lake_key(lake_root)}; load will not overwrite it. Check the database and lake are the "
+                    f"right pair, then run `harvest reconcile --lake {lake_root}` to make the database match the lake"
                 )
     log.warning("catalog database does not reflect lake version %s (note: %s): reconciling", version, note)
     return reconcile(spark, lake_root, db_url, version, sources, repair=True, run_id=run_id)

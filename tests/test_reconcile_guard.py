@@ -1,0 +1,136 @@
+"""`harvest reconcile` changes nothing it was not asked to, against a real PostgreSQL on 127.0.0.1.
+
+A database synced to one lake is refused when reconcile is pointed at another (it would have deleted
+that lake's catalog), unless --adopt-lake says so; the drift is shown and a repair asks first (no
+terminal and no --yes: refused); and every column load writes is compared, so a hand-edited title
+or organization is stale, not "stale 0".
+"""
+
+import json
+
+import psycopg
+import pytest
+
+from glue_jobs import cli
+from tests.postgres_server import fresh_db_url, postgres_url  # noqa: F401
+from tests.rows import row
+from transforms import lake_lock
+from transforms.publish.catalog_state import switch_pointer, write_version
+from transforms.publish.reconcile import reconcile
+from transforms.registry import parse_registry
+from transforms.schemas import CATALOG_STATE
+
+pytestmark = pytest.mark.postgres
+
+REGISTRY = """
+sources:
+  - id: agency
+    title: Agency data.json
+    organization: Agency
+    url: https://agency.example.gov/data.json
+    type: datajson
+    schema: dcatus1.1-federal
+"""
+
+
+def record(identifier: str, **columns) -> dict:
+    return row(
+        CATALOG_STATE,
+        source_id="agency",
+        identifier=identifier,
+        content_hash=f"hash-{identifier}",
+        dcat_json=json.dumps({"title": f"Title {identifier}"}),
+        slug=f"slug-{identifier}",
+        record_url=f"https://agency.example.gov/{identifier}",
+        last_changed_run="r0",
+        **columns,
+    )
+
+
+def make_lake(spark, root, identifiers) -> str:
+    """A lake whose current version (written by run r0 with REGISTRY pinned) holds these records."""
+    from transforms.run_manifest import pin_run
+
+    registry = root.parent / f"{root.name}-sources.yaml"
+    registry.write_text(REGISTRY)
+    lake = str(root)
+    pin_run(lake, "r0", str(registry), False, "", lambda: None)
+    state = spark.createDataFrame([record(i) for i in identifiers], CATALOG_STATE)
+    write_version(state, lake, "r0", "r0", None)
+    switch_pointer(lake, "r0", None)
+    return lake
+
+
+def table(url) -> dict:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT identifier, title, organization FROM catalog.dataset").fetchall()
+    return {identifier: (title, organization) for identifier, title, organization in rows}
+
+
+def note_lake(url) -> str:
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT lake FROM catalog.lake_sync").fetchone()[0]
+
+
+def harvest(capsys, monkeypatch, *argv, answer: str | None = None) -> tuple[int, str]:
+    """Exit code and output of `harvest reconcile ...`; ``answer`` is typed at a terminal, None: no terminal."""
+    monkeypatch.setattr("sys.stdin.isatty", lambda: answer is not None)
+    monkeypatch.setattr("builtins.input", lambda prompt: print(prompt) or answer)
+    code = cli.main(["reconcile", *argv])
+    out, err = capsys.readouterr()
+    return code, out + err
+
+
+def test_a_database_synced_to_another_lake_is_refused_unless_adopted_and_a_repair_asks_first(
+    spark,
+    tmp_path,
+    fresh_db_url,  # noqa: F811
+    monkeypatch,
+    capsys,
+):
+    monkeypatch.setenv("HARVEST_DB_URL", fresh_db_url)
+    lake_a = make_lake(spark, tmp_path / "lake-a", [f"a{i}" for i in range(8)])
+    lake_b = make_lake(spark, tmp_path / "lake-b", ["a0", "b1"])
+    assert harvest(capsys, monkeypatch, "--lake", lake_a, "--yes")[0] == 0
+    synced = table(fresh_db_url)
+    assert len(synced) == 8 and note_lake(fresh_db_url) == lake_a
+
+    code, shown = harvest(capsys, monkeypatch, "--lake", lake_b, "--yes")
+    assert code == 2 and table(fresh_db_url) == synced
+    assert f"synced to lake {lake_a}, not {lake_b}" in shown and "--adopt-lake" in shown
+    assert lake_lock.holder(lake_b) is None
+
+    # adopted: the drift is shown, then asked about; no terminal is a refusal, "n" a cancel
+    code, shown = harvest(capsys, monkeypatch, "--lake", lake_b, "--adopt-lake")
+    assert code == 2 and "drift: missing 1, extra 7, stale 0" in shown and "pass --yes" in shown
+    code, shown = harvest(capsys, monkeypatch, "--lake", lake_b, "--adopt-lake", answer="n")
+    assert code == 1 and "insert 1 missing rows, delete 7 extra rows and replace 0 stale rows?" in shown
+    assert table(fresh_db_url) == synced and note_lake(fresh_db_url) == lake_a
+
+    code, shown = harvest(capsys, monkeypatch, "--lake", lake_b, "--adopt-lake", answer="y")
+    assert code == 0 and set(table(fresh_db_url)) == {"a0", "b1"} and note_lake(fresh_db_url) == lake_b
+    assert lake_lock.holder(lake_b) is None
+
+
+def test_every_column_load_writes_is_compared(spark, tmp_path, fresh_db_url):  # noqa: F811
+    lake = make_lake(spark, tmp_path / "lake", ["t", "o", "s", "v", "k"])
+    sources = parse_registry(REGISTRY)
+    reconcile(spark, lake, fresh_db_url, "r0", sources)
+    assert table(fresh_db_url)["t"] == ("Title t", "Agency")
+    with psycopg.connect(fresh_db_url) as conn:
+        conn.execute("UPDATE catalog.dataset SET title = 'Edited by hand' WHERE identifier = 't'")
+        conn.execute("UPDATE catalog.dataset SET organization = 'Someone else' WHERE identifier = 'o'")
+        conn.execute("UPDATE catalog.dataset SET source_title = 'Renamed' WHERE identifier = 's'")
+        conn.execute("UPDATE catalog.dataset SET dcat_version = '3.0' WHERE identifier = 'v'")
+        conn.execute("UPDATE catalog.dataset SET record_type = 'DataService' WHERE identifier = 'k'")
+
+    drift = reconcile(spark, lake, fresh_db_url, "r0", sources, repair=False)
+    assert drift.counts == {"missing": 0, "extra": 0, "stale": 5}
+    assert reconcile(spark, lake, fresh_db_url, "r0", sources).total == 5
+    assert reconcile(spark, lake, fresh_db_url, "r0", sources, repair=False).total == 0
+    with psycopg.connect(fresh_db_url) as conn:
+        owned = conn.execute(
+            "SELECT DISTINCT title LIKE 'Title %', organization, source_title, dcat_version, record_type "
+            "FROM catalog.dataset"
+        ).fetchall()
+    assert owned == [(True, "Agency", "Agency data.json", "1.1", "Dataset")]
