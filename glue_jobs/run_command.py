@@ -164,15 +164,17 @@ def run_harvest(
     """Run the workflow locally (from ``start_at``); print progress and the last line. Returns the exit code.
 
     Raises UsageError (exit code 2) before Spark starts for a bad registry, an unknown source id, a
-    lake that does not exist (unless ``new_lake``: then it is made) or cannot be written, or a Java
-    that Spark cannot start.
+    catalog database URL that is not one, a lake that does not exist (unless ``new_lake``: then it
+    is made) or cannot be written, or a Java that Spark cannot start.
     """
     from glue_jobs.workflow import run_workflow
-    from transforms.publish.db_config import has_password, password_refusal
+    from transforms.publish.db_config import DatabaseUrlError, configured_db_url
 
     job_log_level = terminal.configure(mode)
-    if has_password(db_url):
-        raise UsageError(password_refusal())
+    try:
+        configured_db_url(db_url)  # the jobs read it again; checked here so a bad one never starts Spark
+    except DatabaseUrlError as error:
+        raise UsageError(str(error)) from None
     try:
         run_id = lake.check_run_id(run_id) if run_id else new_run_id()
     except lake.InvalidRunId as error:

@@ -145,9 +145,9 @@ def touch_database(db_url: str, seen: DataFrame, at: datetime) -> None:
             by_source.setdefault(row["source_id"], []).append(row["identifier"])
         if not by_source:
             return
-        import psycopg
+        from transforms.publish.postgres import connect
 
-        with psycopg.connect(url) as connection:
+        with connect(url) as connection:
             for source_id, identifiers in by_source.items():
                 connection.execute(TOUCH, {"at": at, "source_id": source_id, "identifiers": identifiers})
 

@@ -27,7 +27,7 @@ import psycopg
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from transforms.publish.db_config import resolve_db_url
+from transforms.publish.db_config import checked_db_url, connection_failure, resolve_db_url
 from transforms.registry import Source
 from transforms.schemas import DB_RESULTS
 
@@ -70,11 +70,25 @@ ON CONFLICT (source_id, identifier) DO UPDATE SET slug = excluded.slug, title = 
     record_type = excluded.record_type"""
 
 
+class DatabaseUnreachable(psycopg.OperationalError):
+    """The catalog database could not be connected to; the message names the database, never the URL."""
+
+
 def connect(url: str, **options) -> psycopg.Connection:
-    """A connection with the harvest's timeouts: no statement may hang a load (or hold its locks) for hours."""
-    return psycopg.connect(
-        url, connect_timeout=30, options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS}", **options
-    )
+    """A connection with the harvest's timeouts: no statement may hang a load (or hold its locks) for hours.
+
+    Every connection to the catalog database is opened here (load, reconcile, the CLI), so this is
+    where a URL is checked (DatabaseUrlError) and where a failure to connect becomes
+    DatabaseUnreachable, told by ``db_config.connection_failure``: libpq's message may repeat the
+    URL, password included, and is not passed on (nor chained: tracebacks would show it).
+    """
+    checked_db_url(url)
+    try:
+        return psycopg.connect(
+            url, connect_timeout=30, options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS}", **options
+        )
+    except psycopg.Error as error:
+        raise DatabaseUnreachable(connection_failure(url, error)) from None
 
 
 def migrations() -> list[tuple[str, str]]:
