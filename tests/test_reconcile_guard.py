@@ -6,14 +6,13 @@ terminal and no --yes: refused); and every column load writes is compared, so a 
 or organization is stale, not "stale 0".
 """
 
-import json
-
 import psycopg
 import pytest
 
 from glue_jobs import cli
 from tests.postgres_server import fresh_db_url, postgres_url  # noqa: F401
-from tests.rows import row
+from tests.test_load_job import REGISTRY
+from tests.test_reconcile_postgres import published
 from transforms import lake_lock
 from transforms.publish.catalog_state import switch_pointer, write_version
 from transforms.publish.reconcile import reconcile
@@ -21,30 +20,6 @@ from transforms.registry import parse_registry
 from transforms.schemas import CATALOG_STATE
 
 pytestmark = pytest.mark.postgres
-
-REGISTRY = """
-sources:
-  - id: agency
-    title: Agency data.json
-    organization: Agency
-    url: https://agency.example.gov/data.json
-    type: datajson
-    schema: dcatus1.1-federal
-"""
-
-
-def record(identifier: str, **columns) -> dict:
-    return row(
-        CATALOG_STATE,
-        source_id="agency",
-        identifier=identifier,
-        content_hash=f"hash-{identifier}",
-        dcat_json=json.dumps({"title": f"Title {identifier}"}),
-        slug=f"slug-{identifier}",
-        record_url=f"https://agency.example.gov/{identifier}",
-        last_changed_run="r0",
-        **columns,
-    )
 
 
 def make_lake(spark, root, identifiers) -> str:
@@ -55,7 +30,7 @@ def make_lake(spark, root, identifiers) -> str:
     registry.write_text(REGISTRY)
     lake = str(root)
     pin_run(lake, "r0", str(registry), False, "", lambda: None)
-    state = spark.createDataFrame([record(i) for i in identifiers], CATALOG_STATE)
+    state = spark.createDataFrame([published(i) for i in identifiers], CATALOG_STATE)
     write_version(state, lake, "r0", "r0", None)
     switch_pointer(lake, "r0", None)
     return lake
