@@ -140,6 +140,10 @@ def test_a_connection_failure_names_the_database_its_reason_and_class():
     assert refused.value.__cause__ is None and refused.value.__suppress_context__
 
 
+def test_no_database_is_no_url_to_check():
+    assert resolve_db_url("") == ""  # load without a catalog database
+
+
 def test_a_mistyped_scheme_is_refused_before_libpq_reads_it():
     with pytest.raises(DatabaseUrlError, match="must start with postgresql:// or postgres://") as refused:
         connect("postgresql//harvest:s3cr3t-s3cr3t@127.0.0.1/catalog")

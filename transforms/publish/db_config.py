@@ -151,13 +151,13 @@ def connection_failure(db_url: str, error: BaseException) -> str:
 def resolve_db_url(db_url: str) -> str:
     """A postgresql:// URL as given, or the one stored in a Secrets Manager secret (by ARN, any partition).
 
-    DatabaseUrlError when either is not a postgresql:// or postgres:// URL.
+    DatabaseUrlError when either is not a postgresql:// or postgres:// URL; "" (no database) stays "".
 
     The secret's SecretString is the URL itself, or RDS-style JSON (host, port, username, password, dbname).
     """
     match = SECRET_ARN.match(db_url)
     if not match:
-        return checked_db_url(db_url)
+        return checked_db_url(db_url) if db_url else ""  # "": no catalog database
     import boto3
 
     secret = boto3.client("secretsmanager", region_name=match.group(2)).get_secret_value(SecretId=db_url)[
