@@ -54,7 +54,7 @@ def run_samples(lake_root: str, force: bool = False) -> int:
         except OSError as error:
             print(port_problem(error), file=sys.stderr)
             return 2
-        return run_harvest(registry, lake_root, force=force)
+        return run_harvest(registry, lake_root, force=force, new_lake=True)  # a fresh clone has no lake yet
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from glue_jobs.arguments import new_run_id
 from harvest_cli.exit_codes import FAILED, OK, CommandError, UsageError, exit_code
-from harvest_cli.preflight import resolved_lake
+from harvest_cli.preflight import checked_java, existing_lake, resolved_lake
 from harvest_cli.run_command import read_report, report_path, run_of_version, run_started
 from transforms import lake
 from transforms.lake import lock as lake_lock
@@ -186,8 +186,15 @@ def _pinned_sources(lake_root: str, version: str | None) -> list:
         return []
 
 
-def reconcile_command(lake_value: str, db_url_argument: str, dry_run: bool) -> int:
-    """Compare the catalog database with the lake's CURRENT version and repair it (unless --dry-run)."""
+def reconcile_command(
+    lake_value: str, db_url_argument: str, dry_run: bool, yes: bool = False, adopt_lake: bool = False
+) -> int:
+    """Compare the catalog database with the lake's CURRENT version, show the drift and, once confirmed,
+    repair it (never with --dry-run).
+
+    Refused (exit 2) before Spark starts: a lake that does not exist, and a database synced to another
+    lake unless ``adopt_lake``. Without --yes the repair asks first, and without a terminal it is refused.
+    """
     try:
         db_url = configured_db_url(db_url_argument)
     except ValueError as error:
@@ -196,23 +203,34 @@ def reconcile_command(lake_value: str, db_url_argument: str, dry_run: bool) -> i
         raise UsageError(
             f"no catalog database: set {DB_URL_ENVIRONMENT} (or pass --db-url without a password)"
         )
-    lake_root = resolved_lake(lake_value)
+    lake_root = existing_lake(lake_value)
     with _holding_the_lake(lake_root, "reconcile") as holder_id:
         from glue_jobs.runtime import local_spark
         from transforms.lake.catalog_state import current_version
-        from transforms.publish.reconcile import reconcile
+        from transforms.publish.reconcile import DatabaseOfAnotherLake, check_database_lake, staged_snapshot
 
         try:
             version = current_version(lake_root)
-            spark = local_spark("harvest-reconcile")
-            sources = _pinned_sources(lake_root, version)
-            drift = reconcile(
-                spark, lake_root, db_url, version, sources, repair=not dry_run, run_id=holder_id
-            )
-        except CatalogPointerError as error:
+            check_database_lake(db_url, lake_root, adopt_lake)
+        except (CatalogPointerError, DatabaseOfAnotherLake) as error:
             raise UsageError(str(error)) from None
-    print(drift.describe())
-    return FAILED if dry_run and drift.total else OK
+        checked_java()
+        spark = local_spark("harvest-reconcile")
+        with staged_snapshot(
+            spark, lake_root, db_url, version, _pinned_sources(lake_root, version)
+        ) as snapshot:
+            drift = snapshot.drift()
+            print(drift.describe())
+            if dry_run:
+                print("dry run: the catalog database is unchanged")
+                return FAILED if drift.total else OK
+            question = f"repair the catalog database from lake {lake_root}: {drift.changes()}?"
+            if drift.total and not confirmed(question, yes):
+                print("reconcile cancelled: the catalog database is unchanged", file=sys.stderr)
+                return FAILED
+            repaired = snapshot.repair(drift, holder_id)
+    print(f"repaired from the lake: {repaired.changes()}" if repaired.total else "nothing to repair")
+    return OK
 
 
 def unlock_command(lake_value: str, run_id: str | None) -> int:
@@ -256,8 +274,10 @@ def add_lake_commands(commands, common, add_command) -> None:
         commands,
         "reconcile",
         "compare the catalog database with the lake's current version and repair it",
-        "Reads the lake's CURRENT catalog version and makes the database hold exactly its records;\n"
-        "with --dry-run it only reports the drift (exit code 1 when there is some).",
+        "Reads the lake's CURRENT catalog version, shows how the database differs (missing, extra and\n"
+        "stale rows) and, once confirmed, makes the database hold exactly its records; with --dry-run it\n"
+        "only reports the drift (exit code 1 when there is some). A database synced to another lake is\n"
+        "refused unless --adopt-lake says this lake is now its lake.",
         "harvest reconcile --lake ./lake --dry-run",
         common,
     )
@@ -268,7 +288,13 @@ def add_lake_commands(commands, common, add_command) -> None:
         help=f"database URL without password, or a Secrets Manager ARN (default: ${DB_URL_ENVIRONMENT})",
     )
     reconcile.add_argument("--dry-run", action="store_true", help="report the drift, change nothing")
-    reconcile.set_defaults(func=lambda a: reconcile_command(a.lake, a.db_url, a.dry_run))
+    reconcile.add_argument("--yes", action="store_true", help="repair without asking for a confirmation")
+    reconcile.add_argument(
+        "--adopt-lake",
+        action="store_true",
+        help="reconcile a database synced to another lake with this one (it becomes this lake's)",
+    )
+    reconcile.set_defaults(func=lambda a: reconcile_command(a.lake, a.db_url, a.dry_run, a.yes, a.adopt_lake))
     unlock = add_command(
         commands,
         "unlock",

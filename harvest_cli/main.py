@@ -63,6 +63,11 @@ def add_run_command(commands, common) -> None:
     run.add_argument(
         "--dry-run", action="store_true", help="run every stage and write the report, but publish nothing"
     )
+    run.add_argument(
+        "--new-lake",
+        action="store_true",
+        help="start a new lake at --lake when there is none (without it, a --lake with no lake is refused)",
+    )
     run.set_defaults(
         func=lambda a: run_harvest(
             a.sources,
@@ -75,8 +80,32 @@ def add_run_command(commands, common) -> None:
             mode=terminal.mode_of(a),
             debug=a.debug,
             dry_run=a.dry_run,
+            new_lake=a.new_lake,
         )
     )
+
+
+def add_init_command(commands, common) -> None:
+    """harvest init."""
+    from harvest_cli.preflight import checked_lake, lake_exists, resolved_lake
+
+    def init(lake_value: str) -> int:
+        existed = lake_exists(resolved_lake(lake_value))
+        lake_root = checked_lake(lake_value, new_lake=True)
+        print(f"{'a lake already exists' if existed else 'new lake'} at {lake_root}")
+        return 0
+
+    command = add_command(
+        commands,
+        "init",
+        "start a new, empty lake",
+        "Makes --lake a lake (a folder, or an s3:// prefix) so that `harvest run --lake` accepts it; every\n"
+        "other command refuses a --lake where there is no lake, so a mistyped path never starts a new one.",
+        "harvest init --lake s3://my-bucket/lake",
+        common,
+    )
+    add_lake_option(command)
+    command.set_defaults(func=lambda a: init(a.lake))
 
 
 def add_resume_command(commands, common) -> None:
@@ -180,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     common = common_options()
     for add in (
+        add_init_command,
         add_run_command,
         add_resume_command,
         add_report_command,

@@ -15,7 +15,7 @@ from glue_jobs.arguments import new_run_id
 from harvest_cli import terminal
 from harvest_cli.exit_codes import FAILED, INTERRUPTED, UsageError, exit_code, one_line
 from harvest_cli.interrupts import cancel_spark_jobs, second_signal_exits, signals_interrupt
-from harvest_cli.preflight import absolute_uri, checked_lake, checked_registry
+from harvest_cli.preflight import absolute_uri, checked_java, checked_lake, checked_registry, resolved_lake
 from transforms import lake
 from transforms.lake import lock as lake_lock
 from transforms.lake.catalog_state import current_version
@@ -171,25 +171,30 @@ def run_harvest(
     mode: str = terminal.NORMAL,
     debug: bool = False,
     dry_run: bool = False,
+    new_lake: bool = False,
 ) -> int:
     """Run the workflow locally (from ``start_at``); print progress and the last line. Returns the exit code.
 
-    Raises UsageError (exit code 2) before Spark starts for a bad registry, an unknown source id or
-    a lake that cannot be written.
+    Raises UsageError (exit code 2) before Spark starts for a bad registry, an unknown source id, a
+    catalog database URL that is not one, a lake that does not exist (unless ``new_lake``: then it
+    is made) or cannot be written, or a Java that Spark cannot start.
     """
     from glue_jobs.runtime import jvm_console_level
     from harvest_cli.workflow import run_workflow
-    from transforms.publish.db_config import has_password, password_refusal
+    from transforms.publish.db_config import DatabaseUrlError, configured_db_url
 
     job_log_level = terminal.configure(mode)
-    if has_password(db_url):
-        raise UsageError(password_refusal())
+    try:
+        configured_db_url(db_url)  # the jobs read it again; checked here so a bad one never starts Spark
+    except DatabaseUrlError as error:
+        raise UsageError(str(error)) from None
     try:
         run_id = lake.check_run_id(run_id) if run_id else new_run_id()
     except lake.InvalidRunId as error:
         raise UsageError(str(error)) from None
     selected = checked_registry(sources, only_sources)
-    lake_root, sources = checked_lake(lake_root), absolute_uri(sources)
+    checked_java()  # before the lake: a refused run makes no new lake
+    lake_root, sources = checked_lake(lake_root, new_lake), absolute_uri(sources)
     held_by = lake_lock.holder(lake_root)
     if held_by is not None:  # refused before Spark starts; run_workflow takes the lock itself
         raise UsageError(str(lake_lock.refusal(lake_root, run_id, held_by)))
@@ -278,11 +283,12 @@ def resume_harvest(
     process is gone); any other holder is refused as ``harvest run`` refuses it.
     """
     terminal.configure(mode)
-    lake_root = checked_lake(lake_root)
     try:
-        run_folder = lake.run_path(lake_root, run_id)
+        holds_the_run = lake.folder_exists(lake.run_path(resolved_lake(lake_root), run_id))
     except lake.InvalidRunId as error:
         raise UsageError(str(error)) from None
+    lake_root = checked_lake(lake_root, new_lake=holds_the_run)  # a lake made before lakes had a mark
+    run_folder = lake.run_path(lake_root, run_id)
     if not lake.folder_exists(run_folder):
         raise UsageError(f"run {run_id} does not exist in {lake_root} (no {run_folder}): nothing to resume")
     stage = stage_to_resume(lake_root, run_id)

@@ -24,6 +24,7 @@ from transforms.lake.catalog_history import read_history
 from transforms.lake.catalog_state import read_pointer, switch_pointer
 
 COMMANDS = (
+    "init",
     "run",
     "resume",
     "report",
@@ -159,6 +160,7 @@ def test_a_read_only_lake_stops_the_run_before_spark():
                 str(registry),
                 "--lake",
                 str(lake),
+                "--new-lake",
             ],
             capture_output=True,
             text=True,

@@ -41,7 +41,7 @@ def test_a_run_with_a_failed_source_exits_3_and_names_it_on_the_last_line(spark,
     lake = tmp_path / "lake"
     with serve_folder(SAMPLES / "www", routes={"/gone/data.json": {"status": 404}}) as base:
         sources = registry(tmp_path, good=f"{base}datajson/data.json", gone=f"{base}gone/data.json")
-        code = main(["run", "--sources", sources, "--lake", str(lake), "--run-id", "partial-1"])
+        code = main(["run", "--sources", sources, "--lake", str(lake), "--new-lake", "--run-id", "partial-1"])
     out, err = capsys.readouterr()
     assert code == 3
     html = lake / "runs" / "partial-1" / "report" / "report.html"
@@ -80,7 +80,17 @@ def harvest_waiting_on_a_slow_source(
     with serve_folder(SAMPLES / "www", routes={"/slow/data.json": slow_answer}) as base:
         sources = registry(tmp_path, slow=f"{base}slow/data.json")
         lake = str(tmp_path / "lake")
-        command = [sys.executable, "-m", "harvest_cli.main", "run", "--sources", sources, "--lake", lake]
+        command = [
+            sys.executable,
+            "-m",
+            "harvest_cli.main",
+            "run",
+            "--sources",
+            sources,
+            "--lake",
+            lake,
+            "--new-lake",
+        ]
         yield (
             subprocess.Popen(
                 [*command, "--run-id", run_id],
@@ -152,7 +162,7 @@ def test_a_failed_stage_exits_1_and_resume_finishes_the_run_from_there(spark, tm
     blocker.write_text("a file where compare writes its tables: the compare job fails")
     with serve_folder(SAMPLES / "www") as base:
         sources = registry(tmp_path, good=f"{base}datajson/data.json")
-        code = main(["run", "--sources", sources, "--lake", str(lake), "--run-id", "broken-1"])
+        code = main(["run", "--sources", sources, "--lake", str(lake), "--new-lake", "--run-id", "broken-1"])
         out, err = capsys.readouterr()
         assert code == 1 and "Traceback" not in out + err
         last = err.strip().splitlines()[-1]

@@ -101,5 +101,7 @@ def test_harvest_run_passes_dry_run_to_every_job(spark, tmp_path, monkeypatch, f
     monkeypatch.setattr("harvest_cli.workflow.run_workflow", fake_workflow)
     monkeypatch.setattr("harvest_cli.run_command.finish_run", lambda *args, **kwargs: 0)
     registry = str(tmp_path / "sources.yaml")
-    assert cli.main(["run", "--sources", registry, "--lake", str(tmp_path / "lake"), *flag]) == 0
+    assert (
+        cli.main(["run", "--sources", registry, "--lake", str(tmp_path / "lake"), "--new-lake", *flag]) == 0
+    )
     assert seen["dry-run"] == expected

@@ -91,7 +91,7 @@ def site(tmp_path_factory):
 
 def harvest(root: Path, lake: Path, run_id: str) -> dict:
     # Both days a source fails or is only partly read: the run succeeds with exit code 3, "partial".
-    assert run_harvest(str(root / "sources.yaml"), str(lake), run_id=run_id) == 3
+    assert run_harvest(str(root / "sources.yaml"), str(lake), run_id=run_id, new_lake=True) == 3
     report = json.loads((lake / "runs" / run_id / "report" / "report.json").read_text())
     assert (report["status"], report["outcome"]) == ("succeeded", "partial")
     for entry in report["sources"]:  # nothing is lost: every extracted record has one outcome

@@ -78,11 +78,13 @@ def test_a_second_harvest_run_refuses_at_once_naming_the_run_that_holds_the_lake
         raise RuntimeError("the first run stops here (this test needs no Spark)")
 
     monkeypatch.setattr("glue_jobs.extract.main", extract_main)
-    first = threading.Thread(target=cli.run_harvest, args=(str(registry), str(lake_root), "first-run"))
+    first = threading.Thread(
+        target=cli.run_harvest, args=(str(registry), str(lake_root), "first-run"), kwargs={"new_lake": True}
+    )
     first.start()
     assert first_is_running.wait(30)
     with pytest.raises(UsageError) as refused:  # exit code 2, one line, before Spark starts
-        cli.run_harvest(str(registry), str(lake_root), run_id="second-run")
+        cli.run_harvest(str(registry), str(lake_root), run_id="second-run", new_lake=True)
     assert "held by run first-run" in str(refused.value) and "harvest unlock" in str(refused.value)
     assert jobs_started == ["first-run"]
     let_first_finish.set()

@@ -76,12 +76,30 @@ def test_ensure_schema_runs_each_migration_once(db):
         versions = [
             row[0] for row in conn.execute("SELECT version FROM catalog.schema_migrations ORDER BY 1")
         ]
+        staged = {
+            row[0]
+            for row in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'catalog' "
+                "AND table_name = 'lake_snapshot'"
+            )
+        }
     assert versions == [
         "0001_dataset",
         "0002_lake_sync",
         "0003_dcat_version_record_type",
         "0004_datagov_schema",
+        "0005_lake_snapshot_organization",
     ]
+    # reconcile stages what it compares with every dataset column load writes (the organization from the registry)
+    assert {
+        "slug",
+        "dcat_json",
+        "content_hash",
+        "record_type",
+        "organization",
+        "translated_spatial",
+    } <= staged
+    assert not {"source_title", "dcat_version"} & staged
 
 
 def test_creates_updates_and_deletes_are_applied_per_source(spark, db):

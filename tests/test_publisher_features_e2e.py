@@ -56,7 +56,7 @@ def runs(tmp_path_factory, realdata) -> tuple[Path, dict]:
     (root / "trial.yaml").write_text(registry(realdata, {**SOURCES, "e-new": NEW_SOURCE}), "utf-8")
     lake, reports = root / "lake", {}
     for run_id in ("run-1", "run-2"):
-        assert run_harvest(str(root / "sources.yaml"), str(lake), run_id=run_id) == 0
+        assert run_harvest(str(root / "sources.yaml"), str(lake), run_id=run_id, new_lake=True) == 0
         reports[run_id] = json.loads((lake / "runs" / run_id / "report" / "report.json").read_text())
     trial = run_harvest(str(root / "trial.yaml"), str(lake), run_id="run-3", db_url=NO_DATABASE, dry_run=True)
     assert trial == 0  # a database write would have failed the run

@@ -136,7 +136,7 @@ def test_harvest_reconcile_takes_the_url_from_the_environment_never_a_password_a
     monkeypatch.setenv("HARVEST_DB_URL", fresh_db_url)
     assert cli.main(["reconcile", "--lake", lake, "--dry-run"]) == 1
     assert "missing 3, extra 0, stale 0" in capsys.readouterr().out
-    assert cli.main(["reconcile", "--lake", lake]) == 0
+    assert cli.main(["reconcile", "--lake", lake, "--yes"]) == 0
     assert database_rows(fresh_db_url) == lake_rows(spark, lake) and lake_lock.holder(lake) is None
 
 

@@ -79,7 +79,10 @@ def days(tmp_path_factory) -> dict:
 
         def harvest(lake: Path, run_id: str, only: list[str] | None = None) -> None:
             assert (
-                run_harvest(str(registry), str(lake), run_id=run_id, only_sources=",".join(only or [])) == 0
+                run_harvest(
+                    str(registry), str(lake), run_id=run_id, only_sources=",".join(only or []), new_lake=True
+                )
+                == 0
             )
 
         def harvest_both(run_id: str, only: list[str] | None = None) -> None:

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 
 
 def harvest(site: Path, lake: Path, run_id: str, exit_code: int = 0) -> dict:
-    assert run_harvest(str(site / "sources.yaml"), str(lake), run_id=run_id) == exit_code
+    assert run_harvest(str(site / "sources.yaml"), str(lake), run_id=run_id, new_lake=True) == exit_code
     report = json.loads((lake / "runs" / run_id / "report" / "report.json").read_text())
     assert report["status"] == "succeeded" and report["started"] <= report["finished"]
     assert lake_lock.holder(str(lake)) is None  # load released the lake

@@ -174,7 +174,7 @@ def test_harvest_and_reharvest_into_postgres(spark, tmp_path, fresh_db_url, requ
         registry.write_text(
             (SAMPLES / "sources.yaml").read_text().replace("{samples_url}", base_url.rstrip("/"))
         )
-        assert run_harvest(str(registry), str(lake), run_id="pg-1", db_url=db_url) == 0
+        assert run_harvest(str(registry), str(lake), run_id="pg-1", db_url=db_url, new_lake=True) == 0
         first = database_rows(db_url)
         assert len(first) == 17 and first == lake_rows(spark, lake)
         first_counts = counts(db_url)
@@ -301,16 +301,16 @@ def test_harvest_and_reharvest_into_postgres(spark, tmp_path, fresh_db_url, requ
         )
         assert warned[0][0] > 0
 
-        catalog = json.loads(catalog_file.read_text())
-        catalog["dataset"][0]["title"] = "Air Quality Monitoring Stations (revised)"
+        served_catalog = json.loads(catalog_file.read_text())
+        served_catalog["dataset"][0]["title"] = "Air Quality Monitoring Stations (revised)"
         # two of eight: the mass-deletion guard would hold them, --force releases them
-        dropped = [catalog["dataset"][1]["identifier"], catalog["dataset"][2]["identifier"]]
-        del catalog["dataset"][1:3]
+        dropped = [served_catalog["dataset"][1]["identifier"], served_catalog["dataset"][2]["identifier"]]
+        del served_catalog["dataset"][1:3]
         # PostgreSQL's jsonb cannot hold a NUL character: the database refuses this record alone
-        catalog["dataset"].append(
-            dict(catalog["dataset"][0], identifier="nul-record", description="a\u0000b")
+        served_catalog["dataset"].append(
+            dict(served_catalog["dataset"][0], identifier="nul-record", description="a\u0000b")
         )
-        catalog_file.write_text(json.dumps(catalog))
+        catalog_file.write_text(json.dumps(served_catalog))
         assert run_harvest(str(registry), str(lake), run_id="pg-2", db_url=db_url, force=True) == 0
 
     second = database_rows(db_url)
@@ -368,3 +368,10 @@ def test_harvest_and_reharvest_into_postgres(spark, tmp_path, fresh_db_url, requ
     assert final_counts["dataset"] == 15 and final_counts["organization"] == first_counts["organization"]
     assert final_counts["harvest_job"] == 2 * first_counts["harvest_job"]
     print("rows per table after pg-1:", first_counts, "after pg-2:", final_counts)
+
+    from transforms.publish.reconcile import reconcile
+    from transforms.registry import parse_registry
+
+    # reconcile compares every column load writes: what load wrote (titles, organizations, 3.0 classes) is no drift
+    drift = reconcile(spark, str(lake), db_url, "pg-2", parse_registry(registry.read_text()), repair=False)
+    assert drift.counts == {"missing": 0, "extra": 0, "stale": 0}

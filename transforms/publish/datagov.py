@@ -21,9 +21,9 @@ import psycopg
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from transforms.publish.connection import UTC_NOW, connect
 from transforms.publish.db_config import resolve_db_url
 from transforms.publish.next_version import KEYS
-from transforms.publish.postgres import UTC_NOW, connect
 from transforms.publish.slugs import slugify
 from transforms.registry import DCATUS3, Source
 from transforms.schemas import Outcome, SourceState

@@ -11,6 +11,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from transforms.lake.catalog_state import read_state
 from transforms.lake.harvest_times import KEYS, seen_unchanged, write_harvest_times
+from transforms.publish.connection import connect
 from transforms.publish.db_config import resolve_db_url
 
 # H2.0's dates are UTC without a time zone; a dataset's id is derived from its source and identifier.
@@ -30,9 +31,7 @@ def touch_database(db_url: str, seen: DataFrame, at: datetime) -> None:
             by_source.setdefault(row["source_id"], []).append(row["identifier"])
         if not by_source:
             return
-        import psycopg
-
-        with psycopg.connect(url) as connection:
+        with connect(url) as connection:
             for source_id, identifiers in by_source.items():
                 connection.execute(TOUCH, {"at": at, "source_id": source_id, "identifiers": identifiers})
 

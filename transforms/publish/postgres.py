@@ -19,17 +19,26 @@ and one INSERT ... ON CONFLICT of dataset rows. How a bad record is isolated:
   That costs about log2(n) extra statements per bad row, and nothing when all rows are good.
 
 A failure outside that (connection lost, COPY or commit failed) refuses the whole source.
+
+The connection itself (``connect``, with its redacted errors) and the migrations (``ensure_schema``)
+are ``transforms.publish.connection``'s, re-exported here; ``datagov`` imports them from there, so
+this module may import ``datagov.register_sources`` without an import circle.
 """
 
 import logging
 from collections.abc import Iterator
-from importlib import resources
 
 import pandas as pd
 import psycopg
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from transforms.publish.connection import STATEMENT_TIMEOUT_MS as STATEMENT_TIMEOUT_MS
+from transforms.publish.connection import UTC_NOW, connect
+from transforms.publish.connection import DatabaseUnreachable as DatabaseUnreachable
+from transforms.publish.connection import ensure_schema as ensure_schema
+from transforms.publish.connection import migrations as migrations
+from transforms.publish.datagov import register_sources
 from transforms.publish.db_config import resolve_db_url
 from transforms.publish.spatial import translated_spatial
 from transforms.registry import Source
@@ -37,7 +46,6 @@ from transforms.schemas import DB_RESULTS
 
 log = logging.getLogger(__name__)
 
-SCHEMA = "catalog"  # this project's own bookkeeping; data.gov's tables are in public (migrations/0004)
 COLUMNS = [
     "source_id",
     "identifier",
@@ -52,10 +60,6 @@ COLUMNS = [
     "translated_spatial",
 ]
 NUL_ERROR = 'invalid byte sequence for encoding "UTF8": 0x00 (PostgreSQL text cannot contain NUL characters)'
-MIGRATION_LOCK = 7_246_001  # pg_advisory_xact_lock key: one migrator at a time
-# Per statement: a source's merge of 200,000 rows takes well under a minute; ten is a hang, not work.
-STATEMENT_TIMEOUT_MS = 600_000
-UTC_NOW = "(now() AT TIME ZONE 'UTC')"  # H2.0's columns are timestamps without time zone, in UTC
 
 STAGING = f"""CREATE TEMPORARY TABLE staging (row_no bigint NOT NULL, {", ".join(f"{c} text" for c in COLUMNS)})
 ON COMMIT DROP"""
@@ -88,35 +92,6 @@ ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, dcat = excluded.dcat, organ
     harvest_source_id = excluded.harvest_source_id, harvest_record_id = excluded.harvest_record_id,
     last_harvested_date = excluded.last_harvested_date, translated_spatial = excluded.translated_spatial,
     type = excluded.type"""
-
-
-def connect(url: str, **options) -> psycopg.Connection:
-    """A connection with the harvest's timeouts: no statement may hang a load (or hold its locks) for hours."""
-    return psycopg.connect(
-        url, connect_timeout=30, options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS}", **options
-    )
-
-
-def migrations() -> list[tuple[str, str]]:
-    """(version, SQL) of every migrations/*.sql file, in order; the version is the file name without .sql."""
-    folder = resources.files("transforms.publish") / "migrations"  # works from a wheel or zip too
-    files = sorted((entry for entry in folder.iterdir() if entry.name.endswith(".sql")), key=lambda e: e.name)
-    return [(entry.name.removesuffix(".sql"), entry.read_text(encoding="utf-8")) for entry in files]
-
-
-def ensure_schema(db_url: str) -> None:
-    """Create the catalog schema when absent and run the migrations that have not run yet."""
-    with connect(resolve_db_url(db_url)) as conn:  # one transaction, committed at exit
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
-        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
-        conn.execute(f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.schema_migrations
-            (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())""")
-        done = {row[0] for row in conn.execute(f"SELECT version FROM {SCHEMA}.schema_migrations")}
-        for version, sql in migrations():
-            if version not in done:
-                conn.execute(sql)
-                conn.execute(f"INSERT INTO {SCHEMA}.schema_migrations (version) VALUES (%s)", (version,))
-                log.info("catalog database: migration %s applied", version)
 
 
 def _describe(error: psycopg.Error) -> str:
@@ -266,8 +241,6 @@ def publish_to_database(
     The results are written to ``results_uri`` once and read back: a lazy re-evaluation must never
     apply the same changes to the database twice.
     """
-    from transforms.publish.datagov import register_sources
-
     with connect(resolve_db_url(db_url)) as conn:
         register_sources(conn, sources)
     results = publish_changes(accepted, db_url, run_id)

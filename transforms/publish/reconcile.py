@@ -1,17 +1,27 @@
 """Make the catalog database match the lake's current version, and say how far apart they were.
 
 The lake is the source of truth. The lake version's records are staged into the database
-(catalog.lake_snapshot, by Spark tasks with COPY, as load publishes), and compared there with the
-published datasets (public.dataset with its harvest_record) record by record: rows *missing* from the
-database, *extra* rows the lake does not hold, and *stale* rows whose content hash, slug, DCAT document
-(compared as jsonb) or spatial shape differ. Repairing first removes the jobs of a load that stopped
-before the lake took its changes (their records, and the datasets those records published, go with
-them), then deletes the extra and stale rows and publishes the lake's records in their place, in one
-transaction that also notes the version the table now reflects (see db_sync). A record put back
-points at the latest harvest_record that published the same content; when none is left, a record of
-its own is written in a ``reconcile`` job (without ``source_raw``: the lake keeps no source text).
+(catalog.lake_snapshot, by Spark tasks with COPY, as load publishes), with the registry's organization
+of each record's source joined in, and compared there with the published datasets (public.dataset with
+its harvest_record) record by record: rows *missing* from the database, *extra* rows the lake does not
+hold, and *stale* rows where any column load writes differs (``EXPECTED``: the dataset's slug, DCAT
+document compared as jsonb, organization, harvest source, spatial shape and type, and the
+harvest_record it points at: the record's identifier, source and content hash).
+
+Repairing happens in one transaction that first counts again, with public.dataset locked against
+writers, and refuses (DriftChanged, nothing repaired) when the drift is no longer what was shown. It
+then brings the sources' harvest_source and organization rows up to date, removes the jobs of a load
+that stopped before the lake took its changes (their records, and the datasets those records published,
+go with them), deletes the extra and stale rows and publishes the lake's records in their place, and
+notes the version the table now reflects (see db_sync). A record put back points at the latest
+harvest_record that published the same content; when none is left, a record of its own is written in a
+``reconcile`` job (without ``source_raw``: the lake keeps no source text).
+
+A database whose note names another lake is not reconciled with this one unless the caller adopts
+the lake (``harvest reconcile --adopt-lake``): it would replace that lake's catalog with this one's.
 """
 
+import contextlib
 import logging
 import uuid
 from collections.abc import Iterable, Iterator
@@ -23,22 +33,52 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from transforms.lake.catalog_state import read_state
+from transforms.publish.connection import UTC_NOW, connect, ensure_schema
 from transforms.publish.datagov import register_sources
 from transforms.publish.db_config import resolve_db_url
-from transforms.publish.db_sync import APPLYING, SYNCED, lake_key, read_note, write_note
-from transforms.publish.postgres import UTC_NOW, connect, ensure_schema
+from transforms.publish.db_sync import APPLYING, SYNCED, SyncNote, lake_key, read_note, write_note
 from transforms.publish.spatial import translated_spatial
 from transforms.registry import Source
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ["source_id", "identifier", "slug", "content_hash", "dcat_json", "record_type"]
+# The lake record's columns staged (dcat_json must stay fifth: _stage_partition reads it by position),
+# then the registry's organization of its source (migration 0005).
+COLUMNS = ["source_id", "identifier", "slug", "content_hash", "dcat_json", "record_type", "organization"]
 TIMES = ["first_harvested", "last_harvested"]
 STAGED = "staged long, unrepresentable long, examples array<string>"
 EXAMPLES = 5
 SAME_KEY = "s.snapshot_id = %(id)s AND s.dataset_id = d.id"
-DIFFERS = """(r.source_hash IS DISTINCT FROM s.content_hash OR d.slug IS DISTINCT FROM s.slug
-    OR d.dcat IS DISTINCT FROM s.dcat_json::jsonb OR d.translated_spatial IS DISTINCT FROM s.translated_spatial::jsonb)"""
+SOURCE_OF = "catalog.harvest_id('harvest-source', s.source_id)"
+# Every public.dataset column load writes from a record (postgres.UPSERT) -> what it holds for the lake's
+# record s. The organization is the registry's (staged), else the one the database gives the source (a
+# source no registry names any more), else the placeholder reconcile makes for an unknown source.
+# last_harvested_date is not compared: every run moves it (last_harvested.touch_database).
+EXPECTED = {
+    "slug": "s.slug",
+    "dcat": "s.dcat_json::jsonb",
+    "organization_id": f"""coalesce(catalog.harvest_id('organization', s.organization),
+        (SELECT h.organization_id FROM public.harvest_source AS h WHERE h.id = {SOURCE_OF}),
+        catalog.harvest_id('organization', s.source_id))""",
+    "harvest_source_id": SOURCE_OF,
+    "translated_spatial": "s.translated_spatial::jsonb",
+    "type": "catalog.datagov_record_type(s.record_type)",
+}
+# ... and the harvest_record a dataset points at (harvest_record_id): a record of this dataset with its content.
+EXPECTED_RECORD = {
+    "identifier": "s.identifier",
+    "harvest_source_id": SOURCE_OF,
+    "source_hash": "s.content_hash",
+    "record_type": "catalog.datagov_record_type(s.record_type)",
+}
+DIFFERS = (
+    "("
+    + "\n    OR ".join(
+        [f"d.{column} IS DISTINCT FROM {value}" for column, value in EXPECTED.items()]
+        + [f"r.{column} IS DISTINCT FROM {value}" for column, value in EXPECTED_RECORD.items()]
+    )
+    + ")"
+)
 PUBLISHED = "public.dataset AS d JOIN public.harvest_record AS r ON r.id = d.harvest_record_id"
 # How a database row is named in the examples: its registry source and identifier.
 DATABASE_KEY = """coalesce((SELECT k.source_id FROM catalog.source_key AS k WHERE k.harvest_source_id = d.harvest_source_id),
@@ -123,6 +163,49 @@ class DatabaseNotReconciled(RuntimeError):
     """The database holds rows that were never reconciled with this lake; load will not overwrite them."""
 
 
+class DatabaseOfAnotherLake(DatabaseNotReconciled):
+    """The database holds rows and its note names another lake; only an explicit adoption re-points it."""
+
+
+class DriftChanged(RuntimeError):
+    """The database changed between the drift shown and the repair: nothing was repaired."""
+
+
+def adopt_hint(lake_root: str) -> str:
+    """How an operator re-points a database at a lake, when that is really what they mean."""
+    return (
+        f"if {lake_key(lake_root)} is now this database's lake, run `harvest reconcile --lake {lake_root} "
+        "--adopt-lake` (it shows what would change and asks first)"
+    )
+
+
+def another_lake(note: SyncNote | None, rows: int, lake_root: str) -> DatabaseOfAnotherLake | None:
+    """The refusal for a database holding rows whose note names a lake other than ``lake_root``, else None."""
+    if note is None or note.lake == lake_key(lake_root) or not rows:
+        return None
+    return DatabaseOfAnotherLake(
+        f"the catalog database holds {rows} datasets and is synced to lake {note.lake}, not "
+        f"{lake_key(lake_root)}: making it match this lake would replace that lake's catalog. Check the "
+        f"database and lake are the right pair; {adopt_hint(lake_root)}"
+    )
+
+
+def check_database_lake(db_url: str, lake_root: str, adopt: bool) -> None:
+    """Before a reconciliation: DatabaseOfAnotherLake when the database is another lake's and not adopted.
+
+    Cheap (no Spark): it reads the database's note and row count.
+    """
+    ensure_schema(db_url)
+    with connect(resolve_db_url(db_url)) as conn:
+        refusal = another_lake(
+            read_note(conn), _count(conn, "SELECT count(*) FROM public.dataset"), lake_root
+        )
+    if refusal is not None and not adopt:
+        raise refusal
+    if refusal is not None:
+        log.warning("adopting lake %s for a catalog database synced to another lake", lake_key(lake_root))
+
+
 @dataclass
 class Drift:
     """How the database differed from a lake version (before any repair)."""
@@ -150,9 +233,17 @@ class Drift:
             lines.append(
                 f"  {self.unrepresentable} lake record(s) contain a NUL character PostgreSQL cannot hold"
             )
-        if self.total:
-            lines.append("repaired from the lake" if self.repaired else "not repaired (dry run)")
+        if self.repaired and self.total:
+            lines.append("repaired from the lake")
         return "\n".join(lines)
+
+    def changes(self) -> str:
+        """What a repair does to the database, in words."""
+        counts = self.counts
+        return (
+            f"insert {counts.get('missing', 0)} missing rows, delete {counts.get('extra', 0)} extra rows "
+            f"and replace {counts.get('stale', 0)} stale rows"
+        )
 
 
 def _stage_partition(batches: Iterable[pd.DataFrame], url: str, snapshot_id: str) -> Iterator[pd.DataFrame]:
@@ -175,16 +266,95 @@ def _stage_partition(batches: Iterable[pd.DataFrame], url: str, snapshot_id: str
     yield pd.DataFrame({"staged": [staged], "unrepresentable": [skipped], "examples": [examples]})
 
 
-def _stage(state: DataFrame, url: str, snapshot_id: str) -> tuple[int, int]:
-    """Stage a lake version's records; (records staged, records PostgreSQL cannot hold)."""
+def _stage(state: DataFrame, sources: list[Source], url: str, snapshot_id: str) -> tuple[int, int]:
+    """Stage a lake version's records with their source's organization from the registry; (records staged,
+    records PostgreSQL cannot hold)."""
     iso = "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX"  # with the offset, so the instant survives any time zone
-    rows = state.select(
+    registry = state.sparkSession.createDataFrame(
+        [(s.id, s.organization) for s in sources], "source_id string, organization string"
+    )
+    rows = state.join(F.broadcast(registry), on="source_id", how="left").select(
         *COLUMNS,
         *[F.date_format(name, iso).alias(name) for name in TIMES],
         F.col("last_changed_run").alias("last_run_id"),
     )
     totals = rows.mapInPandas(lambda batches: _stage_partition(batches, url, snapshot_id), STAGED).collect()
     return sum(r.staged for r in totals), sum(r.unrepresentable for r in totals)
+
+
+@dataclass
+class Snapshot:
+    """A lake version's records staged in the database (deleted when ``staged_snapshot`` ends)."""
+
+    url: str
+    snapshot_id: str
+    lake_root: str
+    version: str | None
+    staged: int
+    unrepresentable: int
+    sources: list[Source] = field(default_factory=list)
+
+    def measure(self, conn: psycopg.Connection) -> Drift:
+        """How the database differs from the staged version now."""
+        rows = _count(conn, "SELECT count(*) FROM public.dataset")
+        drift = Drift(
+            self.version, self.staged + self.unrepresentable, rows, unrepresentable=self.unrepresentable
+        )
+        args = {"id": self.snapshot_id}
+        for name, (key, where) in DRIFT.items():
+            drift.counts[name] = _count(conn, f"SELECT count(*) {where}", args)
+            found = conn.execute(f"SELECT {key} {where} ORDER BY 1 LIMIT {EXAMPLES}", args).fetchall()
+            drift.examples[name] = [example for (example,) in found]
+        return drift
+
+    def drift(self) -> Drift:
+        """Measure the drift (changes nothing)."""
+        with connect(self.url) as conn:
+            conn.execute("ANALYZE catalog.lake_snapshot")
+            return self.measure(conn)
+
+    def repair(self, shown: Drift, run_id: str) -> Drift:
+        """Make the database hold exactly the staged records, in one transaction, and note it synced.
+
+        The drift is counted again inside the transaction, with public.dataset locked against writers:
+        DriftChanged (nothing repaired) when it is no longer ``shown``, what the operator agreed to.
+        Then the sources' rows are brought up to date (``register_sources``), the jobs of a load that
+        stopped before the lake took its changes removed, and the rows repaired.
+        """
+        with connect(self.url) as conn:
+            conn.execute("LOCK TABLE public.dataset IN SHARE ROW EXCLUSIVE MODE")
+            drift = self.measure(conn)
+            if drift.counts != shown.counts:
+                raise DriftChanged(
+                    f"the catalog database changed while reconciling (drift was {shown.counts}, is now "
+                    f"{drift.counts}): nothing was repaired; run the command again"
+                )
+            register_sources(conn, self.sources)
+            note = read_note(conn)
+            lake = lake_key(self.lake_root)
+            if note and note.state == APPLYING and note.lake == lake and note.version != self.version:
+                conn.execute(ABANDONED_JOBS, {"run_id": note.run_id})
+            for statement in [*PLACEHOLDERS, *REPAIR]:
+                conn.execute(statement, {"id": self.snapshot_id})
+            write_note(conn, self.lake_root, SYNCED, self.version, run_id)
+        drift.repaired = True
+        log.info("reconcile %s", drift.describe().replace("\n", "; "))
+        return drift
+
+
+@contextlib.contextmanager
+def staged_snapshot(
+    spark: SparkSession, lake_root: str, db_url: str, version: str | None, sources: list[Source]
+) -> Iterator[Snapshot]:
+    """Stage a lake version's records in the database for the block; its rows are deleted at the end."""
+    ensure_schema(db_url)
+    url, snapshot_id = resolve_db_url(db_url), uuid.uuid4().hex
+    try:
+        staged, skipped = _stage(read_state(spark, lake_root, version), sources, url, snapshot_id)
+        yield Snapshot(url, snapshot_id, lake_root, version, staged, skipped, sources)
+    finally:
+        with connect(url, autocommit=True) as conn:
+            conn.execute("DELETE FROM catalog.lake_snapshot WHERE snapshot_id = %s", (snapshot_id,))
 
 
 def reconcile(
@@ -196,37 +366,12 @@ def reconcile(
     repair: bool = True,
     run_id: str = "reconcile",
 ) -> Drift:
-    """Compare the database with a lake version and, unless ``repair`` is False, make it match."""
-    ensure_schema(db_url)
-    url, snapshot_id = resolve_db_url(db_url), uuid.uuid4().hex
-    try:
-        staged, skipped = _stage(read_state(spark, lake_root, version), url, snapshot_id)
-        with connect(url) as conn:
-            conn.execute("ANALYZE catalog.lake_snapshot")
-            rows = _count(conn, "SELECT count(*) FROM public.dataset")
-            drift = Drift(version, staged + skipped, rows, unrepresentable=skipped)
-            args = {"id": snapshot_id}
-            for name, (key, where) in DRIFT.items():
-                drift.counts[name] = _count(conn, f"SELECT count(*) {where}", args)
-                found = conn.execute(f"SELECT {key} {where} ORDER BY 1 LIMIT {EXAMPLES}", args).fetchall()
-                drift.examples[name] = [example for (example,) in found]
-            if repair:
-                register_sources(conn, sources)
-                note = read_note(conn)
-                if (
-                    note
-                    and note.state == APPLYING
-                    and note.lake == lake_key(lake_root)
-                    and note.version != version
-                ):
-                    conn.execute(ABANDONED_JOBS, {"run_id": note.run_id})
-                for statement in [*PLACEHOLDERS, *REPAIR]:
-                    conn.execute(statement, {"id": snapshot_id})
-                write_note(conn, lake_root, SYNCED, version, run_id)
-                drift.repaired = True
-    finally:
-        with connect(url, autocommit=True) as conn:
-            conn.execute("DELETE FROM catalog.lake_snapshot WHERE snapshot_id = %s", (snapshot_id,))
+    """Compare the database with a lake version and, unless ``repair`` is False, make it match (without asking:
+    the CLI shows the drift and asks first, see ``harvest_cli.lake_commands``)."""
+    with staged_snapshot(spark, lake_root, db_url, version, sources) as snapshot:
+        drift = snapshot.drift()
+        if repair:
+            return snapshot.repair(drift, run_id)
     log.info("reconcile %s", drift.describe().replace("\n", "; "))
     return drift
 
@@ -245,12 +390,14 @@ def ensure_database_matches(
             return None
         if note is None or note.lake != lake_key(lake_root):
             rows = _count(conn, "SELECT count(*) FROM public.dataset")
+            refusal = another_lake(note, rows, lake_root)
+            if refusal is not None:
+                raise refusal
             if rows:
-                owner = "was never reconciled with a lake" if note is None else f"reflects lake {note.lake}"
                 raise DatabaseNotReconciled(
-                    f"the catalog database holds {rows} datasets and {owner}, not {lake_key(lake_root)}; "
-                    f"load will not overwrite it. Check the database and lake are the right pair, then run "
-                    f"`harvest reconcile --lake {lake_root}` to make the database match the lake"
+                    f"the catalog database holds {rows} datasets and was never reconciled with a lake, not "
+                    f"{lake_key(lake_root)}; load will not overwrite it. Check the database and lake are the "
+                    f"right pair, then run `harvest reconcile --lake {lake_root}` to make the database match the lake"
                 )
     log.warning("catalog database does not reflect lake version %s (note: %s): reconciling", version, note)
     return reconcile(spark, lake_root, db_url, version, sources, repair=True, run_id=run_id)

@@ -198,7 +198,7 @@ CREATE TABLE catalog.source_key (
 
 -- Reconcile stages each lake record's class and spatial shape too, and finds its dataset row by id.
 ALTER TABLE catalog.lake_snapshot
-    ADD COLUMN record_type        text,
+    ADD COLUMN IF NOT EXISTS record_type text,  -- IF NOT EXISTS: a database that ran secrets-reconcile's 0004
     ADD COLUMN translated_spatial text,
     ADD COLUMN dataset_id         varchar(36)
         GENERATED ALWAYS AS (catalog.harvest_id('dataset', source_id, identifier)) STORED;
