@@ -180,7 +180,9 @@ def harvest_day(spark, site: Path, lake: Path, day: int, kinds: list[str], base:
     run_id = f"day-{day}"
     # Forced after the first day: the mass-deletion guard would hold most hostile days whole and so hide
     # a wrong delete; the rule under test must hold when an operator overrides the guard too.
-    exit_code = run_harvest(str(site / "sources.yaml"), str(lake), run_id=run_id, force=day > 1)
+    exit_code = run_harvest(
+        str(site / "sources.yaml"), str(lake), run_id=run_id, force=day > 1, new_lake=day == 1
+    )
     report = json.loads((lake / "runs" / run_id / "report" / "report.json").read_text())
     # The run never fails, whatever the publishers served, and its counts add up.
     assert (exit_code, report["status"]) in ((0, "succeeded"), (3, "succeeded")), (exit_code, report)

@@ -62,7 +62,7 @@ def test_a_run_killed_at_every_stage_boundary_is_finished_by_resume(spark, tmp_p
     shutil.copytree(SAMPLES / "www", site / "www")
     with serve_folder(site / "www") as url:
         sources = registry(site, agency=f"{url}datajson/data.json")
-        assert run_harvest(sources, str(base), run_id="day-1") == 0
+        assert run_harvest(sources, str(base), run_id="day-1", new_lake=True) == 0
         edit_catalog(site, a_day_of_edits)  # one record edited, one removed, one added, two malformed
         uninterrupted, killed = tmp_path / "uninterrupted", tmp_path / "killed"
         shutil.copytree(base, uninterrupted)
