@@ -74,6 +74,7 @@ def test_resume_leaves_another_runs_lock_and_a_live_process_alone(capsys, tmp_pa
 
 
 def test_resume_of_a_run_that_does_not_exist_says_so(capsys, tmp_path):
+    assert harvest(capsys, "init", "--lake", str(tmp_path))[0] == 0
     code, _, err = harvest(capsys, "resume", "nosuch", "--lake", str(tmp_path))
     assert code == 2
     assert last_line(err) == (
@@ -95,8 +96,10 @@ def test_a_stopped_runs_report_and_history_are_written_while_it_holds_the_lake(c
         holders.append((lake_lock.holder(lake_root), (tmp_path / "lake/runs/r1/report/report.json").exists()))
 
     monkeypatch.setattr("glue_jobs.extract.main", extract_fails)
-    monkeypatch.setattr("transforms.lake.run_history.record_run", record_run)
-    code, _, err = harvest(capsys, "run", "--sources", str(registry), "--lake", lake, "--run-id", "r1")
+    monkeypatch.setattr("transforms.reports.history_html.record_run", record_run)
+    code, _, err = harvest(
+        capsys, "run", "--sources", str(registry), "--lake", lake, "--new-lake", "--run-id", "r1"
+    )
     assert code == 1 and last_line(err).startswith(
         "run r1: the extract job failed: the source registry bucket went away"
     )
