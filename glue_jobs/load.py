@@ -44,7 +44,7 @@ def report_dry_run(job, run: dict, validated, statuses, quality: dict) -> None:
 def publish_search_changes(job, db_url: str, report: dict) -> None:
     """The run's changes to data.gov's search index, built from the database rows load wrote: written under
     runs/<run_id>/search/, and sent when an OpenSearch is configured (--opensearch-url)."""
-    from transforms.publish.postgres import connect
+    from transforms.publish.connection import connect
     from transforms.publish.search.export import write_run_search_changes
     from transforms.publish.search.index import configured_opensearch_url
 

@@ -20,7 +20,7 @@ def search_export(
     opensearch_secret: str = "",
 ) -> int:
     """Write (and with an OpenSearch URL, send) the index documents of every dataset in the database."""
-    from transforms.publish.postgres import connect
+    from transforms.publish.connection import connect
     from transforms.publish.search.documents import bulk_actions
     from transforms.publish.search.export import database_documents, write_bulk_files
 

@@ -27,6 +27,7 @@ from harvest_cli.preflight import create_lake
 from tests.test_load_job import prepare
 from transforms.lake import lock as lake_lock
 from transforms.lake.catalog_state import switch_pointer, write_version
+from transforms.publish.connection import DatabaseUnreachable, connect
 from transforms.publish.db_config import (
     DB_URL_ENVIRONMENT,
     DatabaseUrlError,
@@ -34,7 +35,6 @@ from transforms.publish.db_config import (
     has_password,
     resolve_db_url,
 )
-from transforms.publish.postgres import DatabaseUnreachable, connect
 from transforms.schemas import CATALOG_STATE
 
 CLOSED_PORT = free_port()  # nothing listens there: a connection is refused at once

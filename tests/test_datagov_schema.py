@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from tests.postgres_server import find_postgres_bin, fresh_db_url, postgres_url  # noqa: F401
-from transforms.publish.postgres import ensure_schema, migrations
+from transforms.publish.connection import ensure_schema, migrations
 
 pytestmark = pytest.mark.postgres
 

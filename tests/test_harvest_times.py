@@ -11,8 +11,8 @@ from tests.rows import row
 from tests.test_load import EARLIER, state_row, validated_row
 from transforms.lake.catalog_state import write_version
 from transforms.lake.harvest_times import read_harvest_times, seen_unchanged, with_harvest_times
+from transforms.publish.connection import ensure_schema
 from transforms.publish.last_harvested import refresh_harvest_times, touch_database
-from transforms.publish.postgres import ensure_schema
 from transforms.schemas import CATALOG_STATE, VALIDATED
 
 

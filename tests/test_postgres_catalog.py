@@ -8,8 +8,10 @@ import pytest
 from moto import mock_aws
 
 from tests.postgres_server import postgres_url  # noqa: F401
+from transforms.publish.connection import ensure_schema
 from transforms.publish.datagov import register_sources
-from transforms.publish.postgres import ensure_schema, publish_changes, resolve_db_url
+from transforms.publish.db_config import resolve_db_url
+from transforms.publish.postgres import publish_changes
 from transforms.registry import parse_registry
 
 pytestmark = pytest.mark.postgres
@@ -232,7 +234,7 @@ def test_a_secret_arn_of_another_partition_is_read_from_secrets_manager(region):
 
 
 def test_every_connection_has_a_statement_timeout(db):
-    from transforms.publish.postgres import STATEMENT_TIMEOUT_MS, connect
+    from transforms.publish.connection import STATEMENT_TIMEOUT_MS, connect
 
     with connect(db) as conn:
         (timeout,) = conn.execute("SELECT current_setting('statement_timeout')").fetchone()

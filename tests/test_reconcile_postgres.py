@@ -202,7 +202,7 @@ def test_load_will_not_overwrite_a_database_never_reconciled_with_its_lake(
     lake,
     fresh_db_url,  # noqa: F811
 ):
-    from transforms.publish.postgres import ensure_schema
+    from transforms.publish.connection import ensure_schema
 
     ensure_schema(fresh_db_url)
     with psycopg.connect(fresh_db_url) as conn:  # a dataset another harvester published
@@ -236,7 +236,7 @@ def test_a_row_the_database_refuses_is_reported_rejected_with_the_database_reaso
     lake,
     fresh_db_url,  # noqa: F811
 ):
-    from transforms.publish.postgres import ensure_schema
+    from transforms.publish.connection import ensure_schema
 
     ensure_schema(fresh_db_url)
     with psycopg.connect(fresh_db_url, autocommit=True) as conn:

@@ -21,8 +21,7 @@ and one INSERT ... ON CONFLICT of dataset rows. How a bad record is isolated:
 A failure outside that (connection lost, COPY or commit failed) refuses the whole source.
 
 The connection itself (``connect``, with its redacted errors) and the migrations (``ensure_schema``)
-are ``transforms.publish.connection``'s, re-exported here; ``datagov`` imports them from there, so
-this module may import ``datagov.register_sources`` without an import circle.
+are ``transforms.publish.connection``'s, which every caller imports from there.
 """
 
 import logging
@@ -33,11 +32,7 @@ import psycopg
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from transforms.publish.connection import STATEMENT_TIMEOUT_MS as STATEMENT_TIMEOUT_MS
 from transforms.publish.connection import UTC_NOW, connect
-from transforms.publish.connection import DatabaseUnreachable as DatabaseUnreachable
-from transforms.publish.connection import ensure_schema as ensure_schema
-from transforms.publish.connection import migrations as migrations
 from transforms.publish.datagov import register_sources
 from transforms.publish.db_config import resolve_db_url
 from transforms.publish.spatial import translated_spatial

@@ -97,7 +97,7 @@ def publish_catalog(
     """Steps 2 to 5 (see the module docstring)."""
     run_id, registry = manifest.run_id, parse_registry(manifest.registry)
     if db_url:
-        from transforms.publish.postgres import ensure_schema
+        from transforms.publish.connection import ensure_schema
         from transforms.publish.reconcile import ensure_database_matches
 
         ensure_schema(db_url)
@@ -137,9 +137,9 @@ def publish_catalog(
 
 
 def _note(db_url: str, lake_root: str, state: str, version: str | None, run_id: str) -> None:
+    from transforms.publish.connection import connect
     from transforms.publish.db_config import resolve_db_url
     from transforms.publish.db_sync import write_note
-    from transforms.publish.postgres import connect
 
     with connect(resolve_db_url(db_url)) as conn:
         write_note(conn, lake_root, state, version, run_id)
