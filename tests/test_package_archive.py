@@ -23,21 +23,21 @@ assert importlib.util.find_spec("transforms") is None, "the project is importabl
 sys.path.insert(0, sys.argv[1])
 from glue_jobs import runtime
 from transforms.gate import schema_check, suites
-from transforms.publish import postgres
+from transforms.publish import connection, postgres
 
 names = sorted(entry.name.removesuffix(".json") for entry in suites.PACKAGED_SUITES.iterdir()
                if entry.name.endswith(".json"))
 with open(runtime.log4j_config(), encoding="utf-8") as log4j:
     log4j_text = log4j.read()
 print(json.dumps({
-    "modules": [module.__file__ for module in (runtime, schema_check, suites, postgres)],
+    "modules": [module.__file__ for module in (runtime, schema_check, suites, postgres, connection)],
     "suites": {name: suites.load_suite(suites.PACKAGED_SUITES, name) for name in names},
     "schemas": {name: schema_check.load_schema(name) for name in (schema_check.FEDERAL, schema_check.NON_FEDERAL)},
     "findings": [str(finding) for finding in schema_check.checker(schema_check.FEDERAL).check_text("{}")],
     "findings_3_0": [str(finding) for finding in schema_check.checker("3.0/Dataset").check_text(
         '{"title": "t", "description": "d", "identifier": "i", "distribution": [{"mediaType": "no/such"}]}'
     )],
-    "migrations": postgres.migrations(),
+    "migrations": connection.migrations(),
     "log4j": log4j_text,
     "daemon": runtime.worker_daemon_module(),
 }))
