@@ -11,6 +11,7 @@ import unicodedata
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import boto3
 import pytest
@@ -20,6 +21,7 @@ from moto import mock_aws
 
 from harvest_cli.workflow import load_template
 from transforms.publish import run_alerts
+from transforms.publish.aws_targets import publish_run
 from transforms.publish.notify import publish_summary, summary_message, summary_subject
 from transforms.publish.run_alerts import (
     ALERTED_STATES,
@@ -222,7 +224,7 @@ def test_a_run_failed_in_any_stage_sends_exactly_one_alert(watcher, rule_pattern
     assert alert["Subject"] == f"Harvest {run_id} failed at {failed_stage}"
     body = alert["Message"]
     assert body.startswith(f"Harvest run {run_id}: failed at {failed_stage} (finished ")
-    assert f"the {failed_stage} job ended FAILED: ValueError: the source registry is not valid YAML" in body
+    assert f"the {failed_stage} job failed: ValueError: the source registry is not valid YAML" in body
     assert (
         "Job run: https://console.aws.amazon.com/gluestudio/home?region=us-east-1"
         f"#/job/{STACK}-{failed_stage}/run/{job_runs[failed_stage]}"
@@ -360,7 +362,7 @@ def test_the_function_s_loader_runs_the_alert_from_the_project_archive_without_s
         subject
         == "Harvest jr_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef failed at extract"
     )
-    assert "the extract job ended FAILED: JobName:harvest-extract" in body
+    assert "the extract job failed: JobName:harvest-extract" in body
 
 
 INVOKE = """
@@ -418,3 +420,19 @@ def test_load_puts_the_run_s_metrics(aws):
     assert value("RunsCompleted") == 1
     assert (value("RecordsCreated"), value("RecordsUpdated"), value("RecordsRejected")) == (3, 1, 1)
     assert (value("SourcesFailed"), value("SourcesHeld")) == (1, 1)  # "broken" failed, "shrinking" held
+
+
+@pytest.mark.parametrize("workflow", [WORKFLOW, ""])
+def test_load_puts_metrics_only_on_glue_and_sends_one_summary(watcher, workflow):
+    """Load's publish_run: the metrics when the workflow started it (WORKFLOW_NAME), the summary when a topic is set."""
+    topic = os.environ[run_alerts.TOPIC_VARIABLE]
+    job = SimpleNamespace(
+        args={"glue_database": "", "WORKFLOW_NAME": workflow, "sns_topic_arn": topic},
+        lake=LAKE,
+        run_id="wr_done",
+    )
+    publish_run(job, report(run_id="wr_done", lake=LAKE))
+    listed = boto3.client("cloudwatch").list_metrics(Namespace=NAMESPACE)["Metrics"]
+    assert len(listed) == (len(METRIC_NAMES) if workflow else 0)
+    (summary,) = watcher()
+    assert summary["Subject"].startswith("Harvest wr_done succeeded: 3 created")

@@ -57,7 +57,8 @@ def _why(stage: str, state: str, error: str, job_run: dict) -> str:
         )
     if state == "STOPPED":
         return f"the {stage} job was stopped before it finished"
-    return f"the {stage} job ended {state}: {error or 'Glue gave no reason'}"
+    ended = "failed" if state == "FAILED" else f"ended in state {state}"
+    return f"the {stage} job {ended}: {error or 'Glue gave no reason'}"
 
 
 def alerted_job(event: dict) -> dict:
