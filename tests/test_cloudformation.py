@@ -270,11 +270,17 @@ def test_the_dashboard_shows_the_metrics_load_puts(template):
         "AWS::Partition",
         "AWS::Region",
         "AWS::AccountId",
+        "AWS::StackName",
         "HarvestWorkflow",
         "LakeBucket",
         "RunOverdueAlarm",
     }
     widgets = json.loads(re.sub(r"\$\{[^}]+\}", "x", body))["widgets"]
     shown = [metric for widget in widgets for metric in widget["properties"].get("metrics", [])]
-    assert shown and all(m[0] == run_metrics.NAMESPACE and m[2] == run_metrics.DIMENSION for m in shown)
-    assert {m[1] for m in shown} == set(run_metrics.METRIC_NAMES)
+    runs = [m for m in shown if m[0] == run_metrics.NAMESPACE]
+    assert runs and all(m[2] == run_metrics.DIMENSION for m in runs)
+    assert {m[1] for m in runs} == set(run_metrics.METRIC_NAMES)
+    # Bad ends are counted by the alerts the function sent (it is named after the stack).
+    function = template["Resources"]["RunAlertsFunction"]["Properties"]["FunctionName"]["Fn::Sub"]
+    assert [m for m in shown if m not in runs] == [["AWS/Lambda", "Invocations", "FunctionName", "x-run-alerts"]]
+    assert function == "${AWS::StackName}-run-alerts" and f'"{function}"' in body

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import unicodedata
+import uuid
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -335,7 +336,8 @@ def test_an_event_that_is_no_bad_end_is_refused_with_a_short_reason(source, deta
 def test_the_function_s_loader_runs_the_alert_from_the_project_archive_without_spark(tmp_path):
     """The stack's inline loader, run as Lambda runs it: no Spark, nothing of the project importable
     but the archive it fetches from S3 (a zip of the project's packages, like the one Glue gets)."""
-    archive = tmp_path / "glue_harvester-alerts-test.zip"
+    # The loader keeps the archive in /tmp under its own name: a name of this test run's own.
+    archive = tmp_path / f"glue_harvester-alerts-{uuid.uuid4().hex[:12]}.zip"
     root = Path(__file__).resolve().parents[1]
     with zipfile.ZipFile(archive, "w") as packed:
         for path in (root / "transforms").rglob("*"):
@@ -357,7 +359,7 @@ def test_the_function_s_loader_runs_the_alert_from_the_project_archive_without_s
     )
     assert result.returncode == 0, result.stderr[-3000:]
     imported_from, subject, body = json.loads(result.stdout.strip().splitlines()[-1])
-    assert imported_from.startswith("/tmp/glue_harvester-alerts-test.zip")
+    assert imported_from.startswith(f"/tmp/{archive.name}/")
     assert (
         subject
         == "Harvest jr_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef failed at extract"

@@ -62,7 +62,8 @@ def s3_console_url(uri: str, region: str | None) -> str:
 
 def glue_job_run_url(job_name: str, job_run_id: str, region: str | None) -> str:
     """The Glue console page of one job run: its state, error, arguments and logs."""
-    return console_url(region, "/gluestudio/home") + f"#/job/{quote(job_name)}/run/{quote(job_run_id)}"
+    page = f"#/job/{quote(job_name, safe='')}/run/{quote(job_run_id, safe='')}"
+    return console_url(region, "/gluestudio/home") + page
 
 
 def report_links(report: dict, region: str | None) -> list[str]:
