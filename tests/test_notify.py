@@ -5,6 +5,7 @@ from Glue's job state change events through the stack's own EventBridge rule."""
 import copy
 import json
 import os
+import socket
 import subprocess
 import sys
 import unicodedata
@@ -16,6 +17,7 @@ from types import SimpleNamespace
 
 import boto3
 import pytest
+from botocore.config import Config
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
@@ -402,7 +404,7 @@ with mock_aws():
 
 def test_load_puts_the_run_s_metrics(aws):
     cloudwatch = boto3.client("cloudwatch")
-    put_run_metrics(cloudwatch, WORKFLOW, report())
+    assert put_run_metrics(cloudwatch, WORKFLOW, report()) is True
     listed = cloudwatch.list_metrics(Namespace=NAMESPACE)["Metrics"]
     assert sorted(m["MetricName"] for m in listed) == sorted(METRIC_NAMES)
     assert all(m["Dimensions"] == [{"Name": DIMENSION, "Value": WORKFLOW}] for m in listed)
@@ -422,6 +424,20 @@ def test_load_puts_the_run_s_metrics(aws):
     assert value("RunsCompleted") == 1
     assert (value("RecordsCreated"), value("RecordsUpdated"), value("RecordsRejected")) == (3, 1, 1)
     assert (value("SourcesFailed"), value("SourcesHeld")) == (1, 1)  # "broken" failed, "shrinking" held
+
+
+def test_metrics_cloudwatch_refuses_do_not_fail_the_run(aws, caplog):
+    """The catalog is published when load puts its metrics: an unreachable CloudWatch is logged, not raised."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        endpoint = f"http://127.0.0.1:{closed.getsockname()[1]}"  # nothing listens there once it is closed
+    cloudwatch = boto3.client(
+        "cloudwatch",
+        endpoint_url=endpoint,
+        config=Config(connect_timeout=2, read_timeout=2, retries={"max_attempts": 1}),
+    )
+    assert put_run_metrics(cloudwatch, WORKFLOW, report()) is False
+    assert "metrics could not be put under CatalogHarvest" in caplog.text
 
 
 @pytest.mark.parametrize("workflow", [WORKFLOW, ""])

@@ -41,7 +41,18 @@ def run_metric_data(report: dict, workflow: str) -> list[dict]:
     ]
 
 
-def put_run_metrics(cloudwatch, workflow: str, report: dict) -> None:
-    """Put the run's metrics in one request (PutMetricData takes up to 1,000 data)."""
-    cloudwatch.put_metric_data(Namespace=NAMESPACE, MetricData=run_metric_data(report, workflow))
+def put_run_metrics(cloudwatch, workflow: str, report: dict) -> bool:
+    """Put the run's metrics in one request (PutMetricData takes up to 1,000 data); False if refused.
+
+    The catalog is published by now: metrics that cannot be put are logged and do not fail the run
+    (which would leave the lake locked); the missing RunsCompleted then sets off the overdue alarm.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        cloudwatch.put_metric_data(Namespace=NAMESPACE, MetricData=run_metric_data(report, workflow))
+    except (ClientError, BotoCoreError) as error:
+        log.warning("run %s metrics could not be put under %s: %s", report.get("run_id"), NAMESPACE, error)
+        return False
     log.info("run %s metrics put under %s, %s=%s", report.get("run_id"), NAMESPACE, DIMENSION, workflow)
+    return True
