@@ -265,6 +265,7 @@ def test_each_bad_end_says_what_happened(watcher):
         (alert,) = watcher()
         said[sample] = (alert["Subject"], alert["Message"])
         assert event["detail"]["jobRunId"] in alert["Message"]
+        assert "Run folder" not in alert["Message"]  # without the workflow run's id there is none to link
     assert said["failed"][0].startswith("Harvest jr_0123456789abcdef")
     assert " failed at extract" in said["failed"][1]
     assert "should be given assume role permissions for Glue Service" in said["failed"][1]

@@ -89,8 +89,9 @@ def failed_run_report(event: dict, job_run: dict, lake: str) -> dict:
     stage = job_stage(job_name)
     error = str(job_run.get("ErrorMessage") or detail.get("message") or "")
     stopped = state == "STOPPED"
+    run_id = arguments.get("--WORKFLOW_RUN_ID") or arguments.get("--run-id")
     return {
-        "run_id": arguments.get("--WORKFLOW_RUN_ID") or arguments.get("--run-id") or job_run_id,
+        "run_id": run_id or job_run_id,
         "status": RunStatus.INTERRUPTED if stopped else RunStatus.FAILED,
         "outcome": RunOutcome.INTERRUPTED if stopped else RunOutcome.FAILED,
         ("interrupted_stage" if stopped else "failed_stage"): stage,
@@ -98,7 +99,7 @@ def failed_run_report(event: dict, job_run: dict, lake: str) -> dict:
         "error": error or None,
         "started": str(job_run["StartedOn"]) if job_run.get("StartedOn") else None,
         "finished": event.get("time"),
-        "lake": lake,
+        "lake": lake if run_id else None,  # a run named by its job run has no folder to link
         "job": {"name": job_name, "run_id": job_run_id, "state": state},
         "sources": [],
         "totals": {},
