@@ -1,5 +1,7 @@
 """The stack template: every job gets every job argument, the triggers form one chain, cfn-lint is clean."""
 
+import json
+import re
 import shutil
 import subprocess
 import sys
@@ -9,6 +11,7 @@ import pytest
 
 from glue_jobs.arguments import JOB_ARGUMENTS
 from harvest_cli.workflow import TEMPLATE, load_template
+from transforms.publish import run_alerts, run_metrics
 
 STAGES = ["extract", "compare", "transform", "validate", "load"]
 JOB_IDS = ["ExtractJob", "CompareJob", "TransformJob", "ValidateJob", "LoadJob"]
@@ -92,7 +95,7 @@ def test_roles_have_no_managed_or_full_access_policies(template):
     assert "FullAccess" not in TEMPLATE.read_text("utf-8")
     star = sorted(s["Sid"] for s in _statements(template) if s["Resource"] == "*")
     # PutMetricData has no resources (it is scoped by namespace instead), nor have EC2's Describe actions.
-    assert star == ["DescribeConnectionNetwork", "JobMetrics"]
+    assert star == ["DescribeConnectionNetwork", "JobMetrics", "RunMetrics"]
 
 
 def test_buckets_are_encrypted_private_and_tls_only(template):
@@ -181,3 +184,103 @@ def test_network_interfaces_may_be_deleted_only_when_glue_made_them(template):
     deleting = [s for s in _statements(template) if "ec2:DeleteNetworkInterface" in _as_list(s["Action"])]
     assert len(deleting) == 1
     assert deleting[0]["Condition"] == {"Null": {"ec2:ResourceTag/aws-glue-service-resource": "false"}}
+
+
+ALERT_RESOURCES = [
+    "RunAlertsDeadLetterQueue",
+    "RunAlertsLogGroup",
+    "RunAlertsRole",
+    "RunAlertsFunction",
+    "RunAlertsRule",
+    "RunAlertsInvokePermission",
+    "AlertsFailingAlarm",
+]
+
+
+def test_the_alert_rule_takes_every_bad_end_of_the_five_jobs_to_the_function(template):
+    resources = template["Resources"]
+    rule = resources["RunAlertsRule"]["Properties"]
+    pattern = rule["EventPattern"]
+    assert pattern["source"] == [run_alerts.EVENT_SOURCE]
+    assert pattern["detail-type"] == [run_alerts.EVENT_DETAIL_TYPE]
+    assert [ref["Ref"] for ref in pattern["detail"]["jobName"]] == JOB_IDS
+    assert pattern["detail"]["state"] == list(run_alerts.ALERTED_STATES)
+    assert set(pattern) == {"source", "detail-type", "detail"}
+    (target,) = rule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": ["RunAlertsFunction", "Arn"]}
+    permission = resources["RunAlertsInvokePermission"]["Properties"]
+    assert permission["Principal"] == "events.amazonaws.com"
+    assert permission["SourceArn"] == {"Fn::GetAtt": ["RunAlertsRule", "Arn"]}
+
+
+def test_the_function_loads_the_handler_from_the_project_archive(template):
+    function = template["Resources"]["RunAlertsFunction"]["Properties"]
+    loader = function["Code"]["ZipFile"]
+    assert "from transforms.publish.run_alerts import handle_glue_event" in loader
+    assert callable(run_alerts.handle_glue_event)
+    variables = function["Environment"]["Variables"]
+    assert {run_alerts.TOPIC_VARIABLE, run_alerts.LAKE_VARIABLE} <= set(variables)
+    assert variables["PROJECT_ARCHIVE_KEY"] == {"Fn::Sub": "python/${ProjectArchive}"}
+    assert variables[run_alerts.LAKE_VARIABLE] == {"Fn::Sub": "s3://${LakeBucket}"}
+    assert function["Runtime"] == "python3.11"  # Glue 5.0's Python, which the archive is built for
+    assert function["DeadLetterConfig"]["TargetArn"] == {"Fn::GetAtt": ["RunAlertsDeadLetterQueue", "Arn"]}
+
+
+def test_alert_resources_exist_only_with_a_topic(template):
+    resources = template["Resources"]
+    for name in ALERT_RESOURCES:
+        assert resources[name]["Condition"] == "HasNotificationTopic", name
+    # The overdue alarm, the metrics' permission and the dashboard are useful without a topic.
+    for name in ("RunOverdueAlarm", "RunMetricsPolicy", "HarvestDashboard"):
+        assert "Condition" not in resources[name], name
+
+
+def test_the_alert_function_may_read_only_the_failed_job_runs_of_this_stack(template):
+    (policy,) = template["Resources"]["RunAlertsRole"]["Properties"]["Policies"]
+    statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+    jobs = [resource["Fn::Sub"].rsplit("/", 1)[1] for resource in statements["ReadFailedJobRuns"]["Resource"]]
+    assert jobs == [f"${{{job}}}" for job in JOB_IDS]
+    assert statements["ReadFailedJobRuns"]["Action"] == "glue:GetJobRun"
+    assert statements["PublishAlerts"]["Resource"] == {"Ref": "NotificationTopicArn"}
+    assert statements["ReadProjectArchive"]["Resource"] == {
+        "Fn::Sub": "${ArtifactsBucketResource.Arn}/python/*"
+    }
+
+
+def test_the_overdue_alarm_watches_load_s_completed_runs_and_counts_silence_as_overdue(template):
+    alarm = template["Resources"]["RunOverdueAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == (run_metrics.NAMESPACE, run_metrics.RUNS_COMPLETED)
+    assert alarm["Dimensions"] == [{"Name": run_metrics.DIMENSION, "Value": {"Ref": "HarvestWorkflow"}}]
+    assert alarm["TreatMissingData"] == "breaching"
+    assert alarm["EvaluationPeriods"] == alarm["DatapointsToAlarm"] == {"Ref": "RunOverdueHours"}
+    hours = template["Parameters"]["RunOverdueHours"]
+    # CloudWatch evaluates at most 7 days of hourly periods.
+    assert alarm["Period"] == 3600 and hours["MaxValue"] * alarm["Period"] <= 7 * 86400
+    assert (alarm["ComparisonOperator"], alarm["Threshold"], alarm["Statistic"]) == (
+        "LessThanThreshold",
+        1,
+        "Sum",
+    )
+
+
+def test_the_dashboard_shows_the_metrics_load_puts(template):
+    body = template["Resources"]["HarvestDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    references = set(re.findall(r"\$\{([^}]+)\}", body))
+    assert references <= {
+        "AWS::Partition",
+        "AWS::Region",
+        "AWS::AccountId",
+        "AWS::StackName",
+        "HarvestWorkflow",
+        "LakeBucket",
+        "RunOverdueAlarm",
+    }
+    widgets = json.loads(re.sub(r"\$\{[^}]+\}", "x", body))["widgets"]
+    shown = [metric for widget in widgets for metric in widget["properties"].get("metrics", [])]
+    runs = [m for m in shown if m[0] == run_metrics.NAMESPACE]
+    assert runs and all(m[2] == run_metrics.DIMENSION for m in runs)
+    assert {m[1] for m in runs} == set(run_metrics.METRIC_NAMES)
+    # Bad ends are counted by the alerts the function sent (it is named after the stack).
+    function = template["Resources"]["RunAlertsFunction"]["Properties"]["FunctionName"]["Fn::Sub"]
+    assert [m for m in shown if m not in runs] == [["AWS/Lambda", "Invocations", "FunctionName", "x-run-alerts"]]
+    assert function == "${AWS::StackName}-run-alerts" and f'"{function}"' in body

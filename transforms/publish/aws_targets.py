@@ -1,4 +1,5 @@
-"""After the report: register the tables in the Glue Data Catalog and announce the run on SNS, when asked to."""
+"""After the report: register the tables in the Glue Data Catalog, put the run's CloudWatch metrics and
+announce the run on SNS, when asked to."""
 
 import logging
 
@@ -6,7 +7,8 @@ log = logging.getLogger("harvest")
 
 
 def publish_run(job, report: dict) -> None:
-    """Glue Data Catalog tables (--glue-database) and an SNS summary (--sns-topic-arn); both optional."""
+    """Glue Data Catalog tables (--glue-database), the run's metrics (on Glue, started by the workflow)
+    and an SNS summary (--sns-topic-arn); each optional."""
     if job.args["glue_database"]:
         import boto3
 
@@ -14,6 +16,12 @@ def publish_run(job, report: dict) -> None:
 
         tables = register_tables(boto3.client("glue"), job.args["glue_database"], job.lake, job.run_id)
         log.info("registered %s in Glue database %s", ", ".join(tables), job.args["glue_database"])
+    if job.args["WORKFLOW_NAME"]:
+        import boto3
+
+        from transforms.publish.run_metrics import put_run_metrics
+
+        put_run_metrics(boto3.client("cloudwatch"), job.args["WORKFLOW_NAME"], report)
     if job.args["sns_topic_arn"]:
         import boto3
 
