@@ -282,5 +282,7 @@ def test_the_dashboard_shows_the_metrics_load_puts(template):
     assert {m[1] for m in runs} == set(run_metrics.METRIC_NAMES)
     # Bad ends are counted by the alerts the function sent (it is named after the stack).
     function = template["Resources"]["RunAlertsFunction"]["Properties"]["FunctionName"]["Fn::Sub"]
-    assert [m for m in shown if m not in runs] == [["AWS/Lambda", "Invocations", "FunctionName", "x-run-alerts"]]
+    assert [m for m in shown if m not in runs] == [
+        ["AWS/Lambda", "Invocations", "FunctionName", "x-run-alerts"]
+    ]
     assert function == "${AWS::StackName}-run-alerts" and f'"{function}"' in body
