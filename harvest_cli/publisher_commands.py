@@ -41,14 +41,16 @@ def format_validation(summary: dict) -> str:
         lines.append(f"NOT HARVESTABLE: {plain(summary['reason'], 400)}")
     elif summary["status"] != "complete":  # partial: a WAF listing that could not be read in full
         lines.append(f"{plain(summary['status']).upper()}: {plain(summary['reason'], 400)}")
-    publishable = summary["records"] - summary["rejected"]
+    publishable = summary["extracted"] - summary["rejected"]
     lines.append(
-        f"{summary['records']} record(s): {publishable} would be published, {summary['rejected']} would be "
+        f"{summary['extracted']} record(s): {publishable} would be published, {summary['rejected']} would be "
         f"rejected, {summary['warnings']} with warnings"
     )
     lines += [f"  file not read: {plain(error, 300)}" for error in summary["file_errors"]]
     lines += format_groups(
-        "Errors (a rejected record is counted under its first reason):", summary["error_groups"]
+        f"Errors ({summary['rejected']} record(s) rejected; a record with several problems is counted "
+        "under each; --json lists every record's):",
+        summary["error_groups"],
     )
     lines += format_groups("Warnings (published, but worth fixing):", summary["warning_groups"])
     return "\n".join(lines) + "\n"
@@ -160,7 +162,11 @@ def add_publisher_commands(commands, common, add_command) -> None:
         action="store_true",
         help="allow a URL on a loopback or private address (as the registry's allow_private_network)",
     )
-    validate.add_argument("--json", action="store_true", help="print the result as JSON")
+    validate.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object: the counts, the groups, and every record with all its errors and warnings",
+    )
     validate.set_defaults(func=validate_command)
     history = add_command(
         commands,

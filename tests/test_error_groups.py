@@ -64,7 +64,7 @@ def test_fields_link_to_their_dcat_us_documentation():
     assert field_doc_url("$.agencyNotes") is None and field_doc_url(None) is None
 
 
-def test_real_catalog_groups_add_up_to_its_rejected_records(realdata):
+def test_real_catalog_with_one_problem_per_record_groups_add_up_to_its_rejected_records(realdata):
     datasets = json.loads(
         (realdata / "datajson" / "datagov-harvester" / "dcatus_with_none.json").read_text("utf-8")
     )["dataset"]
@@ -137,6 +137,7 @@ def test_spark_groups_and_csvs_of_a_run(spark, tmp_path):
             "examples": ["a-1", "a-2"],
             "field": "$.modified",
         },
+        {"reason": "schema: $.x: y", "count": 1, "examples": ["a-1"], "field": "$.x"},  # a-1's second reason
         {"reason": "transform: record has no title", "count": 1, "examples": [hostile], "field": "$.title"},
     ]
     assert [g["count"] for g in groups["a"]["warning_groups"]] == [1]

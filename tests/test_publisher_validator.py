@@ -23,10 +23,12 @@ def test_real_catalog_with_invalid_records_fails_with_its_errors_grouped(realdat
     code, summary = validate(capsys, str(realdata / WITH_NONE), "--schema", "dcatus1.1-non-federal")
     assert code == 1
     # 402 datasets, 391 of them with "modified": null (tests/test_schema_validation.py)
-    assert (summary["records"], summary["rejected"]) == (402, 391)
+    assert (summary["extracted"], summary["rejected"]) == (402, 391)
     [group] = summary["error_groups"]
     assert (group["reason"], group["count"], group["field"]) == (MODIFIED_NULL, 391, "$.modified")
+    # one problem per record here, so the group holds every rejected record once
     assert sum(g["count"] for g in summary["error_groups"]) == summary["rejected"]
+    assert len(summary["records"]) == 402
 
 
 def test_the_federal_schema_is_the_default_for_a_data_json(realdata, capsys):
@@ -37,7 +39,8 @@ def test_the_federal_schema_is_the_default_for_a_data_json(realdata, capsys):
 
 def test_a_valid_real_catalog_passes(realdata, capsys):
     code, summary = validate(capsys, str(realdata / "datajson/catalog.data.gov/data.json"))
-    assert code == 0 and summary["records"] == 8 and summary["rejected"] == 0
+    assert code == 0 and summary["extracted"] == 8 and summary["rejected"] == 0
+    assert {record["outcome"] for record in summary["records"]} == {"publishable"}
 
 
 def test_a_document_that_is_not_a_catalog_is_not_harvestable(realdata, capsys):
@@ -50,7 +53,7 @@ def test_xml_records_and_a_waf_folder_go_through_the_crosswalk(realdata, capsys)
     assert code == 1 and summary["error_groups"][0]["reason"].startswith("transform: unknown root element")
     code, summary = validate(capsys, str(realdata / "waf/datagov-harvester/iso_2_waf"))
     reasons = {group["reason"] for group in summary["error_groups"]}
-    assert code == 1 and summary["type"] == "waf" and summary["records"] == 6
+    assert code == 1 and summary["type"] == "waf" and summary["extracted"] == 6
     assert "file is not valid UTF-8 (from the XML declaration)" in reasons
     assert "schema: $.description: required field is missing" in reasons
     assert any(group["reason"].startswith("fixup: ") for group in summary["warning_groups"])
@@ -61,7 +64,7 @@ def test_a_url_goes_through_the_harvests_address_guard(realdata, capsys):
         url = base_url + "dcatus_with_none.json"
         # refused as the registry refuses such a source: before anything is fetched
         assert main(["validate", url, "--schema", "dcatus1.1-non-federal"]) == 2
-        assert "127.0.0.1, which is loopback" in capsys.readouterr().err
+        assert "127.0.0.1, which is loopback; pass --allow-private-network" in capsys.readouterr().err
         code, summary = validate(capsys, url, "--schema", "dcatus1.1-non-federal", "--allow-private-network")
     assert code == 1 and summary["rejected"] == 391
     assert summary["error_groups"][0]["reason"] == MODIFIED_NULL

@@ -248,14 +248,10 @@ def _batches(settings_handle) -> Callable[[Iterator[pa.RecordBatch]], Iterator[p
     return transform_batches
 
 
-def transform_changes(changes: DataFrame, sources: list[Source]) -> DataFrame:
-    """CHANGES rows in, TRANSFORMED rows out (transforms.schemas.TRANSFORMED, exact column order).
-
-    Only creates and updates go through Python; every other row passes by in the JVM with empty
-    new columns. No row carries its ``raw`` text further: the dataset is in ``dcat_json`` now.
-    """
-    series = series_identifiers(changes, sources)
-    settings = {
+def transform_settings(sources: list[Source], series: dict[str, frozenset[str]]) -> dict:
+    """What ``transform_row`` needs to know of each source: its fix-ups, organization, schema, and the
+    identifiers its records name as parents (``series_identifiers``)."""
+    return {
         source.id: (
             dict(source.fixups or {}),
             source.organization,
@@ -264,6 +260,15 @@ def transform_changes(changes: DataFrame, sources: list[Source]) -> DataFrame:
         )
         for source in sources
     }
+
+
+def transform_changes(changes: DataFrame, sources: list[Source]) -> DataFrame:
+    """CHANGES rows in, TRANSFORMED rows out (transforms.schemas.TRANSFORMED, exact column order).
+
+    Only creates and updates go through Python; every other row passes by in the JVM with empty
+    new columns. No row carries its ``raw`` text further: the dataset is in ``dcat_json`` now.
+    """
+    settings = transform_settings(sources, series_identifiers(changes, sources))
     handle = changes.sparkSession.sparkContext.broadcast(settings)
     changing = F.col("action").isin(*CHANGING_ACTIONS)
     transformed = (

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from transforms.fetch.deadline_socket import connect_bounded, tls_context_bounded
 from transforms.isolation import bounded
-from transforms.safety.address_guard import AddressRefused, Target, resolve_checked
+from transforms.safety.address_guard import PRIVATE_NETWORK_HINT, AddressRefused, Target, resolve_checked
 from transforms.safety.uri import UnusableUrl, header_text, resolve
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ class FetchPolicy:
     max_catalog_bytes: int = 1024 * 1024 * 1024  # a data.json catalog (spooled to disk)
     user_agent: str = USER_AGENT
     allow_private_network: bool = False
+    private_network_hint: str = PRIVATE_NETWORK_HINT  # how to allow one, in the words of who fetches
     threads_per_task: int = 16  # fetch threads in one Spark task
     connections_per_host: int = 8  # concurrent requests to one host from one task
     tasks_per_host: int = 4  # Spark tasks one host's files are spread over
@@ -146,7 +147,7 @@ def _read_body(response, url: str, limit: int, sink: IO[bytes]) -> None:
 def _request(url: str, headers: dict, policy: FetchPolicy, limit: int, sink: IO[bytes], deadline: float):
     """One GET of one URL (no redirects followed): (status, response headers)."""
     try:
-        target = resolve_checked(url, policy.allow_private_network)
+        target = resolve_checked(url, policy.allow_private_network, policy.private_network_hint)
     except AddressRefused as refused:
         raise _Failure(str(refused)) from None
     parts = urlsplit(url)

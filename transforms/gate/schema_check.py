@@ -232,6 +232,23 @@ def _explain(error, expected: str | None = None) -> list[Finding]:
     return [Finding(path, error.message)]
 
 
+def _without_restatements(findings: list[Finding]) -> list[Finding]:
+    """The findings less those another finding at the same path restates with more said: two rules
+    can reject one value (a distribution's mediaType is checked as a field, and again because it has a
+    downloadURL), and the publisher has one problem to fix, explained by the longer message."""
+    by_path: dict[tuple[str, str], list[str]] = {}
+    for finding in findings:
+        by_path.setdefault((finding.path, finding.severity), []).append(finding.message)
+    return [
+        finding
+        for finding in findings
+        if not any(
+            other != finding.message and other.startswith(finding.message)
+            for other in by_path[(finding.path, finding.severity)]
+        )
+    ]
+
+
 class DatasetChecker:
     """Checks records against one schema (a 1.1 dataset schema, or a 3.0 class); build once per worker."""
 
@@ -257,22 +274,22 @@ class DatasetChecker:
         return list(self.reference.iter_errors(record))
 
     def check(self, record: Any) -> list[Finding]:
-        """Findings for one parsed record: condensed to one per JSON path, errors first."""
-        findings: dict[str, Finding] = {}
+        """Every finding of one parsed record, each once: errors first, then by path (a path's own
+        findings in the schema's order). A record with five problems gets five findings."""
+        # A dict keeps the first of identical findings (two branches can word one problem alike).
+        findings: dict[Finding, None] = {}
         for error in sorted(self.errors(record), key=lambda e: list(map(str, e.absolute_path))):
-            for finding in _explain(error):
-                findings.setdefault(finding.path, finding)
+            findings.update(dict.fromkeys(_explain(error)))
         if isinstance(record, dict) and self.known_fields is not None:
             for name in sorted(set(record) - self.known_fields):
-                path = json_path([name])
-                findings.setdefault(
-                    path, Finding(path, "is not a DCAT-US 1.1 field; kept, but not checked", WARNING)
+                unknown = Finding(
+                    json_path([name]), "is not a DCAT-US 1.1 field; kept, but not checked", WARNING
                 )
+                findings[unknown] = None
         if isinstance(record, dict) and self.record_type is not None:
             for parts, message in content_warnings(record, self.record_type):
-                path = json_path(parts)
-                findings.setdefault(path, Finding(path, message, WARNING))
-        return sorted(findings.values(), key=lambda f: (f.severity != ERROR, f.path))
+                findings[Finding(json_path(parts), message, WARNING)] = None
+        return sorted(_without_restatements(list(findings)), key=lambda f: (f.severity != ERROR, f.path))
 
     def check_text(self, text: str) -> list[Finding]:
         """Findings for a record given as JSON text; text that is not JSON is one error."""

@@ -1,7 +1,8 @@
 """The run's reasons grouped per source, and one CSV per source a publisher can work through.
 
 ``groups_by_source`` gives each source's ``error_groups`` and ``warning_groups`` for report.json
-(how reasons are grouped: ``transforms.reports.reason_groups``). Only the rejected and warned
+(how reasons are grouped: ``transforms.reports.reason_groups``; a record counts once in each group it
+has a reason of, so a record with five problems is in five groups). Only the rejected and warned
 records reach Python, in Arrow batches, and only one row per group reaches the driver.
 
 ``write_record_csvs`` writes, beside report.json,

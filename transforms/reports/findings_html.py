@@ -43,8 +43,9 @@ def _csv_link(path: str | None, label: str) -> str:
 
 
 def render_groups(report: dict) -> str:
-    """Per source with any: its error groups (a rejected record counts under its first reason, so they add
-    up to `rejected`) and its warning groups, with links to the CSVs listing every record."""
+    """Per source with any: its error groups (a rejected record counts under each of its reasons, which
+    the page says beside the rejected count) and its warning groups, with links to the CSVs listing
+    every record."""
     sections = []
     for source in report.get("sources", []):
         errors, warnings = source.get("error_groups") or [], source.get("warning_groups") or []
@@ -69,16 +70,27 @@ def render_groups(report: dict) -> str:
         )
         sections.append(
             f'<div class="source-groups" data-source="{_e(source.get("source_id"))}">{heading}'
-            f"<p>{links}</p>{table}</div>"
+            f"{_counted_note(source.get('rejected'), errors)}<p>{links}</p>{table}</div>"
         )
     if not sections:
         return '<p class="none">No record was rejected or warned about.</p>'
     note = (
-        '<p class="none">Errors (red) are counted under each record\'s first reason, so they add up to the '
-        "rejected records; the CSV lists all of a record's reasons. Warnings (orange) count each record once "
-        "per kind of warning it has.</p>"
+        '<p class="none">Errors (red) count each rejected record once under every problem it has, so a '
+        "record with several problems is counted under each; the CSV lists all of a record's reasons. "
+        "Warnings (orange) count each record once per kind of warning it has.</p>"
     )
     return f'{_STYLE}<div class="groups" id="groups">{note}{"".join(sections)}</div>'
+
+
+def _counted_note(rejected, errors: list[dict]) -> str:
+    """How a source's error counts relate to its rejected records, in words."""
+    if not errors:
+        return ""
+    total = sum(_n(group.get("count")) for group in errors)
+    return (
+        f'<p class="counted">{_n(rejected)} records rejected; a record with several problems is counted '
+        f"under each, so the error counts below add up to {total}.</p>"
+    )
 
 
 def _examples(values) -> str:

@@ -7,10 +7,13 @@ keeping the field and what is wrong with it. The harvest report (through Spark, 
 ``transforms.reports.error_groups``) and ``harvest validate`` (in plain Python) both group with the
 functions here, so a publisher sees the same groups from either.
 
-A rejected record counts in exactly one error group, that of its first reason (the reasons of a
-record are in pipeline order: extract, compare, transform, then the schema's findings by path), so
-the error groups of a source add up to its ``rejected``. A record counts once in every warning
-group it has a warning of.
+A record counts once in every group it has a reason (or a warning) of: a record that lacks both
+``modified`` and ``publisher`` counts under each, so a publisher sees every problem of every record,
+and a group's count is how many records have that problem. The error groups of a source therefore
+add up to at least its ``rejected`` (exactly when every rejected record has one kind of problem).
+
+``reason_parts`` splits one reason into the field it is about and what is wrong with it, the form
+``harvest validate --json`` lists per record.
 """
 
 import dataclasses
@@ -152,19 +155,31 @@ def field_doc_url(field_path: str | None) -> str | None:
     return f"{DCAT_US_DOCS}#{_TOP_ANCHORS[names[0]]}"
 
 
+def reason_parts(reason: str | None) -> tuple[str | None, str]:
+    """(field, what is wrong) of one reason: a schema finding's exact JSON path and message, or for
+    another stage's reason the field it names (None when it names none) and its whole text."""
+    if not reason:
+        return None, NO_REASON
+    schema = _SCHEMA.match(reason)
+    if schema:
+        return schema.group("path"), schema.group("message")
+    return reason_group(reason).field, reason
+
+
+def _distinct_groups(texts: list[str | None]) -> list[ReasonGroup]:
+    return list(dict.fromkeys(reason_group(text) for text in texts))
+
+
 def record_groups(
     rejected: bool, reasons: list[str] | None, warnings: list[str] | None
 ) -> list[tuple[str, ReasonGroup]]:
-    """("error" | "warning", group) pairs one record contributes: its first reason when rejected, and
+    """("error" | "warning", group) pairs one record contributes: each distinct group of its reasons when
+    it is rejected (a rejected record with no reason recorded still counts, under ``NO_REASON``), and
     each distinct group of its warnings."""
-    pairs = [("error", reason_group(reasons[0] if reasons else None))] if rejected else []
-    seen: set[ReasonGroup] = set()
-    for warning in warnings or []:
-        group = reason_group(warning)
-        if group not in seen:
-            seen.add(group)
-            pairs.append(("warning", group))
-    return pairs
+    errors = _distinct_groups([*(reasons or [])] or [None]) if rejected else []
+    return [("error", group) for group in errors] + [
+        ("warning", group) for group in _distinct_groups(list(warnings or []))
+    ]
 
 
 @dataclass

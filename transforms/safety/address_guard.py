@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 ALLOWED_SCHEMES = ("http", "https")
+# How a harvest allows a private address: the registry entry's permission.
+PRIVATE_NETWORK_HINT = "set allow_private_network: true to harvest it"
 
 # Cloud metadata and credential endpoints: refused even with allow_private_network, and named in the
 # message because they are the addresses attackers aim for.
@@ -196,11 +198,14 @@ def check_url(url: str) -> tuple[str, str, int]:
     return scheme, parts.hostname, port or (443 if scheme == "https" else 80)
 
 
-def resolve_checked(url: str, allow_private_network: bool = False) -> Target:
+def resolve_checked(
+    url: str, allow_private_network: bool = False, private_network_hint: str = PRIVATE_NETWORK_HINT
+) -> Target:
     """Resolve a URL's host once and check every address; return the address to connect to.
 
     All addresses must pass, not just the first: a name that answers with one public and one
-    private address would otherwise reach the private one on a retry.
+    private address would otherwise reach the private one on a retry. ``private_network_hint`` ends
+    the refusal of a private address: how whoever asked for the URL may allow it.
     """
     scheme, host, port = check_url(url)
     try:
@@ -219,7 +224,5 @@ def resolve_checked(url: str, allow_private_network: bool = False) -> Target:
             )
         problem = None if allow_private_network else address_problem(address)
         if problem:
-            raise AddressRefused(
-                f"address {address}{named} {problem}; set allow_private_network: true to harvest it"
-            )
+            raise AddressRefused(f"address {address}{named} {problem}; {private_network_hint}")
     return Target(scheme=scheme, host=host, port=port, address=addresses[0])
