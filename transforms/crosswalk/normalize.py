@@ -71,10 +71,10 @@ def _tidy_line(line: str) -> str:
 
 def _unique_keywords(keywords: list, warnings: list[str]) -> list:
     """The keywords each once, ignoring case, in their first spelling; a spelling left out is reported
-    (an exact repeat is not: ISO records repeat a keyword in each thesaurus that lists it)."""
+    once (an exact repeat is not: ISO records repeat a keyword in each thesaurus that lists it)."""
     first: dict[str, str] = {}
-    kept = []
-    for index, keyword in enumerate(keywords):
+    kept, reported = [], set()
+    for keyword in keywords:
         if not isinstance(keyword, str):
             kept.append(keyword)
             continue
@@ -82,10 +82,10 @@ def _unique_keywords(keywords: list, warnings: list[str]) -> list:
         if key not in first:
             first[key] = keyword
             kept.append(keyword)
-        elif first[key] != keyword:
-            warnings.append(
-                f"text: keyword[{index}] {keyword!r} repeats {first[key]!r} in another case; left out"
-            )
+        elif first[key] != keyword and keyword not in reported:
+            # Each spelling once, with no index: an XML crosswalk drops exact repeats first.
+            reported.add(keyword)
+            warnings.append(f"text: keyword {keyword!r} repeats {first[key]!r} in another case; left out")
     return kept
 
 
