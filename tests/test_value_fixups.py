@@ -178,7 +178,10 @@ def test_descriptions_from_data_json_and_from_xml_are_tidied_alike(parts):
     assert json_result.dataset["description"] == xml_result.dataset["description"]
     tidied = json_result.dataset["description"]
     assert tidied.split() == text.split()  # every word kept, in order
-    assert "\t" not in tidied and "\n\n\n" not in tidied and "  " not in tidied.replace("\n  ", "\n")
+    assert "\n\n\n" not in tidied  # at most one blank line between paragraphs
+    for line in tidied.split("\n"):  # indentation is kept as written; after it, single spaces
+        body = line.lstrip(" \t")
+        assert "\t" not in body and "  " not in body and body == body.rstrip()
     assert normalize_text(tidied, multiline=True) == tidied
 
 
