@@ -191,3 +191,12 @@ def test_a_frequency_word_means_the_same_from_data_json_and_from_fgdc(word, spel
     written = spelling(word)
     assert from_json(accrualPeriodicity=written).dataset["accrualPeriodicity"] == FREQUENCY_WORDS[word]
     assert from_fgdc(update=written).dataset["accrualPeriodicity"] == FREQUENCY_WORDS[word]
+
+
+def test_a_long_text_describedby_is_quoted_short_and_other_digits_are_no_years():
+    text = "See the dictionary. " * 5000
+    [warning] = about(from_json(describedBy=text).warnings, "describedBy")
+    assert len(warning) < 200 and warning.startswith("fixup: describedBy 'See the dictionary.")
+    other_digits = "\u0662\u0660\u0662\u0663-\u0662\u0660\u0662\u0664"  # Arabic-Indic 2023-2024
+    assert from_json(temporal=other_digits).dataset["temporal"] == other_digits
+    assert frequency_code("weekly " * 100) is None

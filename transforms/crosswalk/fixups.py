@@ -13,6 +13,7 @@ hold it; each warning names the field and the value as written.
 import re
 
 from transforms.crosswalk.common import RIGHTS_LIMIT, bounded, is_url
+from transforms.isolation import bounded as bounded_text
 from transforms.registry import FIXUPS
 
 DEFAULT_CONTACT = {
@@ -44,13 +45,15 @@ FREQUENCY_WORDS = {
 }
 _WORD_SEPARATORS = re.compile(r"[\s_-]+")
 # A range of two years ("2023-2024", "2023 – 2024"): only the separator is wrong.
-_YEAR_RANGE = re.compile(r"^(\d{4})\s*[-\u2013\u2014]\s*(\d{4})$")
+_YEAR_RANGE = re.compile(r"^([0-9]{4})\s*[-\u2013\u2014]\s*([0-9]{4})$")
+_LONGEST_WORD = 40  # longer text names no frequency: not scanned
+_SHOWN_CHARS = 120  # of a value quoted in a warning
 
 
 def frequency_code(text) -> str | None:
     """The DCAT-US 1.1 accrualPeriodicity a frequency word or code names ("Weekly", "asNeeded",
     "As needed"), or None when it names none with one meaning."""
-    if not isinstance(text, str):
+    if not isinstance(text, str) or len(text) > _LONGEST_WORD:
         return None
     return FREQUENCY_WORDS.get(_WORD_SEPARATORS.sub("", text).lower())
 
@@ -82,7 +85,7 @@ def drop_text_described_by(dataset: dict, warnings: list[str]) -> None:
     given = dataset.get("describedBy")
     if isinstance(given, str) and not is_url(given):
         del dataset["describedBy"]
-        warnings.append(f"fixup: describedBy {given!r} is not a URL; left out")
+        warnings.append(f"fixup: describedBy {bounded_text(given, _SHOWN_CHARS)!r} is not a URL; left out")
 
 
 def fit_rights(dataset: dict, warnings: list[str]) -> None:
