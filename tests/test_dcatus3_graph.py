@@ -3,13 +3,18 @@ read like the plain form: the same records, with the same text."""
 
 import io
 import json
+import time
 from pathlib import Path
 
 import pytest
 
+from devtools.local_http import serve_folder
 from transforms.fetch.datajson import CatalogError, inspect_catalog
 from transforms.fetch.dcatus3_catalog import catalog_records, conforms_to
 from transforms.fetch.dcatus3_walk import plain_form
+from transforms.fetch.http import FetchPolicy
+from transforms.fetch.source_pass import datajson_items
+from transforms.registry import DCATUS3, Source
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "dcatus3"
 
@@ -101,3 +106,28 @@ def test_a_graph_with_no_record_is_reported_as_a_catalog_without_records():
     stream = io.BytesIO(json.dumps(catalog).encode())
     with pytest.raises(CatalogError, match="catalog has no"):
         catalog_records(stream, inspect_catalog(stream, require_dataset=False))
+
+
+def test_a_3_0_source_served_in_graph_form_extracts_the_records_of_its_plain_form():
+    """Both forms fetched over real HTTP by the extract's source pass: same records, same catalog standard."""
+
+    def extracted(base_url: str, name: str) -> tuple[list[tuple], dict]:
+        source = Source("s", "S", "Agency", base_url + name, "datajson", DCATUS3, allow_private_network=True)
+        items = list(datajson_items(source, FetchPolicy(allow_private_network=True), time.time() + 60))
+        records = [
+            (i["record_type"], i["identifier"], i["parent_identifier"], i["raw"], i["error"])
+            for i in items
+            if i["kind"] == "record"
+        ]
+        [status] = [i for i in items if i["kind"] != "record"]
+        return records, status
+
+    with serve_folder(FIXTURES) as base_url:
+        plain, plain_status = extracted(base_url, "catalog_plain.json")
+        graph, graph_status = extracted(base_url, "catalog_graph.jsonld")
+    assert len(graph) == 5 and graph == plain
+    assert (
+        graph_status["conforms_to"]
+        == plain_status["conforms_to"]
+        == "https://resources.data.gov/dcat-us/3.0.0"
+    )
