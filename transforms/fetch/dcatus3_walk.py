@@ -46,11 +46,8 @@ _NAMESPACES = (
     "http://www.w3.org/ns/adms#",
     "http://www.w3.org/ns/prov#",
 )
-_VALUE_KEYS = {
-    "@value",
-    "@type",
-    "@language",
-}  # a JSON-LD value object: {"@value": "2020", "@type": "xsd:gYear"}
+# The keys of a JSON-LD value object: {"@value": "2020", "@type": "xsd:gYear"}.
+_VALUE_KEYS = {"@value", "@type", "@language"}
 
 
 @dataclass
