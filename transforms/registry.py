@@ -73,6 +73,17 @@ FIXUPS = {
     "geospatial_theme": ("add 'geospatial' to theme (POD asks it of geospatial records)", {"xml"}),
     "landing_page_distribution": ("add the landing page as a distribution when not already one", {"xml"}),
     "url_scheme": ("prefix https:// to URLs written without a scheme (www.agency.gov/...)", {"xml", "json"}),
+    # Values the schema refuses, mended only where the meaning is unambiguous (docs/CROSSWALK.md, Fix-up policy).
+    "frequency_words": (
+        "accrualPeriodicity written as a word (Weekly, Annual): the ISO 8601 duration",
+        {"xml", "json"},
+    ),
+    "year_range": ("temporal written as a year range (2023-2024): the interval 2023/2024", {"xml", "json"}),
+    "text_described_by": (
+        "describedBy that is text, not a URL: left out (the field is optional)",
+        {"xml", "json"},
+    ),
+    "rights_length": ("rights over 255 characters: cut at a word, ending with …", {"xml", "json"}),
 }
 
 

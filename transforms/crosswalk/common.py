@@ -125,7 +125,8 @@ def bounded(text: str, limit: int, field: str, warnings: list[str]) -> str:
 
 def rights(parts: list[str], warnings: list[str]) -> str | None:
     """DCAT-US rights from constraint statements, in order: duplicates and 'none' statements left out,
-    joined as sentences (or with '; '), cut to the schema's 255 characters."""
+    joined as sentences (or with '; '). Text over 255 characters is cut by the rights_length fix-up,
+    as a data.json record's is (transforms.crosswalk.fixups.fit_rights)."""
     cleaned = dict.fromkeys(" ".join(part.split()) for part in parts)
     kept = [part for part in cleaned if part and not _NO_CONSTRAINT.match(part)]
     if not kept:
@@ -133,7 +134,7 @@ def rights(parts: list[str], warnings: list[str]) -> str | None:
     text = kept[0]
     for part in kept[1:]:
         text += (" " if text[-1] in ".!?" else "; ") + part
-    return bounded(text, RIGHTS_LIMIT, "rights", warnings)
+    return text
 
 
 def distribution(

@@ -4,22 +4,10 @@ The result has no fix-ups applied (no default theme, access level or contact); s
 """
 
 from transforms.crosswalk import common, licences, parties
+from transforms.crosswalk.fixups import frequency_code
 from transforms.crosswalk.xml_kinds import first, first_value, values, walk
 
 BOX_CORNERS = ("westbc", "southbc", "eastbc", "northbc")  # spdom/bounding, in W,S,E,N order
-# idinfo/status/update (CSDGM's maintenance frequencies) as ISO 8601 repeating durations.
-UPDATES = {
-    "continually": "R/PT1S",
-    "daily": "R/P1D",
-    "weekly": "R/P1W",
-    "monthly": "R/P1M",
-    "quarterly": "R/P3M",
-    "annually": "R/P1Y",
-    "as needed": "irregular",
-    "irregular": "irregular",
-    "none planned": "irregular",
-    "unknown": "irregular",  # as the POD crosswalk maps ISO's "unknown"
-}
 TOPIC_CATEGORIES = {
     code.lower(): code
     for code in (  # MD_TopicCategoryCode (19115-3 adds the last two)
@@ -168,8 +156,8 @@ def fgdc_to_dcat(root) -> tuple[dict, list[str], None]:
     if box is not None:
         dataset["spatial"] = common.bounding_box(*(first_value(box, name) for name in BOX_CORNERS), warnings)
     dataset["temporal"] = _temporal(idinfo, warnings) if idinfo is not None else None
-    update = first_value(idinfo, "status/update") or ""
-    dataset["accrualPeriodicity"] = UPDATES.get(" ".join(update.lower().split()))
+    # idinfo/status/update words (Weekly, As needed): the one frequency table every path shares.
+    dataset["accrualPeriodicity"] = frequency_code(first_value(idinfo, "status/update"))
     dataset["theme"] = _themes(idinfo)
     dataset.update(_access(idinfo, warnings))
     links = _links(citeinfo, "onlink", warnings)

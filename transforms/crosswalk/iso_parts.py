@@ -7,6 +7,7 @@ MD_DigitalTransferOptions), so one reader serves both; the crosswalks add what d
 import re
 
 from transforms.crosswalk import common, licences
+from transforms.crosswalk.fixups import frequency_code
 from transforms.crosswalk.xml_kinds import (
     children,
     code,
@@ -45,20 +46,6 @@ RESTRICTION_CODES = (
         "in-confidence",
     }
 )
-FREQUENCIES = {  # POD v1.1 crosswalk: MD_MaintenanceFrequencyCode -> ISO 8601 repeating duration
-    "continual": "R/PT1S",
-    "daily": "R/P1D",
-    "weekly": "R/P1W",
-    "fortnightly": "R/P0.5M",
-    "monthly": "R/P1M",
-    "quarterly": "R/P3M",
-    "biannually": "R/P0.5Y",
-    "annually": "R/P1Y",
-    "asNeeded": "irregular",
-    "irregular": "irregular",
-    "notPlanned": "irregular",
-    "unknown": "irregular",
-}
 LANGUAGES = {
     "eng; USA": "en-US",
     "eng; US": "en-US",
@@ -175,7 +162,7 @@ def spatial_and_temporal(ident, warnings: list[str]) -> dict:
 def frequency(ident) -> str | None:
     """accrualPeriodicity from the maintenance frequency code."""
     found = code(first(ident, "resourceMaintenance/MD_MaintenanceInformation/maintenanceAndUpdateFrequency"))
-    return FREQUENCIES.get(found or "")
+    return frequency_code(found)  # the one frequency table every path shares
 
 
 def languages(found: list[str], warnings: list[str]) -> list[str]:

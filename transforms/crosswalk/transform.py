@@ -130,7 +130,7 @@ def transform_record(
             result.source_format, error="record has no title", file_identifier=result.file_identifier
         )
     kind = "json" if raw_format == "json" else "xml"
-    fixed = apply_fixups(dataset, kind, fixups or {}, organization)
+    fixed = apply_fixups(dataset, kind, fixups or {}, organization, native_3_0=context.native_3_0)
     result.record_type = context.record_type
     if context.native_3_0:
         finish_native_3_0(dataset, context.record_type, context.identifier)

@@ -14,6 +14,9 @@ record with its class (``record_type``), as data.gov's harvester splits them:
   (``parent_identifier``, published as ``isPartOf``). A member that is also listed at the top level
   is one record: the top-level copy, with the parent. The parent's record keeps its embedded copies.
 
+A catalog written as JSON-LD with an ``@graph`` gives the records of its plain form
+(``transforms.fetch.dcatus3_walk``).
+
 The body is read as a stream, like a 1.1 catalog (``transforms.fetch.datajson``): after the first
 pass proves it is a whole catalog, a second pass collects the top-level dataset identifiers (a member
 listed at the top level must not become a second record, and the top-level copy must learn its
