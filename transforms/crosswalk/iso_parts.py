@@ -6,7 +6,7 @@ MD_DigitalTransferOptions), so one reader serves both; the crosswalks add what d
 
 import re
 
-from transforms.crosswalk import common, licences
+from transforms.crosswalk import common, formats, licences
 from transforms.crosswalk.xml_kinds import (
     children,
     code,
@@ -18,6 +18,7 @@ from transforms.crosswalk.xml_kinds import (
     values,
     walk,
 )
+from transforms.reference import reference_map, reference_set
 
 NON_PUBLIC_ACCESS = {"restricted"}
 NON_PUBLIC_CLASSES = {"restricted", "confidential", "secret", "topSecret"}
@@ -59,19 +60,35 @@ FREQUENCIES = {  # POD v1.1 crosswalk: MD_MaintenanceFrequencyCode -> ISO 8601 r
     "notPlanned": "irregular",
     "unknown": "irregular",
 }
-LANGUAGES = {
-    "eng; USA": "en-US",
-    "eng; US": "en-US",
-    "spa; USA": "es-US",
-    "eng; CAN": "en-CA",
-    "fre; CAN": "fr-CA",
-    "spa; MEX": "es-MX",
-}
-_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z]{2}|-[0-9]{3})?$")
+# ISO 3166 alpha-3 regions US records write after their language ("eng; USA"), as BCP 47 regions.
+REGIONS = {"usa": "US", "can": "CA", "mex": "MX", "gbr": "GB", "fra": "FR", "deu": "DE", "esp": "ES"}
+LANGUAGE_NAMES = {"english": "en", "spanish": "es", "french": "fr", "german": "de"}
+_LANGUAGE_PARTS = re.compile(r"[;,_\s-]+")
 _PROGRAM = re.compile(r"^[0-9]{3}:[0-9]{3}$")
 BOX_CORNERS = ("westBoundLongitude", "southBoundLatitude", "eastBoundLongitude", "northBoundLatitude")
-_REVISED = ("revision", "lastRevision", "lastUpdate", "lastRevised", "lastUpdated")
-_ISSUED = ("publication", "distribution", "released")
+# Citation date types by role: ISO's codes and the extension names publishers write for them
+# (ERDDAP's "issued", ScienceBase's "Publication Date"), compared without case, spaces or punctuation.
+DATE_ROLES = {
+    **dict.fromkeys(
+        ("publication", "publicationdate", "published", "issued", "released", "distribution"), "publication"
+    ),
+    **dict.fromkeys(("creation", "creationdate", "created"), "creation"),
+    **dict.fromkeys(
+        (
+            "revision",
+            "revisiondate",
+            "revised",
+            "lastrevision",
+            "lastrevised",
+            "lastupdate",
+            "lastupdated",
+            "updated",
+            "modified",
+            "lastmodified",
+        ),
+        "revision",
+    ),
+}
 
 
 def keywords(ident) -> tuple[list[str], list[str]]:
@@ -87,23 +104,34 @@ def keywords(ident) -> tuple[list[str], list[str]]:
     return words, programs
 
 
-def citation_dates(citation) -> dict[str, list[str]]:
-    """Citation dates by date type, each normalised to ISO 8601 (unreadable dates skipped)."""
+def date_role(date_type: str | None) -> str:
+    """publication, creation or revision for a citation date type (code or extension name), else other."""
+    return DATE_ROLES.get(re.sub(r"[^a-z]", "", (date_type or "").lower()), "other")
+
+
+def citation_dates(citation, warnings: list[str]) -> dict[str, list[str]]:
+    """Citation dates by role (date_role), each normalised to ISO 8601; unreadable dates skipped and
+    impossible ones reported under the field their role feeds."""
     dates: dict[str, list[str]] = {}
     for node in walk(citation, "date/CI_Date"):
-        when = common.iso_date(first_value(node, "date"))
+        role = date_role(code(first(node, "dateType")))
+        field = "issued" if role in ("publication", "creation") else "modified"
+        when = common.read_date(first_value(node, "date"), field, warnings)
         if when:
-            dates.setdefault(code(first(node, "dateType")) or "", []).append(when)
+            dates.setdefault(role, []).append(when)
     return dates
 
 
-def modified_and_issued(dates: dict[str, list[str]], fallback: str | None) -> tuple[str | None, str | None]:
-    """modified: latest revision date, else latest citation date, else the metadata date stamp."""
-    revised = [d for kind in _REVISED for d in dates.get(kind, [])]
-    issued = sorted(d for kind in _ISSUED for d in dates.get(kind, []))
+def modified_and_issued(
+    dates: dict[str, list[str]], stamp: str | None, warnings: list[str]
+) -> tuple[str | None, str | None]:
+    """modified: the latest revision date, else the latest citation date, else the metadata date stamp;
+    issued: the earliest publication date, else the earliest creation date."""
     every = [d for found in dates.values() for d in found]
-    modified = max(revised) if revised else max(every) if every else common.iso_date(fallback)
-    return modified, (issued[0] if issued else None)
+    revised = dates.get("revision") or every
+    modified = max(revised) if revised else common.read_date(stamp, "modified", warnings)
+    issued = dates.get("publication") or dates.get("creation") or []
+    return modified, (min(issued) if issued else None)
 
 
 def access(ident, warnings: list[str]) -> dict:
@@ -134,7 +162,7 @@ def access(ident, warnings: list[str]) -> dict:
         out["accessLevel"] = "non-public"
     elif RESTRICTED_PUBLIC_ACCESS & set(codes):
         out["accessLevel"] = "restricted public"
-    licence = licences.licence_url(statements + texts)
+    licence = licences.licence_url(statements + texts, restricted="accessLevel" in out)
     if licence:
         out["license"] = licence
     explained = [", ".join(dict.fromkeys(codes + classes))] if "accessLevel" in out else []
@@ -178,17 +206,37 @@ def frequency(ident) -> str | None:
     return FREQUENCIES.get(found or "")
 
 
+def language_tag(text: str) -> str | None:
+    """The BCP 47 tag of an ISO language value ('eng; USA' -> en-US, 'eng' -> en, 'English' -> en),
+    else None."""
+    primary, *rest = [part.lower() for part in _LANGUAGE_PARTS.split(text.strip()) if part] or [""]
+    primary = LANGUAGE_NAMES.get(primary, primary)
+    if len(primary) == 3 and primary.isalpha():
+        primary = reference_map("iso639_2_to_1").get(primary, primary)  # 639-2 codes without a 639-1 stay
+    elif primary not in reference_set("iso639_1"):
+        return None
+    region = rest[0] if len(rest) == 1 else ""
+    if region not in REGIONS and not (len(region) == 2 and region.isalpha()):
+        region = region if len(region) == 3 and region.isdigit() else ""  # UN M.49 (es-419) as written
+    region = REGIONS.get(region, region.upper())
+    return f"{primary}-{region}" if region else primary
+
+
 def languages(found: list[str], warnings: list[str]) -> list[str]:
-    """RFC 5646 tags from ISO language values; values that are not tags are reported, not guessed."""
+    """BCP 47 tags from ISO language values; values that name no language are reported, not guessed."""
     out = []
     for text in found:
-        tag = LANGUAGES.get(text, text)
-        if _LANGUAGE.match(tag):
-            if tag not in out:
-                out.append(tag)
-        else:
-            warnings.append(f"language: {text!r} is not an RFC 5646 language tag; left out")
+        tag = language_tag(text)
+        if tag is None:
+            warnings.append(f"language: {text!r} is not a language code; left out")
+        elif tag not in out:
+            out.append(tag)
     return out
+
+
+def themes(found: list[str]) -> list[str]:
+    """theme: ISO topic categories in the code's own form (Biota -> biota); other values as written."""
+    return list(dict.fromkeys(common.topic_category(text) or text for text in found))
 
 
 def urls(candidates: list[str], field: str, warnings: list[str]) -> list[str]:
@@ -240,15 +288,17 @@ def _is_download(function: str, protocol: str, stated: str | None, url: str) -> 
 
 
 def online_resources(root, warnings: list[str]) -> tuple[list[dict], list[str]]:
-    """(distributions, information URLs) from every MD_Distribution's digital transfer options.
+    """(distributions, information URLs) from every MD_Distribution's digital transfer options, then
+    the connect points of a service identification.
 
-    A distribution's format is every format its MD_Distribution lists ("SHP, html"): ISO does not say
-    which link carries which. A media type written as the protocol (text/csv) is the link's mediaType.
+    The formats an MD_Distribution lists ("SHP, html") go only on the links whose own type agrees
+    (transforms.crosswalk.formats): ISO does not say which link carries which. A media type written as
+    the protocol (text/csv) is the link's mediaType.
     """
     items: list[dict] = []
     information: list[str] = []
     for dist in walk(root, "distributionInfo/MD_Distribution"):
-        for resources, formats in _link_groups(dist):
+        for resources, names in _link_groups(dist):
             for resource in resources:
                 linkage = first_value(resource, "linkage")
                 function = code(first(resource, "function")) or ""
@@ -262,10 +312,40 @@ def online_resources(root, warnings: list[str]) -> tuple[list[dict], list[str]]:
                         url,
                         first_value(resource, "name"),
                         first_value(resource, "description"),
-                        ", ".join(formats) or None,
+                        names,
                         download,
                         warnings,
                         stated,
+                        protocol,
                     )
                     common.add_distribution(items, item)
+    for item in service_endpoints(root, warnings):
+        common.add_distribution(items, item)
     return items, information
+
+
+def service_endpoints(root, warnings: list[str]) -> list[dict]:
+    """A distribution (accessURL) per connect point of a service identification's operations, with the
+    service's format (WMS, WCS, ...) when its type, protocol or URL names one."""
+    items: list[dict] = []
+    for service in walk(root, "identificationInfo/SV_ServiceIdentification"):
+        service_type = first_value(service, "serviceType") or ""
+        for resource in walk(
+            service, "containsOperations/SV_OperationMetadata/connectPoint/CI_OnlineResource"
+        ):
+            linkage = first_value(resource, "linkage")
+            described = f"{first_value(resource, 'protocol') or ''} {service_type}"
+            for url in common.urls_in(linkage) or ([linkage] if linkage else []):
+                fmt = formats.service_format(url, described)
+                item = common.distribution(
+                    url,
+                    first_value(resource, "name"),
+                    first_value(resource, "description"),
+                    [fmt] if fmt else [],
+                    False,
+                    warnings,
+                    None,
+                    described,
+                )
+                common.add_distribution(items, item)
+    return items
