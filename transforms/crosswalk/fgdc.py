@@ -3,7 +3,8 @@
 The result has no fix-ups applied (no default theme, access level or contact); see transforms.crosswalk.fixups.
 """
 
-from transforms.crosswalk import common, licences, parties
+from transforms.crosswalk import common, dates, licences, parties
+from transforms.crosswalk.placeholders import published
 from transforms.crosswalk.xml_kinds import first, first_value, values, walk
 
 BOX_CORNERS = ("westbc", "southbc", "eastbc", "northbc")  # spdom/bounding, in W,S,E,N order
@@ -62,7 +63,7 @@ def _temporal(idinfo, warnings: list[str]) -> str | None:
     if not starts and not ends:
         singles = values(info, "mdattim/sngdate/caldate") + values(info, "sngdate/caldate")
         starts, ends = singles, singles
-    return common.temporal_range(starts, ends, warnings)  # FGDC dates (YYYYMMDD, ...) read as ISO ones
+    return dates.temporal_range(starts, ends, warnings)  # FGDC dates (YYYYMMDD, ...) read as ISO ones
 
 
 def _themes(idinfo) -> list[str]:
@@ -124,10 +125,10 @@ def fgdc_to_dcat(root) -> tuple[dict, list[str], None]:
     paths = ("theme/themekey", "place/placekey", "stratum/stratkey", "temporal/tempkey")
     words = list(dict.fromkeys(w for path in paths for w in values(keywords, path)))  # unique, as POD expects
     pubdate = first_value(citeinfo, "pubdate")
-    # common.read_date reads FGDC calendar dates (YYYYMMDD, YYYYMM, YYYY) and none of "unknown", "present", ...
-    issued = common.read_date(pubdate, "issued", warnings)
-    modified = issued or common.read_date(first_value(root, "metainfo/metd"), "modified", warnings)
-    if pubdate and not issued and not common.date_problem(pubdate):  # a problem is reported already
+    # dates.read_date reads FGDC calendar dates (YYYYMMDD, YYYYMM, YYYY) and none of "unknown", "present", ...
+    issued = dates.read_date(pubdate, "issued", warnings)
+    modified = issued or dates.read_date(first_value(root, "metainfo/metd"), "modified", warnings)
+    if pubdate and modified and not issued and not dates.date_problem(pubdate):
         warnings.append(f"modified: publication date {pubdate!r} is not a date; used the metadata date")
     dataset: dict = {
         "@type": "dcat:Dataset",
@@ -154,4 +155,4 @@ def fgdc_to_dcat(root) -> tuple[dict, list[str], None]:
     related = _links(idinfo, "crossref/citeinfo/onlink", warnings)
     related += _links(citeinfo, "lworkcit/citeinfo/onlink", warnings)
     dataset["references"] = list(dict.fromkeys(related)) or None
-    return common.published(dataset, warnings), warnings, None
+    return published(dataset, warnings), warnings, None

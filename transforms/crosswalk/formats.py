@@ -52,6 +52,7 @@ _FAMILY_OF = {word: family for family, words in _FAMILIES.items() for word in wo
 _CONTAINERS = {"zip", "gzip", "tar", "7z"}
 _SERVICES = {"wms", "wmts", "wcs", "wfs", "opendap", "esri-rest"}
 _NOT_CONTAINED = _SERVICES | {"html"}
+_MEDIA_TYPE = re.compile(r"^\s*[a-z]+/[-+.\w]+\s*$", re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)?")
 
 
@@ -72,7 +73,8 @@ def link_families(url: str, media: str | None, protocol: str | None) -> set[str]
     found = _families(media.partition("/")[2] if media else None)
     if "." in name:
         found |= _families(name.rpartition(".")[2])
-    found |= _families(protocol)
+    # A protocol written as a media type (text/html) says its type by its subtype alone, as `media` does.
+    found |= _families(protocol.partition("/")[2] if protocol and _MEDIA_TYPE.match(protocol) else protocol)
     # A service names itself in its path: .../arcgis/rest/services/x/MapServer, .../MapServer/WMTS/1.0.0/.
     found |= {f for segment in parts.path.split("/") if (f := _FAMILY_OF.get(segment.lower())) in _SERVICES}
     found |= _families(" ".join(v for k, v in parse_qsl(parts.query) if k.lower() == "service"))

@@ -6,8 +6,9 @@ mdTranslator's output, tests/test_xml_crosswalk.py says why.
 The result has no fix-ups applied: gaps stay gaps here, and transforms.crosswalk.fixups fills them.
 """
 
-from transforms.crosswalk import common, iso_parts, parties
+from transforms.crosswalk import iso_parts, parties
 from transforms.crosswalk.common import is_url, media_type_of
+from transforms.crosswalk.placeholders import published
 from transforms.crosswalk.xml_kinds import ISO19115_3, code, first, first_value, href, value, values, walk
 
 _DOI = ("doi.org/", "doi:")
@@ -157,4 +158,4 @@ def iso_to_dcat(root, kind: str) -> tuple[dict, list[str], str | None]:
     ]
     dataset["landingPage"] = _landing_page(citation, information, first_value(root, "dataSetURI"), is_3)
     dataset.update(_related(ident, root, is_3, warnings))
-    return common.published(dataset, warnings), warnings, file_identifier
+    return published(dataset, warnings), warnings, file_identifier

@@ -6,7 +6,7 @@ MD_DigitalTransferOptions), so one reader serves both; the crosswalks add what d
 
 import re
 
-from transforms.crosswalk import common, formats, licences
+from transforms.crosswalk import common, dates, formats, licences
 from transforms.crosswalk.xml_kinds import (
     children,
     code,
@@ -112,25 +112,25 @@ def date_role(date_type: str | None) -> str:
 def citation_dates(citation, warnings: list[str]) -> dict[str, list[str]]:
     """Citation dates by role (date_role), each normalised to ISO 8601; unreadable dates skipped and
     impossible ones reported under the field their role feeds."""
-    dates: dict[str, list[str]] = {}
+    by_role: dict[str, list[str]] = {}
     for node in walk(citation, "date/CI_Date"):
         role = date_role(code(first(node, "dateType")))
         field = "issued" if role in ("publication", "creation") else "modified"
-        when = common.read_date(first_value(node, "date"), field, warnings)
+        when = dates.read_date(first_value(node, "date"), field, warnings)
         if when:
-            dates.setdefault(role, []).append(when)
-    return dates
+            by_role.setdefault(role, []).append(when)
+    return by_role
 
 
 def modified_and_issued(
-    dates: dict[str, list[str]], stamp: str | None, warnings: list[str]
+    by_role: dict[str, list[str]], stamp: str | None, warnings: list[str]
 ) -> tuple[str | None, str | None]:
     """modified: the latest revision date, else the latest citation date, else the metadata date stamp;
     issued: the earliest publication date, else the earliest creation date."""
-    every = [d for found in dates.values() for d in found]
-    revised = dates.get("revision") or every
-    modified = max(revised) if revised else common.read_date(stamp, "modified", warnings)
-    issued = dates.get("publication") or dates.get("creation") or []
+    every = [d for found in by_role.values() for d in found]
+    revised = by_role.get("revision") or every
+    modified = max(revised) if revised else dates.read_date(stamp, "modified", warnings)
+    issued = by_role.get("publication") or by_role.get("creation") or []
     return modified, (min(issued) if issued else None)
 
 
@@ -194,7 +194,7 @@ def spatial_and_temporal(ident, warnings: list[str]) -> dict:
             moments = [v for n in children(instant, "timePosition") if (v := value(n))]
             starts += moments
             ends += moments
-    temporal = common.temporal_range(starts, ends, warnings)
+    temporal = dates.temporal_range(starts, ends, warnings)
     if temporal:
         out["temporal"] = temporal
     return out

@@ -11,7 +11,8 @@ pointOfContact, then the metadata contact. Parties given only by reference (an `
 import re
 from collections.abc import Callable
 
-from transforms.crosswalk.common import email_address, is_placeholder, mailto
+from transforms.crosswalk.common import email_address, mailto
+from transforms.crosswalk.placeholders import is_placeholder
 from transforms.crosswalk.xml_kinds import children, code, first, first_value, values
 
 ROLES = ("publisher", "originator", "owner", "custodian", "resourceProvider", "distributor", "pointOfContact")
