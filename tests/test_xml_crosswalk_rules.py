@@ -9,10 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from benchmarks.crosswalk_coverage import measure
+from benchmarks.crosswalk_coverage_provenance import absent_values, record_text
 from transforms.crosswalk import common, dates, formats, iso_parts, licences
 from transforms.crosswalk.placeholders import PLACEHOLDERS, is_placeholder, published
 from transforms.crosswalk.transform import transform_record
+from transforms.crosswalk.xml_kinds import record_root
 from transforms.reference import reference_map
+from transforms.safety.xml_safety import parse_xml
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "crosswalk"
 NIL = "http://www.opengis.net/def/nil/OGC/0/missing"
@@ -298,3 +302,31 @@ def test_a_value_that_names_no_language_is_reported(text):
     warnings: list[str] = []
     assert iso_parts.languages([text], warnings) == []
     assert warnings == [f"language: {text!r} is not a language code; left out"]
+
+
+# --- the coverage script's provenance check ----------------------------------------------------------
+
+
+def test_provenance_check_names_values_the_record_does_not_hold():
+    raw = (FIXTURES / "sciencebase_iso19139.xml").read_text(encoding="utf-8")
+    text = record_text(record_root(parse_xml(raw)))
+    dataset = {
+        "keyword": ["groundwater", "aquifer"],
+        "issued": "2017-02-14",
+        "modified": "2018-01-01",
+        "distribution": [
+            {"accessURL": "https://www.sciencebase.gov/catalog/file/get/levels.csv", "format": "CSV, PDF"}
+        ],
+    }
+    assert absent_values(dataset, text, set()) == [
+        "keyword: aquifer",
+        "modified: 2018-01-01",
+        "distribution.format: CSV, PDF",
+    ]
+
+
+def test_no_published_value_is_absent_from_its_real_xml_record(realdata):
+    found = [item for item in measure(realdata / "waf") if item.error is None]
+    assert [(item.path, item.absent) for item in found if item.absent] == []
+    required = [ok for item in found for ok in item.required.values()]
+    assert sum(required) / len(required) >= 0.97

@@ -56,10 +56,23 @@ _MEDIA_TYPE = re.compile(r"^\s*[a-z]+/[-+.\w]+\s*$", re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)?")
 
 
+# Names written out in words ("OGC Web Map Service", "comma-separated values").
+_PHRASES = (
+    (re.compile(r"web\s+map\s+tile\s+service"), " wmts "),
+    (re.compile(r"web\s+map\s+service"), " wms "),
+    (re.compile(r"web\s+coverage\s+service"), " wcs "),
+    (re.compile(r"web\s+feature\s+service"), " wfs "),
+    (re.compile(r"comma[\s-]+separated"), " csv "),
+)
+
+
 def _families(text: str | None) -> set[str]:
     """The families the words of a name, subtype or protocol name ("netCDF-4 classic" -> netcdf)."""
     found = set()
-    for word in _WORD.findall((text or "").lower()):
+    text = (text or "").lower()
+    for phrase, word in _PHRASES:
+        text = phrase.sub(word, text)
+    for word in _WORD.findall(text):
         for part in (word, *word.split("-")):
             if part in _FAMILY_OF:
                 found.add(_FAMILY_OF[part])
@@ -107,17 +120,13 @@ def formats_of_link(
     return ", ".join(kept) or None
 
 
-SERVICE_FORMATS = {
-    "wms": "WMS",
-    "wmts": "WMTS",
-    "wcs": "WCS",
-    "wfs": "WFS",
-    "opendap": "OPeNDAP",
-    "esri-rest": "Esri REST",
-}
-
-
 def service_format(url: str, described: str | None) -> str | None:
-    """The format of a service endpoint (WMS, WCS, ...) its URL, protocol or service type names, else None."""
-    found = link_families(url, None, described)
-    return next((name for family, name in SERVICE_FORMATS.items() if family in found), None)
+    """The format of a service endpoint: the word of its protocol or service type that names the service
+    (WMS in "OGC:WMS"), else of its URL's service query or path (wms, MapServer), as written; else None."""
+    parts = urlsplit(url)
+    query = " ".join(v for k, v in parse_qsl(parts.query) if k.lower() == "service")
+    for text in (described or "", query, parts.path.replace("/", " ")):
+        for word in re.findall(r"[A-Za-z0-9]+", text):
+            if _FAMILY_OF.get(word.lower()) in _SERVICES:
+                return word
+    return None
