@@ -6,7 +6,7 @@ mdTranslator's output, tests/test_xml_crosswalk.py says why.
 The result has no fix-ups applied: gaps stay gaps here, and transforms.crosswalk.fixups fills them.
 """
 
-from transforms.crosswalk import iso_parts, parties
+from transforms.crosswalk import iso_distributions, iso_parts, parties
 from transforms.crosswalk.common import is_url, media_type_of
 from transforms.crosswalk.placeholders import published
 from transforms.crosswalk.xml_kinds import ISO19115_3, code, first, first_value, href, value, values, walk
@@ -145,7 +145,7 @@ def iso_to_dcat(root, kind: str) -> tuple[dict, list[str], str | None]:
     found = [code(node) or value(node) for node in nodes]
     dataset["language"] = iso_parts.languages([f for f in found if f], warnings) or None
     dataset["theme"] = iso_parts.themes(values(ident, "topicCategory"))
-    distributions, information = iso_parts.online_resources(root, warnings)
+    distributions, information = iso_distributions.online_resources(root, warnings)
     dataset["distribution"] = distributions or None
     # POD crosswalk landingPage rule 4: a cited party's online resource with function "information".
     information += [
