@@ -278,6 +278,24 @@ def test_a_constraints_template_that_says_nothing_is_no_rights(labels, joiner):
     assert common.rights([statement], []) is None
 
 
+@pytest.mark.parametrize(
+    ("statement", "warning"),
+    [
+        ("Access constraints: None.", None),  # says there is no constraint: not worth a warning
+        ("Unknown", "rights: 'Unknown' is a placeholder; left out"),
+        ("Use Limitation: missing", "rights: 'Use Limitation: missing' is a placeholder; left out"),
+        (
+            "Access constraints: . Use Limitation: .",
+            "rights: 'Access constraints: . Use Limitation: .' is an empty template; left out",
+        ),
+    ],
+)
+def test_a_statement_that_says_nothing_is_no_rights_and_a_placeholder_is_reported(statement, warning):
+    warnings: list[str] = []
+    assert common.rights([statement, "Cite the source."], warnings) == "Cite the source."
+    assert warnings == ([warning] if warning else [])
+
+
 @given(
     st.sampled_from(sorted(common.TOPIC_CATEGORIES.values())),
     st.sampled_from([str.lower, str.upper, str.title]),

@@ -171,8 +171,12 @@ def rights(parts: list[str], warnings: list[str]) -> str | None:
     kept = []
     for part in cleaned:
         if not part or _says_nothing(part):
-            if part and not any(c.isalnum() for c in _LABEL.sub("", part)):
+            # "None" says there is no constraint; a template or a placeholder says nothing, and is reported.
+            body = _LABEL.sub("", part).strip(_FILLER)
+            if part and not any(c.isalnum() for c in body):
                 warnings.append(f"rights: {part!r} is an empty template; left out")
+            elif part and is_placeholder(body) and not _NO_CONSTRAINT.match(body):
+                warnings.append(f"rights: {part!r} is a placeholder; left out")
             continue
         kept.append(part)
     if not kept:
