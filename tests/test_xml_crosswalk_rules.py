@@ -252,6 +252,19 @@ _LIMITS = [
 ]
 
 
+@pytest.mark.parametrize(
+    "denial",
+    [
+        "Not subject to copyright in the United States.",
+        "Access is not restricted.",
+        "Use without restriction.",
+    ],
+)
+def test_a_denied_restriction_does_not_contradict_public_domain(denial):
+    texts = ["These data are in the public domain.", denial]
+    assert licences.licence_url(texts) == licences.PUBLIC_DOMAIN_MARK
+
+
 @given(st.sampled_from(_LIMITS), st.booleans())
 def test_public_domain_statement_is_no_licence_when_another_constraint_limits_use(limit, first):
     texts = ["These data are in the public domain.", limit]

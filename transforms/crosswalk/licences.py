@@ -56,6 +56,15 @@ _LIMITS_USE = re.compile(
     r"|\bmay\s+not\s+be\s+(?:re)?(?:distributed|sold|copied)|\bnot\s+(?:be\s+)?(?:re)?distribut|\brestricted\b",
     re.IGNORECASE,
 )
+# "not subject to copyright", "without restriction", "not restricted": words that deny a limit.
+_DENIED_LIMIT = re.compile(
+    r"\b(?:not|no|free\s+(?:of|from)|without)\s+(?:\w+\s+){0,3}?(?:copyright\w*|restrict\w*)", re.IGNORECASE
+)
+
+
+def _limits_use(text: str) -> bool:
+    """True when a constraint text restricts use (a denied restriction is none)."""
+    return bool(_LIMITS_USE.search(_DENIED_LIMIT.sub(" ", text)))
 
 
 def is_licence_url(url: str) -> bool:
@@ -103,7 +112,7 @@ def licence_url(texts: list[str], restricted: bool = False) -> str | None:
         for url in urls_in(text):
             if is_licence_url(url):
                 return url
-    public_domain = not restricted and not any(_LIMITS_USE.search(text) for text in texts)
+    public_domain = not restricted and not any(_limits_use(text) for text in texts)
     for text in texts:
         found = _named(text, public_domain)
         if found:
