@@ -15,16 +15,24 @@ adds 'geospatial' to every record, so theme counts only when another theme is th
 record without a fileIdentifier (every FGDC record) is identified by its URL: counted as from
 the source (no fix-up is involved), and shown on a line of its own.
 
+Last, every value published for a record is looked up in the record
+(benchmarks.crosswalk_coverage_provenance): the crosswalk may reformat what the XML says, never
+add to it, so "published values absent from the XML" should stay 0 (--files names each).
+
     python -m benchmarks.crosswalk_coverage [--files]
 """
 
 import argparse
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmarks.crosswalk_coverage_provenance import absent_values, record_text
 from transforms.crosswalk.transform import transform_record
+from transforms.crosswalk.xml_kinds import record_root
 from transforms.gate.schema_check import NON_FEDERAL, checker
+from transforms.safety.xml_safety import parse_xml
 
 WAF = Path(__file__).resolve().parents[1].parent / "shared" / "realdata" / "waf"
 REQUIRED = ("title", "description", "keyword", "modified", "publisher", "contactPoint", "identifier")
@@ -40,6 +48,7 @@ RECOMMENDED = (
     "spatial",
 )
 _DEFAULTED = re.compile(r"^fixup: (\w+)(?:\.\w+)? missing")
+_LANDING_PAGE_ADDED = "fixup: landingPage is not a distribution"
 
 
 @dataclass
@@ -52,6 +61,7 @@ class FileCoverage:
     identifier_is_url: bool = False
     required: dict[str, bool] = field(default_factory=dict)
     recommended: dict[str, bool] = field(default_factory=dict)
+    absent: list[str] = field(default_factory=list)
 
 
 def _recommended(dataset: dict) -> dict[str, bool]:
@@ -71,14 +81,20 @@ def measure_file(path: Path) -> FileCoverage:
     )
     if result.error:
         return FileCoverage(relative, result.error)
-    dataset = result.dataset
+    dataset = result.dataset or {}
     defaulted = {match.group(1) for w in result.warnings if (match := _DEFAULTED.match(w))}
+    identifier_is_url = dataset.get("identifier") == f"https://example.gov/waf/{relative}"
+    by_default = defaulted | ({"identifier"} if identifier_is_url else set())
+    if any(w.startswith(_LANDING_PAGE_ADDED) for w in result.warnings):
+        by_default.add("landingPage distribution")
+    absent = absent_values(dataset, record_text(record_root(parse_xml(raw))), by_default)
     return FileCoverage(
         relative,
         schema_errors=len(checker(NON_FEDERAL).errors(dataset)),
-        identifier_is_url=dataset.get("identifier") == f"https://example.gov/waf/{relative}",
+        identifier_is_url=identifier_is_url,
         required={name: bool(dataset.get(name)) and name not in defaulted for name in REQUIRED},
         recommended=_recommended(dataset),
+        absent=absent,
     )
 
 
@@ -110,6 +126,10 @@ def table(found: list[FileCoverage]) -> str:
     lines.append("recommended fields from the source (of datasets)")
     for name in RECOMMENDED:
         lines.append(f"  {name:<42}{_share(sum(f.recommended[name] for f in datasets), len(datasets))}")
+    absent = [a for f in datasets for a in f.absent]
+    lines.append(f"published values absent from the XML         {len(absent)}")
+    for name, count in sorted(Counter(a.partition(":")[0] for a in absent).items()):
+        lines.append(f"  {name:<42}{count}")
     return "\n".join(lines)
 
 
@@ -128,6 +148,8 @@ def main() -> None:
             missing = [n for n, ok in {**item.required, **item.recommended}.items() if not ok]
             state = item.error or f"{item.schema_errors} schema errors; not from source: {', '.join(missing)}"
             print(f"{item.path}: {state}")
+            for value in item.absent:
+                print(f"    absent from the XML: {value}")
 
 
 if __name__ == "__main__":

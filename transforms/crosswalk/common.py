@@ -1,9 +1,12 @@
-"""Pieces shared by the ISO and FGDC crosswalks: URLs, distributions, media types, dates, bounded text."""
+"""Pieces shared by the ISO and FGDC crosswalks: URLs, distributions, media types, placeholders, bounded text."""
 
 import re
 from urllib.parse import urlsplit
 
 from jsonschema import FormatChecker
+
+from transforms.crosswalk.formats import formats_of_link
+from transforms.crosswalk.placeholders import is_placeholder
 
 # Extensions whose links are files a user downloads; anything else is published as accessURL.
 MEDIA_TYPES = {
@@ -33,7 +36,6 @@ MEDIA_TYPES = {
     "las": "application/vnd.las",
     "laz": "application/vnd.laszip",
 }
-_DATE = re.compile(r"^(\d{4})(?:-?(\d{2}))?(?:-?(\d{2}))?(T[0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$")
 # The DCAT-US schema's own tests: format "uri" (the rules jsonschema and the validate stage apply),
 # the mediaType pattern and the hasEmail pattern, so the crosswalk never emits what the gate refuses.
 _URI = FormatChecker(["uri"])
@@ -44,11 +46,37 @@ _EMAIL = re.compile(r"^[\w\_\~\!\$\&\'\(\)\*\+\,\;\=\:.-]+@[\w.-]+\.[\w.-]+?$")
 # A URL inside free text ends at whitespace or markup; trailing sentence punctuation is not part of it.
 _URL_IN_TEXT = re.compile(r"(?:https?|ftp)://[^\s<>\"'`]+|\bwww\.[^\s<>\"'`]+", re.IGNORECASE)
 _TRAILING_PUNCTUATION = ".,;:!?)]}'\""
-# Constraint statements that say there is none ("Access Constraints: None.") are no rights text.
-_NO_CONSTRAINT = re.compile(
-    r"^(?:(?:access|use)\s+constraints?\s*:\s*)?(?:none|n/?a|not\s+applicable|no\s+restrictions?)\.?$",
-    re.IGNORECASE,
-)
+# Constraint statements that say there is none ("Access Constraints: None.") are no rights text, and
+# neither is a template left unfilled ("Access constraints: . Use Limitation: ."): labels, punctuation.
+_NO_CONSTRAINT = re.compile(r"^(?:none|n/?a|not\s+applicable|no\s+restrictions?)$", re.IGNORECASE)
+_LABEL = re.compile(r"[A-Za-z][A-Za-z /()-]{0,40}:")
+_FILLER = " \t\r\n.,;:-_*"
+TOPIC_CATEGORIES = {
+    code.lower(): code
+    for code in (  # MD_TopicCategoryCode (19115-3 adds the last two)
+        "farming",
+        "biota",
+        "boundaries",
+        "climatologyMeteorologyAtmosphere",
+        "economy",
+        "elevation",
+        "environment",
+        "geoscientificInformation",
+        "health",
+        "imageryBaseMapsEarthCover",
+        "intelligenceMilitary",
+        "inlandWaters",
+        "location",
+        "oceans",
+        "planningCadastre",
+        "society",
+        "structure",
+        "transportation",
+        "utilitiesCommunication",
+        "extraTerrestrial",
+        "disaster",
+    )
+}
 RIGHTS_LIMIT = 255  # DCAT-US 1.1 rights: a string of at most 255 characters
 
 
@@ -123,12 +151,36 @@ def bounded(text: str, limit: int, field: str, warnings: list[str]) -> str:
     return cut.rstrip(" ,;:") + "…"
 
 
+def topic_category(word: str) -> str | None:
+    """The MD_TopicCategoryCode a word writes, in any case, spacing or plural ('Utilities
+    Communications' -> utilitiesCommunication), else None."""
+    key = "".join(word.split()).lower()
+    return TOPIC_CATEGORIES.get(key) or TOPIC_CATEGORIES.get(key.removesuffix("s"))
+
+
+def _says_nothing(statement: str) -> bool:
+    """True when every value after the statement's labels is empty, a 'none' word or a placeholder."""
+    parts = [part.strip(_FILLER) for part in _LABEL.split(statement)]
+    return all(not part or _NO_CONSTRAINT.match(part) or is_placeholder(part) for part in parts)
+
+
 def rights(parts: list[str], warnings: list[str]) -> str | None:
-    """DCAT-US rights from constraint statements, in order: duplicates and 'none' statements left out,
-    joined as sentences (or with '; '). Text over 255 characters is cut by the rights_length fix-up,
-    as a data.json record's is (transforms.crosswalk.fixups.fit_rights)."""
+    """DCAT-US rights from constraint statements, in order: duplicates and statements that say nothing
+    ('none', an unfilled template) left out, joined as sentences (or with '; '). Text over 255
+    characters is cut by the rights_length fix-up, as a data.json record's is
+    (transforms.crosswalk.fixups.fit_rights)."""
     cleaned = dict.fromkeys(" ".join(part.split()) for part in parts)
-    kept = [part for part in cleaned if part and not _NO_CONSTRAINT.match(part)]
+    kept = []
+    for part in cleaned:
+        if not part or _says_nothing(part):
+            # "None" says there is no constraint; a template or a placeholder says nothing, and is reported.
+            body = _LABEL.sub("", part).strip(_FILLER)
+            if part and not any(c.isalnum() for c in body):
+                warnings.append(f"rights: {part!r} is an empty template; left out")
+            elif part and is_placeholder(body) and not _NO_CONSTRAINT.match(body):
+                warnings.append(f"rights: {part!r} is a placeholder; left out")
+            continue
+        kept.append(part)
     if not kept:
         return None
     text = kept[0]
@@ -141,17 +193,21 @@ def distribution(
     url: str,
     title: str | None,
     description: str | None,
-    fmt: str | None,
+    formats: list[str],
     download: bool,
     warnings: list[str],
     media: str | None = None,
+    protocol: str | None = None,
 ) -> dict | None:
     """One DCAT-US distribution (None when the link is no URL); a download needs a media type.
 
     `media` is a media type the record states for the link; without one, the URL's extension decides.
+    `formats` are the format names the record gives the link's group: only those the link's own type
+    agrees with are its format (transforms.crosswalk.formats).
     """
-    if not is_url(url):
-        warnings.append(f"distribution: {url!r} is not a URL; left out")
+    if not is_url(url) or is_placeholder(url):
+        why = "a placeholder" if is_placeholder(url) else "not a URL"
+        warnings.append(f"distribution: {url!r} is {why}; left out")
         return None
     item: dict = {"@type": "dcat:Distribution"}
     media = media.strip().lower() if media is not None and is_media_type(media) else media_type_of(url)
@@ -166,6 +222,7 @@ def distribution(
         item["accessURL"] = url
         if media:
             item["mediaType"] = media
+    fmt = formats_of_link(formats, url, media, protocol, warnings)
     for key, text in (("title", title), ("description", description), ("format", fmt)):
         if text:
             item[key] = text
@@ -187,20 +244,6 @@ def add_distribution(items: list[dict], item: dict | None) -> None:
     items.append(item)
 
 
-def iso_date(text: str | None) -> str | None:
-    """An ISO 8601 date (YYYY, YYYY-MM, YYYY-MM-DD, optionally with time) from ISO or FGDC forms; else None."""
-    if not text:
-        return None
-    match = _DATE.match(text.strip())
-    if not match:
-        return None
-    year, month, day, time = match.groups()
-    if (month and not 1 <= int(month) <= 12) or (day and not 1 <= int(day) <= 31):
-        return None
-    date = "-".join(part for part in (year, month, day) if part)
-    return date + time if time and day else date
-
-
 def bounding_box(west, south, east, north, warnings: list[str]) -> str | None:
     """The DCAT-US spatial string W,S,E,N, or None (with a warning) when a value is not a number."""
     parts = (west, south, east, north)
@@ -213,19 +256,3 @@ def bounding_box(west, south, east, north, warnings: list[str]) -> str | None:
         return None
     # The coordinates as written: reformatting floats would add or drop digits.
     return ",".join(part.strip() for part in parts)
-
-
-def temporal_range(starts: list[str], ends: list[str], warnings: list[str]) -> str | None:
-    """'begin/end' from the earliest start and latest end; one instant gives 'instant/instant'."""
-    begin = sorted(d for d in map(iso_date, starts) if d)
-    end = sorted(d for d in map(iso_date, ends) if d)
-    if not begin and not end:
-        if starts or ends:
-            warnings.append(f"temporal: no usable dates in {starts + ends}; left out")
-        return None
-    if not begin or not end:
-        # DCAT-US 1.1 temporal is start/end: no form of it says "from 2003 on" (or "until 2010").
-        known = f"from {begin[0]}" if begin else f"until {end[-1]}"
-        warnings.append(f"temporal: the period {known} is open-ended; DCAT-US 1.1 cannot say so; left out")
-        return None
-    return f"{begin[0]}/{end[-1]}"

@@ -7,7 +7,7 @@ as a ``qualifiedAttribution``. The 1.1 crosswalk's output is upgraded first
 (``dcatus3_upgrade``); these fields replace what it made of the same things.
 """
 
-from transforms.crosswalk import common, fgdc, iso_parts
+from transforms.crosswalk import dates, fgdc, iso_parts
 from transforms.crosswalk.dcatus3_values import bbox_wkt, period, schema_date
 from transforms.crosswalk.xml_kinds import FGDC, children, code, descendants, first, first_value, value, walk
 
@@ -24,8 +24,8 @@ _PARTY_NAMES = (
 
 
 def _date(text: str | None) -> str | None:
-    """An ISO or FGDC date as 3.0 writes it; common.iso_date reads no "unknown", "present", ..."""
-    iso = common.iso_date(text)
+    """An ISO or FGDC date as 3.0 writes it; dates.iso_date reads no "unknown", "present", ..."""
+    iso = dates.iso_date(text)
     return schema_date(iso) if iso else None
 
 

@@ -3,37 +3,12 @@
 The result has no fix-ups applied (no default theme, access level or contact); see transforms.crosswalk.fixups.
 """
 
-from transforms.crosswalk import common, licences, parties
+from transforms.crosswalk import common, dates, licences, parties
 from transforms.crosswalk.fixups import frequency_code
+from transforms.crosswalk.placeholders import published
 from transforms.crosswalk.xml_kinds import first, first_value, values, walk
 
 BOX_CORNERS = ("westbc", "southbc", "eastbc", "northbc")  # spdom/bounding, in W,S,E,N order
-TOPIC_CATEGORIES = {
-    code.lower(): code
-    for code in (  # MD_TopicCategoryCode (19115-3 adds the last two)
-        "farming",
-        "biota",
-        "boundaries",
-        "climatologyMeteorologyAtmosphere",
-        "economy",
-        "elevation",
-        "environment",
-        "geoscientificInformation",
-        "health",
-        "imageryBaseMapsEarthCover",
-        "intelligenceMilitary",
-        "inlandWaters",
-        "location",
-        "oceans",
-        "planningCadastre",
-        "society",
-        "structure",
-        "transportation",
-        "utilitiesCommunication",
-        "extraTerrestrial",
-        "disaster",
-    )
-}
 
 
 def _party(cntinfo, role: str) -> dict:
@@ -76,7 +51,7 @@ def _temporal(idinfo, warnings: list[str]) -> str | None:
     if not starts and not ends:
         singles = values(info, "mdattim/sngdate/caldate") + values(info, "sngdate/caldate")
         starts, ends = singles, singles
-    return common.temporal_range(starts, ends, warnings)  # FGDC dates (YYYYMMDD, ...) read as ISO ones
+    return dates.temporal_range(starts, ends, warnings)  # FGDC dates (YYYYMMDD, ...) read as ISO ones
 
 
 def _themes(idinfo) -> list[str]:
@@ -86,7 +61,7 @@ def _themes(idinfo) -> list[str]:
         thesaurus = (first_value(block, "themekt") or "").lower()
         if "19115" in thesaurus or "topic categor" in thesaurus or thesaurus == "iso":
             for word in values(block, "themekey"):
-                category = TOPIC_CATEGORIES.get("".join(word.split()).lower())
+                category = common.topic_category(word)
                 if category and category not in found:
                     found.append(category)
     return found
@@ -104,17 +79,17 @@ def _distributions(root, links: list[str], warnings: list[str]) -> list[dict]:
             for text in values(form, "digtopt/onlinopt/computer/networka/networkr"):
                 for url in common.urls_in(text) or [text]:
                     download = common.media_type_of(url) is not None
-                    item = common.distribution(url, title, about, fmt, download, warnings)
+                    item = common.distribution(url, title, about, [fmt] if fmt else [], download, warnings)
                     common.add_distribution(items, item)
     for url in links:
-        common.add_distribution(items, common.distribution(url, None, None, None, False, warnings))
+        common.add_distribution(items, common.distribution(url, None, None, [], False, warnings))
     return items
 
 
 def _access(idinfo, warnings: list[str]) -> dict:
     """rights (access then use constraints, 'none' left out) and the licence the constraints name."""
     access, use = values(idinfo, "accconst"), values(idinfo, "useconst")
-    licence = licences.licence_url(use + access)
+    licence = licences.licence_url(use + access)  # FGDC has no access codes: the texts say it all
     return {"rights": common.rights([t for t in access + use if t != licence], warnings), "license": licence}
 
 
@@ -138,10 +113,10 @@ def fgdc_to_dcat(root) -> tuple[dict, list[str], None]:
     paths = ("theme/themekey", "place/placekey", "stratum/stratkey", "temporal/tempkey")
     words = list(dict.fromkeys(w for path in paths for w in values(keywords, path)))  # unique, as POD expects
     pubdate = first_value(citeinfo, "pubdate")
-    # common.iso_date reads FGDC calendar dates (YYYYMMDD, YYYYMM, YYYY) and none of "unknown", "present", ...
-    issued = common.iso_date(pubdate)
-    modified = issued or common.iso_date(first_value(root, "metainfo/metd"))
-    if pubdate and not issued:
+    # dates.read_date reads FGDC calendar dates (YYYYMMDD, YYYYMM, YYYY) and none of "unknown", "present", ...
+    issued = dates.read_date(pubdate, "issued", warnings)
+    modified = issued or dates.read_date(first_value(root, "metainfo/metd"), "modified", warnings)
+    if pubdate and modified and not issued and not dates.date_problem(pubdate):
         warnings.append(f"modified: publication date {pubdate!r} is not a date; used the metadata date")
     dataset: dict = {
         "@type": "dcat:Dataset",
@@ -168,4 +143,4 @@ def fgdc_to_dcat(root) -> tuple[dict, list[str], None]:
     related = _links(idinfo, "crossref/citeinfo/onlink", warnings)
     related += _links(citeinfo, "lworkcit/citeinfo/onlink", warnings)
     dataset["references"] = list(dict.fromkeys(related)) or None
-    return {key: item for key, item in dataset.items() if item not in (None, [], "")}, warnings, None
+    return published(dataset, warnings), warnings, None

@@ -6,8 +6,9 @@ mdTranslator's output, tests/test_xml_crosswalk.py says why.
 The result has no fix-ups applied: gaps stay gaps here, and transforms.crosswalk.fixups fills them.
 """
 
-from transforms.crosswalk import iso_parts, parties
+from transforms.crosswalk import iso_distributions, iso_parts, parties
 from transforms.crosswalk.common import is_url, media_type_of
+from transforms.crosswalk.placeholders import published
 from transforms.crosswalk.xml_kinds import ISO19115_3, code, first, first_value, href, value, values, walk
 
 _DOI = ("doi.org/", "doi:")
@@ -121,7 +122,7 @@ def iso_to_dcat(root, kind: str) -> tuple[dict, list[str], str | None]:
     words, programs = iso_parts.keywords(ident)
     dataset["keyword"] = words
     dataset["modified"], dataset["issued"] = iso_parts.modified_and_issued(
-        iso_parts.citation_dates(citation), stamp
+        iso_parts.citation_dates(citation, warnings), stamp, warnings
     )
     dataset.update(_parties(root, ident, citation, is_3, warnings))
     if file_identifier:
@@ -143,8 +144,8 @@ def iso_to_dcat(root, kind: str) -> tuple[dict, list[str], str | None]:
         nodes = walk(ident, "language")
     found = [code(node) or value(node) for node in nodes]
     dataset["language"] = iso_parts.languages([f for f in found if f], warnings) or None
-    dataset["theme"] = values(ident, "topicCategory") or None
-    distributions, information = iso_parts.online_resources(root, warnings)
+    dataset["theme"] = iso_parts.themes(values(ident, "topicCategory"))
+    distributions, information = iso_distributions.online_resources(root, warnings)
     dataset["distribution"] = distributions or None
     # POD crosswalk landingPage rule 4: a cited party's online resource with function "information".
     information += [
@@ -157,8 +158,4 @@ def iso_to_dcat(root, kind: str) -> tuple[dict, list[str], str | None]:
     ]
     dataset["landingPage"] = _landing_page(citation, information, first_value(root, "dataSetURI"), is_3)
     dataset.update(_related(ident, root, is_3, warnings))
-    return (
-        {key: item for key, item in dataset.items() if item not in (None, [], "")},
-        warnings,
-        file_identifier,
-    )
+    return published(dataset, warnings), warnings, file_identifier

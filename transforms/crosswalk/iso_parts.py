@@ -6,7 +6,7 @@ MD_DigitalTransferOptions), so one reader serves both; the crosswalks add what d
 
 import re
 
-from transforms.crosswalk import common, licences
+from transforms.crosswalk import common, dates, licences
 from transforms.crosswalk.fixups import frequency_code
 from transforms.crosswalk.xml_kinds import (
     children,
@@ -19,6 +19,7 @@ from transforms.crosswalk.xml_kinds import (
     values,
     walk,
 )
+from transforms.reference import reference_map, reference_set
 
 NON_PUBLIC_ACCESS = {"restricted"}
 NON_PUBLIC_CLASSES = {"restricted", "confidential", "secret", "topSecret"}
@@ -46,19 +47,35 @@ RESTRICTION_CODES = (
         "in-confidence",
     }
 )
-LANGUAGES = {
-    "eng; USA": "en-US",
-    "eng; US": "en-US",
-    "spa; USA": "es-US",
-    "eng; CAN": "en-CA",
-    "fre; CAN": "fr-CA",
-    "spa; MEX": "es-MX",
-}
-_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z]{2}|-[0-9]{3})?$")
+# ISO 3166 alpha-3 regions US records write after their language ("eng; USA"), as BCP 47 regions.
+REGIONS = {"usa": "US", "can": "CA", "mex": "MX", "gbr": "GB", "fra": "FR", "deu": "DE", "esp": "ES"}
+LANGUAGE_NAMES = {"english": "en", "spanish": "es", "french": "fr", "german": "de"}
+_LANGUAGE_PARTS = re.compile(r"[;,_\s-]+")
 _PROGRAM = re.compile(r"^[0-9]{3}:[0-9]{3}$")
 BOX_CORNERS = ("westBoundLongitude", "southBoundLatitude", "eastBoundLongitude", "northBoundLatitude")
-_REVISED = ("revision", "lastRevision", "lastUpdate", "lastRevised", "lastUpdated")
-_ISSUED = ("publication", "distribution", "released")
+# Citation date types by role: ISO's codes and the extension names publishers write for them
+# (ERDDAP's "issued", ScienceBase's "Publication Date"), compared without case, spaces or punctuation.
+DATE_ROLES = {
+    **dict.fromkeys(
+        ("publication", "publicationdate", "published", "issued", "released", "distribution"), "publication"
+    ),
+    **dict.fromkeys(("creation", "creationdate", "created"), "creation"),
+    **dict.fromkeys(
+        (
+            "revision",
+            "revisiondate",
+            "revised",
+            "lastrevision",
+            "lastrevised",
+            "lastupdate",
+            "lastupdated",
+            "updated",
+            "modified",
+            "lastmodified",
+        ),
+        "revision",
+    ),
+}
 
 
 def keywords(ident) -> tuple[list[str], list[str]]:
@@ -74,23 +91,34 @@ def keywords(ident) -> tuple[list[str], list[str]]:
     return words, programs
 
 
-def citation_dates(citation) -> dict[str, list[str]]:
-    """Citation dates by date type, each normalised to ISO 8601 (unreadable dates skipped)."""
-    dates: dict[str, list[str]] = {}
+def date_role(date_type: str | None) -> str:
+    """publication, creation or revision for a citation date type (code or extension name), else other."""
+    return DATE_ROLES.get(re.sub(r"[^a-z]", "", (date_type or "").lower()), "other")
+
+
+def citation_dates(citation, warnings: list[str]) -> dict[str, list[str]]:
+    """Citation dates by role (date_role), each normalised to ISO 8601; unreadable dates skipped and
+    impossible ones reported under the field their role feeds."""
+    by_role: dict[str, list[str]] = {}
     for node in walk(citation, "date/CI_Date"):
-        when = common.iso_date(first_value(node, "date"))
+        role = date_role(code(first(node, "dateType")))
+        field = "issued" if role in ("publication", "creation") else "modified"
+        when = dates.read_date(first_value(node, "date"), field, warnings)
         if when:
-            dates.setdefault(code(first(node, "dateType")) or "", []).append(when)
-    return dates
+            by_role.setdefault(role, []).append(when)
+    return by_role
 
 
-def modified_and_issued(dates: dict[str, list[str]], fallback: str | None) -> tuple[str | None, str | None]:
-    """modified: latest revision date, else latest citation date, else the metadata date stamp."""
-    revised = [d for kind in _REVISED for d in dates.get(kind, [])]
-    issued = sorted(d for kind in _ISSUED for d in dates.get(kind, []))
-    every = [d for found in dates.values() for d in found]
-    modified = max(revised) if revised else max(every) if every else common.iso_date(fallback)
-    return modified, (issued[0] if issued else None)
+def modified_and_issued(
+    by_role: dict[str, list[str]], stamp: str | None, warnings: list[str]
+) -> tuple[str | None, str | None]:
+    """modified: the latest revision date, else the latest citation date, else the metadata date stamp;
+    issued: the earliest publication date, else the earliest creation date."""
+    every = [d for found in by_role.values() for d in found]
+    revised = by_role.get("revision") or every
+    modified = max(revised) if revised else dates.read_date(stamp, "modified", warnings)
+    issued = by_role.get("publication") or by_role.get("creation") or []
+    return modified, (min(issued) if issued else None)
 
 
 def access(ident, warnings: list[str]) -> dict:
@@ -121,7 +149,7 @@ def access(ident, warnings: list[str]) -> dict:
         out["accessLevel"] = "non-public"
     elif RESTRICTED_PUBLIC_ACCESS & set(codes):
         out["accessLevel"] = "restricted public"
-    licence = licences.licence_url(statements + texts)
+    licence = licences.licence_url(statements + texts, restricted="accessLevel" in out)
     if licence:
         out["license"] = licence
     explained = [", ".join(dict.fromkeys(codes + classes))] if "accessLevel" in out else []
@@ -153,7 +181,7 @@ def spatial_and_temporal(ident, warnings: list[str]) -> dict:
             moments = [v for n in children(instant, "timePosition") if (v := value(n))]
             starts += moments
             ends += moments
-    temporal = common.temporal_range(starts, ends, warnings)
+    temporal = dates.temporal_range(starts, ends, warnings)
     if temporal:
         out["temporal"] = temporal
     return out
@@ -165,17 +193,37 @@ def frequency(ident) -> str | None:
     return frequency_code(found)  # the one frequency table every path shares
 
 
+def language_tag(text: str) -> str | None:
+    """The BCP 47 tag of an ISO language value ('eng; USA' -> en-US, 'eng' -> en, 'English' -> en),
+    else None."""
+    primary, *rest = [part.lower() for part in _LANGUAGE_PARTS.split(text.strip()) if part] or [""]
+    primary = LANGUAGE_NAMES.get(primary, primary)
+    if len(primary) == 3 and primary.isalpha():
+        primary = reference_map("iso639_2_to_1").get(primary, primary)  # 639-2 codes without a 639-1 stay
+    elif primary not in reference_set("iso639_1"):
+        return None
+    region = rest[0] if len(rest) == 1 else ""
+    if region not in REGIONS and not (len(region) == 2 and region.isalpha()):
+        region = region if len(region) == 3 and region.isdigit() else ""  # UN M.49 (es-419) as written
+    region = REGIONS.get(region, region.upper())
+    return f"{primary}-{region}" if region else primary
+
+
 def languages(found: list[str], warnings: list[str]) -> list[str]:
-    """RFC 5646 tags from ISO language values; values that are not tags are reported, not guessed."""
+    """BCP 47 tags from ISO language values; values that name no language are reported, not guessed."""
     out = []
     for text in found:
-        tag = LANGUAGES.get(text, text)
-        if _LANGUAGE.match(tag):
-            if tag not in out:
-                out.append(tag)
-        else:
-            warnings.append(f"language: {text!r} is not an RFC 5646 language tag; left out")
+        tag = language_tag(text)
+        if tag is None:
+            warnings.append(f"language: {text!r} is not a language code; left out")
+        elif tag not in out:
+            out.append(tag)
     return out
+
+
+def themes(found: list[str]) -> list[str]:
+    """theme: ISO topic categories in the code's own form (Biota -> biota); other values as written."""
+    return list(dict.fromkeys(common.topic_category(text) or text for text in found))
 
 
 def urls(candidates: list[str], field: str, warnings: list[str]) -> list[str]:
@@ -187,72 +235,3 @@ def urls(candidates: list[str], field: str, warnings: list[str]) -> list[str]:
             warnings.append(f"{field}: {text!r} is not a URL; left out")
         out += [url for url in found if url not in out]
     return out
-
-
-def _formats(holder, path: str) -> list[str]:
-    """The format names at `path` (…/MD_Format): each format's name, else its specification's title."""
-    found: list[str] = []
-    for node in walk(holder, f"{path}/MD_Format"):
-        name = first_value(node, "name") or first_value(node, "formatSpecificationCitation/CI_Citation/title")
-        if name and name not in found:
-            found.append(name)
-    return found
-
-
-def _link_groups(dist) -> list[tuple[list, list[str]]]:
-    """(online resources, their formats) of one MD_Distribution: formats stated with the transfer options
-    (19115-3), else with their distributor, else with the distribution."""
-    names = _formats(dist, "distributionFormat")
-    groups = [
-        (walk(options, "onLine/CI_OnlineResource"), _formats(options, "distributionFormat") or names)
-        for options in walk(dist, "transferOptions/MD_DigitalTransferOptions")
-    ]
-    for distributor in walk(dist, "distributor/MD_Distributor"):
-        own = _formats(distributor, "distributorFormat") or names
-        groups += [
-            (walk(options, "onLine/CI_OnlineResource"), _formats(options, "distributionFormat") or own)
-            for options in walk(distributor, "distributorTransferOptions/MD_DigitalTransferOptions")
-        ]
-    return groups
-
-
-def _is_download(function: str, protocol: str, stated: str | None, url: str) -> bool:
-    """A link is a file to download when its function or protocol says so, when the protocol names a
-    file's media type, or (no function given) when its extension names a data file."""
-    if function == "download" or "DOWNLOAD" in protocol.upper():
-        return True
-    if stated:
-        return stated.lower() != "text/html"
-    return not function and common.media_type_of(url) not in (None, "application/xml")
-
-
-def online_resources(root, warnings: list[str]) -> tuple[list[dict], list[str]]:
-    """(distributions, information URLs) from every MD_Distribution's digital transfer options.
-
-    A distribution's format is every format its MD_Distribution lists ("SHP, html"): ISO does not say
-    which link carries which. A media type written as the protocol (text/csv) is the link's mediaType.
-    """
-    items: list[dict] = []
-    information: list[str] = []
-    for dist in walk(root, "distributionInfo/MD_Distribution"):
-        for resources, formats in _link_groups(dist):
-            for resource in resources:
-                linkage = first_value(resource, "linkage")
-                function = code(first(resource, "function")) or ""
-                protocol = first_value(resource, "protocol") or ""
-                stated = protocol if common.is_media_type(protocol) else None
-                for url in common.urls_in(linkage) or ([linkage] if linkage else []):
-                    if function == "information" and common.is_url(url):
-                        information.append(url)
-                    download = _is_download(function, protocol, stated, url)
-                    item = common.distribution(
-                        url,
-                        first_value(resource, "name"),
-                        first_value(resource, "description"),
-                        ", ".join(formats) or None,
-                        download,
-                        warnings,
-                        stated,
-                    )
-                    common.add_distribution(items, item)
-    return items, information

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 
 from transforms.crosswalk.common import email_address, mailto
+from transforms.crosswalk.placeholders import is_placeholder
 from transforms.crosswalk.xml_kinds import children, code, first, first_value, values
 
 ROLES = ("publisher", "originator", "owner", "custodian", "resourceProvider", "distributor", "pointOfContact")
@@ -31,8 +32,6 @@ _OTHER_ROLES = (
     "stakeholder",
 )
 _ROLE_CODES = {role.lower(): role for role in ROLES + _OTHER_ROLES}
-# Names that say no name was given ("U.S. Geological Survey, Not Provided").
-_PLACEHOLDERS = {"not provided", "unknown", "none", "n/a", "na", "not applicable", "missing", "-"}
 # "originator - U.S. Census Bureau" and "U.S. Census Bureau (point of Contact)".
 _TITLE_ROLE_FIRST = re.compile(r"^\s*([A-Za-z][A-Za-z ]*?)\s+-\s+(.+)$", re.DOTALL)
 _TITLE_ROLE_LAST = re.compile(r"^(.+?)\s*\(([A-Za-z][A-Za-z ]*)\)\s*$", re.DOTALL)
@@ -42,7 +41,7 @@ _EMAIL = "contactInfo/CI_Contact/address/CI_Address/electronicMailAddress"
 def given(text: str | None) -> str | None:
     """The text with whitespace runs collapsed, or None when empty or a placeholder such as 'Not Provided'."""
     text = " ".join(text.split()) if text else ""
-    return text if text and text.lower() not in _PLACEHOLDERS else None
+    return text if text and not is_placeholder(text) else None
 
 
 def role_code(text: str | None) -> str | None:
