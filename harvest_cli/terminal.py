@@ -94,8 +94,15 @@ def plural(count: int, noun: str) -> str:
 
 
 def counts_text(counts: dict) -> str:
-    """``{"created": 3, "failed_sources": 1}`` as "created 3, failed sources 1" (zero counts left out)."""
-    return ", ".join(f"{name.replace('_', ' ')} {value:,}" for name, value in counts.items() if value)
+    """``{"dry_run": True, "created": 3, "failed_sources": 1}`` as "dry run, created 3, failed sources 1".
+
+    A flag that is set shows as its name alone; zero counts and unset flags are left out.
+    """
+    return ", ".join(
+        name.replace("_", " ") if value is True else f"{name.replace('_', ' ')} {value:,}"
+        for name, value in counts.items()
+        if value
+    )
 
 
 def sources_summary(report: dict) -> str:

@@ -5,6 +5,7 @@ It reads the report.json dict that load writes. Every string in it may come from
 needs nothing from the network: inline CSS, the chart as inline SVG.
 """
 
+import shlex
 from urllib.parse import urlsplit
 
 from transforms.reports.findings_html import render_dry_run_banner, render_duplicates, render_groups
@@ -120,6 +121,12 @@ def _chart(report: dict) -> str:
     )
 
 
+def record_command(report: dict, source_id, identifier) -> str:
+    """The `harvest record` command that tells one record's story, shell-quoted (the page shows it as text)."""
+    lake = f" --lake {shlex.quote(str(report['lake']))}" if report.get("lake") else ""
+    return f"harvest record {shlex.quote(str(source_id))} {shlex.quote(str(identifier))}{lake}"
+
+
 def _reasons(report: dict) -> str:
     reasons = report.get("top_reasons") or []
     if not reasons:
@@ -128,6 +135,7 @@ def _reasons(report: dict) -> str:
     for entry in reasons:
         examples = ", ".join(
             f'<span class="id">{_e(ex.get("source_id"))}: {_e(ex.get("identifier"))}</span>'
+            f'<br><code class="record-command">{_e(record_command(report, ex.get("source_id"), ex.get("identifier")))}</code>'
             if isinstance(ex, dict)
             else f'<span class="id">{_e(ex)}</span>'
             for ex in entry.get("examples", [])
@@ -207,9 +215,10 @@ def render_report_html(report: dict) -> str:
             ("Started", "started"),
             ("Finished", "finished"),
             ("Lake", "lake"),
-            ("Force", "force"),
         )
     )
+    if report.get("force"):  # said only when set: the guard was released for this run
+        meta += "<span><b>forced</b>: sources held by the mass-deletion guard were released</span>"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Harvest report {_e(report.get("run_id"))}</title><style>{CSS}</style></head>
