@@ -96,7 +96,7 @@ def _published(lake_root: str, source_id: str, identifier: str) -> dict | None:
     if version is None:
         return None
     columns = ["dcat_json", "slug", "first_harvested", "last_harvested", "last_changed_run"]
-    rows = _rows(lake.join(version_uri(lake_root, version), "records"), columns, source_id, identifier)
+    rows = _rows(version_uri(lake_root, version), columns, source_id, identifier)
     if not rows:
         return None
     row = rows[0]
@@ -147,9 +147,10 @@ def _pretty_json(text: str) -> str:
 
 def format_record_story(story: dict) -> str:
     """The story as terminal text; everything a publisher wrote passes through ``plain_text``."""
+    where = story["latest"]["record_url"]
     lines = [
-        f"record {plain_text(story['identifier'])} of source {plain_text(story['source_id'])},"
-        f" from {plain_text(story['latest']['record_url'])}"
+        f"record {plain_text(story['identifier'])} of source {plain_text(story['source_id'])}"
+        + (f", from {plain_text(where)}" if where else "")
     ]
     published = story["published"]
     if published:
