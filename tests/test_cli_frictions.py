@@ -3,6 +3,7 @@ the project holds, near-name suggestions, a closed pipe, stage-line counts, unkn
 record commands and force line."""
 
 import json
+import logging
 import os
 import re
 import shlex
@@ -14,9 +15,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from glue_jobs.job_context import configure_logging
+from harvest_cli import terminal
 from harvest_cli.main import build_parser, main
 from harvest_cli.terminal import counts_text
 from tests.conftest import ROOT
+from tests.test_cli import restored_logging  # noqa: F401
 from transforms.reports.report_html import record_command, render_report_html
 
 README = (ROOT / "README.md").read_text("utf-8")
@@ -196,3 +200,19 @@ def test_an_unknown_run_is_refused_naming_the_recent_runs(capsys, tmp_path):
         assert capsys.readouterr().err.strip() == (
             f"harvest {command}: no run nosuch in {tmp_path}; recent runs: {recent}"
         )
+
+
+def test_a_jobs_warning_reaches_the_terminal_as_one_plain_line(capsys, restored_logging):  # noqa: F811
+    """A job the local runner starts keeps the runner's terminal handler: no timestamp, no logger name,
+    publisher text shown as text; --verbose keeps the job log's own format."""
+    terminal.configure(terminal.NORMAL)
+    configure_logging("WARNING")  # what each job does first
+    logging.getLogger("transforms.publish.postgres").warning(
+        "catalog database refused source %s", "a\x1b[2Jb"
+    )
+    logging.getLogger("transforms.publish").info("not shown at the normal level")
+    assert capsys.readouterr().err == "harvest: warning: catalog database refused source a [2Jb\n"
+    terminal.configure(terminal.VERBOSE)
+    configure_logging("INFO")
+    logging.getLogger("transforms.publish").info("shown with --verbose")
+    assert re.fullmatch(r"\S+ \S+ INFO transforms.publish: shown with --verbose\n", capsys.readouterr().err)
