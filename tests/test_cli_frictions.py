@@ -21,7 +21,8 @@ from harvest_cli.main import build_parser, main
 from harvest_cli.terminal import counts_text
 from tests.conftest import ROOT
 from tests.test_cli import restored_logging  # noqa: F401
-from transforms.reports.report_html import record_command, render_report_html
+from transforms.reports.findings_html import record_command
+from transforms.reports.report_html import render_report_html
 
 README = (ROOT / "README.md").read_text("utf-8")
 SAMPLES = ROOT / "samples"
@@ -181,10 +182,18 @@ def test_the_page_names_force_only_when_it_was_set_and_shows_the_record_command(
     }
     page = render_report_html(report)
     assert "Force" not in page and "forced" not in page
-    assert "harvest record s &#x27;&lt;b&gt;x&lt;/b&gt;&#x27; --lake /srv/lake" in page or (
-        "harvest record s '&lt;b&gt;x&lt;/b&gt;' --lake /srv/lake" in page
-    )
+    assert "harvest record s &#x27;&lt;b&gt;x&lt;/b&gt;&#x27; --lake /srv/lake" in page
     assert "<b>forced</b>" in render_report_html({**report, "force": True})
+    grouped = {
+        **report,
+        "sources": [
+            {
+                "source_id": "waf",
+                "error_groups": [{"reason": "r", "count": 1, "examples": ["https://h/a b.xml"]}],
+            }
+        ],
+    }
+    assert "harvest record waf &#x27;https://h/a b.xml&#x27; --lake /srv/lake" in render_report_html(grouped)
 
 
 def test_an_unknown_run_is_refused_naming_the_recent_runs(capsys, tmp_path):

@@ -5,10 +5,14 @@ It reads the report.json dict that load writes. Every string in it may come from
 needs nothing from the network: inline CSS, the chart as inline SVG.
 """
 
-import shlex
 from urllib.parse import urlsplit
 
-from transforms.reports.findings_html import render_dry_run_banner, render_duplicates, render_groups
+from transforms.reports.findings_html import (
+    record_command,
+    render_dry_run_banner,
+    render_duplicates,
+    render_groups,
+)
 from transforms.reports.html_text import count as _n
 from transforms.reports.html_text import html_text as _e
 from transforms.schemas import COUNT_NAMES, SourceState
@@ -119,12 +123,6 @@ def _chart(report: dict) -> str:
         f'width="{label_width + bar_width + 60}" height="{height}" font-size="12" role="img" '
         f'aria-label="records per source by outcome">{"".join(parts)}</svg>'
     )
-
-
-def record_command(report: dict, source_id, identifier) -> str:
-    """The `harvest record` command that tells one record's story, shell-quoted (the page shows it as text)."""
-    lake = f" --lake {shlex.quote(str(report['lake']))}" if report.get("lake") else ""
-    return f"harvest record {shlex.quote(str(source_id))} {shlex.quote(str(identifier))}{lake}"
 
 
 def _reasons(report: dict) -> str:
