@@ -114,7 +114,7 @@ def test_the_readme_lists_every_subcommand():
     assert [c for c in commands if f"harvest {c}" not in README] == []
 
 
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
 @given(st.sampled_from(sorted(build_parser()._subparsers._group_actions[0].choices)), st.data())  # type: ignore[union-attr]
 def test_a_mistyped_subcommand_is_answered_with_the_one_meant(capsys, command, data):
     if len(command) < 4:
