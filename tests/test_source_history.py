@@ -112,6 +112,8 @@ def test_page_escapes_publisher_text_and_names_dry_runs(lake):
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert "dry run" in page
     assert 'href="20261124T020000Z-abc4/report/report.html"' in page
+    # each source's table heads its duration column as the whole run's
+    assert page.count("Run took</th>") == len(read_history(str(lake))[-1]["sources"])
 
 
 @pytest.mark.browser
