@@ -47,7 +47,7 @@ lint: $(STAMP) ## ruff (rules and formatting) and mypy; cfn-lint runs as a test
 test: $(STAMP) lint ## lint, then the whole test suite (with the slowest tests listed)
 	$(BIN)/python -m pytest --durations=15
 
-test-fast: $(STAMP) ## the unit tests without Spark, PostgreSQL, a browser, the catalog app or end-to-end runs: under a minute
+test-fast: $(STAMP) ## the unit tests without Spark, PostgreSQL, a browser, the catalog app or end-to-end runs: about a minute
 	$(BIN)/python -m pytest -m "not spark and not slow and not e2e and not postgres and not browser and not catalog" -q --durations=5
 
 clean: ## remove the local lakes and build output (keeps .venv, .venv-glue and .venv-catalog)

@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     states = job.tally("sources", "status")
     job.finish(
         sources=len(job.sources),
-        records=sum(job.tally("records", "fetch_status").values()),
+        records_read=sum(job.tally("records", "fetch_status").values()),
         failed_sources=states.get(SourceState.FAILED, 0),
         carried_sources=states.get(SourceState.CARRIED, 0),
     )

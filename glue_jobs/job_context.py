@@ -112,10 +112,18 @@ class JobContext:
 
 
 def configure_logging(level: str) -> None:
-    """Configure the standard logging once, at the level the job argument names."""
-    logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
-    )
+    """Configure the standard logging once, at the level the job argument names.
+
+    Started by the local runner, the job keeps the runner's terminal handler (harvest_cli.terminal), so a
+    person sees its warnings as the runner shows them rather than as job-log lines.
+    """
+    root = logging.getLogger()
+    if any(getattr(handler, "harvest_terminal", False) for handler in root.handlers):
+        root.setLevel(level.upper())
+    else:
+        logging.basicConfig(
+            level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+        )
     logging.getLogger("py4j").setLevel(logging.WARNING)
     # Great Expectations logs its own set-up at INFO and draws progress bars; neither helps a harvest log.
     logging.getLogger("great_expectations").setLevel(logging.WARNING)

@@ -15,7 +15,7 @@ from transforms.gate.duplicates import (
 from transforms.gate.validate import validate_records
 from transforms.lake.catalog_state import published_counts, read_state
 from transforms.repeat_run import carried_verdicts
-from transforms.schemas import SOURCE_STATUS, TRANSFORMED, VALIDATED
+from transforms.schemas import SOURCE_STATUS, TRANSFORMED, VALIDATED, Action
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -63,7 +63,17 @@ def main(argv: list[str] | None = None) -> None:
         "application/json",
     )
     job.spark.catalog.clearCache()
-    job.finish(**job.tally("records", "decision"))
+    # Records read this run, carried and deletes apart, so the line follows on from extract's records
+    # read and adds up to the decisions (each a single column read back).
+    per_source = job.tally("records", "source_id")
+    records_carried = sum(per_source.get(source_id, 0) for source_id in (carry.documents if carry else ()))
+    deletes = job.tally("records", "action").get(Action.DELETE, 0)
+    job.finish(
+        records_read=sum(per_source.values()) - records_carried - deletes,
+        records_carried=records_carried,
+        deletes=deletes,
+        **job.tally("records", "decision"),
+    )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@
 | 1    | the run (or the command) failed |
 | 2    | usage or configuration error: nothing was started |
 | 130  | interrupted (Ctrl-C or SIGTERM) |
+| 141  | the reader of the output went away (`harvest report` piped into `head`), as SIGPIPE ends a tool |
 """
 
 import sys
@@ -17,6 +18,7 @@ from transforms.schemas import RunOutcome
 from transforms.text import plain_lines, plain_text
 
 OK, FAILED, USAGE, PARTIAL, INTERRUPTED = 0, 1, 2, 3, 130
+READER_GONE = 128 + 13  # a shell's code for a process SIGPIPE ended
 EXIT_CODE_OF_OUTCOME = {
     RunOutcome.COMPLETE: OK,
     RunOutcome.PARTIAL: PARTIAL,
@@ -123,6 +125,8 @@ def report_errors(command: str, call, debug: bool = False) -> int:
     except KeyboardInterrupt:
         print(f"harvest {command}: interrupted", file=sys.stderr)
         return INTERRUPTED
+    except BrokenPipeError:
+        raise  # not the command's error: the reader went away, and the entry point says nothing
     except Exception as error:  # noqa: BLE001 - every error ends as one line and an exit code
         code, message = describe_error(error)
         if debug:

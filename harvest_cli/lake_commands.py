@@ -13,8 +13,15 @@ from collections.abc import Iterator
 
 from glue_jobs.arguments import new_run_id
 from harvest_cli.exit_codes import FAILED, OK, CommandError, UsageError, exit_code
-from harvest_cli.preflight import checked_java, existing_lake, resolved_lake
-from harvest_cli.run_command import read_report, report_path, run_of_version, run_started
+from harvest_cli.preflight import checked_java, existing_lake, readable_lake, resolved_lake
+from harvest_cli.run_command import (
+    no_such_run,
+    read_report,
+    report_path,
+    run_of_version,
+    run_started,
+    runs_by_start,
+)
 from transforms import lake
 from transforms.lake import lock as lake_lock
 from transforms.lake.catalog_history import record_history
@@ -34,15 +41,6 @@ DATABASE_BEHIND = (
 )
 
 
-def runs_by_start(lake_root: str) -> list[str]:
-    """The lake's run ids, oldest first: by the start time extract recorded, then by id.
-
-    Glue's run ids (wr_…) do not sort by time, so the id alone cannot order them.
-    """
-    runs = lake.run_ids(lake_root)
-    return sorted(runs, key=lambda run_id: (run_started(lake_root, run_id) or "", run_id))
-
-
 def outcome_of(report: dict) -> str:
     """A report's outcome; reports written before ``outcome`` existed are judged from their status."""
     if report.get("outcome"):
@@ -57,6 +55,7 @@ def show_report(lake_root: str, run_id: str | None) -> int:
     """Print a run's summary (default: the newest run with a report); the exit code follows its outcome."""
     from transforms.reports.report_text import format_report_text
 
+    lake_root = readable_lake(lake_root)
     if run_id is None:
         reported = [run for run in runs_by_start(lake_root) if lake.read_text(report_path(lake_root, run))]
         run_id = reported[-1] if reported else None
@@ -66,8 +65,12 @@ def show_report(lake_root: str, run_id: str | None) -> int:
             f"run {run_id} has no report: it is still running, or it stopped without writing one (killed); "
             f"once it no longer runs, `harvest resume {run_id} --lake {lake_root}` finishes it"
         )
-    if run_id is None or report is None:
-        raise UsageError(f"no report for {run_id or 'any run'} in {lake_root}")
+    if run_id is None:
+        raise UsageError(f"no run has been reported in {lake_root} yet")
+    if report is None and not lake.folder_exists(lake.run_path(lake_root, run_id)):
+        raise no_such_run(lake_root, run_id)
+    if report is None:
+        raise UsageError(f"run {run_id} in {lake_root} stopped before it pinned its inputs: it has no report")
     print(format_report_text(report), end="")
     print(f"report: {report_path(lake_root, run_id, 'report.html')}")
     return exit_code(outcome_of(report))

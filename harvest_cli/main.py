@@ -5,12 +5,13 @@ Exit codes: 0 every source completed; 3 the run succeeded but some source failed
 """
 
 import argparse
+import os
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
 from harvest_cli import terminal
-from harvest_cli.exit_codes import USAGE, report_errors
-from harvest_cli.parser import add_command, add_lake_option, common_options
+from harvest_cli.exit_codes import READER_GONE, USAGE, report_errors
+from harvest_cli.parser import HarvestParser, add_command, add_lake_option, common_options
 from harvest_cli.run_command import resume_harvest, run_harvest
 from transforms.registry import PUBLISH_AS
 
@@ -200,9 +201,10 @@ def build_parser() -> argparse.ArgumentParser:
     from harvest_cli.aws_runs import add_start_command, add_status_command
     from harvest_cli.lake_commands import add_lake_commands
     from harvest_cli.publisher_commands import add_publisher_commands
+    from harvest_cli.record_command import add_record_command
     from harvest_cli.search_commands import add_search_commands
 
-    parser = argparse.ArgumentParser(
+    parser = HarvestParser(
         prog="harvest", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--version", action="version", version=f"harvest (glue-harvester) {_version()}")
@@ -224,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_status_command,
         add_lake_commands,
         add_publisher_commands,
+        add_record_command,
         add_search_commands,
     ):
         add_theirs(commands, common, add_command)
@@ -237,7 +240,15 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return USAGE
-    return report_errors(args.command, lambda: args.func(args), debug=args.debug)
+    try:
+        code = report_errors(args.command, lambda: args.func(args), debug=args.debug)
+        sys.stdout.flush()  # here, so a reader that went away is noticed here and not at exit
+    except BrokenPipeError:
+        # The reader stopped reading (`harvest report | head`): what it read is all it wanted. Python's
+        # own flush at exit must not fail again on the dead pipe, so stdout now goes nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return READER_GONE
+    return code
 
 
 if __name__ == "__main__":

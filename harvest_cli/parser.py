@@ -5,7 +5,24 @@ Each command module registers its subcommands with these; ``harvest_cli.main`` a
 
 import argparse
 
+from harvest_cli.suggestions import did_you_mean
+
 DEFAULT_LAKE = "lake"  # every command that reads or writes a lake defaults to ./lake
+
+
+class HarvestParser(argparse.ArgumentParser):
+    """argparse's parser whose refusal of an unknown choice (a subcommand, a --schema) names the near ones.
+
+    Every subcommand's parser is of this class too (argparse makes subparsers of their parent's class).
+    """
+
+    def _check_value(self, action: argparse.Action, value) -> None:
+        if action.choices is not None and value not in action.choices:
+            hint = did_you_mean(str(value), [str(choice) for choice in action.choices])
+            listed = ", ".join(str(choice) for choice in action.choices)
+            raise argparse.ArgumentError(
+                action, f"invalid choice: {value!r}{hint or f' (choose from {listed})'}"
+            )
 
 
 def common_options() -> argparse.ArgumentParser:

@@ -116,6 +116,16 @@ def existing_lake(lake_value: str) -> str:
     return lake_root
 
 
+def readable_lake(lake_value: str) -> str:
+    """The lake root (as ``resolved_lake``) of a lake the read-only commands (report, history, record)
+    can read: one that exists, or one whose runs all stopped before any catalog existed. UsageError
+    naming it otherwise."""
+    lake_root = resolved_lake(lake_value)
+    if not lake_exists(lake_root) and not lake.folder_exists(lake.join(lake_root, "runs")):
+        raise no_lake(lake_root)
+    return lake_root
+
+
 def create_lake(lake_root: str) -> bool:
     """Make ``lake_root`` a lake (write its mark) unless it is one; True when it was new."""
     if lake_exists(lake_root):

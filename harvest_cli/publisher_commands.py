@@ -10,8 +10,9 @@ import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from harvest_cli.exit_codes import FAILED, OK, CommandError, UsageError
-from harvest_cli.preflight import resolved_lake
+from harvest_cli.exit_codes import FAILED, OK, UsageError
+from harvest_cli.preflight import readable_lake
+from harvest_cli.suggestions import unknown_source
 from transforms.registry import DATAJSON_SCHEMAS, XML_SCHEMAS
 from transforms.reports.reason_groups import field_doc_url
 from transforms.text import plain_text as plain
@@ -101,7 +102,12 @@ def format_history(runs: list[dict], source_ids: list[str], last: int) -> str:
     from transforms.lake.run_history import source_runs, trailing_streak
     from transforms.reports.history_html import duration_text
 
-    header = f"  {'run':<28} {'started':<25} {'status':<9}" + "".join(f"{c:>10}" for c in HISTORY_COUNTS)
+    # The duration is the whole run's (a source's own time is not recorded), and is headed so.
+    header = (
+        f"  {'run':<28} {'started':<25} {'status':<9}"
+        + "".join(f"{c:>10}" for c in HISTORY_COUNTS)
+        + f"  {'run took':>10}  reason"
+    )
     lines = []
     for source_id in source_ids:
         every = source_runs(runs, source_id)
@@ -124,13 +130,13 @@ def history_command(args: argparse.Namespace) -> int:
     """Print each source's last runs (or one source's), from the lake's run history."""
     from transforms.lake.run_history import read_history
 
-    lake_root = resolved_lake(args.lake)
+    lake_root = readable_lake(args.lake)
     runs = read_history(lake_root)
+    if not runs:
+        raise UsageError(f"no run has been reported in {lake_root} yet")
     known = sorted({source_id for run in runs for source_id in run.get("sources") or {}})
     if args.source and args.source not in known:
-        raise CommandError(f"no run in {lake_root} harvested source {args.source!r}")
-    if not runs:
-        raise CommandError(f"no run has been reported in {lake_root}")
+        raise unknown_source(lake_root, args.source, known)
     print(format_history(runs, [args.source] if args.source else known, args.last), end="")
     return OK
 

@@ -49,6 +49,25 @@ def run_started(lake_root: str, run_id: str) -> str | None:
     return json.loads(text).get("started") if text else None
 
 
+def runs_by_start(lake_root: str) -> list[str]:
+    """The lake's run ids, oldest first: by the start time extract recorded, then by id.
+
+    Glue's run ids (wr_…) do not sort by time, so the id alone cannot order them.
+    """
+    runs = lake.run_ids(lake_root)
+    return sorted(runs, key=lambda run_id: (run_started(lake_root, run_id) or "", run_id))
+
+
+RECENT_RUNS_NAMED = 5  # how many run ids the refusal of an unknown one lists
+
+
+def no_such_run(lake_root: str, run_id: str) -> UsageError:
+    """The refusal of a run id the lake has no run of, naming its most recent runs (a typo, most likely)."""
+    recent = runs_by_start(lake_root)[-RECENT_RUNS_NAMED:]
+    named = f"recent runs: {', '.join(reversed(recent))}" if recent else "it has no run yet"
+    return UsageError(f"no run {run_id} in {lake_root}; {named}")
+
+
 def published_by(lake_root: str, run_id: str) -> bool:
     """True when the current catalog version is one this run wrote (strictly read: a broken pointer raises)."""
     return run_of_version(current_version(lake_root) or "") == run_id
@@ -288,9 +307,8 @@ def resume_harvest(
     except lake.InvalidRunId as error:
         raise UsageError(str(error)) from None
     lake_root = checked_lake(lake_root, new_lake=holds_the_run)  # a lake made before lakes had a mark
-    run_folder = lake.run_path(lake_root, run_id)
-    if not lake.folder_exists(run_folder):
-        raise UsageError(f"run {run_id} does not exist in {lake_root} (no {run_folder}): nothing to resume")
+    if not lake.folder_exists(lake.run_path(lake_root, run_id)):
+        raise no_such_run(lake_root, run_id)
     stage = stage_to_resume(lake_root, run_id)
     options = resume_options(lake_root, run_id)
     if lake_lock.reclaim(lake_root, run_id):

@@ -17,6 +17,7 @@ PROGRESS_LOGGER = "harvest.progress"
 QUIET, NORMAL, VERBOSE = "quiet", "normal", "verbose"
 # The level of the jobs' own logging (the --log-level they get) in each mode.
 JOB_LOG_LEVEL = {QUIET: "ERROR", NORMAL: "WARNING", VERBOSE: "INFO"}
+JOB_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"  # --verbose: the job log as Glue has it
 
 
 class ProgressHandler(logging.Handler):
@@ -63,12 +64,27 @@ def _not_a_failed_py4j_call(record: logging.LogRecord) -> bool:
     return record.getMessage() not in PY4J_CALL_ERRORS
 
 
+class TerminalLogFormatter(logging.Formatter):
+    """A job's log record as a person at the terminal reads it: "harvest: warning: ...", shown as text.
+
+    No timestamp, logger name or traceback (--debug prints the traceback of the error that stops a run).
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        return plain_text(f"harvest: {record.levelname.lower()}: {record.getMessage()}")
+
+
 def configure(mode: str = NORMAL) -> str:
-    """Set up the terminal for ``mode``; returns the log level the jobs should run with."""
+    """Set up the terminal for ``mode``; returns the log level the jobs should run with.
+
+    The handler it puts on the root logger is marked ``harvest_terminal``: a job started by the local
+    runner keeps it (glue_jobs.job_context.configure_logging) instead of its own job-log format.
+    """
     level = JOB_LOG_LEVEL[mode]
-    logging.basicConfig(
-        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
-    )
+    shown = logging.StreamHandler(sys.stderr)
+    shown.setFormatter(logging.Formatter(JOB_LOG_FORMAT) if mode == VERBOSE else TerminalLogFormatter())
+    shown.harvest_terminal = True  # type: ignore[attr-defined]
+    logging.basicConfig(level=level, handlers=[shown], force=True)
     root = logging.getLogger()
     if _not_a_failed_py4j_call not in root.filters:  # on the logger: each job replaces the handlers
         root.addFilter(_not_a_failed_py4j_call)
@@ -94,8 +110,15 @@ def plural(count: int, noun: str) -> str:
 
 
 def counts_text(counts: dict) -> str:
-    """``{"created": 3, "failed_sources": 1}`` as "created 3, failed sources 1" (zero counts left out)."""
-    return ", ".join(f"{name.replace('_', ' ')} {value:,}" for name, value in counts.items() if value)
+    """``{"dry_run": True, "created": 3, "failed_sources": 1}`` as "dry run, created 3, failed sources 1".
+
+    A flag that is set shows as its name alone; zero counts and unset flags are left out.
+    """
+    return ", ".join(
+        name.replace("_", " ") if value is True else f"{name.replace('_', ' ')} {value:,}"
+        for name, value in counts.items()
+        if value
+    )
 
 
 def sources_summary(report: dict) -> str:

@@ -38,6 +38,7 @@ COMMANDS = (
     "pointer",
     "validate",
     "history",
+    "record",
 )
 REGISTRY = """sources:
   - id: city
@@ -258,7 +259,10 @@ def test_report_of_a_partial_run_exits_3_and_shows_warnings_per_source(capsys, t
 
 def test_report_without_any_run(capsys, tmp_path):
     code, _, err = harvest(capsys, "report", "--lake", str(tmp_path))
-    assert code == 2 and last_line(err) == f"harvest report: no report for any run in {tmp_path}"
+    assert code == 2 and last_line(err).startswith(f"harvest report: no lake at {tmp_path}")
+    assert harvest(capsys, "init", "--lake", str(tmp_path))[0] == 0
+    code, _, err = harvest(capsys, "report", "--lake", str(tmp_path))
+    assert code == 2 and last_line(err) == f"harvest report: no run has been reported in {tmp_path} yet"
 
 
 def test_resume_of_a_run_that_completed_is_refused(capsys, tmp_path):

@@ -49,7 +49,7 @@ def test_a_run_with_a_failed_source_exits_3_and_names_it_on_the_last_line(spark,
     assert "Traceback" not in out + err and "Setting default log level" not in out + err
     stages = [line for line in out.splitlines() if line.startswith("[")]
     assert [line.split()[1] for line in stages] == ["extract", "compare", "transform", "validate", "load"]
-    assert stages[0].endswith("sources 2, records 8, failed sources 1")  # the sample data.json has 8
+    assert stages[0].endswith("sources 2, records read 8, failed sources 1")  # the sample data.json has 8
     report = json.loads((lake / "runs" / "partial-1" / "report" / "report.json").read_text())
     assert (report["status"], report["outcome"]) == ("succeeded", "partial")
     assert main(["report", "partial-1", "--lake", str(lake)]) == 3

@@ -61,5 +61,5 @@ def test_py4j_records_of_a_failed_java_call_stay_off_the_terminal(capsys, restor
             logging.exception(message)  # as py4j.java_gateway logs it
     logging.error("a job's own error")
     err = capsys.readouterr().err
-    assert err.splitlines()[-1].endswith("ERROR root: a job's own error")
+    assert err.splitlines()[-1] == "harvest: error: a job's own error"
     assert "Traceback" not in err and "while sending command" not in err

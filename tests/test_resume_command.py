@@ -77,10 +77,7 @@ def test_resume_of_a_run_that_does_not_exist_says_so(capsys, tmp_path):
     assert harvest(capsys, "init", "--lake", str(tmp_path))[0] == 0
     code, _, err = harvest(capsys, "resume", "nosuch", "--lake", str(tmp_path))
     assert code == 2
-    assert last_line(err) == (
-        f"harvest resume: run nosuch does not exist in {tmp_path} (no {tmp_path / 'runs' / 'nosuch'}): "
-        "nothing to resume"
-    )
+    assert last_line(err) == f"harvest resume: no run nosuch in {tmp_path}; it has no run yet"
 
 
 def test_a_stopped_runs_report_and_history_are_written_while_it_holds_the_lake(capsys, tmp_path, monkeypatch):

@@ -6,6 +6,7 @@ import re
 import pytest
 
 from harvest_cli.main import main
+from harvest_cli.publisher_commands import HISTORY_COUNTS
 from tests.test_report_html import HOSTILE, chromium, source
 from transforms import lake as lake_files
 from transforms.lake.run_history import read_history, streak_members, trailing_streak
@@ -85,7 +86,23 @@ def test_harvest_history_prints_each_sources_last_runs(lake, capsys):
     assert main(["history", "steady", "--lake", str(lake)]) == 0
     text = capsys.readouterr().out
     assert "flaky" not in text and text.count("T020000Z-abc") == 4
-    assert main(["history", "nope", "--lake", str(lake)]) == 1
+    assert main(["history", "flaky", "--lake", str(lake)]) == 0
+    header = capsys.readouterr().out.splitlines()[1].split()
+    # every column is headed; the duration is the run's, and says so
+    assert header == ["run", "started", "status", *HISTORY_COUNTS, "run", "took", "reason"]
+    assert main(["history", "flakey", "--lake", str(lake)]) == 2  # an unknown source id is a usage error
+    assert capsys.readouterr().err.strip().endswith("harvested source 'flakey'; did you mean flaky?")
+
+
+def test_history_and_report_of_a_lake_with_no_run_agree(capsys, tmp_path):
+    assert main(["init", "--lake", str(tmp_path)]) == 0
+    capsys.readouterr()
+    for command in ("history", "report"):
+        assert main([command, "--lake", str(tmp_path)]) == 2  # nothing to show: nothing was started
+        assert (
+            capsys.readouterr().err.strip()
+            == f"harvest {command}: no run has been reported in {tmp_path} yet"
+        )
 
 
 def test_page_escapes_publisher_text_and_names_dry_runs(lake):
@@ -95,6 +112,8 @@ def test_page_escapes_publisher_text_and_names_dry_runs(lake):
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert "dry run" in page
     assert 'href="20261124T020000Z-abc4/report/report.html"' in page
+    # each source's table heads its duration column as the whole run's
+    assert page.count("Run took</th>") == len(read_history(str(lake))[-1]["sources"])
 
 
 @pytest.mark.browser

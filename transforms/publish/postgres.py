@@ -125,9 +125,8 @@ class _SourceLoad:
         text = rows.assign(translated_spatial=rows["dcat_json"].map(translated_spatial))[COLUMNS].astype(
             object
         )
-        has_nul = text.apply(lambda column: column.str.contains("\x00", regex=False).fillna(False)).any(
-            axis=1
-        )
+        # na=False marks a missing value as no NUL directly (fillna on the object result downcasts, deprecated)
+        has_nul = text.apply(lambda column: column.str.contains("\x00", regex=False, na=False)).any(axis=1)
         for offset in has_nul.to_numpy().nonzero()[0]:
             self.refused[first + int(offset)] = NUL_ERROR
         records = text.where(text.notna(), None).itertuples(index=False, name=None)

@@ -399,5 +399,8 @@ def ensure_database_matches(
                     f"{lake_key(lake_root)}; load will not overwrite it. Check the database and lake are the "
                     f"right pair, then run `harvest reconcile --lake {lake_root}` to make the database match the lake"
                 )
-    log.warning("catalog database does not reflect lake version %s (note: %s): reconciling", version, note)
+    # A new, empty database is filled from the lake as a matter of course; other drift is worth a warning.
+    (log.info if note is None else log.warning)(
+        "catalog database does not reflect lake version %s (note: %s): reconciling", version, note
+    )
     return reconcile(spark, lake_root, db_url, version, sources, repair=True, run_id=run_id)

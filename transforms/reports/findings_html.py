@@ -6,6 +6,8 @@ Every string may come from a publisher, so everything is escaped; links go only 
 documentation and to the run's own CSV files.
 """
 
+import shlex
+
 from transforms.reports.html_text import count as _n
 from transforms.reports.html_text import html_text as _e
 from transforms.reports.reason_groups import field_doc_url
@@ -14,6 +16,12 @@ _STYLE = (
     "<style>.groups h3{font-size:15px;margin:16px 0 4px}.groups td.reason{overflow-wrap:anywhere}"
     "tr.group-error td.n{color:#c62828}tr.group-warning td.n{color:#ef6c00}</style>"
 )
+
+
+def record_command(report: dict, source_id, identifier) -> str:
+    """The `harvest record` command that tells one record's story, shell-quoted (the page shows it as text)."""
+    lake = f" --lake {shlex.quote(str(report['lake']))}" if report.get("lake") else ""
+    return f"harvest record {shlex.quote(str(source_id))} {shlex.quote(str(identifier))}{lake}"
 
 
 def _field_cell(field: str | None) -> str:
@@ -68,9 +76,16 @@ def render_groups(report: dict) -> str:
             f"<th>Examples</th></tr></thead><tbody>{_group_rows(errors, 'error')}{_group_rows(warnings, 'warning')}"
             "</tbody></table>"
         )
+        example = next((x for group in errors + warnings for x in group.get("examples") or []), None)
+        story = (
+            f'<p class="none">One record\'s outcomes over the runs, raw text and DCAT-US: <code class="record-command">'
+            f"{_e(record_command(report, source.get('source_id'), example))}</code></p>"
+            if example is not None
+            else ""
+        )
         sections.append(
             f'<div class="source-groups" data-source="{_e(source.get("source_id"))}">{heading}'
-            f"{_counted_note(source.get('rejected'), errors)}<p>{links}</p>{table}</div>"
+            f"{_counted_note(source.get('rejected'), errors)}<p>{links}</p>{story}{table}</div>"
         )
     if not sections:
         return '<p class="none">No record was rejected or warned about.</p>'

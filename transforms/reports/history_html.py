@@ -111,7 +111,9 @@ def _source_section(source_id: str, runs: list[dict]) -> str:
     return (
         f'<section class="source-history" data-source="{_e(source_id)}" data-streak="{current}">'
         f"<h3>{_e(source_id)}{note}</h3>{_trend(source_id, entries, streak)}"
-        f'<div class="wide"><table><thead><tr><th>Run</th><th>Started</th><th>Status</th>{head}<th>Duration</th>'
+        # The duration is the whole run's (no source's own time is recorded), and is headed so.
+        f'<div class="wide"><table><thead><tr><th>Run</th><th>Started</th><th>Status</th>{head}'
+        f'<th title="the whole run\'s duration, all sources">Run took</th>'
         f"<th>Reason</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div></section>"
     )
 

@@ -7,7 +7,12 @@ needs nothing from the network: inline CSS, the chart as inline SVG.
 
 from urllib.parse import urlsplit
 
-from transforms.reports.findings_html import render_dry_run_banner, render_duplicates, render_groups
+from transforms.reports.findings_html import (
+    record_command,
+    render_dry_run_banner,
+    render_duplicates,
+    render_groups,
+)
 from transforms.reports.html_text import count as _n
 from transforms.reports.html_text import html_text as _e
 from transforms.schemas import COUNT_NAMES, SourceState
@@ -128,6 +133,7 @@ def _reasons(report: dict) -> str:
     for entry in reasons:
         examples = ", ".join(
             f'<span class="id">{_e(ex.get("source_id"))}: {_e(ex.get("identifier"))}</span>'
+            f'<br><code class="record-command">{_e(record_command(report, ex.get("source_id"), ex.get("identifier")))}</code>'
             if isinstance(ex, dict)
             else f'<span class="id">{_e(ex)}</span>'
             for ex in entry.get("examples", [])
@@ -207,9 +213,10 @@ def render_report_html(report: dict) -> str:
             ("Started", "started"),
             ("Finished", "finished"),
             ("Lake", "lake"),
-            ("Force", "force"),
         )
     )
+    if report.get("force"):  # said only when set: the guard was released for this run
+        meta += "<span><b>forced</b>: sources held by the mass-deletion guard were released</span>"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Harvest report {_e(report.get("run_id"))}</title><style>{CSS}</style></head>
