@@ -18,7 +18,7 @@ from harvest_cli.interrupts import cancel_spark_jobs, second_signal_exits, signa
 from harvest_cli.preflight import absolute_uri, checked_java, checked_lake, checked_registry, resolved_lake
 from transforms import lake
 from transforms.lake import lock as lake_lock
-from transforms.lake.catalog_state import current_version
+from transforms.lake.catalog_state import CatalogPointerError, current_version
 from transforms.lake.manifest import check_no_source_removed, manifest_uri
 from transforms.registry import RegistryError, parse_registry
 from transforms.schemas import RunOutcome, RunStatus
@@ -215,6 +215,8 @@ def run_harvest(
             )
         except RegistryError as error:
             raise UsageError(f"{sources}: {error}") from None
+        except CatalogPointerError:
+            pass  # a broken pointer is extract's to report, in the run's report, as it always was
     picked = "the sources due of " if due_only else ""
     progress.info(
         f"harvest run {run_id}: {picked}{terminal.plural(len(selected), 'source')}, lake {lake_root}"
