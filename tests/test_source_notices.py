@@ -1,5 +1,7 @@
 """Each source's notice to its own publisher, sent with SES through moto and read back from what SES sent."""
 
+from types import SimpleNamespace
+
 import boto3
 import pytest
 from hypothesis import given
@@ -8,6 +10,8 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
+from glue_jobs.arguments import resolve_arguments
+from transforms.publish.aws_targets import publish_run
 from transforms.publish.source_notices import has_error, notice_due, send_source_notices
 from transforms.registry import NOTIFICATION_FREQUENCIES, parse_registry
 from transforms.schemas import COUNT_NAMES, SourceState
@@ -144,3 +148,16 @@ def test_the_notification_frequencies_nest_and_on_error_means_the_publisher_must
     assert due["on_error"] == must_act == has_error(report_entry)
     changed = bool(counts["created"] or counts["updated"] or counts["deleted"])
     assert due["on_error_or_update"] == (must_act or changed)
+
+
+def test_load_sends_the_notices_when_the_notify_from_argument_names_a_sender(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    sources = registry(("broken", "ops@broken.gov", "on_error"), ("quiet", "ops@quiet.gov", "on_error"))
+    with mock_aws():
+        boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=SENDER)
+        args = resolve_arguments(["load.py", "--lake", "/tmp/lake", "--notify-from", SENDER])
+        publish_run(SimpleNamespace(args=args, sources=sources), REPORT)
+        assert [m.destinations["ToAddresses"] for m in sent_messages()] == [["ops@broken.gov"]]
+        without = resolve_arguments(["load.py", "--lake", "/tmp/lake"])
+        publish_run(SimpleNamespace(args=without, sources=sources), REPORT)  # no sender: no notice
+        assert len(sent_messages()) == 1
