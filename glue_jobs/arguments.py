@@ -24,12 +24,15 @@ JOB_ARGUMENTS = {
     "force": "false",  # "true" releases sources held by the mass-deletion guard
     "dry-run": "false",  # "true": every stage runs and the report is written, but nothing is published
     "only-sources": "",  # comma-separated source ids; empty means every enabled source
+    "due-only": "false",  # "true" (the scheduled trigger): only the sources due by their frequency
+    "clear": "false",  # "true" (`harvest clear`): withdraw every record of the only-sources
     "publish-as": "",  # "dcatus3.0" publishes every record of the run as DCAT-US 3.0; empty: per source
     # PostgreSQL catalog database: a postgresql:// URL without password, or a Secrets Manager secret ARN;
     # empty: HARVEST_DB_URL from the environment, else lake only
     "db-url": "",
     "glue-database": "",  # Glue Data Catalog database to register the catalog tables in; empty: skip
     "sns-topic-arn": "",  # SNS topic for a run summary; empty: skip
+    "notify-from": "",  # SES sender of each source's notices to its notification_emails; empty: skip
     # data.gov's search index: where a dataset's page is (in its documents), and the OpenSearch to send
     # the run's changes to (a URL without password; credentials in a Secrets Manager secret); empty: skip
     "catalog-base-url": "https://catalog.data.gov",
@@ -72,6 +75,8 @@ def resolve_arguments(argv: list[str] | None = None, required: tuple[str, ...] =
         raise SystemExit(str(error)) from None
     args["force"] = is_true(args["force"])
     args["dry_run"] = is_true(args["dry_run"])
+    args["due_only"] = is_true(args["due_only"])
+    args["clear"] = is_true(args["clear"])
     return args
 
 

@@ -4,7 +4,7 @@ from pyspark.sql import functions as F
 
 from glue_jobs.job_context import begin
 from transforms import lake
-from transforms.fetch.extract import extract_sources
+from transforms.fetch.extract import extract_sources, withdrawn_sources
 from transforms.lake.catalog_state import read_state
 from transforms.lake.harvest_times import read_harvest_times, with_harvest_times
 from transforms.repeat_run import carry_uri, record_carry
@@ -23,13 +23,16 @@ def main(argv: list[str] | None = None) -> None:
         "record_url is not null"
     )
     carry = job.carry
-    records, statuses = extract_sources(
-        job.spark,
-        job.sources,
-        validators,
-        publish_as=job.args["publish_as"],
-        carried=carry.documents if carry else None,
-    )
+    if job.manifest.clear:  # `harvest clear`: the sources are read as empty, so compare deletes their records
+        records, statuses = withdrawn_sources(job.spark, job.sources)
+    else:
+        records, statuses = extract_sources(
+            job.spark,
+            job.sources,
+            validators,
+            publish_as=job.args["publish_as"],
+            carried=carry.documents if carry else None,
+        )
     job.write(statuses, "sources", SOURCE_STATUS)
     carried = sorted(
         row.source_id for row in statuses.filter(F.col("status") == SourceState.CARRIED).collect()

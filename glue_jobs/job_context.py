@@ -149,6 +149,8 @@ def pin_or_read_manifest(stage: str, args: dict) -> RunManifest:
         only = properties.get("only_sources") or args["only_sources"]
         publish_as = properties.get("publish_as") or args["publish_as"]
         dry_run = is_true(properties["dry_run"]) if properties.get("dry_run") else args["dry_run"]
+        # The scheduled trigger's action passes --due-only true; `harvest start` says false in the run properties.
+        due_only = is_true(properties["due_only"]) if properties.get("due_only") else args["due_only"]
         return pin_run(
             lake_root,
             run_id,
@@ -158,6 +160,8 @@ def pin_or_read_manifest(stage: str, args: dict) -> RunManifest:
             lambda: current_version(lake_root),
             publish_as,
             dry_run,
+            due_only=due_only,
+            clear=args["clear"],
         )
     except Exception:
         if taken:  # the run never started (bad registry, broken pointer): do not leave the lake locked

@@ -10,6 +10,7 @@ from glue_jobs.job_context import begin
 from transforms import lake
 from transforms.gate.duplicates import cross_source_finding
 from transforms.lake import lock as lake_lock
+from transforms.lake.harvest_times import record_source_harvests
 from transforms.publish.db_config import resolve_db_url
 from transforms.publish.last_harvested import refresh_harvest_times
 from transforms.publish.next_version import record_outcomes
@@ -100,6 +101,8 @@ def main(argv: list[str] | None = None) -> None:
         lake.run_path(job.lake, job.run_id, "load", "db_results"),
     )
     refresh_harvest_times(job.spark, job.lake, job.run_id, validated, published.version, db_url)
+    # What the schedule counts from (transforms.registry.due_sources): every source this run harvested.
+    record_source_harvests(job.lake, [source.id for source in job.sources], job.manifest.started)
     # The figures checked above are the report's unless the database refused rows (they become rejected).
     same = published.refused is None or published.refused.isEmpty()
     outcomes = record_outcomes(validated, published.refused)

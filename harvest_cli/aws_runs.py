@@ -30,6 +30,9 @@ def start_run(glue, workflow: str, only_sources: str = "", force: bool = False, 
         "only_sources": ",".join(ids),
         "force": "true" if force else "false",
         "dry_run": "true" if dry_run else "false",  # true: every stage runs and reports; nothing is published
+        # the workflow's start trigger passes --due-only true (for the schedule): an on-demand run takes every
+        # enabled source instead
+        "due_only": "false",
     }
     return glue.start_workflow_run(Name=workflow, RunProperties=properties)["RunId"]
 

@@ -48,7 +48,12 @@ def add_run_command(commands, common) -> None:
         "--only-sources",
         default="",
         metavar="IDS",
-        help="comma-separated source ids (default: every enabled one)",
+        help="comma-separated source ids, whatever their schedule (default: every enabled one)",
+    )
+    run.add_argument(
+        "--due-only",
+        action="store_true",
+        help="only the enabled sources due by their frequency, as the scheduled trigger runs",
     )
     run.add_argument(
         "--db-url",
@@ -82,6 +87,7 @@ def add_run_command(commands, common) -> None:
             debug=a.debug,
             dry_run=a.dry_run,
             new_lake=a.new_lake,
+            due_only=a.due_only,
         )
     )
 
@@ -199,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the harvest command: one add_*_command function per subcommand."""
     from harvest_cli.aws_commands import add_deploy_command
     from harvest_cli.aws_runs import add_start_command, add_status_command
+    from harvest_cli.clear_command import add_clear_command
     from harvest_cli.lake_commands import add_lake_commands
     from harvest_cli.publisher_commands import add_publisher_commands
     from harvest_cli.record_command import add_record_command
@@ -225,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_start_command,
         add_status_command,
         add_lake_commands,
+        add_clear_command,
         add_publisher_commands,
         add_record_command,
         add_search_commands,

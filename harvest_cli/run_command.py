@@ -18,8 +18,9 @@ from harvest_cli.interrupts import cancel_spark_jobs, second_signal_exits, signa
 from harvest_cli.preflight import absolute_uri, checked_java, checked_lake, checked_registry, resolved_lake
 from transforms import lake
 from transforms.lake import lock as lake_lock
-from transforms.lake.catalog_state import current_version
-from transforms.lake.manifest import manifest_uri
+from transforms.lake.catalog_state import CatalogPointerError, current_version
+from transforms.lake.manifest import check_no_source_removed, manifest_uri
+from transforms.registry import RegistryError, parse_registry
 from transforms.schemas import RunOutcome, RunStatus
 
 progress = logging.getLogger(terminal.PROGRESS_LOGGER)
@@ -191,12 +192,19 @@ def run_harvest(
     debug: bool = False,
     dry_run: bool = False,
     new_lake: bool = False,
+    due_only: bool = False,
+    clear: bool = False,
 ) -> int:
     """Run the workflow locally (from ``start_at``); print progress and the last line. Returns the exit code.
 
+    Which sources: ``only_sources`` (whatever their schedule), else with ``due_only`` those due by their
+    frequency, else every enabled one (transforms.lake.manifest). ``clear`` withdraws the only_sources'
+    records (`harvest clear`).
+
     Raises UsageError (exit code 2) before Spark starts for a bad registry, an unknown source id, a
-    catalog database URL that is not one, a lake that does not exist (unless ``new_lake``: then it
-    is made) or cannot be written, or a Java that Spark cannot start.
+    registry that drops a source the catalog still publishes, a catalog database URL that is not one,
+    a lake that does not exist (unless ``new_lake``: then it is made) or cannot be written, or a Java
+    that Spark cannot start.
     """
     from glue_jobs.runtime import jvm_console_level
     from harvest_cli.workflow import run_workflow
@@ -211,19 +219,35 @@ def run_harvest(
         run_id = lake.check_run_id(run_id) if run_id else new_run_id()
     except lake.InvalidRunId as error:
         raise UsageError(str(error)) from None
+    if due_only and only_sources.strip():
+        raise UsageError("--only-sources names the sources itself, whatever their schedule: drop --due-only")
     selected = checked_registry(sources, only_sources)
     checked_java()  # before the lake: a refused run makes no new lake
     lake_root, sources = checked_lake(lake_root, new_lake), absolute_uri(sources)
     held_by = lake_lock.holder(lake_root)
     if held_by is not None:  # refused before Spark starts; run_workflow takes the lock itself
         raise UsageError(str(lake_lock.refusal(lake_root, run_id, held_by)))
-    progress.info(f"harvest run {run_id}: {terminal.plural(len(selected), 'source')}, lake {lake_root}")
+    if start_at is None:  # extract pins the run and checks this again; here it is refused before Spark
+        try:
+            check_no_source_removed(
+                lake_root, current_version(lake_root), parse_registry(lake.read_text(sources) or "")
+            )
+        except RegistryError as error:
+            raise UsageError(f"{sources}: {error}") from None
+        except CatalogPointerError:
+            pass  # a broken pointer is extract's to report, in the run's report, as it always was
+    picked = "the sources due of " if due_only else ""
+    progress.info(
+        f"harvest run {run_id}: {picked}{terminal.plural(len(selected), 'source')}, lake {lake_root}"
+    )
     options = {
         "sources": sources,
         "only_sources": only_sources,
         "force": force,
         "publish_as": publish_as,
         "dry_run": dry_run,
+        "due_only": due_only,
+        "clear": clear,
     }
     overrides = {
         "lake": lake_root,
@@ -235,6 +259,8 @@ def run_harvest(
         "publish-as": publish_as,
         "log-level": job_log_level,
         "dry-run": str(dry_run).lower(),
+        "due-only": str(due_only).lower(),
+        "clear": str(clear).lower(),
     }
     try:
         # No Java stack trace reaches the terminal: the stage's error is one line; --debug shows the JVM's log.
@@ -286,6 +312,8 @@ def resume_options(lake_root: str, run_id: str) -> dict:
             "force": manifest.force,
             "publish_as": manifest.publish_as,
             "dry_run": manifest.dry_run,
+            "due_only": manifest.due_only,
+            "clear": manifest.clear,
         }
     options = (read_report(lake_root, run_id) or {}).get("options") or {}
     if not options.get("sources"):
@@ -326,4 +354,6 @@ def resume_harvest(
         mode=mode,
         debug=debug,
         dry_run=bool(options.get("dry_run")),
+        due_only=bool(options.get("due_only")),
+        clear=bool(options.get("clear")),
     )

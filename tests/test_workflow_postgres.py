@@ -206,7 +206,7 @@ def test_harvest_and_reharvest_into_postgres(spark, tmp_path, fresh_db_url, requ
         assert query(
             db_url,
             """SELECT k.source_id, s.url, s.schema_type::text, s.source_type::text, s.frequency::text,
-                s.notification_frequency::text, o.name
+                s.notification_frequency::text, s.notification_emails, o.name
             FROM public.harvest_source AS s JOIN catalog.source_key AS k ON k.harvest_source_id = s.id
             JOIN public.organization AS o ON o.id = s.organization_id ORDER BY 1""",
         ) == [
@@ -215,8 +215,9 @@ def test_harvest_and_reharvest_into_postgres(spark, tmp_path, fresh_db_url, requ
                 f"{base_url.rstrip('/')}/datajson/data.json",
                 "dcatus1.1: federal",
                 "document",
-                "manual",
-                "on_error",
+                "weekly",
+                "on_error_or_update",
+                ["data-team@example.gov"],
                 "Example Agency",
             ),
             (
@@ -224,8 +225,9 @@ def test_harvest_and_reharvest_into_postgres(spark, tmp_path, fresh_db_url, requ
                 f"{base_url.rstrip('/')}/datajson3/data.json",
                 "dcatus3.0",
                 "document",
-                "manual",
+                "daily",
                 "on_error",
+                None,
                 "Example Agency",
             ),
             (
@@ -233,8 +235,9 @@ def test_harvest_and_reharvest_into_postgres(spark, tmp_path, fresh_db_url, requ
                 f"{base_url.rstrip('/')}/waf/",
                 "iso19115_2",
                 "waf",
-                "manual",
-                "on_error",
+                "monthly",
+                "always",
+                ["metadata@coastal.example.gov", "gis@coastal.example.gov"],
                 "Example Coastal Science Center",
             ),
         ]

@@ -8,6 +8,7 @@ of them at once.
 import ipaddress
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import yaml
@@ -34,7 +35,29 @@ KNOWN_FIELDS = {
     "enabled",
     "publish_as",
     "time_budget_s",
+    "frequency",
+    "notification_emails",
+    "notification_frequency",
 }
+# data.gov's harvester vocabulary (harvest_source.frequency and .notification_frequency).
+# A scheduled run picks a source once this long has passed since its last harvest; "manual" never.
+FREQUENCIES = {
+    "manual": None,
+    "daily": timedelta(days=1),
+    "weekly": timedelta(days=7),
+    "biweekly": timedelta(days=14),
+    "monthly": timedelta(days=30),
+}
+DEFAULT_FREQUENCY = "daily"
+# A scheduled run that starts a little after its trigger (the hourly trigger, plus the job's own start)
+# must not push the source's next harvest a whole trigger period later every time.
+SCHEDULE_SLACK = timedelta(minutes=30)
+# always: after every harvest; on_error: when the source failed, was held or had rejected records;
+# on_error_or_update: also when records were created, updated or deleted.
+NOTIFICATION_FREQUENCIES = ("always", "on_error", "on_error_or_update")
+DEFAULT_NOTIFICATION_FREQUENCY = "on_error"
+EMAIL_PATTERN = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\"]+$")
+MAX_NOTIFICATION_EMAILS = 50  # SES takes at most 50 recipients per message
 DEFAULT_TIME_BUDGET_S = (
     3600.0  # one source's whole extract; keep it well under the job timeout (JobTimeoutMinutes)
 )
@@ -122,6 +145,9 @@ class Source:
     enabled: bool = True
     publish_as: str | None = None  # "dcatus3.0": upgrade the 1.1 (or ISO/FGDC) records to DCAT-US 3.0
     time_budget_s: float = DEFAULT_TIME_BUDGET_S  # when it runs out, the source fails (and deletes nothing)
+    frequency: str = DEFAULT_FREQUENCY  # how often a scheduled run harvests it (FREQUENCIES)
+    notification_emails: tuple[str, ...] = ()  # the publisher's own addresses for its harvest notices
+    notification_frequency: str = DEFAULT_NOTIFICATION_FREQUENCY  # when they hear (NOTIFICATION_FREQUENCIES)
 
 
 def _url_problems(where: str, entry: dict) -> list[str]:
@@ -147,6 +173,30 @@ def _url_problems(where: str, entry: dict) -> list[str]:
                     f"{where}: field '{name}' points at {urlsplit(value).hostname}, which {private}; "
                     "set allow_private_network: true on the source to allow it"
                 )
+    return problems
+
+
+def _schedule_problems(where: str, entry: dict) -> list[str]:
+    """The frequency and notification checks: data.gov's values, and a list of plain e-mail addresses."""
+    problems = []
+    for name, allowed in (("frequency", FREQUENCIES), ("notification_frequency", NOTIFICATION_FREQUENCIES)):
+        if name in entry and entry[name] not in allowed:
+            problems.append(
+                f"{where}: field '{name}' must be one of {', '.join(allowed)}, found {entry[name]!r}"
+            )
+    emails = entry.get("notification_emails", [])
+    if not isinstance(emails, list) or not all(isinstance(email, str) for email in emails):
+        problems.append(f"{where}: field 'notification_emails' must be a list of e-mail addresses")
+    elif len(emails) > MAX_NOTIFICATION_EMAILS:
+        problems.append(
+            f"{where}: field 'notification_emails' lists more than {MAX_NOTIFICATION_EMAILS} addresses"
+        )
+    else:
+        problems += [
+            f"{where}: field 'notification_emails': {email!r} is not an e-mail address"
+            for email in emails
+            if not EMAIL_PATTERN.match(email.strip())
+        ]
     return problems
 
 
@@ -191,6 +241,7 @@ def _entry_problems(index: int, entry) -> list[str]:
         problems.append(
             f"{where}: field 'time_budget_s' must be a number of seconds, above 0 and at most 86400"
         )
+    problems += _schedule_problems(where, entry)
     if "fixups" in entry and not isinstance(entry["fixups"], dict):
         problems.append(f"{where}: field 'fixups' must be a mapping of fix-up name to setting")
     elif isinstance(entry.get("fixups"), dict):
@@ -215,10 +266,16 @@ def parse_registry(text: str) -> list[Source]:
     ]
     if problems:
         raise RegistryError("invalid source registry:\n  " + "\n  ".join(problems))
-    return [
-        Source(**{name: value.strip() if isinstance(value, str) else value for name, value in entry.items()})
-        for entry in entries
-    ]
+    return [Source(**{name: _cleaned(value) for name, value in entry.items()}) for entry in entries]
+
+
+def _cleaned(value):
+    """A field's value as a Source holds it: text stripped, a list as a tuple (a Source is immutable)."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, list):
+        return tuple(_cleaned(item) for item in value)
+    return value
 
 
 def published_version(source: Source, run_publish_as: str = "") -> DcatVersion:
@@ -227,6 +284,23 @@ def published_version(source: Source, run_publish_as: str = "") -> DcatVersion:
     if DCATUS3 in (source.schema, source.publish_as, run_publish_as.strip()):
         return DcatVersion.V3_0
     return DcatVersion.V1_1
+
+
+def due_sources(sources: list[Source], last_harvests: dict[str, datetime], now: datetime) -> list[Source]:
+    """The enabled sources a scheduled run at ``now`` harvests: never harvested, or harvested at least their
+    frequency's interval (less SCHEDULE_SLACK) before ``now``. A "manual" source is never due.
+
+    ``last_harvests``: source id -> when its last harvest started (transforms.lake.harvest_times).
+    """
+    due = []
+    for source in sources:
+        interval = FREQUENCIES[source.frequency]
+        if not source.enabled or interval is None:
+            continue
+        last = last_harvests.get(source.id)
+        if last is None or now - last >= interval - SCHEDULE_SLACK:
+            due.append(source)
+    return due
 
 
 def select_sources(sources: list[Source], only: list[str] | None) -> list[Source]:

@@ -162,8 +162,8 @@ def read_carry(lake_root: str, run_id: str) -> Carry | None:
 
 def _why_not(lake_root: str, manifest: RunManifest, last: dict | None) -> str | None:
     """Why the run can carry nothing from the last one; None when it may carry some sources."""
-    if manifest.force:
-        return "the run is forced"
+    if manifest.force or manifest.clear:
+        return "the run is forced" if manifest.force else "the run clears sources"
     if last is None:
         return "no earlier run has loaded"
     if last.get("version") != manifest.base_version:

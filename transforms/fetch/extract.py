@@ -350,3 +350,29 @@ def extract_sources(
             f" ({row['reason']})" if row["reason"] else "",
         )
     return records, spark.createDataFrame(rows, SOURCE_STATUS)
+
+
+CLEARED = "cleared: nothing is read, and every record the source publishes is withdrawn"
+
+
+def withdrawn_sources(spark: SparkSession, sources: list[Source]) -> tuple[DataFrame, DataFrame]:
+    """Extract's output for a ``clear`` run: no records, and each source ``complete`` (read in full, and empty).
+
+    Compare then deletes every record the sources publish, through the one delete rule of a normal run,
+    and validate, load, the report and the database treat those deletes as any other.
+    """
+    rows = [
+        {
+            "source_id": source.id,
+            "source_type": source.type,
+            "schema": source.schema,
+            "url": source.url,
+            "status": str(SourceState.COMPLETE),
+            "reason": CLEARED,
+            "extracted": 0,
+            "errors": 0,
+            "error_messages": [],
+        }
+        for source in sources
+    ]
+    return spark.createDataFrame([], EXTRACT_RECORDS), spark.createDataFrame(rows, SOURCE_STATUS)

@@ -178,12 +178,23 @@ def write_version(state: DataFrame, lake_root: str, version: str, run_id: str, b
         .write.mode("errorifexists")
         .parquet(records)
     )
-    count = state.sparkSession.read.schema(CATALOG_STATE).parquet(records).count()
+    # Per source (one small aggregation of the written records): which sources the version publishes,
+    # read without Spark when a run checks that its registry still has them (manifest.check_no_source_removed).
+    per_source = {
+        row["source_id"]: row["count"]
+        for row in state.sparkSession.read.schema(CATALOG_STATE)
+        .parquet(records)
+        .groupBy("source_id")
+        .count()
+        .collect()
+    }
+    count = sum(per_source.values())
     info = {
         "version": version,
         "run_id": run_id,
         "base": base,
         "records": count,
+        "sources": dict(sorted(per_source.items())),
         "written": datetime.now(UTC).isoformat(timespec="microseconds"),
     }
     marker = lake.join(_version_folder(lake_root, version), "VERSION.json")
@@ -208,6 +219,13 @@ def set_current(lake_root: str, version: str) -> str:
         previous = None  # the pointer being repaired
     switch_pointer(lake_root, version, previous)
     return f"catalog pointer {pointer_uri(lake_root)} now names version {version} (was {previous})"
+
+
+def published_sources(lake_root: str, version: str) -> dict[str, int] | None:
+    """source id -> records a complete catalog version publishes; None for a version written before
+    versions counted them (or an incomplete one)."""
+    info = version_info(lake_root, version)
+    return info.get("sources") if info else None
 
 
 def published_counts(state: DataFrame) -> DataFrame:

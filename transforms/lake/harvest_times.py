@@ -14,6 +14,14 @@ switched; older tables than the previous are removed. A record's last harvest is
 catalog version's and the side table's (``with_harvest_times``), and extract's conditional
 requests use the side table's validators. In the catalog database,
 ``transforms.publish.last_harvested`` moves ``last_harvested`` forward with one UPDATE per source.
+
+Beside it, when each *source* was last harvested (what a scheduled run reads to pick the sources due,
+``transforms.registry.due_sources``):
+
+    catalog/harvest_times/SOURCES.json  {<source_id>: <the start time of the last run that harvested it>}
+
+Load records every source of a run that published (whatever the source's outcome: a failing source is
+tried again at its next due time, not at every trigger); a dry run records nothing.
 """
 
 import json
@@ -35,6 +43,27 @@ HARVEST_TIMES = (
 
 def _folder(lake_root: str, *parts: str) -> str:
     return lake.join(lake_root, "catalog", "harvest_times", *parts)
+
+
+def _source_harvests_uri(lake_root: str) -> str:
+    return _folder(lake_root, "SOURCES.json")
+
+
+def read_source_harvests(lake_root: str) -> dict[str, datetime]:
+    """source id -> when the last run that harvested it started (empty for a lake that recorded none)."""
+    text = lake.read_text(_source_harvests_uri(lake_root))
+    return {source_id: datetime.fromisoformat(at) for source_id, at in json.loads(text or "{}").items()}
+
+
+def record_source_harvests(lake_root: str, source_ids: list[str], started: str) -> None:
+    """Note that a run started at ``started`` (ISO 8601, the manifest's) harvested these sources.
+
+    Called by load while the run holds the lake lock, so the read and the write cannot interleave.
+    """
+    times = {source_id: at.isoformat() for source_id, at in read_source_harvests(lake_root).items()}
+    times.update(dict.fromkeys(source_ids, datetime.fromisoformat(started).isoformat()))
+    text = json.dumps(dict(sorted(times.items())), indent=1) + "\n"
+    lake.write_text(_source_harvests_uri(lake_root), text, "application/json")
 
 
 def _pointer(lake_root: str) -> dict:

@@ -1,5 +1,5 @@
-"""After the report: register the tables in the Glue Data Catalog, put the run's CloudWatch metrics and
-announce the run on SNS, when asked to."""
+"""After the report: register the tables in the Glue Data Catalog, put the run's CloudWatch metrics,
+announce the run on SNS and e-mail each source's publisher its notice (SES), when asked to."""
 
 import logging
 
@@ -29,3 +29,9 @@ def publish_run(job, report: dict) -> None:
 
         publish_summary(boto3.client("sns"), job.args["sns_topic_arn"], report)
         log.info("run summary published to %s", job.args["sns_topic_arn"])
+    if job.args["notify_from"]:
+        import boto3
+
+        from transforms.publish.source_notices import send_source_notices
+
+        send_source_notices(boto3.client("ses"), job.args["notify_from"], report, job.sources)

@@ -45,24 +45,21 @@ SOURCE_TYPES = {
     "waf": "waf",
     "waf-collection": "waf-collection",
 }
-# The registry has no schedule or notification settings per source: the workflow runs every source and
-# sends one summary per run (transforms.publish.notify).
-FREQUENCY, NOTIFICATION_FREQUENCY = "manual", "on_error"
-
 ORGANIZATION = """INSERT INTO public.organization (id, name, slug)
 SELECT new.id, %(name)s, CASE
     WHEN EXISTS (SELECT 1 FROM public.organization AS o WHERE o.slug = %(slug)s AND o.id <> new.id)
     THEN left(%(slug)s, 90) || '-' || left(new.id, 8) ELSE %(slug)s END
 FROM (SELECT catalog.harvest_id('organization', %(name)s) AS id) AS new
 ON CONFLICT (id) DO NOTHING"""
-SOURCE = """INSERT INTO public.harvest_source AS h (id, organization_id, name, url, frequency, schema_type, source_type,
-    notification_frequency, collection_parent_url)
+SOURCE = """INSERT INTO public.harvest_source AS h (id, organization_id, name, url, notification_emails, frequency,
+    schema_type, source_type, notification_frequency, collection_parent_url)
 VALUES (catalog.harvest_id('harvest-source', %(source_id)s), catalog.harvest_id('organization', %(organization)s),
-    %(name)s, %(url)s, %(frequency)s, %(schema_type)s, %(source_type)s, %(notification_frequency)s,
-    %(collection_parent_url)s)
+    %(name)s, %(url)s, %(notification_emails)s, %(frequency)s, %(schema_type)s, %(source_type)s,
+    %(notification_frequency)s, %(collection_parent_url)s)
 ON CONFLICT (id) DO UPDATE SET organization_id = excluded.organization_id, name = excluded.name, url = excluded.url,
+    notification_emails = excluded.notification_emails, frequency = excluded.frequency,
     schema_type = excluded.schema_type, source_type = excluded.source_type,
-    collection_parent_url = excluded.collection_parent_url"""
+    notification_frequency = excluded.notification_frequency, collection_parent_url = excluded.collection_parent_url"""
 # A dataset names its source's organization: when the registry moves a source to another organization.
 DATASET_ORGANIZATION = """UPDATE public.dataset AS d SET organization_id = h.organization_id FROM public.harvest_source AS h
 WHERE h.id = catalog.harvest_id('harvest-source', %(source_id)s) AND d.harvest_source_id = h.id
@@ -143,10 +140,11 @@ def register_sources(conn: psycopg.Connection, sources: list[Source]) -> None:
             "organization": source.organization,
             "name": source.title,
             "url": source.url,
-            "frequency": FREQUENCY,
+            "notification_emails": list(source.notification_emails) or None,
+            "frequency": source.frequency,
             "schema_type": SCHEMA_TYPES[source.schema],
             "source_type": SOURCE_TYPES[source.type],
-            "notification_frequency": NOTIFICATION_FREQUENCY,
+            "notification_frequency": source.notification_frequency,
             "collection_parent_url": source.collection_url if source.type == "waf-collection" else None,
         }
         conn.execute(SOURCE, values)
