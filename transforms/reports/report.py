@@ -57,11 +57,12 @@ def current_warnings(outcomes: DataFrame, published: DataFrame | None, source_id
 
     The cheapest correct way: each catalog version stores the warnings of every record version it
     publishes (``CATALOG_STATE.warnings``, written by load with the record), so the run's base version
-    (``published``) already holds them. A record unchanged this run, read again or carried, gets its
-    stored warnings back by one join on the keys of the unchanged rows (an extract warning it has again
-    is not repeated); a published record the run did not see (its source failed or was read in part)
-    comes as an unchanged row of its own; a deleted record is no longer published and drops out.
-    Created, updated, rejected and held rows keep this run's warnings. Without ``published`` (no
+    (``published``) already holds them. A row whose published version stays as it is (an unchanged
+    record, read again or carried, even in a held source; a held delete) gets that version's stored
+    warnings back by one join on the keys (an extract warning it has again is not repeated); a
+    published record the run did not see (its source failed or was read in part) comes as an unchanged
+    row of its own; a deleted record is no longer published and drops out. Created and updated rows,
+    and rejected ones, keep this run's warnings: they are the warnings of the version this run judged. Without ``published`` (no
     catalog), the run's own warnings are all there is. These rows serve the warnings only: the record
     counts come from the outcomes themselves.
     """
@@ -72,16 +73,17 @@ def current_warnings(outcomes: DataFrame, published: DataFrame | None, source_id
     stored = published.filter(F.col("source_id").isin(source_ids)).select(
         *keys, F.coalesce("warnings", F.array().cast(OUTCOMES["warnings"].dataType)).alias("stored")
     )
-    unchanged = F.col("outcome") == Outcome.UNCHANGED
+    version_stays = F.col("action").isin(Action.UNCHANGED, Action.DELETE)
     with_stored = kept.join(stored, on=keys, how="left").withColumn(
         "warnings",
-        F.when(unchanged & F.col("stored").isNotNull(), F.array_union("stored", "warnings")).otherwise(
+        F.when(version_stays & F.col("stored").isNotNull(), F.array_union("stored", "warnings")).otherwise(
             F.col("warnings")
         ),
     )
     unseen = (
         stored.filter(F.size("stored") > 0)
-        .join(kept.select(*keys), on=keys, how="left_anti")
+        # against every row of the run: a record it deleted is no unseen one
+        .join(outcomes.select(*keys), on=keys, how="left_anti")
         .select(
             *keys,
             F.lit(None).cast("string").alias("record_url"),
