@@ -5,7 +5,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.rows import row
-from transforms.reports.report import current_warnings, report_figures
+from transforms.reports.published_warnings import current_warnings
+from transforms.reports.report import report_figures
 from transforms.schemas import CATALOG_STATE, OUTCOMES, SOURCE_STATUS
 
 STORED = "fixup: no contact email; the default was used"

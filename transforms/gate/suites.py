@@ -97,13 +97,12 @@ class SuiteRunner:
 
     def __init__(self, docs_dir: str, run_id: str):
         import great_expectations as gx
+        from great_expectations.core.run_identifier import RunIdentifier
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
         # Set after the import: that module sets its own logger to INFO when imported, and logs a
         # temporary-directory line at every context creation.
         logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
-        from great_expectations.core.run_identifier import RunIdentifier
-
         self.gx = gx
         self.run_id = run_id
         # One run time for every suite of the run, so their pages sit in one run folder of the site.

@@ -5,8 +5,8 @@ Every extracted record is exactly one of created, updated, unchanged, rejected o
 deletes are counted on their own (``deleted``; a held delete counts in ``deletes_held``).
 
 The warnings a source's entry shows are those of every record currently published from it, and this
-run's of the records it did not publish (``current_warnings``): a record unchanged for months keeps
-its warnings in every report until its publisher fixes them.
+run's of the records it did not publish (``transforms.reports.published_warnings``): a record
+unchanged for months keeps its warnings in every report until its publisher fixes them.
 """
 
 import json
@@ -20,6 +20,7 @@ from transforms.registry import Source
 from transforms.reports.change_lists import write_change_csvs
 from transforms.reports.error_groups import groups_by_source, write_record_csvs
 from transforms.reports.history_html import record_run_history
+from transforms.reports.published_warnings import current_warnings, warned_records
 from transforms.reports.report_html import render_report_html
 from transforms.schemas import (
     COUNT_NAMES,
@@ -49,60 +50,6 @@ def _outcome_counts(outcomes: DataFrame) -> dict[str, dict]:
     return {
         row["source_id"]: row.asDict() for row in outcomes.groupBy("source_id").agg(*aggregates).collect()
     }
-
-
-def current_warnings(outcomes: DataFrame, published: DataFrame | None, source_ids: list[str]) -> DataFrame:
-    """OUTCOMES rows carrying the warnings the report shows for ``source_ids``: the current warnings of
-    every record published from them, and this run's warnings of every record the run did not publish.
-
-    The cheapest correct way: each catalog version stores the warnings of every record version it
-    publishes (``CATALOG_STATE.warnings``, written by load with the record), so the run's base version
-    (``published``) already holds them. A row whose published version stays as it is (an unchanged
-    record, read again or carried, even in a held source; a held delete) gets that version's stored
-    warnings back by one join on the keys (an extract warning it has again is not repeated); a
-    published record the run did not see (its source failed or was read in part) comes as an unchanged
-    row of its own; a deleted record is no longer published and drops out. Created and updated rows,
-    and rejected ones, keep this run's warnings: they are the warnings of the version this run judged. Without ``published`` (no
-    catalog), the run's own warnings are all there is. These rows serve the warnings only: the record
-    counts come from the outcomes themselves.
-    """
-    kept = outcomes.filter(F.col("outcome") != Outcome.DELETED)
-    if published is None:
-        return kept
-    keys = ["source_id", "identifier"]
-    stored = published.filter(F.col("source_id").isin(source_ids)).select(
-        *keys, F.coalesce("warnings", F.array().cast(OUTCOMES["warnings"].dataType)).alias("stored")
-    )
-    version_stays = F.col("action").isin(Action.UNCHANGED, Action.DELETE)
-    with_stored = kept.join(stored, on=keys, how="left").withColumn(
-        "warnings",
-        F.when(version_stays & F.col("stored").isNotNull(), F.array_union("stored", "warnings")).otherwise(
-            F.col("warnings")
-        ),
-    )
-    unseen = (
-        stored.filter(F.size("stored") > 0)
-        # against every row of the run: a record it deleted is no unseen one
-        .join(outcomes.select(*keys), on=keys, how="left_anti")
-        .select(
-            *keys,
-            F.lit(None).cast("string").alias("record_url"),
-            F.lit(str(Action.UNCHANGED)).alias("action"),
-            F.lit(str(Outcome.UNCHANGED)).alias("outcome"),
-            F.array().cast(OUTCOMES["reasons"].dataType).alias("reasons"),
-            F.col("stored").alias("warnings"),
-            F.lit(None).cast("string").alias("record_type"),
-            F.lit(None).cast("string").alias("dcat_version"),
-        )
-    )
-    columns = OUTCOMES.fieldNames()
-    return with_stored.select(*columns).unionByName(unseen.select(*columns))
-
-
-def _warned_records(warned: DataFrame) -> dict[str, int]:
-    """source_id -> records with at least one current warning."""
-    counts = warned.filter(F.size("warnings") > 0).groupBy("source_id").count().collect()
-    return {row["source_id"]: row["count"] for row in counts}
 
 
 def _record_types(outcomes: DataFrame) -> dict[str, dict[str, dict[str, int]]]:
@@ -199,7 +146,7 @@ def report_figures(
     status_rows = statuses.collect()
     warned = current_warnings(outcomes, published, [row["source_id"] for row in status_rows])
     counts = _outcome_counts(outcomes)
-    warned_records = _warned_records(warned)
+    warned_by_source = warned_records(warned)
     record_types = _record_types(outcomes)
     reasons = _top_reasons_by_source(_reasons(outcomes))
     warnings = _top_reasons_by_source(_reasons(warned, "warnings"))
@@ -220,7 +167,7 @@ def report_figures(
             "reason": status["reason"],
             "extracted": int(status["extracted"] or 0),
             **{name: int(tally.get(name) or 0) for name in (*RECORD_OUTCOMES, "deleted", "deletes_held")},
-            "warnings": warned_records.get(status["source_id"], 0),
+            "warnings": warned_by_source.get(status["source_id"], 0),
             "errors": int(status["errors"] or 0),
             "error_messages": list(status["error_messages"] or []),
             "conforms_to": status["conforms_to"],
