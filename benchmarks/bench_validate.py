@@ -150,7 +150,7 @@ def main() -> None:
     published = spark.createDataFrame([(s.id, 0) for s in sources], "source_id string, published long")
     with tempfile.TemporaryDirectory() as quality_dir:
         started = time.perf_counter()
-        holds, failures, _ = run_suites(frame, statuses, published, SUITES, quality_dir)
+        holds, failures, _ = run_suites(frame, statuses, published, SUITES, quality_dir, "bench")
         suites_rate = rate("GE suites (both, incl. Data Docs)", args.records, time.perf_counter() - started)
     print(
         f"invalid records: {checked} of {args.records}; held sources: {len(holds)}; "

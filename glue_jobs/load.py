@@ -10,6 +10,7 @@ from glue_jobs.job_context import begin
 from transforms import lake
 from transforms.gate.duplicates import cross_source_finding
 from transforms.lake import lock as lake_lock
+from transforms.lake.catalog_state import read_state
 from transforms.lake.harvest_times import record_source_harvests
 from transforms.publish.db_config import resolve_db_url
 from transforms.publish.last_harvested import refresh_harvest_times
@@ -31,10 +32,12 @@ REPEAT_MESSAGE = (
 )
 
 
-def report_dry_run(job, run: dict, validated, statuses, quality: dict) -> None:
+def report_dry_run(job, run: dict, validated, statuses, quality: dict, published) -> None:
     """A dry run ends here: the report of what would have been published, nothing published, the lake released."""
     run = {**run, "message": DRY_RUN_MESSAGE}
-    report = write_report(job.lake, run, record_outcomes(validated), statuses, job.sources, quality)
+    report = write_report(
+        job.lake, run, record_outcomes(validated), statuses, job.sources, quality, published=published
+    )
     log.info("dry run: nothing was published")
     lake_lock.release(job.lake, job.run_id)
     job.finish(
@@ -84,11 +87,13 @@ def main(argv: list[str] | None = None) -> None:
     if job.repeat_of:
         run["repeat_of"] = job.repeat_of
         run["message"] = REPEAT_MESSAGE.format(previous=job.repeat_of)
+    # The base version holds the warnings of the records this run leaves as they are (the report shows them).
+    published_before = read_state(job.spark, job.lake, job.manifest.base_version)
     if job.args["dry_run"]:  # no catalog version, pointer switch, database, Glue catalog or notification
-        return report_dry_run(job, run, validated, statuses, quality)
+        return report_dry_run(job, run, validated, statuses, quality, published_before)
     plan = plan_publication(job.lake, job.manifest)
     # Before anything is published: a report whose counts do not add up is a bug, and stops the load here.
-    figures = report_figures(record_outcomes(validated), statuses, job.sources, quality)
+    figures = report_figures(record_outcomes(validated), statuses, job.sources, quality, published_before)
     check_counts(figures)
     db_url = resolve_db_url(job.args["db_url"])  # a secret's ARN is looked up once, not at every connection
     published = publish_catalog(
@@ -114,6 +119,7 @@ def main(argv: list[str] | None = None) -> None:
         job.sources,
         quality,
         figures if same else None,
+        published_before,
     )
     if db_url:
         from transforms.publish.datagov import RECORD_TEXT, close_jobs

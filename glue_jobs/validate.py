@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> None:
             published_counts(state),
             force=job.args["force"],
             quality_dir=quality_dir,
+            run_id=job.run_id,
         )
         # Only a run that publishes a create or an update can refuse one or find a look-alike: an
         # unchanged day, or one whose only creates are yesterday's rejects again, skips the whole check.

@@ -26,7 +26,7 @@ def test_data_docs_show_publisher_values_as_text_while_the_suites_judge_the_real
         "distribution_urls": f"https://agency.gov/{ELEMENT} {JAVASCRIPT_URL}",
     }
     frame = pd.DataFrame([{**GOOD, "source_id": "hostile", **hostile}, {**GOOD, "source_id": "good"}])
-    runner = SuiteRunner(str(tmp_path / "build"))
+    runner = SuiteRunner(str(tmp_path / "build"), "r1")
     validation = runner.run(load_suite(SUITES, "transformed_records"), frame, ["source_id", "identifier"])
     failed = failures_by_source(validation, frame)
     # Judged on the real values, and named by the real identifier.

@@ -86,6 +86,7 @@ def harvested(spark, realdata, tmp_path_factory) -> dict[str, list]:
         force=False,
         suites_dir=str(Path(suites_init).parent),
         quality_dir=str(tmp_path_factory.mktemp("quality")),
+        run_id="dcatus3-fixtures",
     )
     rows: dict[str, list] = {}
     for row in validated.collect():

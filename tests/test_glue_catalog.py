@@ -59,7 +59,8 @@ def test_catalog_table_and_run_partition_are_registered(aws):
     assert columns["source_id"] == "string" and columns["slug"] == "string"
     assert columns["first_harvested"] == "timestamp" and columns["last_harvested"] == "timestamp"
     assert columns["record_type"] == "string" and columns["dcat_version"] == "string"
-    assert len(columns) == 15
+    assert columns["warnings"] == "array<string>"
+    assert len(columns) == 16
 
     outcomes = aws.get_table(DatabaseName="harvest", Name="outcomes")["Table"]
     assert outcomes["PartitionKeys"] == [{"Name": "run_id", "Type": "string"}]

@@ -70,7 +70,7 @@ def changes_frame() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
-    runner = SuiteRunner(str(tmp_path_factory.mktemp("docs")))
+    runner = SuiteRunner(str(tmp_path_factory.mktemp("docs")), "r1")
     records, changes = records_frame(), changes_frame()
     record_validation = runner.run(
         load_suite(SUITES, "transformed_records"), records, ["source_id", "identifier"]
@@ -116,7 +116,7 @@ def test_mostly_tolerates_a_few_bad_values(tmp_path):
     rows = [{**GOOD, "source_id": "big", "identifier": f"b{i}"} for i in range(40)]
     rows[0]["has_email"] = "placeholder"  # 1 of 40 bad: within mostly=0.9
     frame = pd.DataFrame(rows)
-    validation = SuiteRunner(str(tmp_path)).run(
+    validation = SuiteRunner(str(tmp_path), "r1").run(
         load_suite(SUITES, "transformed_records"), frame, ["source_id", "identifier"]
     )
     assert failures_by_source(validation, frame) == {}
@@ -136,7 +136,7 @@ def test_record_expectations_judge_only_the_classes_they_apply_to(tmp_path):
         for i in range(9)
     ]
     frame = pd.DataFrame(rows)
-    validation = SuiteRunner(str(tmp_path)).run(
+    validation = SuiteRunner(str(tmp_path), "r1").run(
         load_suite(SUITES, "transformed_records"), frame, ["source_id", "identifier"]
     )
     failed = failures_by_source(validation, frame)["v3"]

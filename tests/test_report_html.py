@@ -246,3 +246,23 @@ def test_a_stopped_run_shows_its_stage_and_message_instead_of_an_empty_table():
     ]
     assert "total" not in text
     assert "ValueError: boom" in render_report_html(report)
+
+
+def test_changed_records_are_counted_beside_their_csvs_in_the_page_and_the_terminal():
+    report = example_report()
+    noaa = report["sources"][0]
+    noaa.update(
+        created_csv="report/changes/noaa-waf.created.csv",
+        updated_csv="report/changes/noaa-waf.updated.csv",
+        deleted_csv=None,
+    )
+    page = render_report_html(report)
+    row = re.search(r'<table id="changes">.*?<tr data-source="noaa-waf">(.*?)</tr>', page, re.S).group(1)
+    assert '<td class="n change-created">3</td><td><a class="csv" href="changes/noaa-waf.created.csv">' in row
+    assert '<td class="n change-updated">1</td><td><a class="csv" href="changes/noaa-waf.updated.csv">' in row
+    assert '<td class="n change-deleted">0</td><td></td>' in row
+    text = format_report_text(report)
+    assert (
+        "  noaa-waf: 3 created (report/changes/noaa-waf.created.csv), 1 updated (report/changes/noaa-waf.updated.csv)"
+        in text.splitlines()
+    )

@@ -73,6 +73,7 @@ def run(spark, tmp_path, rows, statuses, published, force=False):
         counts,
         force=force,
         quality_dir=str(tmp_path / "quality"),
+        run_id="r1",
     )
     decisions = {(r["source_id"], r["identifier"]): r for r in validated.collect()}
     return validated, decisions, {r["source_id"]: r for r in new_statuses.collect()}, quality
@@ -167,6 +168,7 @@ def test_missing_suite_is_fatal(spark, tmp_path):
             force=False,
             suites_dir=str(tmp_path),
             quality_dir=str(tmp_path / "q"),
+            run_id="r1",
         )
 
 

@@ -176,6 +176,9 @@ CATALOG_STATE = StructType(
         ("last_changed_run", StringType()),
         ("record_type", StringType()),  # null in catalog versions written before DCAT-US 3.0: a Dataset
         ("dcat_version", StringType()),  # null there too: "1.1"
+        # the warnings of the version published (extract's, transform's, validate's): the run report shows
+        # them for a record unchanged since; null in catalog versions written before they were kept
+        ("warnings", STRINGS),
     )
 )
 

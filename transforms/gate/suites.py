@@ -6,14 +6,22 @@ would spend minutes). The ``COMPLETE`` result format with ``source_id`` and ``id
 as unexpected-index columns lists every unexpected row, so each source's unexpected
 count and examples come from that one run; a source fails an expectation when its own
 share of unexpected values is above ``1 - mostly``, the same rule GE applies to a batch.
+
+The Data Docs are the run's: GE's run name is the harvest run id, the data asset names the batch
+(the suite's rows of every source of the run), and every page links back to the run's report.html,
+saying beside the link that GE judged the whole batch while the report judges each source.
 """
 
 import copy
 import json
 import logging
+import os
+import posixpath
+import re
 import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -23,6 +31,7 @@ import pandas as pd
 from transforms import lake
 from transforms.gate.data_docs_offline import make_offline
 from transforms.reports.html_text import html_text
+from transforms.reports.report_html import BATCH_NOTE
 
 log = logging.getLogger(__name__)
 # The suites are package data, read through importlib.resources: found the same way whether the project
@@ -30,6 +39,9 @@ log = logging.getLogger(__name__)
 PACKAGED_SUITES = resources.files("expectations")
 SEVERITIES = ("critical", "warning")
 EXAMPLES = 5
+# Where the run's report.html is from the Data Docs site (runs/<run_id>/quality/ -> runs/<run_id>/report/).
+REPORT_FROM_SITE = "../report/report.html"
+BODY_TAG = re.compile(r"<body\b[^>]*>")
 # Expectations whose element count includes nulls; the others, like GE, skip null values.
 _COUNTS_NULLS = ("expect_column_values_to_not_be_null", "expect_compound_columns_to_be_unique")
 
@@ -81,16 +93,20 @@ def load_suite(suites_dir: str | Traversable, name: str) -> dict:
 
 
 class SuiteRunner:
-    """An ephemeral GE context with a pandas data source and a local Data Docs site."""
+    """An ephemeral GE context with a pandas data source and a local Data Docs site, for one harvest run."""
 
-    def __init__(self, docs_dir: str):
+    def __init__(self, docs_dir: str, run_id: str):
         import great_expectations as gx
+        from great_expectations.core.run_identifier import RunIdentifier
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
         # Set after the import: that module sets its own logger to INFO when imported, and logs a
         # temporary-directory line at every context creation.
         logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
         self.gx = gx
+        self.run_id = run_id
+        # One run time for every suite of the run, so their pages sit in one run folder of the site.
+        self.ge_run = RunIdentifier(run_name=run_id, run_time=datetime.now(UTC))
         self.context = gx.get_context(mode="ephemeral")
         # GE draws "Calculating Metrics" bars on stderr (garbage in a log file) unless the context says not to.
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
@@ -129,13 +145,19 @@ class SuiteRunner:
                 result_format={"result_format": "COMPLETE", "unexpected_index_column_names": index_columns},
             )
         )
-        result = checkpoint.run(batch_parameters={"dataframe": frame})
+        result = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=self.ge_run)
         key, validation = next(iter(result.run_results.items()))
-        self.results[name] = _trimmed(validation.to_json_dict())
-        self._build_docs(key, validation)
+        result_json = _trimmed(validation.to_json_dict())
+        # results.json names the run and its report as the pages do (GE's run name is the run id too).
+        result_json.setdefault("meta", {})["harvest_run"] = {
+            "run_id": self.run_id,
+            "report": REPORT_FROM_SITE,
+        }
+        self.results[name] = result_json
+        self._build_docs(key, validation, _batch_name(name, self.run_id, frame))
         return validation
 
-    def _build_docs(self, key, validation) -> None:
+    def _build_docs(self, key, validation, batch_name: str) -> None:
         """The Data Docs pages of one validation, rendered from a copy whose observed values are escaped.
 
         GE writes the values it found (identifiers, dates, addresses, URLs: the publisher's text) into
@@ -148,11 +170,22 @@ class SuiteRunner:
         for item in shown.results:
             item.result = escaped(item.result)
             item.exception_info = escaped(item.exception_info)
+        # GE's page names the data asset from the batch spec, which a dataframe batch leaves without one.
+        shown.meta["batch_spec"] = {
+            **(shown.meta.get("batch_spec") or {}),
+            "data_asset_name": html_text(batch_name),
+        }
         self.context.validation_results_store.set(key, shown)
         self.context.build_data_docs(
             site_names=["harvest"],
             resource_identifiers=[key, ExpectationSuiteIdentifier(name=validation.suite_name)],
         )
+
+
+def _batch_name(suite_name: str, run_id: str, frame: pd.DataFrame) -> str:
+    """What one validation judged: the suite's batch of the run, with its rows and sources."""
+    sources = frame["source_id"].nunique() if "source_id" in frame else 0
+    return f"{suite_name} batch of run {run_id}: {len(frame)} rows from {sources} source(s)"
 
 
 def escaped(value):
@@ -226,14 +259,34 @@ def failures_by_source(validation, frame: pd.DataFrame, key: str = "identifier")
     return dict(failed)
 
 
+def link_run_report(site_dir: str, run_id: str) -> None:
+    """Put a banner at the top of every Data Docs page: the harvest run it belongs to, a link to the run's
+    report.html (relative, so it works from a folder, a copy or S3), and why their verdicts may differ."""
+    site = Path(site_dir)
+    for path in site.rglob("*.html"):
+        to_site = os.path.relpath(site, path.parent).replace(os.sep, "/")
+        report = posixpath.normpath(posixpath.join(to_site, REPORT_FROM_SITE))
+        banner = (
+            '<div id="harvest-run" class="alert alert-info m-0" style="border-radius:0">'
+            f'Harvest run <b>{html_text(run_id)}</b>: <a id="harvest-report" href="{html_text(report)}">'
+            f"the run report (report.html)</a>. {html_text(BATCH_NOTE)}</div>"
+        )
+        page = path.read_text(encoding="utf-8")
+        body = BODY_TAG.search(page)
+        if body:
+            path.write_text(page[: body.end()] + banner + page[body.end() :], encoding="utf-8")
+
+
 def publish_reports(runner: SuiteRunner, docs_dir: str, quality_dir: str) -> str | None:
-    """Write results.json beside Data Docs, make them work offline and copy the folder to quality_dir.
+    """Write results.json beside Data Docs, link them to the run's report, make them work offline and copy
+    the folder to quality_dir.
 
     Returns the index page's path in the folder, or None.
     """
     Path(docs_dir, "results.json").write_text(
         json.dumps(runner.results, indent=1, default=str), encoding="utf-8"
     )
+    link_run_report(docs_dir, runner.run_id)
     make_offline(docs_dir)
     lake.upload_folder(docs_dir, quality_dir)
     return "index.html" if Path(docs_dir, "index.html").is_file() else None

@@ -119,8 +119,12 @@ def record_frame(transformed: DataFrame) -> pd.DataFrame:
     )
 
 
-def run_suites(transformed, statuses, published_counts, suites_dir: str | Traversable, quality_dir: str):
+def run_suites(
+    transformed, statuses, published_counts, suites_dir: str | Traversable, quality_dir: str, run_id: str
+):
     """Both suites in one GE run each; returns (holds {source: [cause]}, failures, data_docs).
+
+    The Data Docs are named after the harvest run ``run_id`` and link to its report (``suites``).
 
     A run that creates, updates and deletes nothing has nothing to hold back: no suite runs and no
     Data Docs are built (their set-up alone is seconds, most of an unchanged re-harvest's gate).
@@ -136,7 +140,7 @@ def run_suites(transformed, statuses, published_counts, suites_dir: str | Traver
     )
     docs_dir = quality.new_docs_dir()
     try:
-        runner = quality.SuiteRunner(docs_dir)
+        runner = quality.SuiteRunner(docs_dir, run_id)
         started = time.perf_counter()
         record_failures = quality.failures_by_source(
             runner.run(suites["transformed_records"], records, ["source_id", "identifier"]), records
@@ -165,10 +169,13 @@ def validate_records(
     *,
     force: bool,
     quality_dir: str,
+    run_id: str,
     suites_dir: str | Traversable = quality.PACKAGED_SUITES,
 ) -> tuple[DataFrame, DataFrame, dict]:
     """Returns (validated VALIDATED rows, statuses with holds, quality summary for the run report)."""
-    holds, failures, data_docs = run_suites(transformed, statuses, published_counts, suites_dir, quality_dir)
+    holds, failures, data_docs = run_suites(
+        transformed, statuses, published_counts, suites_dir, quality_dir, run_id
+    )
     failed_sources = {
         row["source_id"] for row in statuses.filter(F.col("status") == SourceState.FAILED).collect()
     }

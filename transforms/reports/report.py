@@ -3,6 +3,10 @@
 Counts are aggregated in Spark and only the small per-source summary reaches the driver.
 Every extracted record is exactly one of created, updated, unchanged, rejected or held;
 deletes are counted on their own (``deleted``; a held delete counts in ``deletes_held``).
+
+The warnings a source's entry shows are those of every record currently published from it, and this
+run's of the records it did not publish (``transforms.reports.published_warnings``): a record
+unchanged for months keeps its warnings in every report until its publisher fixes them.
 """
 
 import json
@@ -13,8 +17,10 @@ from pyspark.sql import functions as F
 
 from transforms import lake
 from transforms.registry import Source
+from transforms.reports.change_lists import write_change_csvs
 from transforms.reports.error_groups import groups_by_source, write_record_csvs
 from transforms.reports.history_html import record_run_history
+from transforms.reports.published_warnings import current_warnings, warned_records
 from transforms.reports.report_html import render_report_html
 from transforms.schemas import (
     COUNT_NAMES,
@@ -40,7 +46,6 @@ def _outcome_counts(outcomes: DataFrame) -> dict[str, dict]:
     ] + [
         F.sum(F.when(F.col("outcome") == Outcome.DELETED, 1).otherwise(0)).alias("deleted"),
         F.sum(F.when(is_delete & (F.col("outcome") == Outcome.HELD), 1).otherwise(0)).alias("deletes_held"),
-        F.sum(F.when(F.size("warnings") > 0, 1).otherwise(0)).alias("warnings"),
     ]
     return {
         row["source_id"]: row.asDict() for row in outcomes.groupBy("source_id").agg(*aggregates).collect()
@@ -110,28 +115,46 @@ def _top_reasons_overall(by_source: dict[str, list[dict]]) -> list[dict]:
 
 
 def build_report(
-    run: dict, outcomes: DataFrame, statuses: DataFrame, sources: list[Source], quality: dict
+    run: dict,
+    outcomes: DataFrame,
+    statuses: DataFrame,
+    sources: list[Source],
+    quality: dict,
+    published: DataFrame | None = None,
 ) -> dict:
     """The report.json document (contract in README.md) for one run."""
-    return _assemble(run, report_figures(outcomes, statuses, sources, quality), quality)
+    return _assemble(run, report_figures(outcomes, statuses, sources, quality, published), quality)
 
 
 def _assemble(run: dict, figures: dict, quality: dict) -> dict:
     return {**run, **figures, "quality_docs": quality.get("data_docs"), "outcomes": "report/outcomes"}
 
 
-def report_figures(outcomes: DataFrame, statuses: DataFrame, sources: list[Source], quality: dict) -> dict:
+def report_figures(
+    outcomes: DataFrame,
+    statuses: DataFrame,
+    sources: list[Source],
+    quality: dict,
+    published: DataFrame | None = None,
+) -> dict:
     """The part of the report computed from the run's tables (the Spark work): its outcome, per-source
-    entries, totals and top reasons. ``check_counts`` takes it as it takes a whole report."""
+    entries, totals and top reasons. ``check_counts`` takes it as it takes a whole report.
+
+    ``published``: the run's base catalog version (CATALOG_STATE), whose stored warnings the records
+    the run did not change keep (``current_warnings``); None where there is no catalog.
+    """
+    status_rows = statuses.collect()
+    warned = current_warnings(outcomes, published, [row["source_id"] for row in status_rows])
     counts = _outcome_counts(outcomes)
+    warned_by_source = warned_records(warned)
     record_types = _record_types(outcomes)
     reasons = _top_reasons_by_source(_reasons(outcomes))
-    warnings = _top_reasons_by_source(_reasons(outcomes, "warnings"))
-    groups = groups_by_source(outcomes)
+    warnings = _top_reasons_by_source(_reasons(warned, "warnings"))
+    groups = groups_by_source(warned)
     registry = {source.id: source for source in sources}
     expectations = quality.get("sources", {})
     entries = []
-    for status in sorted(statuses.collect(), key=lambda row: row["source_id"]):
+    for status in sorted(status_rows, key=lambda row: row["source_id"]):
         source = registry.get(status["source_id"])
         tally = counts.get(status["source_id"], {})
         entry = {
@@ -143,10 +166,8 @@ def report_figures(outcomes: DataFrame, statuses: DataFrame, sources: list[Sourc
             "status": status["status"],
             "reason": status["reason"],
             "extracted": int(status["extracted"] or 0),
-            **{
-                name: int(tally.get(name) or 0)
-                for name in (*RECORD_OUTCOMES, "deleted", "deletes_held", "warnings")
-            },
+            **{name: int(tally.get(name) or 0) for name in (*RECORD_OUTCOMES, "deleted", "deletes_held")},
+            "warnings": warned_by_source.get(status["source_id"], 0),
             "errors": int(status["errors"] or 0),
             "error_messages": list(status["error_messages"] or []),
             "conforms_to": status["conforms_to"],
@@ -219,12 +240,15 @@ def write_report(
     sources: list[Source],
     quality: dict,
     figures: dict | None = None,
+    published: DataFrame | None = None,
 ) -> dict:
-    """report.json, report.html and the outcomes table under runs/<run_id>/report/; returns the report.
+    """report.json, report.html, the outcomes table and the record CSVs under runs/<run_id>/report/;
+    returns the report.
 
     ``run`` holds run_id, started, lake and force; status and finished are added here. ``figures``:
-    ``report_figures`` of these same outcomes when the caller has them already (load's count check
-    before publishing), so they are not computed twice.
+    ``report_figures`` of these same outcomes (and ``published``) when the caller has them already
+    (load's count check before publishing), so they are not computed twice. ``published``: the run's
+    base catalog version, as ``report_figures`` takes it.
     """
     folder = lake.run_path(lake_root, run["run_id"], "report")
     table = lake.spark_uri(lake.join(folder, "outcomes"))
@@ -241,11 +265,13 @@ def write_report(
         **run,
     }
     if figures is None:
-        figures = report_figures(outcomes, statuses, sources, quality)
+        figures = report_figures(outcomes, statuses, sources, quality, published)
     report = _assemble(run, figures, quality)
     report["duplicates"] = _duplicates(lake_root, run["run_id"])
     check_counts(report)
-    write_record_csvs(outcomes, folder, report)
+    source_ids = [entry["source_id"] for entry in report["sources"]]
+    write_record_csvs(current_warnings(outcomes, published, source_ids), folder, report)
+    write_change_csvs(outcomes, folder, report)
     lake.write_text(lake.join(folder, "report.json"), json.dumps(report, indent=2) + "\n", "application/json")
     lake.write_text(lake.join(folder, "report.html"), render_report_html(report), "text/html; charset=utf-8")
     record_run_history(lake_root, report)  # runs/history.json and the history page, runs/index.html

@@ -15,8 +15,15 @@ from transforms.reports.findings_html import (
 )
 from transforms.reports.html_text import count as _n
 from transforms.reports.html_text import html_text as _e
-from transforms.schemas import COUNT_NAMES, SourceState
+from transforms.schemas import COUNT_NAMES, Outcome, SourceState
 
+CHANGES = (Outcome.CREATED, Outcome.UPDATED, Outcome.DELETED)  # the lists of changed records, in this order
+# Said beside the Data Docs link: the two can disagree about one source, and neither is wrong.
+BATCH_NOTE = (
+    "Great Expectations judges the whole batch, every source of the run at once, so an expectation its "
+    "Data Docs show as succeeded can still fail here for one source: this report judges each source on its "
+    "own share of the records (the same rule, mostly, applied per source)."
+)
 SEGMENTS = (  # (count, colour): the stacked bar of each source, in this order
     ("created", "#2e7d32"),
     ("updated", "#1565c0"),
@@ -125,6 +132,33 @@ def _chart(report: dict) -> str:
     )
 
 
+def _run_file_link(path, label: str) -> str:
+    # Paths of the run's own files are relative to the run folder; the page sits in runs/<run_id>/report/.
+    if not isinstance(path, str) or not path.startswith("report/"):
+        return ""
+    return f'<a class="csv" href="{_e(path.removeprefix("report/"))}">{label}</a>'
+
+
+def _changes(report: dict) -> str:
+    """Per source, how many records were created, updated and deleted, each beside the CSV listing them."""
+    rows = []
+    for source in report.get("sources", []):
+        if not any(_n(source.get(change)) for change in CHANGES):
+            continue
+        cells = "".join(
+            f'<td class="n change-{change}">{_n(source.get(change))}</td>'
+            f"<td>{_run_file_link(source.get(f'{change}_csv'), 'CSV')}</td>"
+            for change in CHANGES
+        )
+        rows.append(
+            f'<tr data-source="{_e(source.get("source_id"))}"><td>{_e(source.get("source_id"))}</td>{cells}</tr>'
+        )
+    if not rows:
+        return '<p class="none">No record was created, updated or deleted.</p>'
+    head = "".join(f'<th class="n">{change}</th><th>identifiers</th>' for change in CHANGES)
+    return f'<table id="changes"><thead><tr><th>Source</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+
+
 def _reasons(report: dict) -> str:
     reasons = report.get("top_reasons") or []
     if not reasons:
@@ -162,7 +196,8 @@ def _sources_with_status(report: dict, status: str, empty: str) -> str:
 
 
 def _warnings(report: dict) -> str:
-    """The warnings (fix-ups, schema recommendations) of each source, most common first."""
+    """The current warnings (fix-ups, schema recommendations) of each source's records, most common first:
+    those of every record it publishes, unchanged ones included, and of the records this run refused."""
     rows = []
     for source in report.get("sources", []):
         for entry in source.get("top_warnings") or []:
@@ -174,6 +209,8 @@ def _warnings(report: dict) -> str:
     if not rows:
         return '<p class="none">No record has a warning.</p>'
     return (
+        '<p class="none">The warnings of every record each source publishes, those unchanged this run included '
+        "(as last found), and of the records this run refused.</p>"
         '<table id="warnings"><thead><tr><th>Source</th><th class="n">Records</th><th>Warning</th>'
         f"<th>Examples</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
@@ -197,15 +234,20 @@ def _expectations(report: dict) -> str:
     )
 
 
+def _data_docs(report: dict) -> str:
+    """The link to this run's Data Docs (their pages link back here), and how their verdicts differ from ours."""
+    docs = report.get("quality_docs")
+    if not docs:
+        return '<p><span class="none">No Data Docs for this run.</span></p>'
+    # The page sits in runs/<run_id>/report/; quality_docs is relative to runs/<run_id>/.
+    return (
+        f'<p><a id="data-docs" href="../{_e(docs)}">Great Expectations Data Docs of run {_e(report.get("run_id"))}</a>'
+        f'</p><p id="batch-note" class="none">{BATCH_NOTE}</p>'
+    )
+
+
 def render_report_html(report: dict) -> str:
     """The run's report page (written to runs/<run_id>/report/report.html)."""
-    docs = report.get("quality_docs")
-    # The page sits in runs/<run_id>/report/; quality_docs is relative to runs/<run_id>/.
-    docs_link = (
-        f'<a id="data-docs" href="../{_e(docs)}">Great Expectations Data Docs</a>'
-        if docs
-        else '<span class="none">No Data Docs for this run.</span>'
-    )
     message = f'<p id="message"><b>{_e(report["message"])}</b></p>' if report.get("message") else ""
     meta = "".join(
         f"<span>{label}: <b>{_e(report.get(key))}</b></span>"
@@ -226,6 +268,7 @@ def render_report_html(report: dict) -> str:
 <p class="meta">{meta}</p>{message}
 <h2>Sources</h2>{_sources_table(report)}
 <h2>Records per source</h2>{_chart(report)}
+<h2>Created, updated and deleted records</h2>{_changes(report)}
 <h2>Most common rejection reasons</h2>{_reasons(report)}
 <h2>Errors and warnings by source</h2>{render_groups(report)}
 <h2>Duplicates across sources</h2>{render_duplicates(report)}
@@ -234,6 +277,6 @@ def render_report_html(report: dict) -> str:
 <h2>Partly read sources (nothing deleted)</h2>{_sources_with_status(report, SourceState.PARTIAL, "Every source was read in full.")}
 <h2>Warnings by source</h2>{_warnings(report)}
 <h2>Failed expectations</h2>{_expectations(report)}
-<p>{docs_link}</p>
+{_data_docs(report)}
 </body></html>
 """

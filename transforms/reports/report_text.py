@@ -41,8 +41,23 @@ def _table(report: dict) -> list[str]:
     return lines
 
 
+def _changes(sources: list[dict]) -> list[str]:
+    """Per source, its created, updated and deleted counts and the CSV (in the run folder) listing each."""
+    lines = []
+    for source in sources:
+        parts = [
+            f"{_n(source.get(change))} {change}"
+            + (f" ({plain_text(source.get(f'{change}_csv'))})" if source.get(f"{change}_csv") else "")
+            for change in ("created", "updated", "deleted")
+            if _n(source.get(change))
+        ]
+        if parts:
+            lines.append(f"  {plain_text(source.get('source_id'))}: {', '.join(parts)}")
+    return ["", "Changed records (their identifiers in the CSVs):", *lines] if lines else []
+
+
 def _warnings(sources: list[dict]) -> list[str]:
-    """Warnings grouped per source, most common first."""
+    """The current warnings of each source's records (unchanged ones included), most common first."""
     lines = []
     for source in sources:
         entries = source.get("top_warnings") or []
@@ -82,4 +97,4 @@ def format_report_text(report: dict) -> str:
             f"  {_n(entry.get('count')):>6}  {plain_text(entry.get('reason'), 120)}{_example(entry)}"
             for entry in reasons[:TOP_LINES]
         ]
-    return "\n".join(lines + _warnings(sources)) + "\n"
+    return "\n".join(lines + _changes(sources) + _warnings(sources)) + "\n"

@@ -1,0 +1,64 @@
+"""The warnings a run report shows: those of every record currently published, and of what the run judged.
+
+A publisher reads the latest report as the state of their source, so a record unchanged since an
+earlier run keeps showing the warnings its published version got, until they fix it.
+"""
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from transforms.schemas import OUTCOMES, Action, Outcome
+
+
+def current_warnings(outcomes: DataFrame, published: DataFrame | None, source_ids: list[str]) -> DataFrame:
+    """OUTCOMES rows carrying the warnings the report shows for ``source_ids``: the current warnings of
+    every record published from them, and this run's warnings of every record the run did not publish.
+
+    The cheapest correct way: each catalog version stores the warnings of every record version it
+    publishes (``CATALOG_STATE.warnings``, written by load with the record), so the run's base version
+    (``published``) already holds them. A row whose published version stays as it is (an unchanged
+    record, read again or carried, even in a held source; a held delete) gets that version's stored
+    warnings back by one join on the keys (an extract warning it has again is not repeated); a
+    published record the run did not see (its source failed or was read in part) comes as an unchanged
+    row of its own; a deleted record is no longer published and drops out. Created and updated rows,
+    and rejected ones, keep this run's warnings: they are the warnings of the version this run judged.
+    Without ``published`` (no catalog), the run's own warnings are all there is. These rows serve the
+    warnings only: the record counts come from the outcomes themselves.
+    """
+    kept = outcomes.filter(F.col("outcome") != Outcome.DELETED)
+    if published is None:
+        return kept
+    keys = ["source_id", "identifier"]
+    stored = published.filter(F.col("source_id").isin(source_ids)).select(
+        *keys, F.coalesce("warnings", F.array().cast(OUTCOMES["warnings"].dataType)).alias("stored")
+    )
+    version_stays = F.col("action").isin(Action.UNCHANGED, Action.DELETE)
+    with_stored = kept.join(stored, on=keys, how="left").withColumn(
+        "warnings",
+        F.when(version_stays & F.col("stored").isNotNull(), F.array_union("stored", "warnings")).otherwise(
+            F.col("warnings")
+        ),
+    )
+    unseen = (
+        stored.filter(F.size("stored") > 0)
+        # against every row of the run: a record it deleted is no unseen one
+        .join(outcomes.select(*keys), on=keys, how="left_anti")
+        .select(
+            *keys,
+            F.lit(None).cast("string").alias("record_url"),
+            F.lit(str(Action.UNCHANGED)).alias("action"),
+            F.lit(str(Outcome.UNCHANGED)).alias("outcome"),
+            F.array().cast(OUTCOMES["reasons"].dataType).alias("reasons"),
+            F.col("stored").alias("warnings"),
+            F.lit(None).cast("string").alias("record_type"),
+            F.lit(None).cast("string").alias("dcat_version"),
+        )
+    )
+    columns = OUTCOMES.fieldNames()
+    return with_stored.select(*columns).unionByName(unseen.select(*columns))
+
+
+def warned_records(warned: DataFrame) -> dict[str, int]:
+    """source_id -> records with at least one current warning."""
+    counts = warned.filter(F.size("warnings") > 0).groupBy("source_id").count().collect()
+    return {row["source_id"]: row["count"] for row in counts}
