@@ -8,7 +8,13 @@ GLUE_SUBMIT_ARGS ?=
 
 .PHONY: check-glue-wheels glue-submit-run
 
-check-glue-wheels: $(STAMP) ## every AdditionalPythonModules pin installs on Glue GLUE_VERSION from binary wheels (CPython 3.11, manylinux x86_64, glibc 2.34)
+# The check resolves against requirements-glue-$(GLUE_VERSION).txt itself, whatever .venv holds: it needs
+# a .venv (made by install when there is none), not one with that version's pins, so checking each
+# version in turn does not reinstall .venv each time.
+$(BIN)/python:
+	@$(MAKE) --no-print-directory install
+
+check-glue-wheels: | $(BIN)/python ## every AdditionalPythonModules pin installs on Glue GLUE_VERSION from binary wheels (CPython 3.11, manylinux x86_64, glibc 2.34)
 	$(BIN)/python -m devtools.glue_python check-wheels --glue-version $(GLUE_VERSION)
 
 glue-submit-run: package ## run the five jobs as Glue does: spark-submit, the project archive in --py-files, Glue's arguments (into ./lake-glue)

@@ -2,6 +2,8 @@
 
 import re
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -97,8 +99,15 @@ def test_the_chosen_version_drives_the_pins_the_wheels_check_and_the_emulation(g
     assert f"-r requirements-glue-{glue_version}.txt -r requirements-dev.txt" in install.stdout, (
         install.stderr
     )
-    check = _make("-n", "-o", ".venv/.installed", "check-glue-wheels", f"GLUE_VERSION={glue_version}")
+    check = _make("-n", "check-glue-wheels", f"GLUE_VERSION={glue_version}")
     assert f"check-wheels --glue-version {glue_version}" in check.stdout, check.stderr
+    # With a venv there (this interpreter's), checking a version runs the check alone: no reinstall.
+    in_a_venv = _make(
+        "-n", "check-glue-wheels", f"GLUE_VERSION={glue_version}", f"BIN={Path(sys.executable).parent}"
+    )
+    assert in_a_venv.stdout.splitlines() == [
+        f"{Path(sys.executable).parent}/python -m devtools.glue_python check-wheels --glue-version {glue_version}"
+    ], in_a_venv.stderr
     emulation = _make("-n", "-o", ".venv/.installed", "glue-submit-run", f"GLUE_VERSION={glue_version}")
     assert f"--glue-version {glue_version} " in emulation.stdout
     assert f"--venv .venv-glue-{glue_version}" in emulation.stdout, emulation.stderr
