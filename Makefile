@@ -5,31 +5,47 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LAKE ?= lake
+# The AWS Glue version everything local mirrors: .venv and .venv-glue-<version> get the libraries that
+# Glue version ships (requirements-glue-<version>.txt: PySpark, numpy, pandas, pyarrow, boto3, awsglue)
+# and check-glue-wheels checks against them. The stack's GlueVersion parameter offers the same versions.
+GLUE_VERSIONS := 5.0 5.1
+GLUE_VERSION ?= 5.1
+# Glue itself sets GLUE_VERSION in a job's environment, which is how the jobs know they run on Glue:
+# ours stays a make variable and never reaches a command's environment.
+unexport GLUE_VERSION
+ifeq ($(filter $(GLUE_VERSION),$(GLUE_VERSIONS)),)
+$(error GLUE_VERSION=$(GLUE_VERSION) is not a supported Glue version: choose one of $(GLUE_VERSIONS))
+endif
+GLUE_PINS := requirements-glue-$(GLUE_VERSION).txt
 SOURCES ?= samples/sources.yaml
 export SPARK_LOCAL_IP ?= 127.0.0.1
 export PYSPARK_PYTHON ?= $(abspath $(BIN)/python)
 
 .DEFAULT_GOAL := help
-.PHONY: help prerequisites install catalog-venv run test test-fast lint bench clean
+.PHONY: help prerequisites install catalog-venv run test test-fast lint bench clean FORCE
 
 help: ## list the commands
 	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 prerequisites: ## check Python 3.11 and Java 17 are installed
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required: install it (Debian: apt-get install python3.11 python3.11-venv; or pyenv install 3.11) or set PYTHON=/path/to/python3.11" >&2; exit 1; }
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { echo "$(PYTHON) is not Python 3.11 (AWS Glue 5.0 runs 3.11): set PYTHON=/path/to/python3.11" >&2; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { echo "$(PYTHON) is not Python 3.11 (AWS Glue $(GLUE_VERSION) runs 3.11): set PYTHON=/path/to/python3.11" >&2; exit 1; }
 	@command -v java >/dev/null || { echo "Java 17 is required by Spark: install it (Debian: apt-get install openjdk-17-jre-headless) and make sure 'java' is on PATH" >&2; exit 1; }
-	@java -version 2>&1 | grep -qE 'version "17\.' || { echo "Java 17 is required (AWS Glue 5.0 runs Java 17); found: $$(java -version 2>&1 | head -1). Install openjdk-17 or point JAVA_HOME/PATH at it" >&2; exit 1; }
+	@java -version 2>&1 | grep -qE 'version "17\.' || { echo "Java 17 is required (AWS Glue $(GLUE_VERSION) runs Java 17); found: $$(java -version 2>&1 | head -1). Install openjdk-17 or point JAVA_HOME/PATH at it" >&2; exit 1; }
 
-$(STAMP): requirements.txt requirements-dev.txt setup.cfg pyproject.toml
+# Rewritten only when GLUE_VERSION changes, so that switching version reinstalls .venv's pins.
+$(VENV)/.glue-version: FORCE
+	@mkdir -p $(VENV) && [ "$$(cat $@ 2>/dev/null)" = "$(GLUE_VERSION)" ] || echo "$(GLUE_VERSION)" > $@
+
+$(STAMP): $(GLUE_PINS) requirements.txt requirements-dev.txt setup.cfg pyproject.toml $(VENV)/.glue-version
 	@$(MAKE) --no-print-directory prerequisites
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r $(GLUE_PINS) -r requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-install: $(STAMP) ## create .venv and install the project with its pinned Glue 5.0 stack
+install: $(STAMP) ## create .venv and install the project with the libraries of the Glue version GLUE_VERSION names (5.1, or 5.0)
 
 catalog-venv: $(STAMP) ## make .venv-catalog: data.gov's catalog app (Python 3.12) the catalog tests run (else made on first use)
 	$(BIN)/python -m tests.catalog_app
@@ -50,7 +66,7 @@ test: $(STAMP) lint ## lint, then the whole test suite (with the slowest tests l
 test-fast: $(STAMP) ## the unit tests without Spark, PostgreSQL, a browser, the catalog app or end-to-end runs: about a minute
 	$(BIN)/python -m pytest -m "not spark and not slow and not e2e and not postgres and not browser and not catalog" -q --durations=5
 
-clean: ## remove the local lakes and build output (keeps .venv, .venv-glue and .venv-catalog)
+clean: ## remove the local lakes and build output (keeps .venv, .venv-glue-<version> and .venv-catalog)
 	rm -rf $(LAKE) lake-glue .glue-submit .spark-cluster build dist *.egg-info spark-warehouse
 
 # Targets of their own areas (AWS packaging, benchmarks) live in mk/.

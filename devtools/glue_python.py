@@ -1,11 +1,13 @@
-"""The Python of an AWS Glue 5.0 job: what Glue provides, what it installs at each job start, and whether that installs.
+"""The Python of an AWS Glue 5.x job: what Glue provides, what it installs at each job start, and whether that installs.
 
-Glue 5.0 runs CPython 3.11 on Amazon Linux 2023 (x86_64, glibc 2.34) with pyspark, boto3, numpy,
-pandas, pyarrow and its own awsglue library installed; everything else a job imports comes through
-``--additional-python-modules`` (the stack's ``AdditionalPythonModules``), installed by pip at every
-job start. Glue cannot compile native code then, so each of those needs a binary wheel for that platform.
+Glue 5.0 and 5.1 run CPython 3.11 on Amazon Linux 2023 (x86_64, glibc 2.34) with pyspark, boto3,
+numpy, pandas, pyarrow and their own awsglue library installed, at versions of their own
+(``requirements-glue-<version>.txt``); everything else a job imports comes through
+``--additional-python-modules`` (the stack's ``AdditionalPythonModules``, one list for both), installed
+by pip at every job start. Glue cannot compile native code then, so each of those needs a binary wheel
+for that platform.
 
-``python -m devtools.glue_python check-wheels`` (``make check-glue-wheels``) checks that.
+``python -m devtools.glue_python check-wheels --glue-version 5.1`` (``make check-glue-wheels``) checks that.
 """
 
 import argparse
@@ -19,7 +21,7 @@ from pathlib import Path
 from harvest_cli.workflow import load_template
 
 ROOT = Path(__file__).resolve().parents[1]
-# The libraries Glue 5.0 itself provides, at the versions requirements.txt pins (../shared/DESIGN.md).
+# The libraries Glue itself provides, pinned per Glue version in requirements-glue-<version>.txt.
 GLUE_PROVIDED = ("pyspark", "boto3", "numpy", "pandas", "pyarrow", "awsgluedataplanepython")
 # glibc 2.34 runs every manylinux wheel up to manylinux_2_34; pip does not expand a manylinux_2_x tag to the
 # older ones by itself, so they are all named (manylinux2014/2010/1 are the legacy names of 2_17/2_12/2_5).
@@ -28,6 +30,7 @@ PLATFORMS = [f"manylinux_2_{minor}_x86_64" for minor in range(34, 4, -1)] + [
     "manylinux2010_x86_64",
     "manylinux1_x86_64",
 ]
+# The platform of every supported Glue version (5.0 and 5.1 alike); Glue 6.x would need its own (docs/AWS.md).
 TARGET = ["--python-version", "3.11", "--implementation", "cp", "--only-binary=:all:"] + [
     option for platform in PLATFORMS for option in ("--platform", platform)
 ]
@@ -38,13 +41,41 @@ def _name(requirement: str) -> str:
     return re.split(r"[\[=<>!~;\s]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
 
 
-def glue_provided_pins(requirements: Path = ROOT / "requirements.txt") -> list[str]:
-    """The pins of requirements.txt for the libraries Glue 5.0 provides."""
+def glue_versions(template: dict | None = None) -> list[str]:
+    """The Glue versions the stack offers (its GlueVersion parameter's AllowedValues)."""
+    template = template or load_template()
+    return [str(version) for version in template["Parameters"]["GlueVersion"]["AllowedValues"]]
+
+
+def default_glue_version(template: dict | None = None) -> str:
+    """The Glue version the stack deploys unless told otherwise (GlueVersion's Default)."""
+    template = template or load_template()
+    return str(template["Parameters"]["GlueVersion"]["Default"])
+
+
+def glue_pins_file(glue_version: str, root: Path = ROOT) -> Path:
+    """The requirements file pinning what Glue ``glue_version`` provides."""
+    return root / f"requirements-glue-{glue_version}.txt"
+
+
+def glue_provided_pins(glue_version: str, root: Path = ROOT) -> list[str]:
+    """The pins of the libraries Glue ``glue_version`` provides; ValueError for a version without its file."""
+    requirements = glue_pins_file(glue_version, root)
+    if not requirements.is_file():
+        known = sorted(
+            path.name[len("requirements-glue-") : -len(".txt")]
+            for path in root.glob("requirements-glue-*.txt")
+        )
+        raise ValueError(
+            f"no pins for Glue {glue_version!r} ({requirements.name}); pinned: {', '.join(known) or 'none'}"
+        )
     lines = [line.split("#")[0].strip() for line in requirements.read_text("utf-8").splitlines()]
-    pins = [line for line in lines if line and _name(line).replace("-", "") in GLUE_PROVIDED]
+    pins = [line for line in lines if line]
     found = {_name(pin).replace("-", "") for pin in pins}
-    if found != set(GLUE_PROVIDED):
-        raise ValueError(f"{requirements} must pin {', '.join(sorted(set(GLUE_PROVIDED) - found))}")
+    if found != set(GLUE_PROVIDED) or len(pins) != len(GLUE_PROVIDED):
+        raise ValueError(
+            f"{requirements.name} must pin exactly {', '.join(GLUE_PROVIDED)} (found {', '.join(sorted(found))})"
+        )
     return pins
 
 
@@ -64,8 +95,10 @@ def _pip_error(result: subprocess.CompletedProcess) -> str:
     return "; ".join(lines) or result.stderr.strip()[-500:]
 
 
-def missing_binary_wheels(modules: list[str], provided: list[str], python: str = sys.executable) -> list[str]:
-    """One message per problem; empty when every module installs on Glue 5.0 from binary wheels only.
+def missing_binary_wheels(
+    modules: list[str], provided: list[str], glue_version: str, python: str = sys.executable
+) -> list[str]:
+    """One message per problem; empty when every module installs on Glue ``glue_version`` from binary wheels only.
 
     First each module on its own (so the message names it), then all of them with every dependency
     they pull in at the versions Glue provides (a native dependency behind an extra, like
@@ -77,7 +110,7 @@ def missing_binary_wheels(modules: list[str], provided: list[str], python: str =
             result = _pip(python, "download", "--quiet", "--no-deps", *TARGET, "-d", folder, module)
             if result.returncode:
                 problems.append(
-                    f"{module}: no wheel for Glue 5.0 (CPython 3.11, manylinux x86_64, glibc 2.34): "
+                    f"{module}: no wheel for Glue {glue_version} (CPython 3.11, manylinux x86_64, glibc 2.34): "
                     f"{_pip_error(result)}"
                 )
         if not problems:
@@ -100,18 +133,19 @@ def missing_binary_wheels(modules: list[str], provided: list[str], python: str =
             )
             if result.returncode:
                 problems.append(
-                    f"a dependency of {', '.join(modules)} has no wheel for Glue 5.0: {_pip_error(result)}"
+                    f"a dependency of {', '.join(modules)} has no wheel for Glue {glue_version}: "
+                    f"{_pip_error(result)}"
                 )
     return problems
 
 
-def build_glue_venv(venv: Path, template: dict | None = None) -> Path:
-    """A virtual environment holding only what a Glue 5.0 job has; returns its python.
+def build_glue_venv(venv: Path, glue_version: str, template: dict | None = None) -> Path:
+    """A virtual environment holding only what a Glue ``glue_version`` job has; returns its python.
 
-    Glue's own libraries at their pinned versions and the stack's AdditionalPythonModules, the
+    Glue's own libraries at that version's pins and the stack's AdditionalPythonModules, the
     project not installed. Kept between runs, and made again when either list changes.
     """
-    wanted = glue_provided_pins() + additional_python_modules(template)
+    wanted = glue_provided_pins(glue_version) + additional_python_modules(template)
     python, stamp = venv / "bin" / "python", venv / ".glue-installed"
     if stamp.is_file() and stamp.read_text("utf-8").splitlines() == wanted and python.exists():
         return python
@@ -132,9 +166,15 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("command", choices=["check-wheels"])
-    parser.parse_args(argv)
+    parser.add_argument(
+        "--glue-version",
+        choices=glue_versions(),
+        default=default_glue_version(),
+        help="the Glue version to check against (default: the stack's GlueVersion default)",
+    )
+    args = parser.parse_args(argv)
     modules = additional_python_modules()
-    problems = missing_binary_wheels(modules, glue_provided_pins())
+    problems = missing_binary_wheels(modules, glue_provided_pins(args.glue_version), args.glue_version)
     for problem in problems:
         print(f"check-glue-wheels: {problem}", file=sys.stderr)
     if problems:
@@ -145,7 +185,10 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    print(f"check-glue-wheels: all {len(modules)} modules and their dependencies have wheels for Glue 5.0")
+    print(
+        f"check-glue-wheels: all {len(modules)} modules and their dependencies have wheels for Glue "
+        f"{args.glue_version} (at {glue_pins_file(args.glue_version).name})"
+    )
     return 0
 
 

@@ -3,8 +3,8 @@
 - Each job is its own ``spark-submit`` of ``dist/jobs/<stage>.py`` (``make package``), in the
   workflow's order, stopping at the first that fails, as the triggers do.
 - The project arrives only as ``--py-files dist/glue_harvester-<version>.zip``, what Glue's
-  ``--extra-py-files`` is; the Python is a virtual environment with only what Glue 5.0 has
-  (devtools.glue_python), the working folder is empty and there is no PYTHONPATH, so nothing else
+  ``--extra-py-files`` is; the Python is a virtual environment with only what the chosen Glue version
+  has (``--glue-version``, default the stack's; devtools.glue_python), the working folder is empty and there is no PYTHONPATH, so nothing else
   can provide the project to the driver or to the Python workers.
 - Each job gets its DefaultArguments from the template and what Glue adds (``--JOB_NAME``,
   ``--JOB_RUN_ID``, ``--WORKFLOW_NAME``, ``--WORKFLOW_RUN_ID``); only the lake, the registry, the
@@ -12,7 +12,7 @@
 - The workflow run and its run properties live in moto's Glue API (server mode, 127.0.0.1), which
   the jobs reach through boto3 as on AWS (``AWS_ENDPOINT_URL_GLUE``); load registers the catalog tables there.
 
-``python -m devtools.glue_submit --lake lake-glue [--force] [--only-sources a,b] [--compare lake]``
+``python -m devtools.glue_submit --lake lake-glue [--glue-version 5.1] [--force] [--only-sources a,b] [--compare lake]``
 """
 
 import argparse
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import boto3
 
-from devtools.glue_python import build_glue_venv
+from devtools.glue_python import build_glue_venv, default_glue_version, glue_versions
 from devtools.published_catalog import catalog_difference, published_records
 from devtools.run_samples import port_problem, serving_samples
 from glue_jobs.runtime import BRIEF_SESSION_JIT
@@ -57,6 +57,11 @@ class GlueRun:
 def _named(value, stack: str) -> str:
     """A resource name from the template (``!Sub "${AWS::StackName}-extract"``) for the given stack."""
     return value["Fn::Sub"].replace("${AWS::StackName}", stack) if isinstance(value, dict) else value
+
+
+def glue_venv(glue_version: str) -> Path:
+    """The emulation's virtual environment of one Glue version, kept apart from the others'."""
+    return Path(f".venv-glue-{glue_version}")
 
 
 def _database_name(template: dict) -> str:
@@ -131,13 +136,14 @@ def glue_submit_run(
     venv: Path,
     work: Path,
     *,
+    glue_version: str,
     force: bool = False,
     only_sources: str = "",
     on_progress=print,
 ) -> GlueRun:
     """Serve the samples and run the workflow's jobs, one spark-submit each, into ``lake`` (see the module doc)."""
     template = load_template()
-    python = build_glue_venv(venv.resolve(), template)
+    python = build_glue_venv(venv.resolve(), glue_version, template)
     archive = find_artifacts(dist)[0].resolve()
     lake, work = lake.resolve(), work.resolve()
     (work / "tmp").mkdir(parents=True, exist_ok=True)
@@ -199,7 +205,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lake", default="lake-glue", help="lake folder (default: ./lake-glue)")
     parser.add_argument("--dist", default="dist", help="what `make package` built (default: dist)")
     parser.add_argument(
-        "--venv", default=".venv-glue", help="the Glue 5.0 virtual environment (default: .venv-glue)"
+        "--glue-version",
+        choices=glue_versions(),
+        default=default_glue_version(),
+        help="the Glue version whose libraries the jobs get (default: the stack's GlueVersion default)",
+    )
+    parser.add_argument(
+        "--venv", help="that Glue version's virtual environment (default: .venv-glue-<version>)"
     )
     parser.add_argument(
         "--work", default=".glue-submit", help="the jobs' working folder and logs (default: .glue-submit)"
@@ -216,8 +228,9 @@ def main(argv: list[str] | None = None) -> int:
         run = glue_submit_run(
             Path(args.lake),
             Path(args.dist),
-            Path(args.venv),
+            Path(args.venv or glue_venv(args.glue_version)),
             Path(args.work),
+            glue_version=args.glue_version,
             force=args.force,
             only_sources=args.only_sources,
         )

@@ -1,10 +1,15 @@
-"""The Glue 5.0 Python environment: which pins Glue provides, and which modules install there from wheels only."""
+"""The Glue 5.x Python environment: which pins Glue provides, and which modules install there from wheels only."""
 
 import zipfile
 
 import pytest
 
-from devtools.glue_python import additional_python_modules, glue_provided_pins, missing_binary_wheels
+from devtools.glue_python import (
+    additional_python_modules,
+    glue_provided_pins,
+    glue_versions,
+    missing_binary_wheels,
+)
 
 
 def wheel(folder, name: str, tag: str, requires: tuple[str, ...] = ()) -> None:
@@ -41,25 +46,26 @@ def index(tmp_path, monkeypatch):
 
 def test_pure_python_and_manylinux_wheels_up_to_glibc_2_34_pass(index):
     modules = ["purepython==1.0", "oldlinux==1.0", "newerlinux==1.0"]
-    assert missing_binary_wheels(modules, provided=[]) == []
+    assert missing_binary_wheels(modules, provided=[], glue_version="5.1") == []
 
 
 @pytest.mark.parametrize("module", ["sdistonly==1.0", "maconly==1.0", "toonewlinux==1.0", "otherpython==1.0"])
 def test_a_pin_without_a_wheel_for_glue_fails_and_is_named(index, module):
-    (problem,) = missing_binary_wheels(["purepython==1.0", module], provided=[])
+    (problem,) = missing_binary_wheels(["purepython==1.0", module], provided=[], glue_version="5.0")
     assert problem.startswith(f"{module}: no wheel for Glue 5.0 (CPython 3.11, manylinux x86_64, glibc 2.34)")
 
 
 def test_a_dependency_without_a_wheel_fails_too(index):
-    (problem,) = missing_binary_wheels(["withnative==1.0"], provided=[])
+    (problem,) = missing_binary_wheels(["withnative==1.0"], provided=[], glue_version="5.1")
     assert (
-        problem.startswith("a dependency of withnative==1.0 has no wheel for Glue 5.0")
+        problem.startswith("a dependency of withnative==1.0 has no wheel for Glue 5.1")
         and "maconly" in problem
     )
 
 
-def test_glue_provides_its_own_libraries_at_pinned_versions_and_the_stack_adds_the_rest():
-    provided = glue_provided_pins()
+@pytest.mark.parametrize("glue_version", glue_versions())
+def test_glue_provides_its_own_libraries_at_pinned_versions_and_the_stack_adds_the_rest(glue_version):
+    provided = glue_provided_pins(glue_version)
     assert len(provided) == 6 and all("==" in pin for pin in provided)
     names = {pin.split("==")[0].lower() for pin in provided}
     modules = {module.split("[")[0].split("==")[0].lower() for module in additional_python_modules()}

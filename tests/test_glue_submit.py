@@ -6,7 +6,8 @@ import subprocess
 
 import pytest
 
-from devtools.glue_submit import glue_submit_run, job_environment
+from devtools.glue_python import default_glue_version
+from devtools.glue_submit import glue_submit_run, glue_venv, job_environment
 from devtools.local_http import free_port
 from devtools.package import build_package
 from devtools.published_catalog import published_records
@@ -28,18 +29,21 @@ def samples_port(monkeypatch):
 def test_the_jobs_run_as_glue_runs_them_and_publish_what_make_run_publishes(tmp_path, samples_port):
     package = build_package(tmp_path / "dist")
     progress = []
-    # The Glue virtual environment is built once (about 40 s) and kept in the checkout, as make does.
+    # The Glue virtual environment (the stack's default Glue version) is built once (about 40 s) and
+    # kept in the checkout, as make does.
+    venv = ROOT / glue_venv(default_glue_version())
     run = glue_submit_run(
         tmp_path / "lake-glue",
         package.archive.parent,
-        ROOT / ".venv-glue",
+        venv,
         tmp_path / "work",
+        glue_version=default_glue_version(),
         force=True,
         on_progress=progress.append,
     )
     assert run.failed_stage is None, "\n".join(progress)
     # In a job's environment nothing but the archive can provide the project.
-    python = ROOT / ".venv-glue" / "bin" / "python"
+    python = venv / "bin" / "python"
     probe = "import importlib.util as u; print(u.find_spec('transforms'), u.find_spec('glue_jobs'))"
     found = subprocess.run(
         [str(python), "-c", probe],
