@@ -188,3 +188,31 @@ def test_a_load_whose_database_url_libpq_cannot_read_keeps_the_secret_out_of_the
     written = [path for path in Path(lake).rglob("*") if path.is_file()]
     assert any(path.name == "history.json" for path in written)
     assert [path for path in written if secret.encode() in path.read_bytes()] == []
+
+
+@mock_aws
+@pytest.mark.parametrize(
+    "secret_text, missing",
+    [
+        (
+            '{"username": "catalog_admin", "password": "%s"}',
+            "host",
+        ),  # the secret RDS manages for its master user
+        ('{"host": "db.internal", "password": "%s"}', "username"),
+        ('{"url": null, "password": "%s"}', "host, username"),
+        ("{not json %s", None),
+    ],
+)
+def test_a_secret_of_the_wrong_shape_is_refused_with_what_it_lacks_never_its_values(secret_text, missing):
+    client = boto3.client("secretsmanager", region_name="us-east-1")
+    password = uuid.uuid4().hex
+    arn = client.create_secret(Name="catalog-db", SecretString=secret_text % password)["ARN"]
+    with pytest.raises(DatabaseUrlError) as refused:
+        resolve_db_url(arn)
+    message = str(refused.value)
+    assert password not in message and password not in failure_text(lambda: resolve_db_url(arn))
+    assert (
+        (f"has no {missing}" in message)
+        if missing
+        else ("neither a postgresql:// URL nor a JSON object" in message)
+    )

@@ -172,8 +172,34 @@ def resolve_db_url(db_url: str) -> str:
     secret = secret_string(db_url).strip()
     if not secret.startswith("{"):
         return checked_db_url(secret)
-    fields = json.loads(secret)
+    fields = _secret_fields(secret)
     if "url" in fields:
         return checked_db_url(fields["url"])
-    credentials = f"{quote(fields['username'], safe='')}:{quote(fields['password'], safe='')}"
+    credentials = f"{quote(str(fields['username']), safe='')}:{quote(str(fields['password']), safe='')}"
     return f"postgresql://{credentials}@{fields['host']}:{fields.get('port', 5432)}/{fields.get('dbname', 'postgres')}"
+
+
+def _secret_fields(secret: str) -> dict:
+    """A JSON secret's fields, or DatabaseUrlError naming what is missing (never a value: it may be a password).
+
+    RDS's own managed secret holds only username and password: it needs host (and dbname) added, or a
+    ``url``, before the harvester can use it (docs/AWS.md, the catalog database).
+    """
+    try:
+        fields = json.loads(secret)
+    except ValueError:
+        fields = None
+    if not isinstance(fields, dict):
+        raise DatabaseUrlError(
+            "the database secret is neither a postgresql:// URL nor a JSON object"
+        ) from None
+    if isinstance(fields.get("url"), str):
+        return fields
+    missing = [
+        name for name in ("host", "username", "password") if not isinstance(fields.get(name), str | int)
+    ]
+    if missing:
+        raise DatabaseUrlError(
+            f"the database secret has no {', '.join(missing)}: give it a url, or host, username and password"
+        )
+    return fields
