@@ -27,7 +27,7 @@ _KEYWORD_SECRET = re.compile(r"(^|\s)(ssl)?password\s*=", re.IGNORECASE)
 # What precedes a URL's user information: a scheme, also a mistyped one (postgresql//, postgresql:/, http://).
 _SCHEME_PREFIX = re.compile(r"^\s*([A-Za-z][A-Za-z0-9+.-]*:?/+|postgres(ql)?:)", re.IGNORECASE)
 # host:port ahead of a path (an '@' later in the path or the query is then no user information).
-_HOST_PORT = re.compile(r"(\[[^\]]*\]|[^:\[\]]*)(:[0-9]*)?")
+_HOST_PORT = re.compile(r"(\[[^\]]*\]|[^:\[\]]*)(:[0-9]{0,5})?")  # a port has at most 5 digits
 UNREADABLE_TARGET = "(its URL cannot be read)"
 # libpq's words for why a connection failed -> what the message says; the text itself is never repeated.
 CONNECTION_PROBLEMS = (
