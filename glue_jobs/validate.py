@@ -15,7 +15,7 @@ from transforms.gate.duplicates import (
 from transforms.gate.validate import validate_records
 from transforms.lake.catalog_state import published_counts, read_state
 from transforms.repeat_run import carried_verdicts
-from transforms.schemas import SOURCE_STATUS, TRANSFORMED, VALIDATED
+from transforms.schemas import SOURCE_STATUS, TRANSFORMED, VALIDATED, Decision
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
             carried_records, carried_statuses = carried_verdicts(job.spark, job.lake, carry)
             validated = validated.unionByName(carried_records)
             statuses = statuses.unionByName(carried_statuses)
-    job.write(validated, "records", VALIDATED)
+    decisions = job.write(validated, "records", VALIDATED, count_by=("decision", Decision))
     job.write(statuses, "sources", SOURCE_STATUS)
     lake.write_text(lake.join(quality_dir, "summary.json"), json.dumps(quality, indent=2), "application/json")
     lake.write_text(
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
         "application/json",
     )
     job.spark.catalog.clearCache()
-    job.finish(**job.tally("records", "decision"))
+    job.finish(**decisions)
 
 
 if __name__ == "__main__":
