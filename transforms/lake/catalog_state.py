@@ -21,7 +21,7 @@ import logging
 import re
 from datetime import UTC, datetime
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from transforms import lake
@@ -171,14 +171,17 @@ def write_version(state: DataFrame, lake_root: str, version: str, run_id: str, b
             f"catalog version {version} already exists in {lake_root}; versions are immutable"
         )
     records = lake.spark_uri(version_uri(lake_root, version))
+    # Counted by the write itself (metrics of the same Spark job), not by reading the version back.
+    written = Observation(f"catalog-{version}")
     (
         state.select(*CATALOG_STATE.fieldNames())
         .repartition("source_id")
         .sortWithinPartitions("source_id", "identifier")
+        .observe(written, F.count(F.lit(1)).alias("records"))
         .write.mode("errorifexists")
         .parquet(records)
     )
-    count = state.sparkSession.read.schema(CATALOG_STATE).parquet(records).count()
+    count = int(written.get["records"])
     info = {
         "version": version,
         "run_id": run_id,
