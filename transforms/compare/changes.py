@@ -76,26 +76,17 @@ def _reasons(*conditions_and_messages) -> F.Column:
     )
 
 
-def _listed(records: DataFrame) -> DataFrame:
-    """source_id, identifier, occurrences: every identifier a source lists, with how many of its rows are
-    records (not fetch errors).
-
-    One aggregate over the keys alone for both its uses (repeated identifiers, and the identifiers that
-    protect their published record from a delete): Spark shuffles the keys once for both.
-    """
-    return (
-        records.filter(F.col("identifier").isNotNull())
-        .groupBy("source_id", "identifier")
-        .agg(F.count_if(F.col("fetch_status") != FetchStatus.ERROR).alias("occurrences"))
-    )
-
-
-def _records_with_verdict(records: DataFrame, listed: DataFrame) -> DataFrame:
+def _records_with_verdict(records: DataFrame) -> DataFrame:
     """Extracted rows that are records (not fetch errors), with their rejection reasons."""
     seen = records.filter(F.col("fetch_status") != FetchStatus.ERROR)
     # Counted over the keys alone and joined back by broadcast: the rows, with their raw text,
     # never go through a shuffle. Only repeated identifiers are broadcast, normally none.
-    repeated = listed.filter(F.col("occurrences") > 1)
+    repeated = (
+        seen.filter(F.col("identifier").isNotNull())
+        .groupBy("source_id", "identifier")
+        .agg(F.count(F.lit(1)).alias("occurrences"))
+        .filter(F.col("occurrences") > 1)
+    )
     seen = seen.join(F.broadcast(repeated), on=["source_id", "identifier"], how="left")
     duplicate = F.format_string(DUPLICATE_IN_SOURCE, F.col("identifier"), F.col("occurrences"))
     return seen.withColumn(
@@ -190,7 +181,7 @@ def _hold_reasons(records: DataFrame, statuses: DataFrame) -> DataFrame:
     return read.join(unidentified, on="source_id", how="left").select("source_id", hold.alias("hold"))
 
 
-def _deletes(records: DataFrame, listed: DataFrame, statuses: DataFrame, state: DataFrame) -> DataFrame:
+def _deletes(records: DataFrame, statuses: DataFrame, state: DataFrame) -> DataFrame:
     """Catalog records of read sources that the source no longer lists: deleted, or held back.
 
     The one place the delete rule is written: a published record is deleted only when its source was
@@ -198,7 +189,7 @@ def _deletes(records: DataFrame, listed: DataFrame, statuses: DataFrame, state: 
     reason it is held (``_hold_reasons``), and validate holds it.
     """
     # Everything the source still lists protects its catalog record, rejected or unfetchable alike.
-    seen = listed.select("source_id", "identifier")
+    seen = records.filter(F.col("identifier").isNotNull()).select("source_id", "identifier").distinct()
     return (
         state.join(F.broadcast(_hold_reasons(records, statuses)), on="source_id", how="inner")
         .join(seen, on=["source_id", "identifier"], how="left_anti")
@@ -227,9 +218,8 @@ def _deletes(records: DataFrame, listed: DataFrame, statuses: DataFrame, state: 
 
 def classify_changes(records: DataFrame, statuses: DataFrame, state: DataFrame) -> DataFrame:
     """EXTRACT_RECORDS + SOURCE_STATUS + CATALOG_STATE in, CHANGES out (see the module docstring)."""
-    listed = _listed(records)
-    classified = _classified(_records_with_verdict(records, listed), state)
-    changes = classified.select(*CHANGES.fieldNames()).unionByName(_deletes(records, listed, statuses, state))
+    classified = _classified(_records_with_verdict(records), state)
+    changes = classified.select(*CHANGES.fieldNames()).unionByName(_deletes(records, statuses, state))
     return changes.select(*[F.col(field.name).cast(field.dataType) for field in CHANGES.fields])
 
 
