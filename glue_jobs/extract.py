@@ -8,7 +8,7 @@ from transforms.fetch.extract import extract_sources, withdrawn_sources
 from transforms.lake.catalog_state import read_state
 from transforms.lake.harvest_times import read_harvest_times, with_harvest_times
 from transforms.repeat_run import carry_uri, record_carry
-from transforms.schemas import EXTRACT_RECORDS, SOURCE_STATUS, SourceState
+from transforms.schemas import EXTRACT_RECORDS, SOURCE_STATUS, FetchStatus, SourceState
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -33,21 +33,22 @@ def main(argv: list[str] | None = None) -> None:
             publish_as=job.args["publish_as"],
             carried=carry.documents if carry else None,
         )
-    job.write(statuses, "sources", SOURCE_STATUS)
-    carried = sorted(
-        row.source_id for row in statuses.filter(F.col("status") == SourceState.CARRIED).collect()
+    states = job.write(statuses, "sources", SOURCE_STATUS, count_by=("status", SourceState))
+    carried = (
+        sorted(row.source_id for row in statuses.filter(F.col("status") == SourceState.CARRIED).collect())
+        if states.get(SourceState.CARRIED)
+        else []
     )
     if carry and carried:  # validate carries their verdicts from the last run
         record_carry(job.lake, job.run_id, carry.only(carried))
     else:  # an earlier attempt of this run may have carried some
         lake.delete(carry_uri(job.lake, job.run_id))
-    job.write(records, "records", EXTRACT_RECORDS)
+    fetched = job.write(records, "records", EXTRACT_RECORDS, count_by=("fetch_status", FetchStatus))
     # Extract caches what it fetched so the two writes fetch once; free it for the next job in this session.
     job.spark.catalog.clearCache()
-    states = job.tally("sources", "status")
     job.finish(
         sources=len(job.sources),
-        records_read=sum(job.tally("records", "fetch_status").values()),
+        records_read=sum(fetched.values()),
         failed_sources=states.get(SourceState.FAILED, 0),
         carried_sources=states.get(SourceState.CARRIED, 0),
     )

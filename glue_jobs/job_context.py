@@ -10,10 +10,11 @@ import logging
 import os
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, Observation, SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from glue_jobs.arguments import is_true, resolve_arguments
@@ -30,6 +31,15 @@ RECORDS_PER_FILE = 5000
 STAGE_COUNTS: dict[str, dict[str, int]] = {}
 # The stages that have nothing to do in a repeat run: they start no Spark session then.
 REPEAT_SKIPS = ("extract", "compare", "transform")
+# What JobContext.write counts rows by: a column, and every value its vocabulary allows.
+Tally = tuple[str, Iterable[str]]
+_ROWS = "__rows__"
+
+
+def _tally_columns(column: str, values: Iterable[str]) -> list:
+    """One aggregate per value (and one for nulls, named "None" as str(None)), and every row's count."""
+    counts = [F.count_if(F.col(column) == F.lit(str(value))).alias(str(value)) for value in values]
+    return [*counts, F.count_if(F.col(column).isNull()).alias("None"), F.count(F.lit(1)).alias(_ROWS)]
 
 
 @dataclass
@@ -82,19 +92,51 @@ class JobContext:
         """A table an earlier stage of this run wrote."""
         return self.spark.read.schema(schema).parquet(self.path(stage, table))
 
-    def write(self, frame: DataFrame, table: str, schema: StructType) -> None:
-        """Write this stage's table, replacing what an earlier attempt of the same run wrote."""
+    def write(
+        self,
+        frame: DataFrame,
+        table: str,
+        schema: StructType,
+        count_by: Tally | None = None,
+        also: dict[str, Column] | None = None,
+    ) -> dict[str, int]:
+        """Write this stage's table, replacing what an earlier attempt of the same run wrote.
+
+        ``count_by`` (a column and the values it can hold): returns the rows written per value of that
+        column (values with no row left out, in the order of their names), counted by the write itself.
+        ``also``: more counts of the written rows, by name (aggregate expressions), returned beside them.
+        """
         # Bounded files (a Parquet file is read as one task when under 128 MB), so the next stage
         # has enough tasks to keep every core busy to the end instead of waiting on one big file.
+        written = frame.select(*schema.fieldNames())
+        extra = also or {}
+        # Observed while the write runs (metrics of the same Spark job): no job reads the table back.
+        observation = Observation(f"{self.stage}-{table}")
+        if count_by is not None or extra:
+            tallies = _tally_columns(*count_by) if count_by is not None else []
+            written = written.observe(observation, *tallies, *(expr.alias(name) for name, expr in extra.items()))
         (
-            frame.select(*schema.fieldNames())
-            .write.mode("overwrite")
+            written.write.mode("overwrite")
             .option("maxRecordsPerFile", RECORDS_PER_FILE)
             .parquet(self.path(self.stage, table))
         )
+        if count_by is None and not extra:
+            return {}
+        observed = dict(observation.get)
+        counted = {name: int(observed.pop(name) or 0) for name in extra}
+        if count_by is not None:
+            counted = {**self._tallied(table, count_by[0], observed), **counted}
+        return counted
 
-    def tally(self, table: str, column: str) -> dict[str, int]:
-        """Rows per value of one column of a table this stage wrote (one column read back: cheap)."""
+    def _tallied(self, table: str, column: str, observed: dict) -> dict[str, int]:
+        """The counts per value the write observed; read back from the table when a row held another value."""
+        rows = observed.pop(_ROWS)
+        counts = {name: int(count) for name, count in observed.items() if count}
+        if sum(counts.values()) == rows:
+            return dict(sorted(counts.items()))
+        log.warning(
+            "%s/%s: a %s outside its vocabulary; counted again from the table", self.stage, table, column
+        )
         frame = self.spark.read.parquet(self.path(self.stage, table)).groupBy(column).count()
         return {str(row[column]): row["count"] for row in frame.orderBy(column).collect()}
 

@@ -1,7 +1,7 @@
 """Glue job: turn created and updated records into DCAT-US 1.1 datasets."""
 
 from glue_jobs.job_context import begin
-from transforms.schemas import CHANGES, SOURCE_STATUS, TRANSFORMED
+from transforms.schemas import CHANGES, SOURCE_STATUS, TRANSFORMED, Action
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -13,9 +13,11 @@ def main(argv: list[str] | None = None) -> None:
     from transforms.crosswalk.transform import transform_changes
 
     changes = job.read("compare", "changes", CHANGES)
-    job.write(transform_changes(changes, job.sources), "records", TRANSFORMED)
+    actions = job.write(
+        transform_changes(changes, job.sources), "records", TRANSFORMED, count_by=("action", Action)
+    )
     job.write(job.read("compare", "sources", SOURCE_STATUS), "sources", SOURCE_STATUS)
-    job.finish(**job.tally("records", "action"))
+    job.finish(**actions)
 
 
 if __name__ == "__main__":

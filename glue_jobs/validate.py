@@ -15,7 +15,7 @@ from transforms.gate.duplicates import (
 from transforms.gate.validate import validate_records
 from transforms.lake.catalog_state import published_counts, read_state
 from transforms.repeat_run import carried_verdicts
-from transforms.schemas import SOURCE_STATUS, TRANSFORMED, VALIDATED, Action
+from transforms.schemas import SOURCE_STATUS, TRANSFORMED, VALIDATED, Action, Decision
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -55,7 +55,13 @@ def main(argv: list[str] | None = None) -> None:
             carried_records, carried_statuses = carried_verdicts(job.spark, job.lake, carry)
             validated = validated.unionByName(carried_records)
             statuses = statuses.unionByName(carried_statuses)
-    job.write(validated, "records", VALIDATED)
+    counted = {  # counted by the write, beside the decisions
+        "records_carried": F.count_if(F.col("source_id").isin(list(carry.documents) if carry else [])),
+        "deletes": F.count_if(F.col("action") == F.lit(Action.DELETE)),
+    }
+    tallied = job.write(validated, "records", VALIDATED, count_by=("decision", Decision), also=counted)
+    counted = {name: tallied.pop(name) for name in counted}
+    decisions = tallied
     job.write(statuses, "sources", SOURCE_STATUS)
     lake.write_text(lake.join(quality_dir, "summary.json"), json.dumps(quality, indent=2), "application/json")
     lake.write_text(
@@ -65,15 +71,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     job.spark.catalog.clearCache()
     # Records read this run, carried and deletes apart, so the line follows on from extract's records
-    # read and adds up to the decisions (each a single column read back).
-    per_source = job.tally("records", "source_id")
-    records_carried = sum(per_source.get(source_id, 0) for source_id in (carry.documents if carry else ()))
-    deletes = job.tally("records", "action").get(Action.DELETE, 0)
+    # read and adds up to the decisions.
     job.finish(
-        records_read=sum(per_source.values()) - records_carried - deletes,
-        records_carried=records_carried,
-        deletes=deletes,
-        **job.tally("records", "decision"),
+        records_read=sum(decisions.values()) - counted["records_carried"] - counted["deletes"],
+        **counted,
+        **decisions,
     )
 
 

@@ -46,6 +46,7 @@ ALSO_IN_RUN = (
 NEAR_DUPLICATE = 'possible duplicate of "%s" from source "%s": same title and %s'
 REFUSALS = "source_id string, identifier string, refusal string"
 NEAR = "source_id string, identifier string, near_warnings array<string>"
+LOSERS = "source_id string, identifier string, owner string, rule string"
 NO_DUPLICATES: dict = {"refused": [], "near_duplicates": []}
 MATCH_FIELDS = "struct<title:string,landingPage:string,distribution:array<struct<downloadURL:string>>>"
 
@@ -89,6 +90,10 @@ def _same_run_losers(
         .agg(F.countDistinct("source_id").alias("sources"))
         .filter(F.col("sources") > 1)
     )
+    if contested.isEmpty():
+        # Normally no new identifier is created by two sources: one look, instead of the schema check
+        # and the joins below running only to find no loser.
+        return transformed.sparkSession.createDataFrame([], LOSERS)
     rows = candidates.join(contested.select("dataset_id"), on="dataset_id", how="left_semi")
     # Only the contested records (normally none) are checked here: a record the schema rejects cannot win.
     valid = (
@@ -243,6 +248,9 @@ def cross_source_finding() -> Column:
 
 def apply_duplicates(validated: DataFrame, duplicates: Duplicates) -> DataFrame:
     """VALIDATED with the refused creates rejected (the reason appended) and the near-duplicate warnings added."""
+    if not (duplicates.summary["refused"] or duplicates.summary["near_duplicates"]):
+        # The summary counts every refusal and look-alike: none found, none to join (most runs).
+        return validated.select(*[F.col(f.name).cast(f.dataType) for f in VALIDATED.fields])
     marked = validated.join(F.broadcast(duplicates.refusals), on=KEYS, how="left").join(
         F.broadcast(duplicates.near), on=KEYS, how="left"
     )

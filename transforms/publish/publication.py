@@ -110,6 +110,12 @@ def publish_catalog(
             refused = refused_rows(spark, lake.spark_uri(results_uri))
         _note_synced(db_url, lake_root, plan.current, run_id)
         return Publication(plan.current, 0, refused)
+    if not db_url and accepted_changes(validated).isEmpty():
+        # Most days change nothing: one look at the validated table instead of building (and writing to
+        # disk) the accepted changes with their slugs only to count none. A database still gets its pass
+        # below, which notes the run whatever it applies.
+        log.info("no accepted changes: catalog version %s stays current", plan.current)
+        return Publication(plan.current, 0, None)
     state = read_state(spark, lake_root, plan.current)
     # On disk, as extract's caches: the accepted changes carry each record's dataset JSON (the whole
     # catalog on a first harvest), and in memory they filled the driver's heap in proportion to the run.
