@@ -114,7 +114,9 @@ class JobContext:
         observation = Observation(f"{self.stage}-{table}")
         if count_by is not None or extra:
             tallies = _tally_columns(*count_by) if count_by is not None else []
-            written = written.observe(observation, *tallies, *(expr.alias(name) for name, expr in extra.items()))
+            written = written.observe(
+                observation, *tallies, *(expr.alias(name) for name, expr in extra.items())
+            )
         (
             written.write.mode("overwrite")
             .option("maxRecordsPerFile", RECORDS_PER_FILE)

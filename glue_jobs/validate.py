@@ -55,13 +55,12 @@ def main(argv: list[str] | None = None) -> None:
             carried_records, carried_statuses = carried_verdicts(job.spark, job.lake, carry)
             validated = validated.unionByName(carried_records)
             statuses = statuses.unionByName(carried_statuses)
-    counted = {  # counted by the write, beside the decisions
+    also = {  # counted by the write, beside the decisions
         "records_carried": F.count_if(F.col("source_id").isin(list(carry.documents) if carry else [])),
         "deletes": F.count_if(F.col("action") == F.lit(Action.DELETE)),
     }
-    tallied = job.write(validated, "records", VALIDATED, count_by=("decision", Decision), also=counted)
-    counted = {name: tallied.pop(name) for name in counted}
-    decisions = tallied
+    decisions = job.write(validated, "records", VALIDATED, count_by=("decision", Decision), also=also)
+    counted = {name: decisions.pop(name) for name in also}
     job.write(statuses, "sources", SOURCE_STATUS)
     lake.write_text(lake.join(quality_dir, "summary.json"), json.dumps(quality, indent=2), "application/json")
     lake.write_text(

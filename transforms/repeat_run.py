@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from functools import lru_cache
-from importlib import resources
+from importlib import metadata, resources
 from importlib.resources.abc import Traversable
 
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -60,8 +60,18 @@ from transforms.schemas import (
 
 log = logging.getLogger(__name__)
 
-# The packages whose code and data decide a record's verdict (Data Docs' fonts and styles do not).
-JUDGING_PACKAGES = ("transforms", "expectations")
+# The packages whose code and data decide a record's verdict (Data Docs' fonts and styles do not),
+# and the libraries whose version does: a new Glue version or pin re-reads everything, as new code does.
+JUDGING_PACKAGES = ("transforms", "expectations", "glue_jobs")
+JUDGING_LIBRARIES = (
+    "pyspark",
+    "great-expectations",
+    "jsonschema",
+    "jsonschema-rs",
+    "lxml",
+    "ijson",
+    "pandas",
+)
 NOT_JUDGING = {"__pycache__", "data_docs_assets"}
 FETCH_THREADS = 4
 # The columns transform adds to a create or update; an unchanged row carries none of them.
@@ -80,12 +90,24 @@ def _files(folder: Traversable, prefix: str = "") -> Iterator[tuple[str, Travers
 
 @lru_cache(maxsize=1)
 def code_digest() -> str:
-    """sha256 over every file of the judging packages, read as they are installed (a folder or Glue's zip)."""
+    """sha256 over every file of the judging packages, read as they are installed (a folder or Glue's zip),
+    and the installed version of each judging library."""
     digest = hashlib.sha256()
     for package in JUDGING_PACKAGES:
         for name, entry in _files(resources.files(package), f"{package}/"):
             digest.update(name.encode("utf-8") + b"\0" + entry.read_bytes() + b"\0")
+    for library in JUDGING_LIBRARIES:
+        digest.update(f"{library}=={_installed_version(library)}".encode() + b"\0")
     return digest.hexdigest()
+
+
+def _installed_version(library: str) -> str:
+    """The library's installed version; Glue's own PySpark has no package metadata, so its module's."""
+    try:
+        return metadata.version(library)
+    except metadata.PackageNotFoundError:
+        module = __import__(library.replace("-", "_"))
+        return str(getattr(module, "__version__", "unknown"))
 
 
 def settings_digest(source: Source) -> str:
