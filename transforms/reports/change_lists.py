@@ -9,14 +9,11 @@ CSVs' are (``error_groups.spreadsheet_cell``), and each file starts with a byte 
 spreadsheet programs read it as UTF-8. A source with no record of a kind gets no file of it.
 """
 
-import csv
-import io
-
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from transforms import lake
-from transforms.reports.error_groups import spreadsheet_cell
+from transforms.reports.error_groups import spreadsheet_csv
 from transforms.schemas import Action, Outcome
 
 CHANGE_COLUMNS = ("identifier", "record_url")
@@ -31,12 +28,7 @@ def change_csv_name(source_id: str, change: str) -> str:
 
 def change_csv_text(rows: list[tuple[str | None, str | None]]) -> str:
     """The CSV document (header included) of (identifier, record_url) rows."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    writer.writerow(CHANGE_COLUMNS)
-    writer.writerows([spreadsheet_cell(cell) for cell in row] for row in rows)
-    return buffer.getvalue()
+    return spreadsheet_csv(CHANGE_COLUMNS, rows)
 
 
 def _changed_rows(outcomes: DataFrame) -> DataFrame:

@@ -133,10 +133,16 @@ def spreadsheet_cell(value: str | None) -> str:
 
 def csv_text(rows: list[tuple[str | None, str | None, str | None]]) -> str:
     """The CSV document (header included) of (identifier, record_url, reason) rows."""
+    return spreadsheet_csv(CSV_COLUMNS, rows)
+
+
+def spreadsheet_csv(columns, rows) -> str:
+    """A CSV document a spreadsheet opens as written: a BOM (Excel reads UTF-8), CRLF lines, the header
+    ``columns``, then ``rows`` with every cell neutralised (``spreadsheet_cell``)."""
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(columns)
     writer.writerows([spreadsheet_cell(cell) for cell in row] for row in rows)
     return buffer.getvalue()
 
