@@ -446,7 +446,7 @@ def test_load_puts_metrics_only_on_glue_and_sends_one_summary(watcher, workflow)
     """Load's publish_run: the metrics when the workflow started it (WORKFLOW_NAME), the summary when a topic is set."""
     topic = os.environ[run_alerts.TOPIC_VARIABLE]
     job = SimpleNamespace(
-        args={"glue_database": "", "WORKFLOW_NAME": workflow, "sns_topic_arn": topic},
+        args={"glue_database": "", "WORKFLOW_NAME": workflow, "sns_topic_arn": topic, "notify_from": ""},
         lake=LAKE,
         run_id="wr_done",
     )
