@@ -117,10 +117,8 @@ def transform_record(
     if parent_identifier:  # the harvest's collection names a record the catalog holds; it wins
         if dataset.get("isPartOf") not in (None, parent_identifier):
             result.warnings.append(
-                bounded(
-                    f"isPartOf: the record names parent {dataset['isPartOf']!r}; "
-                    f"the collection's parent {parent_identifier!r} is used"
-                )
+                f"isPartOf: the record names parent {dataset['isPartOf']!r}; "
+                f"the collection's parent {parent_identifier!r} is used"
             )
         dataset["isPartOf"] = parent_identifier
     title = dataset.get("title")
@@ -143,7 +141,8 @@ def transform_record(
             upgraded += enrich_from_xml(dataset, result.root, result.source_format or "")
         fixed += upgraded
     result.dataset, result.root = dataset, None
-    result.warnings = result.warnings + text_warnings + fixed
+    # Warnings quote the publisher's values: each is cut here, once, whichever rule wrote it.
+    result.warnings = [bounded(warning) for warning in result.warnings + text_warnings + fixed]
     return result
 
 
