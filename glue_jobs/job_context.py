@@ -6,6 +6,7 @@ copy, options); every later job checks the lock is its run's (load may take it, 
 reads only the manifest, never the registry file or the catalog pointer.
 """
 
+import json
 import logging
 import os
 import time
@@ -29,11 +30,11 @@ log = logging.getLogger("harvest")
 RECORDS_PER_FILE = 5000
 # The counts each stage finished with in this process: the local runner's progress line shows them.
 STAGE_COUNTS: dict[str, dict[str, int]] = {}
-# The stages that have nothing to do in a repeat run: they start no Spark session then.
-REPEAT_SKIPS = ("extract", "compare", "transform")
 # What JobContext.write counts rows by: a column, and every value its vocabulary allows.
 Tally = tuple[str, Iterable[str]]
 _ROWS = "__rows__"
+# Beside each stage's tables: its counts, and the tables it handed on without writing them.
+STAGE_RECORD = "stage.json"
 
 
 def _tally_columns(column: str, values: Iterable[str]) -> list:
@@ -47,7 +48,7 @@ class JobContext:
     """A running job: its arguments, the selected sources, the run it repeats, and its Spark session.
 
     The session (and on Glue the Job whose commit ``finish`` calls) starts on first use, so a stage
-    with nothing to do in a repeat run (transforms.repeat_run) never starts one.
+    with nothing to do (a repeat run, transforms.repeat_run; no changed record) never starts one.
     """
 
     stage: str
@@ -57,6 +58,8 @@ class JobContext:
     sources: list[Source] = field(default_factory=list)
     carry: Carry | None = None  # verdicts carried from the last run (transforms.repeat_run)
     started: float = field(default_factory=time.monotonic)
+    # Tables this stage hands on without writing (JobContext.pass_on, write_nothing): table -> where from.
+    _handed_on: dict[str, str | None] = field(default_factory=dict, repr=False)
     _session: tuple[SparkSession, Callable[[], None]] | None = field(default=None, repr=False)
 
     @property
@@ -89,8 +92,38 @@ class JobContext:
         return lake.spark_uri(lake.run_path(self.lake, self.run_id, stage, table))
 
     def read(self, stage: str, table: str, schema: StructType) -> DataFrame:
-        """A table an earlier stage of this run wrote."""
-        return self.spark.read.schema(schema).parquet(self.path(stage, table))
+        """A table an earlier stage of this run wrote, or handed on without writing (pass_on, write_nothing)."""
+        source = self.table_source(stage, table)
+        if source is None:  # the stage had no row to write: an empty frame, and no Spark job to read it
+            return self.spark.createDataFrame([], schema)
+        return self.spark.read.schema(schema).parquet(self.path(*source))
+
+    def table_source(self, stage: str, table: str) -> tuple[str, str] | None:
+        """Where stage's table really is: (stage, table) it was written as, or None when it has no rows."""
+        handed_on = self.stage_record(stage).get("handed_on", {})
+        if table not in handed_on:
+            return stage, table
+        if handed_on[table] is None:
+            return None
+        earlier_stage, earlier_table = handed_on[table].split("/")
+        return self.table_source(earlier_stage, earlier_table)
+
+    def stage_record(self, stage: str) -> dict:
+        """What a finished stage of this run recorded: its ``counts``, and the tables it ``handed_on``.
+
+        Known on the driver without Spark, so a stage can see it has nothing to do before starting any
+        Spark work. Empty for a stage that has not finished (or finished before stages recorded this).
+        """
+        text = lake.read_text(lake.run_path(self.lake, self.run_id, stage, STAGE_RECORD))
+        return json.loads(text) if text else {}
+
+    def pass_on(self, table: str, stage: str, earlier_table: str | None = None) -> None:
+        """This stage's table is an earlier stage's, unchanged: record that instead of copying it."""
+        self._handed_on[table] = f"{stage}/{earlier_table or table}"
+
+    def write_nothing(self, table: str) -> None:
+        """This stage's table has no rows: record that instead of writing an empty table."""
+        self._handed_on[table] = None
 
     def write(
         self,
@@ -148,10 +181,16 @@ class JobContext:
         self.finish(**counts)
 
     def finish(self, **counts) -> None:
-        """Log the stage's counts and duration, and commit the Glue job."""
+        """Log and record the stage's counts and duration (stage_record), and commit the Glue job."""
         details = " ".join(f"{name}={value}" for name, value in counts.items())
         log.info("%s finished in %.1f s %s", self.stage, time.monotonic() - self.started, details)
         STAGE_COUNTS[self.stage] = counts
+        record = {"counts": counts, "handed_on": self._handed_on}
+        lake.write_text(
+            lake.run_path(self.lake, self.run_id, self.stage, STAGE_RECORD),
+            json.dumps(record, indent=2, default=int),
+            "application/json",
+        )
         self.commit()
 
 
@@ -229,8 +268,6 @@ def begin(stage: str, argv: list[str] | None = None) -> JobContext:
         context.carry = repeat_run.decide(context.lake, manifest)
     else:
         context.carry = repeat_run.read_carry(context.lake, context.run_id)
-    if context.repeat_of is None or stage not in REPEAT_SKIPS:
-        context.spark  # noqa: B018 - started here, as every job did before sessions were lazy
     log.info(
         "%s starting: run %s, lake %s, %d source(s)",
         stage,

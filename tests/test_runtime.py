@@ -103,9 +103,13 @@ def test_a_glue_job_inits_the_job_with_glues_options_and_commits_once_at_the_end
     ]
 
     job = begin("extract", argv)
+    assert (
+        not on_glue
+    )  # the session, and Glue's Job, start on first use: a stage with nothing to do starts none
 
+    spark = job.spark
     (glue_job,) = on_glue
-    assert job.spark is glue_job.glue_context.spark_session
+    assert spark is glue_job.glue_context.spark_session
     # The batch bounds are session settings, so the job sets them on Glue's session too
     assert job.spark.settings == {
         "spark.sql.execution.arrow.maxRecordsPerBatch": "1000",
