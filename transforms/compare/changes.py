@@ -76,18 +76,82 @@ def _reasons(*conditions_and_messages) -> F.Column:
     )
 
 
-def _records_with_verdict(records: DataFrame) -> DataFrame:
-    """Extracted rows that are records (not fetch errors), with their rejection reasons."""
-    seen = records.filter(F.col("fetch_status") != FetchStatus.ERROR)
-    # Counted over the keys alone and joined back by broadcast: the rows, with their raw text,
-    # never go through a shuffle. Only repeated identifiers are broadcast, normally none.
-    repeated = (
-        seen.filter(F.col("identifier").isNotNull())
-        .groupBy("source_id", "identifier")
-        .agg(F.count(F.lit(1)).alias("occurrences"))
-        .filter(F.col("occurrences") > 1)
+# What each row of _keys' union came from.
+RECORD, STATUS, PUBLISHED = "record", "status", "published"
+# The published record's columns that compare reads (a struct in _keys).
+PUBLISHED_COLUMNS = (
+    "record_url",
+    "file_identifier",
+    "etag",
+    "last_modified",
+    "record_type",
+    "dcat_version",
+    "content_hash",
+)
+
+
+def _keys(records: DataFrame, statuses: DataFrame, state: DataFrame) -> DataFrame:
+    """One row per (source_id, identifier) of the extracted records and the catalog state, and one per source.
+
+    A key's row says how often the records list it (``listed``; ``occurrences`` of them records, not fetch
+    errors) and what the catalog publishes under it (``published``, a struct). A source's row
+    (``per_source``: the key whose identifier is null) holds its status and the records that have no
+    identifier (``listed``, and the ``first`` in listing order). One group-by of the keys alone: the
+    records, with their raw text, never go through a shuffle.
+    """
+    listed = records.select(
+        "source_id",
+        "identifier",
+        F.lit(RECORD).alias("origin"),
+        "fetch_status",
+        F.struct("position", F.coalesce("error", F.lit(NO_IDENTIFIER)).alias("why")).alias("first"),
     )
-    seen = seen.join(F.broadcast(repeated), on=["source_id", "identifier"], how="left")
+    sources = statuses.select(
+        "source_id", F.lit(None).cast("string").alias("identifier"), F.lit(STATUS).alias("origin"), "status"
+    )
+    published = state.select(
+        "source_id",
+        "identifier",
+        F.lit(PUBLISHED).alias("origin"),
+        F.struct(*PUBLISHED_COLUMNS).alias("published"),
+    )
+    rows = listed.unionByName(sources, allowMissingColumns=True).unionByName(
+        published, allowMissingColumns=True
+    )
+    is_record = F.col("origin") == RECORD
+    return rows.groupBy("source_id", "identifier").agg(
+        F.count_if(is_record).alias("listed"),
+        F.count_if(is_record & (F.col("fetch_status") != FetchStatus.ERROR)).alias("occurrences"),
+        F.min("first").alias("first"),
+        F.max("status").alias("status"),
+        F.max("published").alias("published"),
+        # An aggregate, not a filter on the grouping key: Spark would push that below the group-by and
+        # shuffle the keys once per use instead of once.
+        F.max(F.col("identifier").isNull()).alias("per_source"),
+    )
+
+
+def _records_with_verdict(records: DataFrame, keys: DataFrame) -> DataFrame:
+    """Extracted rows that are records (not fetch errors), with their rejection reasons and what the catalog
+    publishes under their key (``published_*``)."""
+    published = F.col("published")
+    known = keys.filter(~F.col("per_source") & (F.col("listed") > 0)).select(
+        "source_id",
+        "identifier",
+        "occurrences",
+        published["content_hash"].alias("published_hash"),
+        published["etag"].alias("published_etag"),
+        published["last_modified"].alias("published_last_modified"),
+        published["record_type"].alias("published_record_type"),
+        # Versions written before DCAT-US 3.0 hold no version: everything published then was 1.1.
+        F.when(published.isNotNull(), F.coalesce(published["dcat_version"], F.lit(DcatVersion.V1_1))).alias(
+            "published_dcat_version"
+        ),
+    )
+    # Broadcast (a few hundred bytes per record) so the records, with their raw text, are not shuffled.
+    seen = records.filter(F.col("fetch_status") != FetchStatus.ERROR).join(
+        F.broadcast(known), on=["source_id", "identifier"], how="left"
+    )
     duplicate = F.format_string(DUPLICATE_IN_SOURCE, F.col("identifier"), F.col("occurrences"))
     return seen.withColumn(
         "reasons",
@@ -99,19 +163,8 @@ def _records_with_verdict(records: DataFrame) -> DataFrame:
     )
 
 
-def _classified(records: DataFrame, state: DataFrame) -> DataFrame:
-    known = state.select(
-        "source_id",
-        "identifier",
-        F.col("content_hash").alias("published_hash"),
-        F.col("etag").alias("published_etag"),
-        F.col("last_modified").alias("published_last_modified"),
-        F.col("record_type").alias("published_record_type"),
-        # Versions written before DCAT-US 3.0 hold no version: everything published then was 1.1.
-        F.coalesce("dcat_version", F.lit(DcatVersion.V1_1)).alias("published_dcat_version"),
-    )
-    # Broadcast (a few hundred bytes per published record) so the records are not shuffled either.
-    joined = records.join(F.broadcast(known), on=["source_id", "identifier"], how="left")
+def _classified(records: DataFrame) -> DataFrame:
+    """The records with their verdict (``_records_with_verdict``) classified create, update, unchanged or reject."""
     not_modified = F.col("fetch_status") == FetchStatus.NOT_MODIFIED
     # A 304 for a file the catalog does not hold (it was rejected last time) must be fetched again.
     stale_304 = not_modified & F.col("published_hash").isNull()
@@ -129,7 +182,7 @@ def _classified(records: DataFrame, state: DataFrame) -> DataFrame:
         F.lit("the server answered 304 Not Modified but the catalog holds no earlier copy; retried next run")
     )
     return (
-        joined.withColumn("content_hash", F.when(F.size("reasons") == 0, content_hash))
+        records.withColumn("content_hash", F.when(F.size("reasons") == 0, content_hash))
         .withColumn("action", action)
         # Only a create or an update is read again (by transform): the text of every other row,
         # most of an unchanged re-harvest, stops here instead of being written and read twice more.
@@ -157,31 +210,21 @@ def _classified(records: DataFrame, state: DataFrame) -> DataFrame:
     )
 
 
-def _hold_reasons(records: DataFrame, statuses: DataFrame) -> DataFrame:
+def _hold_reasons(keys: DataFrame) -> DataFrame:
     """source_id, hold: every source read this run, with why its deletes are held (null: they are not).
 
     Only a ``complete`` source whose every row was read up to its identifier deletes. A failed source
     was not read (it has no row here: no delete at all); a ``partial`` one cannot tell a removed
     record from an unread folder; a row with no identifier may be any of the published records.
     """
-    read = statuses.filter(F.col("status").isin(SourceState.COMPLETE, SourceState.PARTIAL))
-    unidentified = (
-        records.filter(F.col("identifier").isNull())
-        .groupBy("source_id")
-        .agg(
-            F.count(F.lit(1)).alias("unidentified"),
-            F.min(F.struct("position", F.coalesce("error", F.lit(NO_IDENTIFIER)).alias("why"))).alias(
-                "first"
-            ),
-        )
-    )
     hold = F.when(F.col("status") == SourceState.PARTIAL, F.lit(HELD_PARTIAL)).when(
-        F.col("unidentified") > 0, F.format_string(HELD_UNIDENTIFIED, "unidentified", "first.why")
+        F.col("listed") > 0, F.format_string(HELD_UNIDENTIFIED, "listed", "first.why")
     )
-    return read.join(unidentified, on="source_id", how="left").select("source_id", hold.alias("hold"))
+    read = F.col("per_source") & F.col("status").isin(SourceState.COMPLETE, SourceState.PARTIAL)
+    return keys.filter(read).select("source_id", hold.alias("hold"))
 
 
-def _deletes(records: DataFrame, statuses: DataFrame, state: DataFrame) -> DataFrame:
+def _deletes(keys: DataFrame) -> DataFrame:
     """Catalog records of read sources that the source no longer lists: deleted, or held back.
 
     The one place the delete rule is written: a published record is deleted only when its source was
@@ -189,37 +232,40 @@ def _deletes(records: DataFrame, statuses: DataFrame, state: DataFrame) -> DataF
     reason it is held (``_hold_reasons``), and validate holds it.
     """
     # Everything the source still lists protects its catalog record, rejected or unfetchable alike.
-    seen = records.filter(F.col("identifier").isNotNull()).select("source_id", "identifier").distinct()
-    return (
-        state.join(F.broadcast(_hold_reasons(records, statuses)), on="source_id", how="inner")
-        .join(seen, on=["source_id", "identifier"], how="left_anti")
-        .select(
-            "source_id",
-            "identifier",
-            "record_url",
-            "file_identifier",
-            F.lit(None).cast("string").alias("parent_identifier"),
-            "etag",
-            "last_modified",
-            "record_type",
-            "dcat_version",
-            F.lit(Action.DELETE).alias("action"),
-            F.lit(None).cast("string").alias("raw_format"),
-            F.lit(None).cast("string").alias("raw"),
-            "content_hash",
-            F.when(F.col("hold").isNotNull(), F.array("hold"))
-            .otherwise(F.array())
-            .cast(STRINGS)
-            .alias("reasons"),
-            F.array().cast(CHANGES["warnings"].dataType).alias("warnings"),
-        )
+    absent = keys.filter(~F.col("per_source") & (F.col("listed") == 0) & F.col("published").isNotNull())
+    published = F.col("published")
+    return absent.join(F.broadcast(_hold_reasons(keys)), on="source_id", how="inner").select(
+        "source_id",
+        "identifier",
+        published["record_url"].alias("record_url"),
+        published["file_identifier"].alias("file_identifier"),
+        F.lit(None).cast("string").alias("parent_identifier"),
+        published["etag"].alias("etag"),
+        published["last_modified"].alias("last_modified"),
+        published["record_type"].alias("record_type"),
+        published["dcat_version"].alias("dcat_version"),
+        F.lit(Action.DELETE).alias("action"),
+        F.lit(None).cast("string").alias("raw_format"),
+        F.lit(None).cast("string").alias("raw"),
+        published["content_hash"].alias("content_hash"),
+        F.when(F.col("hold").isNotNull(), F.array("hold"))
+        .otherwise(F.array())
+        .cast(STRINGS)
+        .alias("reasons"),
+        F.array().cast(CHANGES["warnings"].dataType).alias("warnings"),
     )
 
 
 def classify_changes(records: DataFrame, statuses: DataFrame, state: DataFrame) -> DataFrame:
-    """EXTRACT_RECORDS + SOURCE_STATUS + CATALOG_STATE in, CHANGES out (see the module docstring)."""
-    classified = _classified(_records_with_verdict(records), state)
-    changes = classified.select(*CHANGES.fieldNames()).unionByName(_deletes(records, statuses, state))
+    """EXTRACT_RECORDS + SOURCE_STATUS + CATALOG_STATE in, CHANGES out (see the module docstring).
+
+    Its plan groups the keys (``_keys``: shuffled once for each of their three readers, which need other
+    columns of them; persisting them cost more jobs, not fewer) and broadcasts twice: what the catalog
+    holds under the records' keys, and the sources' hold reasons.
+    """
+    keys = _keys(records, statuses, state)
+    classified = _classified(_records_with_verdict(records, keys))
+    changes = classified.select(*CHANGES.fieldNames()).unionByName(_deletes(keys))
     return changes.select(*[F.col(field.name).cast(field.dataType) for field in CHANGES.fields])
 
 
