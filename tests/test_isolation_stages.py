@@ -16,7 +16,7 @@ from transforms.fetch.extract import extract_sources
 from transforms.fetch.http import FetchPolicy
 from transforms.gate.validate import check_schemas
 from transforms.registry import Source
-from transforms.schemas import CHANGES, TRANSFORMED
+from transforms.schemas import CHANGES, EXTRACT_RECORDS, TRANSFORMED
 
 POLICY = FetchPolicy(retries=0, read_timeout_s=2, connect_timeout_s=1, threads_per_task=4)
 FGDC = "<metadata><idinfo><citation><citeinfo><title>{}</title></citeinfo></citation></idinfo></metadata>"
@@ -163,6 +163,32 @@ def test_a_source_past_its_time_budget_fails_and_keeps_nothing(hostile):
         listing_page.reason,
     )
     assert not records_of(records, "slow-files") and not records_of(records, "slow-listing")
+
+
+def test_a_source_out_of_time_is_cut_from_records_already_written(spark, tmp_path):
+    """The extract job's write fetches the files; a source whose budget ran out meanwhile is written again
+    without its rows, over the same table, and the sources beside it keep theirs."""
+    table, www = str(tmp_path / "records"), tmp_path / "www"
+    www.mkdir()
+
+    def write(records):
+        records.write.mode("overwrite").parquet(table)
+        return spark.read.schema(EXTRACT_RECORDS).parquet(table)
+
+    with serve_folder(tmp_path / "www", routes=ROUTES) as base:
+        sources = [
+            source("xml", base + "xml/"),
+            source("slow-files", base + "slow-files/", time_budget_s=2.0),
+        ]
+        _, statuses = extract_sources(spark, sources, None, replace(POLICY, threads_per_task=1), write=write)
+        states = {row.source_id: (row.status, row.extracted) for row in statuses.collect()}
+    written = spark.read.schema(EXTRACT_RECORDS).parquet(table).collect()
+    assert states == {"xml": ("complete", 3), "slow-files": ("failed", 0)}
+    assert sorted(row.identifier.rsplit("/", 1)[-1] for row in written) == [
+        "charset.xml",
+        "declared.xml",
+        "good.xml",
+    ]
 
 
 def test_one_record_that_breaks_a_fixup_or_recursion_is_a_transform_reject(spark):

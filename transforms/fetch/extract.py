@@ -8,17 +8,19 @@ Two passes over Spark tasks, so neither a huge catalog nor a huge WAF ever sits 
 2. The todos, joined with the catalog's validators for conditional requests, are spread over
    tasks by host (at most ``tasks_per_host`` tasks per host) and fetched by thread pools.
 
-Both passes are persisted and materialised once, so writing the two outputs fetches nothing twice.
+The first pass is persisted (its records, todos and statuses are read apart); the second is not: the
+write of the records fetches the files, and the tasks of both passes tally each source's records
+(``RecordTallies``) as they go, so the sources' statuses need no second look at the records.
 """
 
 import logging
 import math
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pyarrow as pa
-from pyspark import StorageLevel
+from pyspark import AccumulatorParam, StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import to_arrow_schema
@@ -76,6 +78,61 @@ _REQUIRED = {
 }  # never null in practice
 
 
+# One source's tally: (records extracted, fetch errors, first errors as (position, message), budget spent).
+Tally = tuple[int, int, tuple[tuple[int, str], ...], bool]
+NO_TALLY: Tally = (0, 0, (), False)
+
+
+def _merged(first: Tally, second: Tally) -> Tally:
+    """Two tallies of one source as one; of the errors only the MAX_MESSAGES first in listing order stay."""
+    messages = tuple(sorted(first[2] + second[2])[:MAX_MESSAGES])
+    return first[0] + second[0], first[1] + second[1], messages, first[3] or second[3]
+
+
+class RecordTallies(AccumulatorParam):
+    """source_id -> Tally, added to by the tasks that make the record rows (once per task).
+
+    Spark applies a successful task's update once, and a failed attempt's not at all, so the tallies
+    count the rows the tasks handed on.
+    """
+
+    def zero(self, value: dict) -> dict:
+        return {}
+
+    def addInPlace(self, value1: dict, value2: dict) -> dict:
+        for source_id, tally in value2.items():
+            value1[source_id] = _merged(value1.get(source_id, NO_TALLY), tally)
+        return value1
+
+
+def _tallied(rows: Iterator[dict], tallies) -> Iterator[dict]:
+    """The rows, unchanged; the tallies of the records among them go to the accumulator ``tallies`` once
+    all are through."""
+    counts: dict[
+        str, list
+    ] = {}  # source_id -> [extracted, errors, (position, error) of errors, budget spent]
+    for row in rows:
+        if row.get("kind", "record") != "record":  # a first-pass todo or status
+            yield row
+            continue
+        tally = counts.get(row["source_id"])
+        if tally is None:
+            tally = counts[row["source_id"]] = [0, 0, [], False]
+        if (
+            row.get("fetch_status") or FetchStatus.ERROR
+        ) != FetchStatus.ERROR:  # null is an error, as _REQUIRED
+            tally[0] += 1
+        else:
+            position, error = row.get("position"), row.get("error")
+            tally[1] += 1
+            tally[2].append((-1 if position is None else position, error or ""))
+            tally[3] = tally[3] or error == TIME_BUDGET_SPENT
+            if len(tally[2]) >= 2 * MAX_MESSAGES:  # keep the first ones in listing order, and few
+                tally[2] = sorted(tally[2])[:MAX_MESSAGES]
+        yield row
+    tallies.add({key: (a, b, tuple(sorted(c)[:MAX_MESSAGES]), d) for key, (a, b, c, d) in counts.items()})
+
+
 def _arrow_batches(rows: Iterator[dict], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
     """Group dict rows into Arrow batches bounded by row count and text size."""
     batch, chars = [], 0
@@ -96,6 +153,7 @@ def _first_pass(
     documents: dict,
     carried: dict[str, str],
     counter: ExtractProgress,
+    tallies,
 ) -> DataFrame:
     schema = to_arrow_schema(ITEMS)
     sources_read, records_read = counter.sources, counter.records
@@ -108,10 +166,13 @@ def _first_pass(
         sources_read.add(1)
 
     def run(batches):
-        for batch in batches:
-            for index in batch.column("id").to_pylist():
-                items = source_items(sources[index], policy, documents, carried)
-                yield from _arrow_batches(counted(items), schema)
+        items = (
+            item
+            for batch in batches
+            for index in batch.column("id").to_pylist()
+            for item in counted(source_items(sources[index], policy, documents, carried))
+        )
+        yield from _arrow_batches(_tallied(items, tallies), schema)
 
     # A few sources per task rather than one: each Spark task costs tens of milliseconds of its own,
     # and a task's sources are read one after another while other tasks run beside it.
@@ -123,31 +184,48 @@ def _first_pass(
 
 
 def _second_pass(
-    todo: DataFrame, total: int, sources: list[Source], policy: FetchPolicy, counter: ExtractProgress
+    todo: DataFrame, total: int, sources: list[Source], policy: FetchPolicy, counter: ExtractProgress, tallies
 ) -> DataFrame:
+    """The record rows of the todos; ``todo`` also holds the catalog's validators (see _todo_and_known)."""
     schema = to_arrow_schema(EXTRACT_RECORDS)
     files_fetched = counter.files
 
     def run(batches):
-        todos = (row for batch in batches for row in batch.to_pylist())
-        for fetched in _arrow_batches(fetch_xml_records(todos, policy, sources), schema):
+        known: dict[tuple, tuple] = {}
+
+        def todos():  # a task's validators come first (sorted so), then its todos, each with its validators
+            for batch in batches:
+                for row in batch.to_pylist():
+                    key = (row["source_id"], row["record_url"])
+                    if row["kind"] == KNOWN:
+                        known.setdefault(key, (row["etag"], row["last_modified"]))
+                    else:
+                        row["etag"], row["last_modified"] = known.pop(key, (None, None))
+                        yield row
+
+        for fetched in _arrow_batches(_tallied(fetch_xml_records(todos(), policy, sources), tallies), schema):
             files_fetched.add(fetched.num_rows)
             yield fetched
 
     # A web host's files land in at most tasks_per_host tasks, which bounds the load on its server.
     # Files on disk (no host) have no server to spare and are spread over every task, so no one
-    # task (and no one cached partition) has to hold a whole big folder.
+    # task has to hold a whole big folder. A validator lands in its file's task: one shuffle, no join.
     partitions = max(1, min(MAX_FETCH_TASKS, math.ceil(total / FILES_PER_TASK)))
     host = F.lower(F.expr("parse_url(record_url, 'HOST')"))
     slots = F.when(F.coalesce(host, F.lit("")) == "", F.lit(partitions)).otherwise(
         F.lit(policy.tasks_per_host)
     )
     group = F.concat_ws("#", host, F.pmod(F.hash("record_url"), slots))
-    return todo.repartition(partitions, group).mapInArrow(run, EXTRACT_RECORDS)
+    return todo.repartition(partitions, group).sortWithinPartitions("kind").mapInArrow(run, EXTRACT_RECORDS)
 
 
-def _todo_with_validators(items: DataFrame, validators: DataFrame | None) -> DataFrame:
+KNOWN = "known"  # a validator row beside the todos: sorts before "todo"
+
+
+def _todo_and_known(items: DataFrame, validators: DataFrame | None, waf_sources: list[str]) -> DataFrame:
+    """The todo rows, and the catalog's validators (etag, last_modified) of the same WAFs as "known" rows."""
     todo = items.filter(F.col("kind") == "todo").select(
+        "kind",
         "source_id",
         "record_url",
         "parent_identifier",
@@ -157,38 +235,18 @@ def _todo_with_validators(items: DataFrame, validators: DataFrame | None) -> Dat
         "deadline",
     )
     if validators is None:
-        return todo.withColumn("etag", F.lit(None).cast("string")).withColumn(
-            "last_modified", F.lit(None).cast("string")
-        )
-    known = validators.select("source_id", "record_url", "etag", "last_modified").dropDuplicates(
-        ["source_id", "record_url"]
+        return todo
+    known = validators.filter(F.col("source_id").isin(waf_sources)).select(
+        F.lit(KNOWN).alias("kind"), "source_id", "record_url", "etag", "last_modified"
     )
-    return todo.join(known, on=["source_id", "record_url"], how="left")
+    return todo.unionByName(known, allowMissingColumns=True)
 
 
-def _not_modified(todo: DataFrame) -> DataFrame:
-    """EXTRACT_RECORDS rows for todos known to be unchanged, as a 304 answer would make them."""
-    fields = {
-        "identifier": F.col("record_url"),
-        "file_identifier": F.lit(None),
-        "raw_format": F.lit("xml"),
-        "raw": F.lit(None),
-        "fetch_status": F.lit(FetchStatus.NOT_MODIFIED),
-        "error": F.lit(None),
-        "warnings": F.array(),
-        "last_modified": F.coalesce("last_modified", "listed_modified"),
-        "record_type": F.lit(None),
-        "dcat_version": F.lit(None),
-    }
-    return _as_records(todo.drop("deadline"), fields)
-
-
-def _as_records(items: DataFrame, fields: dict | None = None) -> DataFrame:
-    """EXTRACT_RECORDS columns from item rows (``fields`` overrides some), never null where the schema says so."""
-    fields = fields or {}
+def _as_records(items: DataFrame) -> DataFrame:
+    """EXTRACT_RECORDS columns from item rows, never null where the schema says so."""
 
     def column(field):
-        value = fields.get(field.name, F.col(field.name)).cast(field.dataType)
+        value = F.col(field.name).cast(field.dataType)
         return (F.coalesce(value, F.lit(_REQUIRED[field.name])) if field.name in _REQUIRED else value).alias(
             field.name
         )
@@ -207,25 +265,9 @@ def _document_validators(sources: list[Source], validators: DataFrame | None) ->
     return {(row.source_id, row.record_url): (row.etag, row.last_modified) for row in rows.collect()}
 
 
-def _record_tallies(records: DataFrame) -> dict:
-    """source_id -> (extracted, fetch errors, first fetch error messages in listing order, budget spent)."""
-    is_error = F.col("fetch_status") == FetchStatus.ERROR
-    tallies = records.groupBy("source_id").agg(
-        F.sum(F.when(is_error, 0).otherwise(1)).alias("extracted"),
-        F.sum(F.when(is_error, 1).otherwise(0)).alias("errors"),
-        F.slice(
-            F.array_sort(F.collect_list(F.when(is_error, F.struct("position", "error")))), 1, MAX_MESSAGES
-        ).alias("messages"),
-        F.max(F.coalesce(F.col("error") == TIME_BUDGET_SPENT, F.lit(False))).alias("budget_spent"),
-    )
-    return {
-        row.source_id: (row.extracted, row.errors, [m.error for m in row.messages], row.budget_spent)
-        for row in tallies.collect()
-    }
-
-
-def _status_row(source: Source, item, tally: tuple) -> dict:
-    extracted, fetch_errors, fetch_messages, budget_spent = tally
+def _status_row(source: Source, item, tally: Tally) -> dict:
+    extracted, fetch_errors, first_errors, budget_spent = tally
+    fetch_messages = [message for _position, message in first_errors]
     status, reason = item.status, item.reason
     if budget_spent and status != SourceState.FAILED:  # files the second pass had no time left for
         status = SourceState.FAILED
@@ -265,6 +307,17 @@ def _with_versions(validators: DataFrame | None, versions: F.Column) -> DataFram
     return validators.filter(published == versions[F.col("source_id")])
 
 
+def kept_on_disk(records: DataFrame) -> DataFrame:
+    """The records persisted on disk and materialised: the fetch runs once, whatever reads them after.
+
+    On disk only: the fetched text is the whole harvest (14 GB of XML at data.gov's size), and an
+    in-memory cache of it ran the driver out of heap at 430,000 records.
+    """
+    kept = records.persist(StorageLevel.DISK_ONLY)
+    kept.count()
+    return kept
+
+
 def extract_sources(
     spark: SparkSession,
     sources: list[Source],
@@ -272,6 +325,7 @@ def extract_sources(
     policy: FetchPolicy | None = None,
     publish_as: str = "",
     carried: dict[str, str] | None = None,
+    write: Callable[[DataFrame], DataFrame] = kept_on_disk,
 ) -> tuple[DataFrame, DataFrame]:
     """Fetch every source. Returns (records, statuses).
 
@@ -281,6 +335,9 @@ def extract_sources(
     asks for every record of the run to be published as DCAT-US 3.0 (``Source.publish_as`` per source).
     ``carried``: source id -> sha256 of a data.json whose last verdicts the run may carry; a source
     whose document still has it yields no records and the status "carried" (transforms.repeat_run).
+    ``write``: the one action that fetches the WAF files, given the records, returning the same rows
+    materialised (the extract job writes them to the lake and reads them back); run again, on those
+    rows, for a source that ran out of time while its files were fetched.
     """
     policy = policy or FetchPolicy()
     if not sources:
@@ -288,9 +345,10 @@ def extract_sources(
     versions = _versions(sources, publish_as)
     validators = _with_versions(validators, versions)
     started, counter = time.monotonic(), ExtractProgress(spark)
+    tallies = spark.sparkContext.accumulator({}, RecordTallies())
     documents = _document_validators(sources, validators)
-    items = _first_pass(spark, sources, policy, documents, carried or {}, counter)
-    # On disk, like the second pass: the first pass holds every data.json record's text (about 0.5 GB
+    items = _first_pass(spark, sources, policy, documents, carried or {}, counter, tallies)
+    # On disk, like the records: the first pass holds every data.json record's text (about 0.5 GB
     # at 430,000 records), and in memory it kept the driver's heap full for the rest of extract.
     items = items.persist(StorageLevel.DISK_ONLY)
     with counter.reporting(lambda: counter.first_pass_line(len(sources))):
@@ -302,22 +360,12 @@ def extract_sources(
         time.monotonic() - started,
         total,
     )
-
-    todo = _todo_with_validators(items, validators)
-    # A listing that already shows the catalog's ETag (a folder on disk) needs no fetch at all.
-    listed_unchanged = F.coalesce(F.col("listed_etag") == F.col("etag"), F.lit(False))
-    fetched = _second_pass(
-        todo.filter(~listed_unchanged).drop("listed_etag"), total, sources, policy, counter
-    ).unionByName(_not_modified(todo.filter(listed_unchanged)))
-    # On disk only: the fetched text is the whole harvest (14 GB of XML at data.gov's size), and an
-    # in-memory cache of it ran the driver out of heap at 430,000 records.
-    fetched = fetched.persist(StorageLevel.DISK_ONLY)
-    fetch_started = time.monotonic()
-    with counter.reporting(lambda: counter.second_pass_line(total)):
-        fetched.count()
-    log.info("extract: fetched %d WAF files in %.1f s", total, time.monotonic() - fetch_started)
-
-    first_records = _as_records(items.filter(F.col("kind") == "record"))
+    # A source that failed in the first pass contributes no records: nothing of it is published or deleted.
+    failed = [source_id for source_id, item in status_items.items() if item.status == SourceState.FAILED]
+    read = items.filter(~F.col("source_id").isin(failed))
+    first_records = _as_records(read.filter(F.col("kind") == "record"))
+    wafs = [source_id for source_id, item in status_items.items() if item.todo_count]
+    fetched = _second_pass(_todo_and_known(read, validators, wafs), total, sources, policy, counter, tallies)
     # Every record is a Dataset unless a 3.0 catalog said otherwise; its version is its source's.
     records = (
         first_records.unionByName(fetched)
@@ -327,14 +375,21 @@ def extract_sources(
         )
         .withColumn("dcat_version", versions[F.col("source_id")])
     )
-    tallies = _record_tallies(records)
+    fetch_started = time.monotonic()
+    with counter.reporting(lambda: counter.second_pass_line(total)):
+        records = write(records)
+    log.info("extract: fetched %d WAF files in %.1f s", total, time.monotonic() - fetch_started)
     rows = [
-        _status_row(source, status_items[source.id], tallies.get(source.id, (0, 0, [], False)))
+        _status_row(source, status_items[source.id], tallies.value.get(source.id, NO_TALLY))
         for source in sources
     ]
-    failed = [row["source_id"] for row in rows if row["status"] == SourceState.FAILED]
-    if failed:  # a failed source contributes no records: nothing of it is published or deleted
-        records = records.filter(~F.col("source_id").isin(failed))
+    out_of_time = [
+        row["source_id"]
+        for row in rows
+        if row["status"] == SourceState.FAILED and row["source_id"] not in failed
+    ]
+    if out_of_time:  # rare: written again without them (cut from its source: the rows are rewritten in place)
+        records = write(records.filter(~F.col("source_id").isin(out_of_time)).localCheckpoint())
     for source, row in zip(sources, rows, strict=True):
         # The first pass's time: a whole data.json or document, but only a WAF's listings (its files
         # are fetched by many tasks at once, with no one duration of their own).

@@ -157,7 +157,7 @@ def xml_record(todo: dict, result: FetchResult, read_identifier: bool = False) -
 
 
 def fetch_xml_records(todos: Iterable[dict], policy: FetchPolicy, sources: list[Source]) -> Iterator[dict]:
-    """Fetch every todo (source_id, record_url, etag, last_modified, ...) and yield its record row.
+    """Fetch every todo (source_id, record_url, etag, last_modified, listed_etag, ...) and yield its record row.
 
     Rows come back in completion order (``position`` keeps the listing order). At most
     2 x threads_per_task requests are queued, so a task holds few bodies at a time.
@@ -167,6 +167,9 @@ def fetch_xml_records(todos: Iterable[dict], policy: FetchPolicy, sources: list[
     policies = {source.id: transport.policy_for(policy, source) for source in sources}
 
     def fetch_one(todo: dict) -> dict:
+        if todo.get("listed_etag") is not None and todo["listed_etag"] == todo.get("etag"):
+            # The listing already shows the catalog's ETag (a folder on disk): unchanged, nothing to read.
+            return xml_record(todo, FetchResult(url=todo["record_url"], status=304))
         deadline = todo.get("deadline")
         if deadline is not None and time.time() > deadline:
             return xml_record(todo, FetchResult(url=todo["record_url"], error=TIME_BUDGET_SPENT))
