@@ -108,9 +108,8 @@ class RecordTallies(AccumulatorParam):
 def _tallied(rows: Iterator[dict], tallies) -> Iterator[dict]:
     """The rows, unchanged; the tallies of the records among them go to the accumulator ``tallies`` once
     all are through."""
-    counts: dict[
-        str, list
-    ] = {}  # source_id -> [extracted, errors, (position, error) of errors, budget spent]
+    # source_id -> [extracted, fetch errors, (position, error) of the errors, budget spent]
+    counts: dict[str, list] = {}
     for row in rows:
         if row.get("kind", "record") != "record":  # a first-pass todo or status
             yield row
@@ -118,9 +117,8 @@ def _tallied(rows: Iterator[dict], tallies) -> Iterator[dict]:
         tally = counts.get(row["source_id"])
         if tally is None:
             tally = counts[row["source_id"]] = [0, 0, [], False]
-        if (
-            row.get("fetch_status") or FetchStatus.ERROR
-        ) != FetchStatus.ERROR:  # null is an error, as _REQUIRED
+        # A null fetch_status is an error, as _REQUIRED makes it.
+        if (row.get("fetch_status") or FetchStatus.ERROR) != FetchStatus.ERROR:
             tally[0] += 1
         else:
             position, error = row.get("position"), row.get("error")
