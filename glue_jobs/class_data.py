@@ -7,8 +7,8 @@ by every later driver (``-XX:SharedArchiveFile``).
 
 The archive fits one classpath and one JDK exactly, so its name is a digest of both (the jars'
 names, sizes and times, the JDK's module image): a changed PySpark or JDK gets an archive of its
-own. It lives in the Python environment that runs the driver (``<sys.prefix>/spark-class-data``),
-which is what fixes the jars. A JVM that finds the archive unusable says so and runs without it
+own. It lives in the virtual environment that runs the driver (``<venv>/spark-class-data``),
+which is what fixes the jars, or else in the user's cache folder. A JVM that finds the archive unusable says so and runs without it
 (checked: mismatched classpath, another JDK, a zeroed file), so those warnings are silenced. One
 thing it cannot survive is a truncated archive (the JVM crashes), hence an archive only ever
 appears whole: written under a temporary name by a JVM that exited cleanly, then renamed.
@@ -79,7 +79,16 @@ def java_home() -> Path | None:
     return Path(java).resolve().parents[1] if java else None
 
 
-def archive_path(spark: Path, java: Path, environment: Path | None = None) -> Path:
+def archive_folder() -> Path:
+    """Where archives are kept: in the virtual environment that runs the driver (whose jars they fit),
+    else in the user's cache folder (never under a system Python's prefix)."""
+    if sys.prefix != sys.base_prefix:
+        return Path(sys.prefix) / ARCHIVE_FOLDER
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "glue-harvester" / ARCHIVE_FOLDER
+
+
+def archive_path(spark: Path, java: Path) -> Path:
     """Where the archive for this Spark installation and JDK lives: named by a digest of what it must match."""
     digest = hashlib.sha256()
     modules = java / "lib" / "modules"
@@ -90,8 +99,7 @@ def archive_path(spark: Path, java: Path, environment: Path | None = None) -> Pa
         digest.update(f"|{jar.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     for name in CLASSPATH_VARIABLES:
         digest.update(f"|{name}={os.environ.get(name, '')}".encode())
-    folder = (environment or Path(sys.prefix)) / ARCHIVE_FOLDER
-    return folder / f"spark-{digest.hexdigest()[:20]}.jsa"
+    return archive_folder() / f"spark-{digest.hexdigest()[:20]}.jsa"
 
 
 def is_whole(archive: Path) -> bool:

@@ -111,3 +111,13 @@ def test_an_archive_the_jvm_did_not_finish_is_not_used(installation):
 def test_without_a_jdk_there_are_no_options(installation, monkeypatch):
     monkeypatch.setattr(class_data, "java_home", lambda: None)
     assert class_data.driver_java_options() == ""
+
+
+def test_outside_a_virtual_environment_the_archive_goes_to_the_users_cache(
+    installation, tmp_path, monkeypatch
+):
+    spark, java, _ = installation
+    monkeypatch.setattr(sys, "prefix", sys.base_prefix)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    archive = class_data.archive_path(spark, java)
+    assert archive.parent == tmp_path / "cache" / "glue-harvester" / class_data.ARCHIVE_FOLDER
