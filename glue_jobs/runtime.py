@@ -20,6 +20,8 @@ from typing import Any
 
 from pyspark.sql import SparkSession
 
+from glue_jobs import class_data
+
 WORKER_DAEMON = "glue_jobs.spark_worker_daemon"
 MASTER_ENV = "HARVEST_SPARK_MASTER"
 # The level of the JVM's console log (log4j2.properties) for a JVM started while it is set; default error.
@@ -107,6 +109,8 @@ def local_spark(app_name: str = "harvest", cores: int | None = None, brief: bool
     java_options += f" -Dharvest.jvm.log.level={os.environ.get(JVM_LOG_LEVEL_ENV, 'error')}"
     if brief:
         java_options += f" {BRIEF_SESSION_JIT}"
+    # The driver's JVM only: a cluster's executors start from their own classpath, which the archive would not fit.
+    driver_options = f"{java_options} {class_data.driver_java_options()}".rstrip()
     builder = (
         SparkSession.builder.master(master)
         .appName(app_name)
@@ -118,7 +122,7 @@ def local_spark(app_name: str = "harvest", cores: int | None = None, brief: bool
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.driver.memory", os.environ.get("HARVEST_DRIVER_MEMORY", DRIVER_MEMORY))
-        .config("spark.driver.extraJavaOptions", java_options)
+        .config("spark.driver.extraJavaOptions", driver_options)
         .config("spark.executor.extraJavaOptions", java_options)
     )
     for key, value in cluster_config(master).items():

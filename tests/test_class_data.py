@@ -1,0 +1,123 @@
+"""The driver's class data archive: named by what it must match, made once, used only when whole.
+
+A stand-in spark-submit plays the JVM (writing what ``-XX:ArchiveClassesAtExit`` names, or failing),
+so these run without Java; that a real JVM maps the archive and shrugs off a stale one was checked
+by hand (glue_jobs.class_data's module doc).
+"""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from glue_jobs import class_data
+
+# The stand-in: records each call, then writes the archive it is asked for (with the given first bytes).
+FAKE_SUBMIT = """#!/bin/sh
+echo called >> "{calls}"
+for option in "$@"; do
+  case "$option" in
+    -XX:ArchiveClassesAtExit=*)
+      target="${{option#-XX:ArchiveClassesAtExit=}}"
+      target="${{target%% *}}"
+      printf '{first_bytes}rest of the archive' > "$target" ;;
+  esac
+done
+exit {code}
+"""
+WHOLE = r"\250\253\013\360"  # the dynamic archive's magic, as the JVM writes it last
+ZEROED = r"\000\000\000\000"
+
+
+@pytest.fixture
+def installation(tmp_path, monkeypatch):
+    """A Spark home with two jars, a JDK and an environment to keep the archive in, all under tmp_path."""
+    spark, java, environment = tmp_path / "spark", tmp_path / "jdk", tmp_path / "venv"
+    (spark / "jars").mkdir(parents=True)
+    (spark / "bin").mkdir()
+    for jar in ("spark-core.jar", "spark-sql.jar"):
+        (spark / "jars" / jar).write_bytes(b"classes")
+    (java / "lib").mkdir(parents=True)
+    (java / "lib" / "modules").write_bytes(b"the JDK's classes")
+    environment.mkdir()
+    monkeypatch.setattr(class_data, "spark_home", lambda: spark)
+    monkeypatch.setattr(class_data, "java_home", lambda: java)
+    monkeypatch.setattr(sys, "prefix", str(environment))
+    return spark, java, environment
+
+
+def fake_submit(spark: Path, code: int = 0, first_bytes: str = WHOLE) -> Path:
+    """Install the stand-in spark-submit; returns the file it appends a line to per call."""
+    calls = spark / "calls"
+    script = spark / "bin" / "spark-submit"
+    script.write_text(FAKE_SUBMIT.format(calls=calls, code=code, first_bytes=first_bytes))
+    script.chmod(0o755)
+    return calls
+
+
+def test_the_archive_is_named_by_the_jars_and_the_jdk_it_fits(installation):
+    spark, java, environment = installation
+    first = class_data.archive_path(spark, java)
+    assert first.parent == environment / class_data.ARCHIVE_FOLDER
+    assert class_data.archive_path(spark, java) == first
+    (spark / "jars" / "spark-sql.jar").write_bytes(b"other classes")
+    second = class_data.archive_path(spark, java)
+    (java / "lib" / "modules").write_bytes(b"another JDK's classes")
+    assert len({first, second, class_data.archive_path(spark, java)}) == 3
+
+
+def test_the_first_start_makes_the_archive_and_later_ones_use_it(installation):
+    spark, java, _ = installation
+    calls = fake_submit(spark)
+    archive = class_data.archive_path(spark, java)
+    assert class_data.driver_java_options() == f"-XX:SharedArchiveFile={archive} {class_data.QUIET}"
+    assert class_data.driver_java_options() == f"-XX:SharedArchiveFile={archive} {class_data.QUIET}"
+    assert calls.read_text().splitlines() == ["called"]
+    assert [path.name for path in archive.parent.glob("*.jsa")] == [archive.name]
+    assert not list(archive.parent.glob("*.partial"))
+
+
+def test_a_new_archive_replaces_the_one_of_other_jars(installation):
+    spark, java, _ = installation
+    fake_submit(spark)
+    old = class_data.archive_path(spark, java)
+    class_data.driver_java_options()
+    (spark / "jars" / "spark-sql.jar").write_bytes(b"other classes")
+    class_data.driver_java_options()
+    assert [path.name for path in old.parent.glob("*.jsa")] == [class_data.archive_path(spark, java).name]
+
+
+@pytest.mark.parametrize(("code", "first_bytes"), [(1, WHOLE), (0, ZEROED)])
+def test_a_failed_making_leaves_no_archive_and_is_not_repeated(installation, code, first_bytes):
+    spark, java, _ = installation
+    calls = fake_submit(spark, code=code, first_bytes=first_bytes)
+    assert class_data.driver_java_options() == ""
+    assert class_data.driver_java_options() == ""
+    assert calls.read_text().splitlines() == ["called"]
+    assert not list(class_data.archive_path(spark, java).parent.glob("*.jsa"))
+
+
+def test_an_archive_the_jvm_did_not_finish_is_not_used(installation):
+    spark, java, _ = installation
+    archive = class_data.archive_path(spark, java)
+    archive.parent.mkdir()
+    archive.write_bytes(b"\0" * 64)  # a JVM writes the header, magic first, last of all
+    assert not class_data.is_whole(archive)
+    fake_submit(spark)
+    assert class_data.driver_java_options() == f"-XX:SharedArchiveFile={archive} {class_data.QUIET}"
+    assert class_data.is_whole(archive)
+
+
+def test_without_a_jdk_there_are_no_options(installation, monkeypatch):
+    monkeypatch.setattr(class_data, "java_home", lambda: None)
+    assert class_data.driver_java_options() == ""
+
+
+def test_outside_a_virtual_environment_the_archive_goes_to_the_users_cache(
+    installation, tmp_path, monkeypatch
+):
+    spark, java, _ = installation
+    monkeypatch.setattr(sys, "prefix", sys.base_prefix)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    archive = class_data.archive_path(spark, java)
+    assert archive.parent == tmp_path / "cache" / "glue-harvester" / class_data.ARCHIVE_FOLDER
