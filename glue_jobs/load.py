@@ -102,6 +102,7 @@ def main(argv: list[str] | None = None) -> None:
         job.manifest,
         plan,
         validated,
+        sum(figures["totals"][name] for name in ("created", "updated", "deleted")),
         db_url,
         lake.run_path(job.lake, job.run_id, "load", "db_results"),
     )
@@ -109,7 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     # What the schedule counts from (transforms.registry.due_sources): every source this run harvested.
     record_source_harvests(job.lake, [source.id for source in job.sources], job.manifest.started)
     # The figures checked above are the report's unless the database refused rows (they become rejected).
-    same = published.refused is None or published.refused.isEmpty()
+    same = published.refused is None
     outcomes = record_outcomes(validated, published.refused)
     report = write_report(
         job.lake,
