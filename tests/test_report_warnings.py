@@ -87,7 +87,7 @@ def test_the_report_counts_every_published_record_with_a_warning_and_no_deleted_
     statuses = spark.createDataFrame(
         [row(SOURCE_STATUS, source_id="agency", status="complete", extracted=len(fates))], SOURCE_STATUS
     )
-    figures = report_figures(outcomes, statuses, [], {}, published)
+    figures = report_figures(report_rows(outcomes, published, ["agency"]), statuses, [], {})
     [entry] = figures["sources"]
     kept = [fate for fate in fates if fate != "deleted"]
     assert entry["warnings"] == len(kept) + 1  # and the record created this run

@@ -70,9 +70,10 @@ def write_record_csvs(rows: DataFrame, report_folder: str, report: dict) -> None
     order = F.element_at(
         F.create_map(*[F.lit(x) for i, name in enumerate(LISTS) for x in (name, i)]), F.col("list")
     )
-    # One partition, sorted within it: no range-partitioning pass (a job of its own) to sort the stream.
+    # One partition, sorted within it: no shuffle (the rows are persisted by the caller) and no
+    # range-partitioning pass (a job of its own) to sort the stream.
     listed = (
-        _listed_rows(rows).repartition(1).sortWithinPartitions("source_id", order, "identifier", "record_url")
+        _listed_rows(rows).coalesce(1).sortWithinPartitions("source_id", order, "identifier", "record_url")
     )
     written: set[tuple[str, str]] = set()
     current: tuple[str, str] | None = None

@@ -13,11 +13,11 @@ import json
 from datetime import UTC, datetime
 
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 
 from transforms import lake
 from transforms.registry import Source
 from transforms.reports.history_html import record_run_history
-from transforms.reports.published_warnings import report_rows
 from transforms.reports.record_csvs import write_record_csvs
 from transforms.reports.report_html import render_report_html
 from transforms.reports.tallies import REASON_EXAMPLES, TOP_REASONS, SourceTallies, tally_report_rows
@@ -46,36 +46,24 @@ def _top_reasons_overall(by_source: dict[str, list[dict]]) -> list[dict]:
 
 
 def build_report(
-    run: dict,
-    outcomes: DataFrame,
-    statuses: DataFrame,
-    sources: list[Source],
-    quality: dict,
-    published: DataFrame | None = None,
+    run: dict, rows: DataFrame, statuses: DataFrame, sources: list[Source], quality: dict
 ) -> dict:
-    """The report.json document (contract in README.md) for one run."""
-    return _assemble(run, report_figures(outcomes, statuses, sources, quality, published), quality)
+    """The report.json document (contract in README.md) for one run, of its ``report_rows``."""
+    return _assemble(run, report_figures(rows, statuses, sources, quality), quality)
 
 
 def _assemble(run: dict, figures: dict, quality: dict) -> dict:
     return {**run, **figures, "quality_docs": quality.get("data_docs"), "outcomes": "report/outcomes"}
 
 
-def report_figures(
-    outcomes: DataFrame,
-    statuses: DataFrame,
-    sources: list[Source],
-    quality: dict,
-    published: DataFrame | None = None,
-) -> dict:
+def report_figures(rows: DataFrame, statuses: DataFrame, sources: list[Source], quality: dict) -> dict:
     """The part of the report computed from the run's tables (the Spark work): its outcome, per-source
     entries, totals and top reasons. ``check_counts`` takes it as it takes a whole report.
 
-    ``published``: the run's base catalog version (CATALOG_STATE), whose stored warnings the records
-    the run did not change keep (``published_warnings.report_rows``); None where there is no catalog.
+    ``rows``: the run's ``published_warnings.report_rows`` (its outcomes, with the warnings the report
+    shows, and the published records it did not see).
     """
     status_rows = statuses.collect()
-    rows = report_rows(outcomes, published, [row["source_id"] for row in status_rows])
     tallies = tally_report_rows(rows)
     registry = {source.id: source for source in sources}
     expectations = quality.get("sources", {})
@@ -159,25 +147,24 @@ def check_counts(report: dict) -> None:
 def write_report(
     lake_root: str,
     run: dict,
-    outcomes: DataFrame,
+    rows: DataFrame,
     statuses: DataFrame,
     sources: list[Source],
     quality: dict,
     figures: dict | None = None,
-    published: DataFrame | None = None,
 ) -> dict:
     """report.json, report.html, the outcomes table and the record CSVs under runs/<run_id>/report/;
     returns the report.
 
-    ``run`` holds run_id, started, lake and force; status and finished are added here. ``figures``:
-    ``report_figures`` of these same outcomes (and ``published``) when the caller has them already
-    (load's count check before publishing), so they are not computed twice. ``published``: the run's
-    base catalog version, as ``report_figures`` takes it.
+    ``run`` holds run_id, started, lake and force; status and finished are added here. ``rows``: the
+    run's ``published_warnings.report_rows`` (read more than once here: the caller persists them).
+    ``figures``: ``report_figures`` of these same rows when the caller has them already (load's count
+    check before publishing), so they are not computed twice.
     """
     folder = lake.run_path(lake_root, run["run_id"], "report")
-    table = lake.spark_uri(lake.join(folder, "outcomes"))
-    outcomes.write.mode("overwrite").parquet(table)
-    outcomes = outcomes.sparkSession.read.schema(OUTCOMES).parquet(table)
+    rows.filter(F.col("of_run")).select(*OUTCOMES.fieldNames()).write.mode("overwrite").parquet(
+        lake.spark_uri(lake.join(folder, "outcomes"))
+    )
     if quality.get("data_docs"):
         quality = {**quality, "data_docs": "quality/" + quality["data_docs"]}
     finished = datetime.now(UTC).isoformat(timespec="seconds")
@@ -189,12 +176,11 @@ def write_report(
         **run,
     }
     if figures is None:
-        figures = report_figures(outcomes, statuses, sources, quality, published)
+        figures = report_figures(rows, statuses, sources, quality)
     report = _assemble(run, figures, quality)
     report["duplicates"] = _duplicates(lake_root, run["run_id"])
     check_counts(report)
-    source_ids = [entry["source_id"] for entry in report["sources"]]
-    write_record_csvs(report_rows(outcomes, published, source_ids), folder, report)
+    write_record_csvs(rows, folder, report)
     lake.write_text(lake.join(folder, "report.json"), json.dumps(report, indent=2) + "\n", "application/json")
     lake.write_text(lake.join(folder, "report.html"), render_report_html(report), "text/html; charset=utf-8")
     record_run_history(lake_root, report)  # runs/history.json and the history page, runs/index.html

@@ -130,7 +130,9 @@ def _tally_rows(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
 
 def tally_report_rows(rows: DataFrame) -> dict[str, SourceTallies]:
     """source_id -> its figures, from the run's report rows (``published_warnings.report_rows``)."""
-    tallies = rows.select(*_INPUT).mapInArrow(_tally_rows, TALLY_ROWS)
+    # One shuffle by source and kind serves every step below (each groups by a superset of these
+    # columns); left to itself, Spark would shuffle for the examples and again for the top reasons.
+    tallies = rows.select(*_INPUT).mapInArrow(_tally_rows, TALLY_ROWS).repartition("source_id", "kind")
     keys = ["source_id", "kind", "key", "detail"]
     # The first few examples of each tally by rank, so no tally collects every identifier it has; a
     # reason's examples are distinct identifiers, a group's the first few of its records.
