@@ -6,6 +6,9 @@ The order of publication and why it is safe at every step: transforms/publish/pu
 import json
 import logging
 
+from pyspark import StorageLevel
+from pyspark.sql import functions as F
+
 from glue_jobs.job_context import begin
 from transforms import lake
 from transforms.gate.duplicates import cross_source_finding
@@ -17,8 +20,9 @@ from transforms.publish.last_harvested import refresh_harvest_times
 from transforms.publish.next_version import record_outcomes
 from transforms.publish.publication import plan_publication, publish_catalog
 from transforms.repeat_run import carriable_sources, write_last_run
+from transforms.reports.published_warnings import report_rows
 from transforms.reports.report import check_counts, report_figures, write_report
-from transforms.schemas import CHANGES, SOURCE_STATUS, VALIDATED
+from transforms.schemas import CHANGES, OUTCOMES, SOURCE_STATUS, VALIDATED
 
 log = logging.getLogger("harvest")
 DRY_RUN_MESSAGE = (
@@ -32,12 +36,20 @@ REPEAT_MESSAGE = (
 )
 
 
+def persisted_report_rows(job, outcomes, published):
+    """The run's report rows (``published_warnings.report_rows``), persisted: the report's figures, its
+    outcomes table and its CSVs all read them, and each would otherwise join the run with the catalog again."""
+    return report_rows(outcomes, published, [source.id for source in job.sources]).persist(
+        StorageLevel.MEMORY_AND_DISK
+    )
+
+
 def report_dry_run(job, run: dict, validated, statuses, quality: dict, published) -> None:
     """A dry run ends here: the report of what would have been published, nothing published, the lake released."""
     run = {**run, "message": DRY_RUN_MESSAGE}
-    report = write_report(
-        job.lake, run, record_outcomes(validated), statuses, job.sources, quality, published=published
-    )
+    rows = persisted_report_rows(job, record_outcomes(validated), published)
+    report = write_report(job.lake, run, rows, statuses, job.sources, quality)
+    rows.unpersist()
     log.info("dry run: nothing was published")
     lake_lock.release(job.lake, job.run_id)
     job.finish(
@@ -93,7 +105,8 @@ def main(argv: list[str] | None = None) -> None:
         return report_dry_run(job, run, validated, statuses, quality, published_before)
     plan = plan_publication(job.lake, job.manifest)
     # Before anything is published: a report whose counts do not add up is a bug, and stops the load here.
-    figures = report_figures(record_outcomes(validated), statuses, job.sources, quality, published_before)
+    rows = persisted_report_rows(job, record_outcomes(validated), published_before)
+    figures = report_figures(rows, statuses, job.sources, quality)
     check_counts(figures)
     db_url = resolve_db_url(job.args["db_url"])  # a secret's ARN is looked up once, not at every connection
     published = publish_catalog(
@@ -102,6 +115,7 @@ def main(argv: list[str] | None = None) -> None:
         job.manifest,
         plan,
         validated,
+        sum(figures["totals"][name] for name in ("created", "updated", "deleted")),
         db_url,
         lake.run_path(job.lake, job.run_id, "load", "db_results"),
     )
@@ -109,18 +123,13 @@ def main(argv: list[str] | None = None) -> None:
     # What the schedule counts from (transforms.registry.due_sources): every source this run harvested.
     record_source_harvests(job.lake, [source.id for source in job.sources], job.manifest.started)
     # The figures checked above are the report's unless the database refused rows (they become rejected).
-    same = published.refused is None or published.refused.isEmpty()
-    outcomes = record_outcomes(validated, published.refused)
+    if published.refused is not None:  # their outcomes, figures and CSVs are computed again
+        rows.unpersist()
+        rows = persisted_report_rows(job, record_outcomes(validated, published.refused), published_before)
     report = write_report(
-        job.lake,
-        run,
-        outcomes,
-        statuses,
-        job.sources,
-        quality,
-        figures if same else None,
-        published_before,
+        job.lake, run, rows, statuses, job.sources, quality, figures if published.refused is None else None
     )
+    outcomes = rows.filter(F.col("of_run")).select(*OUTCOMES.fieldNames())
     if db_url:
         from transforms.publish.datagov import RECORD_TEXT, close_jobs
 
@@ -138,6 +147,7 @@ def main(argv: list[str] | None = None) -> None:
     # Last, once everything is published: what a repeat of this run may carry (transforms.repeat_run).
     carriable = carriable_sources(outcomes, statuses, published.refused, cross_source_finding())
     write_last_run(job.lake, job.manifest, published.version, carriable)
+    rows.unpersist()
     lake_lock.release(job.lake, job.run_id)
     job.finish(
         changes_applied=published.changed,

@@ -6,8 +6,11 @@ import json
 
 from tests.rows import row
 from transforms.gate.schema_check import ERROR, NON_FEDERAL, checker
-from transforms.reports.error_groups import csv_text, groups_by_source, spreadsheet_cell, write_record_csvs
+from transforms.reports.error_groups import csv_text, spreadsheet_cell
+from transforms.reports.published_warnings import report_rows
 from transforms.reports.reason_groups import field_doc_url, group_records, reason_group
+from transforms.reports.record_csvs import write_record_csvs
+from transforms.reports.tallies import tally_report_rows
 from transforms.schemas import OUTCOMES
 
 DOCS = "https://resources.data.gov/resources/dcat-us/"
@@ -128,8 +131,9 @@ def test_spark_groups_and_csvs_of_a_run(spark, tmp_path):
         outcome("b", "b-1", "unchanged", action="unchanged"),
     ]
     outcomes = spark.createDataFrame(rows, OUTCOMES)
-    groups = groups_by_source(outcomes)
-    assert set(groups) == {"a"}
+    tallies = tally_report_rows(report_rows(outcomes, None, ["a", "b"]))
+    groups = {source_id: tally.report_groups() for source_id, tally in tallies.items()}
+    assert groups["b"] == {"error_groups": [], "warning_groups": []}
     assert groups["a"]["error_groups"] == [
         {
             "reason": "schema: $.modified: is not an ISO 8601 date",
@@ -143,11 +147,14 @@ def test_spark_groups_and_csvs_of_a_run(spark, tmp_path):
     assert [g["count"] for g in groups["a"]["warning_groups"]] == [1]
 
     report = {"sources": [{"source_id": "a"}, {"source_id": "b"}]}
-    write_record_csvs(outcomes, str(tmp_path), report)
+    write_record_csvs(report_rows(outcomes, None, ["a", "b"]), str(tmp_path), report)
     assert report["sources"][0] == {
         "source_id": "a",
         "errors_csv": "report/errors/a.csv",
         "warnings_csv": "report/errors/a.warnings.csv",
+        "created_csv": "report/changes/a.created.csv",
+        "updated_csv": None,
+        "deleted_csv": None,
     }
     assert report["sources"][1]["errors_csv"] is None
     errors = read_csv((tmp_path / "errors" / "a.csv").read_text("utf-8"))

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from tests.rows import row
 from transforms.publish.next_version import accepted_changes, next_state, record_outcomes, without_refused
+from transforms.reports.published_warnings import report_rows
 from transforms.reports.report import build_report, unaccounted_records
 from transforms.schemas import CATALOG_STATE, SOURCE_STATUS, VALIDATED
 
@@ -118,7 +119,9 @@ def test_report_counts_add_up_and_name_the_reasons(spark):
     statuses = spark.createDataFrame(
         [status_row("agency", 5), status_row("shrunk", 1, "held")], SOURCE_STATUS
     )
-    report = build_report({"run_id": "r1"}, record_outcomes(validated), statuses, [], {})
+    report = build_report(
+        {"run_id": "r1"}, report_rows(record_outcomes(validated), None, []), statuses, [], {}
+    )
     agency, shrunk = report["sources"]
     assert (
         agency["created"],
@@ -150,6 +153,8 @@ def test_report_counts_add_up_and_name_the_reasons(spark):
 def test_counts_that_do_not_add_up_are_reported(spark):
     validated = spark.createDataFrame([validated_row("n1", "create", "accept")], VALIDATED)
     statuses = spark.createDataFrame([status_row("agency", 2)], SOURCE_STATUS)
-    report = build_report({"run_id": "r1"}, record_outcomes(validated), statuses, [], {})
+    report = build_report(
+        {"run_id": "r1"}, report_rows(record_outcomes(validated), None, []), statuses, [], {}
+    )
     assert unaccounted_records(report) == ["agency: extracted 2 but outcomes add up to 1"]
     assert report["outcome"] == "complete"  # the one source completed

@@ -147,7 +147,7 @@ def test_a_crash_in_the_middle_of_a_load_rerun_then_another_rerun(spark, tmp_pat
 
     real_write = publication.write_version
 
-    def half_written(state, lake_root, version, run_id, base):
+    def half_written(state, lake_root, version, *_):
         Path(lake_root, "catalog", "versions", version, "records").mkdir(parents=True)
         Path(lake_root, "catalog", "versions", version, "records", "part-00000.parquet").write_bytes(b"PAR1")
         raise OSError("simulated crash while writing the version")

@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.rows import row
-from transforms.reports.published_warnings import current_warnings
+from transforms.reports.published_warnings import current_warnings, report_rows
 from transforms.reports.report import report_figures
 from transforms.schemas import CATALOG_STATE, OUTCOMES, SOURCE_STATUS
 
@@ -74,7 +74,7 @@ def shown(warned) -> dict[str, list[str]]:
 def test_each_fate_of_a_published_record_shows_the_warnings_of_the_version_that_stays(spark):
     fates = list(FATES)
     published, outcomes = frames(spark, fates)
-    assert shown(current_warnings(outcomes, published, ["agency"])) == {
+    assert shown(current_warnings(report_rows(outcomes, published, ["agency"]))) == {
         **{f"r{i}": SHOWN[fate] for i, fate in enumerate(fates) if fate != "deleted"},
         "new": [NEW],
     }
@@ -87,7 +87,7 @@ def test_the_report_counts_every_published_record_with_a_warning_and_no_deleted_
     statuses = spark.createDataFrame(
         [row(SOURCE_STATUS, source_id="agency", status="complete", extracted=len(fates))], SOURCE_STATUS
     )
-    figures = report_figures(outcomes, statuses, [], {}, published)
+    figures = report_figures(report_rows(outcomes, published, ["agency"]), statuses, [], {})
     [entry] = figures["sources"]
     kept = [fate for fate in fates if fate != "deleted"]
     assert entry["warnings"] == len(kept) + 1  # and the record created this run
@@ -98,4 +98,4 @@ def test_the_report_counts_every_published_record_with_a_warning_and_no_deleted_
 
 def test_without_a_catalog_a_run_shows_its_own_warnings(spark):
     _, outcomes = frames(spark, ["updated", "deleted"])
-    assert shown(current_warnings(outcomes, None, ["agency"])) == {"r0": [NEW], "new": [NEW]}
+    assert shown(current_warnings(report_rows(outcomes, None, ["agency"]))) == {"r0": [NEW], "new": [NEW]}

@@ -36,8 +36,9 @@ from transforms.schemas import Action, Decision
 
 log = logging.getLogger(__name__)
 KEYS = ["source_id", "identifier"]
-HARVEST_TIMES = (
-    "source_id string, identifier string, last_harvested timestamp, etag string, last_modified string"
+_TIME_COLUMNS = (("last_harvested", "timestamp"), ("etag", "string"), ("last_modified", "string"))
+HARVEST_TIMES = "source_id string, identifier string, " + ", ".join(
+    f"{name} {kind}" for name, kind in _TIME_COLUMNS
 )
 
 
@@ -134,17 +135,31 @@ def write_harvest_times(
     previous_times = _read_table(spark, lake_root, previous)
     if previous_times is None:
         previous_times = spark.createDataFrame([], HARVEST_TIMES)
-    kept = previous_times.join(fresh.select(*KEYS), on=KEYS, how="left_anti")
     # Records changed this run carry their own time in the catalog version (last_changed_run).
     unchanged_in_catalog = catalog.filter(
         F.col("last_changed_run").isNull() | (F.col("last_changed_run") != run_id)
+    ).select(*KEYS)
+    # One shuffle by source: per record, this run's time over the previous table's, kept only for a
+    # record of the catalog (rank -1 marks one); joins would shuffle (or broadcast) once per join.
+    no_time = [F.lit(None).cast(kind).alias(name) for name, kind in _TIME_COLUMNS]
+    ranked = (
+        previous_times.withColumn("rank", F.lit(0))
+        .unionByName(fresh.withColumn("rank", F.lit(1)))
+        .unionByName(unchanged_in_catalog.select(*KEYS, *no_time, F.lit(-1).alias("rank")))
     )
-    table = kept.unionByName(fresh).join(unchanged_in_catalog.select(*KEYS), on=KEYS, how="left_semi")
-    (
-        table.repartition("source_id")
-        .sortWithinPartitions(*KEYS)
-        .write.mode("overwrite")
-        .parquet(lake.spark_uri(_folder(lake_root, run_id)))
+    table = (
+        ranked.repartition("source_id")
+        .groupBy(*KEYS)
+        .agg(
+            F.min("rank").alias("lowest"),
+            F.max("rank").alias("highest"),
+            F.max_by(F.struct(*(name for name, _ in _TIME_COLUMNS)), "rank").alias("times"),
+        )
+        .filter((F.col("lowest") == -1) & (F.col("highest") >= 0))
+        .select(*KEYS, "times.*")
+    )
+    table.sortWithinPartitions(*KEYS).write.mode("overwrite").parquet(
+        lake.spark_uri(_folder(lake_root, run_id))
     )
     pointer = {"run_id": run_id, "previous": previous}
     lake.write_text(_folder(lake_root, "LATEST"), json.dumps(pointer) + "\n", "application/json")

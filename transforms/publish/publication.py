@@ -32,6 +32,7 @@ from transforms.kill_points import kill_point
 from transforms.lake.catalog_state import (
     current_version,
     next_version_id,
+    published_sources,
     read_state,
     switch_pointer,
     version_info,
@@ -60,7 +61,8 @@ class Plan:
 
 @dataclass
 class Publication:
-    """What load published: the version now current, the changes applied, and the rows a database refused."""
+    """What load published: the version now current, the changes applied, and the rows a database refused
+    (None when it refused none)."""
 
     version: str | None
     changed: int
@@ -91,10 +93,15 @@ def publish_catalog(
     manifest: RunManifest,
     plan: Plan,
     validated: DataFrame,
+    accepted_count: int,
     db_url: str,
     results_uri: str,
 ) -> Publication:
-    """Steps 2 to 5 (see the module docstring)."""
+    """Steps 2 to 5 (see the module docstring).
+
+    ``accepted_count``: how many accepted changes (creates, updates, deletes) ``validated`` holds, as the
+    run's checked report counts them (created + updated + deleted), so no Spark job counts them again.
+    """
     run_id, registry = manifest.run_id, parse_registry(manifest.registry)
     if db_url:
         from transforms.publish.connection import ensure_schema
@@ -107,13 +114,13 @@ def publish_catalog(
         if db_url and lake.folder_exists(results_uri):
             from transforms.publish.postgres import refused_rows
 
-            refused = refused_rows(spark, lake.spark_uri(results_uri))
+            refused, _ = _any_refused(refused_rows(spark, lake.spark_uri(results_uri)))
         _note_synced(db_url, lake_root, plan.current, run_id)
         return Publication(plan.current, 0, refused)
-    if not db_url and accepted_changes(validated).isEmpty():
-        # Most days change nothing: one look at the validated table instead of building (and writing to
-        # disk) the accepted changes with their slugs only to count none. A database still gets its pass
-        # below, which notes the run whatever it applies.
+    if not db_url and not accepted_count:
+        # Most days change nothing: no Spark work builds (and writes to disk) the accepted changes with
+        # their slugs only to find none. A database still gets its pass below, which notes the run
+        # whatever it applies.
         log.info("no accepted changes: catalog version %s stays current", plan.current)
         return Publication(plan.current, 0, None)
     state = read_state(spark, lake_root, plan.current)
@@ -121,17 +128,22 @@ def publish_catalog(
     # catalog on a first harvest), and in memory they filled the driver's heap in proportion to the run.
     accepted = assign_slugs(accepted_changes(validated), state).persist(StorageLevel.DISK_ONLY)
     version: str | None = next_version_id(lake_root, run_id)
-    refused = None
+    refused, refused_count = None, 0
     if db_url:
         from transforms.publish.postgres import publish_to_database
 
         _note(db_url, lake_root, APPLYING, version, run_id)
-        refused = publish_to_database(accepted, registry, db_url, run_id, lake.spark_uri(results_uri))
-    applied = without_refused(accepted, refused)
-    changed = applied.count()
+        refused, refused_count = _any_refused(
+            publish_to_database(accepted, registry, db_url, run_id, lake.spark_uri(results_uri))
+        )
+    changed = accepted_count - refused_count  # the database refuses only accepted changes, each once
     if changed:
         assert version is not None
-        write_version(next_state(state, applied, run_id), lake_root, version, run_id, plan.current)
+        # The sources the version can hold, counted by its write: the base's and the run's.
+        sources = set(published_sources(lake_root, plan.current) or {}) if plan.current else set()
+        sources.update(source.id for source in registry)
+        applied = without_refused(accepted, refused)
+        write_version(next_state(state, applied, run_id), lake_root, version, run_id, plan.current, sources)
         switch_pointer(lake_root, version, plan.current)
         kill_point("load-after-pointer-switch")  # tests only: a run killed here is finished by resume
     else:
@@ -140,6 +152,12 @@ def publish_catalog(
     _note_synced(db_url, lake_root, version, run_id)
     accepted.unpersist()
     return Publication(version, changed, refused)
+
+
+def _any_refused(refused: DataFrame) -> tuple[DataFrame | None, int]:
+    """(the refused rows, or None when there are none; how many)."""
+    count = refused.count()
+    return (refused if count else None), count
 
 
 def _note(db_url: str, lake_root: str, state: str, version: str | None, run_id: str) -> None:

@@ -10,9 +10,9 @@ from pyspark.sql import functions as F
 from transforms.schemas import OUTCOMES, Action, Outcome
 
 
-def current_warnings(outcomes: DataFrame, published: DataFrame | None, source_ids: list[str]) -> DataFrame:
-    """OUTCOMES rows carrying the warnings the report shows for ``source_ids``: the current warnings of
-    every record published from them, and this run's warnings of every record the run did not publish.
+def report_rows(outcomes: DataFrame, published: DataFrame | None, source_ids: list[str]) -> DataFrame:
+    """Every row of the run (OUTCOMES, ``of_run`` true) with the warnings the report shows for it, and a
+    row of its own (``of_run`` false) for each published record of ``source_ids`` the run did not see.
 
     The cheapest correct way: each catalog version stores the warnings of every record version it
     publishes (``CATALOG_STATE.warnings``, written by load with the record), so the run's base version
@@ -20,20 +20,21 @@ def current_warnings(outcomes: DataFrame, published: DataFrame | None, source_id
     record, read again or carried, even in a held source; a held delete) gets that version's stored
     warnings back by one join on the keys (an extract warning it has again is not repeated); a
     published record the run did not see (its source failed or was read in part) comes as an unchanged
-    row of its own; a deleted record is no longer published and drops out. Created and updated rows,
-    and rejected ones, keep this run's warnings: they are the warnings of the version this run judged.
-    Without ``published`` (no catalog), the run's own warnings are all there is. These rows serve the
-    warnings only: the record counts come from the outcomes themselves.
+    row of its own; a deleted record is no longer published and shows no warning (``current_warnings``).
+    Created and updated rows, and rejected ones, keep this run's warnings: they are the warnings of the
+    version this run judged. Without ``published`` (no catalog), the run's own warnings are all there
+    is. The record counts come from the rows of the run only.
     """
-    kept = outcomes.filter(F.col("outcome") != Outcome.DELETED)
+    columns = [*OUTCOMES.fieldNames(), "of_run"]
+    of_run = outcomes.withColumn("of_run", F.lit(True))
     if published is None:
-        return kept
+        return of_run.select(*columns)
     keys = ["source_id", "identifier"]
     stored = published.filter(F.col("source_id").isin(source_ids)).select(
         *keys, F.coalesce("warnings", F.array().cast(OUTCOMES["warnings"].dataType)).alias("stored")
     )
     version_stays = F.col("action").isin(Action.UNCHANGED, Action.DELETE)
-    with_stored = kept.join(stored, on=keys, how="left").withColumn(
+    with_stored = of_run.join(stored, on=keys, how="left").withColumn(
         "warnings",
         F.when(version_stays & F.col("stored").isNotNull(), F.array_union("stored", "warnings")).otherwise(
             F.col("warnings")
@@ -52,13 +53,12 @@ def current_warnings(outcomes: DataFrame, published: DataFrame | None, source_id
             F.col("stored").alias("warnings"),
             F.lit(None).cast("string").alias("record_type"),
             F.lit(None).cast("string").alias("dcat_version"),
+            F.lit(False).alias("of_run"),
         )
     )
-    columns = OUTCOMES.fieldNames()
     return with_stored.select(*columns).unionByName(unseen.select(*columns))
 
 
-def warned_records(warned: DataFrame) -> dict[str, int]:
-    """source_id -> records with at least one current warning."""
-    counts = warned.filter(F.size("warnings") > 0).groupBy("source_id").count().collect()
-    return {row["source_id"]: row["count"] for row in counts}
+def current_warnings(rows: DataFrame) -> DataFrame:
+    """OUTCOMES rows carrying the warnings the report shows, of ``report_rows``: every one but the deleted."""
+    return rows.filter(F.col("outcome") != Outcome.DELETED).select(*OUTCOMES.fieldNames())

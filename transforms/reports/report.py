@@ -12,92 +12,23 @@ unchanged for months keeps its warnings in every report until its publisher fixe
 import json
 from datetime import UTC, datetime
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from transforms import lake
 from transforms.registry import Source
-from transforms.reports.change_lists import write_change_csvs
-from transforms.reports.error_groups import groups_by_source, write_record_csvs
 from transforms.reports.history_html import record_run_history
-from transforms.reports.published_warnings import current_warnings, warned_records
+from transforms.reports.record_csvs import write_record_csvs
 from transforms.reports.report_html import render_report_html
+from transforms.reports.tallies import REASON_EXAMPLES, TOP_REASONS, SourceTallies, tally_report_rows
 from transforms.schemas import (
     COUNT_NAMES,
     NEEDS_ATTENTION,
     OUTCOMES,
     RECORD_OUTCOMES,
-    Action,
-    Outcome,
-    RecordType,
     RunOutcome,
     RunStatus,
 )
-
-EXAMPLES = 3
-TOP_REASONS = 10
-
-
-def _outcome_counts(outcomes: DataFrame) -> dict[str, dict]:
-    is_delete = F.col("action") == Action.DELETE
-    aggregates = [
-        F.sum(F.when(~is_delete & (F.col("outcome") == name), 1).otherwise(0)).alias(name)
-        for name in RECORD_OUTCOMES
-    ] + [
-        F.sum(F.when(F.col("outcome") == Outcome.DELETED, 1).otherwise(0)).alias("deleted"),
-        F.sum(F.when(is_delete & (F.col("outcome") == Outcome.HELD), 1).otherwise(0)).alias("deletes_held"),
-    ]
-    return {
-        row["source_id"]: row.asDict() for row in outcomes.groupBy("source_id").agg(*aggregates).collect()
-    }
-
-
-def _record_types(outcomes: DataFrame) -> dict[str, dict[str, dict[str, int]]]:
-    """source_id -> DCAT-US class -> records of that class seen this run, and their outcomes."""
-    kinds = outcomes.filter(F.col("action") != Action.DELETE).groupBy(
-        "source_id", F.coalesce("record_type", F.lit(RecordType.DATASET)).alias("record_type"), "outcome"
-    )
-    by_source: dict[str, dict[str, dict[str, int]]] = {}
-    order = [str(kind) for kind in RecordType]
-    for row in sorted(
-        kinds.count().collect(), key=lambda r: (order + [r["record_type"]]).index(r["record_type"])
-    ):
-        tally = by_source.setdefault(row["source_id"], {}).setdefault(
-            row["record_type"], {"records": 0, **dict.fromkeys(RECORD_OUTCOMES, 0)}
-        )
-        tally["records"] += row["count"]
-        tally[row["outcome"]] += row["count"]
-    return by_source
-
-
-def _reasons(outcomes: DataFrame, column: str = "reasons") -> DataFrame:
-    """source_id, reason, count, examples: rejection reasons (or every record's warnings), most common first."""
-    rows = outcomes.filter(F.col("outcome") == Outcome.REJECTED) if column == "reasons" else outcomes
-    exploded = rows.select(
-        "source_id",
-        F.coalesce("identifier", "record_url").alias("example"),
-        F.explode(column).alias("reason"),
-    )
-    return exploded.groupBy("source_id", "reason").agg(
-        F.count(F.lit(1)).alias("count"),
-        F.slice(
-            F.sort_array(F.collect_set(F.coalesce("example", F.lit("(no identifier)")))), 1, EXAMPLES
-        ).alias("examples"),
-    )
-
-
-def _top_reasons_by_source(reasons: DataFrame) -> dict[str, list[dict]]:
-    # Only each source's top entries reach the driver: warnings can be as many as the records.
-    rank = F.row_number().over(Window.partitionBy("source_id").orderBy(F.desc("count"), "reason"))
-    top = reasons.withColumn("rank", rank).filter(F.col("rank") <= TOP_REASONS)
-    by_source: dict[str, list[dict]] = {}
-    for row in top.orderBy(F.desc("count"), "reason").collect():
-        entries = by_source.setdefault(row["source_id"], [])
-        if len(entries) < TOP_REASONS:
-            entries.append(
-                {"reason": row["reason"], "count": row["count"], "examples": list(row["examples"])}
-            )
-    return by_source
 
 
 def _top_reasons_overall(by_source: dict[str, list[dict]]) -> list[dict]:
@@ -107,7 +38,7 @@ def _top_reasons_overall(by_source: dict[str, list[dict]]) -> list[dict]:
         for entry in entries:
             into = merged.setdefault(entry["reason"], {"reason": entry["reason"], "count": 0, "examples": []})
             into["count"] += entry["count"]
-            room = EXAMPLES - len(into["examples"])
+            room = REASON_EXAMPLES - len(into["examples"])
             into["examples"] += [
                 {"source_id": source_id, "identifier": ex} for ex in entry["examples"][:room]
             ]
@@ -115,48 +46,31 @@ def _top_reasons_overall(by_source: dict[str, list[dict]]) -> list[dict]:
 
 
 def build_report(
-    run: dict,
-    outcomes: DataFrame,
-    statuses: DataFrame,
-    sources: list[Source],
-    quality: dict,
-    published: DataFrame | None = None,
+    run: dict, rows: DataFrame, statuses: DataFrame, sources: list[Source], quality: dict
 ) -> dict:
-    """The report.json document (contract in README.md) for one run."""
-    return _assemble(run, report_figures(outcomes, statuses, sources, quality, published), quality)
+    """The report.json document (contract in README.md) for one run, of its ``report_rows``."""
+    return _assemble(run, report_figures(rows, statuses, sources, quality), quality)
 
 
 def _assemble(run: dict, figures: dict, quality: dict) -> dict:
     return {**run, **figures, "quality_docs": quality.get("data_docs"), "outcomes": "report/outcomes"}
 
 
-def report_figures(
-    outcomes: DataFrame,
-    statuses: DataFrame,
-    sources: list[Source],
-    quality: dict,
-    published: DataFrame | None = None,
-) -> dict:
+def report_figures(rows: DataFrame, statuses: DataFrame, sources: list[Source], quality: dict) -> dict:
     """The part of the report computed from the run's tables (the Spark work): its outcome, per-source
     entries, totals and top reasons. ``check_counts`` takes it as it takes a whole report.
 
-    ``published``: the run's base catalog version (CATALOG_STATE), whose stored warnings the records
-    the run did not change keep (``current_warnings``); None where there is no catalog.
+    ``rows``: the run's ``published_warnings.report_rows`` (its outcomes, with the warnings the report
+    shows, and the published records it did not see).
     """
     status_rows = statuses.collect()
-    warned = current_warnings(outcomes, published, [row["source_id"] for row in status_rows])
-    counts = _outcome_counts(outcomes)
-    warned_by_source = warned_records(warned)
-    record_types = _record_types(outcomes)
-    reasons = _top_reasons_by_source(_reasons(outcomes))
-    warnings = _top_reasons_by_source(_reasons(warned, "warnings"))
-    groups = groups_by_source(warned)
+    tallies = tally_report_rows(rows)
     registry = {source.id: source for source in sources}
     expectations = quality.get("sources", {})
     entries = []
     for status in sorted(status_rows, key=lambda row: row["source_id"]):
         source = registry.get(status["source_id"])
-        tally = counts.get(status["source_id"], {})
+        tally = tallies.get(status["source_id"], SourceTallies())
         entry = {
             "source_id": status["source_id"],
             "title": source.title if source else None,
@@ -166,18 +80,16 @@ def report_figures(
             "status": status["status"],
             "reason": status["reason"],
             "extracted": int(status["extracted"] or 0),
-            **{name: int(tally.get(name) or 0) for name in (*RECORD_OUTCOMES, "deleted", "deletes_held")},
-            "warnings": warned_by_source.get(status["source_id"], 0),
+            **{name: tally.counts.get(name, 0) for name in (*RECORD_OUTCOMES, "deleted", "deletes_held")},
+            "warnings": tally.warned,
             "errors": int(status["errors"] or 0),
             "error_messages": list(status["error_messages"] or []),
             "conforms_to": status["conforms_to"],
-            "record_types": record_types.get(status["source_id"], {}),
-            "top_reasons": reasons.get(status["source_id"], []),
-            "top_warnings": [
-                {"warning": entry.pop("reason"), **entry} for entry in warnings.get(status["source_id"], [])
-            ],
+            "record_types": tally.record_types,
+            "top_reasons": tally.reasons,
+            "top_warnings": [{"warning": entry.pop("reason"), **entry} for entry in tally.warnings],
             "failed_expectations": expectations.get(status["source_id"], {}).get("failed_expectations", []),
-            **groups.get(status["source_id"], {"error_groups": [], "warning_groups": []}),
+            **tally.report_groups(),
         }
         entries.append(entry)
     totals = {name: sum(entry[name] for entry in entries) for name in (*COUNT_NAMES, "deletes_held")}
@@ -185,7 +97,7 @@ def report_figures(
         "outcome": run_outcome(entries),
         "sources": entries,
         "totals": totals,
-        "top_reasons": _top_reasons_overall(reasons),
+        "top_reasons": _top_reasons_overall({entry["source_id"]: entry["top_reasons"] for entry in entries}),
     }
 
 
@@ -235,25 +147,24 @@ def check_counts(report: dict) -> None:
 def write_report(
     lake_root: str,
     run: dict,
-    outcomes: DataFrame,
+    rows: DataFrame,
     statuses: DataFrame,
     sources: list[Source],
     quality: dict,
     figures: dict | None = None,
-    published: DataFrame | None = None,
 ) -> dict:
     """report.json, report.html, the outcomes table and the record CSVs under runs/<run_id>/report/;
     returns the report.
 
-    ``run`` holds run_id, started, lake and force; status and finished are added here. ``figures``:
-    ``report_figures`` of these same outcomes (and ``published``) when the caller has them already
-    (load's count check before publishing), so they are not computed twice. ``published``: the run's
-    base catalog version, as ``report_figures`` takes it.
+    ``run`` holds run_id, started, lake and force; status and finished are added here. ``rows``: the
+    run's ``published_warnings.report_rows`` (read more than once here: the caller persists them).
+    ``figures``: ``report_figures`` of these same rows when the caller has them already (load's count
+    check before publishing), so they are not computed twice.
     """
     folder = lake.run_path(lake_root, run["run_id"], "report")
-    table = lake.spark_uri(lake.join(folder, "outcomes"))
-    outcomes.write.mode("overwrite").parquet(table)
-    outcomes = outcomes.sparkSession.read.schema(OUTCOMES).parquet(table)
+    rows.filter(F.col("of_run")).select(*OUTCOMES.fieldNames()).write.mode("overwrite").parquet(
+        lake.spark_uri(lake.join(folder, "outcomes"))
+    )
     if quality.get("data_docs"):
         quality = {**quality, "data_docs": "quality/" + quality["data_docs"]}
     finished = datetime.now(UTC).isoformat(timespec="seconds")
@@ -265,13 +176,11 @@ def write_report(
         **run,
     }
     if figures is None:
-        figures = report_figures(outcomes, statuses, sources, quality, published)
+        figures = report_figures(rows, statuses, sources, quality)
     report = _assemble(run, figures, quality)
     report["duplicates"] = _duplicates(lake_root, run["run_id"])
     check_counts(report)
-    source_ids = [entry["source_id"] for entry in report["sources"]]
-    write_record_csvs(current_warnings(outcomes, published, source_ids), folder, report)
-    write_change_csvs(outcomes, folder, report)
+    write_record_csvs(rows, folder, report)
     lake.write_text(lake.join(folder, "report.json"), json.dumps(report, indent=2) + "\n", "application/json")
     lake.write_text(lake.join(folder, "report.html"), render_report_html(report), "text/html; charset=utf-8")
     record_run_history(lake_root, report)  # runs/history.json and the history page, runs/index.html
