@@ -48,6 +48,8 @@ RECORD_COLUMNS = [
 ]
 # Records the record suite judges at once: the Python worker holds a batch and GE's work on it.
 RECORD_BATCH_ROWS = 20_000
+# Above this many read tasks, the record suite's work is shuffled by record key over the cores.
+SHUFFLED_RECORD_TASKS = 8
 
 
 def schema_findings(checker_of_source: DatasetChecker, text: str | None) -> tuple[list[str], list[str]]:
@@ -152,11 +154,16 @@ def run_suites(
     if not may_change:
         log.info("GE suites: not run, the run changes nothing")
         return {}, {}, None
+    records = record_frame(transformed)
+    # Every record of a source and identifier in one task, in key order, so one batch holds them all.
+    # A shuffle spreads GE's work over the cores but costs a Spark job: a run read in a few tasks
+    # (the records are counted without a job) is judged in one, as the driver judged all of it before.
+    if records.rdd.getNumPartitions() > SHUFFLED_RECORD_TASKS:
+        records = records.repartition(*quality.RECORD_KEY)
+    else:
+        records = records.coalesce(1)
     verdicts = (
-        record_frame(transformed)
-        # every record of a source and identifier in one task, in key order: one batch holds them all
-        .repartition(*quality.RECORD_KEY)
-        .sortWithinPartitions(*quality.RECORD_KEY)
+        records.sortWithinPartitions(*quality.RECORD_KEY)
         .mapInPandas(quality.batch_judge(suites["transformed_records"], batch_rows), "payload string")
         .select(F.lit("records").alias("part"), "payload")
     )
