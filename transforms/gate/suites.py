@@ -7,6 +7,10 @@ as unexpected-index columns lists every unexpected row, so each source's unexpec
 count and examples come from that one run; a source fails an expectation when its own
 share of unexpected values is above ``1 - mostly``, the same rule GE applies to a batch.
 
+The record suite's rows are many: the Spark tasks judge them in bounded batches (``batch_judge``),
+and ``combine_batches`` adds the batches' results up to exactly that one validation, so no
+process holds every record. The change set (one row per source) is validated as one frame.
+
 The Data Docs are the run's: GE's run name is the harvest run id, the data asset names the batch
 (the suite's rows of every source of the run), and every page links back to the run's report.html,
 saying beside the link that GE judged the whole batch while the report judges each source.
@@ -363,8 +367,8 @@ def judge_batch(suite: dict, frame: pd.DataFrame) -> dict:
     """One batch's share of a validation, as JSON-ready data ``combine_batches`` adds up.
 
     ``frame`` has the ``POSITION`` column (the row's place among all rows) beside the suite's columns;
-    per expectation: element, missing and unexpected counts, the unexpected rows (position, value,
-    index row) and the values each source had judged.
+    per expectation: element, missing and unexpected counts, the unexpected rows (position, index row)
+    and the values each source had judged.
     """
     index_columns = [*RECORD_KEY, POSITION]
     validation = _batch_validation(suite).run(
@@ -374,9 +378,11 @@ def judge_batch(suite: dict, frame: pd.DataFrame) -> dict:
     expectations = []
     for spec, item in zip(suite["expectations"], validation.results, strict=True):
         details = item.result
+        # The index rows, not the values: GE lists every unexpected row's index but only the first
+        # values (in the batch's order), and an index row holds the judged value too.
         unexpected = [
-            (row[POSITION], value, {name: cell for name, cell in row.items() if name != POSITION})
-            for value, row in zip(details["unexpected_list"], details["unexpected_index_list"], strict=True)
+            (row[POSITION], {name: cell for name, cell in row.items() if name != POSITION})
+            for row in details["unexpected_index_list"]
         ]
         expectations.append(
             {
@@ -406,8 +412,10 @@ def combine_batches(suite: dict, batches: list[dict]) -> JudgedBatches:
 
     Every expectation is row-wise but ``expect_compound_columns_to_be_unique``; its rows are
     exact too because a key's rows are never split between batches (``key_batches``). Counts add up,
-    the unexpected rows merge in position order, and success is GE's rule on the totals.
+    the unexpected rows merge in position order (GE lists the values of the first ``MAX_RESULT_RECORDS``),
+    and success is GE's rule on the totals.
     """
+    from great_expectations.constants import MAX_RESULT_RECORDS
     from great_expectations.expectations.expectation import _format_map_output
     from great_expectations.expectations.expectation_configuration import parse_result_format
 
@@ -424,14 +432,15 @@ def combine_batches(suite: dict, batches: list[dict]) -> JudgedBatches:
         mostly = spec["kwargs"].get("mostly", 1.0)
         success = considered == 0 or (considered - unexpected_count) / considered >= mostly
         unexpected = sorted((row for share in shares for row in share["unexpected"]), key=lambda row: row[0])
+        index_rows = [index_row for _, index_row in unexpected]
         details = _format_map_output(
             result_format=result_format,
             success=success,
             element_count=element_count,
             nonnull_count=nonnull_count,
             unexpected_count=unexpected_count,
-            unexpected_list=[value for _, value, _ in unexpected],
-            unexpected_index_list=[index_row for _, _, index_row in unexpected],
+            unexpected_list=[_judged_value(spec, row) for row in index_rows[:MAX_RESULT_RECORDS]],
+            unexpected_index_list=index_rows,
             unexpected_index_column_names=list(RECORD_KEY),
         )
         results.append((success, details["result"]))
@@ -443,6 +452,13 @@ def combine_batches(suite: dict, batches: list[dict]) -> JudgedBatches:
         sources={source for batch in batches for source in batch["sources"]},
         columns=batches[0]["columns"] if batches else [],
     )
+
+
+def _judged_value(spec: dict, index_row: dict):
+    """The value GE lists for an unexpected row: its column's, or its columns' as a dict."""
+    if "column" in spec["kwargs"]:
+        return index_row[spec["kwargs"]["column"]]
+    return {name: index_row[name] for name in spec["kwargs"]["column_list"]}
 
 
 def key_batches(frames: Iterator[pd.DataFrame], rows: int) -> Iterator[pd.DataFrame]:
