@@ -1,5 +1,6 @@
 """The record suite judged in small batches adds up to exactly what one validation of every record gives:
-GE's result per expectation (what the Data Docs show), and each source's failures (holds, the summary)."""
+GE's result per expectation (what the Data Docs show and results.json holds), and each source's failures
+(holds, the summary), whether the stage judges the records in one task or shuffled over several."""
 
 import json
 import random
@@ -23,6 +24,8 @@ from transforms.gate.suites import (
     load_suite,
     source_failures,
 )
+from transforms.gate.validate import SHUFFLED_RECORD_TASKS, run_suites
+from transforms.schemas import SOURCE_STATUS, TRANSFORMED
 
 SUITE = load_suite(PACKAGED_SUITES, "transformed_records")
 
@@ -92,11 +95,27 @@ def test_batches_of_three_give_what_one_validation_gives():
     assert {f.column for f in whole["bad"]} >= {"modified", "identifier"}
 
 
+def test_more_unexpected_rows_than_ge_lists_values_of():
+    """GE lists the values of the first 200 unexpected rows, every row's index: so do the batches."""
+    frame = pd.DataFrame(
+        [
+            {
+                **GOOD,
+                "source_id": f"s{i % 3}",
+                "identifier": f"r{i}",
+                "modified": f"day {i % 7}" if i % 2 else "2024",
+            }
+            for i in range(500)
+        ]
+    )
+    assert_same(frame, rows=60, chunk=25, seed=2)
+
+
 def test_a_key_is_never_split_between_batches():
     _, shares = in_batches(mixed_records(), rows=3, chunk=2, seed=1)
     assert max(share["rows"] for share in shares) <= 4  # "dup" keys have 3 rows: a batch may hold one more
     keys = [
-        {(row[2]["source_id"], row[2]["identifier"]) for row in share["expectations"][1]["unexpected"]}
+        {(row[1]["source_id"], row[1]["identifier"]) for row in share["expectations"][1]["unexpected"]}
         for share in shares
     ]
     assert all(not (a & b) for n, a in enumerate(keys) for b in keys[n + 1 :])
@@ -123,3 +142,54 @@ RECORDS = st.lists(
 def test_any_batching_gives_what_one_validation_gives(records, rows, chunk, seed):
     frame = pd.DataFrame([{**GOOD, **record} for record in records])
     assert_same(frame, rows, chunk, seed)
+
+
+def stage_result(spark, tmp_path, tasks: int, batch_rows: int):
+    """run_suites over the mixed records read in ``tasks`` tasks: holds, failures, results.json's verdicts."""
+    rows = [
+        {
+            **record,
+            "distribution_urls": record["distribution_urls"].split(" "),
+            "action": "create",
+            "dcat_json": "{}",
+        }
+        for record in mixed_records().to_dict("records")
+    ]
+    # The same reading order, read in ``tasks`` tasks.
+    records = [tuple(row.get(name) for name in TRANSFORMED.fieldNames()) for row in rows]
+    transformed = spark.createDataFrame(spark.sparkContext.parallelize(records, tasks), TRANSFORMED)
+    statuses = spark.createDataFrame(
+        [
+            {
+                **dict.fromkeys(SOURCE_STATUS.fieldNames()),
+                "source_id": source_id,
+                "status": "complete",
+                "extracted": 12,
+            }
+            for source_id in ("dup", "bad", "good")
+        ],
+        SOURCE_STATUS,
+    )
+    published = spark.createDataFrame([("bad", 10)], "source_id string, published long")
+    quality_dir = tmp_path / f"quality-{tasks}-{batch_rows}"
+    holds, failures, docs = run_suites(
+        transformed, statuses, published, PACKAGED_SUITES, str(quality_dir), "r1", batch_rows=batch_rows
+    )
+    results = json.loads((quality_dir / "results.json").read_text(encoding="utf-8"))
+    verdicts = {
+        name: (
+            result["success"],
+            result["statistics"],
+            [(item["success"], item["result"]) for item in result["results"]],
+        )
+        for name, result in results.items()
+    }
+    return holds, plain(failures), docs, verdicts
+
+
+def test_the_stage_gives_the_same_verdicts_in_one_batch_or_many_tasks_of_small_batches(spark, tmp_path):
+    one = stage_result(spark, tmp_path, tasks=1, batch_rows=1_000_000)
+    many = stage_result(spark, tmp_path, tasks=SHUFFLED_RECORD_TASKS + 1, batch_rows=3)
+    assert many == one
+    holds, failures, docs, _ = one
+    assert set(holds) == {"dup", "bad"} and docs == "index.html"

@@ -137,7 +137,7 @@ def run_suites(
     may_change: bool = True,
     batch_rows: int = RECORD_BATCH_ROWS,
 ):
-    """Both suites in one GE run each; returns (holds {source: [cause]}, failures, data_docs).
+    """Both suites, each one validation over every source; returns (holds {source: [cause]}, failures, data_docs).
 
     The Data Docs are named after the harvest run ``run_id`` and link to its report (``suites``).
 
