@@ -7,7 +7,7 @@ records with new identifiers, spread over 1,000 sources, then times in the same 
   format_checker=...)`` and its ``iter_errors`` per record, schema read from ../shared;
 - ours, in process: ``DatasetChecker.check_text`` (jsonschema-rs decides, jsonschema explains);
 - ours, the Spark stage: ``check_schemas`` (mapInPandas) counted on local[2];
-- the GE suites: ``run_suites`` (both suites, one validation each, Data Docs included).
+- the GE suites: ``run_suites`` (both suites, the records judged in batches, Data Docs included).
 
     .venv/bin/python -m benchmarks.bench_validate --records 100000
 """

@@ -62,6 +62,7 @@ def sites(tmp_path_factory) -> tuple[Path, Path]:
     as_written = tmp_path_factory.mktemp("docs") / "site"
     runner = SuiteRunner(str(as_written), "r1")
     runner.run(load_suite(SUITES, "transformed_records"), frame, ["source_id", "identifier"])
+    runner.build_docs()
     offline = as_written.parent / "offline"
     shutil.copytree(as_written, offline)
     assert make_offline(str(offline)) == []

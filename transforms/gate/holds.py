@@ -6,40 +6,79 @@ mass-deletion guard); a source that fails a critical expectation there, or in th
 ``transformed_records`` suite, is held: none of its changes load until a run with ``--force``.
 """
 
+import json
+from collections import Counter
+from collections.abc import Iterator
+
 import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from transforms.compare.changes import held_delete
+from transforms.compare.changes import changes_catalog
 from transforms.schemas import SOURCE_STATUS, Action, SourceState
 
 FORCE_HINT = "run with --force to apply"
 
 
-def change_set_frame(
-    transformed: DataFrame, statuses: DataFrame, published_counts: DataFrame
-) -> pd.DataFrame:
-    """One row per extracted (not failed) source: published, extracted, deletes and their shares."""
-    # The deletes this run would apply: those compare held back (transforms.compare.changes) are not.
-    deletes = (
-        transformed.filter((F.col("action") == Action.DELETE) & ~held_delete())
-        .groupBy("source_id")
-        .agg(F.count(F.lit(1)).alias("deletes"))
+FIGURES = "part string, payload string"
+
+
+def change_set_figures(transformed: DataFrame, statuses: DataFrame, published_counts: DataFrame) -> DataFrame:
+    """The change set's figures as FIGURES rows, for the stage to collect with its other small results:
+    ``extracted`` per extracted (not failed) source, ``published`` per source in the catalog, and per task
+    ``changes``: {source: [rows that change the catalog, deletes among them]}.
+
+    The changes are counted per task and added up by ``change_set_frame``: no shuffle, no job of their own.
+    """
+    extracted = statuses.filter(F.col("status") != SourceState.FAILED).select(
+        F.lit("extracted").alias("part"),
+        F.to_json(
+            F.struct("source_id", F.coalesce(F.col("extracted"), F.lit(0)).cast("long").alias("extracted"))
+        ).alias("payload"),
     )
-    published = F.coalesce(F.col("published"), F.lit(0))
-    figures = (
-        statuses.filter(F.col("status") != SourceState.FAILED)
-        .select("source_id", F.coalesce(F.col("extracted"), F.lit(0)).alias("extracted"))
-        .join(published_counts.select("source_id", "published"), on="source_id", how="left")
-        .join(deletes, on="source_id", how="left")
-        .select(
-            "source_id",
-            published.cast("long").alias("published"),
-            "extracted",
-            F.coalesce(F.col("deletes"), F.lit(0)).alias("deletes"),
-        )
+    published = published_counts.select(
+        F.lit("published").alias("part"),
+        F.to_json(F.struct("source_id", F.col("published").cast("long").alias("published"))).alias("payload"),
     )
-    frame = figures.toPandas()
+    # A delete compare held back (transforms.compare.changes) changes nothing: it is not counted.
+    changes = (
+        transformed.filter(changes_catalog())
+        .select("source_id", (F.col("action") == Action.DELETE).alias("is_delete"))
+        .mapInPandas(_count_changes, FIGURES)
+    )
+    return extracted.unionByName(published).unionByName(changes)
+
+
+def _count_changes(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    counts: dict[str, list[int]] = {}
+    for frame in frames:
+        for source_id, is_delete in zip(frame["source_id"], frame["is_delete"], strict=True):
+            count = counts.setdefault(source_id, [0, 0])
+            count[0] += 1
+            count[1] += bool(is_delete)
+    if counts:
+        yield pd.DataFrame({"part": ["changes"], "payload": [json.dumps(counts)]})
+
+
+def changed_sources(figures: dict[str, list[dict]]) -> set[str]:
+    """The sources with a row that changes the catalog, from the collected ``change_set_figures``."""
+    return {source_id for counts in figures.get("changes", []) for source_id in counts}
+
+
+def change_set_frame(figures: dict[str, list[dict]]) -> pd.DataFrame:
+    """One row per extracted (not failed) source: published, extracted, deletes and their shares, from
+    the collected ``change_set_figures`` (payloads by part)."""
+    published = {row["source_id"]: row["published"] for row in figures.get("published", [])}
+    deletes: Counter = Counter()
+    for counts in figures.get("changes", []):
+        deletes.update({source_id: count[1] for source_id, count in counts.items()})
+    rows = [
+        (row["source_id"], published.get(row["source_id"], 0), row["extracted"], deletes[row["source_id"]])
+        for row in figures.get("extracted", [])
+    ]
+    frame = pd.DataFrame(rows, columns=["source_id", "published", "extracted", "deletes"]).astype(
+        {"published": "int64", "extracted": "int64", "deletes": "int64"}
+    )
     has_published = frame["published"] > 0
     # Shares are null (skipped by the expectations) for a source with nothing published yet.
     frame["delete_share"] = (frame["deletes"] / frame["published"]).where(has_published)

@@ -7,6 +7,10 @@ as unexpected-index columns lists every unexpected row, so each source's unexpec
 count and examples come from that one run; a source fails an expectation when its own
 share of unexpected values is above ``1 - mostly``, the same rule GE applies to a batch.
 
+The record suite's rows are many: the Spark tasks judge them in bounded batches (``batch_judge``),
+and ``combine_batches`` adds the batches' results up to exactly that one validation, so no
+process holds every record. The change set (one row per source) is validated as one frame.
+
 The Data Docs are the run's: GE's run name is the harvest run id, the data asset names the batch
 (the suite's rows of every source of the run), and every page links back to the run's report.html,
 saying beside the link that GE judged the whole batch while the report judges each source.
@@ -20,6 +24,7 @@ import posixpath
 import re
 import tempfile
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
@@ -42,6 +47,10 @@ EXAMPLES = 5
 # Where the run's report.html is from the Data Docs site (runs/<run_id>/quality/ -> runs/<run_id>/report/).
 REPORT_FROM_SITE = "../report/report.html"
 BODY_TAG = re.compile(r"<body\b[^>]*>")
+# The columns that name a record (a record suite's unexpected rows list them), and its place among all rows.
+RECORD_KEY = ("source_id", "identifier")
+POSITION = "position"
+RESULT_FORMAT = {"result_format": "COMPLETE"}
 # Expectations whose element count includes nulls; the others, like GE, skip null values.
 _COUNTS_NULLS = ("expect_column_values_to_not_be_null", "expect_compound_columns_to_be_unique")
 
@@ -120,33 +129,57 @@ class SuiteRunner:
         )
         self.source = self.context.data_sources.add_pandas("harvest")
         self.results: dict[str, dict] = {}
+        self._kept: list = []  # (GE's result key, the validation the Data Docs show), per suite that ran
 
     def run(self, suite: dict, frame: pd.DataFrame, index_columns: list[str]):
-        """Validate one frame against one suite (a checkpoint that also updates Data Docs)."""
-        from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+        """Validate one frame against one suite; its Data Docs pages are built by ``build_docs``."""
+        key, validation = self._validate(suite, frame, index_columns)
+        sources = frame["source_id"].nunique() if "source_id" in frame else 0
+        self._keep(key, validation, len(frame), sources)
+        return validation
 
-        gx, name = self.gx, suite["name"]
-        expectation_suite = gx.ExpectationSuite(name=name, meta=suite.get("meta", {}))
-        for spec in suite["expectations"]:
-            expectation_suite.add_expectation_configuration(
-                ExpectationConfiguration(type=spec["type"], kwargs=spec["kwargs"], meta=spec["meta"])
-            )
-        expectation_suite = self.context.suites.add(expectation_suite)
+    def _validate(self, suite: dict, frame: pd.DataFrame, index_columns: list[str]):
+        """(GE's result key, validation) of one frame against one suite."""
+        name = suite["name"]
         batch = self.source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("run")
         definition = self.context.validation_definitions.add(
-            gx.ValidationDefinition(name=name, data=batch, suite=expectation_suite)
+            self.gx.ValidationDefinition(
+                name=name, data=batch, suite=self.context.suites.add(expectation_suite(suite))
+            )
         )
         # No Data Docs action: the docs are built below from a copy of the result with publisher text escaped.
         checkpoint = self.context.checkpoints.add(
-            gx.Checkpoint(
+            self.gx.Checkpoint(
                 name=name,
                 validation_definitions=[definition],
                 actions=[],
-                result_format={"result_format": "COMPLETE", "unexpected_index_column_names": index_columns},
+                result_format={**RESULT_FORMAT, "unexpected_index_column_names": index_columns},
             )
         )
         result = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=self.ge_run)
-        key, validation = next(iter(result.run_results.items()))
+        return next(iter(result.run_results.items()))
+
+    def run_judged(self, suite: dict, judged: "JudgedBatches"):
+        """The validation of the suite over every batch ``judged`` combined: GE's own result on an empty
+        frame of the batches' columns (its run, suite and expectations), with each expectation's result
+        and the statistics the batches add up to."""
+        key, validation = self._validate(suite, pd.DataFrame(columns=judged.columns), [])
+        for item, (success, details) in zip(validation.results, judged.results, strict=True):
+            item.success, item.result = success, details
+        successful = sum(success for success, _ in judged.results)
+        validation.success = successful == len(judged.results)
+        validation.statistics.update(
+            evaluated_expectations=len(judged.results),
+            successful_expectations=successful,
+            unsuccessful_expectations=len(judged.results) - successful,
+            success_percent=successful / len(judged.results) * 100 if judged.results else None,
+        )
+        self._keep(key, validation, judged.rows, len(judged.sources))
+        return validation
+
+    def _keep(self, key, validation, rows: int, sources: int) -> None:
+        """Keep a validation for results.json and the Data Docs (built once, by ``build_docs``)."""
+        name = validation.suite_name
         result_json = _trimmed(validation.to_json_dict())
         # results.json names the run and its report as the pages do (GE's run name is the run id too).
         result_json.setdefault("meta", {})["harvest_run"] = {
@@ -154,38 +187,51 @@ class SuiteRunner:
             "report": REPORT_FROM_SITE,
         }
         self.results[name] = result_json
-        self._build_docs(key, validation, _batch_name(name, self.run_id, frame))
-        return validation
+        batch_name = f"{name} batch of run {self.run_id}: {rows} rows from {sources} source(s)"
+        self._kept.append((key, _shown(validation, batch_name)))
 
-    def _build_docs(self, key, validation, batch_name: str) -> None:
-        """The Data Docs pages of one validation, rendered from a copy whose observed values are escaped.
-
-        GE writes the values it found (identifiers, dates, addresses, URLs: the publisher's text) into
-        its pages as raw HTML. The expectations judged the real values; the pages show the escaped
-        copy, which a browser displays as the same text and never runs.
-        """
+    def build_docs(self) -> None:
+        """The Data Docs pages of the suites that ran, built once, from copies whose observed values are escaped."""
         from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
-        shown = copy.deepcopy(validation)
-        for item in shown.results:
-            item.result = escaped(item.result)
-            item.exception_info = escaped(item.exception_info)
-        # GE's page names the data asset from the batch spec, which a dataframe batch leaves without one.
-        shown.meta["batch_spec"] = {
-            **(shown.meta.get("batch_spec") or {}),
-            "data_asset_name": html_text(batch_name),
-        }
-        self.context.validation_results_store.set(key, shown)
-        self.context.build_data_docs(
-            site_names=["harvest"],
-            resource_identifiers=[key, ExpectationSuiteIdentifier(name=validation.suite_name)],
+        identifiers = []
+        for key, shown in self._kept:
+            self.context.validation_results_store.set(key, shown)
+            identifiers += [key, ExpectationSuiteIdentifier(name=shown.suite_name)]
+        if identifiers:
+            self.context.build_data_docs(site_names=["harvest"], resource_identifiers=identifiers)
+
+
+def expectation_suite(suite: dict):
+    """The GE ExpectationSuite of a suite's JSON."""
+    import great_expectations as gx
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    expectation_suite = gx.ExpectationSuite(name=suite["name"], meta=suite.get("meta", {}))
+    for spec in suite["expectations"]:
+        expectation_suite.add_expectation_configuration(
+            ExpectationConfiguration(type=spec["type"], kwargs=spec["kwargs"], meta=spec["meta"])
         )
+    return expectation_suite
 
 
-def _batch_name(suite_name: str, run_id: str, frame: pd.DataFrame) -> str:
-    """What one validation judged: the suite's batch of the run, with its rows and sources."""
-    sources = frame["source_id"].nunique() if "source_id" in frame else 0
-    return f"{suite_name} batch of run {run_id}: {len(frame)} rows from {sources} source(s)"
+def _shown(validation, batch_name: str):
+    """A copy of a validation for the Data Docs, its observed values escaped.
+
+    GE writes the values it found (identifiers, dates, addresses, URLs: the publisher's text) into
+    its pages as raw HTML. The expectations judged the real values; the pages show the escaped
+    copy, which a browser displays as the same text and never runs.
+    """
+    shown = copy.deepcopy(validation)
+    for item in shown.results:
+        item.result = escaped(item.result)
+        item.exception_info = escaped(item.exception_info)
+    # GE's page names the data asset from the batch spec, which a dataframe batch leaves without one.
+    shown.meta["batch_spec"] = {
+        **(shown.meta.get("batch_spec") or {}),
+        "data_asset_name": html_text(batch_name),
+    }
+    return shown
 
 
 def escaped(value):
@@ -210,26 +256,38 @@ def _trimmed(result: dict, keep: int = 100) -> dict:
     return result
 
 
-def _judged_rows(frame: pd.DataFrame, config) -> pd.DataFrame:
+def _judged_rows(frame: pd.DataFrame, kwargs: dict) -> pd.DataFrame:
     """The rows an expectation judges: all, or those its pandas ``row_condition`` selects (one DCAT-US class)."""
-    condition = config.kwargs.get("row_condition")
+    condition = kwargs.get("row_condition")
     if isinstance(condition, dict):  # GE hands the condition back wrapped
         condition = condition.get("pass_through_filter")
     return frame.query(condition, engine="python") if condition else frame
 
 
-def _element_counts(frame: pd.DataFrame, config) -> pd.Series:
-    """Per source, how many values the expectation judged (GE skips nulls except where they count)."""
-    frame = _judged_rows(frame, config)
-    if config.type in _COUNTS_NULLS or "column" not in config.kwargs:
-        return frame.groupby("source_id").size()
-    return frame.groupby("source_id")[config.kwargs["column"]].count()
+def _element_counts(frame: pd.DataFrame, kind: str, kwargs: dict) -> dict[str, int]:
+    """Per source, how many values an expectation judged (GE skips nulls except where they count)."""
+    frame = _judged_rows(frame, kwargs)
+    if kind in _COUNTS_NULLS or "column" not in kwargs:
+        counts = frame.groupby("source_id").size()
+    else:
+        counts = frame.groupby("source_id")[kwargs["column"]].count()
+    return {source_id: int(count) for source_id, count in counts.items()}
 
 
 def failures_by_source(validation, frame: pd.DataFrame, key: str = "identifier") -> dict[str, list[Failure]]:
-    """The expectations each source failed, from one all-source validation result."""
+    """The expectations each source failed, from one all-source validation of ``frame``."""
+    elements = [
+        _element_counts(frame, item.expectation_config.type, item.expectation_config.kwargs)
+        for item in validation.results
+    ]
+    return source_failures(validation, elements, key)
+
+
+def source_failures(validation, elements: list[dict[str, int]], key: str) -> dict[str, list[Failure]]:
+    """The expectations each source failed: ``elements`` holds, per expectation of the validation, how many
+    values of each source it judged; ``key`` names the column whose values are the examples."""
     failed: dict[str, list[Failure]] = defaultdict(list)
-    for item in validation.results:
+    for item, judged_of_source in zip(validation.results, elements, strict=True):
         config, details = item.expectation_config, item.result or {}
         rows = details.get("unexpected_index_list") or []
         if not rows:
@@ -239,10 +297,9 @@ def failures_by_source(validation, frame: pd.DataFrame, key: str = "identifier")
         for row in rows:
             if len(examples[row["source_id"]]) < EXAMPLES and row.get(key) not in examples[row["source_id"]]:
                 examples[row["source_id"]].append(row.get(key))
-        elements = _element_counts(frame, config)
         mostly = config.kwargs.get("mostly", 1.0)
         for source_id, unexpected in counts.items():
-            judged = int(elements.get(source_id, 0))
+            judged = judged_of_source.get(source_id, 0)
             if judged and (judged - unexpected) / judged >= mostly:
                 continue
             failed[source_id].append(
@@ -257,6 +314,193 @@ def failures_by_source(validation, frame: pd.DataFrame, key: str = "identifier")
                 )
             )
     return dict(failed)
+
+
+@dataclass
+class JudgedBatches:
+    """A suite's verdict on every batch of its rows, combined: what one validation of all the rows gives.
+
+    ``results`` holds (success, GE's result dict) per expectation, ``elements`` per expectation the values
+    of each source it judged; ``rows`` and ``sources`` count what was judged, ``columns`` name it.
+    """
+
+    results: list[tuple[bool, dict]]
+    elements: list[dict[str, int]]
+    rows: int
+    sources: set[str]
+    columns: list[str]
+
+
+def _batch_validation(suite: dict):
+    """This process's GE ValidationDefinition of a suite over a pandas batch: one ephemeral context per
+    worker process and suite, so a task's batches pay GE's set-up once."""
+    name = json.dumps(suite, sort_keys=True)
+    if name not in _BATCH_VALIDATIONS:
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
+        context = gx.get_context(mode="ephemeral")
+        context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+        batch = (
+            context.data_sources.add_pandas("batch")
+            .add_dataframe_asset(suite["name"])
+            .add_batch_definition_whole_dataframe("batch")
+        )
+        _BATCH_VALIDATIONS[name] = context.validation_definitions.add(
+            gx.ValidationDefinition(
+                name=suite["name"], data=batch, suite=context.suites.add(expectation_suite(suite))
+            )
+        )
+    return _BATCH_VALIDATIONS[name]
+
+
+_BATCH_VALIDATIONS: dict[str, object] = {}
+
+
+def _plain(value):
+    """A numpy scalar GE hands back as the Python value JSON can carry."""
+    return value.item() if hasattr(value, "item") else str(value)
+
+
+def judge_batch(suite: dict, frame: pd.DataFrame) -> dict:
+    """One batch's share of a validation, as JSON-ready data ``combine_batches`` adds up.
+
+    ``frame`` has the ``POSITION`` column (the row's place among all rows) beside the suite's columns;
+    per expectation: element, missing and unexpected counts, the unexpected rows (position, index row)
+    and the values each source had judged.
+    """
+    index_columns = [*RECORD_KEY, POSITION]
+    validation = _batch_validation(suite).run(
+        batch_parameters={"dataframe": frame},
+        result_format={**RESULT_FORMAT, "unexpected_index_column_names": index_columns},
+    )
+    expectations = []
+    for spec, item in zip(suite["expectations"], validation.results, strict=True):
+        details = item.result
+        # The index rows, not the values: GE lists every unexpected row's index but only the first
+        # values (in the batch's order), and an index row holds the judged value too.
+        unexpected = [
+            (row[POSITION], {name: cell for name, cell in row.items() if name != POSITION})
+            for row in details["unexpected_index_list"]
+        ]
+        expectations.append(
+            {
+                "element_count": details["element_count"],
+                "missing_count": details.get("missing_count"),
+                "unexpected_count": details["unexpected_count"],
+                "unexpected": unexpected,
+                "elements": _element_counts(frame, spec["type"], spec["kwargs"]),
+            }
+        )
+    return json.loads(
+        json.dumps(
+            {
+                "rows": len(frame),
+                "sources": sorted(frame["source_id"].dropna().unique().tolist()),
+                "columns": [name for name in frame.columns if name != POSITION],
+                "expectations": expectations,
+            },
+            default=_plain,
+        )
+    )
+
+
+def combine_batches(suite: dict, batches: list[dict]) -> JudgedBatches:
+    """The validation of all the rows from the ``judge_batch`` shares of its batches: exactly GE's result
+    over one frame of every row in ``POSITION`` order, built by GE's own result formatter.
+
+    Every expectation is row-wise but ``expect_compound_columns_to_be_unique``; its rows are
+    exact too because a key's rows are never split between batches (``key_batches``). Counts add up,
+    the unexpected rows merge in position order (GE lists the values of the first ``MAX_RESULT_RECORDS``),
+    and success is GE's rule on the totals.
+    """
+    from great_expectations.constants import MAX_RESULT_RECORDS
+    from great_expectations.expectations.expectation import _format_map_output
+    from great_expectations.expectations.expectation_configuration import parse_result_format
+
+    result_format = parse_result_format(RESULT_FORMAT)
+    results, elements = [], []
+    for number, spec in enumerate(suite["expectations"]):
+        shares = [batch["expectations"][number] for batch in batches]
+        element_count = sum(share["element_count"] for share in shares)
+        unexpected_count = sum(share["unexpected_count"] for share in shares)
+        missing = [share["missing_count"] for share in shares]
+        # GE reports missing values for every expectation but not_be_null, where nulls are the unexpected
+        nonnull_count = None if None in missing else element_count - sum(missing)
+        considered = element_count if nonnull_count is None else nonnull_count
+        mostly = spec["kwargs"].get("mostly", 1.0)
+        success = considered == 0 or (considered - unexpected_count) / considered >= mostly
+        unexpected = sorted((row for share in shares for row in share["unexpected"]), key=lambda row: row[0])
+        index_rows = [index_row for _, index_row in unexpected]
+        details = _format_map_output(
+            result_format=result_format,
+            success=success,
+            element_count=element_count,
+            nonnull_count=nonnull_count,
+            unexpected_count=unexpected_count,
+            unexpected_list=[_judged_value(spec, row) for row in index_rows[:MAX_RESULT_RECORDS]],
+            unexpected_index_list=index_rows,
+            unexpected_index_column_names=list(RECORD_KEY),
+        )
+        results.append((success, details["result"]))
+        elements.append(dict(sum((Counter(share["elements"]) for share in shares), Counter())))
+    return JudgedBatches(
+        results=results,
+        elements=elements,
+        rows=sum(batch["rows"] for batch in batches),
+        sources={source for batch in batches for source in batch["sources"]},
+        columns=batches[0]["columns"] if batches else [],
+    )
+
+
+def _judged_value(spec: dict, index_row: dict):
+    """The value GE lists for an unexpected row: its column's, or its columns' as a dict."""
+    if "column" in spec["kwargs"]:
+        return index_row[spec["kwargs"]["column"]]
+    return {name: index_row[name] for name in spec["kwargs"]["column_list"]}
+
+
+def key_batches(frames: Iterator[pd.DataFrame], rows: int) -> Iterator[pd.DataFrame]:
+    """Frames sorted by ``RECORD_KEY`` cut into batches of about ``rows`` rows, never splitting a key's
+    rows (a key with more rows than that is one batch of its own size): a batch holds every duplicate
+    of its keys, so uniqueness judged per batch is uniqueness over all rows."""
+    pending = pd.DataFrame()
+    for frame in frames:
+        pending = (
+            pd.concat([pending, frame], ignore_index=True) if len(pending) else frame.reset_index(drop=True)
+        )
+        while len(pending) > rows:
+            starts = _key_starts(pending)
+            cut = max((start for start in starts if 0 < start <= rows), default=None)
+            if cut is None:
+                cut = min((start for start in starts if start > rows), default=None)
+            if cut is None:  # one key so far: it may go on in the next frame
+                break
+            yield pending.iloc[:cut]
+            pending = pending.iloc[cut:].reset_index(drop=True)
+    if len(pending):
+        yield pending
+
+
+def _key_starts(frame: pd.DataFrame) -> list[int]:
+    """The row numbers where a new ``RECORD_KEY`` begins (nulls equal to nulls, as GE's uniqueness sees them)."""
+    same = pd.Series(True, index=frame.index)
+    for name in RECORD_KEY:
+        column, before = frame[name], frame[name].shift()
+        same &= (column == before) | (column.isna() & before.isna())
+    return [int(row) for row in frame.index[~same]]
+
+
+def batch_judge(suite: dict, rows: int):
+    """The mapInPandas function: a partition's rows (sorted by ``RECORD_KEY``, every row of a key in
+    the partition) judged ``rows`` at a time, one ``payload`` (``judge_batch`` as JSON) per batch."""
+
+    def judge(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for batch in key_batches(frames, rows):
+            yield pd.DataFrame({"payload": [json.dumps(judge_batch(suite, batch))]})
+
+    return judge
 
 
 def link_run_report(site_dir: str, run_id: str) -> None:
@@ -278,11 +522,13 @@ def link_run_report(site_dir: str, run_id: str) -> None:
 
 
 def publish_reports(runner: SuiteRunner, docs_dir: str, quality_dir: str) -> str | None:
-    """Write results.json beside Data Docs, link them to the run's report, make them work offline and copy
+    """Build the Data Docs, write results.json beside them, link them to the run's report, make them work offline and copy
     the folder to quality_dir.
 
     Returns the index page's path in the folder, or None.
     """
+    runner.build_docs()
+    Path(docs_dir).mkdir(parents=True, exist_ok=True)
     Path(docs_dir, "results.json").write_text(
         json.dumps(runner.results, indent=1, default=str), encoding="utf-8"
     )

@@ -6,19 +6,19 @@ the check itself fails on is rejected with ``validate: internal error (...)``); 
 Bad data never fails the stage; a missing or unreadable suite does.
 """
 
+import json
 import logging
 import shutil
 import time
 from collections.abc import Iterator
 from importlib.resources.abc import Traversable
 
-import pandas as pd
 import pyarrow as pa
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import to_arrow_schema
 
-from transforms.compare.changes import changes_catalog, held_delete
+from transforms.compare.changes import held_delete
 from transforms.gate import holds as hold_decisions
 from transforms.gate import suites as quality
 from transforms.gate.schema_check import ERROR, DatasetChecker, checker, checker_name
@@ -46,6 +46,10 @@ RECORD_COLUMNS = [
     "record_type",
     "distribution_urls",
 ]
+# Records the record suite judges at once: the Python worker holds a batch and GE's work on it.
+RECORD_BATCH_ROWS = 20_000
+# Above this many read tasks, the record suite's work is shuffled by record key over the cores.
+SHUFFLED_RECORD_TASKS = 8
 
 
 def schema_findings(checker_of_source: DatasetChecker, text: str | None) -> tuple[list[str], list[str]]:
@@ -109,48 +113,86 @@ def check_schemas(transformed: DataFrame, sources: list[Source]) -> DataFrame:
     return checked.unionByName(passed)
 
 
-def record_frame(transformed: DataFrame) -> pd.DataFrame:
-    """The batch the transformed_records suite judges: typed columns of create/update datasets."""
+def record_frame(transformed: DataFrame) -> DataFrame:
+    """The rows the transformed_records suite judges: typed columns of create/update datasets, each
+    numbered (``POSITION``) in the order the records are read, the order GE's results list them in."""
     urls = F.when(F.size("distribution_urls") > 0, F.concat_ws(" ", "distribution_urls"))
-    return (
-        transformed.filter(F.col("action").isin(*CHANGING_ACTIONS) & F.col("dcat_json").isNotNull())
-        .select(*RECORD_COLUMNS[:-1], urls.alias("distribution_urls"))
-        .toPandas()
+    return transformed.filter(
+        F.col("action").isin(*CHANGING_ACTIONS) & F.col("dcat_json").isNotNull()
+    ).select(
+        *RECORD_COLUMNS[:-1],
+        urls.alias("distribution_urls"),
+        F.monotonically_increasing_id().alias(quality.POSITION),
     )
 
 
 def run_suites(
-    transformed, statuses, published_counts, suites_dir: str | Traversable, quality_dir: str, run_id: str
+    transformed,
+    statuses,
+    published_counts,
+    suites_dir: str | Traversable,
+    quality_dir: str,
+    run_id: str,
+    *,
+    may_change: bool = True,
+    batch_rows: int = RECORD_BATCH_ROWS,
 ):
-    """Both suites in one GE run each; returns (holds {source: [cause]}, failures, data_docs).
+    """Both suites, each one validation over every source; returns (holds {source: [cause]}, failures, data_docs).
 
     The Data Docs are named after the harvest run ``run_id`` and link to its report (``suites``).
 
-    A run that creates, updates and deletes nothing has nothing to hold back: no suite runs and no
-    Data Docs are built (their set-up alone is seconds, most of an unchanged re-harvest's gate).
-    The suites are still read, so a missing or broken one stops every run, changed or not.
+    The record suite judges ``batch_rows`` records at a time, in the Spark tasks, every record of
+    one source and identifier in one batch; the batches' results add up on the driver to exactly what
+    one validation of every record gives, so the driver never holds the run's records. Their verdicts
+    and the change set's figures come back in one collect.
+
+    A run that creates, updates and deletes nothing has nothing to hold back: no suite runs, no Data
+    Docs are built and GE is not imported. ``may_change`` False (the earlier stages' counts say so)
+    knows that without Spark. The suites are still read, so a missing or broken one stops every run.
     """
     suites = {name: quality.load_suite(suites_dir, name) for name in ("transformed_records", "change_set")}
-    if transformed.filter(changes_catalog()).isEmpty():
+    if not may_change:
         log.info("GE suites: not run, the run changes nothing")
         return {}, {}, None
-    records, changes = (
-        record_frame(transformed),
-        hold_decisions.change_set_frame(transformed, statuses, published_counts),
+    records = record_frame(transformed)
+    # Every record of a source and identifier in one task, in key order, so one batch holds them all.
+    # A shuffle spreads GE's work over the cores but costs a Spark job: a run read in a few tasks
+    # (the records are counted without a job) is judged in one, as the driver judged all of it before.
+    if records.rdd.getNumPartitions() > SHUFFLED_RECORD_TASKS:
+        records = records.repartition(*quality.RECORD_KEY)
+    else:
+        records = records.coalesce(1)
+    verdicts = (
+        records.sortWithinPartitions(*quality.RECORD_KEY)
+        .mapInPandas(quality.batch_judge(suites["transformed_records"], batch_rows), "payload string")
+        .select(F.lit("records").alias("part"), "payload")
     )
+    parts: dict[str, list] = {}
+    for row in verdicts.unionByName(
+        hold_decisions.change_set_figures(transformed, statuses, published_counts)
+    ).collect():
+        parts.setdefault(row["part"], []).append(json.loads(row["payload"]))
+    if not hold_decisions.changed_sources(parts):
+        log.info("GE suites: not run, the run changes nothing")
+        return {}, {}, None
+    changes = hold_decisions.change_set_frame(parts)
     docs_dir = quality.new_docs_dir()
     try:
         runner = quality.SuiteRunner(docs_dir, run_id)
         started = time.perf_counter()
-        record_failures = quality.failures_by_source(
-            runner.run(suites["transformed_records"], records, ["source_id", "identifier"]), records
-        )
+        record_failures = {}
+        if parts.get("records"):  # else no create or update: the record suite does not run
+            suite = suites["transformed_records"]
+            judged = quality.combine_batches(suite, parts["records"])
+            record_failures = quality.source_failures(
+                runner.run_judged(suite, judged), judged.elements, key="identifier"
+            )
         change_failures = quality.failures_by_source(
             runner.run(suites["change_set"], changes, ["source_id"]), changes, key="source_id"
         )
         log.info(
-            "GE suites: %s records, %s sources in %.1f s",
-            len(records),
+            "GE suites: %s record batches, %s sources in %.1f s",
+            len(parts.get("records", [])),
             len(changes),
             time.perf_counter() - started,
         )
