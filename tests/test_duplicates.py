@@ -12,7 +12,7 @@ from transforms.gate.duplicates import (
     publishes_anything,
 )
 from transforms.registry import Source
-from transforms.schemas import CATALOG_STATE, SOURCE_STATUS, TRANSFORMED, VALIDATED
+from transforms.schemas import CATALOG_STATE, TRANSFORMED, VALIDATED
 
 IDS = ("aaa-held", "alpha", "beta", "delta", "gamma", "zeta")
 
@@ -77,12 +77,8 @@ def test_first_publisher_keeps_an_identifier_ties_go_to_the_first_valid_source_a
         change("beta", "B5", title="Ocean Temperatures", landingPage="https://x.gov/ocean"),
     ]
     transformed = spark.createDataFrame(changes, TRANSFORMED)
-    statuses = spark.createDataFrame(
-        [row(SOURCE_STATUS, source_id=s, status="held" if s == "aaa-held" else "complete") for s in IDS],
-        SOURCE_STATUS,
-    )
     sources = [Source(s, s, "Agency", "https://x.gov", "datajson", "dcatus1.1-non-federal") for s in IDS]
-    duplicates = find_duplicates(transformed, statuses, state, sources)
+    duplicates = find_duplicates(transformed, ["aaa-held"], state, sources)  # aaa-held is held
 
     assert duplicates.summary["refused"] == [
         {"source_id": "alpha", "owner": "zeta", "rule": "published", "count": 1, "examples": ["X1"]},
