@@ -9,9 +9,8 @@ from glue_jobs.job_context import JobContext, begin
 from transforms import lake
 from transforms.gate.duplicates import (
     apply_duplicates,
-    find_duplicates,
+    check_duplicates,
     no_duplicates,
-    publishes_anything,
 )
 from transforms.gate.validate import validate_records
 from transforms.lake.catalog_state import published_counts, read_state
@@ -56,12 +55,13 @@ def main(argv: list[str] | None = None) -> None:
         )
         validated, statuses, quality = verdicts.validated, verdicts.statuses, verdicts.quality
         hand_on_statuses = not (verdicts.statuses_changed or carried)
-        # Only a run that publishes a create or an update can refuse one or find a look-alike: an
-        # unchanged day, or one whose only creates are yesterday's rejects again, skips the whole check.
-        duplicates = (
-            find_duplicates(transformed, verdicts.stopped, state, job.sources)
-            if publishes_anything(validated, job.stage_record("transform").get("counts"))
-            else no_duplicates(job.spark)
+        duplicates = check_duplicates(
+            transformed,
+            validated,
+            verdicts.stopped,
+            state,
+            job.sources,
+            job.stage_record("transform").get("counts"),
         )
         validated = apply_duplicates(validated, duplicates)
         if carry is not None and carried:

@@ -61,6 +61,11 @@ class Duplicates:
     near: DataFrame
     summary: dict
 
+    @property
+    def found(self) -> bool:
+        """A refusal or a look-alike was found (the summary counts every one; most runs find none)."""
+        return bool(self.summary["refused"] or self.summary["near_duplicates"])
+
 
 def dataset_id() -> Column:
     """A row's dataset identifier (see the module docstring)."""
@@ -104,8 +109,9 @@ def _collisions(transformed: DataFrame, state: DataFrame, stopped: list[str]) ->
     come back to the driver, where the rules are applied.
 
     Identifier groups hold this run's creates and every published record (``since``: when it was
-    first harvested); look-alike groups hold this run's creates and updates and the published records
-    this run does not change (``rank``: 1 by landingPage, 2 by downloadURL).
+    first harvested); look-alike groups hold this run's creates and updates and every published
+    record (``rank``: 1 by landingPage, 2 by downloadURL): those this run changes are left out after
+    (``_changed_here``), a look at the few found rather than a join of the whole catalog.
     """
     changing = transformed.filter(
         F.col("action").isin(*CHANGING_ACTIONS)
@@ -120,7 +126,6 @@ def _collisions(transformed: DataFrame, state: DataFrame, stopped: list[str]) ->
         dataset_id().alias("dataset_id"),
         F.coalesce("first_harvested", F.lit("9999-12-31").cast("timestamp")).alias("since"),
     )
-    untouched = state.join(transformed.filter(changes_catalog()).select(*KEYS), on=KEYS, how="left_anti")
     no_title, no_time, no_rank = (
         F.lit(None).cast("string"),
         F.lit(None).cast("timestamp"),
@@ -136,9 +141,7 @@ def _collisions(transformed: DataFrame, state: DataFrame, stopped: list[str]) ->
             _entries("look-alike", _match_keys(changing), True, "url", F.col("title"), no_time, F.col("rank"))
         )
         .unionByName(
-            _entries(
-                "look-alike", _match_keys(untouched), False, "url", F.col("title"), no_time, F.col("rank")
-            )
+            _entries("look-alike", _match_keys(state), False, "url", F.col("title"), no_time, F.col("rank"))
         )
     )
     groups = (
@@ -156,6 +159,15 @@ def _collisions(transformed: DataFrame, state: DataFrame, stopped: list[str]) ->
         [group.rows for group in groups if group.kind == "identifier"],
         [group.rows for group in groups if group.kind == "look-alike"],
     )
+
+
+def _changed_here(transformed: DataFrame, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Those of the published records ``keys`` (source_id, identifier) that this run creates, updates or deletes."""
+    if not keys:
+        return set()
+    wanted = F.concat_ws("\x00", *KEYS).isin(sorted("\x00".join(key) for key in keys))
+    changed = transformed.filter(changes_catalog() & wanted).select(*KEYS).collect()
+    return {(row.source_id, row.identifier) for row in changed}
 
 
 def _owned_elsewhere(groups: list) -> dict[tuple[str, str], str]:
@@ -251,18 +263,35 @@ def _pair_counts(pairs: list[tuple], other: str, extra: tuple[str, ...] = ()) ->
     return sorted(entries, key=lambda e: (-e["count"], e["source_id"], e[other]))
 
 
-def publishes_anything(validated: DataFrame, transform_counts: dict | None = None) -> bool:
+def publishes_anything(validated: DataFrame) -> bool:
     """True when the gate accepted at least one create or update (VALIDATED rows, before this check).
 
-    When it accepted none (most days: nothing new or edited, or only records rejected again), nothing
-    can be refused or look like another record, and the catalog need not even be read.
-    ``transform_counts``: the transform stage's rows per action, when known: with no create or update
-    there, the rows need no look.
+    When it accepted none (nothing new or edited, or only records rejected again), nothing can be
+    refused or look like another record.
     """
-    if transform_counts is not None and not any(transform_counts.get(a) for a in CHANGING_ACTIONS):
-        return False
     accepted = F.col("action").isin(*CHANGING_ACTIONS) & (F.col("decision") == Decision.ACCEPT)
     return not validated.filter(accepted).select(*KEYS).isEmpty()
+
+
+def check_duplicates(
+    transformed: DataFrame,
+    validated: DataFrame,
+    stopped: list[str],
+    state: DataFrame,
+    sources: list[Source],
+    transform_counts: dict | None,
+) -> Duplicates:
+    """The run's Duplicates (see find_duplicates), found only when the run publishes a create or an update.
+
+    ``transform_counts`` (the transform stage's rows per action, when known): a run transform created
+    and updated nothing in (most days) is not checked at all. Otherwise the check runs first, and
+    whether the gate accepted a create or an update (VALIDATED rows) is asked only if it found something.
+    """
+    spark = transformed.sparkSession
+    if transform_counts is not None and not any(transform_counts.get(a) for a in CHANGING_ACTIONS):
+        return no_duplicates(spark)
+    duplicates = find_duplicates(transformed, stopped, state, sources)
+    return duplicates if duplicates.found and publishes_anything(validated) else no_duplicates(spark)
 
 
 def no_duplicates(spark: SparkSession) -> Duplicates:
@@ -278,6 +307,15 @@ def find_duplicates(
     """The refusals and near-duplicate warnings of a run: TRANSFORMED rows, the sources that publish
     nothing (``stopped``: held and failed; they neither win nor lose) and the base CATALOG_STATE."""
     identifier_groups, look_alike_groups = _collisions(transformed, state, stopped)
+    # A published record this run changes is no look-alike: its new version (if any) is this run's.
+    changed = _changed_here(
+        transformed,
+        {(row.source_id, row.identifier) for rows in look_alike_groups for row in rows if not row.in_run},
+    )
+    look_alike_groups = [
+        [row for row in rows if row.in_run or (row.source_id, row.identifier) not in changed]
+        for rows in look_alike_groups
+    ]
     owned = _owned_elsewhere(identifier_groups)
     losers = _same_run_losers(transformed, identifier_groups, owned, sources)
     refused = {
@@ -323,8 +361,7 @@ def cross_source_finding() -> Column:
 
 def apply_duplicates(validated: DataFrame, duplicates: Duplicates) -> DataFrame:
     """VALIDATED with the refused creates rejected (the reason appended) and the near-duplicate warnings added."""
-    if not (duplicates.summary["refused"] or duplicates.summary["near_duplicates"]):
-        # The summary counts every refusal and look-alike: none found, none to join (most runs).
+    if not duplicates.found:  # none to join (most runs)
         return validated.select(*[F.col(f.name).cast(f.dataType) for f in VALIDATED.fields])
     marked = validated.join(F.broadcast(duplicates.refusals), on=KEYS, how="left").join(
         F.broadcast(duplicates.near), on=KEYS, how="left"
