@@ -163,9 +163,10 @@ def _collisions(transformed: DataFrame, state: DataFrame, stopped: list[str]) ->
 
 def _changed_here(transformed: DataFrame, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
     """Those of the published records ``keys`` (source_id, identifier) that this run creates, updates or deletes."""
-    if not keys:
+    named = sorted("\x00".join(key) for key in keys if None not in key)  # as in a join, null is no key
+    if not named:
         return set()
-    wanted = F.concat_ws("\x00", *KEYS).isin(sorted("\x00".join(key) for key in keys))
+    wanted = F.concat_ws("\x00", *KEYS).isin(named)
     changed = transformed.filter(changes_catalog() & wanted).select(*KEYS).collect()
     return {(row.source_id, row.identifier) for row in changed}
 
