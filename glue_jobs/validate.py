@@ -31,7 +31,6 @@ def main(argv: list[str] | None = None) -> None:
     job = begin("validate", argv)
     quality_dir = lake.run_path(job.lake, job.run_id, "quality")
     carry = job.carry
-    hand_on_statuses = False  # the statuses are transform's, as read: hand them on instead of a copy
     if carry is not None and carry.whole:  # a repeat: every verdict is the last run's, no suite runs
         validated, statuses = carried_verdicts(job.spark, job.lake, carry)
         quality: dict = {"data_docs": None, "sources": {}, "repeat_of": carry.of}
@@ -54,7 +53,6 @@ def main(argv: list[str] | None = None) -> None:
             run_id=job.run_id,
         )
         validated, statuses, quality = verdicts.validated, verdicts.statuses, verdicts.quality
-        hand_on_statuses = not (verdicts.statuses_changed or carried)
         duplicates = check_duplicates(
             transformed,
             validated,
@@ -74,10 +72,8 @@ def main(argv: list[str] | None = None) -> None:
     }
     decisions = job.write(validated, "records", VALIDATED, count_by=("decision", Decision), also=also)
     counted = {name: decisions.pop(name) for name in also}
-    if hand_on_statuses:
-        job.pass_on("sources", "transform")
-    else:
-        job.write(statuses, "sources", SOURCE_STATUS)
+    # Written even when no source was held: a later run that carries verdicts reads it (repeat_run).
+    job.write(statuses, "sources", SOURCE_STATUS)
     lake.write_text(lake.join(quality_dir, "summary.json"), json.dumps(quality, indent=2), "application/json")
     lake.write_text(
         lake.duplicates_uri(job.lake, job.run_id),

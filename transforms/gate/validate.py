@@ -169,7 +169,6 @@ class Verdicts:
     statuses: DataFrame  # SOURCE_STATUS with the holds noted (or the ones --force overrode)
     quality: dict  # the quality summary for the run report
     stopped: list[str]  # the sources that publish nothing: held here, or failed before
-    statuses_changed: bool  # False when no suite would hold a source: the statuses are the ones read
 
 
 def validate_records(
@@ -224,4 +223,4 @@ def validate_records(
     }
     if holds:
         statuses = hold_decisions.apply_holds(transformed.sparkSession, statuses, holds, force)
-    return Verdicts(validated, statuses, summary, sorted({*held, *failed}), statuses_changed=bool(holds))
+    return Verdicts(validated, statuses, summary, sorted({*held, *failed}))
