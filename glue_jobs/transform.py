@@ -1,11 +1,11 @@
 """Glue job: turn created and updated records into DCAT-US 1.1 datasets."""
 
 from glue_jobs.job_context import begin
-from transforms.schemas import CHANGES, SOURCE_STATUS, TRANSFORMED, Action
+from transforms.schemas import CHANGES, TRANSFORMED, Action
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Transform: compare/changes -> transform/records (statuses passed on)."""
+    """Transform: compare/changes -> transform/records; compare/sources handed on as they are."""
     job = begin("transform", argv)
     if job.repeat_of:
         return job.finish_repeat()
@@ -13,10 +13,9 @@ def main(argv: list[str] | None = None) -> None:
     from transforms.crosswalk.transform import transform_changes
 
     changes = job.read("compare", "changes", CHANGES)
-    actions = job.write(
-        transform_changes(changes, job.sources), "records", TRANSFORMED, count_by=("action", Action)
-    )
-    job.write(job.read("compare", "sources", SOURCE_STATUS), "sources", SOURCE_STATUS)
+    transformed = transform_changes(changes, job.sources, job.args["publish_as"])
+    actions = job.write(transformed, "records", TRANSFORMED, count_by=("action", Action))
+    job.pass_on("sources", "compare")  # transform changes no source's status
     job.finish(**actions)
 
 

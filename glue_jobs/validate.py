@@ -2,20 +2,28 @@
 
 import json
 
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from glue_jobs.job_context import begin
+from glue_jobs.job_context import JobContext, begin
 from transforms import lake
 from transforms.gate.duplicates import (
     apply_duplicates,
-    find_duplicates,
+    check_duplicates,
     no_duplicates,
-    publishes_anything,
 )
 from transforms.gate.validate import validate_records
 from transforms.lake.catalog_state import published_counts, read_state
 from transforms.repeat_run import carried_verdicts
-from transforms.schemas import SOURCE_STATUS, TRANSFORMED, VALIDATED, Action, Decision
+from transforms.schemas import SOURCE_STATUS, TRANSFORMED, VALIDATED, Action, Decision, SourceState
+
+
+def failed_sources(job: JobContext, statuses: DataFrame) -> list[str]:
+    """The sources extract could not read: none to look up when extract counted none (its stage record)."""
+    if job.stage_record("extract").get("counts", {}).get("failed_sources") == 0:
+        return []
+    failed = statuses.filter(F.col("status") == SourceState.FAILED).select("source_id").collect()
+    return sorted(row.source_id for row in failed)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -34,21 +42,24 @@ def main(argv: list[str] | None = None) -> None:
         carried = list(carry.documents) if carry else []
         if carried:  # their records were not read: their verdicts are the last run's, added below
             statuses = statuses.filter(~F.col("source_id").isin(carried))
-        validated, statuses, quality = validate_records(
+        verdicts = validate_records(
             transformed,
             statuses,
             [source for source in job.sources if source.id not in carried],
             published_counts(state),
+            failed=failed_sources(job, statuses),
             force=job.args["force"],
             quality_dir=quality_dir,
             run_id=job.run_id,
         )
-        # Only a run that publishes a create or an update can refuse one or find a look-alike: an
-        # unchanged day, or one whose only creates are yesterday's rejects again, skips the whole check.
-        duplicates = (
-            find_duplicates(transformed, statuses, state, job.sources)
-            if publishes_anything(validated)
-            else no_duplicates(job.spark)
+        validated, statuses, quality = verdicts.validated, verdicts.statuses, verdicts.quality
+        duplicates = check_duplicates(
+            transformed,
+            validated,
+            verdicts.stopped,
+            state,
+            job.sources,
+            job.stage_record("transform").get("counts"),
         )
         validated = apply_duplicates(validated, duplicates)
         if carry is not None and carried:
@@ -61,6 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     }
     decisions = job.write(validated, "records", VALIDATED, count_by=("decision", Decision), also=also)
     counted = {name: decisions.pop(name) for name in also}
+    # Written even when no source was held: a later run that carries verdicts reads it (repeat_run).
     job.write(statuses, "sources", SOURCE_STATUS)
     lake.write_text(lake.join(quality_dir, "summary.json"), json.dumps(quality, indent=2), "application/json")
     lake.write_text(

@@ -78,16 +78,17 @@ def harvested(spark, realdata, tmp_path_factory) -> dict[str, list]:
     records, statuses = extract_sources(spark, sources)
     empty = spark.createDataFrame([], CATALOG_STATE)
     transformed = transform_changes(classify_changes(records, statuses, empty), sources)
-    validated, _statuses, _quality = validate_records(
+    validated = validate_records(
         transformed,
         statuses,
         sources,
         spark.createDataFrame([], "source_id string, published long"),
+        failed=[row.source_id for row in statuses.collect() if row.status == "failed"],
         force=False,
         suites_dir=str(Path(suites_init).parent),
         quality_dir=str(tmp_path_factory.mktemp("quality")),
         run_id="dcatus3-fixtures",
-    )
+    ).validated
     rows: dict[str, list] = {}
     for row in validated.collect():
         rows.setdefault(row.source_id, []).append(row)

@@ -8,11 +8,12 @@ from transforms.gate.duplicates import (
     ALREADY_PUBLISHED,
     ALSO_IN_RUN,
     apply_duplicates,
+    check_duplicates,
     find_duplicates,
     publishes_anything,
 )
 from transforms.registry import Source
-from transforms.schemas import CATALOG_STATE, SOURCE_STATUS, TRANSFORMED, VALIDATED
+from transforms.schemas import CATALOG_STATE, TRANSFORMED, VALIDATED
 
 IDS = ("aaa-held", "alpha", "beta", "delta", "gamma", "zeta")
 
@@ -77,12 +78,8 @@ def test_first_publisher_keeps_an_identifier_ties_go_to_the_first_valid_source_a
         change("beta", "B5", title="Ocean Temperatures", landingPage="https://x.gov/ocean"),
     ]
     transformed = spark.createDataFrame(changes, TRANSFORMED)
-    statuses = spark.createDataFrame(
-        [row(SOURCE_STATUS, source_id=s, status="held" if s == "aaa-held" else "complete") for s in IDS],
-        SOURCE_STATUS,
-    )
     sources = [Source(s, s, "Agency", "https://x.gov", "datajson", "dcatus1.1-non-federal") for s in IDS]
-    duplicates = find_duplicates(transformed, statuses, state, sources)
+    duplicates = find_duplicates(transformed, ["aaa-held"], state, sources)  # aaa-held is held
 
     assert duplicates.summary["refused"] == [
         {"source_id": "alpha", "owner": "zeta", "rule": "published", "count": 1, "examples": ["X1"]},
@@ -126,3 +123,35 @@ def test_a_run_that_publishes_no_create_or_update_has_nothing_to_check(spark):
     assert not publishes_anything(nothing)
     assert publishes_anything(decided(("r1", "create", "reject"), ("n1", "create", "accept")))
     assert publishes_anything(decided(("e1", "update", "accept")))
+
+
+def test_a_run_transform_created_and_updated_nothing_in_is_not_checked_and_starts_no_spark_job(spark):
+    state = spark.createDataFrame([published("zeta", "X1")], CATALOG_STATE)
+    rows = [change("alpha", "X1", action="unchanged")]
+    transformed = spark.createDataFrame(rows, TRANSFORMED)
+    validated = spark.createDataFrame([(*r, "accept") for r in rows], VALIDATED)
+    sources = [Source(s, s, "Agency", "https://x.gov", "datajson", "dcatus1.1-non-federal") for s in IDS]
+    group = "duplicates-not-checked"
+    spark.sparkContext.setJobGroup(group, "a run with no create or update")
+    try:
+        duplicates = check_duplicates(
+            transformed, validated, [], state, sources, {"unchanged": 1, "reject": 0}
+        )
+    finally:
+        spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
+    assert not duplicates.found and duplicates.summary == {"refused": [], "near_duplicates": []}
+    assert list(spark.sparkContext.statusTracker().getJobIdsForGroup(group)) == []
+
+
+def test_what_is_found_in_a_run_that_publishes_no_create_or_update_is_not_applied(spark):
+    state = spark.createDataFrame([published("zeta", "X1")], CATALOG_STATE)
+    creates = [change("alpha", "X1")]  # zeta published X1 first: the check finds a refusal
+    transformed = spark.createDataFrame(creates, TRANSFORMED)
+    sources = [Source(s, s, "Agency", "https://x.gov", "datajson", "dcatus1.1-non-federal") for s in IDS]
+    assert find_duplicates(transformed, [], state, sources).found
+
+    # ... but the gate rejected alpha's create anyway: the run publishes nothing, no reason is added
+    rejected = spark.createDataFrame([(*c, "reject") for c in creates], VALIDATED)
+    duplicates = check_duplicates(transformed, rejected, [], state, sources, {"create": 1})
+    assert not duplicates.found
+    assert [r.reasons for r in apply_duplicates(rejected, duplicates).collect()] == [[]]

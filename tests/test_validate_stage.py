@@ -66,17 +66,19 @@ def run(spark, tmp_path, rows, statuses, published, force=False):
     status_frame = spark.createDataFrame(statuses, SOURCE_STATUS)
     counts = spark.createDataFrame(published, "source_id string, published long")
     sources = [source(s["source_id"]) for s in statuses]
-    validated, new_statuses, quality = validate_records(
+    verdicts = validate_records(
         transformed,
         status_frame,
         sources,
         counts,
+        failed=[s["source_id"] for s in statuses if s["status"] == "failed"],
         force=force,
         quality_dir=str(tmp_path / "quality"),
         run_id="r1",
     )
-    decisions = {(r["source_id"], r["identifier"]): r for r in validated.collect()}
-    return validated, decisions, {r["source_id"]: r for r in new_statuses.collect()}, quality
+    decisions = {(r["source_id"], r["identifier"]): r for r in verdicts.validated.collect()}
+    states = {r["source_id"]: r for r in verdicts.statuses.collect()}
+    return verdicts.validated, decisions, states, verdicts.quality
 
 
 @pytest.fixture(scope="module")
@@ -165,6 +167,7 @@ def test_missing_suite_is_fatal(spark, tmp_path):
             spark.createDataFrame([], SOURCE_STATUS),
             [],
             spark.createDataFrame([], "source_id string, published long"),
+            failed=[],
             force=False,
             suites_dir=str(tmp_path),
             quality_dir=str(tmp_path / "q"),

@@ -4,7 +4,7 @@ and the records of an upgraded 1.1 (or XML) source that become DatasetSeries."""
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from transforms.registry import DCATUS3, Source
+from transforms.registry import DCATUS3, Source, published_version
 from transforms.schemas import DcatVersion, RecordType
 
 
@@ -20,15 +20,25 @@ def finish_native_3_0(dataset: dict, record_type: str, identifier: str | None) -
         dataset["identifier"] = identifier
 
 
-def series_identifiers(changes: DataFrame, sources: list[Source]) -> dict[str, frozenset[str]]:
+def series_identifiers(
+    changes: DataFrame, sources: list[Source], publish_as: str = ""
+) -> dict[str, frozenset[str]]:
     """Per source upgraded to 3.0, the identifiers its records name as their parent (isPartOf, or the
-    collection a WAF record belongs to): those records become DatasetSeries. Small: one per collection."""
-    upgraded = F.col("dcat_version") == DcatVersion.V3_0
-    if not [s for s in sources if s.schema != DCATUS3] or not changes.filter(upgraded).limit(1).count():
+    collection a WAF record belongs to): those records become DatasetSeries. Small: one per collection.
+
+    ``publish_as``: the run's (the job argument). Which sources are upgraded is known from the registry
+    and the run, so a run upgrading none looks at no record.
+    """
+    upgraded = [
+        source.id
+        for source in sources
+        if source.schema != DCATUS3 and published_version(source, publish_as) == DcatVersion.V3_0
+    ]
+    if not upgraded:
         return {}
     named = F.trim(F.get_json_object(F.col("raw"), "$.isPartOf"))
     parents = (
-        changes.filter(upgraded & ~F.col("source_id").isin([s.id for s in sources if s.schema == DCATUS3]))
+        changes.filter((F.col("dcat_version") == DcatVersion.V3_0) & F.col("source_id").isin(upgraded))
         .select(
             "source_id",
             F.when(F.col("raw_format") == "json", named)

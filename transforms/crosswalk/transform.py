@@ -261,13 +261,15 @@ def transform_settings(sources: list[Source], series: dict[str, frozenset[str]])
     }
 
 
-def transform_changes(changes: DataFrame, sources: list[Source]) -> DataFrame:
+def transform_changes(changes: DataFrame, sources: list[Source], publish_as: str = "") -> DataFrame:
     """CHANGES rows in, TRANSFORMED rows out (transforms.schemas.TRANSFORMED, exact column order).
+
+    ``publish_as``: the run's (the job argument), which with each source's own says which are upgraded.
 
     Only creates and updates go through Python; every other row passes by in the JVM with empty
     new columns. No row carries its ``raw`` text further: the dataset is in ``dcat_json`` now.
     """
-    settings = transform_settings(sources, series_identifiers(changes, sources))
+    settings = transform_settings(sources, series_identifiers(changes, sources, publish_as))
     handle = changes.sparkSession.sparkContext.broadcast(settings)
     changing = F.col("action").isin(*CHANGING_ACTIONS)
     transformed = (

@@ -17,8 +17,10 @@ and spacing aside) and the same landingPage or a same downloadURL as a record of
 are published with a warning naming the other record; the later record gets it (one of this run
 against the catalog, or the one of the later source id when both are new).
 
-Everything is decided on key-sized columns (identifiers, titles, URLs), joined in Spark; only the
-refusals and warnings, normally none, are kept and broadcast back onto the validated rows.
+Everything is decided on key-sized columns (identifiers, titles, URLs), grouped in Spark in one pass;
+only the groups where a record of this run meets another source's record (normally none) come to the
+driver, which applies the rules; the refusals and warnings, normally none, are broadcast back onto
+the validated rows.
 """
 
 import functools
@@ -31,7 +33,7 @@ from pyspark.sql import functions as F
 from transforms.compare.changes import changes_catalog
 from transforms.gate.validate import check_schemas
 from transforms.registry import Source
-from transforms.schemas import CHANGING_ACTIONS, STRINGS, VALIDATED, Action, Decision, SourceState
+from transforms.schemas import CHANGING_ACTIONS, STRINGS, VALIDATED, Action, Decision
 
 KEYS = ["source_id", "identifier"]
 EXAMPLES = 5
@@ -46,19 +48,23 @@ ALSO_IN_RUN = (
 NEAR_DUPLICATE = 'possible duplicate of "%s" from source "%s": same title and %s'
 REFUSALS = "source_id string, identifier string, refusal string"
 NEAR = "source_id string, identifier string, near_warnings array<string>"
-LOSERS = "source_id string, identifier string, owner string, rule string"
 NO_DUPLICATES: dict = {"refused": [], "near_duplicates": []}
 MATCH_FIELDS = "struct<title:string,landingPage:string,distribution:array<struct<downloadURL:string>>>"
 
 
 @dataclass
 class Duplicates:
-    """Refusals (source_id, identifier, refusal) and warnings (source_id, identifier, near_warnings), cached,
-    and their summary for the run report."""
+    """Refusals (source_id, identifier, refusal) and warnings (source_id, identifier, near_warnings), small
+    frames made on the driver, and their summary for the run report."""
 
     refusals: DataFrame
     near: DataFrame
     summary: dict
+
+    @property
+    def found(self) -> bool:
+        """A refusal or a look-alike was found (the summary counts every one; most runs find none)."""
+        return bool(self.summary["refused"] or self.summary["near_duplicates"])
 
 
 def dataset_id() -> Column:
@@ -66,51 +72,8 @@ def dataset_id() -> Column:
     return F.coalesce("file_identifier", "identifier")
 
 
-def _owned_elsewhere(creates: DataFrame, state: DataFrame) -> DataFrame:
-    published = state.select(
-        dataset_id().alias("dataset_id"),
-        F.col("source_id").alias("owner"),
-        F.coalesce("first_harvested", F.lit("9999-12-31").cast("timestamp")).alias("since"),
-    )
-    return (
-        creates.join(published, on="dataset_id", how="inner")
-        .filter(F.col("owner") != F.col("source_id"))
-        .groupBy(*KEYS)
-        .agg(F.min(F.struct("since", "owner")).alias("first"))
-        .select(*KEYS, F.col("first.owner").alias("owner"), F.lit("published").alias("rule"))
-    )
-
-
-def _same_run_losers(
-    transformed: DataFrame, creates: DataFrame, owned: DataFrame, sources: list[Source]
-) -> DataFrame:
-    candidates = creates.join(owned.select(*KEYS), on=KEYS, how="left_anti")
-    contested = (
-        candidates.groupBy("dataset_id")
-        .agg(F.countDistinct("source_id").alias("sources"))
-        .filter(F.col("sources") > 1)
-    )
-    if contested.isEmpty():
-        # Normally no new identifier is created by two sources: one look, instead of the schema check
-        # and the joins below running only to find no loser.
-        return transformed.sparkSession.createDataFrame([], LOSERS)
-    rows = candidates.join(contested.select("dataset_id"), on="dataset_id", how="left_semi")
-    # Only the contested records (normally none) are checked here: a record the schema rejects cannot win.
-    valid = (
-        check_schemas(transformed.join(rows.select(*KEYS), on=KEYS, how="left_semi"), sources)
-        .filter(F.size("schema_errors") == 0)
-        .select(*KEYS, dataset_id().alias("dataset_id"))
-    )
-    winners = valid.groupBy("dataset_id").agg(F.min("source_id").alias("owner"))
-    return (
-        valid.join(winners, on="dataset_id", how="inner")
-        .filter(F.col("source_id") != F.col("owner"))
-        .select(*KEYS, "owner", F.lit("same run").alias("rule"))
-    )
-
-
 def _match_keys(frame: DataFrame) -> DataFrame:
-    """source_id, identifier, dataset_id, title, url, rank, via: one row per landingPage or downloadURL."""
+    """source_id, identifier, dataset_id, title, url, rank: one row per landingPage (rank 1) or downloadURL (2)."""
     parsed = F.from_json("dcat_json", MATCH_FIELDS)
     base = frame.select(
         *KEYS,
@@ -124,72 +87,212 @@ def _match_keys(frame: DataFrame) -> DataFrame:
     downloads = base.select(
         *columns, F.explode(F.transform("downloads", F.trim)).alias("url"), F.lit(2).alias("rank")
     )
-    return (
-        landing.unionByName(downloads)
-        .filter((F.length("title") > 0) & (F.length("url") > 0))
-        .withColumn("via", F.when(F.col("rank") == 1, "landingPage").otherwise("downloadURL"))
+    return landing.unionByName(downloads).filter((F.length("title") > 0) & (F.length("url") > 0))
+
+
+def _entries(kind: str, frame: DataFrame, in_run: bool, key: str, title: Column, since: Column, rank: Column):
+    """Grouping entries (kind, title, key, row): each row of frame under the key it may collide on."""
+    return frame.select(
+        F.lit(kind).alias("kind"),
+        title.alias("title"),
+        F.col(key).alias("key"),
+        F.struct(
+            *KEYS, "dataset_id", F.lit(in_run).alias("in_run"), since.alias("since"), rank.alias("rank")
+        ).alias("row"),
     )
 
 
-def _near_pairs(
-    transformed: DataFrame, state: DataFrame, refused: DataFrame, stopped: list[str]
-) -> DataFrame:
-    """source_id, identifier, other_source_id, warning: each record's first look-alike in each other source."""
+def _collisions(transformed: DataFrame, state: DataFrame, stopped: list[str]) -> tuple[list, list]:
+    """(identifier groups, look-alike groups), each a list of rows (source_id, identifier, dataset_id,
+    in_run, since, rank) that share a dataset identifier, or a title and a URL, where a record of this
+    run meets a record of another source. One grouping in Spark; only those groups (normally none)
+    come back to the driver, where the rules are applied.
+
+    Identifier groups hold this run's creates and every published record (``since``: when it was
+    first harvested); look-alike groups hold this run's creates and updates and every published
+    record (``rank``: 1 by landingPage, 2 by downloadURL): those this run changes are left out after
+    (``_changed_here``), a look at the few found rather than a join of the whole catalog.
+    """
     changing = transformed.filter(
         F.col("action").isin(*CHANGING_ACTIONS)
         & F.col("dcat_json").isNotNull()
         & ~F.col("source_id").isin(stopped)
     )
-    mine = _match_keys(changing.join(refused.select(*KEYS), on=KEYS, how="left_anti"))
-    touched = transformed.filter(changes_catalog()).select(*KEYS)
-    published = _match_keys(state.join(touched, on=KEYS, how="left_anti")).withColumn("in_run", F.lit(False))
-    others = published.unionByName(mine.withColumn("in_run", F.lit(True)))
-    others = others.select(*[F.col(c).alias(f"other_{c}") for c in others.columns])
-    matches = mine.join(
-        others,
-        on=(F.col("title") == F.col("other_title")) & (F.col("url") == F.col("other_url")),
-        how="inner",
-    ).filter(
-        (F.col("other_source_id") != F.col("source_id"))
-        # the same identifier is a duplicate, refused (or, when invalid, rejected anyway), not a look-alike
-        & (F.col("other_dataset_id") != F.col("dataset_id"))
-        & (~F.col("other_in_run") | (F.col("other_source_id") < F.col("source_id")))
+    creates = changing.filter(F.col("action") == Action.CREATE).select(
+        *KEYS, dataset_id().alias("dataset_id")
     )
-    first = F.min(F.struct("rank", "other_dataset_id", "via")).alias("first")
-    return (
-        matches.groupBy(*KEYS, "other_source_id")
-        .agg(first)
-        .select(
-            *KEYS,
-            "other_source_id",
-            F.format_string(NEAR_DUPLICATE, "first.other_dataset_id", "other_source_id", "first.via").alias(
-                "warning"
-            ),
+    published = state.select(
+        *KEYS,
+        dataset_id().alias("dataset_id"),
+        F.coalesce("first_harvested", F.lit("9999-12-31").cast("timestamp")).alias("since"),
+    )
+    no_title, no_time, no_rank = (
+        F.lit(None).cast("string"),
+        F.lit(None).cast("timestamp"),
+        F.lit(None).cast("int"),
+    )
+    entries = (
+        _entries("identifier", creates, True, "dataset_id", no_title, no_time, no_rank)
+        .unionByName(
+            _entries("identifier", published, False, "dataset_id", no_title, F.col("since"), no_rank)
+        )
+        .filter(F.col("key").isNotNull())  # a null identifier is nobody's
+        .unionByName(
+            _entries("look-alike", _match_keys(changing), True, "url", F.col("title"), no_time, F.col("rank"))
+        )
+        .unionByName(
+            _entries("look-alike", _match_keys(state), False, "url", F.col("title"), no_time, F.col("rank"))
         )
     )
-
-
-def _pair_counts(frame: DataFrame, other: str, extra: list[str]) -> list[dict]:
-    rows = (
-        frame.groupBy("source_id", other, *extra)
+    groups = (
+        entries.groupBy("kind", "title", "key")
         .agg(
-            F.count(F.lit(1)).alias("count"),
-            F.slice(F.sort_array(F.collect_list("identifier")), 1, EXAMPLES).alias("examples"),
+            F.collect_list("row").alias("rows"),
+            F.max("row.in_run").alias("in_run"),
+            F.size(F.collect_set("row.source_id")).alias("sources"),
         )
+        .filter(F.col("in_run") & (F.col("sources") > 1))
+        .select("kind", "rows")
         .collect()
     )
-    entries = [{**row.asDict(), "examples": list(row["examples"])} for row in rows]
+    return (
+        [group.rows for group in groups if group.kind == "identifier"],
+        [group.rows for group in groups if group.kind == "look-alike"],
+    )
+
+
+def _changed_here(transformed: DataFrame, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Those of the published records ``keys`` (source_id, identifier) that this run creates, updates or deletes."""
+    named = sorted("\x00".join(key) for key in keys if None not in key)  # as in a join, null is no key
+    if not named:
+        return set()
+    wanted = F.concat_ws("\x00", *KEYS).isin(named)
+    changed = transformed.filter(changes_catalog() & wanted).select(*KEYS).collect()
+    return {(row.source_id, row.identifier) for row in changed}
+
+
+def _owned_elsewhere(groups: list) -> dict[tuple[str, str], str]:
+    """(source_id, identifier) of a create -> the other source that published its dataset identifier first."""
+    owners: dict[tuple[str, str], tuple] = {}
+    for rows in groups:
+        published = [(row.since, row.source_id) for row in rows if not row.in_run]
+        for create in (row for row in rows if row.in_run):
+            others = [first for first in published if first[1] != create.source_id]
+            if others:
+                key = (create.source_id, create.identifier)
+                owners[key] = min([*others, owners[key]]) if key in owners else min(others)
+    return {key: owner for key, (_, owner) in owners.items()}
+
+
+def _same_run_losers(
+    transformed: DataFrame, groups: list, owned: dict, sources: list[Source]
+) -> dict[tuple[str, str], str]:
+    """(source_id, identifier) of a create -> the source that publishes the same new identifier instead."""
+    contested = []
+    for rows in groups:
+        candidates = [row for row in rows if row.in_run and (row.source_id, row.identifier) not in owned]
+        if len({row.source_id for row in candidates}) > 1:
+            contested.extend(candidates)
+    if not contested:  # normally no new identifier is created by two sources: no schema check here
+        return {}
+    keys = transformed.sparkSession.createDataFrame(
+        [(row.source_id, row.identifier) for row in contested], "source_id string, identifier string"
+    )
+    # Only the contested records are checked here: a record the schema rejects cannot win.
+    valid = {
+        (row.source_id, row.identifier)
+        for row in check_schemas(transformed.join(F.broadcast(keys), on=KEYS, how="left_semi"), sources)
+        .filter(F.size("schema_errors") == 0)
+        .select(*KEYS)
+        .collect()
+    }
+    winners: dict[str, str] = {}
+    for row in contested:
+        if (row.source_id, row.identifier) in valid:
+            winners[row.dataset_id] = min(winners.get(row.dataset_id, row.source_id), row.source_id)
+    return {
+        (row.source_id, row.identifier): winners[row.dataset_id]
+        for row in contested
+        if (row.source_id, row.identifier) in valid and row.source_id != winners[row.dataset_id]
+    }
+
+
+def _near_pairs(groups: list, refused: dict) -> dict[tuple[str, str, str], tuple[int, str]]:
+    """(source_id, identifier, other_source_id) -> (rank, other dataset identifier): each record's first
+    look-alike in each other source (its landingPage before its downloadURLs, then the first identifier)."""
+    first: dict[tuple[str, str, str], tuple[int, str]] = {}
+    for rows in groups:
+        # A refused create is neither warned nor a look-alike.
+        kept = [row for row in rows if not (row.in_run and (row.source_id, row.identifier) in refused)]
+        # Per other source, the dataset identifiers it offers as look-alikes: the published ones to
+        # every record, the ones of this run only to a record of a later source.
+        offered: dict[str, dict[bool, list[str]]] = {}
+        for row in kept:
+            if row.dataset_id is not None:
+                offered.setdefault(row.source_id, {True: [], False: []})[row.in_run].append(row.dataset_id)
+        for row in kept:
+            if not row.in_run or row.dataset_id is None:
+                continue
+            for other, ids in offered.items():
+                if other == row.source_id:
+                    continue
+                choices = ids[False] + (ids[True] if other < row.source_id else [])
+                others = [dataset for dataset in choices if dataset != row.dataset_id]
+                if others:
+                    key = (row.source_id, row.identifier, other)
+                    found = (row.rank, min(others))
+                    first[key] = min(first[key], found) if key in first else found
+    return first
+
+
+def _pair_counts(pairs: list[tuple], other: str, extra: tuple[str, ...] = ()) -> list[dict]:
+    """The summary entries: per (source_id, other, *extra) the count and the first identifiers, from
+    tuples (source_id, identifier, other value, *extra values)."""
+    grouped: dict[tuple, list[str]] = {}
+    for source_id, identifier, *rest in pairs:
+        grouped.setdefault((source_id, *rest), []).append(identifier)
+    entries = [
+        {
+            "source_id": group[0],
+            other: group[1],
+            **dict(zip(extra, group[2:], strict=True)),
+            "count": len(identifiers),
+            "examples": sorted(identifiers)[:EXAMPLES],
+        }
+        for group, identifiers in grouped.items()
+    ]
     return sorted(entries, key=lambda e: (-e["count"], e["source_id"], e[other]))
 
 
 def publishes_anything(validated: DataFrame) -> bool:
     """True when the gate accepted at least one create or update (VALIDATED rows, before this check).
 
-    When it accepted none (most days: nothing new or edited, or only records rejected again), nothing
-    can be refused or look like another record, and the catalog need not even be read.
+    When it accepted none (nothing new or edited, or only records rejected again), nothing can be
+    refused or look like another record.
     """
     accepted = F.col("action").isin(*CHANGING_ACTIONS) & (F.col("decision") == Decision.ACCEPT)
     return not validated.filter(accepted).select(*KEYS).isEmpty()
+
+
+def check_duplicates(
+    transformed: DataFrame,
+    validated: DataFrame,
+    stopped: list[str],
+    state: DataFrame,
+    sources: list[Source],
+    transform_counts: dict | None,
+) -> Duplicates:
+    """The run's Duplicates (see find_duplicates), found only when the run publishes a create or an update.
+
+    ``transform_counts`` (the transform stage's rows per action, when known): a run transform created
+    and updated nothing in (most days) is not checked at all. Otherwise the check runs first, and
+    whether the gate accepted a create or an update (VALIDATED rows) is asked only if it found something.
+    """
+    spark = transformed.sparkSession
+    if transform_counts is not None and not any(transform_counts.get(a) for a in CHANGING_ACTIONS):
+        return no_duplicates(spark)
+    duplicates = find_duplicates(transformed, stopped, state, sources)
+    return duplicates if duplicates.found and publishes_anything(validated) else no_duplicates(spark)
 
 
 def no_duplicates(spark: SparkSession) -> Duplicates:
@@ -200,36 +303,47 @@ def no_duplicates(spark: SparkSession) -> Duplicates:
 
 
 def find_duplicates(
-    transformed: DataFrame, statuses: DataFrame, state: DataFrame, sources: list[Source]
+    transformed: DataFrame, stopped: list[str], state: DataFrame, sources: list[Source]
 ) -> Duplicates:
-    """The refusals and near-duplicate warnings of a run: TRANSFORMED rows, the validated SOURCE_STATUS
-    (held and failed sources publish nothing, so they neither win nor lose) and the base CATALOG_STATE."""
-    stopped = [
-        row["source_id"]
-        for row in statuses.filter(F.col("status").isin(SourceState.HELD, SourceState.FAILED)).collect()
-    ]
-    creates = transformed.filter(
-        (F.col("action") == Action.CREATE)
-        & F.col("dcat_json").isNotNull()
-        & ~F.col("source_id").isin(stopped)
-    ).select(*KEYS, dataset_id().alias("dataset_id"))
-    owned = _owned_elsewhere(creates, state).cache()
-    losers = _same_run_losers(transformed, creates, owned, sources)
-    refused = owned.unionByName(losers).cache()
-    refusals = refused.select(
-        *KEYS,
-        F.when(F.col("rule") == "published", F.format_string(ALREADY_PUBLISHED, "owner"))
-        .otherwise(F.format_string(ALSO_IN_RUN, "owner"))
-        .alias("refusal"),
+    """The refusals and near-duplicate warnings of a run: TRANSFORMED rows, the sources that publish
+    nothing (``stopped``: held and failed; they neither win nor lose) and the base CATALOG_STATE."""
+    identifier_groups, look_alike_groups = _collisions(transformed, state, stopped)
+    # A published record this run changes is no look-alike: its new version (if any) is this run's.
+    changed = _changed_here(
+        transformed,
+        {(row.source_id, row.identifier) for rows in look_alike_groups for row in rows if not row.in_run},
     )
-    pairs = _near_pairs(transformed, state, refused, stopped).cache()
-    near = pairs.groupBy(*KEYS).agg(F.sort_array(F.collect_list("warning")).alias("near_warnings"))
-    summary = {
-        "refused": _pair_counts(refused, "owner", ["rule"]),
-        "near_duplicates": _pair_counts(pairs, "other_source_id", []),
+    look_alike_groups = [
+        [row for row in rows if row.in_run or (row.source_id, row.identifier) not in changed]
+        for rows in look_alike_groups
+    ]
+    owned = _owned_elsewhere(identifier_groups)
+    losers = _same_run_losers(transformed, identifier_groups, owned, sources)
+    refused = {
+        **{key: ("published", owner) for key, owner in owned.items()},
+        **{key: ("same run", owner) for key, owner in losers.items()},
     }
-    owned.unpersist()
-    return Duplicates(refusals, near, summary)
+    pairs = _near_pairs(look_alike_groups, refused)
+    spark = transformed.sparkSession
+    refusals = [
+        (*key, (ALREADY_PUBLISHED if rule == "published" else ALSO_IN_RUN) % owner)
+        for key, (rule, owner) in refused.items()
+    ]
+    warnings: dict[tuple[str, str], list[str]] = {}
+    for (source_id, identifier, other), (rank, other_dataset) in pairs.items():
+        via = "landingPage" if rank == 1 else "downloadURL"
+        warnings.setdefault((source_id, identifier), []).append(NEAR_DUPLICATE % (other_dataset, other, via))
+    summary = {
+        "refused": _pair_counts(
+            [(*key, owner, rule) for key, (rule, owner) in refused.items()], "owner", ("rule",)
+        ),
+        "near_duplicates": _pair_counts(list(pairs), "other_source_id"),
+    }
+    return Duplicates(
+        spark.createDataFrame(refusals, REFUSALS),
+        spark.createDataFrame([(*key, sorted(texts)) for key, texts in warnings.items()], NEAR),
+        summary,
+    )
 
 
 def cross_source_finding() -> Column:
@@ -248,8 +362,7 @@ def cross_source_finding() -> Column:
 
 def apply_duplicates(validated: DataFrame, duplicates: Duplicates) -> DataFrame:
     """VALIDATED with the refused creates rejected (the reason appended) and the near-duplicate warnings added."""
-    if not (duplicates.summary["refused"] or duplicates.summary["near_duplicates"]):
-        # The summary counts every refusal and look-alike: none found, none to join (most runs).
+    if not duplicates.found:  # none to join (most runs)
         return validated.select(*[F.col(f.name).cast(f.dataType) for f in VALIDATED.fields])
     marked = validated.join(F.broadcast(duplicates.refusals), on=KEYS, how="left").join(
         F.broadcast(duplicates.near), on=KEYS, how="left"

@@ -11,6 +11,7 @@ import logging
 import shutil
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 
 import pyarrow as pa
@@ -32,7 +33,6 @@ from transforms.schemas import (
     VALIDATED,
     Action,
     Decision,
-    SourceState,
 )
 
 log = logging.getLogger(__name__)
@@ -203,25 +203,37 @@ def run_suites(
     return holds, failures, data_docs
 
 
+@dataclass
+class Verdicts:
+    """What the gate decided of a run's records and sources."""
+
+    validated: DataFrame  # VALIDATED rows
+    statuses: DataFrame  # SOURCE_STATUS with the holds noted (or the ones --force overrode)
+    quality: dict  # the quality summary for the run report
+    stopped: list[str]  # the sources that publish nothing: held here, or failed before
+
+
 def validate_records(
     transformed: DataFrame,
     statuses: DataFrame,
     sources: list[Source],
     published_counts: DataFrame,
     *,
+    failed: list[str],
     force: bool,
     quality_dir: str,
     run_id: str,
     suites_dir: str | Traversable = quality.PACKAGED_SUITES,
-) -> tuple[DataFrame, DataFrame, dict]:
-    """Returns (validated VALIDATED rows, statuses with holds, quality summary for the run report)."""
+) -> Verdicts:
+    """The gate's verdicts on TRANSFORMED rows and their SOURCE_STATUS.
+
+    ``failed``: the sources whose status is failed (the caller knows them from extract's counts); a
+    suite does not hold them, they stay failed.
+    """
     holds, failures, data_docs = run_suites(
         transformed, statuses, published_counts, suites_dir, quality_dir, run_id
     )
-    failed_sources = {
-        row["source_id"] for row in statuses.filter(F.col("status") == SourceState.FAILED).collect()
-    }
-    held = [] if force else sorted(set(holds) - failed_sources)
+    held = [] if force else sorted(set(holds) - set(failed))
     if held:
         log.warning("held %s source(s): %s", len(held), ", ".join(held))
     checked = check_schemas(transformed, sources)
@@ -251,4 +263,6 @@ def validate_records(
             for source_id, failed in failures.items()
         },
     }
-    return validated, hold_decisions.apply_holds(transformed.sparkSession, statuses, holds, force), summary
+    if holds:
+        statuses = hold_decisions.apply_holds(transformed.sparkSession, statuses, holds, force)
+    return Verdicts(validated, statuses, summary, sorted({*held, *failed}))
