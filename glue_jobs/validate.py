@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> None:
             [source for source in job.sources if source.id not in carried],
             published_counts(state),
             failed=failed_sources(job, statuses),
+            transform_counts=job.stage_record("transform").get("counts"),
             force=job.args["force"],
             quality_dir=quality_dir,
             run_id=job.run_id,

@@ -223,15 +223,21 @@ def validate_records(
     force: bool,
     quality_dir: str,
     run_id: str,
+    transform_counts: dict | None = None,
     suites_dir: str | Traversable = quality.PACKAGED_SUITES,
 ) -> Verdicts:
     """The gate's verdicts on TRANSFORMED rows and their SOURCE_STATUS.
 
     ``failed``: the sources whose status is failed (the caller knows them from extract's counts); a
-    suite does not hold them, they stay failed.
+    suite does not hold them, they stay failed. ``transform_counts``: the transform stage's rows per
+    action, when known: a run with no create, update or delete runs no suite and starts no Spark job
+    for them.
     """
+    may_change = transform_counts is None or any(
+        transform_counts.get(action) for action in (*CHANGING_ACTIONS, Action.DELETE)
+    )
     holds, failures, data_docs = run_suites(
-        transformed, statuses, published_counts, suites_dir, quality_dir, run_id
+        transformed, statuses, published_counts, suites_dir, quality_dir, run_id, may_change=may_change
     )
     held = [] if force else sorted(set(holds) - set(failed))
     if held:
