@@ -1,7 +1,9 @@
 """`make bench`: the whole workflow on generated catalogs, side by side with data.gov's serial loop.
 
-Three parts, each runnable alone (``--parts`` or ``BENCH_PARTS``, comma-separated):
+Four parts, each runnable alone (``--parts`` or ``BENCH_PARTS``, comma-separated):
 
+- ``fixed``: the fixed cost of a run, ``BENCH_FIXED_RECORDS`` (500) mixed records from disk, the same
+  three harvests as ``sizes``, with the Spark jobs each stage started.
 - ``sizes``: for each record count (``BENCH_RECORDS``), generate mixed data.json + WAF sources, time
   the serial loop on them from disk, then three harvests (first, next-day after `mutate`, unchanged).
 - ``side``: ``BENCH_SIDE_RECORDS`` data.json records served by the loopback HTTP server (no added
@@ -35,7 +37,7 @@ if TYPE_CHECKING:  # imported where used: it loads PySpark
 
 REPO = Path(__file__).resolve().parents[1]
 HARVESTS = ("first", "next-day", "unchanged")
-PARTS = ("sizes", "side", "scaleout")
+PARTS = ("fixed", "sizes", "side", "scaleout")
 SCALEOUT_MASTERS = ("local[1]", "local[2]", "cluster")  # compared with local[2]
 
 
@@ -364,6 +366,8 @@ def run_parts(parts: list[str], args: argparse.Namespace, work: Path, results: d
     """Run the chosen parts into ``results``, saving <work>/results.json after each (a crash keeps the parts before it)."""
     latency = 0.0 if args.mode == "disk" else args.latency
     measure = {
+        # The fixed cost of a run: a small catalog from disk, where Spark's own work is nearly all there is.
+        "fixed": lambda: bench_size(args.fixed_records, work, args.seed, "disk", 0.0, args.driver_memory),
         "sizes": lambda: {
             "runs": [
                 bench_size(int(n), work, args.seed, args.mode, latency, args.driver_memory)
@@ -384,6 +388,7 @@ def run_parts(parts: list[str], args: argparse.Namespace, work: Path, results: d
 
 def _all_succeeded(results: dict) -> bool:
     harvests = [h for r in results.get("sizes", {}).get("runs", []) for h in r["harvests"].values()]
+    harvests += list(results.get("fixed", {}).get("harvests", {}).values())
     harvests += list(results.get("side", {}).get("harvests", {}).values())
     harvests += list(results.get("scaleout", {}).get("runs", {}).values())
     return all(h.get("returncode", 1) == 0 for h in harvests)
@@ -404,6 +409,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("rest", nargs="*")
     parser.add_argument("--parts", default=os.environ.get("BENCH_PARTS", ",".join(PARTS)))
     parser.add_argument("--records", default=os.environ.get("BENCH_RECORDS", "10000,100000"))
+    parser.add_argument(
+        "--fixed-records", type=int, default=int(os.environ.get("BENCH_FIXED_RECORDS", "500"))
+    )
     parser.add_argument(
         "--side-records", type=int, default=int(os.environ.get("BENCH_SIDE_RECORDS", "100000"))
     )

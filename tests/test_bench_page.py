@@ -36,9 +36,32 @@ def _size(records: int, first: float, next_day: float, unchanged: float, peak_mi
     }
 
 
+def _fixed() -> dict:
+    """The fixed-cost part: first harvest within its jobs but not its seconds, unchanged the other way."""
+    return {
+        "driver_memory": "4g",
+        "records": 500,
+        "sources": 2,
+        "largest_source": 300,
+        "baseline": {"seconds": 0.3, "rate": 1500.0, "invalid": 0, "schema": "schema.json"},
+        "harvests": {
+            "first": _harvest(25.0, 2300, spark_jobs=38),
+            "next-day": _harvest(24.0, 2300, spark_jobs=39),
+            "unchanged": _harvest(7.5, 1800, spark_jobs=12),
+        },
+    }
+
+
+def verdict(results: dict, target: str) -> bool | None:
+    """The verdict of the one target whose name starts with ``target``."""
+    (row,) = [row for row in target_rows(results) if row.name.startswith(target)]
+    return row.met
+
+
 def _results() -> dict:
     """Figures chosen so each target lands on a known side of its line."""
     return {
+        "fixed": _fixed(),
         "machine": {
             "cores": 2,
             "memory": "24 GB",
@@ -77,44 +100,60 @@ def _results() -> dict:
 
 
 def test_each_target_is_judged_from_its_figures():
-    verdicts = [row.met for row in target_rows(_results())]
-    # first 590 <= 600; next-day 200 > 180; unchanged 110 <= 120; 5,800 MiB <= 6 GiB and x1.16 of 5,000;
-    # side first 2,000 / 800 = 2.5x; side unchanged 30 / 150 = 0.2x < 0.25x; the cluster's catalog differs
-    assert verdicts == [True, False, True, True, True, False, False]
+    results = _results()
+    # The fixed cost: first 38 jobs <= 40 but 25.0 s > 20 s; unchanged 12 jobs > 10 but 7.5 s <= 8 s.
+    assert verdict(results, "first harvest of the fixed-cost catalog in at most 40 Spark jobs") is True
+    assert verdict(results, "first harvest of the fixed-cost catalog in at most 20 s") is False
+    assert verdict(results, "unchanged harvest of the fixed-cost catalog in at most 10 Spark jobs") is False
+    assert verdict(results, "unchanged harvest of the fixed-cost catalog in at most 8 s") is True
+    # 430,000: first 590 > 420; next-day 200 > 180; unchanged 110 <= 120; extract 295 > 100;
+    # 5,800 MiB <= 6 GiB and x1.16 of 5,000
+    assert verdict(results, "first harvest of 430,000") is False
+    assert verdict(results, "next-day harvest of 430,000") is False
+    assert verdict(results, "unchanged harvest of 430,000") is True
+    assert verdict(results, "extract's part") is False
+    assert verdict(results, "peak RSS") is True
+    # side first 2,000 / 800 = 2.5x >= 1.5x; side unchanged 30 / 150 = 0.2x < 0.25x; the cluster's catalog differs
+    assert verdict(results, "first harvest at least 1.5x") is True
+    assert verdict(results, "unchanged re-harvest") is False
+    assert verdict(results, "scale-out") is False
 
 
 def test_no_verdict_at_data_gov_size_when_430000_was_not_run():
     results = _results()
     results["sizes"]["runs"] = results["sizes"]["runs"][:1]
-    rows = target_rows(results)
-    assert [row.met for row in rows[:4]] == [None, None, None, None]
-    assert all("430,000 records not run" in row.status for row in rows[:4])
+    rows = [row for row in target_rows(results) if "430,000" in row.name]
+    assert len(rows) == 5 and all(row.met is None for row in rows)
+    assert all("430,000 records not run" in row.status for row in rows)
 
 
 def test_memory_that_grows_more_than_20_percent_misses_even_under_6_gib():
     results = _results()
     results["sizes"]["runs"][0] = _size(100_000, 266, 80, 77, 4000)  # 5,800 / 4,000 = x1.45
-    assert target_rows(results)[3].met is False
+    assert verdict(results, "peak RSS") is False
 
 
 def test_a_failed_harvest_misses_its_target_however_fast():
     results = _results()
-    results["sizes"]["runs"][1]["harvests"]["first"] = _harvest(100.0, 5800, returncode=1)
-    assert target_rows(results)[0].met is False
+    results["sizes"]["runs"][1]["harvests"]["unchanged"] = _harvest(100.0, 5800, returncode=1)
+    assert verdict(results, "unchanged harvest of 430,000") is False
+    results["fixed"]["harvests"]["first"] = _harvest(10.0, 2000, returncode=1, spark_jobs=20)
+    assert verdict(results, "first harvest of the fixed-cost catalog in at most 40 Spark jobs") is False
 
 
 def test_scaleout_meets_its_target_when_every_master_finishes_with_the_same_catalog():
     results = _results()
     results["scaleout"]["runs"]["cluster"]["catalog_difference"] = []
-    assert target_rows(results)[-1].met is True
+    assert verdict(results, "scale-out") is True
     results["scaleout"]["runs"]["cluster"] = {"error": "no standalone cluster helper"}
-    assert target_rows(results)[-1].met is False
+    assert verdict(results, "scale-out") is False
 
 
 def test_parts_not_run_give_no_verdict():
     results = _results()
-    del results["side"], results["scaleout"]
-    assert [row.met for row in target_rows(results)[4:]] == [None, None, None]
+    del results["side"], results["scaleout"], results["fixed"]
+    rows = [row for row in target_rows(results) if "430,000" not in row.name]
+    assert len(rows) == 7 and all(row.met is None for row in rows)
 
 
 def test_render_rewrites_the_page_from_results_json_and_keeps_the_hand_written_sections(tmp_path):
@@ -128,6 +167,7 @@ def test_render_rewrites_the_page_from_results_json_and_keeps_the_hand_written_s
     assert "| data.gov loop, hash-only | 30.0 | 3,333 | - | 0 |" in text
     assert "| cluster (`local[2]`) | 90.0 | 222 | 1,500 | differs: dataset X: title differs |" in text
     assert "**2.50x**" in text and "**0.20x**" in text
+    assert "| first | 25.0 | 38 | 12.5 (?) | - | - | - | - |" in text
     assert (page.parent / "benchmarks" / "scaling.svg").is_file()
 
 
