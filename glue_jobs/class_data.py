@@ -8,8 +8,9 @@ by every later driver (``-XX:SharedArchiveFile``).
 The archive fits one classpath and one JDK exactly, so its name is a digest of both (the jars'
 names, sizes and times, the JDK's module image): a changed PySpark or JDK gets an archive of its
 own. It lives in the virtual environment that runs the driver (``<venv>/spark-class-data``),
-which is what fixes the jars, or else in the user's cache folder. A JVM that finds the archive unusable says so and runs without it
-(checked: mismatched classpath, another JDK, a zeroed file), so those warnings are silenced. One
+which is what fixes the jars, or else in the user's cache folder. A JVM that finds the archive
+unusable says so and runs without it (checked: mismatched classpath, another JDK, a zeroed file),
+so those warnings are silenced. One
 thing it cannot survive is a truncated archive (the JVM crashes), hence an archive only ever
 appears whole: written under a temporary name by a JVM that exited cleanly, then renamed.
 """
