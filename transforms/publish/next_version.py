@@ -5,7 +5,7 @@ Rows a catalog database refused are treated as rejected here too, so they are no
 lake's state and the next run tries them again.
 """
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from transforms.schemas import (
@@ -36,20 +36,48 @@ def without_refused(accepted: DataFrame, refused: DataFrame | None) -> DataFrame
 
 
 def next_state(state: DataFrame, accepted: DataFrame, run_id: str) -> DataFrame:
-    """The catalog after applying `accepted` (with a `slug` column) to `state`."""
-    # Only keys and timestamps are broadcast; neither the state nor the changes are shuffled.
-    untouched = state.join(F.broadcast(accepted.select(*KEYS)), on=KEYS, how="left_anti")
-    previous = state.select(*KEYS, F.col("first_harvested").alias("previous_first_harvested"))
+    """The catalog after applying `accepted` (with a `slug` column) to `state`.
+
+    One shuffle by source_id brings each key's published row and accepted change together; it is the
+    partitioning a catalog version is written with (catalog_state.write_version), so the write needs
+    no other shuffle, and neither side is broadcast.
+    """
     now = F.current_timestamp()
-    upserts = (
-        accepted.filter(F.col("action").isin(*CHANGING_ACTIONS))
-        .join(F.broadcast(previous), on=KEYS, how="left")
-        .withColumn("first_harvested", F.coalesce("previous_first_harvested", now))
-        .withColumn("last_harvested", now)
-        .withColumn("last_changed_run", F.lit(run_id))
-        .select(*CATALOG_STATE.fieldNames())
+    stamps = {
+        "first_harvested": F.coalesce("previous_first_harvested", now),
+        "last_harvested": now,
+        "last_changed_run": F.lit(run_id),
+    }
+    fields = CATALOG_STATE.fieldNames()
+    published = state.select(*fields, F.lit(False).alias("accepted"), F.lit(False).alias("upsert"))
+    changes = accepted.select(
+        *(
+            F.lit(None).cast(CATALOG_STATE[name].dataType).alias(name) if name in stamps else name
+            for name in fields
+        ),
+        F.lit(True).alias("accepted"),
+        F.col("action").isin(*CHANGING_ACTIONS).alias("upsert"),
     )
-    return untouched.select(*CATALOG_STATE.fieldNames()).unionByName(upserts)
+    # A key with a null part matches nothing, as in a join: its published row stays, its change is new.
+    same_key = Window.partitionBy(*KEYS)
+    known = F.col("source_id").isNotNull() & F.col("identifier").isNotNull()
+    previous = F.max(F.when(~F.col("accepted"), F.col("first_harvested"))).over(same_key)
+    return (
+        published.unionByName(changes)
+        .repartition("source_id")
+        .withColumn("touched", known & F.max("accepted").over(same_key))
+        .withColumn("previous_first_harvested", F.when(known, previous))
+        # A change replaces its key's published row; a delete leaves nothing.
+        .filter(F.when(F.col("accepted"), F.col("upsert")).otherwise(~F.col("touched")))
+        .select(
+            *(
+                F.when(F.col("accepted"), stamps[name]).otherwise(F.col(name)).alias(name)
+                if name in stamps
+                else name
+                for name in fields
+            )
+        )
+    )
 
 
 def record_outcomes(

@@ -5,7 +5,7 @@ even when its title changes, so links stay valid. A new record gets ``slugify(ti
 that name is taken (by a published record, or by another new record of the same run) it gets
 a numbered suffix, as CKAN's harvesters do: ``water-quality``, ``water-quality-1``, ...
 
-Numbering, decided in Spark for the whole run at once:
+Numbering, decided for the whole run at once:
 
 * every published slug ``<base>-<n>`` (and every new record's own slug that looks like one)
   marks number ``n`` of ``<base>`` as taken; a slug equal to ``<base>`` marks number 0;
@@ -14,12 +14,17 @@ Numbering, decided in Spark for the whole run at once:
 
 A new name is therefore never a published slug nor another new record's name, and the same
 input always gives the same slugs. Gaps in the numbering are allowed; collisions are not.
+
+The names it needs (the changes' keys and titles, the published keys and slugs) are small, so
+one Spark job collects them and the driver numbers the run; the changes themselves are never
+shuffled nor joined: a batched lookup adds each one's slug where it is read.
 """
 
 import re
+from collections import defaultdict
 
 import pandas as pd
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import DataFrame, Row
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType
 
@@ -33,6 +38,9 @@ KEYS = ["source_id", "identifier"]
 # <base>-<n>: the last hyphen and the digits after it; at most 9 digits so n fits a long
 NUMBERED = r"^(.+)-([0-9]{1,9})$"
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
+_NUMBERED = re.compile(NUMBERED)
+
+Key = tuple[str | None, str | None]
 
 
 def slugify(title: str | None) -> str:
@@ -48,66 +56,100 @@ def slugify(title: str | None) -> str:
     return slug or FALLBACK
 
 
-@F.pandas_udf(StringType())  # a type object: no session needed at import
-def _slugify_batch(titles: pd.Series) -> pd.Series:
-    return titles.map(slugify)
+def _names(changes: DataFrame, state: DataFrame) -> list[Row]:
+    """One Spark job: each change's keys and title, and each published slug's keys, base and number.
+
+    The published slugs are split by Spark's own regular expression, as they always were: a slug
+    of an older catalog need not be made of the characters ``slugify`` leaves.
+    """
+    numbered = F.col("slug").rlike(NUMBERED)
+    published = state.filter(F.col("slug").isNotNull()).select(
+        F.lit(False).alias("change"),
+        *KEYS,
+        F.col("slug").alias("name"),
+        F.when(numbered, F.regexp_extract("slug", NUMBERED, 1)).alias("base"),
+        F.when(numbered, F.regexp_extract("slug", NUMBERED, 2).cast("long")).alias("number"),
+    )
+    titles = changes.select(
+        F.lit(True).alias("change"),
+        *KEYS,
+        F.col("title").alias("name"),
+        F.lit(None).cast("string").alias("base"),
+        F.lit(None).cast("long").alias("number"),
+    )
+    return titles.unionByName(published).collect()
 
 
-def _taken_numbers(names: DataFrame) -> DataFrame:
-    """base, number: for each name, (name, 0) and, when it looks like <base>-<n>, (base, n)."""
-    bare = names.select(F.col("name").alias("base"), F.lit(0).cast("long").alias("number"))
-    numbered = names.filter(F.col("name").rlike(NUMBERED)).select(
-        F.regexp_extract("name", NUMBERED, 1).alias("base"),
-        F.regexp_extract("name", NUMBERED, 2).cast("long").alias("number"),
-    )
-    return bare.unionByName(numbered)
+def _null_first(key: Key) -> tuple:
+    """Sort key of (source_id, identifier) in Spark's ascending order: nulls first, then by code point."""
+    return tuple((part is not None, part or "") for part in key)
 
 
-def _name_new_records(new: DataFrame, state: DataFrame) -> DataFrame:
-    """KEYS + slug for records without a published slug (`new` has KEYS and `base`)."""
-    published = _taken_numbers(state.filter(F.col("slug").isNotNull()).select(F.col("slug").alias("name")))
-    # A new record's own base taken as <base>-<n> reserves n for that other base only.
-    claimed = _taken_numbers(new.select(F.col("base").alias("name"))).filter(F.col("number") > 0)
-    taken = (
-        published.unionByName(claimed)
-        .join(new.select("base").distinct(), on="base", how="left_semi")
-        .groupBy("base")
-        .agg(F.max("number").alias("highest"), F.max(F.col("number") == 0).alias("bare_taken"))
-    )
-    rank = F.row_number().over(Window.partitionBy("base").orderBy(*KEYS)) - 1
-    bare_free = F.coalesce(~F.col("bare_taken"), F.lit(True))
-    highest = F.coalesce(F.col("highest"), F.lit(0))
-    number = F.when(bare_free, F.when(F.col("rank") == 0, 0).otherwise(highest + F.col("rank"))).otherwise(
-        highest + F.col("rank") + 1
-    )
-    return (
-        new.join(taken, on="base", how="left")
-        .withColumn("rank", rank)
-        .withColumn("number", number)
-        .select(
-            *KEYS,
-            F.when(F.col("number") == 0, F.col("base"))
-            .otherwise(F.concat_ws("-", "base", F.col("number").cast("string")))
-            .alias("new_slug"),
-        )
-    )
+def _number_new_records(
+    titles: dict[Key, str | None], taken_names: list[tuple[str, str | None, int | None]]
+) -> dict:
+    """key -> slug for new records (their keys and titles), given the published slugs as
+    (slug, base, number) with base and number set when the slug looks like <base>-<n>."""
+    taken: dict[str, set[int]] = defaultdict(set)
+    for slug, base, number in taken_names:
+        taken[slug].add(0)
+        if base is not None and number is not None:
+            taken[base].add(number)
+    bases = {key: slugify(title) for key, title in titles.items()}
+    for base in bases.values():
+        # A new record's own base taken as <base>-<n> reserves n for that other base only.
+        match = _NUMBERED.match(base)
+        if match and int(match.group(2)) > 0:
+            taken[match.group(1)].add(int(match.group(2)))
+    by_base: dict[str, list[Key]] = defaultdict(list)
+    for key, base in bases.items():
+        by_base[base].append(key)
+    slugs = {}
+    for base, keys in by_base.items():
+        numbers = taken.get(base, set())
+        highest = max(numbers, default=0)
+        bare_free = 0 not in numbers
+        for rank, key in enumerate(sorted(keys, key=_null_first)):
+            if bare_free:
+                number = 0 if rank == 0 else highest + rank
+            else:
+                number = highest + rank + 1
+            slugs[key] = base if number == 0 else f"{base}-{number}"
+    return slugs
 
 
 def assign_slugs(changes: DataFrame, state: DataFrame) -> DataFrame:
-    """`changes` plus `slug`: the published slug of a known record, a fresh unique one for a new record."""
-    published = state.filter(F.col("slug").isNotNull()).select(*KEYS, F.col("slug").alias("published_slug"))
-    # Key-sized sides are broadcast, so the changes (with their dataset JSON) are never shuffled.
-    with_published = changes.join(F.broadcast(published), on=KEYS, how="left")
-    # Only records without a slug run through Python (a batched pandas UDF), never the whole catalog.
-    new = (
-        with_published.filter(F.col("published_slug").isNull())
-        .groupBy(*KEYS)
-        .agg(F.min("title").alias("title"))  # one title per key, whichever order rows arrive in
-        .select(*KEYS, _slugify_batch(F.col("title")).alias("base"))
-    )
-    named = _name_new_records(new, state)
-    return (
-        with_published.join(F.broadcast(named), on=KEYS, how="left")
-        .withColumn("slug", F.coalesce("published_slug", "new_slug"))
-        .drop("published_slug", "new_slug")
-    )
+    """`changes` plus `slug`: the published slug of a known record, a fresh unique one for a new record.
+
+    Runs one Spark job now (collecting the names, see ``_names``); the frame it returns adds the slugs
+    with a batched lookup, without a join or a shuffle.
+    """
+    rows = _names(changes, state)
+    published: dict[Key, str] = {}
+    taken_names = []
+    titles: dict[Key, list[str]] = defaultdict(list)
+    for row in rows:
+        key = (row.source_id, row.identifier)
+        if row.change:
+            names = titles[key]  # every change's key, even one without a title
+            if row.name is not None:
+                names.append(row.name)
+        else:
+            taken_names.append((row.name, row.base, row.number))
+            if None not in key:  # a null key matches no change, as in a join
+                published[key] = row.name
+    # One title per key, whichever order rows arrive in (the smallest; Spark's string order is by code point).
+    new = {key: min(names, default=None) for key, names in titles.items() if key not in published}
+    numbered = _number_new_records(new, taken_names)
+    # A change without a key can be named by no lookup: it has no slug, though its title took its rank.
+    slug_of = {
+        key: published[key] if key in published else numbered[key] for key in titles if None not in key
+    }
+    lookup = changes.sparkSession.sparkContext.broadcast(slug_of)
+
+    @F.pandas_udf(StringType())
+    def slug_by_key(source_id: pd.Series, identifier: pd.Series) -> pd.Series:
+        table = lookup.value
+        return pd.Series([table.get(key) for key in zip(source_id, identifier, strict=True)], dtype=object)
+
+    return changes.withColumn("slug", slug_by_key(*KEYS))
