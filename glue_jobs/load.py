@@ -7,11 +7,9 @@ import json
 import logging
 
 from pyspark import StorageLevel
-from pyspark.sql import functions as F
 
 from glue_jobs.job_context import begin
 from transforms import lake
-from transforms.gate.duplicates import cross_source_finding
 from transforms.lake import lock as lake_lock
 from transforms.lake.catalog_state import read_state
 from transforms.lake.harvest_times import record_source_harvests
@@ -22,7 +20,7 @@ from transforms.publish.publication import plan_publication, publish_catalog
 from transforms.repeat_run import carriable_sources, write_last_run
 from transforms.reports.published_warnings import report_rows
 from transforms.reports.report import check_counts, report_figures, write_report
-from transforms.schemas import CHANGES, OUTCOMES, SOURCE_STATUS, VALIDATED
+from transforms.schemas import CHANGES, SOURCE_STATUS, VALIDATED
 
 log = logging.getLogger("harvest")
 DRY_RUN_MESSAGE = (
@@ -126,10 +124,8 @@ def main(argv: list[str] | None = None) -> None:
     if published.refused is not None:  # their outcomes, figures and CSVs are computed again
         rows.unpersist()
         rows = persisted_report_rows(job, record_outcomes(validated, published.refused), published_before)
-    report = write_report(
-        job.lake, run, rows, statuses, job.sources, quality, figures if published.refused is None else None
-    )
-    outcomes = rows.filter(F.col("of_run")).select(*OUTCOMES.fieldNames())
+        figures = report_figures(rows, statuses, job.sources, quality)
+    report = write_report(job.lake, run, rows, statuses, job.sources, quality, figures)
     if db_url:
         from transforms.publish.datagov import RECORD_TEXT, close_jobs
 
@@ -145,7 +141,7 @@ def main(argv: list[str] | None = None) -> None:
 
     publish_run(job, report)
     # Last, once everything is published: what a repeat of this run may carry (transforms.repeat_run).
-    carriable = carriable_sources(outcomes, statuses, published.refused, cross_source_finding())
+    carriable = carriable_sources(figures, published.refused)  # from the figures on the driver
     write_last_run(job.lake, job.manifest, published.version, carriable)
     rows.unpersist()
     lake_lock.release(job.lake, job.run_id)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from pyspark.sql import functions as F
 
 from devtools.local_http import serve_folder
 from devtools.run_samples import SAMPLES
@@ -23,6 +24,7 @@ from transforms.fetch.source_pass import document_sha256
 from transforms.gate import duplicates
 from transforms.lake.catalog_state import read_pointer
 from transforms.lake.manifest import RunManifest
+from transforms.reports.report import report_figures
 from transforms.schemas import DB_RESULTS, OUTCOMES, SOURCE_STATUS
 
 REGISTRY = """sources:
@@ -270,5 +272,6 @@ def test_only_sources_whose_verdicts_depend_on_nothing_else_can_be_carried(spark
         OUTCOMES,
     )
     refused = spark.createDataFrame([("refused", "x", "refused", "value too long")], DB_RESULTS)
-    carriable = repeat_run.carriable_sources(outcomes, statuses, refused, duplicates.cross_source_finding())
+    rows = outcomes.withColumn("of_run", F.lit(True))  # the report's rows of the run: no catalog here
+    carriable = repeat_run.carriable_sources(report_figures(rows, statuses, [], {}), refused)
     assert carriable == {"plain": "sha-plain"}

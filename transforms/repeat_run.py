@@ -44,17 +44,15 @@ from transforms import lake
 from transforms.fetch.source_pass import document_sha256  # fetched as extract fetches it
 from transforms.lake.manifest import RunManifest
 from transforms.registry import Source
+from transforms.reports.report import CARRY_FACTS
 from transforms.schemas import (
     CHANGES,
-    CHANGING_ACTIONS,
-    EXTRACT_RECORDS,
     SOURCE_STATUS,
     STRINGS,
     TRANSFORMED,
     VALIDATED,
     Action,
     Decision,
-    Outcome,
     SourceState,
 )
 
@@ -257,34 +255,40 @@ def decide(lake_root: str, manifest: RunManifest) -> Carry | None:
     return repeat
 
 
-def carriable_sources(
-    outcomes: DataFrame, statuses: DataFrame, refused: DataFrame | None, cross_source: Column
-) -> dict[str, str]:
+def carriable_sources(figures: dict, refused: DataFrame | None) -> dict[str, str]:
     """source_id -> document sha256 of the sources whose verdicts a later run may carry from this one.
 
     A source qualifies when it is complete (not failed, partial or held), extract hashed its
-    document, nothing of it was held or refused by the database, and no reason or warning of it
-    came from another source (``cross_source``, the duplicates check's finding, changes when other
-    sources do).
+    document, none of its rows was held or refused by the database, and no reason or warning of it
+    came from another source (the duplicates check's finding changes when other sources do).
+    ``figures``: the run's ``report.report_figures``, already on the driver, which tell each source's
+    status, document hash and rows that keep it from being carried; only the sources of the rows the
+    database ``refused`` (rare) are looked up in Spark.
     """
-    blocked = outcomes.filter((F.col("outcome") == Outcome.HELD) | cross_source).select("source_id")
-    if refused is not None:
-        blocked = blocked.unionByName(refused.select("source_id"))
-    rows = (
-        statuses.filter((F.col("status") == SourceState.COMPLETE) & F.col("document_sha256").isNotNull())
-        .join(blocked.distinct(), on="source_id", how="left_anti")
-        .select("source_id", "document_sha256")
-        .collect()
+    refused_sources = (
+        set()
+        if refused is None
+        else {row.source_id for row in refused.select("source_id").distinct().collect()}
     )
-    return {row.source_id: row.document_sha256 for row in rows}
+    return {
+        source_id: facts["document_sha256"]
+        for source_id, facts in sorted(figures[CARRY_FACTS].items())
+        if facts["status"] == SourceState.COMPLETE
+        and facts["document_sha256"] is not None
+        and not facts["rows_not_carriable"]
+        and source_id not in refused_sources
+    }
 
 
 def carried_verdicts(spark: SparkSession, lake_root: str, carry: Carry) -> tuple[DataFrame, DataFrame]:
-    """(VALIDATED, SOURCE_STATUS) of the carried sources: the last run's, as reading them again would write them.
+    """(VALIDATED, SOURCE_STATUS) of the carried sources: the last run's, as reading them again would judge them.
 
-    Its accepted creates, updates and unchanged records are unchanged rows now (with extract's
-    warnings only and no transform columns, like any unchanged row); its accepted deletes are done;
-    its rejects are rejected again as they were.
+    Its accepted creates, updates and unchanged records are unchanged rows now (with no transform
+    columns, like any unchanged row); its accepted deletes are done; its rejects are rejected again as
+    they were. Every row keeps its warnings: a record the last run created or updated keeps the ones
+    its published version stores, which are what the report shows for an unchanged record anyway
+    (extract's among them: ``published_warnings.report_rows``). Read from the last run's validate
+    tables alone, with no join, so writing them starts no Spark job of their own.
     """
 
     def table(stage: str, name: str, schema) -> DataFrame:
@@ -292,43 +296,19 @@ def carried_verdicts(spark: SparkSession, lake_root: str, carry: Carry) -> tuple
         return spark.read.schema(schema).parquet(uri).filter(F.col("source_id").isin(list(carry.documents)))
 
     previous = table("validate", "records", VALIDATED)
-    # A repeat wrote no extract table, and needs none: it created and updated nothing.
-    if lake.folder_exists(lake.run_path(lake_root, carry.of, "extract", "records")):
-        extract_warnings = table("extract", "records", EXTRACT_RECORDS)
-    else:
-        extract_warnings = spark.createDataFrame([], EXTRACT_RECORDS)
-    extract_warnings = extract_warnings.select(
-        "source_id", "identifier", F.col("warnings").alias("extract_warnings")
-    )
     accepted = F.col("decision") == Decision.ACCEPT
-    changed = accepted & F.col("action").isin(*CHANGING_ACTIONS)
     kept = previous.filter(~(accepted & (F.col("action") == Action.DELETE)))
-    # Only the records created or updated last time need extract's warnings looked up (their
-    # warnings hold transform's too); identifiers of accepted records are unique in their source.
-    warnings_of_changed = (
-        kept.filter(changed)
-        .select("source_id", "identifier")
-        .join(
-            extract_warnings.filter(F.col("identifier").isNotNull()),
-            on=["source_id", "identifier"],
-            how="inner",
-        )
-    )
-    joined = kept.join(warnings_of_changed, on=["source_id", "identifier"], how="left")
-    empty = F.array().cast(STRINGS)
 
     def carried(name: str) -> Column:
         if name == "action":
             return F.when(accepted, F.lit(Action.UNCHANGED)).otherwise(F.col("action"))
         if name == "warnings":
-            return F.when(changed, F.coalesce("extract_warnings", empty)).otherwise(
-                F.coalesce("warnings", empty)
-            )
+            return F.coalesce("warnings", F.array().cast(STRINGS))
         if name in TRANSFORM_COLUMNS:
             return F.when(accepted, F.lit(None).cast(VALIDATED[name].dataType)).otherwise(F.col(name))
         return F.col(name)
 
     return (
-        joined.select(*[carried(name).alias(name) for name in VALIDATED.fieldNames()]),
+        kept.select(*[carried(name).alias(name) for name in VALIDATED.fieldNames()]),
         table("validate", "sources", SOURCE_STATUS),
     )

@@ -30,6 +30,10 @@ from transforms.schemas import (
     RunStatus,
 )
 
+# Beside a run's figures but not in its report: per source, what ``repeat_run.carriable_sources`` reads
+# (status, document hash, and how many rows keep a later run from carrying its verdicts).
+CARRY_FACTS = "carry_facts"
+
 
 def _top_reasons_overall(by_source: dict[str, list[dict]]) -> list[dict]:
     """Reasons across sources (from the per-source lists), with examples naming their source."""
@@ -53,12 +57,15 @@ def build_report(
 
 
 def _assemble(run: dict, figures: dict, quality: dict) -> dict:
-    return {**run, **figures, "quality_docs": quality.get("data_docs"), "outcomes": "report/outcomes"}
+    shown = {name: value for name, value in figures.items() if name != CARRY_FACTS}
+    return {**run, **shown, "quality_docs": quality.get("data_docs"), "outcomes": "report/outcomes"}
 
 
 def report_figures(rows: DataFrame, statuses: DataFrame, sources: list[Source], quality: dict) -> dict:
     """The part of the report computed from the run's tables (the Spark work): its outcome, per-source
-    entries, totals and top reasons. ``check_counts`` takes it as it takes a whole report.
+    entries, totals and top reasons, and (``CARRY_FACTS``, left out of the report) what decides
+    whether a later run may carry each source's verdicts. ``check_counts`` takes it as it takes a
+    whole report.
 
     ``rows``: the run's ``published_warnings.report_rows`` (its outcomes, with the warnings the report
     shows, and the published records it did not see).
@@ -68,6 +75,7 @@ def report_figures(rows: DataFrame, statuses: DataFrame, sources: list[Source], 
     registry = {source.id: source for source in sources}
     expectations = quality.get("sources", {})
     entries = []
+    carry_facts = {}
     for status in sorted(status_rows, key=lambda row: row["source_id"]):
         source = registry.get(status["source_id"])
         tally = tallies.get(status["source_id"], SourceTallies())
@@ -92,12 +100,18 @@ def report_figures(rows: DataFrame, statuses: DataFrame, sources: list[Source], 
             **tally.report_groups(),
         }
         entries.append(entry)
+        carry_facts[status["source_id"]] = {
+            "status": status["status"],
+            "document_sha256": status["document_sha256"],
+            "rows_not_carriable": tally.not_carriable,
+        }
     totals = {name: sum(entry[name] for entry in entries) for name in (*COUNT_NAMES, "deletes_held")}
     return {
         "outcome": run_outcome(entries),
         "sources": entries,
         "totals": totals,
         "top_reasons": _top_reasons_overall({entry["source_id"]: entry["top_reasons"] for entry in entries}),
+        CARRY_FACTS: carry_facts,
     }
 
 

@@ -18,6 +18,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import to_arrow_schema
 from pyspark.sql.types import StringType, StructField, StructType
 
+from transforms.gate.duplicates import ALREADY_PUBLISHED, ALSO_IN_RUN, NEAR_DUPLICATE
 from transforms.reports.reason_groups import (
     EXAMPLES as GROUP_EXAMPLES,
 )
@@ -34,6 +35,12 @@ TOP_REASONS = 10  # per source
 # The tally kinds: what a tally row counts. A "reason" and a "warning" are exact texts (each source's
 # top ones are kept); a group is a kind of problem (every group is kept).
 OUTCOME, RECORD_TYPE, REASON, WARNING, WARNED = "outcome", "record_type", "reason", "warning", "warned"
+# A row of the run that keeps a later run from carrying its source's verdicts (transforms.repeat_run):
+# held, or with a reason or warning the duplicates check wrote (it depends on other sources' records).
+NOT_CARRIABLE = "not_carriable"
+CROSS_SOURCE_PREFIXES = tuple(
+    text.split("%s")[0] for text in (ALREADY_PUBLISHED, ALSO_IN_RUN, NEAR_DUPLICATE)
+)
 # A group's tally kind -> its list in report.json.
 GROUP_KINDS = {"error_group": "error_groups", "warning_group": "warning_groups"}
 TALLY_ROWS = StructType(
@@ -66,6 +73,7 @@ class SourceTallies:
     counts: dict[str, int] = field(default_factory=dict)
     record_types: dict[str, dict[str, int]] = field(default_factory=dict)
     warned: int = 0
+    not_carriable: int = 0
     reasons: list[dict] = field(default_factory=list)
     warnings: list[dict] = field(default_factory=list)
     groups: dict[str, list[GroupTally]] = field(
@@ -88,6 +96,10 @@ def _outcome_names(action: str, outcome: str) -> list[str]:
     return names
 
 
+def _cross_source(texts: list | None) -> bool:
+    return any(text is not None and text.startswith(CROSS_SOURCE_PREFIXES) for text in texts or [])
+
+
 def _rows_of(record: dict) -> Iterator[tuple]:
     """The tally rows of one report row: (kind, key, detail, example)."""
     example = next(
@@ -103,6 +115,8 @@ def _rows_of(record: dict) -> Iterator[tuple]:
         if outcome == Outcome.REJECTED:
             for reason in record["reasons"] or []:
                 yield REASON, reason, None, example
+        if outcome == Outcome.HELD or _cross_source(record["reasons"]) or _cross_source(record["warnings"]):
+            yield NOT_CARRIABLE, None, None, None
     if outcome == Outcome.DELETED:  # no longer published: it shows no warning
         return
     warnings = record["warnings"] or []
@@ -166,6 +180,8 @@ def tally_report_rows(rows: DataFrame) -> dict[str, SourceTallies]:
             tally[row["detail"]] += count
         elif kind == WARNED:
             source.warned = count
+        elif kind == NOT_CARRIABLE:
+            source.not_carriable = count
         elif kind in (REASON, WARNING):
             examples = sorted(set(row["distinct_examples"]))[:REASON_EXAMPLES]
             entry = {"reason": key, "count": count, "examples": examples}
