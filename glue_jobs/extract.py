@@ -39,6 +39,8 @@ def main(argv: list[str] | None = None) -> None:
             carried=carry.documents if carry else None,
             write=write_records,
         )
+        if not job.sources:  # a scheduled run with no source due reads nothing, and writes no records table
+            job.write_nothing("records")
     states = job.write(statuses, "sources", SOURCE_STATUS, count_by=("status", SourceState))
     carried = _carried(statuses, carry, states.get(SourceState.CARRIED, 0))
     if carry and carried:  # validate carries their verdicts from the last run
