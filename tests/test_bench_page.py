@@ -100,23 +100,26 @@ def _results() -> dict:
 
 
 def test_each_target_is_judged_from_its_figures():
+    expected = {
+        # The fixed cost: first 38 jobs <= 40 but 25.0 s > 20 s; unchanged 12 jobs > 10 but 7.5 s <= 8 s.
+        "first harvest of the fixed-cost catalog in at most 40 Spark jobs": True,
+        "first harvest of the fixed-cost catalog in at most 20 s": False,
+        "unchanged harvest of the fixed-cost catalog in at most 10 Spark jobs": False,
+        "unchanged harvest of the fixed-cost catalog in at most 8 s": True,
+        # 430,000: first 590 > 420; next-day 200 > 180; unchanged 110 <= 120; extract 295 > 100;
+        # 5,800 MiB <= 6 GiB and x1.16 of 5,000
+        "first harvest of 430,000": False,
+        "next-day harvest of 430,000": False,
+        "unchanged harvest of 430,000": True,
+        "extract's part": False,
+        "peak RSS": True,
+        # side first 2,000 / 800 = 2.5x >= 1.5x; side unchanged 30 / 150 = 0.2x < 0.25x; the cluster's catalog differs
+        "first harvest at least 1.5x": True,
+        "unchanged re-harvest": False,
+        "scale-out": False,
+    }
     results = _results()
-    # The fixed cost: first 38 jobs <= 40 but 25.0 s > 20 s; unchanged 12 jobs > 10 but 7.5 s <= 8 s.
-    assert verdict(results, "first harvest of the fixed-cost catalog in at most 40 Spark jobs") is True
-    assert verdict(results, "first harvest of the fixed-cost catalog in at most 20 s") is False
-    assert verdict(results, "unchanged harvest of the fixed-cost catalog in at most 10 Spark jobs") is False
-    assert verdict(results, "unchanged harvest of the fixed-cost catalog in at most 8 s") is True
-    # 430,000: first 590 > 420; next-day 200 > 180; unchanged 110 <= 120; extract 295 > 100;
-    # 5,800 MiB <= 6 GiB and x1.16 of 5,000
-    assert verdict(results, "first harvest of 430,000") is False
-    assert verdict(results, "next-day harvest of 430,000") is False
-    assert verdict(results, "unchanged harvest of 430,000") is True
-    assert verdict(results, "extract's part") is False
-    assert verdict(results, "peak RSS") is True
-    # side first 2,000 / 800 = 2.5x >= 1.5x; side unchanged 30 / 150 = 0.2x < 0.25x; the cluster's catalog differs
-    assert verdict(results, "first harvest at least 1.5x") is True
-    assert verdict(results, "unchanged re-harvest") is False
-    assert verdict(results, "scale-out") is False
+    assert {target: verdict(results, target) for target in expected} == expected
 
 
 def test_no_verdict_at_data_gov_size_when_430000_was_not_run():
