@@ -225,11 +225,15 @@ def _near_pairs(groups: list, refused: dict) -> dict[tuple[str, str, str], tuple
         # A refused create is neither warned nor a look-alike.
         kept = [row for row in rows if not (row.in_run and (row.source_id, row.identifier) in refused)]
         # Per other source, the dataset identifiers it offers as look-alikes: the published ones to
-        # every record, the ones of this run only to a record of a later source.
+        # every record, the ones of this run only to a record of a later source. Only the two lowest
+        # are kept: the lowest other than a record's own is one of them, so a group of many
+        # look-alikes (one publisher's thousands of records with one title and URL) costs a pass, not
+        # a pass per record.
         offered: dict[str, dict[bool, list[str]]] = {}
         for row in kept:
             if row.dataset_id is not None:
-                offered.setdefault(row.source_id, {True: [], False: []})[row.in_run].append(row.dataset_id)
+                lowest = offered.setdefault(row.source_id, {True: [], False: []})[row.in_run]
+                lowest[:] = _two_lowest([*lowest, row.dataset_id])
         for row in kept:
             if not row.in_run or row.dataset_id is None:
                 continue
@@ -237,12 +241,17 @@ def _near_pairs(groups: list, refused: dict) -> dict[tuple[str, str, str], tuple
                 if other == row.source_id:
                     continue
                 choices = ids[False] + (ids[True] if other < row.source_id else [])
-                others = [dataset for dataset in choices if dataset != row.dataset_id]
+                others = [dataset for dataset in _two_lowest(choices) if dataset != row.dataset_id]
                 if others:
                     key = (row.source_id, row.identifier, other)
-                    found = (row.rank, min(others))
+                    found = (row.rank, others[0])
                     first[key] = min(first[key], found) if key in first else found
     return first
+
+
+def _two_lowest(values: list[str]) -> list[str]:
+    """The two lowest distinct values, lowest first."""
+    return sorted(set(values))[:2]
 
 
 def _pair_counts(pairs: list[tuple], other: str, extra: tuple[str, ...] = ()) -> list[dict]:
