@@ -23,8 +23,6 @@ driver, which applies the rules; the refusals and warnings, normally none, are b
 the validated rows.
 """
 
-import functools
-import operator
 from dataclasses import dataclass
 
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -50,6 +48,10 @@ REFUSALS = "source_id string, identifier string, refusal string"
 NEAR = "source_id string, identifier string, near_warnings array<string>"
 NO_DUPLICATES: dict = {"refused": [], "near_duplicates": []}
 MATCH_FIELDS = "struct<title:string,landingPage:string,distribution:array<struct<downloadURL:string>>>"
+# What every reason or warning this check writes starts with.
+CROSS_SOURCE_PREFIXES = tuple(
+    text.split("%s")[0] for text in (ALREADY_PUBLISHED, ALSO_IN_RUN, NEAR_DUPLICATE)
+)
 
 
 @dataclass
@@ -355,18 +357,13 @@ def find_duplicates(
     )
 
 
-def cross_source_finding() -> Column:
-    """True for a row (VALIDATED or OUTCOMES) holding a reason or warning this check wrote.
+def is_cross_source_finding(text: str | None) -> bool:
+    """True for a reason or warning this check wrote.
 
     Such a finding depends on other sources' records, so it may change when they do even if the
     row's own source did not (see transforms.repeat_run).
     """
-    prefixes = [text.split("%s")[0] for text in (ALREADY_PUBLISHED, ALSO_IN_RUN, NEAR_DUPLICATE)]
-
-    def written_here(text: Column) -> Column:
-        return functools.reduce(operator.or_, [text.startswith(prefix) for prefix in prefixes])
-
-    return F.exists("reasons", written_here) | F.exists("warnings", written_here)
+    return text is not None and text.startswith(CROSS_SOURCE_PREFIXES)
 
 
 def apply_duplicates(validated: DataFrame, duplicates: Duplicates) -> DataFrame:

@@ -18,7 +18,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import to_arrow_schema
 from pyspark.sql.types import StringType, StructField, StructType
 
-from transforms.gate.duplicates import ALREADY_PUBLISHED, ALSO_IN_RUN, NEAR_DUPLICATE
+from transforms.gate.duplicates import is_cross_source_finding
 from transforms.reports.reason_groups import (
     EXAMPLES as GROUP_EXAMPLES,
 )
@@ -38,9 +38,6 @@ OUTCOME, RECORD_TYPE, REASON, WARNING, WARNED = "outcome", "record_type", "reaso
 # A row of the run that keeps a later run from carrying its source's verdicts (transforms.repeat_run):
 # held, or with a reason or warning the duplicates check wrote (it depends on other sources' records).
 NOT_CARRIABLE = "not_carriable"
-CROSS_SOURCE_PREFIXES = tuple(
-    text.split("%s")[0] for text in (ALREADY_PUBLISHED, ALSO_IN_RUN, NEAR_DUPLICATE)
-)
 # A group's tally kind -> its list in report.json.
 GROUP_KINDS = {"error_group": "error_groups", "warning_group": "warning_groups"}
 TALLY_ROWS = StructType(
@@ -97,7 +94,7 @@ def _outcome_names(action: str, outcome: str) -> list[str]:
 
 
 def _cross_source(texts: list | None) -> bool:
-    return any(text is not None and text.startswith(CROSS_SOURCE_PREFIXES) for text in texts or [])
+    return any(is_cross_source_finding(text) for text in texts or [])
 
 
 def _rows_of(record: dict) -> Iterator[tuple]:
