@@ -22,14 +22,11 @@ A 3.0 record's warnings are the content problems data.gov reports as warnings
 import json
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any
 
-import jsonschema
 import jsonschema_rs
-import referencing
-from referencing.jsonschema import DRAFT202012
 
 from transforms.gate.dcatus3_warnings import content_warnings
 from transforms.schemas import DcatVersion, RecordType
@@ -87,25 +84,22 @@ def v3_schemas() -> tuple[dict, ...]:
     return tuple(json.loads(entry.read_text("utf-8")) for entry in files)
 
 
-def _v3_validators(record_type: str) -> tuple:
-    """(fast, reference) validators of one 3.0 class; every definition registered by its ``$id``."""
-    if record_type not in set(RecordType):
-        raise ValueError(f"no DCAT-US 3.0 schema for record type {record_type!r}")
-    root = {"$ref": V3_DEFINITIONS + record_type.lower()}
+def _v3_fast(record_type: str) -> jsonschema_rs.Draft202012Validator:
+    """The fast validator of one 3.0 class; every definition registered by its ``$id``."""
     schemas = v3_schemas()
-    fast = jsonschema_rs.Draft202012Validator(
-        root,
+    return jsonschema_rs.Draft202012Validator(
+        _v3_root(record_type),
         registry=jsonschema_rs.Registry([(schema["$id"], schema) for schema in schemas]),
         validate_formats=True,
         offline=True,
     )
-    registry: referencing.Registry = referencing.Registry().with_resources(
-        (schema["$id"], DRAFT202012.create_resource(schema)) for schema in schemas
-    )
-    reference = jsonschema.Draft202012Validator(
-        root, registry=registry, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-    )
-    return fast, reference
+
+
+def _v3_root(record_type: str) -> dict:
+    """The schema of one 3.0 class: a reference to its definition."""
+    if record_type not in set(RecordType):
+        raise ValueError(f"no DCAT-US 3.0 schema for record type {record_type!r}")
+    return {"$ref": V3_DEFINITIONS + record_type.lower()}
 
 
 @cache
@@ -258,14 +252,33 @@ class DatasetChecker:
         self.known_fields: frozenset[str] | None = None
         if name.startswith(V3_PREFIX):
             self.record_type = name.removeprefix(V3_PREFIX)
-            self.fast, self.reference = _v3_validators(self.record_type)
+            self.fast = _v3_fast(self.record_type)
             return
         schema = load_schema(name)
         self.fast = jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
-        self.reference = jsonschema.Draft202012Validator(
-            schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-        )
         self.known_fields = frozenset(schema["properties"])
+
+    @cached_property
+    def reference(self) -> Any:
+        """jsonschema's validator of the same schema, built on first use.
+
+        Only a record the fast validator rejects needs it. Importing jsonschema builds
+        rfc3987-syntax's IRI grammar (about 1.5 s of CPU), which a process whose records all pass
+        (or the driver of a stage that checks none) should not pay.
+        """
+        import jsonschema
+        import referencing
+        from referencing.jsonschema import DRAFT202012
+
+        formats = jsonschema.Draft202012Validator.FORMAT_CHECKER
+        if self.record_type is None:
+            return jsonschema.Draft202012Validator(load_schema(self.name), format_checker=formats)
+        registry: referencing.Registry = referencing.Registry().with_resources(
+            (schema["$id"], DRAFT202012.create_resource(schema)) for schema in v3_schemas()
+        )
+        return jsonschema.Draft202012Validator(
+            _v3_root(self.record_type), registry=registry, format_checker=formats
+        )
 
     def errors(self, record: Any) -> list:
         """The raw jsonschema errors (reference semantics); empty for a valid record."""
