@@ -96,6 +96,8 @@ def test_a_file_read_is_capped_on_the_bytes_actually_read():
         pytest.skip("needs Linux /proc, whose files report size 0")
     result = fetch_file(status.as_uri(), replace(POLICY, max_body_bytes=10))
     assert (result.body, result.error) == (None, f"{status.as_uri()} is larger than the limit of 10 bytes")
+    whole = fetch_file(status.as_uri(), POLICY)  # read on past the size the stat gave
+    assert whole.error is None and whole.body.startswith(b"Name:") and b"\nPid:" in whole.body
 
 
 def test_the_registry_admits_file_urls_only_for_private_sources():
