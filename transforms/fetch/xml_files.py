@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from contextlib import nullcontext
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -166,17 +167,20 @@ def fetch_xml_records(todos: Iterable[dict], policy: FetchPolicy, sources: list[
     lock = threading.Lock()
     policies = {source.id: transport.policy_for(policy, source) for source in sources}
 
-    def fetch_one(todo: dict) -> dict:
+    def host_slot(url: str) -> threading.BoundedSemaphore:
+        host = urlsplit(url).netloc.lower()
+        with lock:
+            return host_slots.setdefault(host, threading.BoundedSemaphore(policy.connections_per_host))
+
+    def fetch_one(todo: dict, on_disk: bool) -> dict:
         if todo.get("listed_etag") is not None and todo["listed_etag"] == todo.get("etag"):
             # The listing already shows the catalog's ETag (a folder on disk): unchanged, nothing to read.
             return xml_record(todo, FetchResult(url=todo["record_url"], status=304))
         deadline = todo.get("deadline")
         if deadline is not None and time.time() > deadline:
             return xml_record(todo, FetchResult(url=todo["record_url"], error=TIME_BUDGET_SPENT))
-        host = urlsplit(todo["record_url"]).netloc.lower()
-        with lock:
-            slot = host_slots.setdefault(host, threading.BoundedSemaphore(policy.connections_per_host))
-        with slot:
+        # A file on disk is read in the task's own thread, one at a time: no host to share, no slot to take.
+        with nullcontext() if on_disk else host_slot(todo["record_url"]):
             result = transport.read_document(
                 todo["record_url"],
                 policies[todo["source_id"]],
@@ -186,21 +190,21 @@ def fetch_xml_records(todos: Iterable[dict], policy: FetchPolicy, sources: list[
             )
         return require_utf8(xml_record(todo, result))
 
-    def guarded(todo: dict) -> dict:
+    def guarded(todo: dict, on_disk: bool) -> dict:
         """The extract guard of one WAF file: whatever it raises, the file is an error row, never the task's end."""
 
         def failed(reason: str) -> dict:
             return xml_record(todo, FetchResult(url=todo["record_url"], error=reason))
 
-        return isolated("extract", lambda: fetch_one(todo), failed, todo["record_url"])
+        return isolated("extract", lambda: fetch_one(todo, on_disk), failed, todo["record_url"])
 
     with ThreadPoolExecutor(max_workers=policy.threads_per_task, thread_name_prefix="fetch") as pool:
         pending = set()
         for todo in todos:
             if transport.is_on_disk(todo["record_url"]):
-                yield guarded(todo)
+                yield guarded(todo, on_disk=True)
                 continue
-            pending.add(pool.submit(guarded, todo))
+            pending.add(pool.submit(guarded, todo, False))
             if len(pending) >= 2 * policy.threads_per_task:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 yield from (future.result() for future in done)
