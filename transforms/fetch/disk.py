@@ -16,7 +16,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 from stat import S_ISLNK, S_ISREG
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote_from_bytes, unquote, urlsplit
 
 from transforms.fetch.http import FetchPolicy, FetchResult
 from transforms.fetch.waf_listing import ListingEntry, WafCrawl
@@ -37,9 +37,16 @@ def file_path(url: str) -> Path:
     return Path(unquote(parts.path))
 
 
-def _validators(stat: os.stat_result) -> tuple[str, str]:
-    """(ETag, Last-Modified) of a file: it changes whenever the file's size or modification time does."""
-    return f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"', email.utils.formatdate(stat.st_mtime, usegmt=True)
+def _etag(stat: os.stat_result) -> str:
+    """The ETag of a file: it changes whenever the file's size or modification time does."""
+    return f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"'
+
+
+def _file_uri(path: str) -> str:
+    """``Path(path).as_uri()`` of an absolute path, without a Path object: a crawl makes one per file."""
+    if not path.startswith("/"):
+        raise ValueError("relative path can't be expressed as a file URI")  # as pathlib says it
+    return "file://" + quote_from_bytes(os.fsencode(path))
 
 
 def _open(url: str, limit: int, etag: str | None):
@@ -55,7 +62,8 @@ def _open(url: str, limit: int, etag: str | None):
         )
     if not S_ISREG(stat.st_mode):  # from the one stat: this runs once per file of a WAF
         return FetchResult(url=url, error=f"could not read {url}: not a file"), None, 0
-    new_etag, last_modified = _validators(stat)
+    new_etag = _etag(stat)
+    last_modified = email.utils.formatdate(stat.st_mtime, usegmt=True)
     result = FetchResult(url=url, final_url=url, etag=new_etag, last_modified=last_modified)
     if etag == new_etag:
         result.status = 304
@@ -130,13 +138,14 @@ def crawl_folder(base_url: str, policy: FetchPolicy, deadline: float | None = No
             return crawl
         folders.sort()
         for name in sorted(files):
-            path = Path(folder, name)
             if not name.lower().endswith(".xml"):
                 continue
-            stat = path.lstat()  # one system call per file: symlink test, date and ETag
+            # Plain strings, not Path objects: os.walk's folder is already the root's normal form.
+            path = os.path.join(folder, name)
+            stat = os.lstat(path)  # one system call per file: symlink test, date and ETag
             if not S_ISLNK(stat.st_mode):
                 modified = datetime.fromtimestamp(stat.st_mtime).isoformat(timespec="seconds")
-                crawl.files.append(ListingEntry(path.as_uri(), modified, False, etag=_validators(stat)[0]))
+                crawl.files.append(ListingEntry(_file_uri(path), modified, False, etag=_etag(stat)))
         if len(crawl.files) > policy.max_waf_files:
             crawl.failure = f"the folder holds more than {policy.max_waf_files:,} .xml files (max_waf_files)"
             return crawl
