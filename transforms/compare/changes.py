@@ -29,7 +29,7 @@ delete, held back unless the source was read in full. The rules that keep this s
   update even when its text is unchanged; an unchanged record keeps the class it was published as.
 """
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from transforms.schemas import (
@@ -94,10 +94,15 @@ def _keys(records: DataFrame, statuses: DataFrame, state: DataFrame) -> DataFram
     """One row per (source_id, identifier) of the extracted records and the catalog state, and one per source.
 
     A key's row says how often the records list it (``listed``; ``occurrences`` of them records, not fetch
-    errors) and what the catalog publishes under it (``published``, a struct). A source's row
-    (``per_source``: the key whose identifier is null) holds its status and the records that have no
-    identifier (``listed``, and the ``first`` in listing order). One group-by of the keys alone: the
-    records, with their raw text, never go through a shuffle.
+    errors), what the catalog publishes under it (``published``, a struct), and what its source's deletes
+    are (``_source_deletes``). A source's row (``per_source``: the key whose identifier is null) holds its
+    status and the records that have no identifier (``listed``, and the ``first`` in listing order). One
+    group-by of the keys alone: the records, with their raw text, never go through a shuffle.
+
+    The keys are shuffled by source, not by key: the group-by by key and the window over each source
+    that hands every key its source's verdict on deletes then need no shuffle of their own (the hold
+    reasons were a broadcast, a job of its own). A source's keys are small rows (keys and the published
+    record's few columns), so a source in one task is no burden.
     """
     listed = records.select(
         "source_id",
@@ -119,16 +124,21 @@ def _keys(records: DataFrame, statuses: DataFrame, state: DataFrame) -> DataFram
         published, allowMissingColumns=True
     )
     is_record = F.col("origin") == RECORD
-    return rows.groupBy("source_id", "identifier").agg(
-        F.count_if(is_record).alias("listed"),
-        F.count_if(is_record & (F.col("fetch_status") != FetchStatus.ERROR)).alias("occurrences"),
-        F.min("first").alias("first"),
-        F.max("status").alias("status"),
-        F.max("published").alias("published"),
-        # An aggregate, not a filter on the grouping key: Spark would push that below the group-by and
-        # shuffle the keys once per use instead of once.
-        F.max(F.col("identifier").isNull()).alias("per_source"),
+    keys = (
+        rows.repartition("source_id")
+        .groupBy("source_id", "identifier")
+        .agg(
+            F.count_if(is_record).alias("listed"),
+            F.count_if(is_record & (F.col("fetch_status") != FetchStatus.ERROR)).alias("occurrences"),
+            F.min("first").alias("first"),
+            F.max("status").alias("status"),
+            F.max("published").alias("published"),
+            # An aggregate, not a filter on the grouping key: Spark would push that below the group-by and
+            # shuffle the keys once per use instead of once.
+            F.max(F.col("identifier").isNull()).alias("per_source"),
+        )
     )
+    return _with_source_deletes(keys)
 
 
 def _records_with_verdict(records: DataFrame, keys: DataFrame) -> DataFrame:
@@ -210,18 +220,22 @@ def _classified(records: DataFrame) -> DataFrame:
     )
 
 
-def _hold_reasons(keys: DataFrame) -> DataFrame:
-    """source_id, hold: every source read this run, with why its deletes are held (null: they are not).
+def _with_source_deletes(keys: DataFrame) -> DataFrame:
+    """The keys, each with its source's verdict on deletes (taken from the source's row): whether the
+    source was read this run (``source_read``), and why its deletes are held (``hold``, null: they are not).
 
     Only a ``complete`` source whose every row was read up to its identifier deletes. A failed source
-    was not read (it has no row here: no delete at all); a ``partial`` one cannot tell a removed
-    record from an unread folder; a row with no identifier may be any of the published records.
+    was not read (no delete at all); a ``partial`` one cannot tell a removed record from an unread
+    folder; a row with no identifier may be any of the published records.
     """
+    read = F.col("per_source") & F.col("status").isin(SourceState.COMPLETE, SourceState.PARTIAL)
     hold = F.when(F.col("status") == SourceState.PARTIAL, F.lit(HELD_PARTIAL)).when(
         F.col("listed") > 0, F.format_string(HELD_UNIDENTIFIED, "listed", "first.why")
     )
-    read = F.col("per_source") & F.col("status").isin(SourceState.COMPLETE, SourceState.PARTIAL)
-    return keys.filter(read).select("source_id", hold.alias("hold"))
+    source = Window.partitionBy("source_id")
+    return keys.withColumn("source_read", F.max(read).over(source)).withColumn(
+        "hold", F.max(F.when(read, hold)).over(source)
+    )
 
 
 def _deletes(keys: DataFrame) -> DataFrame:
@@ -229,12 +243,14 @@ def _deletes(keys: DataFrame) -> DataFrame:
 
     The one place the delete rule is written: a published record is deleted only when its source was
     read in full and the record is absent from it; every other absent record's delete carries the
-    reason it is held (``_hold_reasons``), and validate holds it.
+    reason it is held (``_with_source_deletes``), and validate holds it.
     """
     # Everything the source still lists protects its catalog record, rejected or unfetchable alike.
-    absent = keys.filter(~F.col("per_source") & (F.col("listed") == 0) & F.col("published").isNotNull())
+    absent = keys.filter(
+        ~F.col("per_source") & (F.col("listed") == 0) & F.col("published").isNotNull() & F.col("source_read")
+    )
     published = F.col("published")
-    return absent.join(F.broadcast(_hold_reasons(keys)), on="source_id", how="inner").select(
+    return absent.select(
         "source_id",
         "identifier",
         published["record_url"].alias("record_url"),
@@ -259,9 +275,9 @@ def _deletes(keys: DataFrame) -> DataFrame:
 def classify_changes(records: DataFrame, statuses: DataFrame, state: DataFrame) -> DataFrame:
     """EXTRACT_RECORDS + SOURCE_STATUS + CATALOG_STATE in, CHANGES out (see the module docstring).
 
-    Its plan groups the keys (``_keys``: shuffled once for each of their three readers, which need other
-    columns of them; persisting them cost more jobs, not fewer) and broadcasts twice: what the catalog
-    holds under the records' keys, and the sources' hold reasons.
+    Its plan shuffles the keys by source (``_keys``: once for each of their two readers, which need other
+    columns of them; persisting them saves none, the cache being a job of its own) and broadcasts once:
+    what the catalog holds under the records' keys.
     """
     keys = _keys(records, statuses, state)
     classified = _classified(_records_with_verdict(records, keys))
