@@ -1,5 +1,5 @@
 """Compare's fixed cost: its write groups the keys of the records, the statuses and the catalog in one
-aggregate (shuffled once for each of its three readers) and broadcasts twice."""
+aggregate (shuffled by source once for each of its two readers) and broadcasts once."""
 
 import json
 
@@ -21,7 +21,7 @@ def jobs_of(spark, action) -> int:
     return len(context.statusTracker().getJobIdsForGroup(GROUP))
 
 
-def test_the_changes_are_written_in_at_most_six_spark_jobs(spark, state, tmp_path):  # noqa: F811
+def test_the_changes_are_written_in_at_most_four_spark_jobs(spark, state, tmp_path):  # noqa: F811
     statuses = spark.createDataFrame([status("agency"), status("down", "partial")], SOURCE_STATUS)
     records = spark.createDataFrame(
         [
@@ -33,4 +33,4 @@ def test_the_changes_are_written_in_at_most_six_spark_jobs(spark, state, tmp_pat
         EXTRACT_RECORDS,
     )
     changes = classify_changes(records, statuses, state)
-    assert jobs_of(spark, lambda: changes.write.parquet(str(tmp_path / "changes"))) <= 6
+    assert jobs_of(spark, lambda: changes.write.parquet(str(tmp_path / "changes"))) <= 4
