@@ -135,6 +135,7 @@ def run_suites(
     run_id: str,
     *,
     may_change: bool = True,
+    records_at_most: int | None = None,
     batch_rows: int = RECORD_BATCH_ROWS,
 ):
     """Both suites, each one validation over every source; returns (holds {source: [cause]}, failures, data_docs).
@@ -144,7 +145,9 @@ def run_suites(
     The record suite judges ``batch_rows`` records at a time, in the Spark tasks, every record of
     one source and identifier in one batch; the batches' results add up on the driver to exactly what
     one validation of every record gives, so the driver never holds the run's records. Their verdicts
-    and the change set's figures come back in one collect.
+    and the change set's figures come back in one collect. When ``records_at_most`` (the earlier
+    stages' count of the rows the record suite may judge) fits in one batch, the driver collects that
+    batch and judges it itself, with the same function: it holds at most ``batch_rows`` records.
 
     A run that creates, updates and deletes nothing has nothing to hold back: no suite runs, no Data
     Docs are built and GE is not imported. ``may_change`` False (the earlier stages' counts say so)
@@ -155,22 +158,33 @@ def run_suites(
         log.info("GE suites: not run, the run changes nothing")
         return {}, {}, None
     records = record_frame(transformed)
+    judge = quality.batch_judge(suites["transformed_records"], batch_rows)
+    figures = hold_decisions.change_set_figures(transformed, statuses, published_counts)
+    one_batch = records_at_most is not None and records_at_most <= batch_rows
     # Every record of a source and identifier in one task, in key order, so one batch holds them all.
     # A shuffle spreads GE's work over the cores but costs a Spark job: a run read in a few tasks
     # (the records are counted without a job) is judged in one, as the driver judged all of it before.
-    if records.rdd.getNumPartitions() > SHUFFLED_RECORD_TASKS:
+    if not one_batch and records.rdd.getNumPartitions() > SHUFFLED_RECORD_TASKS:
         records = records.repartition(*quality.RECORD_KEY)
     else:
         records = records.coalesce(1)
-    verdicts = (
-        records.sortWithinPartitions(*quality.RECORD_KEY)
-        .mapInPandas(quality.batch_judge(suites["transformed_records"], batch_rows), "payload string")
-        .select(F.lit("records").alias("part"), "payload")
-    )
+    records = records.sortWithinPartitions(*quality.RECORD_KEY)
     parts: dict[str, list] = {}
-    for row in verdicts.unionByName(
-        hold_decisions.change_set_figures(transformed, statuses, published_counts)
-    ).collect():
+    if one_batch:
+        # A Python worker would import GE (seconds) only to judge a batch the driver can hold, and the
+        # driver imports GE anyway for the run's validations and Data Docs.
+        parts["records"] = [
+            json.loads(payload)
+            for verdict in judge(iter([records.toPandas()]))
+            for payload in verdict["payload"]
+        ]
+        collected = figures.collect()
+    else:
+        verdicts = records.mapInPandas(judge, "payload string").select(
+            F.lit("records").alias("part"), "payload"
+        )
+        collected = verdicts.unionByName(figures).collect()
+    for row in collected:
         parts.setdefault(row["part"], []).append(json.loads(row["payload"]))
     if not hold_decisions.changed_sources(parts):
         log.info("GE suites: not run, the run changes nothing")
@@ -191,8 +205,9 @@ def run_suites(
             runner.run(suites["change_set"], changes, ["source_id"]), changes, key="source_id"
         )
         log.info(
-            "GE suites: %s record batches, %s sources in %.1f s",
+            "GE suites: %s record batches (judged %s), %s sources in %.1f s",
             len(parts.get("records", [])),
+            "by the driver" if one_batch else "in Spark tasks",
             len(changes),
             time.perf_counter() - started,
         )
@@ -236,8 +251,21 @@ def validate_records(
     may_change = transform_counts is None or any(
         transform_counts.get(action) for action in (*CHANGING_ACTIONS, Action.DELETE)
     )
+    # The record suite judges create and update rows (those with a document): at most this many.
+    records_at_most = (
+        None
+        if transform_counts is None
+        else sum(transform_counts.get(action, 0) for action in CHANGING_ACTIONS)
+    )
     holds, failures, data_docs = run_suites(
-        transformed, statuses, published_counts, suites_dir, quality_dir, run_id, may_change=may_change
+        transformed,
+        statuses,
+        published_counts,
+        suites_dir,
+        quality_dir,
+        run_id,
+        may_change=may_change,
+        records_at_most=records_at_most,
     )
     held = [] if force else sorted(set(holds) - set(failed))
     if held:
