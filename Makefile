@@ -60,8 +60,13 @@ lint: $(STAMP) ## ruff (rules and formatting) and mypy; cfn-lint runs as a test
 	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy
 
-test: $(STAMP) lint ## lint, then the whole test suite (with the slowest tests listed)
-	$(BIN)/python -m pytest --durations=15
+# The suite's tests wait on JVM starts, servers and subprocesses as much as they compute, so two
+# pytest workers keep both cores busy. A file's tests stay in one worker (--dist loadfile): its
+# module fixtures (a harvested lake, a started catalog app) are built once, not once per worker.
+TEST_WORKERS ?= 2
+
+test: $(STAMP) lint ## lint, then the whole test suite in TEST_WORKERS processes (with the slowest tests listed)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 test-fast: $(STAMP) ## the unit tests without Spark, PostgreSQL, a browser, the catalog app or end-to-end runs: about a minute
 	$(BIN)/python -m pytest -m "not spark and not slow and not e2e and not postgres and not browser and not catalog" -q --durations=5
