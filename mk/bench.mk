@@ -1,12 +1,13 @@
 # Benchmarks at data.gov scale, side by side with data.gov's serial loop (see BENCHMARKS.md).
-# Parts: sizes (BENCH_RECORDS), side (BENCH_SIDE_RECORDS data.json records over loopback HTTP),
+# Parts: fixed (BENCH_FIXED_RECORDS, 500 records from disk: seconds and Spark jobs per stage),
+# sizes (BENCH_RECORDS), side (BENCH_SIDE_RECORDS data.json records over loopback HTTP),
 # scaleout (BENCH_SCALEOUT_RECORDS, local[1] / local[2] / a 2-worker standalone cluster).
 # BENCH_PARTS=side,scaleout runs only those; the others keep their last figures on the page.
 BENCH_RECORDS ?= 10000,100000
-BENCH_PARTS ?= sizes,side,scaleout
+BENCH_PARTS ?= fixed,sizes,side,scaleout
 .PHONY: bench bench-full bench-scaleout
 
-bench: $(STAMP) ## sizes 10k and 100k, side by side with data.gov's loop (100k over HTTP), scale-out; writes BENCHMARKS.md
+bench: $(STAMP) ## fixed cost (500), sizes 10k and 100k, side by side with data.gov's loop (100k over HTTP), scale-out; writes BENCHMARKS.md
 	BENCH_RECORDS=$(BENCH_RECORDS) BENCH_PARTS=$(BENCH_PARTS) $(BIN)/python -m benchmarks.run_bench
 
 bench-full: $(STAMP) ## as bench, with 430,000 records (data.gov's size) among the sizes

@@ -19,10 +19,9 @@ at all is new.
 import json
 import logging
 import re
-from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from pyspark.sql import DataFrame, Observation, SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from transforms import lake
@@ -171,48 +170,34 @@ def write_version(
     version: str,
     run_id: str,
     base: str | None,
-    sources: Iterable[str] = (),
 ) -> int:
     """Write a complete new catalog version (never over an existing folder); returns its record count.
 
-    ``sources``: the sources the version can hold (the base version's and the run's). Its records are
-    counted per source by the write itself (VERSION.json's ``sources``); only when it holds another
-    source is the written version read back to count them.
+    Its records are counted per source (VERSION.json's ``sources``) from the written version's
+    ``source_id`` column, one small aggregation. Counting them during the write took one aggregate per
+    source, and at data.gov's 1,000 sources that made the write three times as long (430,000
+    records: 92 s against 30 s).
     """
     if lake.folder_exists(_version_folder(lake_root, version)):
         raise FileExistsError(
             f"catalog version {version} already exists in {lake_root}; versions are immutable"
         )
     records = lake.spark_uri(version_uri(lake_root, version))
-    known = sorted(set(sources))
-    observation = Observation(f"catalog-version-{version}")
     (
         state.select(*CATALOG_STATE.fieldNames())
         .repartition("source_id")
         .sortWithinPartitions("source_id", "identifier")
-        .observe(
-            observation,
-            F.count(F.lit(1)).alias("records"),
-            *(
-                F.count_if(F.col("source_id") == source_id).alias(f"source{i}")
-                for i, source_id in enumerate(known)
-            ),
-        )
         .write.mode("errorifexists")
         .parquet(records)
     )
-    counted = observation.get
-    per_source = {source_id: int(counted[f"source{i}"]) for i, source_id in enumerate(known)}
-    if sum(per_source.values()) != counted["records"]:
-        # A source outside ``sources``: one small aggregation of the written records counts them all.
-        per_source = {
-            row["source_id"]: row["count"]
-            for row in state.sparkSession.read.schema(CATALOG_STATE)
-            .parquet(records)
-            .groupBy("source_id")
-            .count()
-            .collect()
-        }
+    per_source = {
+        row["source_id"]: row["count"]
+        for row in state.sparkSession.read.schema(CATALOG_STATE)
+        .parquet(records)
+        .groupBy("source_id")
+        .count()
+        .collect()
+    }
     # Which sources the version publishes, read without Spark when a run checks that its registry still
     # has them (manifest.check_no_source_removed).
     per_source = {source_id: count for source_id, count in per_source.items() if count}

@@ -32,7 +32,6 @@ from transforms.kill_points import kill_point
 from transforms.lake.catalog_state import (
     current_version,
     next_version_id,
-    published_sources,
     read_state,
     switch_pointer,
     version_info,
@@ -139,11 +138,8 @@ def publish_catalog(
     changed = accepted_count - refused_count  # the database refuses only accepted changes, each once
     if changed:
         assert version is not None
-        # The sources the version can hold, counted by its write: the base's and the run's.
-        sources = set(published_sources(lake_root, plan.current) or {}) if plan.current else set()
-        sources.update(source.id for source in registry)
         applied = without_refused(accepted, refused)
-        write_version(next_state(state, applied, run_id), lake_root, version, run_id, plan.current, sources)
+        write_version(next_state(state, applied, run_id), lake_root, version, run_id, plan.current)
         switch_pointer(lake_root, version, plan.current)
         kill_point("load-after-pointer-switch")  # tests only: a run killed here is finished by resume
     else:
