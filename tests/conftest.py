@@ -1,4 +1,4 @@
-"""One Spark session for the whole test run, and the shared paths tests use."""
+"""One Spark session for each test process (`make test` runs two), and the shared paths tests use."""
 
 import os
 from pathlib import Path
