@@ -27,7 +27,9 @@ def main(argv: list[str] | None = None) -> None:
         fetched.update(job.write(records, "records", EXTRACT_RECORDS, count_by=("fetch_status", FetchStatus)))
         return job.read("extract", "records", EXTRACT_RECORDS)
 
-    if job.manifest.clear:  # `harvest clear`: the sources are read as empty, so compare deletes their records
+    # Nothing to read: `harvest clear` reads its sources as empty, so compare deletes their records, and
+    # a scheduled run with no source due has no source at all. Neither writes a records table.
+    if job.manifest.clear or not job.sources:
         _, statuses = withdrawn_sources(job.spark, job.sources)
         job.write_nothing("records")
     else:
@@ -39,8 +41,6 @@ def main(argv: list[str] | None = None) -> None:
             carried=carry.documents if carry else None,
             write=write_records,
         )
-        if not job.sources:  # a scheduled run with no source due reads nothing, and writes no records table
-            job.write_nothing("records")
     states = job.write(statuses, "sources", SOURCE_STATUS, count_by=("status", SourceState))
     carried = _carried(statuses, carry, states.get(SourceState.CARRIED, 0))
     if carry and carried:  # validate carries their verdicts from the last run

@@ -190,6 +190,8 @@ def write_version(
         .write.mode("errorifexists")
         .parquet(records)
     )
+    # Which sources the version publishes (a group holds at least one record), read without Spark when
+    # a run checks that its registry still has them (manifest.check_no_source_removed).
     per_source = {
         row["source_id"]: row["count"]
         for row in state.sparkSession.read.schema(CATALOG_STATE)
@@ -198,9 +200,6 @@ def write_version(
         .count()
         .collect()
     }
-    # Which sources the version publishes, read without Spark when a run checks that its registry still
-    # has them (manifest.check_no_source_removed).
-    per_source = {source_id: count for source_id, count in per_source.items() if count}
     count = sum(per_source.values())
     info = {
         "version": version,
