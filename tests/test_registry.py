@@ -164,3 +164,19 @@ def test_publish_as_takes_only_known_versions():
     text = GOOD.replace("    schema: iso19115\n", "    schema: iso19115\n    publish_as: dcatus1.0\n")
     with pytest.raises(RegistryError, match="field 'publish_as' must be one of dcatus3.0, found 'dcatus1.0'"):
         parse_registry(text)
+
+
+def test_broken_yaml_is_shown_where_it_broke():
+    """libyaml reads the registry; the pure-Python parser words the error, with the line and a caret."""
+    text = "sources:\n  - id: a\n    title: [b\n"
+    with pytest.raises(RegistryError, match="not valid YAML") as raised:
+        parse_registry(text)
+    assert "line 3, column 12" in str(raised.value)
+    assert "title: [b\n" in str(raised.value) and "^" in str(raised.value)
+
+
+def test_each_parse_gets_its_own_list():
+    """The parse of a text is kept for the process; a caller changing its list changes no other caller's."""
+    first = parse_registry(GOOD)
+    first.clear()
+    assert [source.id for source in parse_registry(GOOD)] == ["noaa-waf", "doi"]
