@@ -18,7 +18,7 @@ import csv
 import io
 import unicodedata
 
-from transforms.text import plain_lines
+from transforms.text import plain_text
 
 CSV_COLUMNS = ("identifier", "record_url", "reason")
 # What starts a formula in a spreadsheet (OWASP's CSV injection list: = + - @, tab and carriage return
@@ -30,7 +30,10 @@ FORMULA_STARTS = frozenset("=+-@|%")
 def _starts_formula(line: str) -> bool:
     """Whether a spreadsheet would run the line as a formula: a formula start after any leading whitespace."""
     stripped = line.lstrip()
-    return bool(stripped) and unicodedata.normalize("NFKC", stripped[0])[:1] in FORMULA_STARTS
+    if not stripped:
+        return False
+    first = stripped[0]  # ASCII is its own NFKC form: only other characters need folding
+    return (first if first.isascii() else unicodedata.normalize("NFKC", first)[:1]) in FORMULA_STARTS
 
 
 def spreadsheet_cell(value: str | None) -> str:
@@ -43,9 +46,8 @@ def spreadsheet_cell(value: str | None) -> str:
     """
     if value is None:
         return ""
-    return "\n".join(
-        "'" + line if _starts_formula(line) else line for line in plain_lines(str(value)).split("\n")
-    )
+    lines = (plain_text(line) for line in str(value).split("\n"))  # plain_lines, without joining them first
+    return "\n".join("'" + line if _starts_formula(line) else line for line in lines)
 
 
 def csv_text(rows: list[tuple[str | None, str | None, str | None]]) -> str:

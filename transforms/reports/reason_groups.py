@@ -17,6 +17,7 @@ add up to at least its ``rejected`` (exactly when every rejected record has one 
 """
 
 import dataclasses
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -124,6 +125,9 @@ def _field_of(text: str) -> str | None:
     return "$." + token if re.split(r"[.\[]", token)[0] in _TOP_ANCHORS else None
 
 
+# A run's reasons and warnings are mostly the same few texts over and over (the report counts them
+# per record): each distinct text is generalised once per process.
+@functools.lru_cache(maxsize=8192)
 def reason_group(reason: str | None) -> ReasonGroup:
     """The group of one reason or warning (see the module docstring)."""
     if not reason:

@@ -129,14 +129,12 @@ def _rows_of(record: dict) -> Iterator[tuple]:
 def _tally_rows(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     schema = to_arrow_schema(TALLY_ROWS)
     for batch in batches:
-        columns: dict[str, list] = {name: [] for name in TALLY_ROWS.fieldNames()}
-        for record in batch.to_pylist():
-            for kind, key, detail, example in _rows_of(record):
-                for name, value in zip(
-                    TALLY_ROWS.fieldNames(), (record["source_id"], kind, key, detail, example), strict=True
-                ):
-                    columns[name].append(value)
-        yield pa.RecordBatch.from_pydict(columns, schema=schema)
+        rows = [(record["source_id"], *tally) for record in batch.to_pylist() for tally in _rows_of(record)]
+        columns = zip(*rows, strict=True) if rows else ([] for _ in schema.names)
+        yield pa.RecordBatch.from_arrays(
+            [pa.array(column, type=kind.type) for column, kind in zip(columns, schema, strict=True)],
+            schema=schema,
+        )
 
 
 def tally_report_rows(rows: DataFrame) -> dict[str, SourceTallies]:
