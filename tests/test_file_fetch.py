@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from transforms.fetch.disk import crawl_folder, fetch_file, open_file
-from transforms.fetch.extract import extract_sources
+from transforms.fetch.extract import (
+    DISK_FILES_PER_TASK,
+    FILES_PER_TASK,
+    MAX_FETCH_TASKS,
+    extract_sources,
+    fetch_tasks,
+)
 from transforms.fetch.http import FetchPolicy
 from transforms.fetch.transport import read_document
 from transforms.registry import RegistryError, Source, parse_registry
@@ -98,6 +104,20 @@ def test_a_file_read_is_capped_on_the_bytes_actually_read():
     assert (result.body, result.error) == (None, f"{status.as_uri()} is larger than the limit of 10 bytes")
     whole = fetch_file(status.as_uri(), POLICY)  # read on past the size the stat gave
     assert whole.error is None and whole.body.startswith(b"Name:") and b"\nPid:" in whole.body
+
+
+def test_files_on_disk_are_fetched_in_fewer_larger_tasks_than_files_over_http():
+    """A file on disk takes well under a millisecond: its tasks are sized by their own start, not by a network wait."""
+
+    def source(source_id: str, url: str) -> Source:
+        return Source(source_id, "t", "o", url, "waf", "iso19115", allow_private_network=True)
+
+    disk, web = source("disk", "file:///data/waf/"), source("web", "https://example.gov/waf/")
+    assert fetch_tasks({}, [disk, web]) == 1
+    assert fetch_tasks({"disk": 3 * DISK_FILES_PER_TASK}, [disk, web]) == 3
+    assert fetch_tasks({"web": 3 * FILES_PER_TASK}, [disk, web]) == 3
+    assert fetch_tasks({"disk": DISK_FILES_PER_TASK + 1, "web": FILES_PER_TASK + 1}, [disk, web]) == 4
+    assert fetch_tasks({"web": 10**9}, [disk, web]) == MAX_FETCH_TASKS
 
 
 def test_the_registry_admits_file_urls_only_for_private_sources():
