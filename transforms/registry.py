@@ -259,8 +259,8 @@ def parse_registry(text: str) -> list[Source]:
     return list(_parsed_registry(text))
 
 
-# Every stage reads the run's sources from the pinned registry text, and load more than once: at
-# data.gov's 1,000 sources one parse is about 0.4 s, so a process parses each text once.
+# Every stage reads the run's sources from the pinned registry text, and load more than once (a
+# 233-source registry: 85 ms a parse, 11 ms with libyaml), so a process parses each text once.
 @functools.lru_cache(maxsize=8)
 def _parsed_registry(text: str) -> tuple[Source, ...]:
     try:
