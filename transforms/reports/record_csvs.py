@@ -6,11 +6,14 @@ The error and warning CSVs (``transforms.reports.error_groups``: ``errors/<sourc
 file and record, so a task holds one file's rows at a time and the run's rows are read once for all.
 """
 
-from collections.abc import Callable, Iterable, Iterator
+import functools
+import itertools
+from collections.abc import Iterable, Iterator
 
 import pyarrow as pa
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.pandas.types import from_arrow_schema
 
 from transforms import lake
 from transforms.reports.change_lists import CHANGES, change_csv_name, change_csv_text
@@ -23,6 +26,8 @@ ERRORS, WARNINGS = "error", "warning"
 LISTS = (ERRORS, WARNINGS, *(str(change) for change in CHANGES))
 # The columns of one line of a CSV, as the writing tasks receive them.
 _LISTED = ("source_id", "list", "identifier", "record_url", "reason")
+# What each writing task returns: the files it wrote.
+_WRITTEN = pa.schema([("source_id", pa.string()), ("list", pa.string())])
 
 
 def _rejected_record() -> Column:
@@ -71,37 +76,22 @@ def _csv_document(name: str, rows: list[tuple]) -> str:
     return csv_text(rows) if name in (ERRORS, WARNINGS) else change_csv_text([row[:2] for row in rows])
 
 
-def _file_writer(report_folder: str) -> Callable[[Iterable[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
-    """The task that writes the files of its partition's sources (their rows arrive sorted by source,
-    list and record) and returns the (source_id, list) of each file written."""
-
-    def write_files(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        current: tuple[str, str] | None = None
-        buffered: list[tuple] = []
-        written: list[tuple[str, str]] = []
-
-        def flush() -> None:
-            if current is not None:
-                text = _csv_document(current[1], buffered)
-                lake.write_text(
-                    lake.join(report_folder, _file_name(*current)), text, "text/csv; charset=utf-8"
-                )
-                written.append(current)
-
-        for batch in batches:
-            columns = [batch.column(name).to_pylist() for name in _LISTED]
-            for source_id, listed, identifier, record_url, reason in zip(*columns, strict=True):
-                if (source_id, listed) != current:
-                    flush()
-                    current, buffered = (source_id, listed), []
-                buffered.append((identifier, record_url, reason))
-        flush()
-        yield pa.RecordBatch.from_pydict(
-            {"source_id": [key[0] for key in written], "list": [key[1] for key in written]},
-            schema=pa.schema([("source_id", pa.string()), ("list", pa.string())]),
+def _write_files(report_folder: str, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """A task: write the files of its partition's sources (their rows arrive sorted by source, list and
+    record), then return the (source_id, list) of each file written."""
+    batch_rows = (
+        zip(*(batch.column(name).to_pylist() for name in _LISTED), strict=True) for batch in batches
+    )
+    rows = itertools.chain.from_iterable(batch_rows)
+    written: dict[str, list[str]] = {"source_id": [], "list": []}
+    for (source_id, listed), lines in itertools.groupby(rows, key=lambda row: row[:2]):
+        text = _csv_document(listed, [line[2:] for line in lines])
+        lake.write_text(
+            lake.join(report_folder, _file_name(source_id, listed)), text, "text/csv; charset=utf-8"
         )
-
-    return write_files
+        written["source_id"].append(source_id)
+        written["list"].append(listed)
+    yield pa.RecordBatch.from_pydict(written, schema=_WRITTEN)
 
 
 def write_record_csvs(rows: DataFrame, report_folder: str, report: dict) -> None:
@@ -123,7 +113,9 @@ def write_record_csvs(rows: DataFrame, report_folder: str, report: dict) -> None
     )
     written = {
         (row["source_id"], row["list"])
-        for row in listed.mapInArrow(_file_writer(report_folder), "source_id string, list string").collect()
+        for row in listed.mapInArrow(
+            functools.partial(_write_files, report_folder), from_arrow_schema(_WRITTEN)
+        ).collect()
     }
     for entry in report.get("sources", []):
         for name in LISTS:
