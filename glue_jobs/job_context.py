@@ -22,6 +22,7 @@ from glue_jobs.arguments import is_true, resolve_arguments
 from glue_jobs.runtime import start_job
 from transforms import lake, repeat_run
 from transforms.lake import lock as lake_lock
+from transforms.lake.catalog_state import DamagedVersion, published_sources
 from transforms.lake.manifest import RunManifest, pin_run, read_manifest
 from transforms.registry import Source
 from transforms.repeat_run import Carry
@@ -35,6 +36,23 @@ Tally = tuple[str, Iterable[str]]
 _ROWS = "__rows__"
 # Beside each stage's tables: its counts, and the tables it handed on without writing them.
 STAGE_RECORD = "stage.json"
+# A local JVM compiles with C1 alone (runtime.BRIEF_SESSION_JIT) for a run expected to read fewer records
+# than this. First harvests on 2 cores, tiered against C1 alone: 500 records 29.7 -> 24.2 s (means of
+# three), `make run`'s samples 27.7 -> 23.7 s; but 100,000 records 140.3 -> 146.1 s and 430,000
+# records 464 -> 582 s (BENCHMARKS.md), where C2's compiled Spark pays for itself.
+BRIEF_RUN_RECORDS = 5_000
+# What a run expects of a source its base catalog does not publish yet: the mean source of the
+# benchmark's generated catalogs (430,000 records in 1,000 sources, sized like real agency catalogs).
+NEW_SOURCE_RECORDS = 430
+
+
+def expected_records(sources: Iterable[Source], published: dict[str, int] | None) -> int | None:
+    """The records a run of ``sources`` is expected to read: what the base catalog publishes of each,
+    NEW_SOURCE_RECORDS for one it does not publish yet; None when the catalog's counts are not known
+    (``published`` None: a version written before versions counted their records)."""
+    if published is None:
+        return None
+    return sum(published.get(source.id, NEW_SOURCE_RECORDS) for source in sources)
 
 
 def _tally_columns(column: str, values: Iterable[str]) -> list:
@@ -69,10 +87,24 @@ class JobContext:
 
     @property
     def spark(self) -> SparkSession:
-        """The job's Spark session, started on first use (a repeat's JVM does little: runtime.BRIEF_SESSION_JIT)."""
+        """The job's Spark session, started on first use (C1 alone when its JVM will do little: ``brief``)."""
         if self._session is None:
-            self._session = start_job(self.stage, self.argv, brief=self.repeat_of is not None)
+            self._session = start_job(self.stage, self.argv, brief=self.brief())
         return self._session[0]
+
+    def brief(self) -> bool:
+        """Whether a JVM this job starts will do little (runtime.BRIEF_SESSION_JIT): the run is a repeat,
+        or expects fewer than BRIEF_RUN_RECORDS records (see ``expected_records``). Asked once, before
+        the session starts; only a local session heeds it."""
+        if self.repeat_of is not None:
+            return True
+        base = self.manifest.base_version
+        try:
+            published = {} if base is None else published_sources(self.lake, base)
+        except DamagedVersion:  # the stage reports it when it reads the catalog; here the size is unknown
+            published = None
+        expected = expected_records(self.sources, published)
+        return expected is not None and expected < BRIEF_RUN_RECORDS
 
     def commit(self) -> None:
         """Commit the Glue job (a no-op locally, and for a job that never started its session)."""

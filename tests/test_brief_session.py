@@ -1,0 +1,63 @@
+"""Which runs' local JVMs compile with C1 alone (runtime.BRIEF_SESSION_JIT): a repeat, and a run expected to
+read fewer than BRIEF_RUN_RECORDS records, by what its base catalog publishes of each source."""
+
+from glue_jobs import job_context
+from glue_jobs.job_context import NEW_SOURCE_RECORDS, JobContext, expected_records
+from tests.test_version_counts import state_of
+from transforms.lake.catalog_state import write_version
+from transforms.lake.manifest import RunManifest
+from transforms.registry import Source
+from transforms.repeat_run import Carry
+
+RUN_ID = "20260101T000000Z-aaaaaa"
+
+
+def sources(*ids: str) -> list[Source]:
+    return [
+        Source(i, i, "Org", f"https://example.gov/{i}/data.json", "datajson", "dcatus1.1-federal")
+        for i in ids
+    ]
+
+
+def job(lake: str, ids: tuple[str, ...], base: str | None, carry: Carry | None = None) -> JobContext:
+    manifest = RunManifest(RUN_ID, "2026-01-01T00:00:00+00:00", base, "sources: []\n", "", False, "")
+    return JobContext(
+        stage="extract",
+        args={"lake": lake, "run_id": RUN_ID},
+        manifest=manifest,
+        sources=sources(*ids),
+        carry=carry,
+    )
+
+
+def test_a_source_counts_what_the_catalog_publishes_of_it_and_a_new_one_the_mean_source():
+    assert expected_records(sources("a", "b", "c"), {"a": 7, "z": 10_000}) == 7 + 2 * NEW_SOURCE_RECORDS
+    assert expected_records(sources("a"), {"a": 0}) == 0  # published once, empty now: counted as empty
+    assert expected_records([], {}) == 0
+    assert expected_records(sources("a"), None) is None  # a version that did not count its records
+
+
+def test_the_jvm_is_brief_below_the_threshold_by_the_base_catalogs_counts(spark, tmp_path, monkeypatch):
+    root = str(tmp_path)
+    write_version(state_of(spark, [("a", "a-1"), ("a", "a-2"), ("b", "b-1")]), root, "v1", "r1", None)
+    monkeypatch.setattr(job_context, "BRIEF_RUN_RECORDS", 3)
+    assert job(root, ("b",), "v1").brief()  # 1 record expected
+    assert not job(root, ("a", "b"), "v1").brief()  # 3: not fewer than the threshold
+    monkeypatch.setattr(job_context, "BRIEF_RUN_RECORDS", 3 + NEW_SOURCE_RECORDS)
+    assert not job(root, ("a", "b", "new"), "v1").brief()  # a source not published yet counts the mean
+    assert job(root, ("b", "new"), "v1").brief()
+
+
+def test_a_first_run_of_few_sources_and_any_repeat_are_brief_and_a_large_catalog_is_not(spark, tmp_path):
+    root = str(tmp_path)
+    assert job(root, ("a", "b"), None).brief()  # a lake's first run of two sources
+    many = tuple(f"s{i}" for i in range(job_context.BRIEF_RUN_RECORDS // NEW_SOURCE_RECORDS + 1))
+    assert not job(root, many, None).brief()
+    assert job(root, many, None, Carry("r0", {}, whole=True)).brief()  # a repeat reads nothing
+
+
+def test_a_damaged_base_version_leaves_the_jit_as_it_is(tmp_path):
+    version = tmp_path / "catalog" / "versions" / "v1"
+    version.mkdir(parents=True)
+    (version / "VERSION.json").write_text("[not an object]", "utf-8")
+    assert not job(str(tmp_path), ("a",), "v1").brief()
