@@ -1,5 +1,6 @@
 """One Spark session for each test process (`make test` runs two), and the shared paths tests use."""
 
+import logging
 import os
 from pathlib import Path
 
@@ -20,6 +21,28 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.spark)
         if "catalog_python" in fixtures:
             item.add_marker(pytest.mark.catalog)
+
+
+@pytest.fixture(autouse=True)
+def loggers_as_found():
+    """Each test leaves the root logger (handlers, level) and the progress logger's handlers as it found them.
+
+    A job's ``begin`` and the CLI's terminal set-up put handlers on the ``sys.stderr`` and ``sys.stdout``
+    of the moment: in a test with ``capsys`` those streams are closed when the test ends, and a later
+    test's log record (botocore's "Found credentials", at INFO) would print a "Logging error" traceback
+    into that test's output. The root logger's other handlers are pytest's own, added and removed per
+    test phase by pytest.
+    """
+    from harvest_cli.terminal import PROGRESS_LOGGER
+
+    root, progress = logging.getLogger(), logging.getLogger(PROGRESS_LOGGER)
+    root_handlers, level, progress_handlers = list(root.handlers), root.level, list(progress.handlers)
+    yield
+    for handler in [h for h in root.handlers if h not in root_handlers and type(h) is logging.StreamHandler]:
+        root.removeHandler(handler)
+    root.setLevel(level)
+    for handler in [h for h in progress.handlers if h not in progress_handlers]:
+        progress.removeHandler(handler)
 
 
 @pytest.fixture(scope="session")
