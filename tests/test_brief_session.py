@@ -48,7 +48,7 @@ def test_the_jvm_is_brief_below_the_threshold_by_the_base_catalogs_counts(spark,
     assert job(root, ("b", "new"), "v1").brief()
 
 
-def test_a_first_run_of_few_sources_and_any_repeat_are_brief_and_a_large_catalog_is_not(spark, tmp_path):
+def test_a_first_run_of_few_sources_and_any_repeat_are_brief_and_one_of_many_new_sources_is_not(tmp_path):
     root = str(tmp_path)
     assert job(root, ("a", "b"), None).brief()  # a lake's first run of two sources
     many = tuple(f"s{i}" for i in range(job_context.BRIEF_RUN_RECORDS // NEW_SOURCE_RECORDS + 1))
