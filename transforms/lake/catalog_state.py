@@ -235,9 +235,20 @@ def set_current(lake_root: str, version: str) -> str:
 
 def published_sources(lake_root: str, version: str) -> dict[str, int] | None:
     """source id -> records a complete catalog version publishes; None for a version written before
-    versions counted them (or an incomplete one)."""
+    versions counted them (or an incomplete one). DamagedVersion when its ``sources`` is there but is
+    not a map of source ids to record counts."""
     info = version_info(lake_root, version)
-    return info.get("sources") if info else None
+    counts = info.get("sources") if info else None
+    if counts is None:
+        return None
+    if not isinstance(counts, dict) or not all(
+        type(count) is int and count >= 0
+        for count in counts.values()  # bool is an int: not a count
+    ):
+        raise DamagedVersion(
+            version, "its VERSION.json's sources is not a map of source ids to record counts"
+        )
+    return counts
 
 
 def published_counts(state: DataFrame) -> DataFrame:
