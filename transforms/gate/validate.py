@@ -172,7 +172,9 @@ def run_suites(
     parts: dict[str, list] = {}
     if one_batch:
         # A Python worker would import GE (seconds) only to judge a batch the driver can hold, and the
-        # driver imports GE anyway for the run's validations and Data Docs.
+        # driver imports GE anyway for the run's validations and Data Docs. Imported first: the import
+        # freezes what is alive (quality.great_expectations), and the batch is not to be frozen with it.
+        quality.great_expectations()
         parts["records"] = [
             json.loads(payload)
             for verdict in judge(iter([records.toPandas()]))
