@@ -47,7 +47,7 @@ def test_a_collection_frees_the_garbage_then_freezes_the_survivors():
         before = gc.get_freeze_count()
         del survivor
         assert gc.get_freeze_count() < before
-    finally:
+    finally:  # this process's collector as it was, but with nothing frozen (slower, never different)
         gc.unfreeze()
 
 
