@@ -81,6 +81,20 @@ def great_expectations():
     return sys.modules["great_expectations"]
 
 
+def ephemeral_context():
+    """A new GE ephemeral context that draws no progress bars, GE imported by ``great_expectations``."""
+    gx = great_expectations()
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    # Set after the import: that module sets its own logger to INFO when imported, and logs a
+    # temporary-directory line at every context creation.
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
+    context = gx.get_context(mode="ephemeral")
+    # GE draws "Calculating Metrics" bars on stderr (garbage in a log file) unless the context says not to.
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    return context
+
+
 class SuiteError(RuntimeError):
     """A suite is missing or unreadable: a fatal problem, the validate stage stops."""
 
@@ -131,20 +145,13 @@ class SuiteRunner:
     """An ephemeral GE context with a pandas data source and a local Data Docs site, for one harvest run."""
 
     def __init__(self, docs_dir: str, run_id: str):
-        gx = great_expectations()
+        self.context = ephemeral_context()
         from great_expectations.core.run_identifier import RunIdentifier
-        from great_expectations.data_context.types.base import ProgressBarsConfig
 
-        # Set after the import: that module sets its own logger to INFO when imported, and logs a
-        # temporary-directory line at every context creation.
-        logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
-        self.gx = gx
+        self.gx = great_expectations()
         self.run_id = run_id
         # One run time for every suite of the run, so their pages sit in one run folder of the site.
         self.ge_run = RunIdentifier(run_name=run_id, run_time=datetime.now(UTC))
-        self.context = gx.get_context(mode="ephemeral")
-        # GE draws "Calculating Metrics" bars on stderr (garbage in a log file) unless the context says not to.
-        self.context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
         self.context.add_data_docs_site(
             site_name="harvest",
             site_config={
@@ -363,11 +370,7 @@ def _batch_validation(suite: dict):
     name = json.dumps(suite, sort_keys=True)
     if name not in _BATCH_VALIDATIONS:
         gx = great_expectations()
-        from great_expectations.data_context.types.base import ProgressBarsConfig
-
-        logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
-        context = gx.get_context(mode="ephemeral")
-        context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+        context = ephemeral_context()
         batch = (
             context.data_sources.add_pandas("batch")
             .add_dataframe_asset(suite["name"])
