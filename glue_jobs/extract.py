@@ -15,7 +15,7 @@ from transforms.schemas import EXTRACT_RECORDS, SOURCE_STATUS, FetchStatus, Sour
 def main(argv: list[str] | None = None) -> None:
     """Extract: takes the lake lock, pins the run's manifest; sources -> extract/records, extract/sources."""
     job = begin("extract", argv)
-    if job.repeat_of:  # every document is byte-identical to the last run's: nothing to split or write
+    if job.repeat_of:  # no source changed since the last run: nothing to split or write
         return job.finish_repeat(sources=len(job.sources), unchanged_documents=len(job.sources))
     validators = _validators(job) if job.manifest.base_version is not None else None
     carry = job.carry

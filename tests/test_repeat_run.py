@@ -6,8 +6,11 @@ the second lake loses its LAST_RUN.json before every run, so it reads every reco
 yardstick the carried verdicts are held to.
 """
 
+import contextlib
 import json
+import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,16 +18,18 @@ import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import functions as F
 
-from devtools.local_http import serve_folder
+from devtools.local_http import free_port, serve_folder
 from devtools.run_samples import SAMPLES
 from harvest_cli.main import run_harvest
 from tests.rows import row
 from transforms import repeat_run
+from transforms.fetch import transport
+from transforms.fetch.http import FetchPolicy
 from transforms.fetch.source_pass import document_sha256
 from transforms.gate import duplicates
 from transforms.lake.catalog_state import read_pointer
 from transforms.lake.manifest import RunManifest
-from transforms.reports.report import report_figures
+from transforms.reports.report import CARRY_FACTS, report_figures
 from transforms.schemas import DB_RESULTS, OUTCOMES, SOURCE_STATUS
 
 REGISTRY = """sources:
@@ -46,6 +51,7 @@ REGISTRY = """sources:
 
 
 DATAJSON_SOURCES = ["example-agency", "example-agency-dcat3"]  # the samples' two data.json sources
+WAF_SOURCE = "example-coastal-waf"
 
 
 def report(lake: Path, run_id: str) -> dict:
@@ -66,8 +72,8 @@ def without_suites(sources: list[dict]) -> list[dict]:
 def days(tmp_path_factory) -> dict:
     """The bundled samples (two data.json and a WAF) over loopback HTTP, harvested into two lakes.
 
-    Lake "carry": run-1 (first harvest); run-2 (nothing changed); run-3 (only the two data.json
-    sources, nothing changed); run-4 (one title edited in the 1.1 data.json).
+    Lake "carry": run-1 (first harvest); run-2 (nothing changed); run-3 (one WAF file saved again, its
+    text the same); run-4 (one title edited in the 1.1 data.json).
     Lake "reread", the yardstick: the carry lake as run-1 left it, then run-2 and run-3 as there, each
     without LAST_RUN.json, so that they read and judge every record again.
     """
@@ -79,63 +85,72 @@ def days(tmp_path_factory) -> dict:
         text = (SAMPLES / "sources.yaml").read_text("utf-8")
         registry.write_text(text.replace("{samples_url}", base_url.rstrip("/")), "utf-8")
 
-        def harvest(lake: Path, run_id: str, only: list[str] | None = None) -> None:
-            assert (
-                run_harvest(
-                    str(registry), str(lake), run_id=run_id, only_sources=",".join(only or []), new_lake=True
-                )
-                == 0
-            )
+        last_runs: dict[str, dict] = {}  # the carry lake's LAST_RUN.json as each run left it
 
-        def harvest_both(run_id: str, only: list[str] | None = None) -> None:
-            harvest(carry, run_id, only)
+        def harvest(lake: Path, run_id: str) -> None:
+            assert run_harvest(str(registry), str(lake), run_id=run_id, new_lake=True) == 0
+            if lake == carry:
+                last_runs[run_id] = json.loads((lake / "catalog" / "LAST_RUN.json").read_text())
+
+        def harvest_both(run_id: str) -> None:
+            harvest(carry, run_id)
             (reread / "catalog" / "LAST_RUN.json").unlink()
-            harvest(reread, run_id, only)
+            harvest(reread, run_id)
 
         harvest(carry, "run-1")
         shutil.copytree(carry, reread, dirs_exist_ok=True)
         harvest_both("run-2")
-        harvest_both("run-3", DATAJSON_SOURCES)
+        touched = sorted((site / "www" / "waf").rglob("*.xml"))[0]
+        later = touched.stat().st_mtime + 60  # the server's Last-Modified moves on; the text does not
+        os.utime(touched, (later, later))
+        harvest_both("run-3")
         catalog = site / "www" / "datajson" / "data.json"
         document = json.loads(catalog.read_text("utf-8"))
         document["dataset"][0]["title"] += " (revised)"
         catalog.write_text(json.dumps(document, indent=1), "utf-8")
         harvest(carry, "run-4")
-    return {"carry": carry, "reread": reread}
+    return {"carry": carry, "reread": reread, "last_runs": last_runs, "waf": site / "www" / "waf"}
 
 
 @pytest.mark.e2e
-def test_a_day_with_nothing_changed_carries_each_data_json_reads_the_waf_and_reports_as_a_full_reread(days):
+def test_a_day_with_nothing_changed_repeats_the_last_run_waf_included_and_reports_as_a_full_reread(days):
     carry, reread = days["carry"], days["reread"]
-    carried, yardstick = report(carry, "run-2"), report(reread, "run-2")
-    assert carried["carried"] == {"run": "run-1", "sources": DATAJSON_SOURCES} and "carried" not in yardstick
-    assert "repeat_of" not in carried  # the WAF was read: not a repeat of the whole run
-    assert carried["totals"] == yardstick["totals"]
-    assert carried["totals"]["unchanged"] > 0 and carried["totals"]["rejected"] > 0
+    repeated, yardstick = report(carry, "run-2"), report(reread, "run-2")
+    assert repeated["repeat_of"] == "run-1" and "repeat_of" not in yardstick
+    assert repeated["carried"] == {"run": "run-1", "sources": sorted([*DATAJSON_SOURCES, WAF_SOURCE])}
+    assert repeated["totals"] == yardstick["totals"]
+    assert repeated["totals"]["unchanged"] > 0 and repeated["totals"]["rejected"] > 0
     # Record for record: the same outcome, reasons and warnings as reading every record again.
     assert outcomes(carry, "run-2") == outcomes(reread, "run-2")
-    assert without_suites(carried["sources"]) == without_suites(yardstick["sources"])
-    extracted = pq.read_table(carry / "runs" / "run-2" / "extract" / "records").to_pylist()
-    assert {row["source_id"] for row in extracted} == {"example-coastal-waf"}  # no data.json was split
-
-
-@pytest.mark.e2e
-def test_a_run_of_unchanged_data_json_sources_repeats_the_last_run_without_reading_a_record(days):
-    carry, reread = days["carry"], days["reread"]
-    repeated, yardstick = report(carry, "run-3"), report(reread, "run-3")
-    assert repeated["repeat_of"] == "run-2"  # which itself carried them from run-1
-    assert repeated["totals"] == yardstick["totals"]
-    assert outcomes(carry, "run-3") == outcomes(reread, "run-3")
     assert without_suites(repeated["sources"]) == without_suites(yardstick["sources"])
     # Nothing was read, split, compared or transformed, and no catalog version written.
-    run = carry / "runs" / "run-3"
+    run = carry / "runs" / "run-2"
     # (each stage left only its record of counts: no table)
     assert all(
         [path.name for path in (run / stage).iterdir()] == ["stage.json"]
         for stage in ("extract", "compare", "transform")
     )
-    assert not (carry / "catalog" / "versions" / "run-3").exists()
-    assert json.loads((run / "quality" / "summary.json").read_text())["repeat_of"] == "run-2"
+    assert not (carry / "catalog" / "versions" / "run-2").exists()
+    assert json.loads((run / "quality" / "summary.json").read_text())["repeat_of"] == "run-1"
+    # The WAF's files as run-1 fetched them (each with the Last-Modified the server gave), handed on
+    # by the repeat: the next run checks them, file for file, in listing order.
+    files = days["last_runs"]["run-1"]["sources"][WAF_SOURCE]["files"]
+    assert len(files) == len(list(days["waf"].rglob("*.xml"))) > 1
+    assert all(url.startswith("http://127.0.0.1:") and last_modified for url, _etag, last_modified in files)
+    assert days["last_runs"]["run-2"]["sources"][WAF_SOURCE]["files"] == files
+
+
+@pytest.mark.e2e
+def test_a_waf_file_saved_again_is_read_again_while_each_data_json_is_carried(days):
+    carry, reread = days["carry"], days["reread"]
+    carried, yardstick = report(carry, "run-3"), report(reread, "run-3")
+    assert carried["carried"] == {"run": "run-2", "sources": DATAJSON_SOURCES} and "carried" not in yardstick
+    assert "repeat_of" not in carried  # the WAF was read: not a repeat of the whole run
+    assert carried["totals"] == yardstick["totals"]
+    assert outcomes(carry, "run-3") == outcomes(reread, "run-3")
+    assert without_suites(carried["sources"]) == without_suites(yardstick["sources"])
+    extracted = pq.read_table(carry / "runs" / "run-3" / "extract" / "records").to_pylist()
+    assert {row["source_id"] for row in extracted} == {WAF_SOURCE}  # no data.json was split
 
 
 @pytest.mark.e2e
@@ -275,3 +290,108 @@ def test_only_sources_whose_verdicts_depend_on_nothing_else_can_be_carried(spark
     rows = outcomes.withColumn("of_run", F.lit(True))  # the report's rows of the run: no catalog here
     carriable = repeat_run.carriable_sources(report_figures(rows, statuses, [], {}), refused)
     assert carriable == {"plain": "sha-plain"}
+
+
+# A small WAF beside a data.json: carried only when it lists the same files and none was modified.
+
+WAF_ENTRY = """  - id: waf
+    title: Sample WAF
+    organization: Example Agency
+    url: "{base}/waf/"
+    type: waf
+    schema: iso19115
+    allow_private_network: true
+"""
+
+
+def fetched_files(source) -> list[list]:
+    """[url, etag, last_modified] of each file the WAF lists, as extract's fetch answers for it."""
+    policy = transport.policy_for(FetchPolicy(), source)
+    files = []
+    for entry in transport.crawl(source.url, policy).files:
+        result = transport.read_document(entry.url, policy)
+        assert result.ok
+        files.append([entry.url, result.etag, result.last_modified])
+    return files
+
+
+@pytest.fixture(params=["disk", "http"])
+def waf_site(request, tmp_path) -> Iterator[tuple[Path, Path, str]]:
+    """(lake, the WAF's folder, registry text): run-1 left LAST_RUN.json for a data.json and a WAF,
+    read from disk or over loopback HTTP."""
+    site, lake = tmp_path / "site", tmp_path / "lake"
+    shutil.copytree(SAMPLES / "www" / "datajson", site / "datajson")
+    shutil.copytree(SAMPLES / "www" / "waf", site / "waf")
+    with contextlib.ExitStack() as stack:
+        if request.param == "http":
+            base = stack.enter_context(serve_folder(site)).rstrip("/")
+        else:
+            base = site.as_uri()
+        registry = REGISTRY.format(base=base).split("  - id: agency-dcat3")[0] + WAF_ENTRY.format(base=base)
+        previous = manifest_for(registry, run_id="run-1", base_version=None)
+        agency, waf = previous.sources()
+        files = {"waf": fetched_files(waf)}
+        digests = {"agency": document_sha256(agency), "waf": repeat_run.files_sha256(files["waf"])}
+        repeat_run.write_last_run(str(lake), previous, "run-1", digests, files)
+        for table in ("validate/records", "validate/sources"):
+            (lake / "runs" / "run-1" / table).mkdir(parents=True)
+        yield lake, site / "waf", registry
+
+
+@pytest.mark.parametrize("change", [None, "a file saved again", "a file added", "a file removed"])
+def test_a_small_waf_is_carried_only_when_it_lists_the_same_files_none_modified(waf_site, change):
+    lake, folder, registry = waf_site
+    first, *_ = sorted(folder.rglob("*.xml"))
+    if change == "a file saved again":  # same text, a later modification time
+        later = first.stat().st_mtime + 60
+        os.utime(first, (later, later))
+    elif change == "a file added":
+        shutil.copy(first, first.with_name("added.xml"))
+    elif change == "a file removed":
+        first.unlink()
+    decided = repeat_run.decide(str(lake), manifest_for(registry))
+    if change is None:
+        assert decided.whole and set(decided.documents) == {"agency", "waf"}
+        assert repeat_run.read_carry(str(lake), "run-2") == decided
+    else:  # extract's first pass may still carry the data.json; the WAF is read
+        assert not decided.whole and set(decided.documents) == {"agency"}
+        assert repeat_run.read_carry(str(lake), "run-2") is None
+
+
+def test_a_waf_too_large_to_check_file_by_file_is_left_for_extract_to_read(tmp_path):
+    files = [
+        [f"https://example.gov/waf/{n}.xml", f'"{n}"', None]
+        for n in range(repeat_run.WAF_CARRY_MAX_FILES + 1)
+    ]
+    figures = {
+        CARRY_FACTS: {"waf": {"status": "complete", "document_sha256": None, "rows_not_carriable": 0}},
+        "sources": [{"source_id": "waf", "errors": 0, "extracted": len(files)}],
+    }
+    manifest = manifest_for(
+        REGISTRY.format(base="https://example.gov").split("  - id: agency")[0] + WAF, run_id="run-1"
+    )
+
+    def extracted():
+        raise AssertionError("a WAF over the limit is not looked up")
+
+    assert repeat_run.waf_files(figures, manifest.sources(), None, None, extracted) == {}
+
+
+def test_a_source_not_found_unchanged_within_the_check_s_time_is_read_as_changed(tmp_path, monkeypatch):
+    """A slow server delays the run's start by at most REPEAT_CHECK_S; then extract reads it as usual."""
+    shutil.copytree(SAMPLES / "www" / "waf", tmp_path / "site" / "waf")
+    port, lake = free_port(), tmp_path / "lake"
+    with serve_folder(tmp_path / "site", port=port) as base:  # run-1 fetched the WAF from a quick server
+        registry = "sources:\n" + WAF_ENTRY.format(base=base.rstrip("/"))
+        previous = manifest_for(registry, run_id="run-1", base_version=None)
+        (waf,) = previous.sources()
+        files = {"waf": fetched_files(waf)}
+    repeat_run.write_last_run(
+        str(lake), previous, "run-1", {"waf": repeat_run.files_sha256(files["waf"])}, files
+    )
+    for table in ("validate/records", "validate/sources"):
+        (lake / "runs" / "run-1" / table).mkdir(parents=True)
+    with serve_folder(tmp_path / "site", port=port, latency_s=0.3):  # the same files, served slowly
+        assert repeat_run.decide(str(lake), manifest_for(registry)).whole  # in time: a repeat
+        monkeypatch.setattr(repeat_run, "REPEAT_CHECK_S", 0.1)  # shorter than one answer of the server
+        assert repeat_run.decide(str(lake), manifest_for(registry, run_id="run-3")) is None

@@ -1,36 +1,40 @@
-"""Carried verdicts: a data.json unchanged since the last run keeps that run's verdicts instead of being read
-again, and a run in which every source is such a data.json (a *repeat*) starts no Spark before validate.
+"""Carried verdicts: a source unchanged since the last run keeps that run's verdicts instead of being read
+again, and a run in which every source is unchanged (a *repeat*) starts no Spark before validate.
 
 The last run that loaded (not a dry run) leaves ``catalog/LAST_RUN.json``: its run id, the catalog
 version it left current, the digest of the code that judged the records, its ``publish_as``, and for
 each source whose verdicts can be carried (see :func:`carriable_sources`) the digest of the source's
-registry entry and the sha256 of the document it read. A run carries a source's verdicts from that
-run when all of these hold:
+registry entry and of what it read: a data.json's sha256, or for a small WAF the list of its files with
+the validators they were fetched with (and that list's sha256). A run carries a source's verdicts from
+that run when all of these hold:
 
 - the run is not forced; the lake's current catalog version is the one LAST_RUN names (no other run,
   rollback or rebuild since); the code digest and ``publish_as`` are the same; that run's tables are
   still in the lake (not pruned);
-- the source is a data.json catalog (DCAT-US 1.1 or 3.0) that LAST_RUN lists with the same registry
-  entry, and the document fetched now has the same sha256.
+- the source is one LAST_RUN lists with the same registry entry, and
+  - a data.json catalog (DCAT-US 1.1 or 3.0) whose document fetched now has the same sha256, or
+  - a WAF of at most ``WAF_CARRY_MAX_FILES`` files (not a collection) that lists the same files in
+    the same order, each unchanged by the test extract's own fetch applies: its listed ETag (a folder
+    on disk) or a 304 to a conditional request with its validators. WAFs are carried only in a repeat.
 
-A whole data.json is the source's only input, and the split, crosswalk and schema check are
-deterministic functions of it, the code and the settings, so reading it again would judge every
-record as the last run did. :func:`carried_verdicts` writes those verdicts as the re-read would have
-written them: what the last run created or updated is unchanged now, its rejects are rejected again
-with the same reasons. The suites do not judge carried records again (a source's suite findings come
-from the records read this run), and WAF and single ISO documents are always read (a listing identical
-to yesterday's does not prove its files are; their fetch is conditional instead).
+A source's documents are its only input, and the split, crosswalk and schema check are deterministic
+functions of them, the code and the settings, so reading them again would judge every record as the
+last run did. :func:`carried_verdicts` writes those verdicts as the re-read would have written them:
+what the last run created or updated is unchanged now, its rejects are rejected again with the same
+reasons. The suites do not judge carried records again (a source's suite findings come from the
+records read this run), and single ISO documents are always read (their fetch is conditional).
 
 Extract decides (``runs/<run_id>/carry.json`` records it): before Spark when every source is a
-candidate (:func:`decide`; if no document changed the run is a repeat, and extract, compare and
+candidate (:func:`decide`; if no source changed the run is a repeat, and extract, compare and
 transform start no Spark session), otherwise in its first pass, which hashes each data.json it
-fetches anyway and yields no records for an unchanged one.
+fetches anyway and yields no records for an unchanged one (a WAF is then read as usual).
 """
 
 import hashlib
 import json
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -41,7 +45,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from transforms import lake
-from transforms.fetch.source_pass import document_sha256  # fetched as extract fetches it
+from transforms.fetch.source_pass import document_sha256, waf_unchanged  # read as extract reads them
 from transforms.lake.manifest import RunManifest
 from transforms.registry import Source
 from transforms.reports.report import CARRY_FACTS
@@ -72,6 +76,12 @@ JUDGING_LIBRARIES = (
 )
 NOT_JUDGING = {"__pycache__", "data_docs_assets"}
 FETCH_THREADS = 4
+# The whole check of a repeat, every source: a source not found unchanged by then counts as changed, so
+# a slow server delays the run's start by at most this and is then read (within its own time budget).
+REPEAT_CHECK_S = 120.0
+# A WAF of more files is always read: checking each on the driver, one request a file over HTTP, would
+# take as long as reading them in Spark, and LAST_RUN.json holds every file's validators.
+WAF_CARRY_MAX_FILES = 2000
 # The columns transform adds to a create or update; an unchanged row carries none of them.
 TRANSFORM_COLUMNS = [name for name in TRANSFORMED.fieldNames() if name not in CHANGES.fieldNames()]
 
@@ -151,21 +161,36 @@ def read_last_run(lake_root: str) -> dict | None:
 
 
 def write_last_run(
-    lake_root: str, manifest: RunManifest, version: str | None, documents: dict[str, str]
+    lake_root: str,
+    manifest: RunManifest,
+    version: str | None,
+    documents: dict[str, str],
+    waf_files: dict[str, list[list]] | None = None,
 ) -> None:
-    """Load's last step: this run, the version it left current, and its carriable sources' document hashes."""
+    """Load's last step: this run, the version it left current, and its carriable sources' digests (and
+    for a WAF among them, its files with their validators, ``waf_files``)."""
     settings = {source.id: settings_digest(source) for source in manifest.sources()}
+    files = waf_files or {}
     last = {
         "run_id": manifest.run_id,
         "version": version,
         "code": code_digest(),
         "publish_as": manifest.publish_as,
         "sources": {
-            source_id: {"document_sha256": sha256, "settings": settings[source_id]}
+            source_id: {
+                "document_sha256": sha256,
+                "settings": settings[source_id],
+                **({"files": files[source_id]} if source_id in files else {}),
+            }
             for source_id, sha256 in sorted(documents.items())
         },
     }
     lake.write_text(last_run_uri(lake_root), json.dumps(last, indent=2) + "\n", "application/json")
+
+
+def files_sha256(files: list[list]) -> str:
+    """The digest a WAF's files stand for in LAST_RUN and carry.json: its list of [url, etag, last_modified]."""
+    return hashlib.sha256(json.dumps(files, separators=(",", ":")).encode("utf-8")).hexdigest()
 
 
 def record_carry(lake_root: str, run_id: str, carry: Carry) -> None:
@@ -196,31 +221,54 @@ def _why_not(lake_root: str, manifest: RunManifest, last: dict | None) -> str | 
     return None
 
 
-def candidates(lake_root: str, manifest: RunManifest) -> Carry | None:
-    """The sources whose last verdicts this run may carry if their data.json is unchanged (nothing fetched).
+def _candidate(source: Source, known: dict | None) -> bool:
+    """Whether the last run left this source's verdicts carriable and its registry entry is the same."""
+    if not known or known.get("settings") != settings_digest(source):
+        return False
+    return source.type == "datajson" or (source.type == "waf" and known.get("files") is not None)
 
-    A candidate is a data.json source LAST_RUN lists with the same registry entry; None when there is
-    none, or when nothing can be carried at all (see :func:`_why_not`).
+
+def candidates(lake_root: str, manifest: RunManifest, last: dict | None) -> Carry | None:
+    """The sources whose verdicts in ``last`` (LAST_RUN) this run may carry if they are unchanged
+    (nothing fetched).
+
+    A candidate is a data.json or a small WAF that LAST_RUN lists with the same registry entry; None
+    when there is none, or when nothing can be carried at all (see :func:`_why_not`).
     """
-    last = read_last_run(lake_root)
     reason = _why_not(lake_root, manifest, last)
     if reason is not None or last is None:
         log.info("run %s carries no verdicts: %s", manifest.run_id, reason)
         return None
-    documents = {}
-    for source in manifest.sources():
-        known = last["sources"].get(source.id)
-        if source.type == "datajson" and known and known.get("settings") == settings_digest(source):
-            documents[source.id] = known["document_sha256"]
+    known = last["sources"]
+    documents = {
+        source.id: known[source.id]["document_sha256"]
+        for source in manifest.sources()
+        if _candidate(source, known.get(source.id))
+    }
     return Carry(last["run_id"], documents) if documents else None
 
 
-def _first_change(sources: list[Source], documents: dict[str, str]) -> str | None:
-    """The first source (in finishing order) whose document's sha256 differs; None when none does."""
+def _changed(source: Source, sha256: str, known: dict, deadline: float) -> bool:
+    """Whether the source differs from what the last run read (a WAF: ``known`` holds its files)."""
+    if source.type == "waf":
+        files = known.get("files") or []
+        return files_sha256(files) != sha256 or not waf_unchanged(source, files, deadline=deadline)
+    return document_sha256(source, deadline=deadline) != sha256  # unreadable hashes to None: a change
+
+
+def _first_change(sources: list[Source], carry: Carry, known: dict) -> str | None:
+    """The first source (in finishing order) that changed, or was not found unchanged within
+    ``REPEAT_CHECK_S``; None when none did."""
+    deadline = time.time() + REPEAT_CHECK_S
     with ThreadPoolExecutor(FETCH_THREADS) as pool:
-        futures = {pool.submit(document_sha256, source): source.id for source in sources}
+        futures = {
+            pool.submit(_changed, source, carry.documents[source.id], known.get(source.id) or {}, deadline): (
+                source.id
+            )
+            for source in sources
+        }
         for future in as_completed(futures):
-            if future.result() != documents[futures[future]]:  # unreadable hashes to None: a change
+            if future.result():
                 pool.shutdown(cancel_futures=True)
                 return futures[future]
     return None
@@ -229,55 +277,118 @@ def _first_change(sources: list[Source], documents: dict[str, str]) -> str | Non
 def decide(lake_root: str, manifest: RunManifest) -> Carry | None:
     """Extract's first step, before Spark: what this run may carry from the last run.
 
-    When every source is a candidate, each data.json is fetched once (a few at a time, stopping at
-    the first that changed); if none changed the run is a repeat, recorded in carry.json at once.
-    Otherwise the candidates go to extract's first pass, which compares each document it reads
-    anyway. An attempt of a run that already recorded a repeat keeps it.
+    When every source is a candidate, each is checked once (a few at a time, stopping at the first
+    that changed): a data.json fetched and hashed, a WAF listed and its files asked "modified?". If
+    none changed the run is a repeat, recorded in carry.json at once. Otherwise the data.json
+    candidates go to extract's first pass, which compares each document it reads anyway (a WAF is
+    read). An attempt of a run that already recorded a repeat keeps it.
     """
     recorded = read_carry(lake_root, manifest.run_id)
     if recorded is not None and recorded.whole:
         return recorded
-    carry = candidates(lake_root, manifest)
+    last = read_last_run(lake_root)
+    carry = candidates(lake_root, manifest, last)
     sources = manifest.sources()
-    if carry is None or len(carry.documents) < len(sources):
-        return carry
-    changed = _first_change(sources, carry.documents)
-    if changed is not None:
-        log.info("run %s is no repeat: the data.json of %s changed", manifest.run_id, changed)
-        return carry
-    repeat = Carry(carry.of, carry.documents, whole=True)
-    record_carry(lake_root, manifest.run_id, repeat)
-    log.info(
-        "run %s repeats run %s: every source document is byte-identical, with the same code and settings",
-        manifest.run_id,
-        carry.of,
-    )
-    return repeat
+    if carry is None or last is None:
+        return None
+    if len(carry.documents) == len(sources):
+        changed = _first_change(sources, carry, last["sources"])
+        if changed is None:
+            repeat = Carry(carry.of, carry.documents, whole=True)
+            record_carry(lake_root, manifest.run_id, repeat)
+            log.info(
+                "run %s repeats run %s: no source changed (each data.json byte-identical, each WAF's files "
+                "not modified), and the code and settings are the same",
+                manifest.run_id,
+                carry.of,
+            )
+            return repeat
+        log.info("run %s is no repeat: %s changed", manifest.run_id, changed)
+    first_pass = [
+        source.id for source in sources if source.type == "datajson" and source.id in carry.documents
+    ]
+    return carry.only(first_pass) if first_pass else None
 
 
-def carriable_sources(figures: dict, refused: DataFrame | None) -> dict[str, str]:
-    """source_id -> document sha256 of the sources whose verdicts a later run may carry from this one.
+def carriable_sources(
+    figures: dict, refused: DataFrame | None, waf_files: dict[str, list[list]] | None = None
+) -> dict[str, str]:
+    """source_id -> digest of what it read (a data.json's sha256, a WAF's ``files_sha256``) of the
+    sources whose verdicts a later run may carry from this one.
 
     A source qualifies when it is complete (not failed, partial or held), extract hashed its
-    document, none of its rows was held or refused by the database, and no reason or warning of it
-    came from another source (the duplicates check's finding changes when other sources do).
-    ``figures``: the run's ``report.report_figures``, already on the driver, which tell each source's
-    status, document hash and rows that keep it from being carried; only the sources of the rows the
-    database ``refused`` (rare) are looked up in Spark.
+    document or it is a WAF in ``waf_files`` (see :func:`waf_files`), none of its rows was held or
+    refused by the database, and no reason or warning of it came from another source (the duplicates
+    check's finding changes when other sources do). ``figures``: the run's ``report.report_figures``,
+    already on the driver, which tell each source's status, document hash and rows that keep it from
+    being carried; only the sources of the rows the database ``refused`` (rare) are looked up in Spark.
     """
     refused_sources = (
         set()
         if refused is None
         else {row.source_id for row in refused.select("source_id").distinct().collect()}
     )
-    return {
-        source_id: facts["document_sha256"]
+    listed = {source_id: files_sha256(files) for source_id, files in (waf_files or {}).items()}
+    digests = {
+        source_id: facts["document_sha256"] or listed.get(source_id)
         for source_id, facts in sorted(figures[CARRY_FACTS].items())
         if facts["status"] == SourceState.COMPLETE
-        and facts["document_sha256"] is not None
         and not facts["rows_not_carriable"]
         and source_id not in refused_sources
     }
+    return {source_id: digest for source_id, digest in digests.items() if digest is not None}
+
+
+def waf_files(
+    figures: dict,
+    sources: list[Source],
+    carry: Carry | None,
+    last: dict | None,
+    extracted: Callable[[], DataFrame],
+) -> dict[str, list[list]]:
+    """source_id -> [url, etag, last_modified] of each file in listing order, for the WAFs a later run
+    may carry: complete, of at most ``WAF_CARRY_MAX_FILES`` files, every one fetched with a validator.
+
+    A WAF this run carried keeps the list ``last`` (the LAST_RUN it was carried by) gave it; the others'
+    come from this run's extract records (``extracted()``, read only when there are some: one Spark job).
+    """
+    entries = {entry["source_id"]: entry for entry in figures["sources"]}
+    facts = figures[CARRY_FACTS]
+    wafs = [
+        source.id
+        for source in sources
+        if source.type == "waf"
+        and source.id in facts
+        and facts[source.id]["status"] == SourceState.COMPLETE
+        and not facts[source.id]["rows_not_carriable"]
+        and entries[source.id]["errors"] == 0
+        and entries[source.id]["extracted"] <= WAF_CARRY_MAX_FILES
+    ]
+    carried = {source_id for source_id in wafs if carry is not None and source_id in carry.documents}
+    known = (last or {}).get("sources", {})
+    files = {
+        source_id: known[source_id]["files"] for source_id in carried if "files" in known.get(source_id, {})
+    }
+    read = [source_id for source_id in wafs if source_id not in carried]
+    if read:
+        rows = (
+            extracted()
+            .filter(F.col("source_id").isin(read))
+            .select("source_id", "position", "record_url", "etag", "last_modified")
+            .collect()
+        )
+        listed: dict[str, list[list]] = {source_id: [] for source_id in read}
+        for row in sorted(rows, key=lambda row: (row.source_id, row.position)):
+            listed[row.source_id].append([row.record_url, row.etag, row.last_modified])
+        # A file fetched without a validator would be fetched in full to be checked: the WAF is read instead.
+        files.update(
+            {
+                source_id: listing
+                for source_id, listing in listed.items()
+                if all(etag or last_modified for _url, etag, last_modified in listing)
+            }
+        )
+    return files
 
 
 def carried_verdicts(spark: SparkSession, lake_root: str, carry: Carry) -> tuple[DataFrame, DataFrame]:

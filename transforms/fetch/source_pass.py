@@ -13,6 +13,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import IO
 
 from transforms.fetch import dcatus3_catalog, transport
@@ -145,11 +146,20 @@ def stream_sha256(stream) -> str:
     return digest.hexdigest()
 
 
-def document_sha256(source: Source, policy: FetchPolicy | None = None) -> str | None:
-    """sha256 of a data.json source's document fetched as extract fetches it; None when it cannot be read."""
+def _check_deadline(source: Source, deadline: float | None) -> float:
+    """The earlier of the caller's deadline and the end of the source's own time budget from now."""
+    budget_end = time.time() + source.time_budget_s
+    return budget_end if deadline is None else min(deadline, budget_end)
+
+
+def document_sha256(
+    source: Source, policy: FetchPolicy | None = None, deadline: float | None = None
+) -> str | None:
+    """sha256 of a data.json source's document fetched as extract fetches it; None when it cannot be read
+    (by ``deadline``, ``time.time()``, if given)."""
     policy = transport.policy_for(policy or FetchPolicy(), source)
     try:
-        result = transport.open_catalog(source.url, policy, time.time() + source.time_budget_s)
+        result = transport.open_catalog(source.url, policy, _check_deadline(source, deadline))
         if not result.ok:
             return None
         with result.stream as stream:
@@ -157,6 +167,41 @@ def document_sha256(source: Source, policy: FetchPolicy | None = None) -> str | 
     except Exception as error:  # noqa: BLE001 - a source that cannot be read is simply not a repeat
         log.info("data.json of %s not hashed: %s", source.id, bounded(repr(error)))
         return None
+
+
+def waf_unchanged(
+    source: Source, files: list[list], policy: FetchPolicy | None = None, deadline: float | None = None
+) -> bool:
+    """Whether a WAF still lists exactly ``files`` ([url, etag, last_modified] in listing order, what
+    the last run fetched) and each still answers "not modified", read as extract reads them.
+
+    A file is unchanged when the listing shows its ETag (a folder on disk) or a conditional request
+    with its validators gets a 304; at most ``connections_per_host`` requests are in flight. False at
+    the first difference, a listing that could not be read in full, or anything that cannot be read
+    (by ``deadline``, ``time.time()``, if given).
+    """
+    policy = transport.policy_for(policy or FetchPolicy(), source)
+    deadline = _check_deadline(source, deadline)
+
+    def unchanged(entry, validators: list) -> bool:
+        _url, etag, last_modified = validators
+        if entry.etag is not None and entry.etag == etag:
+            return True
+        return transport.read_document(entry.url, policy, etag, last_modified, deadline).not_modified
+
+    try:
+        crawl = transport.crawl(source.url, policy, deadline)
+        if crawl.failure or crawl.problems or [entry.url for entry in crawl.files] != [f[0] for f in files]:
+            return False
+        with ThreadPoolExecutor(policy.connections_per_host, thread_name_prefix="unchanged") as pool:
+            for same in pool.map(unchanged, crawl.files, files):
+                if not same:
+                    pool.shutdown(cancel_futures=True)
+                    return False
+        return True
+    except Exception as error:  # noqa: BLE001 - a WAF that cannot be checked is simply read again
+        log.info("WAF of %s not checked: %s", source.id, bounded(repr(error)))
+        return False
 
 
 def _partial_reason(problems: list[str]) -> str:
