@@ -358,23 +358,23 @@ def test_a_small_waf_is_carried_only_when_it_lists_the_same_files_none_modified(
         assert repeat_run.read_carry(str(lake), "run-2") is None
 
 
-def test_a_waf_too_large_to_check_file_by_file_is_left_for_extract_to_read(tmp_path):
-    files = [
-        [f"https://example.gov/waf/{n}.xml", f'"{n}"', None]
-        for n in range(repeat_run.WAF_CARRY_MAX_FILES + 1)
-    ]
+def test_a_run_whose_wafs_list_too_many_files_to_check_one_by_one_records_none(tmp_path):
+    """Its repeat would be checked file by file on the driver: it is left for extract to read."""
+    half = repeat_run.REPEAT_MAX_WAF_FILES // 2 + 1
+    registry = "sources:\n" + WAF + WAF.replace("id: waf", "id: waf-2").replace("/waf/", "/waf2/")
     figures = {
-        CARRY_FACTS: {"waf": {"status": "complete", "document_sha256": None, "rows_not_carriable": 0}},
-        "sources": [{"source_id": "waf", "errors": 0, "extracted": len(files)}],
+        CARRY_FACTS: {
+            name: {"status": "complete", "document_sha256": None, "rows_not_carriable": 0}
+            for name in ("waf", "waf-2")
+        },
+        "sources": [{"source_id": name, "errors": 0, "extracted": half} for name in ("waf", "waf-2")],
     }
-    manifest = manifest_for(
-        REGISTRY.format(base="https://example.gov").split("  - id: agency")[0] + WAF, run_id="run-1"
-    )
 
     def extracted():
-        raise AssertionError("a WAF over the limit is not looked up")
+        raise AssertionError("WAFs over the limit are not looked up")
 
-    assert repeat_run.waf_files(figures, manifest.sources(), None, None, extracted) == {}
+    sources = manifest_for(registry, run_id="run-1").sources()
+    assert repeat_run.waf_files(figures, sources, None, None, extracted) == {}
 
 
 def test_a_source_not_found_unchanged_within_the_check_s_time_is_read_as_changed(tmp_path, monkeypatch):

@@ -13,9 +13,10 @@ that run when all of these hold:
   still in the lake (not pruned);
 - the source is one LAST_RUN lists with the same registry entry, and
   - a data.json catalog (DCAT-US 1.1 or 3.0) whose document fetched now has the same sha256, or
-  - a WAF of at most ``WAF_CARRY_MAX_FILES`` files (not a collection) that lists the same files in
-    the same order, each unchanged by the test extract's own fetch applies: its listed ETag (a folder
-    on disk) or a 304 to a conditional request with its validators. WAFs are carried only in a repeat.
+  - a WAF (not a collection) that lists the same files in the same order, each unchanged by the test
+    extract's own fetch applies: its listed ETag (a folder on disk) or a 304 to a conditional request
+    with its validators. WAFs are carried only in a repeat, so only a run that could be one (its
+    sources data.json and WAFs, the WAFs' files at most ``REPEAT_MAX_WAF_FILES`` in all) records them.
 
 A source's documents are its only input, and the split, crosswalk and schema check are deterministic
 functions of them, the code and the settings, so reading them again would judge every record as the
@@ -79,9 +80,10 @@ FETCH_THREADS = 4
 # The whole check of a repeat, every source: a source not found unchanged by then counts as changed, so
 # a slow server delays the run's start by at most this and is then read (within its own time budget).
 REPEAT_CHECK_S = 120.0
-# A WAF of more files is always read: checking each on the driver, one request a file over HTTP, would
-# take as long as reading them in Spark, and LAST_RUN.json holds every file's validators.
-WAF_CARRY_MAX_FILES = 2000
+# A run whose WAFs list more files in all is never a repeat: a repeat is checked on the driver, one
+# request a file over HTTP, and LAST_RUN.json holds every file's validators, so both would grow with
+# the catalog (data.gov's WAFs list 322,500 files; its largest sources alone hold more than this).
+REPEAT_MAX_WAF_FILES = 10_000
 # The columns transform adds to a create or update; an unchanged row carries none of them.
 TRANSFORM_COLUMNS = [name for name in TRANSFORMED.fieldNames() if name not in CHANGES.fieldNames()]
 
@@ -346,24 +348,29 @@ def waf_files(
     last: dict | None,
     extracted: Callable[[], DataFrame],
 ) -> dict[str, list[list]]:
-    """source_id -> [url, etag, last_modified] of each file in listing order, for the WAFs a later run
-    may carry: complete, of at most ``WAF_CARRY_MAX_FILES`` files, every one fetched with a validator.
+    """source_id -> [url, etag, last_modified] of each file in listing order, of every WAF of the run,
+    when a later run repeating this one could carry them all; otherwise empty.
 
-    A WAF this run carried keeps the list ``last`` (the LAST_RUN it was carried by) gave it; the others'
-    come from this run's extract records (``extracted()``, read only when there are some: one Spark job).
+    That needs every source to be a data.json or a WAF, every WAF complete, with no row that keeps it
+    from being carried and every file fetched with a validator, and at most ``REPEAT_MAX_WAF_FILES``
+    files in all. A WAF this run carried keeps the list ``last`` (the LAST_RUN it was carried by) gave
+    it; the others' come from this run's extract records (``extracted()``, read only when there are
+    some: one Spark job).
     """
     entries = {entry["source_id"]: entry for entry in figures["sources"]}
     facts = figures[CARRY_FACTS]
-    wafs = [
-        source.id
-        for source in sources
-        if source.type == "waf"
-        and source.id in facts
-        and facts[source.id]["status"] == SourceState.COMPLETE
-        and not facts[source.id]["rows_not_carriable"]
-        and entries[source.id]["errors"] == 0
-        and entries[source.id]["extracted"] <= WAF_CARRY_MAX_FILES
-    ]
+    wafs = [source.id for source in sources if source.type == "waf"]
+    if not wafs or any(source.type not in ("datajson", "waf") for source in sources):
+        return {}
+    for source_id in wafs:
+        if (
+            facts.get(source_id, {}).get("status") != SourceState.COMPLETE
+            or facts[source_id]["rows_not_carriable"]
+            or entries[source_id]["errors"]
+        ):
+            return {}
+    if sum(entries[source_id]["extracted"] for source_id in wafs) > REPEAT_MAX_WAF_FILES:
+        return {}
     carried = {source_id for source_id in wafs if carry is not None and source_id in carry.documents}
     known = (last or {}).get("sources", {})
     files = {
@@ -380,14 +387,12 @@ def waf_files(
         listed: dict[str, list[list]] = {source_id: [] for source_id in read}
         for row in sorted(rows, key=lambda row: (row.source_id, row.position)):
             listed[row.source_id].append([row.record_url, row.etag, row.last_modified])
-        # A file fetched without a validator would be fetched in full to be checked: the WAF is read instead.
-        files.update(
-            {
-                source_id: listing
-                for source_id, listing in listed.items()
-                if all(etag or last_modified for _url, etag, last_modified in listing)
-            }
-        )
+        files.update(listed)
+    # A file fetched without a validator would be fetched in full to be checked: the WAFs are read instead.
+    if len(files) < len(wafs) or not all(
+        etag or modified for listing in files.values() for _, etag, modified in listing
+    ):
+        return {}
     return files
 
 
