@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from pyspark import SparkContext
 from pyspark.sql import SparkSession
 
 from glue_jobs import class_data
@@ -133,6 +134,24 @@ def local_spark(app_name: str = "harvest", cores: int | None = None, brief: bool
     if threading.current_thread() is not threading.main_thread():
         return builder.getOrCreate()
     return _start_off_the_main_thread(builder)
+
+
+def start_local_session_in_background(app_name: str, brief: bool = False) -> None:
+    """Start ``local_spark`` on a thread of its own and return at once, for a stage of this process that
+    will ask for the session soon: its own ``local_spark`` then waits for this start instead of making
+    its own. Nothing on Glue (each job is a process with its own JVM) or when a session is up already.
+    A start that fails is left for that stage's own start to raise again.
+    """
+    if on_glue() or SparkContext._active_spark_context is not None:
+        return
+
+    def start() -> None:
+        try:
+            local_spark(app_name, brief=brief)
+        except Exception:  # noqa: BLE001 - the stage that needs the session starts it again, and raises
+            log.debug("starting the local Spark session in the background failed", exc_info=True)
+
+    threading.Thread(target=start, name="start-spark-early", daemon=True).start()
 
 
 @contextlib.contextmanager

@@ -7,12 +7,9 @@ from pyspark.sql import functions as F
 
 from glue_jobs.job_context import JobContext, begin
 from transforms import lake
-from transforms.gate.duplicates import (
-    apply_duplicates,
-    check_duplicates,
-    no_duplicates,
-)
-from transforms.gate.validate import validate_records
+from transforms.gate import suites
+from transforms.gate.duplicates import NO_DUPLICATES, apply_duplicates, check_duplicates
+from transforms.gate.validate import suites_may_run, validate_records
 from transforms.lake.catalog_state import published_counts, read_state
 from transforms.repeat_run import carried_verdicts
 from transforms.schemas import SOURCE_STATUS, TRANSFORMED, VALIDATED, Action, Decision, SourceState
@@ -34,8 +31,11 @@ def main(argv: list[str] | None = None) -> None:
     if carry is not None and carry.whole:  # a repeat: every verdict is the last run's, no suite runs
         validated, statuses = carried_verdicts(job.spark, job.lake, carry)
         quality: dict = {"data_docs": None, "sources": {}, "repeat_of": carry.of}
-        duplicates = no_duplicates(job.spark)
+        duplicates_summary = NO_DUPLICATES.copy()
     else:
+        if suites_may_run(job.stage_record("transform").get("counts")):
+            # GE's import overlaps the session's start (a stage of its own) and the work before the suites.
+            suites.import_in_background()
         state = read_state(job.spark, job.lake, job.manifest.base_version)
         transformed = job.read("transform", "records", TRANSFORMED)
         statuses = job.read("transform", "sources", SOURCE_STATUS)
@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> None:
             job.stage_record("transform").get("counts"),
         )
         validated = apply_duplicates(validated, duplicates)
+        duplicates_summary = duplicates.summary
         if carry is not None and carried:
             carried_records, carried_statuses = carried_verdicts(job.spark, job.lake, carry)
             validated = validated.unionByName(carried_records)
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
     lake.write_text(lake.join(quality_dir, "summary.json"), json.dumps(quality, indent=2), "application/json")
     lake.write_text(
         lake.duplicates_uri(job.lake, job.run_id),
-        json.dumps(duplicates.summary, indent=2),
+        json.dumps(duplicates_summary, indent=2),
         "application/json",
     )
     job.spark.catalog.clearCache()

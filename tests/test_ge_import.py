@@ -51,3 +51,42 @@ def test_great_expectations_is_imported_once_with_the_collector_paused_and_its_o
     assert probe["same_module"] is True
     assert probe["frozen_again"] == probe["first"]["frozen"]
     assert probe["has_context_factory"] is True
+
+
+BACKGROUND_PROBE = textwrap.dedent(
+    """
+    import gc, json, sys, threading
+    from transforms.gate import suites
+
+    suites.import_in_background()
+    importing = [t.name for t in threading.enumerate() if t.name == "import-great-expectations"]
+    module = suites.great_expectations()  # waits for the import the thread began
+    frozen = gc.get_freeze_count()
+    again = suites.great_expectations()
+    print(json.dumps({
+        "thread_started": importing == ["import-great-expectations"],
+        "whole_module": hasattr(module, "get_context") and module is sys.modules["great_expectations"],
+        "enabled": gc.isenabled(),
+        "frozen": frozen,
+        "frozen_again": gc.get_freeze_count(),
+        "same_module": module is again,
+    }))
+    """
+)
+
+
+def test_an_import_begun_in_the_background_is_waited_for_and_happens_once():
+    """The stage's first call gets the whole module, never one half imported by the thread."""
+    done = subprocess.run(
+        [sys.executable, "-c", BACKGROUND_PROBE],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        check=True,
+    )
+    probe = json.loads(done.stdout.strip().splitlines()[-1])
+    assert probe["thread_started"] is True
+    assert probe["whole_module"] is True and probe["same_module"] is True
+    assert probe["enabled"] is True
+    assert probe["frozen"] > 100_000 and probe["frozen_again"] == probe["frozen"]

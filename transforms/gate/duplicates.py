@@ -29,7 +29,6 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from transforms.compare.changes import changes_catalog
-from transforms.gate.validate import check_schemas
 from transforms.registry import Source
 from transforms.schemas import CHANGING_ACTIONS, STRINGS, VALIDATED, Action, Decision
 
@@ -200,6 +199,11 @@ def _same_run_losers(
     keys = transformed.sparkSession.createDataFrame(
         [(row.source_id, row.identifier) for row in contested], "source_id string, identifier string"
     )
+    # Imported here, not with the module: the gate's validate module imports pandas (through the suites
+    # and the holds), which the report's tally tasks, importing this module for its finding prefixes,
+    # would otherwise load in every Python worker (0.3 s each).
+    from transforms.gate.validate import check_schemas
+
     # Only the contested records are checked here: a record the schema rejects cannot win.
     valid = {
         (row.source_id, row.identifier)

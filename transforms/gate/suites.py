@@ -25,6 +25,7 @@ import posixpath
 import re
 import sys
 import tempfile
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -57,6 +58,9 @@ RESULT_FORMAT = {"result_format": "COMPLETE"}
 _COUNTS_NULLS = ("expect_column_values_to_not_be_null", "expect_compound_columns_to_be_unique")
 
 
+_IMPORTING = threading.Lock()
+
+
 def great_expectations():
     """The ``great_expectations`` package, imported on first use with the cyclic garbage collector paused, then
     every object alive frozen out of later collections (``gc.freeze``).
@@ -69,16 +73,34 @@ def great_expectations():
     with them rather than collected: a little memory once, not time. Call it before the run's rows are
     on the driver, so that they are not frozen with GE.
     """
-    if "great_expectations" not in sys.modules:
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            import great_expectations  # noqa: F401 - imported here once, then found in sys.modules
-        finally:
-            if was_enabled:
-                gc.enable()
-        gc.freeze()
+    with _IMPORTING:  # an import started by import_in_background finishes before this returns
+        if "great_expectations" not in sys.modules:
+            was_enabled = gc.isenabled()
+            gc.disable()
+            try:
+                import great_expectations  # noqa: F401 - imported here once, then found in sys.modules
+            finally:
+                if was_enabled:
+                    gc.enable()
+            gc.freeze()
     return sys.modules["great_expectations"]
+
+
+def import_in_background() -> None:
+    """Start ``great_expectations()`` on a thread, so that its import (3 to 4 s of CPU, one core) overlaps
+    the Spark work a stage does before its suites run (and, in a stage of its own, the JVM's start).
+
+    The first call of ``great_expectations()`` that follows waits for it. A failed import is left for
+    that call to raise again.
+    """
+
+    def run() -> None:
+        try:
+            great_expectations()
+        except Exception:  # noqa: BLE001 - raised again, where it matters, by the caller's own import
+            log.debug("importing great_expectations in the background failed", exc_info=True)
+
+    threading.Thread(target=run, name="import-great-expectations", daemon=True).start()
 
 
 def ephemeral_context():

@@ -172,15 +172,16 @@ def run_suites(
     parts: dict[str, list] = {}
     if one_batch:
         # A Python worker would import GE (seconds) only to judge a batch the driver can hold, and the
-        # driver imports GE anyway for the run's validations and Data Docs. Imported first: the import
-        # freezes what is alive (quality.great_expectations), and the batch is not to be frozen with it.
+        # driver imports GE anyway for the run's validations and Data Docs. The figures' job runs while
+        # the import (begun by the stage, quality.import_in_background) may still be going on; the batch
+        # is collected after it: the import freezes what is alive then, and the batch is not to be.
+        collected = figures.collect()
         quality.great_expectations()
         parts["records"] = [
             json.loads(payload)
             for verdict in judge(iter([records.toPandas()]))
             for payload in verdict["payload"]
         ]
-        collected = figures.collect()
     else:
         verdicts = records.mapInPandas(judge, "payload string").select(
             F.lit("records").alias("part"), "payload"
@@ -230,6 +231,14 @@ class Verdicts:
     stopped: list[str]  # the sources that publish nothing: held here, or failed before
 
 
+def suites_may_run(transform_counts: dict | None) -> bool:
+    """Whether the run may create, update or delete, so that the suites run (``transform_counts``: the
+    transform stage's rows per action; None when unknown)."""
+    return transform_counts is None or any(
+        transform_counts.get(action) for action in (*CHANGING_ACTIONS, Action.DELETE)
+    )
+
+
 def validate_records(
     transformed: DataFrame,
     statuses: DataFrame,
@@ -250,9 +259,7 @@ def validate_records(
     action, when known: a run with no create, update or delete runs no suite and starts no Spark job
     for them.
     """
-    may_change = transform_counts is None or any(
-        transform_counts.get(action) for action in (*CHANGING_ACTIONS, Action.DELETE)
-    )
+    may_change = suites_may_run(transform_counts)
     # The record suite judges create and update rows (those with a document): at most this many.
     records_at_most = (
         None
