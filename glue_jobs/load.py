@@ -17,7 +17,7 @@ from transforms.publish.db_config import resolve_db_url
 from transforms.publish.last_harvested import refresh_harvest_times
 from transforms.publish.next_version import record_outcomes
 from transforms.publish.publication import plan_publication, publish_catalog
-from transforms.repeat_run import carriable_sources, read_last_run, waf_files, write_last_run
+from transforms.repeat_run import carriable_sources, waf_files, write_last_run
 from transforms.reports.published_warnings import report_rows
 from transforms.reports.report import check_counts, report_figures, write_report
 from transforms.schemas import CHANGES, EXTRACT_RECORDS, SOURCE_STATUS, VALIDATED
@@ -143,11 +143,7 @@ def main(argv: list[str] | None = None) -> None:
     publish_run(job, report)
     # Last, once everything is published: what a repeat of this run may carry (transforms.repeat_run).
     files = waf_files(
-        figures,
-        job.sources,
-        job.carry,
-        read_last_run(job.lake),
-        lambda: job.read("extract", "records", EXTRACT_RECORDS),
+        figures, job.sources, job.carry, job.lake, lambda: job.read("extract", "records", EXTRACT_RECORDS)
     )
     carriable = carriable_sources(figures, published.refused, files)  # from the figures on the driver
     write_last_run(job.lake, job.manifest, published.version, carriable, files)

@@ -374,7 +374,7 @@ def test_a_run_whose_wafs_list_too_many_files_to_check_one_by_one_records_none(t
         raise AssertionError("WAFs over the limit are not looked up")
 
     sources = manifest_for(registry, run_id="run-1").sources()
-    assert repeat_run.waf_files(figures, sources, None, None, extracted) == {}
+    assert repeat_run.waf_files(figures, sources, None, str(tmp_path / "lake"), extracted) == {}
 
 
 def test_a_source_not_found_unchanged_within_the_check_s_time_is_read_as_changed(tmp_path, monkeypatch):

@@ -234,7 +234,7 @@ def candidates(lake_root: str, manifest: RunManifest, last: dict | None) -> Carr
     """The sources whose verdicts in ``last`` (LAST_RUN) this run may carry if they are unchanged
     (nothing fetched).
 
-    A candidate is a data.json or a small WAF that LAST_RUN lists with the same registry entry; None
+    A candidate is a data.json, or a WAF whose files LAST_RUN holds, listed with the same registry entry; None
     when there is none, or when nothing can be carried at all (see :func:`_why_not`).
     """
     reason = _why_not(lake_root, manifest, last)
@@ -345,7 +345,7 @@ def waf_files(
     figures: dict,
     sources: list[Source],
     carry: Carry | None,
-    last: dict | None,
+    lake_root: str,
     extracted: Callable[[], DataFrame],
 ) -> dict[str, list[list]]:
     """source_id -> [url, etag, last_modified] of each file in listing order, of every WAF of the run,
@@ -353,9 +353,9 @@ def waf_files(
 
     That needs every source to be a data.json or a WAF, every WAF complete, with no row that keeps it
     from being carried and every file fetched with a validator, and at most ``REPEAT_MAX_WAF_FILES``
-    files in all. A WAF this run carried keeps the list ``last`` (the LAST_RUN it was carried by) gave
-    it; the others' come from this run's extract records (``extracted()``, read only when there are
-    some: one Spark job).
+    files in all. A WAF this run carried keeps the list the LAST_RUN it was carried by gave it (read
+    from ``lake_root`` only then); the others' come from this run's extract records (``extracted()``,
+    read only when there are some: one Spark job).
     """
     entries = {entry["source_id"]: entry for entry in figures["sources"]}
     facts = figures[CARRY_FACTS]
@@ -372,7 +372,7 @@ def waf_files(
     if sum(entries[source_id]["extracted"] for source_id in wafs) > REPEAT_MAX_WAF_FILES:
         return {}
     carried = {source_id for source_id in wafs if carry is not None and source_id in carry.documents}
-    known = (last or {}).get("sources", {})
+    known = (read_last_run(lake_root) or {}).get("sources", {}) if carried else {}
     files = {
         source_id: known[source_id]["files"] for source_id in carried if "files" in known.get(source_id, {})
     }

@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import IO
 
 from transforms.fetch import dcatus3_catalog, transport
@@ -181,6 +182,9 @@ def waf_unchanged(
     (by ``deadline``, ``time.time()``, if given).
     """
     policy = transport.policy_for(policy or FetchPolicy(), source)
+    # The crawl runs on the driver: a listing grown past the files recorded is a change already, so it
+    # stops there (a WAF that suddenly lists 500,000 files is not walked whole before Spark starts).
+    policy = replace(policy, max_waf_files=min(policy.max_waf_files, len(files)))
     deadline = _check_deadline(source, deadline)
 
     def unchanged(entry, validators: list) -> bool:
