@@ -105,7 +105,8 @@ def main(argv: list[str] | None = None) -> None:
     plan = plan_publication(job.lake, job.manifest)
     # Before anything is published: a report whose counts do not add up is a bug, and stops the load here.
     rows = persisted_report_rows(job, record_outcomes(validated), published_before)
-    figures = report_figures(rows, statuses, job.sources, quality)
+    report_folder = lake.run_path(job.lake, job.run_id, "report")
+    figures = report_figures(rows, statuses, job.sources, quality, report_folder)
     check_counts(figures)
     db_url = resolve_db_url(job.args["db_url"])  # a secret's ARN is looked up once, not at every connection
     published = publish_catalog(
@@ -125,7 +126,7 @@ def main(argv: list[str] | None = None) -> None:
     if published.refused is not None:  # their outcomes, figures and CSVs are computed again
         rows.unpersist()
         rows = persisted_report_rows(job, record_outcomes(validated, published.refused), published_before)
-        figures = report_figures(rows, statuses, job.sources, quality)
+        figures = report_figures(rows, statuses, job.sources, quality, report_folder)
     report = write_report(job.lake, run, rows, statuses, job.sources, quality, figures)
     if db_url:
         from transforms.publish.datagov import RECORD_TEXT, close_jobs

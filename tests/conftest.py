@@ -14,13 +14,27 @@ REALDATA = ROOT.parent / "shared" / "realdata"
 
 def pytest_collection_modifyitems(items):
     """Tests that use the Spark session are marked ``spark``, those that run data.gov's catalog app
-    ``catalog``, so `make test-fast` can leave them out."""
+    ``catalog``, so `make test-fast` can leave them out. Then the files whose tests run whole harvests
+    come first.
+
+    `make test`'s workers take whole files in collection order (``--dist loadfile``), so a minute-long
+    end-to-end file collected last kept one worker busy while the other had nothing left: with the
+    long files first, the short ones fill the gaps and both workers finish together.
+    """
     for item in items:
         fixtures = getattr(item, "fixturenames", ())
         if "spark" in fixtures:
             item.add_marker(pytest.mark.spark)
         if "catalog_python" in fixtures:
             item.add_marker(pytest.mark.catalog)
+    weight: dict[str, int] = {}
+    for item in items:
+        if item.get_closest_marker("e2e") or item.get_closest_marker("slow"):
+            rank = 0
+        else:
+            rank = 1 if item.get_closest_marker("spark") or item.get_closest_marker("catalog") else 2
+        weight[item.path] = min(weight.get(item.path, 2), rank)
+    items.sort(key=lambda item: weight[item.path])  # stable: each file's tests keep their order
 
 
 @pytest.fixture(autouse=True)

@@ -9,8 +9,8 @@ from transforms.gate.schema_check import ERROR, NON_FEDERAL, checker
 from transforms.reports.error_groups import csv_text, spreadsheet_cell
 from transforms.reports.published_warnings import report_rows
 from transforms.reports.reason_groups import field_doc_url, group_records, reason_group
-from transforms.reports.record_csvs import write_record_csvs
-from transforms.reports.tallies import tally_report_rows
+from transforms.reports.record_csvs import csv_links
+from transforms.reports.report_pass import count_and_list
 from transforms.schemas import OUTCOMES
 
 DOCS = "https://resources.data.gov/resources/dcat-us/"
@@ -131,7 +131,9 @@ def test_spark_groups_and_csvs_of_a_run(spark, tmp_path):
         outcome("b", "b-1", "unchanged", action="unchanged"),
     ]
     outcomes = spark.createDataFrame(rows, OUTCOMES)
-    tallies = tally_report_rows(report_rows(outcomes, None, ["a", "b"]))
+    (tmp_path / "errors").mkdir()
+    (tmp_path / "errors" / "gone.csv").write_text("an earlier pass's list", "utf-8")
+    tallies, written = count_and_list(report_rows(outcomes, None, ["a", "b"]), str(tmp_path))
     groups = {source_id: tally.report_groups() for source_id, tally in tallies.items()}
     assert groups["b"] == {"error_groups": [], "warning_groups": []}
     assert groups["a"]["error_groups"] == [
@@ -146,17 +148,15 @@ def test_spark_groups_and_csvs_of_a_run(spark, tmp_path):
     ]
     assert [g["count"] for g in groups["a"]["warning_groups"]] == [1]
 
-    report = {"sources": [{"source_id": "a"}, {"source_id": "b"}]}
-    write_record_csvs(report_rows(outcomes, None, ["a", "b"]), str(tmp_path), report)
-    assert report["sources"][0] == {
-        "source_id": "a",
+    assert csv_links("a", written) == {
         "errors_csv": "report/errors/a.csv",
         "warnings_csv": "report/errors/a.warnings.csv",
         "created_csv": "report/changes/a.created.csv",
         "updated_csv": None,
         "deleted_csv": None,
     }
-    assert report["sources"][1]["errors_csv"] is None
+    assert set(csv_links("b", written).values()) == {None}
+    assert not (tmp_path / "errors" / "gone.csv").exists()  # what an earlier pass wrote is gone
     errors = read_csv((tmp_path / "errors" / "a.csv").read_text("utf-8"))
     assert errors[1:] == [
         ["'" + hostile, "", "transform: record has no title"],

@@ -100,7 +100,7 @@ def test_refused_rows_are_rejected_with_the_database_reason_and_not_applied(spar
     assert outcomes["b"].reasons == ["database: invalid byte sequence"]
 
 
-def test_report_counts_add_up_and_name_the_reasons(spark):
+def test_report_counts_add_up_and_name_the_reasons(spark, tmp_path):
     validated = spark.createDataFrame(
         [
             validated_row(
@@ -120,7 +120,7 @@ def test_report_counts_add_up_and_name_the_reasons(spark):
         [status_row("agency", 5), status_row("shrunk", 1, "held")], SOURCE_STATUS
     )
     report = build_report(
-        {"run_id": "r1"}, report_rows(record_outcomes(validated), None, []), statuses, [], {}
+        {"run_id": "r1"}, report_rows(record_outcomes(validated), None, []), statuses, [], {}, str(tmp_path)
     )
     agency, shrunk = report["sources"]
     assert (
@@ -150,11 +150,11 @@ def test_report_counts_add_up_and_name_the_reasons(spark):
     assert report["totals"]["extracted"] == 6 and report["totals"]["held"] == 1
 
 
-def test_counts_that_do_not_add_up_are_reported(spark):
+def test_counts_that_do_not_add_up_are_reported(spark, tmp_path):
     validated = spark.createDataFrame([validated_row("n1", "create", "accept")], VALIDATED)
     statuses = spark.createDataFrame([status_row("agency", 2)], SOURCE_STATUS)
     report = build_report(
-        {"run_id": "r1"}, report_rows(record_outcomes(validated), None, []), statuses, [], {}
+        {"run_id": "r1"}, report_rows(record_outcomes(validated), None, []), statuses, [], {}, str(tmp_path)
     )
     assert unaccounted_records(report) == ["agency: extracted 2 but outcomes add up to 1"]
     assert report["outcome"] == "complete"  # the one source completed

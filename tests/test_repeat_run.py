@@ -250,7 +250,7 @@ def test_any_change_means_no_repeat_and_only_unchanged_entries_stay_candidates(
     assert repeat_run.read_carry(str(lake), "run-2") is None  # nothing recorded before extract's first pass
 
 
-def test_only_sources_whose_verdicts_depend_on_nothing_else_can_be_carried(spark):
+def test_only_sources_whose_verdicts_depend_on_nothing_else_can_be_carried(spark, tmp_path):
     """Held, refused by the database, flagged by the duplicates check, or not complete: read again next run."""
     sources = ["plain", "held", "refused", "look-alike", "owned-elsewhere", "failed", "waf"]
     statuses = spark.createDataFrame(
@@ -288,7 +288,7 @@ def test_only_sources_whose_verdicts_depend_on_nothing_else_can_be_carried(spark
     )
     refused = spark.createDataFrame([("refused", "x", "refused", "value too long")], DB_RESULTS)
     rows = outcomes.withColumn("of_run", F.lit(True))  # the report's rows of the run: no catalog here
-    carriable = repeat_run.carriable_sources(report_figures(rows, statuses, [], {}), refused)
+    carriable = repeat_run.carriable_sources(report_figures(rows, statuses, [], {}, str(tmp_path)), refused)
     assert carriable == {"plain": "sha-plain"}
 
 

@@ -82,12 +82,12 @@ def test_each_fate_of_a_published_record_shows_the_warnings_of_the_version_that_
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.sampled_from(sorted(FATES)), min_size=1, max_size=6))
-def test_the_report_counts_every_published_record_with_a_warning_and_no_deleted_one(spark, fates):
+def test_the_report_counts_every_published_record_with_a_warning_and_no_deleted_one(spark, tmp_path, fates):
     published, outcomes = frames(spark, fates)
     statuses = spark.createDataFrame(
         [row(SOURCE_STATUS, source_id="agency", status="complete", extracted=len(fates))], SOURCE_STATUS
     )
-    figures = report_figures(report_rows(outcomes, published, ["agency"]), statuses, [], {})
+    figures = report_figures(report_rows(outcomes, published, ["agency"]), statuses, [], {}, str(tmp_path))
     [entry] = figures["sources"]
     kept = [fate for fate in fates if fate != "deleted"]
     assert entry["warnings"] == len(kept) + 1  # and the record created this run

@@ -3,8 +3,8 @@
 A reason quotes the record's own values (``$.contactPoint.hasEmail: "x@y.gov" is not a mailto:
 address``), so grouping by the exact text would give one group per record. ``reason_group`` takes
 those values out and generalises list positions (``$.distribution[3]`` -> ``$.distribution[*]``),
-keeping the field and what is wrong with it. The harvest report (through Spark, in
-``transforms.reports.error_groups``) and ``harvest validate`` (in plain Python) both group with the
+keeping the field and what is wrong with it. The harvest report (``transforms.reports.tallies``, in
+the report's Spark tasks) and ``harvest validate`` (in plain Python) both group with the
 functions here, so a publisher sees the same groups from either.
 
 A record counts once in every group it has a reason (or a warning) of: a record that lacks both
@@ -16,6 +16,7 @@ add up to at least its ``rejected`` (exactly when every rejected record has one 
 ``harvest validate --json`` lists per record.
 """
 
+import bisect
 import dataclasses
 import functools
 import re
@@ -223,15 +224,24 @@ def ordered_groups(tallies: Iterable[GroupTally], limit: int = MAX_GROUPS) -> li
     return entries
 
 
+def keep_smallest(examples: list[str], example: str, limit: int, distinct: bool = False) -> None:
+    """Put ``example`` into ``examples``, the sorted list of the ``limit`` smallest examples seen so far,
+    if it is one of them (once only, when ``distinct``)."""
+    if (distinct and example in examples) or (len(examples) >= limit and example >= examples[-1]):
+        return
+    bisect.insort(examples, example)
+    del examples[limit:]
+
+
 def group_records(records: Iterable[tuple[str | None, bool, list[str], list[str]]]) -> dict[str, list[dict]]:
     """{"error_groups": [...], "warning_groups": [...]} of (example, rejected, reasons, warnings) records,
-    in plain Python (the validator's way; the harvest aggregates the same groups in Spark)."""
+    in plain Python (the validator's; the harvest counts the same groups per source: ``tallies.SourceCount``)."""
     tallies: dict[tuple[str, ReasonGroup], GroupTally] = {}
     for example, rejected, reasons, warnings in records:
         for kind, group in record_groups(rejected, reasons, warnings):
             tally = tallies.setdefault((kind, group), GroupTally(group.reason, group.field))
             tally.count += 1
-            tally.examples = sorted([*tally.examples, example or NO_IDENTIFIER_EXAMPLE])[:EXAMPLES]
+            keep_smallest(tally.examples, example or NO_IDENTIFIER_EXAMPLE, EXAMPLES)
     return {
         f"{kind}_groups": ordered_groups(tally for (k, _), tally in tallies.items() if k == kind)
         for kind in ("error", "warning")

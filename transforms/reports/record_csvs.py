@@ -1,124 +1,88 @@
-"""Every record CSV of a run report, written by the Spark tasks from one query (one pass over the run's report rows).
+"""Every record CSV of a run report, written per source by the task that holds the source's rows.
 
 The error and warning CSVs (``transforms.reports.error_groups``: ``errors/<source_id>.csv``,
 ``errors/<source_id>.warnings.csv``) and the change lists (``transforms.reports.change_lists``:
-``changes/<source_id>.<change>.csv``) are streams of rows partitioned by source and sorted by source,
-file and record, so a task holds one file's rows at a time and the run's rows are read once for all.
+``changes/<source_id>.<change>.csv``) of a source are written from its report rows in one go
+(``SourceLists``), in the same Spark pass that counts its figures (``transforms.reports.report_pass``):
+the run's rows are read once for all, every core takes its share of the cells' neutralising, and the
+driver holds only the names of the files written.
 """
 
-import functools
-import itertools
-from collections.abc import Iterable, Iterator
-
-import pyarrow as pa
-from pyspark.sql import Column, DataFrame
-from pyspark.sql import functions as F
-from pyspark.sql.pandas.types import from_arrow_schema
+from collections.abc import Iterator
 
 from transforms import lake
 from transforms.reports.change_lists import CHANGES, change_csv_name, change_csv_text
 from transforms.reports.error_groups import csv_name, csv_text
-from transforms.reports.published_warnings import current_warnings
 from transforms.schemas import Action, Outcome
 
-# The lists each source can have, in the order their rows are streamed.
+# The lists each source can have, in the order report.json names them.
 ERRORS, WARNINGS = "error", "warning"
 LISTS = (ERRORS, WARNINGS, *(str(change) for change in CHANGES))
-# The columns of one line of a CSV, as the writing tasks receive them.
-_LISTED = ("source_id", "list", "identifier", "record_url", "reason")
-# What each writing task returns: the files it wrote.
-_WRITTEN = pa.schema([("source_id", pa.string()), ("list", pa.string())])
+# The folders under the report folder the CSVs are written in.
+_FOLDERS = ("errors", "changes")
 
 
-def _rejected_record() -> Column:
+def _lines_of(record: dict) -> Iterator[tuple[str, str | None, str | None, str | None]]:
+    """(list, identifier, record_url, reason) of every CSV line one report row gives."""
+    action, outcome = record["action"], record["outcome"]
+    if outcome == Outcome.DELETED:  # no longer published: it shows no warning (current_warnings)
+        if record["of_run"] and action == Action.DELETE:
+            yield str(Outcome.DELETED), record["identifier"], record["record_url"], None
+        return
     # Deletes are counted on their own (report.py), so only records count here, as in `rejected`.
-    return (F.col("outcome") == Outcome.REJECTED) & (F.col("action") != Action.DELETE)
-
-
-def _listed_rows(rows: DataFrame) -> DataFrame:
-    """source_id, list, identifier, record_url, reason: one row per line of every CSV."""
-    shown = current_warnings(rows)
-    errors = shown.filter(_rejected_record()).select(
-        "source_id",
-        F.lit(ERRORS).alias("list"),
-        "identifier",
-        "record_url",
-        F.concat_ws("\n", "reasons").alias("reason"),
-    )
-    warnings = shown.filter(F.size("warnings") > 0).select(
-        "source_id",
-        F.lit(WARNINGS).alias("list"),
-        "identifier",
-        "record_url",
-        F.concat_ws("\n", "warnings").alias("reason"),
-    )
-    # A created or updated record is a record row; a deleted one is a delete row. Held deletes and
-    # rejected records changed nothing and are listed elsewhere (the report's reasons, the error CSVs).
-    created_or_updated = F.col("outcome").isin(Outcome.CREATED, Outcome.UPDATED) & (
-        F.col("action") != Action.DELETE
-    )
-    deleted = (F.col("outcome") == Outcome.DELETED) & (F.col("action") == Action.DELETE)
-    changes = rows.filter(F.col("of_run") & (created_or_updated | deleted)).select(
-        "source_id",
-        F.col("outcome").alias("list"),
-        "identifier",
-        "record_url",
-        F.lit(None).cast("string").alias("reason"),
-    )
-    return errors.unionByName(warnings).unionByName(changes)
+    if outcome == Outcome.REJECTED and action != Action.DELETE:
+        yield ERRORS, record["identifier"], record["record_url"], "\n".join(record["reasons"] or [])
+    if record["warnings"]:
+        yield WARNINGS, record["identifier"], record["record_url"], "\n".join(record["warnings"])
+    # A created or updated record is a record row. Held deletes and rejected records changed nothing
+    # and are listed elsewhere (the report's reasons, the error CSVs).
+    if record["of_run"] and outcome in (Outcome.CREATED, Outcome.UPDATED) and action != Action.DELETE:
+        yield str(outcome), record["identifier"], record["record_url"], None
 
 
 def _file_name(source_id: str, listed: str) -> str:
     return csv_name(source_id, listed) if listed in (ERRORS, WARNINGS) else change_csv_name(source_id, listed)
 
 
-def _csv_document(name: str, rows: list[tuple]) -> str:
-    return csv_text(rows) if name in (ERRORS, WARNINGS) else change_csv_text([row[:2] for row in rows])
+class SourceLists:
+    """One source's CSV lines being gathered, row by row: ``add`` each report row in the order the lines
+    are listed (by identifier, then record URL), then ``write``."""
+
+    def __init__(self, source_id: str) -> None:
+        self.source_id = source_id
+        self._lines: dict[str, list[tuple]] = {}
+
+    def add(self, record: dict) -> None:
+        """Gather the CSV lines of one report row (``published_warnings.report_rows``)."""
+        for listed, *line in _lines_of(record):
+            self._lines.setdefault(listed, []).append(tuple(line))
+
+    def write(self, report_folder: str) -> list[str]:
+        """Write the source's CSVs under ``report_folder``; returns the lists written (those with a line)."""
+        for listed, lines in self._lines.items():
+            if listed in (ERRORS, WARNINGS):
+                text = csv_text(lines)
+            else:
+                text = change_csv_text([line[:2] for line in lines])
+            name = lake.join(report_folder, _file_name(self.source_id, listed))
+            lake.write_text(name, text, "text/csv; charset=utf-8")
+        return list(self._lines)
 
 
-def _write_files(report_folder: str, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    """A task: write the files of its partition's sources (their rows arrive sorted by source, list and
-    record), then return the (source_id, list) of each file written."""
-    batch_rows = (
-        zip(*(batch.column(name).to_pylist() for name in _LISTED), strict=True) for batch in batches
-    )
-    rows = itertools.chain.from_iterable(batch_rows)
-    written: dict[str, list[str]] = {"source_id": [], "list": []}
-    for (source_id, listed), lines in itertools.groupby(rows, key=lambda row: row[:2]):
-        text = _csv_document(listed, [line[2:] for line in lines])
-        lake.write_text(
-            lake.join(report_folder, _file_name(source_id, listed)), text, "text/csv; charset=utf-8"
+def clear_record_csvs(report_folder: str) -> None:
+    """Remove the CSVs an earlier pass of the same run wrote (its figures computed again after the database
+    refused rows, or an attempt that stopped), so none outlives the lists it no longer has."""
+    for folder in _FOLDERS:
+        lake.remove_tree(lake.join(report_folder, folder))
+
+
+def csv_links(source_id: str, written: set[tuple[str, str]]) -> dict[str, str | None]:
+    """A source's report entry's links to its CSVs (``errors_csv``, ``warnings_csv``, ``created_csv``,
+    ``updated_csv``, ``deleted_csv``: paths relative to the run, null when the source has no such
+    record), of the (source_id, list) pairs written."""
+    return {
+        (f"{name}s_csv" if name in (ERRORS, WARNINGS) else f"{name}_csv"): (
+            "report/" + _file_name(source_id, name) if (source_id, name) in written else None
         )
-        written["source_id"].append(source_id)
-        written["list"].append(listed)
-    yield pa.RecordBatch.from_pydict(written, schema=_WRITTEN)
-
-
-def write_record_csvs(rows: DataFrame, report_folder: str, report: dict) -> None:
-    """Write each source's error, warning and change CSVs under ``report_folder`` from the run's report
-    rows (``published_warnings.report_rows``); name them in ``report``'s source entries (``errors_csv``,
-    ``warnings_csv``, ``created_csv``, ``updated_csv``, ``deleted_csv``: paths relative to the run, null
-    when the source has no such record)."""
-    order = F.element_at(
-        F.create_map(*[F.lit(x) for i, name in enumerate(LISTS) for x in (name, i)]), F.col("list")
-    )
-    # The tasks write the files, a source's in one task: the cells' neutralising is Python per row (4 s
-    # for a 100,000-record run's lists, streamed through the driver), so every core takes its share, and
-    # the driver holds only the names of the files written.
-    listed = (
-        _listed_rows(rows)
-        .repartition("source_id")
-        .sortWithinPartitions("source_id", order, "identifier", "record_url")
-        .select(*_LISTED)
-    )
-    written = {
-        (row["source_id"], row["list"])
-        for row in listed.mapInArrow(
-            functools.partial(_write_files, report_folder), from_arrow_schema(_WRITTEN)
-        ).collect()
+        for name in LISTS
     }
-    for entry in report.get("sources", []):
-        for name in LISTS:
-            link = f"{name}s_csv" if name in (ERRORS, WARNINGS) else f"{name}_csv"
-            key = (entry["source_id"], name)
-            entry[link] = "report/" + _file_name(*key) if key in written else None

@@ -18,9 +18,10 @@ from pyspark.sql import functions as F
 from transforms import lake
 from transforms.registry import Source
 from transforms.reports.history_html import record_run_history
-from transforms.reports.record_csvs import write_record_csvs
+from transforms.reports.record_csvs import csv_links
 from transforms.reports.report_html import render_report_html
-from transforms.reports.tallies import REASON_EXAMPLES, TOP_REASONS, SourceTallies, tally_report_rows
+from transforms.reports.report_pass import count_and_list
+from transforms.reports.tallies import REASON_EXAMPLES, TOP_REASONS, SourceTallies
 from transforms.schemas import (
     COUNT_NAMES,
     NEEDS_ATTENTION,
@@ -50,10 +51,11 @@ def _top_reasons_overall(by_source: dict[str, list[dict]]) -> list[dict]:
 
 
 def build_report(
-    run: dict, rows: DataFrame, statuses: DataFrame, sources: list[Source], quality: dict
+    run: dict, rows: DataFrame, statuses: DataFrame, sources: list[Source], quality: dict, report_folder: str
 ) -> dict:
-    """The report.json document (contract in README.md) for one run, of its ``report_rows``."""
-    return _assemble(run, report_figures(rows, statuses, sources, quality), quality)
+    """The report.json document (contract in README.md) for one run, of its ``report_rows``; its record
+    CSVs are written under ``report_folder``."""
+    return _assemble(run, report_figures(rows, statuses, sources, quality, report_folder), quality)
 
 
 def _assemble(run: dict, figures: dict, quality: dict) -> dict:
@@ -61,17 +63,19 @@ def _assemble(run: dict, figures: dict, quality: dict) -> dict:
     return {**run, **shown, "quality_docs": quality.get("data_docs"), "outcomes": "report/outcomes"}
 
 
-def report_figures(rows: DataFrame, statuses: DataFrame, sources: list[Source], quality: dict) -> dict:
+def report_figures(
+    rows: DataFrame, statuses: DataFrame, sources: list[Source], quality: dict, report_folder: str
+) -> dict:
     """The part of the report computed from the run's tables (the Spark work): its outcome, per-source
-    entries, totals and top reasons, and (``CARRY_FACTS``, left out of the report) what decides
-    whether a later run may carry each source's verdicts. ``check_counts`` takes it as it takes a
-    whole report.
+    entries (with the links to their record CSVs, written under ``report_folder`` by the same pass),
+    totals and top reasons, and (``CARRY_FACTS``, left out of the report) what decides whether a later
+    run may carry each source's verdicts. ``check_counts`` takes it as it takes a whole report.
 
     ``rows``: the run's ``published_warnings.report_rows`` (its outcomes, with the warnings the report
     shows, and the published records it did not see).
     """
     status_rows = statuses.collect()
-    tallies = tally_report_rows(rows)
+    tallies, written = count_and_list(rows, report_folder)
     registry = {source.id: source for source in sources}
     expectations = quality.get("sources", {})
     entries = []
@@ -98,6 +102,7 @@ def report_figures(rows: DataFrame, statuses: DataFrame, sources: list[Source], 
             "top_warnings": [{"warning": entry.pop("reason"), **entry} for entry in tally.warnings],
             "failed_expectations": expectations.get(status["source_id"], {}).get("failed_expectations", []),
             **tally.report_groups(),
+            **csv_links(status["source_id"], written),
         }
         entries.append(entry)
         carry_facts[status["source_id"]] = {
@@ -167,13 +172,13 @@ def write_report(
     quality: dict,
     figures: dict | None = None,
 ) -> dict:
-    """report.json, report.html, the outcomes table and the record CSVs under runs/<run_id>/report/;
-    returns the report.
+    """report.json, report.html and the outcomes table under runs/<run_id>/report/ (and the record CSVs,
+    unless ``figures`` wrote them already); returns the report.
 
     ``run`` holds run_id, started, lake and force; status and finished are added here. ``rows``: the
     run's ``published_warnings.report_rows`` (read more than once here: the caller persists them).
-    ``figures``: ``report_figures`` of these same rows when the caller has them already (load's count
-    check before publishing), so they are not computed twice.
+    ``figures``: ``report_figures`` of these same rows into this run's report folder when the caller has
+    them already (load's count check before publishing), so they are not computed twice.
     """
     folder = lake.run_path(lake_root, run["run_id"], "report")
     rows.filter(F.col("of_run")).select(*OUTCOMES.fieldNames()).write.mode("overwrite").parquet(
@@ -190,11 +195,10 @@ def write_report(
         **run,
     }
     if figures is None:
-        figures = report_figures(rows, statuses, sources, quality)
+        figures = report_figures(rows, statuses, sources, quality, folder)
     report = _assemble(run, figures, quality)
     report["duplicates"] = _duplicates(lake_root, run["run_id"])
     check_counts(report)
-    write_record_csvs(rows, folder, report)
     lake.write_text(lake.join(folder, "report.json"), json.dumps(report, indent=2) + "\n", "application/json")
     lake.write_text(lake.join(folder, "report.html"), render_report_html(report), "text/html; charset=utf-8")
     record_run_history(lake_root, report)  # runs/history.json and the history page, runs/index.html

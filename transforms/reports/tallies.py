@@ -1,22 +1,16 @@
-"""Every figure of the run report counted in one Spark aggregate, collected once.
+"""Every figure of the run report, counted per source by the task that holds the source's rows.
 
 Each row of the run (and each published record the run did not see, for the warnings it shows:
-``transforms.reports.published_warnings``) becomes a few tally rows in Python: its outcome, its
-record type, each rejection reason and warning, and each error and warning group
-(``transforms.reports.reason_groups``). One aggregate counts them per source and tally, with the
-first few examples of each, and only each source's top reasons and warnings (and every group, as
-``ordered_groups`` folds the rest into one) reach the driver. One job per exchange, whatever the
-number of figures: counting each figure with its own action ran the run's whole plan again each time.
+``transforms.reports.published_warnings``) gives a few tallies: its outcome, its record type, each
+rejection reason and warning, and each error and warning group (``transforms.reports.reason_groups``).
+``SourceCount`` counts them over one source's rows, with the first few examples of each, and keeps only
+the source's top reasons and warnings (and every group, as ``ordered_groups`` folds the rest into one):
+that is all that reaches the driver, where ``source_tallies`` reads it. The Spark pass that feeds it,
+one per run report with the record CSVs: ``transforms.reports.report_pass``.
 """
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-
-import pyarrow as pa
-from pyspark.sql import DataFrame, Window
-from pyspark.sql import functions as F
-from pyspark.sql.pandas.types import to_arrow_schema
-from pyspark.sql.types import StringType, StructField, StructType
 
 from transforms.gate.duplicates import is_cross_source_finding
 from transforms.reports.reason_groups import (
@@ -25,6 +19,7 @@ from transforms.reports.reason_groups import (
 from transforms.reports.reason_groups import (
     NO_IDENTIFIER_EXAMPLE,
     GroupTally,
+    keep_smallest,
     ordered_groups,
     record_groups,
 )
@@ -32,7 +27,7 @@ from transforms.schemas import RECORD_OUTCOMES, Action, Outcome, RecordType
 
 REASON_EXAMPLES = 3  # identifiers shown per top reason or warning
 TOP_REASONS = 10  # per source
-# The tally kinds: what a tally row counts. A "reason" and a "warning" are exact texts (each source's
+# The tally kinds: what a tally counts. A "reason" and a "warning" are exact texts (each source's
 # top ones are kept); a group is a kind of problem (every group is kept).
 OUTCOME, RECORD_TYPE, REASON, WARNING, WARNED = "outcome", "record_type", "reason", "warning", "warned"
 # A row of the run that keeps a later run from carrying its source's verdicts (transforms.repeat_run):
@@ -40,27 +35,6 @@ OUTCOME, RECORD_TYPE, REASON, WARNING, WARNED = "outcome", "record_type", "reaso
 NOT_CARRIABLE = "not_carriable"
 # A group's tally kind -> its list in report.json.
 GROUP_KINDS = {"error_group": "error_groups", "warning_group": "warning_groups"}
-TALLY_ROWS = StructType(
-    [
-        StructField("source_id", StringType(), False),
-        StructField("kind", StringType(), False),
-        StructField("key", StringType()),
-        StructField("detail", StringType()),  # a record type's outcome; a group's field
-        StructField("example", StringType()),
-    ]
-)
-# The report rows' columns the tallies read (REPORT_ROWS in published_warnings).
-_INPUT = (
-    "source_id",
-    "identifier",
-    "record_url",
-    "action",
-    "outcome",
-    "reasons",
-    "warnings",
-    "record_type",
-    "of_run",
-)
 
 
 @dataclass
@@ -97,8 +71,8 @@ def _cross_source(texts: list | None) -> bool:
     return any(is_cross_source_finding(text) for text in texts or [])
 
 
-def _rows_of(record: dict) -> Iterator[tuple]:
-    """The tally rows of one report row: (kind, key, detail, example)."""
+def _tallies_of(record: dict) -> Iterator[tuple]:
+    """The tallies one report row counts in: (kind, key, detail, example)."""
     example = next(
         (value for value in (record["identifier"], record["record_url"]) if value is not None),
         NO_IDENTIFIER_EXAMPLE,
@@ -126,45 +100,49 @@ def _rows_of(record: dict) -> Iterator[tuple]:
         yield f"{kind}_group", group.reason, group.field, example
 
 
-def _tally_rows(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    schema = to_arrow_schema(TALLY_ROWS)
-    for batch in batches:
-        rows = [(record["source_id"], *tally) for record in batch.to_pylist() for tally in _rows_of(record)]
-        columns = zip(*rows, strict=True) if rows else ([] for _ in schema.names)
-        yield pa.RecordBatch.from_arrays(
-            [pa.array(column, type=kind.type) for column, kind in zip(columns, schema, strict=True)],
-            schema=schema,
-        )
+class SourceCount:
+    """One source's tallies being counted, row by row: ``add`` each report row, then ``kept``.
+
+    A source's tallies are as many as its distinct reasons and warnings at most, each with a handful of
+    examples: what a task holds is bounded by the source, never by the run.
+    """
+
+    def __init__(self) -> None:
+        # (kind, key, detail) -> [count, examples in sort order]
+        self._tallies: dict[tuple, list] = {}
+
+    def add(self, record: dict) -> None:
+        """Count one report row (``published_warnings.report_rows``) in every tally it belongs to."""
+        for kind, key, detail, example in _tallies_of(record):
+            tally = self._tallies.get((kind, key, detail))
+            if tally is None:
+                tally = self._tallies[(kind, key, detail)] = [0, []]
+            tally[0] += 1
+            if example is not None:
+                # A reason's examples are distinct identifiers, a group's the first few of its records.
+                distinct = kind in (REASON, WARNING)
+                keep_smallest(tally[1], example, REASON_EXAMPLES if distinct else GROUP_EXAMPLES, distinct)
+
+    def kept(self) -> Iterator[tuple[str, str | None, str | None, int, list[str]]]:
+        """(kind, key, detail, count, examples) of every tally the report shows: the top ``TOP_REASONS``
+        reasons and warnings by count (then text), and every other tally."""
+        ranked: dict[str, list] = {REASON: [], WARNING: []}
+        for (kind, key, detail), (count, examples) in self._tallies.items():
+            if kind in ranked:
+                ranked[kind].append((-count, key, detail, examples))
+            else:
+                yield kind, key, detail, count, examples
+        for kind, tallies in ranked.items():
+            for negative, key, detail, examples in sorted(tallies, key=lambda t: (t[0], t[1] or ""))[
+                :TOP_REASONS
+            ]:
+                yield kind, key, detail, -negative, examples
 
 
-def tally_report_rows(rows: DataFrame) -> dict[str, SourceTallies]:
-    """source_id -> its figures, from the run's report rows (``published_warnings.report_rows``)."""
-    # One shuffle by source and kind serves every step below (each groups by a superset of these
-    # columns); left to itself, Spark would shuffle for the examples and again for the top reasons.
-    tallies = rows.select(*_INPUT).mapInArrow(_tally_rows, TALLY_ROWS).repartition("source_id", "kind")
-    keys = ["source_id", "kind", "key", "detail"]
-    # The first few examples of each tally by rank, so no tally collects every identifier it has; a
-    # reason's examples are distinct identifiers, a group's the first few of its records.
-    by_example = Window.partitionBy(*keys).orderBy("example")
-    counted = (
-        tallies.withColumn("nth", F.row_number().over(by_example))
-        .withColumn("nth_distinct", F.dense_rank().over(by_example))
-        .groupBy(*keys)
-        .agg(
-            F.count(F.lit(1)).alias("count"),
-            F.collect_list(F.when(F.col("nth") <= GROUP_EXAMPLES, F.col("example"))).alias("examples"),
-            F.collect_list(F.when(F.col("nth_distinct") <= REASON_EXAMPLES, F.col("example"))).alias(
-                "distinct_examples"
-            ),
-        )
-    )
-    # Only each source's top reasons and warnings reach the driver: warnings can be as many as the records.
-    rank = F.row_number().over(Window.partitionBy("source_id", "kind").orderBy(F.desc("count"), "key"))
-    kept = counted.withColumn("rank", rank).filter(
-        (F.col("rank") <= TOP_REASONS) | ~F.col("kind").isin(REASON, WARNING)
-    )
+def source_tallies(kept: Iterable[dict]) -> dict[str, SourceTallies]:
+    """source_id -> its figures, from every source's ``SourceCount.kept`` rows (with their ``source_id``)."""
     by_source: dict[str, SourceTallies] = {}
-    for row in sorted(kept.collect(), key=lambda row: (-row["count"], row["key"] or "")):
+    for row in sorted(kept, key=lambda row: (-row["count"], row["key"] or "")):
         source = by_source.setdefault(row["source_id"], SourceTallies())
         kind, key, count = row["kind"], row["key"], row["count"]
         if kind == OUTCOME:
@@ -178,8 +156,7 @@ def tally_report_rows(rows: DataFrame) -> dict[str, SourceTallies]:
         elif kind == NOT_CARRIABLE:
             source.not_carriable = count
         elif kind in (REASON, WARNING):
-            examples = sorted(set(row["distinct_examples"]))[:REASON_EXAMPLES]
-            entry = {"reason": key, "count": count, "examples": examples}
+            entry = {"reason": key, "count": count, "examples": list(row["examples"])}
             (source.reasons if kind == REASON else source.warnings).append(entry)
         else:
             source.groups[GROUP_KINDS[kind]].append(
