@@ -4,9 +4,9 @@ The run's report rows (``transforms.reports.published_warnings.report_rows``) ar
 and sorted by source, identifier and record URL, so each task holds one source's rows at a time. For
 each source it counts the figures (``tallies.SourceCount``) and writes the record CSVs
 (``record_csvs.SourceLists``), then returns the figures the report shows and the names of the lists it
-wrote: a few hundred rows per source at most, whatever its size. One job beyond the rows themselves:
-counting the figures in Spark aggregates and writing the CSVs in a pass of their own took a shuffle and
-a job each, on a few hundred rows as on millions.
+wrote: its outcomes, record types, top ten reasons and warnings and its groups, whatever its size. One
+job beyond the rows themselves: counting the figures in Spark aggregates and writing the CSVs in a pass
+of their own took a shuffle and a job each, on a few hundred rows as on millions.
 """
 
 import itertools
