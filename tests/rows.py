@@ -6,6 +6,8 @@ Every field not named is null (an array field is empty), so a column added to a 
 
 from pyspark.sql.types import ArrayType, StructType
 
+from transforms.schemas import OUTCOMES
+
 
 def row(table: StructType, /, **values) -> tuple:
     """A tuple in ``table``'s field order; unknown names are an error, so a typo cannot pass silently."""
@@ -15,6 +17,19 @@ def row(table: StructType, /, **values) -> tuple:
     return tuple(
         values.get(field.name, [] if isinstance(field.dataType, ArrayType) else None)
         for field in table.fields
+    )
+
+
+def outcome_row(source_id, identifier, outcome, reasons=(), warnings=(), action="create") -> tuple:
+    """A row of OUTCOMES (a record's outcome in a run) with no record URL."""
+    return row(
+        OUTCOMES,
+        source_id=source_id,
+        identifier=identifier,
+        action=action,
+        outcome=outcome,
+        reasons=list(reasons),
+        warnings=list(warnings),
     )
 
 

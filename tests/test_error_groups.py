@@ -4,7 +4,7 @@ import csv
 import io
 import json
 
-from tests.rows import row
+from tests.rows import outcome_row
 from transforms.gate.schema_check import ERROR, NON_FEDERAL, checker
 from transforms.reports.error_groups import csv_text, spreadsheet_cell
 from transforms.reports.published_warnings import report_rows
@@ -105,30 +105,19 @@ def test_csv_keeps_commas_quotes_and_newlines_inside_their_cell():
     assert parsed[2] == ["'=cmd|' /C calc'!A0", "", "'-1"]
 
 
-def outcome(source_id, identifier, outcome_name, reasons=(), warnings=(), action="create"):
-    return row(
-        OUTCOMES,
-        source_id=source_id,
-        identifier=identifier,
-        record_url=None,
-        action=action,
-        outcome=outcome_name,
-        reasons=list(reasons),
-        warnings=list(warnings),
-    )
-
-
 def test_spark_groups_and_csvs_of_a_run(spark, tmp_path):
     hostile = "=1+1"
     rows = [
-        outcome(
+        outcome_row(
             "a", "a-1", "rejected", ["schema: $.modified: null is not an ISO 8601 date", "schema: $.x: y"]
         ),
-        outcome("a", "a-2", "rejected", ['schema: $.modified: "soon" is not an ISO 8601 date']),
-        outcome("a", hostile, "rejected", ["transform: record has no title"]),
-        outcome("a", "a-4", "created", warnings=["fixup: keyword missing; filled with 'geospatial'"]),
-        outcome("a", "a-5", "rejected", ["database: refused"], action="delete"),  # a delete is not a record
-        outcome("b", "b-1", "unchanged", action="unchanged"),
+        outcome_row("a", "a-2", "rejected", ['schema: $.modified: "soon" is not an ISO 8601 date']),
+        outcome_row("a", hostile, "rejected", ["transform: record has no title"]),
+        outcome_row("a", "a-4", "created", warnings=["fixup: keyword missing; filled with 'geospatial'"]),
+        outcome_row(
+            "a", "a-5", "rejected", ["database: refused"], action="delete"
+        ),  # a delete is not a record
+        outcome_row("b", "b-1", "unchanged", action="unchanged"),
     ]
     outcomes = spark.createDataFrame(rows, OUTCOMES)
     (tmp_path / "errors").mkdir()

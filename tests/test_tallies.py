@@ -7,7 +7,7 @@ import collections
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.rows import row
+from tests.rows import outcome_row
 from transforms.reports.published_warnings import report_rows
 from transforms.reports.reason_groups import keep_smallest
 from transforms.reports.report_pass import count_and_list
@@ -64,18 +64,6 @@ def test_a_source_keeps_its_commonest_reasons_with_their_smallest_identifiers(re
         named = {identifier for identifier, reasons in records if entry["reason"] in reasons}
         assert entry["examples"] == sorted(named)[:REASON_EXAMPLES]
     assert figures.counts.get("rejected", 0) == len(records)
-
-
-def outcome_row(source_id, identifier, outcome, reasons=(), warnings=(), action="create"):
-    return row(
-        OUTCOMES,
-        source_id=source_id,
-        identifier=identifier,
-        action=action,
-        outcome=outcome,
-        reasons=list(reasons),
-        warnings=list(warnings),
-    )
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
