@@ -22,6 +22,7 @@ from pyspark import SparkContext
 from pyspark.sql import SparkSession
 
 from glue_jobs import class_data
+from transforms.background import start_in_background
 
 WORKER_DAEMON = "glue_jobs.spark_worker_daemon"
 MASTER_ENV = "HARVEST_SPARK_MASTER"
@@ -144,14 +145,7 @@ def start_local_session_in_background(app_name: str, brief: bool = False) -> Non
     """
     if on_glue() or SparkContext._active_spark_context is not None:
         return
-
-    def start() -> None:
-        try:
-            local_spark(app_name, brief=brief)
-        except Exception:  # noqa: BLE001 - the stage that needs the session starts it again, and raises
-            log.debug("starting the local Spark session in the background failed", exc_info=True)
-
-    threading.Thread(target=start, name="start-spark-early", daemon=True).start()
+    start_in_background("start-spark-early", lambda: local_spark(app_name, brief=brief))
 
 
 @contextlib.contextmanager

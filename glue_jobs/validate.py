@@ -33,7 +33,9 @@ def main(argv: list[str] | None = None) -> None:
         quality: dict = {"data_docs": None, "sources": {}, "repeat_of": carry.of}
         duplicates_summary = NO_DUPLICATES.copy()
     else:
-        if suites_may_run(job.stage_record("transform").get("counts")):
+        # Transform's rows per action, read once: what the suites and the duplicates check may skip.
+        transform_counts = job.stage_record("transform").get("counts")
+        if suites_may_run(transform_counts):
             # GE's import overlaps the session's start (a stage of its own) and the work before the suites.
             suites.import_in_background()
         state = read_state(job.spark, job.lake, job.manifest.base_version)
@@ -48,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
             [source for source in job.sources if source.id not in carried],
             published_counts(state),
             failed=failed_sources(job, statuses),
-            transform_counts=job.stage_record("transform").get("counts"),
+            transform_counts=transform_counts,
             force=job.args["force"],
             quality_dir=quality_dir,
             run_id=job.run_id,
@@ -60,7 +62,7 @@ def main(argv: list[str] | None = None) -> None:
             verdicts.stopped,
             state,
             job.sources,
-            job.stage_record("transform").get("counts"),
+            transform_counts,
         )
         validated = apply_duplicates(validated, duplicates)
         duplicates_summary = duplicates.summary

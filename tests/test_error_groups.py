@@ -114,9 +114,8 @@ def test_spark_groups_and_csvs_of_a_run(spark, tmp_path):
         outcome_row("a", "a-2", "rejected", ['schema: $.modified: "soon" is not an ISO 8601 date']),
         outcome_row("a", hostile, "rejected", ["transform: record has no title"]),
         outcome_row("a", "a-4", "created", warnings=["fixup: keyword missing; filled with 'geospatial'"]),
-        outcome_row(
-            "a", "a-5", "rejected", ["database: refused"], action="delete"
-        ),  # a delete is not a record
+        # a delete is not a record
+        outcome_row("a", "a-5", "rejected", ["database: refused"], action="delete"),
         outcome_row("b", "b-1", "unchanged", action="unchanged"),
     ]
     outcomes = spark.createDataFrame(rows, OUTCOMES)

@@ -25,15 +25,16 @@ def test_the_examples_kept_are_the_smallest(examples, limit, distinct):
     assert kept == sorted(set(examples) if distinct else examples)[:limit]
 
 
-def record(identifier, reasons, outcome="rejected", action="create", warnings=()):
+def rejected(identifier, reasons):
+    """A report row of source "a": a record of the run, rejected for ``reasons``."""
     return {
         "source_id": "a",
         "identifier": identifier,
         "record_url": None,
-        "action": action,
-        "outcome": outcome,
+        "action": "create",
+        "outcome": "rejected",
         "reasons": list(reasons),
-        "warnings": list(warnings),
+        "warnings": [],
         "record_type": None,
         "of_run": True,
     }
@@ -52,7 +53,7 @@ REASONS = st.sampled_from([f"schema: $.f{n}: wrong" for n in range(14)] + ["tran
 def test_a_source_keeps_its_commonest_reasons_with_their_smallest_identifiers(records):
     count = SourceCount()
     for identifier, reasons in records:
-        count.add(record(identifier, reasons))
+        count.add(rejected(identifier, reasons))
     [figures] = source_tallies(
         {"source_id": "a", **dict(zip(("kind", "key", "detail", "count", "examples"), kept, strict=True))}
         for kept in count.kept()

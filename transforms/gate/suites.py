@@ -37,6 +37,7 @@ from pathlib import Path
 import pandas as pd
 
 from transforms import lake
+from transforms.background import start_in_background
 from transforms.gate.data_docs_offline import make_offline
 from transforms.reports.html_text import html_text
 from transforms.reports.report_html import BATCH_NOTE
@@ -93,14 +94,7 @@ def import_in_background() -> None:
     The first call of ``great_expectations()`` that follows waits for it. A failed import is left for
     that call to raise again.
     """
-
-    def run() -> None:
-        try:
-            great_expectations()
-        except Exception:  # noqa: BLE001 - raised again, where it matters, by the caller's own import
-            log.debug("importing great_expectations in the background failed", exc_info=True)
-
-    threading.Thread(target=run, name="import-great-expectations", daemon=True).start()
+    start_in_background("import-great-expectations", great_expectations)
 
 
 def ephemeral_context():

@@ -56,7 +56,7 @@ def _count_and_list(report_folder: str, batches: Iterable[pa.RecordBatch]) -> It
             count.add(record)
             lists.add(record)
         results = [*count.kept(), *((LISTED, name, None, 0, []) for name in lists.write(report_folder))]
-        if not results:  # only deletes the database refused: nothing counted, nothing listed
+        if not results:  # nothing to count or list (a delete refused with no reason recorded)
             continue
         columns = list(zip(*results, strict=True))
         yield pa.RecordBatch.from_arrays(
