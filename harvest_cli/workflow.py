@@ -161,16 +161,24 @@ def run_workflow(
         lake_lock.release(overrides["lake"], overrides["run-id"])
 
 
-def _start_a_repeats_session(overrides: dict[str, str]) -> None:
-    """A repeat (transforms.repeat_run) starts no Spark session before validate, which starts one in this
-    process: start it now, in the background, while compare and transform finish and the next stages'
-    modules load (about half a second of the JVM's start hidden, locally)."""
+def _prepare_for_validate(overrides: dict[str, str]) -> None:
+    """After extract, start in the background what validate will need, while compare and transform run in
+    this process (locally; on Glue each job is a process of its own).
+
+    A repeat (transforms.repeat_run) starts no Spark session before validate, which starts one: it is
+    started now (about half a second of the JVM's start hidden). Any other run may create, update or
+    delete, so validate's suites may run: Great Expectations' import (2.5 to 4 s of CPU, one core)
+    begins now rather than at validate's start, where a small run waited for it.
+    """
     from glue_jobs.runtime import start_local_session_in_background
+    from transforms.gate import suites
     from transforms.repeat_run import read_carry
 
     carry = read_carry(overrides["lake"], overrides["run-id"])
     if carry is not None and carry.whole:
         start_local_session_in_background("harvest-validate", brief=True)  # a repeat's JVM is brief
+    else:
+        suites.import_in_background()
 
 
 def _run_steps(
@@ -201,7 +209,7 @@ def _run_steps(
             _announce(on_progress, f"{label} FAILED after {took:.1f} s: {result.error}")
             break
         if step.stage == "extract":
-            _start_a_repeats_session(overrides)
+            _prepare_for_validate(overrides)
         finished = [done.stage for done in steps[: steps.index(step) + 1]]
         record_completed(overrides["lake"], overrides["run-id"], finished)
         kill_point(f"after-{step.stage}")

@@ -34,6 +34,11 @@ def dataset(identifier, title="A dataset", **extra) -> str:
     return json.dumps(record)
 
 
+def source(source_id) -> Source:
+    """A data.json source of the non-federal schema."""
+    return Source(source_id, source_id, "Agency", "https://x.gov", "datajson", "dcatus1.1-non-federal")
+
+
 def change(source_id, identifier, action="create", **dataset_fields):
     text = None if dataset_fields.pop("invalid", False) else dataset(identifier, **dataset_fields)
     if text is None:
@@ -78,7 +83,7 @@ def test_first_publisher_keeps_an_identifier_ties_go_to_the_first_valid_source_a
         change("beta", "B5", title="Ocean Temperatures", landingPage="https://x.gov/ocean"),
     ]
     transformed = spark.createDataFrame(changes, TRANSFORMED)
-    sources = [Source(s, s, "Agency", "https://x.gov", "datajson", "dcatus1.1-non-federal") for s in IDS]
+    sources = [source(s) for s in IDS]
     duplicates = find_duplicates(transformed, ["aaa-held"], state, sources)  # aaa-held is held
 
     assert duplicates.summary["refused"] == [
@@ -130,12 +135,12 @@ def test_a_run_transform_created_and_updated_nothing_in_is_not_checked_and_start
     rows = [change("alpha", "X1", action="unchanged")]
     transformed = spark.createDataFrame(rows, TRANSFORMED)
     validated = spark.createDataFrame([(*r, "accept") for r in rows], VALIDATED)
-    sources = [Source(s, s, "Agency", "https://x.gov", "datajson", "dcatus1.1-non-federal") for s in IDS]
+    sources = [source(s) for s in IDS]
     group = "duplicates-not-checked"
     spark.sparkContext.setJobGroup(group, "a run with no create or update")
     try:
         duplicates = check_duplicates(
-            transformed, validated, [], state, sources, {"unchanged": 1, "reject": 0}
+            transformed, validated, [], state, sources, {"unchanged": 1, "reject": 0}, None
         )
     finally:
         spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
@@ -143,15 +148,49 @@ def test_a_run_transform_created_and_updated_nothing_in_is_not_checked_and_start
     assert list(spark.sparkContext.statusTracker().getJobIdsForGroup(group)) == []
 
 
+def test_a_run_where_fewer_than_two_sources_can_meet_is_not_checked_and_starts_no_spark_job(spark):
+    # alpha creates look-alikes of its own records and of the catalog's, all alpha's
+    creates = [change("alpha", f"A{n}", title="Same", landingPage="https://x.gov/same") for n in range(3)]
+    state = spark.createDataFrame(
+        [published("alpha", "P1", title="Same", landingPage="https://x.gov/same")], CATALOG_STATE
+    )
+    transformed = spark.createDataFrame(creates, TRANSFORMED)
+    validated = spark.createDataFrame([(*c, "accept") for c in creates], VALIDATED)
+    # what the Spark check would say, had it run
+    assert not find_duplicates(transformed, [], state, [source("alpha")]).found
+    # the run's one publishing source (another is stopped) and a catalog of its own records only
+    for sources, stopped, catalog in (
+        ([source("alpha")], [], ["alpha"]),
+        ([source("alpha"), source("beta")], ["beta"], []),
+    ):
+        group = "duplicates-one-source"
+        spark.sparkContext.setJobGroup(group, "one source can publish")
+        try:
+            duplicates = check_duplicates(
+                transformed, validated, stopped, state, sources, {"create": 3}, catalog
+            )
+        finally:
+            spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
+        assert not duplicates.found
+        assert list(spark.sparkContext.statusTracker().getJobIdsForGroup(group)) == []
+    # a catalog holding another source's records is checked (its look-alike is found)
+    other = spark.createDataFrame(
+        [published("zeta", "Z1", title="Same", landingPage="https://x.gov/same")], CATALOG_STATE
+    )
+    assert check_duplicates(
+        transformed, validated, [], other, [source("alpha")], {"create": 3}, ["zeta"]
+    ).found
+
+
 def test_what_is_found_in_a_run_that_publishes_no_create_or_update_is_not_applied(spark):
     state = spark.createDataFrame([published("zeta", "X1")], CATALOG_STATE)
     creates = [change("alpha", "X1")]  # zeta published X1 first: the check finds a refusal
     transformed = spark.createDataFrame(creates, TRANSFORMED)
-    sources = [Source(s, s, "Agency", "https://x.gov", "datajson", "dcatus1.1-non-federal") for s in IDS]
+    sources = [source(s) for s in IDS]
     assert find_duplicates(transformed, [], state, sources).found
 
     # ... but the gate rejected alpha's create anyway: the run publishes nothing, no reason is added
     rejected = spark.createDataFrame([(*c, "reject") for c in creates], VALIDATED)
-    duplicates = check_duplicates(transformed, rejected, [], state, sources, {"create": 1})
+    duplicates = check_duplicates(transformed, rejected, [], state, sources, {"create": 1}, ["zeta"])
     assert not duplicates.found
     assert [r.reasons for r in apply_duplicates(rejected, duplicates).collect()] == [[]]

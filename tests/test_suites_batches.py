@@ -144,9 +144,17 @@ def test_any_batching_gives_what_one_validation_gives(records, rows, chunk, seed
     assert_same(frame, rows, chunk, seed)
 
 
-def stage_result(spark, tmp_path, tasks: int, batch_rows: int, records_at_most: int | None = None):
+def stage_result(
+    spark,
+    tmp_path,
+    tasks: int,
+    batch_rows: int,
+    records_at_most: int | None = None,
+    driver_rows: int | None = None,
+):
     """run_suites over the mixed records read in ``tasks`` tasks (``records_at_most``: the count it is
-    told, else none): holds, failures, results.json's verdicts."""
+    told, else none; ``driver_rows``: up to how many the driver judges, else the stage's own figure):
+    holds, failures, results.json's verdicts."""
     rows = [
         {
             **record,
@@ -172,7 +180,7 @@ def stage_result(spark, tmp_path, tasks: int, batch_rows: int, records_at_most: 
         SOURCE_STATUS,
     )
     published = spark.createDataFrame([("bad", 10)], "source_id string, published long")
-    quality_dir = tmp_path / f"quality-{tasks}-{batch_rows}-{records_at_most}"
+    quality_dir = tmp_path / f"quality-{tasks}-{batch_rows}-{records_at_most}-{driver_rows}"
     holds, failures, docs = run_suites(
         transformed,
         statuses,
@@ -182,6 +190,7 @@ def stage_result(spark, tmp_path, tasks: int, batch_rows: int, records_at_most: 
         "r1",
         records_at_most=records_at_most,
         batch_rows=batch_rows,
+        **({} if driver_rows is None else {"driver_rows": driver_rows}),
     )
     results = json.loads((quality_dir / "results.json").read_text(encoding="utf-8"))
     verdicts = {
@@ -203,15 +212,22 @@ def test_the_stage_gives_the_same_verdicts_in_one_batch_or_many_tasks_of_small_b
     assert set(holds) == {"dup", "bad"} and docs == "index.html"
 
 
-def test_the_driver_judges_a_run_counted_to_fit_one_batch_as_the_spark_tasks_do(spark, tmp_path, caplog):
+def test_the_driver_judges_a_run_counted_to_be_small_enough_as_the_spark_tasks_do(spark, tmp_path, caplog):
     rows = len(mixed_records())
     in_tasks = stage_result(spark, tmp_path, tasks=3, batch_rows=rows)
-    with caplog.at_level("INFO", logger="transforms.gate.validate"):
-        by_driver = stage_result(spark, tmp_path, tasks=3, batch_rows=rows, records_at_most=rows)
-    assert "judged by the driver" in caplog.text
-    assert by_driver == in_tasks
-    # A count above the batch size leaves the records to the Spark tasks, whatever the rows are.
+    for batch_rows in (rows, 3):  # one batch; then batches streamed from several range partitions
+        caplog.clear()
+        with caplog.at_level("INFO", logger="transforms.gate.validate"):
+            by_driver = stage_result(
+                spark, tmp_path, tasks=3, batch_rows=batch_rows, records_at_most=rows, driver_rows=rows
+            )
+        assert "judged by the driver" in caplog.text
+        assert by_driver == in_tasks
+    # A count above what the driver judges leaves the records to the Spark tasks, whatever the rows are.
     caplog.clear()
     with caplog.at_level("INFO", logger="transforms.gate.validate"):
-        assert stage_result(spark, tmp_path, tasks=3, batch_rows=rows, records_at_most=rows + 1) == in_tasks
+        assert (
+            stage_result(spark, tmp_path, tasks=3, batch_rows=3, records_at_most=rows + 1, driver_rows=rows)
+            == in_tasks
+        )
     assert "judged in Spark tasks" in caplog.text

@@ -17,12 +17,14 @@ and spacing aside) and the same landingPage or a same downloadURL as a record of
 are published with a warning naming the other record; the later record gets it (one of this run
 against the catalog, or the one of the later source id when both are new).
 
-Everything is decided on key-sized columns (identifiers, titles, URLs), grouped in Spark in one pass;
-only the groups where a record of this run meets another source's record (normally none) come to the
-driver, which applies the rules; the refusals and warnings, normally none, are broadcast back onto
-the validated rows.
+Everything is decided on key-sized columns (identifiers, titles, URLs), grouped in Spark: one
+aggregate finds the groups where a record of this run meets another source's record (normally none),
+and only their rows come to the driver, which applies the rules; the refusals and warnings, normally
+none, are broadcast back onto the validated rows. When the driver knows that fewer than two sources
+can meet (``check_duplicates``), no Spark job runs.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -106,8 +108,9 @@ def _entries(kind: str, frame: DataFrame, in_run: bool, key: str, title: Column,
 def _collisions(transformed: DataFrame, state: DataFrame, stopped: list[str]) -> tuple[list, list]:
     """(identifier groups, look-alike groups), each a list of rows (source_id, identifier, dataset_id,
     in_run, since, rank) that share a dataset identifier, or a title and a URL, where a record of this
-    run meets a record of another source. One grouping in Spark; only those groups (normally none)
-    come back to the driver, where the rules are applied.
+    run meets a record of another source. One aggregate in Spark finds those groups (normally none);
+    only their rows, gathered in a second pass when there are any, come back to the driver, where the
+    rules are applied.
 
     Identifier groups hold this run's creates and every published record (``since``: when it was
     first harvested); look-alike groups hold this run's creates and updates and every published
@@ -145,14 +148,28 @@ def _collisions(transformed: DataFrame, state: DataFrame, stopped: list[str]) ->
             _entries("look-alike", _match_keys(state), False, "url", F.col("title"), no_time, F.col("rank"))
         )
     )
-    groups = (
-        entries.groupBy("kind", "title", "key")
+    group = ["kind", "title", "key"]
+    # First only which groups collide, in a plain aggregate (no list of rows per key); then, when some
+    # do (normally none), their rows, from the entries of those groups alone.
+    colliding = (
+        entries.groupBy(*group)
         .agg(
-            F.collect_list("row").alias("rows"),
             F.max("row.in_run").alias("in_run"),
-            F.size(F.collect_set("row.source_id")).alias("sources"),
+            F.min("row.source_id").alias("first_source"),
+            F.max("row.source_id").alias("last_source"),
         )
-        .filter(F.col("in_run") & (F.col("sources") > 1))
+        .filter(F.col("in_run") & (F.col("first_source") != F.col("last_source")))
+        .select(*group)
+        .collect()
+    )
+    if not colliding:
+        return [], []
+    found = F.broadcast(transformed.sparkSession.createDataFrame(colliding, entries.select(*group).schema))
+    same_group = [entries[name].eqNullSafe(found[name]) for name in group]  # a null title is a group's too
+    groups = (
+        entries.join(found, on=same_group, how="left_semi")
+        .groupBy(*group)
+        .agg(F.collect_list("row").alias("rows"))
         .select("kind", "rows")
         .collect()
     )
@@ -296,15 +313,23 @@ def check_duplicates(
     state: DataFrame,
     sources: list[Source],
     transform_counts: dict | None,
+    catalog_sources: Iterable[str] | None,
 ) -> Duplicates:
     """The run's Duplicates (see find_duplicates), found only when the run publishes a create or an update.
 
-    ``transform_counts`` (the transform stage's rows per action, when known): a run transform created
-    and updated nothing in (most days) is not checked at all. Otherwise the check runs first, and
-    whether the gate accepted a create or an update (VALIDATED rows) is asked only if it found something.
+    Neither check runs Spark when the driver already knows it can find nothing:
+    - ``transform_counts`` (the transform stage's rows per action, when known): transform created and
+      updated nothing (most days);
+    - ``catalog_sources`` (the sources the base catalog version publishes, when known): with the run's
+      sources that publish, fewer than two sources, so no record can meet another source's.
+
+    Otherwise the check runs first, and whether the gate accepted a create or an update (VALIDATED
+    rows) is asked only if it found something.
     """
     spark = transformed.sparkSession
     if transform_counts is not None and not any(transform_counts.get(a) for a in CHANGING_ACTIONS):
+        return no_duplicates(spark)
+    if catalog_sources is not None and len({s.id for s in sources} - set(stopped) | set(catalog_sources)) < 2:
         return no_duplicates(spark)
     duplicates = find_duplicates(transformed, stopped, state, sources)
     return duplicates if duplicates.found and publishes_anything(validated) else no_duplicates(spark)

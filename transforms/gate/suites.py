@@ -60,6 +60,7 @@ _COUNTS_NULLS = ("expect_column_values_to_not_be_null", "expect_compound_columns
 
 
 _IMPORTING = threading.Lock()
+IMPORT_SWITCH_INTERVAL = 0.0002  # seconds
 
 
 def great_expectations():
@@ -77,10 +78,15 @@ def great_expectations():
     with _IMPORTING:  # an import started by import_in_background finishes before this returns
         if "great_expectations" not in sys.modules:
             was_enabled = gc.isenabled()
+            switch_interval = sys.getswitchinterval()
             gc.disable()
+            # The import holds the GIL for seconds; on a thread of its own, the thread that waits for it
+            # most (the job's, waking from each Spark call) would get it only every 5 ms (the default).
+            sys.setswitchinterval(IMPORT_SWITCH_INTERVAL)
             try:
                 import great_expectations  # noqa: F401 - imported here once, then found in sys.modules
             finally:
+                sys.setswitchinterval(switch_interval)
                 if was_enabled:
                     gc.enable()
             gc.freeze()
