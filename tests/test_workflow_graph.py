@@ -1,6 +1,8 @@
 """The local runner follows the CloudFormation template's job graph and arguments."""
 
 import copy
+import json
+from pathlib import Path
 
 import pytest
 
@@ -27,3 +29,28 @@ def test_a_trigger_that_does_not_wait_for_success_is_refused():
     trigger["Predicate"]["Conditions"][0]["State"] = "FAILED"
     with pytest.raises(ValueError, match="SUCCEEDED"):
         job_graph(template)
+
+
+@pytest.mark.parametrize(
+    ("carry", "started"),
+    [
+        (None, "GE import"),  # a first run, or one that reads every source
+        ({"of": "r0", "documents": {"a": "sha"}, "whole": False}, "GE import"),  # some sources carried
+        ({"of": "r0", "documents": {"a": "sha"}, "whole": True}, "session"),  # a repeat: no suite runs
+    ],
+)
+def test_after_extract_a_local_run_starts_what_validate_will_need(tmp_path, monkeypatch, carry, started):
+    from glue_jobs import runtime
+    from harvest_cli import workflow
+    from transforms.gate import suites
+    from transforms.repeat_run import carry_uri
+
+    if carry is not None:
+        path = Path(carry_uri(str(tmp_path / "lake"), "r1"))
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps(carry), encoding="utf-8")
+    calls = []
+    monkeypatch.setattr(suites, "import_in_background", lambda: calls.append("GE import"))
+    monkeypatch.setattr(runtime, "start_local_session_in_background", lambda *a, **k: calls.append("session"))
+    workflow._prepare_for_validate({"lake": str(tmp_path / "lake"), "run-id": "r1"})
+    assert calls == [started]
