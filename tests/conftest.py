@@ -6,7 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from transforms.iri_grammar import defer_iri_grammar
+
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+# As the product's processes do: test modules import jsonschema, whose IRI grammar (1.2 s of CPU per
+# test process) is then built only if a test checks an IRI.
+defer_iri_grammar()
 
 ROOT = Path(__file__).resolve().parents[1]
 REALDATA = ROOT.parent / "shared" / "realdata"

@@ -29,6 +29,7 @@ from typing import Any
 import jsonschema_rs
 
 from transforms.gate.dcatus3_warnings import content_warnings
+from transforms.iri_grammar import defer_iri_grammar
 from transforms.schemas import DcatVersion, RecordType
 
 FEDERAL, NON_FEDERAL = "federal", "non-federal"
@@ -262,10 +263,11 @@ class DatasetChecker:
     def reference(self) -> Any:
         """jsonschema's validator of the same schema, built on first use.
 
-        Only a record the fast validator rejects needs it. Importing jsonschema builds
-        rfc3987-syntax's IRI grammar (about 1.5 s of CPU), which a process whose records all pass
-        (or the driver of a stage that checks none) should not pay.
+        Only a record the fast validator rejects needs it, so a process whose records all pass (or
+        the driver of a stage that checks none) does not import jsonschema; one that does builds
+        rfc3987-syntax's IRI grammar only if it checks an IRI (transforms.iri_grammar).
         """
+        defer_iri_grammar()
         import jsonschema
         import referencing
         from referencing.jsonschema import DRAFT202012

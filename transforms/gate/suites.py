@@ -39,6 +39,7 @@ import pandas as pd
 from transforms import lake
 from transforms.background import start_in_background
 from transforms.gate.data_docs_offline import make_offline
+from transforms.iri_grammar import defer_iri_grammar
 from transforms.reports.html_text import html_text
 from transforms.reports.report_html import BATCH_NOTE
 
@@ -77,6 +78,7 @@ def great_expectations():
     """
     with _IMPORTING:  # an import started by import_in_background finishes before this returns
         if "great_expectations" not in sys.modules:
+            defer_iri_grammar()  # jsonschema, which GE imports, builds its IRI grammar on first use
             was_enabled = gc.isenabled()
             switch_interval = sys.getswitchinterval()
             gc.disable()
