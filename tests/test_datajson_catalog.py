@@ -16,7 +16,7 @@ from transforms.fetch.datajson import (
     inspect_catalog,
     iter_datasets,
 )
-from transforms.fetch.json_stream import MAX_RECORD_DEPTH, SurrogateRepairStream
+from transforms.fetch.json_stream import MAX_RECORD_DEPTH, Markers, SurrogateRepairStream, needs_repair
 
 
 def inspect(text: str | bytes):
@@ -247,3 +247,19 @@ def test_deep_nesting_costs_time_linear_in_its_size():
         None,
         f"dataset #2 is nested deeper than {MAX_RECORD_DEPTH} levels",
     ]
+
+
+@given(
+    st.text(alphabet=st.sampled_from('a\u00e9\ud800\udfff\ufdd0\ufdd1\U0010ff80\U0010ff00{}"')),
+    st.booleans(),
+    st.booleans(),
+)
+def test_a_dataset_needs_repair_exactly_when_it_holds_a_lone_surrogate_or_a_marker_the_stream_may_hold(
+    text, surrogates, values
+):
+    lone = any(0xD800 <= ord(c) <= 0xDFFF for c in text)
+    # the markers: U+FDD1 (an unreadable value), U+FDD0 before U+10FF00..U+10FFFF (a rewritten surrogate)
+    marked = "\ufdd1" in text
+    pair = any(a == "\ufdd0" and ord(b) >= 0x10FF00 for a, b in zip(text, text[1:], strict=False))
+    expected = lone or (values and marked) or (surrogates and pair)
+    assert needs_repair(text, Markers(surrogates=surrogates, values=values)) == expected
