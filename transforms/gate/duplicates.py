@@ -317,7 +317,7 @@ def check_duplicates(
 ) -> Duplicates:
     """The run's Duplicates (see find_duplicates), found only when the run publishes a create or an update.
 
-    Neither check runs Spark when the driver already knows it can find nothing:
+    No Spark job runs when the driver already knows that the check can find nothing:
     - ``transform_counts`` (the transform stage's rows per action, when known): transform created and
       updated nothing (most days);
     - ``catalog_sources`` (the sources the base catalog version publishes, when known): with the run's
@@ -329,7 +329,8 @@ def check_duplicates(
     spark = transformed.sparkSession
     if transform_counts is not None and not any(transform_counts.get(a) for a in CHANGING_ACTIONS):
         return no_duplicates(spark)
-    if catalog_sources is not None and len({s.id for s in sources} - set(stopped) | set(catalog_sources)) < 2:
+    publishing = {source.id for source in sources} - set(stopped)
+    if catalog_sources is not None and len(publishing | set(catalog_sources)) < 2:
         return no_duplicates(spark)
     duplicates = find_duplicates(transformed, stopped, state, sources)
     return duplicates if duplicates.found and publishes_anything(validated) else no_duplicates(spark)
