@@ -13,6 +13,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from pyspark.sql import Column, DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
@@ -98,13 +99,19 @@ class JobContext:
         the session starts; only a local session heeds it."""
         if self.repeat_of is not None:
             return True
+        expected = expected_records(self.sources, self.catalog_counts)
+        return expected is not None and expected < BRIEF_RUN_RECORDS
+
+    @cached_property
+    def catalog_counts(self) -> dict[str, int] | None:
+        """Records per source the run's base catalog version publishes, from its VERSION.json (read once
+        per job, without Spark); empty for a new lake. None when the version does not say: written
+        before versions counted their sources, or damaged (the stage that reads the catalog reports it)."""
         base = self.manifest.base_version
         try:
-            published = {} if base is None else published_sources(self.lake, base)
-        except DamagedVersion:  # the stage reports it when it reads the catalog; here the size is unknown
-            published = None
-        expected = expected_records(self.sources, published)
-        return expected is not None and expected < BRIEF_RUN_RECORDS
+            return {} if base is None else published_sources(self.lake, base)
+        except DamagedVersion:
+            return None
 
     def commit(self) -> None:
         """Commit the Glue job (a no-op locally, and for a job that never started its session)."""

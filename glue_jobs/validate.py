@@ -10,7 +10,7 @@ from transforms import lake
 from transforms.gate import suites
 from transforms.gate.duplicates import NO_DUPLICATES, apply_duplicates, check_duplicates
 from transforms.gate.validate import suites_may_run, validate_records
-from transforms.lake.catalog_state import published_counts, published_sources, read_state
+from transforms.lake.catalog_state import published_counts, read_state
 from transforms.repeat_run import carried_verdicts
 from transforms.schemas import SOURCE_STATUS, TRANSFORMED, VALIDATED, Action, Decision, SourceState
 
@@ -21,16 +21,6 @@ def failed_sources(job: JobContext, statuses: DataFrame) -> list[str]:
         return []
     failed = statuses.filter(F.col("status") == SourceState.FAILED).select("source_id").collect()
     return sorted(row.source_id for row in failed)
-
-
-def catalog_sources(job: JobContext) -> list[str] | None:
-    """The sources the run's base catalog version publishes, read without Spark (its VERSION.json); None
-    when that version does not say (written before versions counted their sources)."""
-    base = job.manifest.base_version
-    if base is None:
-        return []
-    counts = published_sources(job.lake, base)
-    return None if counts is None else list(counts)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -73,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
             state,
             job.sources,
             transform_counts,
-            catalog_sources(job),
+            job.catalog_counts,  # its sources: keys
         )
         validated = apply_duplicates(validated, duplicates)
         duplicates_summary = duplicates.summary

@@ -143,7 +143,7 @@ def _record_chunks(records: DataFrame, count: int, rows: int) -> Iterator[pd.Dat
     ordered = spread.sortWithinPartitions(*quality.RECORD_KEY)
     columns, chunk = ordered.columns, []
     for row in ordered.toLocalIterator(prefetchPartitions=True):
-        chunk.append(tuple(row))
+        chunk.append(row)  # a Row is a tuple
         if len(chunk) == rows:
             yield pd.DataFrame.from_records(chunk, columns=columns)
             chunk = []
