@@ -97,7 +97,7 @@ def local_spark(app_name: str = "harvest", cores: int | None = None, brief: bool
 
     Its master is ``HARVEST_SPARK_MASTER`` when set (``local[2]``, ``spark://127.0.0.1:7077``),
     else ``local[<cores>]`` with ``cores`` defaulting to this machine's. ``brief``: the JVM will do
-    little (see BRIEF_SESSION_JIT); it matters only when this call starts the JVM.
+    little (see BRIEF_SESSION_JIT and BRIEF_SESSION_SQL); it matters only when this call starts the JVM.
     """
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     # Python workers must be this interpreter, with the pinned pandas/pyarrow, not whatever is on PATH.
@@ -127,7 +127,7 @@ def local_spark(app_name: str = "harvest", cores: int | None = None, brief: bool
         .config("spark.driver.extraJavaOptions", driver_options)
         .config("spark.executor.extraJavaOptions", java_options)
     )
-    for key, value in cluster_config(master).items():
+    for key, value in {**cluster_config(master), **(BRIEF_SESSION_SQL if brief else {})}.items():
         builder = builder.config(key, value)
     daemon = worker_daemon_module()
     if daemon:
@@ -207,6 +207,18 @@ DRIVER_MEMORY = "3g"
 # against 24 s (medians of 3). Not for every session: long JVM work needs C2 (a 430,000-record first
 # harvest took 582 s with C1 alone, 464 s without). Local sessions only; Glue starts its own JVMs.
 BRIEF_SESSION_JIT = "-XX:TieredStopAtLevel=1"
+
+# And its Spark SQL evaluates expressions as they are instead of generating Java for each query and
+# compiling it with Janino: on the few rows of a brief run compiling cost more than it saved (Janino
+# was about 7% of the JVM's CPU in `make run`'s harvest). The same results either way, as Spark tests
+# both paths against each other; only the speed differs. Four interleaved pairs of `make run`'s
+# harvest: 26.8-31.5 -> 22.9-28.7 CPU-seconds (about 13% less), 19.8-23.4 -> 17.1-21.4 s wall.
+# factoryMode is an internal setting of Spark's, read by every expression factory that has an
+# interpreted fallback.
+BRIEF_SESSION_SQL = {
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+}
 
 # Batches sized for the largest rows the jobs carry (ISO documents of up to ~100 KB), not Spark's
 # defaults (10,000 rows to Python, 4,096 rows per Parquet read): with 60 KB documents those

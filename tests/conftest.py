@@ -66,10 +66,11 @@ def loggers_as_found():
 
 @pytest.fixture(scope="session")
 def spark():
-    """The session-scoped local SparkSession (2 cores, few shuffle partitions, UI off)."""
+    """The session-scoped local SparkSession (2 cores, few shuffle partitions, UI off), brief as a small
+    run's: the tests' jobs are many and small (runtime.BRIEF_SESSION_JIT, BRIEF_SESSION_SQL)."""
     from glue_jobs.runtime import local_spark
 
-    session = local_spark("harvest-tests", cores=2)
+    session = local_spark("harvest-tests", cores=2, brief=True)
     session.conf.set("spark.sql.shuffle.partitions", "4")
     yield session
     session.stop()
