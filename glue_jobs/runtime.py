@@ -22,6 +22,7 @@ from pyspark import SparkContext
 from pyspark.sql import SparkSession
 
 from glue_jobs import class_data
+from glue_jobs.jvm_names import remember_jvm_names
 from transforms.background import start_in_background
 
 WORKER_DAEMON = "glue_jobs.spark_worker_daemon"
@@ -100,6 +101,7 @@ def local_spark(app_name: str = "harvest", cores: int | None = None, brief: bool
     little (see BRIEF_SESSION_JIT and BRIEF_SESSION_SQL); it matters only when this call starts the JVM.
     """
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    remember_jvm_names()
     # Python workers must be this interpreter, with the pinned pandas/pyarrow, not whatever is on PATH.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     active = SparkSession.getActiveSession()
@@ -254,6 +256,7 @@ def _glue_job(argv: list[str]) -> tuple[SparkSession, Callable[[], None]]:
     from awsglue.utils import getResolvedOptions
     from pyspark.context import SparkContext
 
+    remember_jvm_names()
     options = getResolvedOptions(argv, ["JOB_NAME"])
     glue_context = GlueContext(SparkContext.getOrCreate())
     job = Job(glue_context)
