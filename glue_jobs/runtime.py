@@ -114,7 +114,7 @@ def local_spark(app_name: str = "harvest", cores: int | None = None, brief: bool
     if brief:
         java_options += f" {BRIEF_SESSION_JIT}"
     # The driver's JVM only: a cluster's executors start from their own classpath, which the archive would not fit.
-    driver_options = f"{java_options} {class_data.driver_java_options()}".rstrip()
+    driver_options = f"{java_options} {class_data_options()}".rstrip()
     builder = (
         SparkSession.builder.master(master)
         .appName(app_name)
@@ -137,6 +137,20 @@ def local_spark(app_name: str = "harvest", cores: int | None = None, brief: bool
     if threading.current_thread() is not threading.main_thread():
         return builder.getOrCreate()
     return _start_off_the_main_thread(builder)
+
+
+def class_data_options() -> str:
+    """The class data archive's options (glue_jobs.class_data) for a driver JVM this process will start;
+    empty when its JVM is running already, where JVM options are too late.
+
+    Under spark-submit (the Glue emulation's jobs) the JVM starts before the script does, and in a
+    process whose session stopped it stays up. Asking then cost the emulation's first job a whole
+    archive made for nothing, by one more spark-submit (about 36 s on 2 cores): the job's environment,
+    which spark-submit sets SPARK_CONF_DIR in, names an archive of its own.
+    """
+    if SparkContext._gateway is not None or "PYSPARK_GATEWAY_PORT" in os.environ:
+        return ""
+    return class_data.driver_java_options()
 
 
 def start_local_session_in_background(app_name: str, brief: bool = False) -> None:

@@ -121,3 +121,24 @@ def test_outside_a_virtual_environment_the_archive_goes_to_the_users_cache(
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     archive = class_data.archive_path(spark, java)
     assert archive.parent == tmp_path / "cache" / "glue-harvester" / class_data.ARCHIVE_FOLDER
+
+
+def test_a_jvm_already_running_is_given_no_archive_and_none_is_made(monkeypatch):
+    from pyspark import SparkContext
+
+    from glue_jobs import runtime
+
+    monkeypatch.setattr(class_data, "driver_java_options", lambda: "the archive's options")
+    monkeypatch.setattr(SparkContext, "_gateway", None)
+    monkeypatch.delenv("PYSPARK_GATEWAY_PORT", raising=False)
+    assert runtime.class_data_options() == "the archive's options"  # this process starts the JVM
+
+    def asked():
+        raise AssertionError("an archive was asked for, for a JVM already started")
+
+    monkeypatch.setattr(class_data, "driver_java_options", asked)
+    monkeypatch.setenv("PYSPARK_GATEWAY_PORT", "45123")  # spark-submit started it before the script
+    assert runtime.class_data_options() == ""
+    monkeypatch.delenv("PYSPARK_GATEWAY_PORT")
+    monkeypatch.setattr(SparkContext, "_gateway", object())  # an earlier session of this process did
+    assert runtime.class_data_options() == ""

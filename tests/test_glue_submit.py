@@ -7,11 +7,12 @@ import subprocess
 import pytest
 
 from devtools.glue_python import default_glue_version
-from devtools.glue_submit import glue_submit_run, glue_venv, job_environment
+from devtools.glue_submit import class_data_options, glue_submit_run, glue_venv, job_environment
 from devtools.local_http import free_port
 from devtools.package import build_package
 from devtools.published_catalog import published_records
 from devtools.run_samples import run_samples
+from glue_jobs.class_data import ARCHIVE_FOLDER
 from tests.conftest import ROOT
 from transforms.lake.catalog_state import read_pointer, version_uri
 
@@ -55,6 +56,11 @@ def test_the_jobs_run_as_glue_runs_them_and_publish_what_make_run_publishes(tmp_
     )
     assert found.stdout.split() == ["None", "None"]
     assert list(run.seconds) == ["extract", "compare", "transform", "validate", "load"]
+    # The jobs' JVMs were given the Glue venv's own class data archive, made by the first run, and no
+    # job made another (a new one replaces the others).
+    archives = list((venv / ARCHIVE_FOLDER).glob("*.jsa"))
+    options = class_data_options(python, job_environment(python, "http://127.0.0.1:9")).split()
+    assert len(archives) == 1 and f"-XX:SharedArchiveFile={archives[0]}" in options
 
     glue_lake = str(tmp_path / "lake-glue")
     report = json.loads((tmp_path / "lake-glue" / "runs" / run.run_id / "report" / "report.json").read_text())
