@@ -31,7 +31,7 @@ import boto3
 from devtools.glue_python import build_glue_venv, default_glue_version, glue_versions
 from devtools.published_catalog import catalog_difference, published_records
 from devtools.run_samples import port_problem, serving_samples
-from glue_jobs.runtime import BRIEF_SESSION_JIT, BRIEF_SESSION_SQL
+from glue_jobs.runtime import BRIEF_SESSION_JIT
 from harvest_cli.aws_commands import DeployError, find_artifacts
 from harvest_cli.aws_runs import start_run
 from harvest_cli.workflow import job_argv, job_graph, load_template
@@ -137,18 +137,13 @@ def submit_command(
     (``java_options``: more for the driver's JVM)."""
     log4j = ROOT / "glue_jobs" / "log4j2.properties"  # the emulated platform's logging, not the job's
     # Each job is a fresh JVM doing little work on the samples: the C1 compiler alone starts faster and
-    # cut the run's CPU time by about a third, and interpreted expressions save compiling each query's.
-    # They change how fast Spark runs, not what it does.
-    brief_sql = [
-        argument for key, value in BRIEF_SESSION_SQL.items() for argument in ("--conf", f"{key}={value}")
-    ]
+    # cut the run's CPU time by about a third. It changes how fast Spark runs, not what it does.
     return [
         str(python.parent / "spark-submit"),
         "--py-files",
         str(archive),
         "--driver-memory",
         "2g",
-        *brief_sql,
         "--driver-java-options",
         f"-Dlog4j2.configurationFile=file:{log4j} {BRIEF_SESSION_JIT} {java_options}".rstrip(),
         str(script),

@@ -88,17 +88,22 @@ class JobContext:
 
     @property
     def spark(self) -> SparkSession:
-        """The job's Spark session, started on first use (C1 alone when its JVM will do little: ``brief``)."""
+        """The job's Spark session, started on first use (C1 alone when its JVM will do little: ``brief``;
+        expressions interpreted when it will see few rows: ``few_records``)."""
         if self._session is None:
-            self._session = start_job(self.stage, self.argv, brief=self.brief())
+            self._session = start_job(self.stage, self.argv, brief=self.brief(), few_rows=self.few_records())
         return self._session[0]
 
     def brief(self) -> bool:
         """Whether a JVM this job starts will do little (runtime.BRIEF_SESSION_JIT): the run is a repeat,
         or expects fewer than BRIEF_RUN_RECORDS records (see ``expected_records``). Asked once, before
         the session starts; only a local session heeds it."""
-        if self.repeat_of is not None:
-            return True
+        return self.repeat_of is not None or self.few_records()
+
+    def few_records(self) -> bool:
+        """Whether the run expects fewer than BRIEF_RUN_RECORDS records (see ``expected_records``): its
+        jobs then interpret their expressions (runtime.FEW_ROWS_SQL). A repeat still compares every
+        record it reads, however many, so repeating alone does not make a run few."""
         expected = expected_records(self.sources, self.catalog_counts)
         return expected is not None and expected < BRIEF_RUN_RECORDS
 

@@ -98,7 +98,7 @@ def local_spark(app_name: str = "harvest", cores: int | None = None, brief: bool
 
     Its master is ``HARVEST_SPARK_MASTER`` when set (``local[2]``, ``spark://127.0.0.1:7077``),
     else ``local[<cores>]`` with ``cores`` defaulting to this machine's. ``brief``: the JVM will do
-    little (see BRIEF_SESSION_JIT and BRIEF_SESSION_SQL); it matters only when this call starts the JVM.
+    little (see BRIEF_SESSION_JIT); it matters only when this call starts the JVM.
     """
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     remember_jvm_names()
@@ -129,7 +129,7 @@ def local_spark(app_name: str = "harvest", cores: int | None = None, brief: bool
         .config("spark.driver.extraJavaOptions", driver_options)
         .config("spark.executor.extraJavaOptions", java_options)
     )
-    for key, value in {**cluster_config(master), **(BRIEF_SESSION_SQL if brief else {})}.items():
+    for key, value in cluster_config(master).items():
         builder = builder.config(key, value)
     daemon = worker_daemon_module()
     if daemon:
@@ -224,14 +224,15 @@ DRIVER_MEMORY = "3g"
 # harvest took 582 s with C1 alone, 464 s without). Local sessions only; Glue starts its own JVMs.
 BRIEF_SESSION_JIT = "-XX:TieredStopAtLevel=1"
 
-# And its Spark SQL evaluates expressions as they are instead of generating Java for each query and
-# compiling it with Janino: on the few rows of a brief run compiling cost more than it saved (Janino
-# was about 7% of the JVM's CPU in `make run`'s harvest). The same results either way, as Spark tests
-# both paths against each other; only the speed differs. Four interleaved pairs of `make run`'s
-# harvest: 26.8-31.5 -> 22.9-28.7 CPU-seconds (about 13% less), 19.8-23.4 -> 17.1-21.4 s wall.
+# The Spark SQL of a job that will see few rows (job_context.BRIEF_RUN_RECORDS): expressions evaluated
+# as they are, instead of generating Java for each query and compiling it with Janino (about 7% of the
+# JVM's CPU in `make run`'s harvest), which costs more than it saves on a few rows. The same results
+# either way, as Spark tests both paths against each other; only the speed differs. Four interleaved
+# pairs of `make run`'s harvest: 26.8-31.5 -> 22.9-28.7 CPU-seconds (about 13% less), 19.8-23.4 ->
+# 17.1-21.4 s wall. Not for a repeat, brief as its JVM is: it still compares every record's hash.
 # factoryMode is an internal setting of Spark's, read by every expression factory that has an
-# interpreted fallback.
-BRIEF_SESSION_SQL = {
+# interpreted fallback. Session settings: they apply on Glue as well.
+FEW_ROWS_SQL = {
     "spark.sql.codegen.wholeStage": "false",
     "spark.sql.codegen.factoryMode": "NO_CODEGEN",
 }
@@ -246,16 +247,21 @@ BOUNDED_BATCHES = {
 
 
 def start_job(
-    job_name: str, argv: list[str] | None = None, brief: bool = False
+    job_name: str, argv: list[str] | None = None, brief: bool = False, few_rows: bool = False
 ) -> tuple[SparkSession, Callable[[], None]]:
     """Return (spark, commit): a Glue-backed session and Job.commit on Glue, a local session elsewhere
-    (``brief``: see local_spark)."""
+    (``brief``: see local_spark; ``few_rows``: the job will see few rows, see FEW_ROWS_SQL)."""
     if on_glue():
         spark, commit = _glue_job(list(sys.argv if argv is None else argv))
     else:
         spark, commit = local_spark(f"harvest-{job_name}", brief=brief), lambda: None
     for key, value in BOUNDED_BATCHES.items():  # session settings: they apply on Glue as well
         spark.conf.set(key, value)
+    for key, value in FEW_ROWS_SQL.items():  # either way: an earlier run of this process may have been few
+        if few_rows:
+            spark.conf.set(key, value)
+        else:
+            spark.conf.unset(key)
     return spark, commit
 
 

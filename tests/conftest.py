@@ -66,12 +66,13 @@ def loggers_as_found():
 
 @pytest.fixture(scope="session")
 def spark():
-    """The session-scoped local SparkSession (2 cores, few shuffle partitions, UI off), brief as a small
-    run's: the tests' jobs are many and small (runtime.BRIEF_SESSION_JIT, BRIEF_SESSION_SQL)."""
-    from glue_jobs.runtime import local_spark
+    """The session-scoped local SparkSession (2 cores, few shuffle partitions, UI off), set up as a small
+    run's: the tests' jobs are many and see few rows (runtime.BRIEF_SESSION_JIT, FEW_ROWS_SQL)."""
+    from glue_jobs.runtime import FEW_ROWS_SQL, local_spark
 
     session = local_spark("harvest-tests", cores=2, brief=True)
-    session.conf.set("spark.sql.shuffle.partitions", "4")
+    for key, value in {**FEW_ROWS_SQL, "spark.sql.shuffle.partitions": "4"}.items():
+        session.conf.set(key, value)
     yield session
     session.stop()
 

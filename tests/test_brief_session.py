@@ -1,8 +1,10 @@
 """Which runs' local JVMs compile with C1 alone (runtime.BRIEF_SESSION_JIT): a repeat, and a run expected to
-read fewer than BRIEF_RUN_RECORDS records, by what its base catalog publishes of each source."""
+read fewer than BRIEF_RUN_RECORDS records, by what its base catalog publishes of each source; and which
+interpret their expressions (runtime.FEW_ROWS_SQL): only the latter."""
 
 from glue_jobs import job_context
 from glue_jobs.job_context import NEW_SOURCE_RECORDS, JobContext, expected_records
+from glue_jobs.runtime import FEW_ROWS_SQL, start_job
 from tests.test_version_counts import state_of
 from transforms.lake.catalog_state import write_version
 from transforms.lake.manifest import RunManifest
@@ -54,6 +56,22 @@ def test_a_first_run_of_few_sources_and_any_repeat_are_brief_and_one_of_many_new
     many = tuple(f"s{i}" for i in range(job_context.BRIEF_RUN_RECORDS // NEW_SOURCE_RECORDS + 1))
     assert not job(root, many, None).brief()
     assert job(root, many, None, Carry("r0", {}, whole=True)).brief()  # a repeat reads nothing
+    # ... but compares every record it is served, so its expressions are compiled as a large run's are.
+    assert not job(root, many, None, Carry("r0", {}, whole=True)).few_records()
+    assert job(root, ("a", "b"), None).few_records()
+
+
+def test_a_job_of_few_rows_interprets_its_expressions_and_a_later_one_of_many_compiles_them(spark):
+    try:
+        for few_rows, factory in ((True, "NO_CODEGEN"), (False, "FALLBACK"), (True, "NO_CODEGEN")):
+            session, _ = start_job("compare", [], few_rows=few_rows)
+            assert session is spark  # a local run's stages share the process's session
+            assert spark.conf.get("spark.sql.codegen.factoryMode") == factory
+            assert spark.conf.get("spark.sql.codegen.wholeStage") == str(not few_rows).lower()
+            assert spark.range(5).selectExpr("sum(id * 2) AS doubled").first().doubled == 20
+    finally:
+        for key, value in FEW_ROWS_SQL.items():  # as the tests' session has them
+            spark.conf.set(key, value)
 
 
 def test_a_damaged_base_version_leaves_the_jit_as_it_is(tmp_path):
