@@ -110,10 +110,13 @@ def test_a_glue_job_inits_the_job_with_glues_options_and_commits_once_at_the_end
     spark = job.spark
     (glue_job,) = on_glue
     assert spark is glue_job.glue_context.spark_session
-    # The batch bounds are session settings, so the job sets them on Glue's session too
+    # The batch bounds are session settings, so the job sets them on Glue's session too, and so is
+    # interpreting the expressions of a run of few records (one new source)
     assert job.spark.settings == {
         "spark.sql.execution.arrow.maxRecordsPerBatch": "1000",
         "spark.sql.parquet.columnarReaderBatchSize": "1024",
+        "spark.sql.codegen.wholeStage": "false",
+        "spark.sql.codegen.factoryMode": "NO_CODEGEN",
     }
     assert glue_job.glue_context.spark_context == "the SparkContext Glue started"
     ((name, options),) = glue_job.inits
