@@ -63,10 +63,13 @@ lint: $(STAMP) ## ruff (rules and formatting) and mypy; cfn-lint runs as a test
 # The suite's tests wait on JVM starts, servers and subprocesses as much as they compute, so two
 # pytest workers keep both cores busy. A file's tests stay in one worker (--dist loadfile): its
 # module fixtures (a harvested lake, a started catalog app) are built once, not once per worker.
+# Files go out in the order tests/conftest.py sorts them, whole harvests first: pytest-xdist would
+# otherwise reorder them by their number of tests, which sent the one-test, minute-long end-to-end
+# files last and left one worker idle for the last 30 s (--no-loadscope-reorder).
 TEST_WORKERS ?= 2
 
 test: $(STAMP) lint ## lint, then the whole test suite in TEST_WORKERS processes (with the slowest tests listed)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15
 
 test-fast: $(STAMP) ## the unit tests without Spark, PostgreSQL, a browser, the catalog app or end-to-end runs: about a minute
 	$(BIN)/python -m pytest -m "not spark and not slow and not e2e and not postgres and not browser and not catalog" -q --durations=5
