@@ -112,7 +112,7 @@ def _moto_glue(template: dict):
     return server, endpoint, glue
 
 
-def class_data_options(python: Path, environment: dict[str, str]) -> str:
+def glue_venv_class_data_options(python: Path, environment: dict[str, str]) -> str:
     """The JVM options that map the Glue venv's own class data archive (glue_jobs.class_data), made by one
     spark-submit the first time; empty when it cannot be had.
 
@@ -181,7 +181,7 @@ def glue_submit_run(
         environment = job_environment(python, endpoint)
         # A JVM start maps the classes it loads instead of reading them from the jars (a short spark-submit
         # in this venv: 7.8-9.8 s without, 5.0-5.6 s with), for one more spark-submit the first time.
-        java_options = class_data_options(python, environment)
+        java_options = glue_venv_class_data_options(python, environment)
         # Glue stops a job after the stack's timeout too.
         timeout = int(template["Parameters"]["JobTimeoutMinutes"]["Default"]) * 60
         with serving_samples(str(lake)) as registry:

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from devtools.glue_python import default_glue_version
-from devtools.glue_submit import class_data_options, glue_submit_run, glue_venv, job_environment
+from devtools.glue_submit import glue_submit_run, glue_venv, glue_venv_class_data_options, job_environment
 from devtools.local_http import free_port
 from devtools.package import build_package
 from devtools.published_catalog import published_records
@@ -59,7 +59,7 @@ def test_the_jobs_run_as_glue_runs_them_and_publish_what_make_run_publishes(tmp_
     # The jobs' JVMs were given the Glue venv's own class data archive, made by the first run, and no
     # job made another (a new one replaces the others).
     archives = list((venv / ARCHIVE_FOLDER).glob("*.jsa"))
-    options = class_data_options(python, job_environment(python, "http://127.0.0.1:9")).split()
+    options = glue_venv_class_data_options(python, job_environment(python, "http://127.0.0.1:9")).split()
     assert len(archives) == 1 and f"-XX:SharedArchiveFile={archives[0]}" in options
 
     glue_lake = str(tmp_path / "lake-glue")
