@@ -61,9 +61,10 @@ lint: $(STAMP) ## ruff (rules and formatting) and mypy; cfn-lint runs as a test
 	$(BIN)/mypy
 
 # The suite's tests wait on JVM starts, servers and subprocesses as much as they compute: with two
-# pytest workers on 2 cores, 11% of the cores' time was idle; with three, 2-3% (four runs of
-# `make test`, /proc/stat sampled throughout). A file's tests stay in one worker (--dist loadfile): its
-# module fixtures (a harvested lake, a started catalog app) are built once, not once per worker.
+# pytest workers on 2 cores, 11% of the cores' time was idle; with three, 2-4%, and the suite took
+# 8:15 against 8:37 on average (six alternated runs of `make test`, BENCHMARKS.md). A file's tests
+# stay in one worker (--dist loadfile): its module fixtures (a harvested lake, a started catalog
+# app) are built once, not once per worker.
 # Files go out in the order tests/conftest.py sorts them, whole harvests first: pytest-xdist would
 # otherwise reorder them by their number of tests, which sent the one-test, minute-long end-to-end
 # files last and left one worker idle for the last 30 s (--no-loadscope-reorder).
