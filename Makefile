@@ -61,8 +61,8 @@ lint: $(STAMP) ## ruff (rules and formatting) and mypy; cfn-lint runs as a test
 	$(BIN)/mypy
 
 # The suite's tests wait on JVM starts, servers and subprocesses as much as they compute: with two
-# pytest workers on 2 cores, 11% of the cores' time was idle; with three, 2-4%, and the suite took
-# 8:15 against 8:37 on average (six alternated runs of `make test`, BENCHMARKS.md). A file's tests
+# pytest workers on 2 cores, 10-11% of the cores' time was idle; with three, 2-4%, and the suite took
+# 8:28 against 8:46 on average (eight alternated runs of `make test`, BENCHMARKS.md). A file's tests
 # stay in one worker (--dist loadfile): its module fixtures (a harvested lake, a started catalog
 # app) are built once, not once per worker.
 # Files go out in the order tests/conftest.py sorts them, whole harvests first: pytest-xdist would
