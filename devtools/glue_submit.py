@@ -19,6 +19,7 @@ import argparse
 import errno
 import logging
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -145,7 +146,7 @@ def submit_command(
         "--driver-memory",
         "2g",
         "--driver-java-options",
-        f"-Dlog4j2.configurationFile=file:{log4j} {BRIEF_SESSION_JIT} {java_options}".rstrip(),
+        f"{shlex.quote(f'-Dlog4j2.configurationFile=file:{log4j}')} {BRIEF_SESSION_JIT} {java_options}".rstrip(),
         str(script),
         *arguments,
     ]

@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -84,7 +85,7 @@ def daemon_environment() -> dict[str, str]:
         "SPARK_HOME": str(SPARK_HOME),
         "SPARK_LOCAL_IP": "127.0.0.1",
         "SPARK_DAEMON_MEMORY": "512m",  # master and workers only schedule; executors have their own
-        "SPARK_DAEMON_JAVA_OPTS": f"-Dlog4j2.configurationFile=file:{config}",
+        "SPARK_DAEMON_JAVA_OPTS": shlex.quote(f"-Dlog4j2.configurationFile=file:{config}"),
     }
 
 

@@ -20,6 +20,7 @@ import fcntl
 import hashlib
 import logging
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -129,7 +130,10 @@ def driver_java_options() -> str:
     except OSError as error:
         log.debug("no class data archive: %s", error)
         return ""
-    return f"-XX:SharedArchiveFile={archive} {QUIET}" if is_whole(archive) else ""
+    # Quoted for Spark's launcher, which splits JVM options as a shell does: a venv under a path with a
+    # space would otherwise hand the JVM a stray argument, and no session would start.
+    option = shlex.quote(f"-XX:SharedArchiveFile={archive}")
+    return f"{option} {QUIET}" if is_whole(archive) else ""
 
 
 def make_archive(archive: Path) -> None:

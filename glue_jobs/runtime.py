@@ -10,6 +10,7 @@ import contextlib
 import importlib.util
 import logging
 import os
+import shlex
 import sys
 import threading
 from collections.abc import Callable
@@ -109,8 +110,16 @@ def local_spark(app_name: str = "harvest", cores: int | None = None, brief: bool
         return active
     master, cores = master_and_cores(cores)
     config = log4j_config()
-    java_options = f"-Dlog4j2.configurationFile=file:{config} -Dlog4j.configurationFile=file:{config}"
-    java_options += f" -Dharvest.jvm.log.level={os.environ.get(JVM_LOG_LEVEL_ENV, 'error')}"
+    level = os.environ.get(JVM_LOG_LEVEL_ENV, "error")
+    # One string that Spark's launcher splits as a shell does: a checkout under a path with a space, or
+    # an odd log level, stays one option each (class_data quotes the archive's likewise).
+    java_options = shlex.join(
+        [
+            f"-Dlog4j2.configurationFile=file:{config}",
+            f"-Dlog4j.configurationFile=file:{config}",
+            f"-Dharvest.jvm.log.level={level}",
+        ]
+    )
     if brief:
         java_options += f" {BRIEF_SESSION_JIT}"
     # The driver's JVM only: a cluster's executors start from their own classpath, which the archive would not fit.

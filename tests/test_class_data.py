@@ -5,12 +5,15 @@ so these run without Java; that a real JVM maps the archive and shrugs off a sta
 by hand (glue_jobs.class_data's module doc).
 """
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from glue_jobs import class_data
+from tests.conftest import ROOT
 
 # The stand-in: records each call, then writes the archive it is asked for (with the given first bytes).
 FAKE_SUBMIT = """#!/bin/sh
@@ -142,3 +145,39 @@ def test_a_jvm_already_running_is_given_no_archive_and_none_is_made(monkeypatch)
     monkeypatch.delenv("PYSPARK_GATEWAY_PORT")
     monkeypatch.setattr(SparkContext, "_gateway", object())  # an earlier session of this process did
     assert runtime.class_data_options() == ""
+
+
+# A session started by a fresh process whose archive folder is ``argv[1]``: the archive this installation
+# already has is copied there under its own name (or made there, the first time).
+START_UNDER = """
+import shutil, sys
+from pathlib import Path
+from glue_jobs import class_data, runtime
+folder = Path(sys.argv[1])
+installed = class_data.archive_path(class_data.spark_home(), class_data.java_home())
+class_data.archive_folder = lambda: folder
+if class_data.is_whole(installed):
+    folder.mkdir(parents=True)
+    shutil.copy(installed, class_data.archive_path(class_data.spark_home(), class_data.java_home()))
+session = runtime.local_spark("spaced", cores=1, brief=True)
+print(session.range(3).count(), class_data.driver_java_options())
+"""
+
+
+@pytest.mark.slow
+def test_a_venv_under_a_path_with_a_space_and_non_ascii_still_starts_its_session(tmp_path):
+    """Spark's launcher splits JVM options as a shell does: an unquoted archive path with a space once
+    handed the JVM a stray argument, and no session started (JAVA_GATEWAY_EXITED)."""
+    folder = tmp_path / "my venvs é" / "spark-class-data"
+    started = subprocess.run(
+        [sys.executable, "-c", START_UNDER, str(folder)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"},
+    )
+    assert started.returncode == 0, started.stderr[-2000:]
+    count, options = started.stdout.split(" ", 1)
+    assert count == "3"
+    assert str(folder) in options  # the session was given the archive under that path
