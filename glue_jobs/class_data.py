@@ -130,10 +130,16 @@ def driver_java_options() -> str:
     except OSError as error:
         log.debug("no class data archive: %s", error)
         return ""
-    # Quoted for Spark's launcher, which splits JVM options as a shell does: a venv under a path with a
-    # space would otherwise hand the JVM a stray argument, and no session would start.
-    option = shlex.quote(f"-XX:SharedArchiveFile={archive}")
-    return f"{option} {QUIET}" if is_whole(archive) else ""
+    return f"{archive_option('SharedArchiveFile', archive)} {QUIET}" if is_whole(archive) else ""
+
+
+def archive_option(name: str, archive: Path) -> str:
+    """The JVM option ``-XX:<name>=<archive>``, quoted for Spark's launcher.
+
+    The launcher splits ``--driver-java-options`` as a shell does: an archive under a path with a space
+    would otherwise hand the JVM a stray argument, and the JVM would not start.
+    """
+    return shlex.quote(f"-XX:{name}={archive}")
 
 
 def make_archive(archive: Path) -> None:
@@ -165,7 +171,7 @@ def make_archive(archive: Path) -> None:
                 "--conf",
                 "spark.sql.execution.arrow.pyspark.enabled=true",
                 "--driver-java-options",
-                f"-XX:ArchiveClassesAtExit={partial} {QUIET}",
+                f"{archive_option('ArchiveClassesAtExit', partial)} {QUIET}",
                 str(script),
                 str(Path(work) / "output"),
             ]

@@ -6,6 +6,7 @@ by hand (glue_jobs.class_data's module doc).
 """
 
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -16,20 +17,20 @@ from glue_jobs import class_data
 from tests.conftest import ROOT
 
 # The stand-in: records each call, then writes the archive it is asked for (with the given first bytes).
-FAKE_SUBMIT = """#!/bin/sh
-echo called >> "{calls}"
-for option in "$@"; do
-  case "$option" in
-    -XX:ArchiveClassesAtExit=*)
-      target="${{option#-XX:ArchiveClassesAtExit=}}"
-      target="${{target%% *}}"
-      printf '{first_bytes}rest of the archive' > "$target" ;;
-  esac
-done
-exit {code}
+# It splits --driver-java-options as Spark's launcher does, like a shell (quotes group, spaces separate).
+FAKE_SUBMIT = """#!{python}
+import shlex, sys
+with open({calls!r}, "a") as calls:
+    calls.write("called\\n")
+arguments = sys.argv[1:]
+for option in shlex.split(arguments[arguments.index("--driver-java-options") + 1]):
+    if option.startswith("-XX:ArchiveClassesAtExit="):
+        with open(option.partition("=")[2], "wb") as archive:
+            archive.write({first_bytes!r} + b"rest of the archive")
+sys.exit({code})
 """
-WHOLE = r"\250\253\013\360"  # the dynamic archive's magic, as the JVM writes it last
-ZEROED = r"\000\000\000\000"
+WHOLE = class_data.DYNAMIC_ARCHIVE_MAGIC  # the dynamic archive's magic, as the JVM writes it last
+ZEROED = bytes(4)
 
 
 @pytest.fixture
@@ -49,11 +50,13 @@ def installation(tmp_path, monkeypatch):
     return spark, java, environment
 
 
-def fake_submit(spark: Path, code: int = 0, first_bytes: str = WHOLE) -> Path:
+def fake_submit(spark: Path, code: int = 0, first_bytes: bytes = WHOLE) -> Path:
     """Install the stand-in spark-submit; returns the file it appends a line to per call."""
     calls = spark / "calls"
     script = spark / "bin" / "spark-submit"
-    script.write_text(FAKE_SUBMIT.format(calls=calls, code=code, first_bytes=first_bytes))
+    script.write_text(
+        FAKE_SUBMIT.format(python=sys.executable, calls=str(calls), code=code, first_bytes=first_bytes)
+    )
     script.chmod(0o755)
     return calls
 
@@ -111,6 +114,21 @@ def test_an_archive_the_jvm_did_not_finish_is_not_used(installation):
     assert class_data.is_whole(archive)
 
 
+def test_an_environment_under_a_path_with_a_space_is_given_its_archive_as_one_option(
+    installation, tmp_path, monkeypatch
+):
+    """The launcher splits the options as a shell does: both the maker's and the driver's archive option
+    must come through whole (unquoted, the maker once failed and no archive was ever used)."""
+    spark, java, _ = installation
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "my venvs é"))
+    calls = fake_submit(spark)
+    archive = class_data.archive_path(spark, java)
+    options = class_data.driver_java_options()
+    assert class_data.is_whole(archive)  # the stand-in wrote the partial file under its whole name
+    assert shlex.split(options) == [f"-XX:SharedArchiveFile={archive}", class_data.QUIET]
+    assert calls.read_text().splitlines() == ["called"]
+
+
 def test_without_a_jdk_there_are_no_options(installation, monkeypatch):
     monkeypatch.setattr(class_data, "java_home", lambda: None)
     assert class_data.driver_java_options() == ""
@@ -148,17 +166,17 @@ def test_a_jvm_already_running_is_given_no_archive_and_none_is_made(monkeypatch)
 
 
 # A session started by a fresh process whose archive folder is ``argv[1]``: the archive this installation
-# already has is copied there under its own name (or made there, the first time).
+# has (made first, or waited for, if another process is making it) is copied there under its own name.
 START_UNDER = """
 import shutil, sys
 from pathlib import Path
 from glue_jobs import class_data, runtime
 folder = Path(sys.argv[1])
+class_data.driver_java_options()
 installed = class_data.archive_path(class_data.spark_home(), class_data.java_home())
 class_data.archive_folder = lambda: folder
-if class_data.is_whole(installed):
-    folder.mkdir(parents=True)
-    shutil.copy(installed, class_data.archive_path(class_data.spark_home(), class_data.java_home()))
+folder.mkdir(parents=True)
+shutil.copy(installed, class_data.archive_path(class_data.spark_home(), class_data.java_home()))
 session = runtime.local_spark("spaced", cores=1, brief=True)
 print(session.range(3).count(), class_data.driver_java_options())
 """
