@@ -39,6 +39,10 @@ QUIET = "-Xlog:cds*=off"
 CLASSPATH_VARIABLES = ("SPARK_CONF_DIR", "SPARK_DIST_CLASSPATH", "HADOOP_CONF_DIR", "YARN_CONF_DIR")
 # Making the archive is one JVM doing the workload below; far longer means something is wrong.
 MAKE_TIMEOUT_SECONDS = 600
+# A failed making is remembered under this suffix, named by the maker's revision: a marker an earlier
+# maker left for its own fault does not stop this one (2: the archive's path is quoted for the
+# launcher; before, a venv under a path with a space failed every time).
+FAILED_SUFFIX = ".failed-2"
 
 # What a harvest's driver loads besides starting: SQL with generated code, a shuffle, Parquet and
 # JSON files, Arrow to and from Python workers. Classes it does not load are loaded as usual.
@@ -125,7 +129,7 @@ def driver_java_options() -> str:
         return ""
     try:
         archive = archive_path(spark_home(), java)
-        if not is_whole(archive) and not archive.with_suffix(".failed").exists():
+        if not is_whole(archive) and not archive.with_suffix(FAILED_SUFFIX).exists():
             make_archive(archive)
     except OSError as error:
         log.debug("no class data archive: %s", error)
@@ -202,4 +206,4 @@ def make_archive(archive: Path) -> None:
         else:
             with contextlib.suppress(OSError):
                 partial.unlink(missing_ok=True)
-            archive.with_suffix(".failed").write_text(f"spark-submit exited {made}\n", encoding="utf-8")
+            archive.with_suffix(FAILED_SUFFIX).write_text(f"spark-submit exited {made}\n", encoding="utf-8")

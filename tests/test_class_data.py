@@ -103,6 +103,17 @@ def test_a_failed_making_leaves_no_archive_and_is_not_repeated(installation, cod
     assert not list(class_data.archive_path(spark, java).parent.glob("*.jsa"))
 
 
+def test_a_failure_an_earlier_maker_left_does_not_stop_this_one(installation):
+    """A venv under a path with a space holds the marker of the maker that did not quote the path."""
+    spark, java, _ = installation
+    archive = class_data.archive_path(spark, java)
+    archive.parent.mkdir()
+    archive.with_suffix(".failed").write_text("spark-submit exited 1\n")
+    calls = fake_submit(spark)
+    assert class_data.driver_java_options() == f"-XX:SharedArchiveFile={archive} {class_data.QUIET}"
+    assert calls.read_text().splitlines() == ["called"]
+
+
 def test_an_archive_the_jvm_did_not_finish_is_not_used(installation):
     spark, java, _ = installation
     archive = class_data.archive_path(spark, java)
