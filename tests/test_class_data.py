@@ -18,7 +18,9 @@ from tests.conftest import ROOT
 
 # The stand-in: records each call, then writes the archive it is asked for (with the given first bytes).
 # It splits --driver-java-options as Spark's launcher does, like a shell (quotes group, spaces separate).
-FAKE_SUBMIT = """#!{python}
+# A shell script runs it, so that an interpreter under a path with a space still starts (a #! line would not).
+FAKE_SUBMIT = """#!/bin/sh
+exec {python} - "$@" <<'STAND_IN'
 import shlex, sys
 with open({calls!r}, "a") as calls:
     calls.write("called\\n")
@@ -28,6 +30,7 @@ for option in shlex.split(arguments[arguments.index("--driver-java-options") + 1
         with open(option.partition("=")[2], "wb") as archive:
             archive.write({first_bytes!r} + b"rest of the archive")
 sys.exit({code})
+STAND_IN
 """
 WHOLE = class_data.DYNAMIC_ARCHIVE_MAGIC  # the dynamic archive's magic, as the JVM writes it last
 ZEROED = bytes(4)
@@ -55,7 +58,9 @@ def fake_submit(spark: Path, code: int = 0, first_bytes: bytes = WHOLE) -> Path:
     calls = spark / "calls"
     script = spark / "bin" / "spark-submit"
     script.write_text(
-        FAKE_SUBMIT.format(python=sys.executable, calls=str(calls), code=code, first_bytes=first_bytes)
+        FAKE_SUBMIT.format(
+            python=shlex.quote(sys.executable), calls=str(calls), code=code, first_bytes=first_bytes
+        )
     )
     script.chmod(0o755)
     return calls
@@ -135,7 +140,7 @@ def test_an_environment_under_a_path_with_a_space_is_given_its_archive_as_one_op
     calls = fake_submit(spark)
     archive = class_data.archive_path(spark, java)
     options = class_data.driver_java_options()
-    assert class_data.is_whole(archive)  # the stand-in wrote the partial file under its whole name
+    assert class_data.is_whole(archive)  # made through the stand-in, and renamed once whole
     assert shlex.split(options) == [f"-XX:SharedArchiveFile={archive}", class_data.QUIET]
     assert calls.read_text().splitlines() == ["called"]
 
