@@ -139,6 +139,8 @@ def submit_command(
     log4j = ROOT / "glue_jobs" / "log4j2.properties"  # the emulated platform's logging, not the job's
     # Each job is a fresh JVM doing little work on the samples: the C1 compiler alone starts faster and
     # cut the run's CPU time by about a third. It changes how fast Spark runs, not what it does.
+    # Quoted as runtime.local_spark quotes its own: the launcher splits the string as a shell does.
+    platform_options = shlex.join([f"-Dlog4j2.configurationFile=file:{log4j}", BRIEF_SESSION_JIT])
     return [
         str(python.parent / "spark-submit"),
         "--py-files",
@@ -146,7 +148,7 @@ def submit_command(
         "--driver-memory",
         "2g",
         "--driver-java-options",
-        f"{shlex.quote(f'-Dlog4j2.configurationFile=file:{log4j}')} {BRIEF_SESSION_JIT} {java_options}".rstrip(),
+        f"{platform_options} {java_options}".rstrip(),
         str(script),
         *arguments,
     ]
