@@ -5,6 +5,7 @@ same standard to several namespace URIs (gml vs gml/3.2, http vs https, mdb/1.0 
 so the crosswalks match elements by local name along explicit paths.
 """
 
+import functools
 from collections.abc import Iterator
 
 from lxml import etree
@@ -59,19 +60,32 @@ def local_name(element) -> str:
     return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
+def _tag(name: str):
+    # lxml matches "{*}name" in C, far faster than comparing tags in Python.
+    return etree.Element if name == "*" else f"{{*}}{name}"
+
+
 def children(element, name: str) -> Iterator:
     """Child elements with the given local name in any namespace ('*' for any element)."""
-    # lxml matches "{*}name" in C, far faster than comparing tags in Python.
-    return element.iterchildren(etree.Element if name == "*" else f"{{*}}{name}")
+    return element.iterchildren(_tag(name))
+
+
+@functools.lru_cache(maxsize=1024)
+def _path_tags(path: str) -> tuple:
+    # The crosswalks walk a few dozen fixed paths about 60 times per record: each is split once.
+    return tuple(_tag(step) for step in path.split("/"))
 
 
 def walk(element, path: str) -> list:
     """Elements reached from `element` along a '/'-separated path of local names."""
-    current = [element] if element is not None else []
-    for step in path.split("/"):
-        current = [child for node in current for child in children(node, step)]
+    tags = _path_tags(path)
+    if element is None:
+        return []
+    current = list(element.iterchildren(tags[0]))
+    for tag in tags[1:]:
         if not current:
             break
+        current = [child for node in current for child in node.iterchildren(tag)]
     return current
 
 
