@@ -175,7 +175,8 @@ def make_archive(archive: Path) -> None:
                 "--conf",
                 "spark.sql.execution.arrow.pyspark.enabled=true",
                 "--driver-java-options",
-                f"{archive_option('ArchiveClassesAtExit', partial)} {QUIET}",
+                # Spark's own logging as quiet as a session's: a failure's last line is then its reason.
+                f"{archive_option('ArchiveClassesAtExit', partial)} {QUIET} {quiet_log4j_option()}",
                 str(script),
                 str(Path(work) / "output"),
             ]
@@ -187,18 +188,19 @@ def make_archive(archive: Path) -> None:
             environment.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
             log.info("writing the JVM's class data archive (once per installation): %s", archive)
             try:
-                made = subprocess.run(
+                finished = subprocess.run(
                     command,
                     cwd=work,
                     env=environment,
                     stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
+                    # The JVM writes why it could not make an archive to stdout, Python's traceback to stderr.
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
                     timeout=MAKE_TIMEOUT_SECONDS,
-                ).returncode
+                )
+                made, why = finished.returncode, last_line(finished.stdout)
             except (OSError, subprocess.TimeoutExpired) as error:
-                log.debug("class data archive not made: %s", error)
-                made = -1
+                made, why = -1, str(error)
         if made == 0 and is_whole(partial):
             for other in archive.parent.glob("spark-*.jsa"):
                 other.unlink(missing_ok=True)  # a JVM that mapped it keeps its mapping
@@ -206,4 +208,28 @@ def make_archive(archive: Path) -> None:
         else:
             with contextlib.suppress(OSError):
                 partial.unlink(missing_ok=True)
-            archive.with_suffix(FAILED_SUFFIX).write_text(f"spark-submit exited {made}\n", encoding="utf-8")
+            marker = archive.with_suffix(FAILED_SUFFIX)
+            reason = "its JVM wrote no whole archive" if made == 0 else f"spark-submit exited {made}"
+            reason += f": {why}" if why else ""
+            marker.write_text(f"{reason}\n", encoding="utf-8")
+            # Once per installation: later starts read the marker and go on without an archive.
+            log.warning(
+                "no class data archive (every local start takes 2-3 s longer): %s; delete %s to try again",
+                reason,
+                marker,
+            )
+
+
+def quiet_log4j_option() -> str:
+    """The driver option that gives Spark's JVM the package's quiet log4j2 config, quoted for the launcher."""
+    from glue_jobs.runtime import log4j_config  # runtime imports this module
+
+    return shlex.quote(f"-Dlog4j2.configurationFile=file:{log4j_config()}")
+
+
+def last_line(output: bytes | None) -> str:
+    """The last non-empty line a failed making wrote, cut to 300 characters: the JVM's or Python's own
+    reason (such as "Cannot have non-empty directory in paths", when a Spark configuration folder is
+    on the classpath, which the JVM cannot archive)."""
+    lines = (output or b"").decode("utf-8", "replace").strip().splitlines()
+    return lines[-1].strip()[:300] if lines else ""

@@ -29,6 +29,8 @@ for option in shlex.split(arguments[arguments.index("--driver-java-options") + 1
     if option.startswith("-XX:ArchiveClassesAtExit="):
         with open(option.partition("=")[2], "wb") as archive:
             archive.write({first_bytes!r} + b"rest of the archive")
+if {code}:  # as the JVM ends a making it cannot do (a folder with files on the classpath)
+    sys.stderr.write("Error occurred during initialization of VM\\nCannot have non-empty directory in paths\\n")
 sys.exit({code})
 STAND_IN
 """
@@ -105,7 +107,14 @@ def test_a_failed_making_leaves_no_archive_and_is_not_repeated(installation, cod
     assert class_data.driver_java_options() == ""
     assert class_data.driver_java_options() == ""
     assert calls.read_text().splitlines() == ["called"]
-    assert not list(class_data.archive_path(spark, java).parent.glob("*.jsa"))
+    archive = class_data.archive_path(spark, java)
+    assert not list(archive.parent.glob("*.jsa"))
+    # The marker says why, in the JVM's own words when it gave any.
+    assert archive.with_suffix(class_data.FAILED_SUFFIX).read_text() == (
+        "spark-submit exited 1: Cannot have non-empty directory in paths\n"
+        if code
+        else "its JVM wrote no whole archive\n"
+    )
 
 
 def test_a_failure_an_earlier_maker_left_does_not_stop_this_one(installation):
