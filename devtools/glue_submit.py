@@ -32,7 +32,7 @@ import boto3
 from devtools.glue_python import build_glue_venv, default_glue_version, glue_versions
 from devtools.published_catalog import catalog_difference, published_records
 from devtools.run_samples import port_problem, serving_samples
-from glue_jobs.runtime import BRIEF_SESSION_JIT
+from glue_jobs.runtime import BRIEF_SESSION_JIT, log4j_option
 from harvest_cli.aws_commands import DeployError, find_artifacts
 from harvest_cli.aws_runs import start_run
 from harvest_cli.workflow import job_argv, job_graph, load_template
@@ -140,7 +140,7 @@ def submit_command(
     # Each job is a fresh JVM doing little work on the samples: the C1 compiler alone starts faster and
     # cut the run's CPU time by about a third. It changes how fast Spark runs, not what it does.
     # Quoted as runtime.local_spark quotes its own: the launcher splits the string as a shell does.
-    platform_options = shlex.join([f"-Dlog4j2.configurationFile=file:{log4j}", BRIEF_SESSION_JIT])
+    platform_options = shlex.join([log4j_option(log4j), BRIEF_SESSION_JIT])
     return [
         str(python.parent / "spark-submit"),
         "--py-files",

@@ -29,7 +29,7 @@ import pyspark
 
 from devtools.local_http import free_port
 from devtools.published_catalog import catalog_difference, published_records
-from glue_jobs.runtime import MASTER_ENV, PROJECT_ROOT, log4j_config
+from glue_jobs.runtime import MASTER_ENV, PROJECT_ROOT, log4j_option
 
 SPARK_HOME = Path(pyspark.__file__).resolve().parent
 MASTER_CLASS = "org.apache.spark.deploy.master.Master"
@@ -79,13 +79,12 @@ def _group_alive(process: subprocess.Popen) -> bool:
 
 def daemon_environment() -> dict[str, str]:
     """This process's environment plus what spark-class needs: Spark's home, loopback, quiet logs."""
-    config = log4j_config()
     return {
         **os.environ,
         "SPARK_HOME": str(SPARK_HOME),
         "SPARK_LOCAL_IP": "127.0.0.1",
         "SPARK_DAEMON_MEMORY": "512m",  # master and workers only schedule; executors have their own
-        "SPARK_DAEMON_JAVA_OPTS": shlex.quote(f"-Dlog4j2.configurationFile=file:{config}"),
+        "SPARK_DAEMON_JAVA_OPTS": shlex.quote(log4j_option()),
     }
 
 

@@ -153,6 +153,8 @@ def make_archive(archive: Path) -> None:
     exit, which becomes the archive by a rename once that JVM has exited cleanly. Archives of other
     digests in the folder (another PySpark or JDK before) are removed.
     """
+    from glue_jobs.runtime import log4j_option  # runtime imports this module
+
     archive.parent.mkdir(parents=True, exist_ok=True)
     with (archive.parent / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -176,7 +178,7 @@ def make_archive(archive: Path) -> None:
                 "spark.sql.execution.arrow.pyspark.enabled=true",
                 "--driver-java-options",
                 # Spark's own logging as quiet as a session's: a failure's last line is then its reason.
-                f"{archive_option('ArchiveClassesAtExit', partial)} {QUIET} {quiet_log4j_option()}",
+                f"{archive_option('ArchiveClassesAtExit', partial)} {QUIET} {shlex.quote(log4j_option())}",
                 str(script),
                 str(Path(work) / "output"),
             ]
@@ -218,13 +220,6 @@ def make_archive(archive: Path) -> None:
                 reason,
                 marker,
             )
-
-
-def quiet_log4j_option() -> str:
-    """The driver option that gives Spark's JVM the package's quiet log4j2 config, quoted for the launcher."""
-    from glue_jobs.runtime import log4j_config  # runtime imports this module
-
-    return shlex.quote(f"-Dlog4j2.configurationFile=file:{log4j_config()}")
 
 
 def last_line(output: bytes | None) -> str:

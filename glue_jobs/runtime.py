@@ -45,6 +45,11 @@ def log4j_config() -> str:
     return str(_extracted.enter_context(resources.as_file(resource)))
 
 
+def log4j_option(config: str | Path | None = None) -> str:
+    """The JVM option naming a log4j2 config file: ``config``, else the package's quiet one (unquoted)."""
+    return f"-Dlog4j2.configurationFile=file:{config or log4j_config()}"
+
+
 def worker_daemon_module() -> str | None:
     """The local worker daemon when Python workers can start it, else None (PySpark's own daemon).
 
@@ -115,7 +120,7 @@ def local_spark(app_name: str = "harvest", cores: int | None = None, brief: bool
     # an odd log level, stays one option each (class_data quotes the archive's likewise).
     java_options = shlex.join(
         [
-            f"-Dlog4j2.configurationFile=file:{config}",
+            log4j_option(config),
             f"-Dlog4j.configurationFile=file:{config}",
             f"-Dharvest.jvm.log.level={level}",
         ]
