@@ -27,6 +27,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from transforms.isolation import bounded
+
 log = logging.getLogger(__name__)
 
 ARCHIVE_FOLDER = "spark-class-data"
@@ -201,7 +203,9 @@ def make_archive(archive: Path) -> None:
                     timeout=MAKE_TIMEOUT_SECONDS,
                 )
                 made, why = finished.returncode, last_line(finished.stdout)
-            except (OSError, subprocess.TimeoutExpired) as error:
+            except subprocess.TimeoutExpired:  # its text would name the whole command
+                made, why = -1, f"stopped after {MAKE_TIMEOUT_SECONDS} s"
+            except OSError as error:
                 made, why = -1, str(error)
         if made == 0 and is_whole(partial):
             for other in archive.parent.glob("spark-*.jsa"):
@@ -211,8 +215,8 @@ def make_archive(archive: Path) -> None:
             with contextlib.suppress(OSError):
                 partial.unlink(missing_ok=True)
             marker = archive.with_suffix(FAILED_SUFFIX)
-            reason = "its JVM wrote no whole archive" if made == 0 else f"spark-submit exited {made}"
-            reason += f": {why}" if why else ""
+            said = "its JVM wrote no whole archive" if made == 0 else f"spark-submit exited {made}"
+            reason = bounded(f"{said}: {why}" if why else said)
             marker.write_text(f"{reason}\n", encoding="utf-8")
             # Once per installation: later starts read the marker and go on without an archive.
             log.warning(
@@ -223,8 +227,8 @@ def make_archive(archive: Path) -> None:
 
 
 def last_line(output: bytes | None) -> str:
-    """The last non-empty line a failed making wrote, cut to 300 characters: the JVM's or Python's own
-    reason (such as "Cannot have non-empty directory in paths", when a Spark configuration folder is
-    on the classpath, which the JVM cannot archive)."""
+    """The last non-empty line a failed making wrote: the JVM's or Python's own reason (such as "Cannot
+    have non-empty directory in paths", when a Spark configuration folder is on the classpath, which
+    the JVM cannot archive)."""
     lines = (output or b"").decode("utf-8", "replace").strip().splitlines()
-    return lines[-1].strip()[:300] if lines else ""
+    return lines[-1].strip() if lines else ""
