@@ -3,10 +3,16 @@
 import json
 from datetime import datetime
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from tests.rows import row
+from transforms.crosswalk.transform import typed_columns
 from transforms.gate.duplicates import (
     ALREADY_PUBLISHED,
     ALSO_IN_RUN,
+    _published_match_keys,
+    _run_match_keys,
     apply_duplicates,
     check_duplicates,
     find_duplicates,
@@ -40,10 +46,18 @@ def source(source_id) -> Source:
 
 
 def change(source_id, identifier, action="create", **dataset_fields):
+    """A TRANSFORMED row as transform writes it: the dataset's JSON and its typed columns."""
     text = None if dataset_fields.pop("invalid", False) else dataset(identifier, **dataset_fields)
     if text is None:
         text = json.dumps({"identifier": identifier, "title": "No description, no contact"})
-    return row(TRANSFORMED, source_id=source_id, identifier=identifier, action=action, dcat_json=text)
+    return row(
+        TRANSFORMED,
+        source_id=source_id,
+        identifier=identifier,
+        action=action,
+        dcat_json=text,
+        **typed_columns(json.loads(text)),
+    )
 
 
 def published(source_id, identifier, year=2020, **dataset_fields):
@@ -194,3 +208,49 @@ def test_what_is_found_in_a_run_that_publishes_no_create_or_update_is_not_applie
     duplicates = check_duplicates(transformed, rejected, [], state, sources, {"create": 1}, ["zeta"])
     assert not duplicates.found
     assert [r.reasons for r in apply_duplicates(rejected, duplicates).collect()] == [[]]
+
+
+URLS = st.sampled_from(["https://x.gov/a", " https://x.gov/a ", "https://x.gov/B.csv", "", "ftp://é.gov/c"])
+TITLES = st.sampled_from(["Ocean", "  ocean\t", "OCEAN  Temps", "ocean temps", "", "Données é"])
+DISTRIBUTION = st.lists(
+    st.fixed_dictionaries(
+        {}, optional={"downloadURL": URLS, "accessURL": URLS, "mediaType": st.just("text/csv")}
+    ),
+    max_size=3,
+)
+DATASETS = st.fixed_dictionaries(
+    {"identifier": st.sampled_from(["d1", "d2", "d3"])},
+    optional={"title": TITLES, "landingPage": URLS, "distribution": DISTRIBUTION},
+)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(records=st.lists(DATASETS, min_size=1, max_size=12))
+def test_a_record_of_this_run_is_matched_as_its_published_copy_would_be(spark, records):
+    """This run's records are matched on the columns transform wrote, the catalog's on their parsed JSON:
+    any dataset gives the same look-alike keys either way, so a record meets its own published copy."""
+    texts = [json.dumps(record) for record in records]
+    run = spark.createDataFrame(
+        [
+            row(
+                TRANSFORMED,
+                source_id="a",
+                identifier=f"r{i}",
+                action="create",
+                dcat_json=text,
+                **typed_columns(json.loads(text)),
+            )
+            for i, text in enumerate(texts)
+        ],
+        TRANSFORMED,
+    )
+    catalog = spark.createDataFrame(
+        [
+            row(CATALOG_STATE, source_id="a", identifier=f"r{i}", content_hash="h", dcat_json=text)
+            for i, text in enumerate(texts)
+        ],
+        CATALOG_STATE,
+    )
+    assert sorted(map(tuple, _run_match_keys(run).collect())) == sorted(
+        map(tuple, _published_match_keys(catalog).collect())
+    )

@@ -88,10 +88,12 @@ def test_create_update_rows_are_transformed_and_others_pass_through(spark):
     assert (roads["title"], roads["access_level"], roads["modified"]) == ("Roads", "public", "2021-03-04")
     assert roads["has_email"] == "mailto:datagovhelp@gsa.gov"
     assert roads["distribution_urls"] == ["https://x.gov/roads.zip"]
+    assert (roads["landing_page"], roads["download_urls"]) == (None, ["https://x.gov/roads.zip"])
     assert "fixup: contactPoint missing; filled with default" in roads["warnings"]
     b_one = got["b-1"]
     assert (b_one["source_format"], b_one["title"]) == ("dcatus", "B one")
     assert json.loads(b_one["dcat_json"])["landingPage"] == "b.gov/1"  # url_scheme switched off for json-b
+    assert (b_one["landing_page"], b_one["download_urls"]) == ("b.gov/1", [])
     assert b_one["warnings"] == []
     for identifier in (
         "https://a.gov/waf/same.xml",

@@ -121,7 +121,10 @@ TRANSFORMED = StructType(
         ("access_level", StringType()),
         ("modified", StringType()),
         ("has_email", StringType()),
-        ("distribution_urls", STRINGS),
+        ("distribution_urls", STRINGS),  # downloadURLs and accessURLs
+        # typed columns the duplicates check matches on, beside the title (not parsed from dcat_json again)
+        ("landing_page", StringType()),
+        ("download_urls", STRINGS),
     )
 )
 

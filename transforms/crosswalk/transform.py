@@ -146,22 +146,18 @@ def transform_record(
     return result
 
 
-def _typed_columns(dataset: dict) -> dict:
+def typed_columns(dataset: dict) -> dict:
+    """The TRANSFORMED columns taken from a dataset's own values, for the batch expectations and the
+    duplicates check: each a string value of the dataset (a value of another type is none)."""
     contact = dataset.get("contactPoint")
     if isinstance(contact, list):  # DCAT-US 3.0 allows a list of contacts
         contact = contact[0] if contact else None
     contact = contact if isinstance(contact, dict) else {}
     items = dataset.get("distribution") if isinstance(dataset.get("distribution"), list) else []
-    urls = [
-        item[key]
-        for item in items
-        if isinstance(item, dict)
-        for key in ("downloadURL", "accessURL")
-        if isinstance(item.get(key), str)
-    ]
+    items = [item for item in items if isinstance(item, dict)]
     text = {
         name: dataset.get(name) if isinstance(dataset.get(name), str) else None
-        for name in ("title", "accessLevel", "modified")
+        for name in ("title", "accessLevel", "modified", "landingPage")
     }
     has_email = contact.get("hasEmail")
     return {
@@ -169,7 +165,14 @@ def _typed_columns(dataset: dict) -> dict:
         "access_level": text["accessLevel"],
         "modified": text["modified"],
         "has_email": has_email if isinstance(has_email, str) else None,
-        "distribution_urls": urls,
+        "distribution_urls": [
+            item[key]
+            for item in items
+            for key in ("downloadURL", "accessURL")
+            if isinstance(item.get(key), str)
+        ],
+        "landing_page": text["landingPage"],
+        "download_urls": [item["downloadURL"] for item in items if isinstance(item.get("downloadURL"), str)],
     }
 
 
@@ -202,7 +205,7 @@ def _transformed(row: dict, settings: dict) -> dict:
         return out
     out["dcat_json"] = json.dumps(result.dataset, ensure_ascii=False, separators=(",", ":"))
     out["record_type"] = result.record_type
-    out.update(_typed_columns(result.dataset))
+    out.update(typed_columns(result.dataset))
     return out
 
 

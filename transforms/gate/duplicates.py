@@ -17,11 +17,13 @@ and spacing aside) and the same landingPage or a same downloadURL as a record of
 are published with a warning naming the other record; the later record gets it (one of this run
 against the catalog, or the one of the later source id when both are new).
 
-Everything is decided on key-sized columns (identifiers, titles, URLs), grouped in Spark: one
-aggregate finds the groups where a record of this run meets another source's record (normally none),
-and only their rows come to the driver, which applies the rules; the refusals and warnings, normally
-none, are broadcast back onto the validated rows. When the driver knows that fewer than two sources
-can meet (``check_duplicates``), no Spark job runs.
+Everything is decided on key-sized columns (identifiers, titles, URLs), grouped in Spark. This run's
+records carry their title, landingPage and downloadURLs as columns transform wrote (parsing every
+changed record's JSON again was about half the check's time); the catalog's published records keep
+only their JSON, parsed for them. One aggregate finds the groups where a record of this run meets
+another source's record (normally none), and only their rows come to the driver, which applies the
+rules; the refusals and warnings, normally none, are broadcast back onto the validated rows. When the
+driver knows that fewer than two sources can meet (``check_duplicates``), no Spark job runs.
 """
 
 from collections.abc import Iterable
@@ -48,6 +50,7 @@ NEAR_DUPLICATE = 'possible duplicate of "%s" from source "%s": same title and %s
 REFUSALS = "source_id string, identifier string, refusal string"
 NEAR = "source_id string, identifier string, near_warnings array<string>"
 NO_DUPLICATES: dict = {"refused": [], "near_duplicates": []}
+# What the look-alike rule reads of a published record's JSON.
 MATCH_FIELDS = "struct<title:string,landingPage:string,distribution:array<struct<downloadURL:string>>>"
 # What every reason or warning this check writes starts with.
 CROSS_SOURCE_PREFIXES = tuple(
@@ -75,22 +78,33 @@ def dataset_id() -> Column:
     return F.coalesce("file_identifier", "identifier")
 
 
-def _match_keys(frame: DataFrame) -> DataFrame:
-    """source_id, identifier, dataset_id, title, url, rank: one row per landingPage (rank 1) or downloadURL (2)."""
-    parsed = F.from_json("dcat_json", MATCH_FIELDS)
+def _match_keys(frame: DataFrame, title: Column, landing: Column, downloads: Column) -> DataFrame:
+    """source_id, identifier, dataset_id, title, url, rank: one row per landingPage (rank 1) or downloadURL
+    (2) of each row of ``frame``, whose title, landingPage and downloadURLs are the three columns given."""
     base = frame.select(
         *KEYS,
         dataset_id().alias("dataset_id"),
-        F.lower(F.trim(F.regexp_replace(parsed["title"], r"\s+", " "))).alias("title"),
-        parsed["landingPage"].alias("landing"),
-        parsed["distribution"]["downloadURL"].alias("downloads"),
+        F.lower(F.trim(F.regexp_replace(title, r"\s+", " "))).alias("title"),
+        landing.alias("landing"),
+        downloads.alias("downloads"),
     )
     columns = [*KEYS, "dataset_id", "title"]
-    landing = base.select(*columns, F.trim("landing").alias("url"), F.lit(1).alias("rank"))
-    downloads = base.select(
+    landing_rows = base.select(*columns, F.trim("landing").alias("url"), F.lit(1).alias("rank"))
+    downloads_rows = base.select(
         *columns, F.explode(F.transform("downloads", F.trim)).alias("url"), F.lit(2).alias("rank")
     )
-    return landing.unionByName(downloads).filter((F.length("title") > 0) & (F.length("url") > 0))
+    return landing_rows.unionByName(downloads_rows).filter((F.length("title") > 0) & (F.length("url") > 0))
+
+
+def _run_match_keys(transformed: DataFrame) -> DataFrame:
+    """The match keys of TRANSFORMED rows, from the typed columns transform wrote beside the dataset."""
+    return _match_keys(transformed, F.col("title"), F.col("landing_page"), F.col("download_urls"))
+
+
+def _published_match_keys(state: DataFrame) -> DataFrame:
+    """The match keys of CATALOG_STATE rows, which keep only the dataset's JSON: parsed from it."""
+    parsed = F.from_json("dcat_json", MATCH_FIELDS)
+    return _match_keys(state, parsed["title"], parsed["landingPage"], parsed["distribution"]["downloadURL"])
 
 
 def _entries(kind: str, frame: DataFrame, in_run: bool, key: str, title: Column, since: Column, rank: Column):
@@ -142,10 +156,20 @@ def _collisions(transformed: DataFrame, state: DataFrame, stopped: list[str]) ->
         )
         .filter(F.col("key").isNotNull())  # a null identifier is nobody's
         .unionByName(
-            _entries("look-alike", _match_keys(changing), True, "url", F.col("title"), no_time, F.col("rank"))
+            _entries(
+                "look-alike", _run_match_keys(changing), True, "url", F.col("title"), no_time, F.col("rank")
+            )
         )
         .unionByName(
-            _entries("look-alike", _match_keys(state), False, "url", F.col("title"), no_time, F.col("rank"))
+            _entries(
+                "look-alike",
+                _published_match_keys(state),
+                False,
+                "url",
+                F.col("title"),
+                no_time,
+                F.col("rank"),
+            )
         )
     )
     group = ["kind", "title", "key"]
