@@ -146,6 +146,11 @@ def transform_record(
     return result
 
 
+def _string(value: Any) -> str | None:
+    """``value`` when it is a string, else None: a typed column holds only the dataset's string values."""
+    return value if isinstance(value, str) else None
+
+
 def typed_columns(dataset: dict) -> dict:
     """The TRANSFORMED columns taken from a dataset's own values, for the batch expectations and the
     duplicates check: each a string value of the dataset (a value of another type is none)."""
@@ -153,26 +158,23 @@ def typed_columns(dataset: dict) -> dict:
     if isinstance(contact, list):  # DCAT-US 3.0 allows a list of contacts
         contact = contact[0] if contact else None
     contact = contact if isinstance(contact, dict) else {}
-    items = dataset.get("distribution") if isinstance(dataset.get("distribution"), list) else []
-    items = [item for item in items if isinstance(item, dict)]
-    text = {
-        name: dataset.get(name) if isinstance(dataset.get(name), str) else None
-        for name in ("title", "accessLevel", "modified", "landingPage")
-    }
-    has_email = contact.get("hasEmail")
+    distribution = dataset.get("distribution")
+    items = (
+        [item for item in distribution if isinstance(item, dict)] if isinstance(distribution, list) else []
+    )
     return {
-        "title": text["title"],
-        "access_level": text["accessLevel"],
-        "modified": text["modified"],
-        "has_email": has_email if isinstance(has_email, str) else None,
+        "title": _string(dataset.get("title")),
+        "access_level": _string(dataset.get("accessLevel")),
+        "modified": _string(dataset.get("modified")),
+        "has_email": _string(contact.get("hasEmail")),
         "distribution_urls": [
-            item[key]
+            url
             for item in items
             for key in ("downloadURL", "accessURL")
-            if isinstance(item.get(key), str)
+            if (url := _string(item.get(key))) is not None
         ],
-        "landing_page": text["landingPage"],
-        "download_urls": [item["downloadURL"] for item in items if isinstance(item.get("downloadURL"), str)],
+        "landing_page": _string(dataset.get("landingPage")),
+        "download_urls": [url for item in items if (url := _string(item.get("downloadURL"))) is not None],
     }
 
 
