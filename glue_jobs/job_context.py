@@ -42,6 +42,15 @@ STAGE_RECORD = "stage.json"
 # three), `make run`'s samples 27.7 -> 23.7 s; but 100,000 records 140.3 -> 146.1 s and 430,000
 # records 464 -> 582 s (BENCHMARKS.md), where C2's compiled Spark pays for itself.
 BRIEF_RUN_RECORDS = 5_000
+# Every source but a data.json holds XML documents (ISO 19115, FGDC): 10-100 KB each, against about
+# 2 KB for a data.json dataset. What the JVM does with a record is mostly move its text (Parquet,
+# Arrow, hashing), so C2's quicker byte loops pay for its compiling only when a run carries many
+# documents: the mixed catalogs above are three quarters documents. A run of data.json records gains
+# from C1 alone far beyond BRIEF_RUN_RECORDS (first harvests of 100,000 data.json records, tiered /
+# C1 alone, in pairs: 65.5 / 53.9, 60.7 / 48.2, 52.1 / 47.3 s; means of three pairs 79.5 / 70.4 s in
+# a slow hour) and no longer at 430,000 (183.3 / 186.0 and 188.8 / 185.7 s), so it is C1 alone below
+# that many records in all, while fewer than BRIEF_RUN_RECORDS documents are expected.
+BRIEF_DATAJSON_RECORDS = 430_000
 # What a run expects of a source its base catalog does not publish yet: the mean source of the
 # benchmark's generated catalogs (430,000 records in 1,000 sources, sized like real agency catalogs).
 NEW_SOURCE_RECORDS = 430
@@ -96,9 +105,18 @@ class JobContext:
 
     def brief(self) -> bool:
         """Whether a JVM this job starts will do little (runtime.BRIEF_SESSION_JIT): the run is a repeat,
-        or expects fewer than BRIEF_RUN_RECORDS records (see ``expected_records``). Asked once, before
-        the session starts; only a local session heeds it."""
-        return self.repeat_of is not None or self.few_records()
+        expects fewer than BRIEF_RUN_RECORDS records (see ``expected_records``), or expects mostly
+        data.json records: fewer than BRIEF_RUN_RECORDS XML documents (any source but a data.json) and
+        fewer than BRIEF_DATAJSON_RECORDS records in all. Asked once, before the session starts; only a
+        local session heeds it."""
+        if self.repeat_of is not None or self.few_records():
+            return True
+        documents = [source for source in self.sources if source.type != "datajson"]
+        expected_documents = expected_records(documents, self.catalog_counts)
+        expected = expected_records(self.sources, self.catalog_counts)
+        if expected_documents is None or expected is None:
+            return False
+        return expected_documents < BRIEF_RUN_RECORDS and expected < BRIEF_DATAJSON_RECORDS
 
     def few_records(self) -> bool:
         """Whether the run expects fewer than BRIEF_RUN_RECORDS records (see ``expected_records``): its

@@ -230,12 +230,14 @@ def _start_off_the_main_thread(builder: SparkSession.Builder) -> SparkSession:
 # Glue sizes its driver from the worker type instead.
 DRIVER_MEMORY = "3g"
 
-# The JIT of a JVM that will do little, such as a repeat run's (transforms.repeat_run) or a small run's
-# (job_context.BRIEF_RUN_RECORDS): C1 only. C2 recompiling the hot parts of Spark's short jobs is CPU
-# taken from the work on 2 cores (45 of the 123 CPU-s of a 100,000-record first harvest,
-# benchmarks/bench_floor.py), and a 100,000-record repeat in a fresh process took 19 s with C1 alone
-# against 24 s (medians of 3). Not for every session: long JVM work needs C2 (a 430,000-record first
-# harvest took 582 s with C1 alone, 464 s without). Local sessions only; Glue starts its own JVMs.
+# The JIT of a JVM that will do little, such as a repeat run's (transforms.repeat_run), a small run's
+# (job_context.BRIEF_RUN_RECORDS) or a run of data.json records (job_context.BRIEF_DATAJSON_RECORDS):
+# C1 only. C2 recompiling the hot parts of Spark's short jobs is CPU taken from the work on 2 cores
+# (45 of the 123 CPU-s of a 100,000-record first harvest, benchmarks/bench_floor.py), and a
+# 100,000-record repeat in a fresh process took 19 s with C1 alone against 24 s (medians of 3). Not for
+# every session: long JVM work needs C2 (a 430,000-record first harvest of mixed catalogs, three
+# quarters XML documents, took 582 s with C1 alone, 464 s without). Local sessions only; Glue starts
+# its own JVMs.
 BRIEF_SESSION_JIT = "-XX:TieredStopAtLevel=1"
 
 # The Spark SQL of a job that will see few rows (job_context.BRIEF_RUN_RECORDS): expressions evaluated

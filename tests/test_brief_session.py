@@ -1,6 +1,7 @@
-"""Which runs' local JVMs compile with C1 alone (runtime.BRIEF_SESSION_JIT): a repeat, and a run expected to
-read fewer than BRIEF_RUN_RECORDS records, by what its base catalog publishes of each source; and which
-interpret their expressions (runtime.FEW_ROWS_SQL): only the latter."""
+"""Which runs' local JVMs compile with C1 alone (runtime.BRIEF_SESSION_JIT): a repeat, a run expected to
+read fewer than BRIEF_RUN_RECORDS records, by what its base catalog publishes of each source, and a run of
+data.json records with few XML documents below BRIEF_DATAJSON_RECORDS; and which interpret their
+expressions (runtime.FEW_ROWS_SQL): only a run of few records."""
 
 from glue_jobs import job_context
 from glue_jobs.job_context import NEW_SOURCE_RECORDS, JobContext, expected_records
@@ -15,8 +16,11 @@ RUN_ID = "20260101T000000Z-aaaaaa"
 
 
 def sources(*ids: str) -> list[Source]:
+    """Sources of XML documents (WAFs); data.json sources are named ``json-...``."""
     return [
         Source(i, i, "Org", f"https://example.gov/{i}/data.json", "datajson", "dcatus1.1-federal")
+        if i.startswith("json-")
+        else Source(i, i, "Org", f"https://example.gov/{i}/", "waf", "iso19115")
         for i in ids
     ]
 
@@ -30,6 +34,11 @@ def job(lake: str, ids: tuple[str, ...], base: str | None, carry: Carry | None =
         sources=sources(*ids),
         carry=carry,
     )
+
+
+def new_sources(prefix: str, records: int) -> tuple[str, ...]:
+    """Enough sources not published yet to expect at least ``records`` records (NEW_SOURCE_RECORDS each)."""
+    return tuple(f"{prefix}{i}" for i in range(-(-records // NEW_SOURCE_RECORDS)))
 
 
 def test_a_source_counts_what_the_catalog_publishes_of_it_and_a_new_one_the_mean_source():
@@ -59,6 +68,30 @@ def test_a_first_run_of_few_sources_and_any_repeat_are_brief_and_one_of_many_new
     # ... but compares every record it is served, so its expressions are compiled as a large run's are.
     assert not job(root, many, None, Carry("r0", {}, whole=True)).few_records()
     assert job(root, ("a", "b"), None).few_records()
+
+
+def test_a_run_of_data_json_records_is_brief_until_it_expects_documents_or_data_govs_size(tmp_path):
+    root = str(tmp_path)
+    datasets = new_sources("json-", 100_000)  # the side by side's size
+    assert job(root, datasets, None).brief()
+    assert not job(root, datasets, None).few_records()  # expressions still compiled: many rows
+    few_documents = new_sources("waf-", job_context.BRIEF_RUN_RECORDS - NEW_SOURCE_RECORDS)
+    assert job(root, datasets + few_documents, None).brief()
+    documents = new_sources("waf-", job_context.BRIEF_RUN_RECORDS)  # as many documents as the rule allows
+    assert not job(root, datasets + documents, None).brief()
+    assert not job(root, new_sources("json-", job_context.BRIEF_DATAJSON_RECORDS), None).brief()
+
+
+def test_a_run_of_data_json_records_counts_what_the_catalog_publishes(spark, tmp_path, monkeypatch):
+    root = str(tmp_path)
+    published = [("json-a", "a-1"), ("json-a", "a-2"), ("json-a", "a-3"), ("w", "w-1"), ("w", "w-2")]
+    write_version(state_of(spark, published), root, "v1", "r1", None)
+    monkeypatch.setattr(job_context, "BRIEF_RUN_RECORDS", 2)
+    monkeypatch.setattr(job_context, "BRIEF_DATAJSON_RECORDS", 5)
+    assert job(root, ("json-a",), "v1").brief()  # 3 data.json records, no document
+    assert not job(root, ("json-a", "w"), "v1").brief()  # 2 documents: not fewer than 2
+    monkeypatch.setattr(job_context, "BRIEF_DATAJSON_RECORDS", 3)
+    assert not job(root, ("json-a",), "v1").brief()  # 3 records: not fewer than 3
 
 
 def test_a_job_of_few_rows_interprets_its_expressions_and_a_later_one_of_many_compiles_them(spark):
