@@ -278,9 +278,11 @@ def run_harvest(
 def stage_to_resume(lake_root: str, run_id: str) -> str:
     """The first stage a run did not finish; UsageError when it finished every stage.
 
-    The run's progress record says which stages finished (transforms.lake.progress); a run without one
-    (a Glue run, or one from before the record) resumes where its stopped report says, else from load
-    when its catalog version is current (every stage before load finished), else from extract.
+    The run's progress record says which stages finished (transforms.lake.progress), and which code ran
+    them: one that other code ran is run again, from the first such stage (``_first_to_run``). A run
+    without a record (a Glue run, or one from before the record) resumes where its stopped report says,
+    else from load when its catalog version is current (every stage before load finished), else from
+    extract.
     """
     from harvest_cli.workflow import job_graph, load_template
     from transforms.lake.progress import completed_stages
@@ -290,7 +292,7 @@ def stage_to_resume(lake_root: str, run_id: str) -> str:
     if completed is not None:
         missing = [step.stage for step in job_graph(load_template()) if step.stage not in completed]
         if missing:
-            return missing[0]
+            return _first_to_run(lake_root, run_id, missing[0])
     elif report is None:
         return "load" if published_by(lake_root, run_id) else "extract"
     elif stopped_at := report.get("failed_stage") or report.get("interrupted_stage"):
@@ -298,6 +300,23 @@ def stage_to_resume(lake_root: str, run_id: str) -> str:
     if report is None:
         raise UsageError(f"run {run_id} finished every stage: nothing to resume")
     raise UsageError(f"run {run_id} did not stop early (outcome {report.get('outcome')}): nothing to resume")
+
+
+def _first_to_run(lake_root: str, run_id: str, unfinished: str) -> str:
+    """The run's first ``unfinished`` stage, or the first finished one that other code ran (upgraded or
+    changed since): from there on, this code writes every table it reads. Once the run's catalog version
+    is published, load finishes it from where it is, with a warning."""
+    from transforms.lake.progress import stages_run_by_other_code
+
+    other = stages_run_by_other_code(lake_root, run_id)
+    if not other:
+        return unfinished
+    ran = f"run {run_id}: {', '.join(other)} ran under other code than this (upgraded or changed since)"
+    if published_by(lake_root, run_id):
+        progress.warning(f"{ran}; its catalog version is published, so {unfinished} finishes it as it is")
+        return unfinished
+    progress.info(f"{ran}: {other[0]} and every stage after it run again with this code")
+    return other[0]
 
 
 def resume_options(lake_root: str, run_id: str) -> dict:

@@ -1,9 +1,11 @@
-"""`harvest resume` and a stopped run's report, without Spark: which stage a run resumes from, the lock of a
-killed run, a run that does not exist, and the report of a stopped run written while it holds the lake."""
+"""`harvest resume` and a stopped run's report, without Spark: which stage a run resumes from (and from where
+when other code ran its stages), the lock of a killed run, a run that does not exist, and the report of a
+stopped run written while it holds the lake."""
 
 import json
 import multiprocessing
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -11,7 +13,7 @@ from harvest_cli.workflow import WorkflowResult, job_graph, load_template
 from tests.test_cli import REGISTRY, harvest, last_line
 from transforms.lake import lock as lake_lock
 from transforms.lake.manifest import pin_run
-from transforms.lake.progress import record_completed
+from transforms.lake.progress import progress_uri, record_completed
 
 STAGES = [step.stage for step in job_graph(load_template())]
 
@@ -30,31 +32,85 @@ def killed_run(tmp_path, run_id: str, completed: list[str]) -> str:
     registry.write_text(REGISTRY.format(url="https://data.example.gov/data.json"))
     lake = str(tmp_path / "lake")
     pin_run(lake, run_id, str(registry), False, "", lambda: None)
-    if completed:
-        record_completed(lake, run_id, completed)
+    for finished in range(1, len(completed) + 1):  # as the workflow records them: after each stage
+        record_completed(lake, run_id, completed[:finished])
     lock = {"run_id": run_id, "started": "2026-12-01T02:00:00+00:00", "host": socket.gethostname()}
     (tmp_path / "lake" / "LOCK").write_text(json.dumps({**lock, "pid": dead_pid()}))
     return lake
 
 
-@pytest.mark.parametrize("finished", range(len(STAGES)), ids=lambda n: f"after-{n}-stages")
-def test_a_killed_run_resumes_from_the_first_stage_it_did_not_finish(capsys, tmp_path, monkeypatch, finished):
-    lake = killed_run(tmp_path, "killed-1", STAGES[:finished])
-    seen = {}
+def resumed(capsys, monkeypatch, lake: str, run_id: str) -> tuple[int, dict, str]:
+    """`harvest resume run_id`, the workflow replaced by one that notes what it was asked to run and
+    whether it held the lake; returns the exit code, what it noted and what it printed (stdout, stderr)."""
+    seen: dict = {}
 
     def workflow(overrides, start_at=None, on_stop=None):
-        seen.update(overrides, start_at=start_at, holder=lake_lock.acquire(lake, "killed-1", reentrant=False))
-        lake_lock.release(lake, "killed-1")
+        seen.update(overrides, start_at=start_at, holder=lake_lock.acquire(lake, run_id, reentrant=False))
+        lake_lock.release(lake, run_id)
         return WorkflowResult(seconds={})
 
     monkeypatch.setattr("harvest_cli.workflow.run_workflow", workflow)
     monkeypatch.setattr("harvest_cli.run_command.finish_run", lambda *args, **kwargs: 0)
-    code, out, _ = harvest(capsys, "resume", "killed-1", "--lake", lake)
+    code, out, err = harvest(capsys, "resume", run_id, "--lake", lake)
+    return code, seen, out + err
+
+
+@pytest.mark.parametrize("finished", range(len(STAGES)), ids=lambda n: f"after-{n}-stages")
+def test_a_killed_run_resumes_from_the_first_stage_it_did_not_finish(capsys, tmp_path, monkeypatch, finished):
+    lake = killed_run(tmp_path, "killed-1", STAGES[:finished])
+    code, seen, out = resumed(capsys, monkeypatch, lake, "killed-1")
     assert code == 0
     assert seen["start_at"] == STAGES[finished] and seen["run-id"] == "killed-1"
     assert seen["sources"] == str(tmp_path / "sources.yaml")  # the run's own options, from its manifest
     assert seen["holder"] is True  # the dead process's lock was taken over, and only by this run
     assert f"resuming run killed-1 from {STAGES[finished]}" in out
+
+
+def ran_under_other_code(lake: str, run_id: str, stages: list[str] | None) -> None:
+    """Rewrite a run's progress record as if other code had run ``stages`` (None: a record from before
+    stages recorded their code, which names none)."""
+    uri = progress_uri(lake, run_id)
+    record = json.loads(Path(uri).read_text())
+    if stages is None:
+        del record["code"]
+    else:
+        record["code"].update(dict.fromkeys(stages, "0" * 64))
+    Path(uri).write_text(json.dumps(record))
+
+
+@pytest.mark.parametrize(
+    ("other", "again_from"),
+    [(["compare", "transform"], "compare"), (["transform"], "transform"), (None, "extract")],
+    ids=["compare-on", "transform", "a-record-without-code"],
+)
+def test_a_run_that_other_code_ran_resumes_from_the_first_stage_it_ran(
+    capsys, tmp_path, monkeypatch, other, again_from
+):
+    lake = killed_run(tmp_path, "upgraded-1", STAGES[:3])  # killed after transform
+    ran_under_other_code(lake, "upgraded-1", other)
+    code, seen, out = resumed(capsys, monkeypatch, lake, "upgraded-1")
+    assert code == 0 and seen["start_at"] == again_from
+    named = ", ".join(other or STAGES[:3])
+    assert f"run upgraded-1: {named} ran under other code than this (upgraded or changed since)" in out
+    assert f"resuming run upgraded-1 from {again_from}" in out
+
+
+def test_a_run_whose_stages_this_code_ran_resumes_where_it_stopped(capsys, tmp_path, monkeypatch):
+    lake = killed_run(tmp_path, "same-1", STAGES[:3])
+    code, seen, out = resumed(capsys, monkeypatch, lake, "same-1")
+    assert code == 0 and seen["start_at"] == STAGES[3]
+    assert "other code" not in out
+
+
+def test_a_published_run_that_other_code_ran_is_finished_by_load_with_a_warning(
+    capsys, tmp_path, monkeypatch
+):
+    lake = killed_run(tmp_path, "published-1", STAGES[:-1])
+    ran_under_other_code(lake, "published-1", STAGES[:-1])
+    monkeypatch.setattr("harvest_cli.run_command.published_by", lambda lake_root, run_id: True)
+    code, seen, out = resumed(capsys, monkeypatch, lake, "published-1")
+    assert code == 0 and seen["start_at"] == "load"
+    assert "its catalog version is published, so load finishes it as it is" in out
 
 
 def test_a_run_that_finished_every_stage_is_not_resumed(capsys, tmp_path):
