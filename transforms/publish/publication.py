@@ -123,9 +123,13 @@ def publish_catalog(
         log.info("no accepted changes: catalog version %s stays current", plan.current)
         return Publication(plan.current, 0, None)
     state = read_state(spark, lake_root, plan.current)
-    # On disk, as extract's caches: the accepted changes carry each record's dataset JSON (the whole
-    # catalog on a first harvest), and in memory they filled the driver's heap in proportion to the run.
-    accepted = assign_slugs(accepted_changes(validated), state).persist(StorageLevel.DISK_ONLY)
+    accepted = assign_slugs(accepted_changes(validated), state)
+    if db_url:
+        # Read twice, by the database's write and the version's: kept on disk between them, as extract's
+        # caches (they carry each record's dataset JSON, the whole catalog on a first harvest; in memory
+        # they filled the driver's heap in proportion to the run). Without a database only the version's
+        # write reads them, and a cache would be one more write and read of every record's text.
+        accepted = accepted.persist(StorageLevel.DISK_ONLY)
     version: str | None = next_version_id(lake_root, run_id)
     refused, refused_count = None, 0
     if db_url:
