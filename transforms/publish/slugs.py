@@ -24,7 +24,7 @@ import re
 from collections import defaultdict
 
 import pandas as pd
-from pyspark.sql import DataFrame, Row
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType
 
@@ -56,11 +56,14 @@ def slugify(title: str | None) -> str:
     return slug or FALLBACK
 
 
-def _names(changes: DataFrame, state: DataFrame) -> list[Row]:
-    """One Spark job: each change's keys and title, and each published slug's keys, base and number.
+def _names(changes: DataFrame, state: DataFrame) -> dict[str, list]:
+    """One Spark job: each change's keys and title, and each published slug's keys, base and number, as
+    lists by column (``change``, ``source_id``, ``identifier``, ``name``, ``base``, ``number``).
 
     The published slugs are split by Spark's own regular expression, as they always were: a slug
-    of an older catalog need not be made of the characters ``slugify`` leaves.
+    of an older catalog need not be made of the characters ``slugify`` leaves. The names come as
+    columns (through Arrow where the session has it), not as a Row object each: at 100,000 names the
+    Rows and their attribute lookups took 1.3 of the 2.5 s the driver spent here.
     """
     numbered = F.col("slug").rlike(NUMBERED)
     published = state.filter(F.col("slug").isNotNull()).select(
@@ -77,7 +80,11 @@ def _names(changes: DataFrame, state: DataFrame) -> list[Row]:
         F.lit(None).cast("string").alias("base"),
         F.lit(None).cast("long").alias("number"),
     )
-    return titles.unionByName(published).collect()
+    frame = titles.unionByName(published).toPandas()
+    columns = {column: frame[column].tolist() for column in frame.columns}
+    # A null long comes back as NaN in a float column (its numbers, at most nine digits, exact).
+    columns["number"] = [None if n is None or n != n else int(n) for n in columns["number"]]
+    return columns
 
 
 def _null_first(key: Key) -> tuple:
@@ -124,20 +131,22 @@ def assign_slugs(changes: DataFrame, state: DataFrame) -> DataFrame:
     Runs one Spark job now (collecting the names, see ``_names``); the frame it returns adds the slugs
     with a batched lookup, without a join or a shuffle.
     """
-    rows = _names(changes, state)
+    names_by_column = _names(changes, state)
     published: dict[Key, str] = {}
     taken_names = []
     titles: dict[Key, list[str]] = defaultdict(list)
-    for row in rows:
-        key = (row.source_id, row.identifier)
-        if row.change:
+    for change, source_id, identifier, name, base, number in zip(
+        *(names_by_column[column] for column in ("change", *KEYS, "name", "base", "number")), strict=True
+    ):
+        key = (source_id, identifier)
+        if change:
             names = titles[key]  # every change's key, even one without a title
-            if row.name is not None:
-                names.append(row.name)
+            if name is not None:
+                names.append(name)
         else:
-            taken_names.append((row.name, row.base, row.number))
+            taken_names.append((name, base, number))
             if None not in key:  # a null key matches no change, as in a join
-                published[key] = row.name
+                published[key] = name
     # One title per key, whichever order rows arrive in (the smallest; Spark's string order is by code point).
     new = {key: min(names, default=None) for key, names in titles.items() if key not in published}
     numbered = _number_new_records(new, taken_names)
