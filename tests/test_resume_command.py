@@ -64,6 +64,7 @@ def test_a_killed_run_resumes_from_the_first_stage_it_did_not_finish(capsys, tmp
     assert seen["sources"] == str(tmp_path / "sources.yaml")  # the run's own options, from its manifest
     assert seen["holder"] is True  # the dead process's lock was taken over, and only by this run
     assert f"resuming run killed-1 from {STAGES[finished]}" in out
+    assert "other code" not in out  # the stages it finished ran under this code
 
 
 def ran_under_other_code(lake: str, run_id: str, stages: list[str] | None) -> None:
@@ -93,13 +94,6 @@ def test_a_run_that_other_code_ran_resumes_from_the_first_stage_it_ran(
     named = ", ".join(other or STAGES[:3])
     assert f"run upgraded-1: {named} ran under other code than this (upgraded or changed since)" in out
     assert f"resuming run upgraded-1 from {again_from}" in out
-
-
-def test_a_run_whose_stages_this_code_ran_resumes_where_it_stopped(capsys, tmp_path, monkeypatch):
-    lake = killed_run(tmp_path, "same-1", STAGES[:3])
-    code, seen, out = resumed(capsys, monkeypatch, lake, "same-1")
-    assert code == 0 and seen["start_at"] == STAGES[3]
-    assert "other code" not in out
 
 
 def test_a_published_run_that_other_code_ran_is_finished_by_load_with_a_warning(

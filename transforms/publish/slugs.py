@@ -56,9 +56,9 @@ def slugify(title: str | None) -> str:
     return slug or FALLBACK
 
 
-def _names(changes: DataFrame, state: DataFrame) -> dict[str, list]:
+def _names(changes: DataFrame, state: DataFrame) -> list[tuple]:
     """One Spark job: each change's keys and title, and each published slug's keys, base and number, as
-    lists by column (``change``, ``source_id``, ``identifier``, ``name``, ``base``, ``number``).
+    (change, source_id, identifier, name, base, number) tuples.
 
     The published slugs are split by Spark's own regular expression, as they always were: a slug
     of an older catalog need not be made of the characters ``slugify`` leaves. The names come as
@@ -81,10 +81,10 @@ def _names(changes: DataFrame, state: DataFrame) -> dict[str, list]:
         F.lit(None).cast("long").alias("number"),
     )
     frame = titles.unionByName(published).toPandas()
-    columns = {column: frame[column].tolist() for column in frame.columns}
     # A null long comes back as NaN in a float column (its numbers, at most nine digits, exact).
-    columns["number"] = [None if n is None or n != n else int(n) for n in columns["number"]]
-    return columns
+    numbers = [None if n is None or n != n else int(n) for n in frame["number"].tolist()]
+    columns = [frame[column].tolist() for column in ("change", *KEYS, "name", "base")]
+    return list(zip(*columns, numbers, strict=True))
 
 
 def _null_first(key: Key) -> tuple:
@@ -131,13 +131,10 @@ def assign_slugs(changes: DataFrame, state: DataFrame) -> DataFrame:
     Runs one Spark job now (collecting the names, see ``_names``); the frame it returns adds the slugs
     with a batched lookup, without a join or a shuffle.
     """
-    names_by_column = _names(changes, state)
     published: dict[Key, str] = {}
     taken_names = []
     titles: dict[Key, list[str]] = defaultdict(list)
-    for change, source_id, identifier, name, base, number in zip(
-        *(names_by_column[column] for column in ("change", *KEYS, "name", "base", "number")), strict=True
-    ):
+    for change, source_id, identifier, name, base, number in _names(changes, state):
         key = (source_id, identifier)
         if change:
             names = titles[key]  # every change's key, even one without a title
